@@ -1,0 +1,3 @@
+from cosbeauty.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The HTTP layer: a COS/S3-compatible ASGI application."""

@@ -1,0 +1,44 @@
+"""The ``cosbeauty`` command line. Each command family lives in its own module exposing
+``register(subparsers)``; this file only assembles them."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# module path -> registers one or more subcommands
+COMMAND_MODULES = [
+    "cosbeauty.server_cli",      # serve
+    "cosbeauty.imaging.cli",     # beautify
+    "cosbeauty.admin_cli",       # ci, usage, user, key, policy
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cosbeauty", description=__doc__.splitlines()[0])
+    from cosbeauty import __version__
+    parser.add_argument("--version", action="version", version=f"cosbeauty {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command family not built yet
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
