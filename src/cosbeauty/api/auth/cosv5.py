@@ -1,0 +1,202 @@
+"""Tencent COS signature v5 verification (``Authorization: q-sign-algorithm=sha1&...`` and pre-signed URLs).
+
+Mirrors ``qcloud_cos.cos_auth.CosS3Auth``::
+
+    HttpString   = f"{method.lower()}\\n{path}\\n{params}\\n{headers}\\n"
+    StringToSign = f"sha1\\n{q-sign-time}\\n{sha1_hex(HttpString)}\\n"
+    SignKey      = hmac_sha1_hex(secret, q-key-time)
+    Signature    = hmac_sha1_hex(SignKey, StringToSign)
+
+``params`` / ``headers`` are the request parameters / headers named in ``q-url-param-list`` /
+``q-header-list``: names lower-cased, names and values ``quote(..., safe='-_.~')``, sorted,
+``k=v`` joined by ``&``. ``path`` is the decoded object path (``/key``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Callable, Iterable
+from urllib.parse import quote, unquote
+
+from cosbeauty.api.auth.types import Identity, SignedRequest
+from cosbeauty.api.errors import CosError
+
+MAX_START_SKEW = 900      # seconds a signature's start time may lie in the future
+EXPIRY_GRACE = 60         # seconds a signature is still accepted after its end time
+HINT_LIMIT = 400          # characters of HttpString echoed in SignatureDoesNotMatch
+
+_REQUIRED = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature")
+TOKEN_NAMES = ("x-cos-security-token", "x-ci-security-token")
+
+
+@dataclass(frozen=True)
+class CosAuth:
+    access_key: str
+    sign_time: str
+    key_time: str
+    header_list: tuple[str, ...]
+    param_list: tuple[str, ...]
+    signature: str
+
+
+def _encode(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"), safe="-_.~")
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name for name in value.split(";") if name)
+
+
+def parse_fields(fields: dict[str, str]) -> CosAuth:
+    """Build a :class:`CosAuth` from the ``q-*`` fields (header string or query)."""
+    missing = [name for name in _REQUIRED if not fields.get(name)]
+    if missing:
+        raise CosError("AccessDenied", f"COS signature is malformed: missing {', '.join(missing)}")
+    if fields["q-sign-algorithm"].lower() != "sha1":
+        raise CosError("AccessDenied", "COS signature is malformed: q-sign-algorithm must be sha1")
+    return CosAuth(
+        access_key=fields["q-ak"],
+        sign_time=fields["q-sign-time"],
+        key_time=fields["q-key-time"],
+        header_list=_names(fields.get("q-header-list", "")),
+        param_list=_names(fields.get("q-url-param-list", "")),
+        signature=fields["q-signature"].lower(),
+    )
+
+
+def parse_auth_string(auth: str) -> CosAuth:
+    """Parse ``q-sign-algorithm=sha1&q-ak=...&q-signature=...`` (the Authorization header form)."""
+    fields: dict[str, str] = {}
+    for item in auth.split("&"):
+        name, _, value = item.partition("=")
+        fields[name.strip()] = value.strip()
+    return parse_fields(fields)
+
+
+def parse_query(query: Iterable[tuple[str, str]]) -> CosAuth:
+    """Parse the ``q-*`` parameters of a pre-signed URL (values already percent-decoded)."""
+    return parse_fields({k: v for k, v in query if k.startswith("q-")})
+
+
+def _parse_window(name: str, value: str) -> tuple[int, int]:
+    start, sep, end = value.partition(";")
+    try:
+        window = int(start), int(end)
+    except ValueError:
+        window = None
+    if not sep or window is None or window[0] > window[1]:
+        raise CosError("AccessDenied", f"COS signature is malformed: {name} must be '<start>;<end>' epoch seconds")
+    return window
+
+
+def check_time(auth: CosAuth, now: float) -> None:
+    """Reject expired (AccessDenied, as COS does) and not-yet-valid (RequestTimeTooSkewed) signatures."""
+    for name, value in (("q-sign-time", auth.sign_time), ("q-key-time", auth.key_time)):
+        start, end = _parse_window(name, value)
+        if now > end + EXPIRY_GRACE:
+            raise CosError("AccessDenied", "Request has expired")
+        if start > now + MAX_START_SKEW:
+            raise CosError("RequestTimeTooSkewed", f"{name} starts in the future beyond the allowed clock skew")
+
+
+def _signed_params(query: list[tuple[str, str]], names: tuple[str, ...]) -> str:
+    encoded = {_encode(k).lower(): _encode(v) for k, v in query}
+    pairs = []
+    for name in names:
+        if name not in encoded:
+            raise CosError("SignatureDoesNotMatch", f"q-url-param-list names '{name}' but the request has no such parameter")
+        pairs.append((name, encoded[name]))
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def _host_without_port(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _header_values(headers: dict[str, str], name: str) -> list[str]:
+    """Candidate values of one signed header; the SDK signs ``host`` without the port when it takes it from the URL."""
+    value = headers.get(unquote(name).lower())
+    if value is None:
+        raise CosError("SignatureDoesNotMatch", f"q-header-list names '{name}' but the request has no such header")
+    if name != "host":
+        return [value]
+    return list(dict.fromkeys([value, _host_without_port(value)]))
+
+
+def _signed_header_strings(headers: dict[str, str], names: tuple[str, ...]) -> list[str]:
+    options: list[list[tuple[str, str]]] = [[]]
+    for name in names:
+        values = _header_values(headers, name)
+        options = [pairs + [(name, _encode(value))] for pairs in options for value in values]
+    return ["&".join(f"{k}={v}" for k, v in sorted(pairs)) for pairs in options]
+
+
+def _candidate_paths(req: SignedRequest) -> list[str]:
+    return list(dict.fromkeys([*req.cos_paths, req.path or "/"]))
+
+
+def http_string(method: str, path: str, params: str, headers: str) -> str:
+    return f"{method.lower()}\n{path}\n{params}\n{headers}\n"
+
+
+def string_to_sign(sign_time: str, http: str) -> str:
+    digest = hashlib.sha1(http.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha1\n{sign_time}\n{digest}\n"
+
+
+def sign(secret: str, key_time: str, sign_time: str, http: str) -> str:
+    sign_key = hmac.new(secret.encode(), key_time.encode(), hashlib.sha1).hexdigest()
+    return hmac.new(sign_key.encode(), string_to_sign(sign_time, http).encode(), hashlib.sha1).hexdigest()
+
+
+def _mismatch(auth: CosAuth, http: str) -> CosError:
+    shown = http if len(http) <= HINT_LIMIT else http[:HINT_LIMIT] + "..."
+    sts = string_to_sign(auth.sign_time, http)
+    return CosError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        f"Check your key and signing method. HttpString: {shown!r}; StringToSign: {sts!r}",
+    )
+
+
+def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str | None], now: float,
+           scheme: str, token: str | None) -> Identity:
+    """Check time window, access key and signature of a parsed COS v5 signature."""
+    check_time(auth, now)
+    secret = lookup_secret(auth.access_key)
+    if secret is None:
+        raise CosError("InvalidAccessKeyId")
+    params = _signed_params(req.query, auth.param_list)
+    candidates = [
+        http_string(req.method, path, params, headers)
+        for path in _candidate_paths(req)
+        for headers in _signed_header_strings(req.headers, auth.header_list)
+    ]
+    for http in candidates:
+        expected = sign(secret, auth.key_time, auth.sign_time, http)
+        if hmac.compare_digest(expected, auth.signature):
+            return Identity(anonymous=False, access_key=auth.access_key, scheme=scheme, security_token=token)
+    raise _mismatch(auth, candidates[0])
+
+
+def _token(req: SignedRequest) -> str | None:
+    for name in TOKEN_NAMES:
+        if name in req.headers:
+            return req.headers[name]
+    query = dict(req.query)
+    return next((query[name] for name in TOKEN_NAMES if name in query), None)
+
+
+def verify_header(req: SignedRequest, authorization: str, lookup_secret: Callable[[str], str | None],
+                  now: float) -> Identity:
+    return verify(req, parse_auth_string(authorization), lookup_secret, now, "cos", _token(req))
+
+
+def verify_presigned(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str | None],
+                     now: float) -> Identity:
+    return verify(req, auth, lookup_secret, now, "cos-presigned", _token(req))

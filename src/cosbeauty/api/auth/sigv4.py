@@ -1,0 +1,261 @@
+"""AWS Signature Version 4 verification for S3 clients (header and pre-signed query forms).
+
+Canonical request (S3 flavour, as botocore's ``S3SigV4Auth`` builds it)::
+
+    METHOD \\n canonical-uri \\n canonical-query \\n canonical-headers \\n \\n signed-headers \\n payload
+
+* canonical-uri: the path exactly as sent (S3 does not normalise or double-encode);
+* canonical-query: every parameter but ``X-Amz-Signature``, URI-encoded (``-_.~`` unreserved), sorted;
+* canonical-headers: ``name:trimmed value`` for each signed header, in SignedHeaders order;
+* payload: ``x-amz-content-sha256`` (``UNSIGNED-PAYLOAD`` for pre-signed URLs without it).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_tz, mktime_tz
+from typing import Callable
+from urllib.parse import quote
+
+from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decoded_content_length
+from cosbeauty.api.auth.types import Identity, SignedRequest
+from cosbeauty.api.errors import CosError
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW = 900            # seconds (AWS: 15 minutes)
+MAX_EXPIRES = 604800      # seconds (7 days)
+HINT_LIMIT = 600          # characters of the canonical request echoed in SignatureDoesNotMatch
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key: str
+    date: str
+    region: str
+    service: str
+
+    @property
+    def scope(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+@dataclass(frozen=True)
+class SigV4Params:
+    credential: Credential
+    amz_date: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def parse_credential(value: str) -> Credential:
+    parts = value.strip().rsplit("/", 4)
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts[:4]):
+        raise CosError("InvalidArgument", "SigV4 Credential must be <key>/<yyyymmdd>/<region>/<service>/aws4_request")
+    return Credential(*parts[:4])
+
+
+def _signed_header_names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip().lower() for name in value.split(";") if name.strip())
+    if not names:
+        raise CosError("InvalidArgument", "SigV4 SignedHeaders is empty")
+    return names
+
+
+def _authorization_fields(authorization: str) -> dict[str, str]:
+    rest = authorization[len(ALGORITHM):]
+    fields: dict[str, str] = {}
+    for item in rest.split(","):
+        name, _, value = item.strip().partition("=")
+        fields[name.strip()] = value.strip()
+    return fields
+
+
+def _amz_date_from_headers(headers: dict[str, str]) -> str:
+    if "x-amz-date" in headers:
+        return headers["x-amz-date"].strip()
+    parsed = parsedate_tz(headers.get("date", ""))
+    if parsed is None:
+        raise CosError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(mktime_tz(parsed)))
+
+
+def _epoch(amz_date: str) -> int:
+    if not _AMZ_DATE.fullmatch(amz_date):
+        raise CosError("AccessDenied", "X-Amz-Date must be in the ISO 8601 basic format yyyyMMddTHHmmssZ")
+    try:
+        return calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        raise CosError("AccessDenied", "X-Amz-Date is not a valid date") from None
+
+
+def _checked_params(credential: Credential, amz_date: str, signed_headers: str, signature: str) -> SigV4Params:
+    _epoch(amz_date)
+    if credential.date != amz_date[:8]:
+        raise CosError("InvalidArgument", "SigV4 credential date does not match the request date")
+    return SigV4Params(credential, amz_date, _signed_header_names(signed_headers), signature.strip().lower())
+
+
+def parse_header(authorization: str, headers: dict[str, str]) -> SigV4Params:
+    fields = _authorization_fields(authorization)
+    missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
+    if missing:
+        raise CosError("InvalidArgument", f"SigV4 Authorization header is missing {', '.join(missing)}")
+    return _checked_params(parse_credential(fields["Credential"]), _amz_date_from_headers(headers),
+                           fields["SignedHeaders"], fields["Signature"])
+
+
+def parse_query(query: dict[str, str]) -> tuple[SigV4Params, int]:
+    """Parse the ``X-Amz-*`` parameters of a pre-signed URL; returns the params and X-Amz-Expires."""
+    required = ("X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature")
+    missing = [name for name in required if not query.get(name)]
+    if missing:
+        raise CosError("InvalidArgument", f"Pre-signed URL is missing {', '.join(missing)}")
+    expires = query["X-Amz-Expires"].strip()
+    if not expires.isdigit() or not 0 < int(expires) <= MAX_EXPIRES:
+        raise CosError("InvalidArgument", f"X-Amz-Expires must be between 1 and {MAX_EXPIRES} seconds")
+    params = _checked_params(parse_credential(query["X-Amz-Credential"]), query["X-Amz-Date"].strip(),
+                             query["X-Amz-SignedHeaders"], query["X-Amz-Signature"])
+    return params, int(expires)
+
+
+# -- canonical request -----------------------------------------------------------------------
+
+
+def aws_quote(text: str, safe: str = "-_.~") -> str:
+    return quote(text.encode("utf-8", "surrogatepass"), safe=safe)
+
+
+def canonical_query(query: list[tuple[str, str]]) -> str:
+    pairs = sorted((aws_quote(k), aws_quote(v)) for k, v in query if k != "X-Amz-Signature")
+    return "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def canonical_headers(headers: dict[str, str], names: tuple[str, ...]) -> str:
+    lines = []
+    for name in names:
+        if name not in headers:
+            raise CosError("SignatureDoesNotMatch", f"SignedHeaders names '{name}' but the request has no such header")
+        lines.append(f"{name}:{' '.join(headers[name].split())}\n")
+    return "".join(lines)
+
+
+def canonical_uris(req: SignedRequest) -> list[str]:
+    """The path as sent first; then a re-encoding of the decoded path (clients that encode loosely)."""
+    return list(dict.fromkeys([req.raw_path or "/", aws_quote(req.path or "/", safe="/~")]))
+
+
+def canonical_request(method: str, uri: str, query: str, headers: str, names: tuple[str, ...], payload: str) -> str:
+    return "\n".join([method.upper(), uri, query, headers, ";".join(names), payload])
+
+
+def string_to_sign(params: SigV4Params, canonical: str) -> str:
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return "\n".join([ALGORITHM, params.amz_date, params.credential.scope, digest])
+
+
+def signing_key(secret: str, credential: Credential) -> bytes:
+    key = f"AWS4{secret}".encode()
+    for part in (credential.date, credential.region, credential.service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+def _redacted(text: str, token: str | None) -> str:
+    text = text.replace(token, "<redacted>") if token else text
+    return text if len(text) <= HINT_LIMIT else text[:HINT_LIMIT] + "..."
+
+
+def _check_signature(req: SignedRequest, params: SigV4Params, key: bytes, payload: str, token: str | None) -> None:
+    query = canonical_query(req.query)
+    headers = canonical_headers(req.headers, params.signed_headers)
+    canonicals = [canonical_request(req.method, uri, query, headers, params.signed_headers, payload)
+                  for uri in canonical_uris(req)]
+    for canonical in canonicals:
+        expected = hmac.new(key, string_to_sign(params, canonical).encode(), hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, params.signature):
+            return
+    raise CosError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and "
+        f"signing method. StringToSign: {string_to_sign(params, canonicals[0])!r}; "
+        f"CanonicalRequest: {_redacted(canonicals[0], token)!r}",
+    )
+
+
+def _secret(lookup_secret: Callable[[str], str | None], access_key: str) -> str:
+    secret = lookup_secret(access_key)
+    if secret is None:
+        raise CosError("InvalidAccessKeyId")
+    return secret
+
+
+def _chunked_context(req: SignedRequest, params: SigV4Params, key: bytes, mode: str) -> ChunkedContext:
+    trailer = req.headers.get("x-amz-trailer", "").strip().lower() or None
+    return ChunkedContext(mode=mode, signing_key=key, amz_date=params.amz_date, scope=params.credential.scope,
+                          seed_signature=params.signature, trailer=trailer,
+                          decoded_length=decoded_content_length(req.headers))
+
+
+def _identity(req: SignedRequest, params: SigV4Params, key: bytes, payload: str, scheme: str,
+              token: str | None) -> Identity:
+    identity = Identity(anonymous=False, access_key=params.credential.access_key, scheme=scheme,
+                        security_token=token)
+    if _SHA256_HEX.fullmatch(payload):
+        identity.payload_sha256 = payload.lower()
+    elif payload in STREAMING_MODES:
+        identity.chunked = _chunked_context(req, params, key, payload)
+    return identity
+
+
+def _check_payload_value(payload: str) -> None:
+    if payload == UNSIGNED_PAYLOAD or payload in STREAMING_MODES or _SHA256_HEX.fullmatch(payload):
+        return
+    if payload.startswith("STREAMING-"):
+        raise CosError("NotImplemented", f"x-amz-content-sha256 mode {payload} is not supported")
+    raise CosError("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* mode "
+                                      "or a valid sha256 value")
+
+
+def verify_header(req: SignedRequest, authorization: str, lookup_secret: Callable[[str], str | None],
+                  now: float) -> Identity:
+    params = parse_header(authorization, req.headers)
+    if abs(now - _epoch(params.amz_date)) > MAX_SKEW:
+        raise CosError("RequestTimeTooSkewed")
+    payload = req.headers.get("x-amz-content-sha256", "").strip()
+    if not payload:
+        raise CosError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    _check_payload_value(payload)
+    key = signing_key(_secret(lookup_secret, params.credential.access_key), params.credential)
+    token = req.headers.get("x-amz-security-token")
+    _check_signature(req, params, key, payload, token)
+    return _identity(req, params, key, payload, "sigv4", token)
+
+
+def verify_presigned(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float) -> Identity:
+    query = dict(req.query)
+    params, expires = parse_query(query)
+    signed_at = _epoch(params.amz_date)
+    if signed_at > now + MAX_SKEW:
+        raise CosError("RequestTimeTooSkewed", "X-Amz-Date is in the future")
+    if now > signed_at + expires:
+        raise CosError("AccessDenied", "Request has expired")
+    payload = req.headers.get("x-amz-content-sha256", "").strip() or UNSIGNED_PAYLOAD
+    _check_payload_value(payload)
+    key = signing_key(_secret(lookup_secret, params.credential.access_key), params.credential)
+    token = query.get("X-Amz-Security-Token") or req.headers.get("x-amz-security-token")
+    _check_signature(req, params, key, payload, token)
+    return _identity(req, params, key, payload, "sigv4-presigned", token)

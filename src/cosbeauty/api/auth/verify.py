@@ -1,0 +1,62 @@
+"""Pick the signature scheme a request uses and verify it."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from cosbeauty.api.auth import cosv5, sigv4
+from cosbeauty.api.auth.types import Identity, SignedRequest
+from cosbeauty.api.errors import CosError
+
+COS_PREFIX = "q-sign-algorithm="
+SIGV4_PREFIX = sigv4.ALGORITHM + " "
+
+
+def _verify_authorization(req: SignedRequest, authorization: str, lookup_secret: Callable[[str], str | None],
+                          now: float) -> Identity:
+    if authorization.startswith(COS_PREFIX):
+        return cosv5.verify_header(req, authorization, lookup_secret, now)
+    if authorization.startswith(SIGV4_PREFIX):
+        return sigv4.verify_header(req, authorization, lookup_secret, now)
+    if authorization.startswith("AWS "):
+        raise CosError("NotImplemented", "AWS signature version 2 is not supported; use signature version 4")
+    raise CosError("InvalidArgument", "Unsupported Authorization Type")
+
+
+def _query_scheme(names: set[str], sign: str | None) -> str:
+    has_cos = "q-sign-algorithm" in names or (sign or "").startswith(COS_PREFIX)
+    has_sigv4 = "X-Amz-Algorithm" in names
+    if has_cos and has_sigv4:
+        raise CosError("InvalidArgument", "Only one auth mechanism allowed")
+    if "AWSAccessKeyId" in names and "Signature" in names:
+        raise CosError("NotImplemented", "AWS signature version 2 is not supported; use signature version 4")
+    return "cos" if has_cos else "sigv4" if has_sigv4 else ""
+
+
+def _verify_query(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float) -> Identity:
+    names = {name for name, _ in req.query}
+    sign = next((value for name, value in req.query if name == "sign"), None)
+    scheme = _query_scheme(names, sign)
+    if scheme == "cos":
+        auth = cosv5.parse_query(req.query) if "q-sign-algorithm" in names else cosv5.parse_auth_string(sign or "")
+        return cosv5.verify_presigned(req, auth, lookup_secret, now)
+    if scheme == "sigv4":
+        algorithm = dict(req.query)["X-Amz-Algorithm"]
+        if algorithm != sigv4.ALGORITHM:
+            raise CosError("InvalidArgument", f"X-Amz-Algorithm only supports {sigv4.ALGORITHM}")
+        return sigv4.verify_presigned(req, lookup_secret, now)
+    return Identity(anonymous=True)
+
+
+def authenticate(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float | None = None) -> Identity:
+    """Verify the request's signature (COS v5 or SigV4, header or pre-signed) and return who signed it.
+
+    A request without any signature yields ``Identity(anonymous=True)``. Failures raise
+    :class:`CosError`.
+    """
+    now = time.time() if now is None else now
+    authorization = req.headers.get("authorization", "").strip()
+    if authorization:
+        return _verify_authorization(req, authorization, lookup_secret, now)
+    return _verify_query(req, lookup_secret, now)
