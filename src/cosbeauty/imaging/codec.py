@@ -14,7 +14,8 @@ Decoding semantics (what ``Decoded`` holds):
   management), except for CMYK/YCCK JPEGs: they are converted to RGB by Pillow's naive
   inversion (no ICC transform) and their CMYK profile is dropped, as it no longer applies.
 * Alpha (RGBA, LA, PA, P with transparency) goes to ``alpha`` and is written back unchanged by
-  formats that carry alpha (PNG, WEBP, TIFF, BMP). JPEG output composites onto white.
+  formats that carry alpha (PNG, WEBP, TIFF). JPEG and BMP output composite onto white (Pillow
+  writes and reads 32-bit BMPs without an alpha mask, so BMP alpha would not survive).
 * Greyscale sources (1, L, LA, I;16) give ``grey=True`` with ``rgb`` a 3-channel copy, and are
   written back single-channel.
 * 16-bit PNG/TIFF decode to uint16 and are written back 16-bit by PNG/TIFF (other output formats
@@ -380,7 +381,7 @@ def _output_pixels(decoded: Decoded, rgb: np.ndarray, fmt: str) -> np.ndarray:
     alpha = decoded.alpha
     if alpha is not None and alpha.shape != rgb.shape[:2]:
         raise InvalidParameter(f"rgb is {rgb.shape[:2]} but the alpha plane is {alpha.shape}")
-    if fmt == "JPEG" and alpha is not None:
+    if fmt in ("JPEG", "BMP") and alpha is not None:
         rgb, alpha = _over_white(rgb, alpha), None
     if dtype == np.uint16 and fmt not in ("PNG", "TIFF"):
         rgb = ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)
@@ -440,8 +441,6 @@ def _cv_encode(ext: str, image: np.ndarray, decoded: Decoded, params: list[int])
 
 
 def _pil_encode(pixels: np.ndarray, decoded: Decoded, fmt: str, quality: int | None) -> bytes:
-    if fmt == "BMP" and pixels.ndim == 3 and pixels.shape[2] == 2:   # BMP has no grey+alpha
-        pixels = pixels[:, :, [0, 0, 0, 1]]
     image = Image.fromarray(pixels)
     options: dict = {}
     if decoded.extra.get("icc_profile"):
