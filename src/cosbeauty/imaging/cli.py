@@ -1,0 +1,240 @@
+"""``cosbeauty beautify``: apply the AIFaceBeauty filter to one file or a whole folder.
+
+One file::
+
+    cosbeauty beautify photo.jpg                 # -> photo.beauty.jpg beside it
+    cosbeauty beautify photo.jpg -o - > out.jpg  # to stdout
+
+A folder (parallel over a process pool, sub-folders mirrored with ``--recursive``)::
+
+    cosbeauty beautify shots/ -o beautified/ --jobs 2 --recursive
+
+Every regular, non-hidden file is tried. Files whose bytes are not an image (UnsupportedFormat)
+are *skipped* when their name has no image extension (README.txt) and *failed* when it has
+one (a .jpg that is not a JPEG). Corrupt or oversized images fail. Failures are reported on
+stderr as they happen and never stop the run.
+
+Exit codes:
+    0  every file was written (photos without a face are written unchanged by the pipeline)
+    1  at least one file failed
+    2  usage error: bad arguments, missing input, folder input without ``-o``
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, TextIO
+
+from cosbeauty.imaging.codec import FORMATS, Limits, normalize_format
+from cosbeauty.imaging.errors import ImageError, UnsupportedFormat
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+FORMAT_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tiff"}
+DONE, NO_FACE, SKIPPED, FAILED = "done", "no face", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every file is processed with (picklable: sent once to each worker)."""
+    strength: float
+    format: str | None
+    quality: int | None
+    reshape: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    source: str
+    status: str          # DONE, NO_FACE, SKIPPED or FAILED
+    message: str = ""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "beautify", help="beautify faces in an image file or a folder of images",
+        description=__doc__.split("\n\n")[0], epilog="Exit codes:" + __doc__.split("Exit codes:")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("input", type=Path, help="an image file, or a folder (then -o OUTDIR is required)")
+    parser.add_argument("-o", "--output", help="output file ('-' for stdout) or, for a folder, output folder")
+    parser.add_argument("--strength", type=float, default=0.5, help="0..1 (default 0.5)")
+    parser.add_argument("--format", type=_format_arg, help=f"output format: {', '.join(FORMATS)} (default: as input)")
+    parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (default: the source's)")
+    parser.add_argument("--reshape", action="store_true", help="also slim the face and enlarge the eyes")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for a folder")
+    parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = Options(args.strength, args.format, args.quality, args.reshape)
+    if args.input.is_dir():
+        if not args.output or args.output == "-":
+            return _usage("a folder input needs -o OUTDIR")
+        return _run_folder(args.input, Path(args.output), options, max(1, args.jobs), args.recursive)
+    if not args.input.is_file():
+        return _usage(f"{args.input}: no such file or folder")
+    return _run_file(args.input, args.output, options)
+
+
+def _format_arg(value: str) -> str:
+    try:
+        return normalize_format(value)
+    except ImageError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
+def _usage(message: str) -> int:
+    print(f"cosbeauty beautify: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# ----------------------------------------------------------------------------- one file
+
+
+def _run_file(source: Path, output: str | None, options: Options) -> int:
+    destination = None if output == "-" else Path(output) if output else _default_output(source, options)
+    outcome = _process(source, destination, options)
+    if outcome.status in (FAILED, SKIPPED):
+        print(f"cosbeauty beautify: {source}: {outcome.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.status == NO_FACE:
+        print(f"{source}: no face found, written unchanged", file=sys.stderr)
+    return EXIT_OK
+
+
+def _default_output(source: Path, options: Options) -> Path:
+    suffix = FORMAT_SUFFIX[options.format] if options.format else source.suffix
+    return source.with_name(f"{source.stem}.beauty{suffix}")
+
+
+def _process(source: Path, destination: Path | None, options: Options) -> Outcome:
+    """Beautify one file; ``destination`` None means stdout. Never raises for bad input."""
+    from cosbeauty.imaging.pipeline import beautify
+
+    try:
+        result = beautify(source.read_bytes(), options.strength, limits=Limits(), format=options.format,
+                          quality=options.quality, reshape=options.reshape)
+        _write(result.data, destination)
+    except UnsupportedFormat as exc:
+        status = FAILED if source.suffix.lower() in IMAGE_SUFFIXES else SKIPPED
+        return Outcome(str(source), status, f"{exc.message} ({exc.code})")
+    except ImageError as exc:
+        return Outcome(str(source), FAILED, f"{exc.message} ({exc.code})")
+    except OSError as exc:
+        return Outcome(str(source), FAILED, f"{exc.strerror or exc}")
+    except Exception as exc:  # a pipeline bug on one file must not stop a folder run
+        return Outcome(str(source), FAILED, f"internal error: {exc!r}")
+    faces = result.faces if isinstance(result.faces, int) else len(result.faces)
+    return Outcome(str(source), DONE if faces else NO_FACE)
+
+
+def _write(data: bytes, destination: Path | None) -> None:
+    if destination is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(destination)
+
+
+# ----------------------------------------------------------------------------- a folder
+
+
+def _run_folder(root: Path, out_root: Path, options: Options, jobs: int, recursive: bool) -> int:
+    tasks = [(source, _mirror(source, root, out_root, options))
+             for source in _walk(root, out_root, recursive)]
+    progress = Progress(len(tasks), sys.stderr)
+    for outcome in _outcomes(tasks, options, jobs):
+        progress.update(outcome)
+    progress.finish()
+    return EXIT_FAILED if progress.counts[FAILED] else EXIT_OK
+
+
+def _walk(root: Path, out_root: Path, recursive: bool) -> list[Path]:
+    """Regular, non-hidden files in a stable order, leaving out anything inside OUTDIR."""
+    out_resolved = out_root.resolve()
+    candidates = root.rglob("*") if recursive else root.iterdir()
+    return sorted(
+        path for path in candidates
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and out_resolved not in path.resolve().parents)
+
+
+def _mirror(source: Path, root: Path, out_root: Path, options: Options) -> Path:
+    target = out_root / source.relative_to(root)
+    return target.with_suffix(FORMAT_SUFFIX[options.format]) if options.format else target
+
+
+def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int) -> Iterator[Outcome]:
+    """Run in-process for one job, else over a spawn-started pool (MediaPipe is not fork-safe)."""
+    if jobs == 1 or len(tasks) <= 1:
+        _init_worker()
+        yield from (_process(source, target, options) for source, target in tasks)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
+                             initializer=_init_worker) as pool:
+        futures: list[Future[Outcome]] = [pool.submit(_process, s, t, options) for s, t in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _init_worker() -> None:
+    """Build the face detector once per worker, before the first file."""
+    import numpy as np
+
+    from cosbeauty.imaging.faces import detect_faces
+
+    detect_faces(np.zeros((64, 64, 3), np.uint8))
+
+
+class Progress:
+    """Plain-text progress bar on a TTY; otherwise silent until the summary.
+
+    Failures and skips are always reported, one line each, as they happen.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream = total, stream
+        self.interactive = stream.isatty()
+        self.counts = {DONE: 0, NO_FACE: 0, SKIPPED: 0, FAILED: 0}
+        self.started = time.monotonic()
+
+    def update(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] += 1
+        if outcome.status in (FAILED, SKIPPED):
+            self._line(f"{outcome.status.upper()} {outcome.source}: {outcome.message}")
+        if self.interactive:
+            self.stream.write("\r" + self._bar())
+            self.stream.flush()
+
+    def finish(self) -> None:
+        elapsed = time.monotonic() - self.started
+        c = self.counts
+        self._line(f"beautify: {c[DONE]} done, {c[NO_FACE]} no face, {c[SKIPPED]} skipped, "
+                   f"{c[FAILED]} failed of {self.total} files in {elapsed:.1f}s")
+
+    def _bar(self) -> str:
+        finished = sum(self.counts.values())
+        filled = self.WIDTH * finished // max(1, self.total)
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / finished * (self.total - finished) if finished else 0.0
+        return (f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {finished}/{self.total} "
+                f"{self.counts[FAILED]} failed  {elapsed:.0f}s elapsed, ~{eta:.0f}s left")
+
+    def _line(self, text: str) -> None:
+        prefix = "\r\x1b[K" if self.interactive else ""
+        self.stream.write(f"{prefix}{text}\n")
+        self.stream.flush()
