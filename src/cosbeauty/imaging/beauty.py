@@ -1,0 +1,316 @@
+"""The AIFaceBeauty filter on pixel arrays: skin smoothing, evening and gentle whitening per face.
+
+Per face (largest first), all in a region of interest around the face oval, resized so that
+the cheek-to-cheek width F is ~320 px ("work scale"; never upscaled):
+
+* skin mask: face oval minus eyes, brows, lips and nostrils, times a colour gate learnt from
+  the person's own cheeks/forehead (chroma Mahalanobis distance; luma only rejects very dark
+  hair/frames), feathered so the soft edge lies inside the oval;
+* smoothing: self-guided filter per channel; its residual R = I - B is split at the pore scale
+  and the coarse part (blotches, blemishes) is removed while the finest band (pores) stays;
+* whitening: a log curve on luma, evaluated on the smoothed base and added equally to R, G, B;
+* the per-pixel *delta* is upsampled to full resolution and added, so texture finer than one
+  work pixel is never touched and pixels outside the feathered masks stay bit-identical.
+
+``strength`` in [0, 1] drives every amount monotonically; optional reshape (slim face,
+enlarge eyes) is a smooth, fold-free displacement field applied with one remap per face.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .faces import Face, detect_faces
+
+__all__ = ["beautify_array"]
+
+WORK_F = 320.0                       # cheek width at work scale, px
+
+# FaceMesh (478-point) index sets.
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
+             400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21,
+             54, 103, 67, 109]
+RIGHT_EYE = [7, 33, 133, 144, 145, 153, 154, 155, 157, 158, 159, 160, 161, 163, 173, 246]
+LEFT_EYE = [249, 263, 362, 373, 374, 380, 381, 382, 384, 385, 386, 387, 388, 390, 398, 466]
+RIGHT_BROW = [46, 52, 53, 55, 63, 65, 66, 70, 105, 107]
+LEFT_BROW = [276, 282, 283, 285, 293, 295, 296, 300, 334, 336]
+LIPS = [0, 17, 37, 39, 40, 61, 84, 91, 146, 181, 185, 267, 269, 270, 291, 314, 321, 375,
+        405, 409]
+RIGHT_NOSTRIL = [48, 64, 98, 97, 2, 94, 240, 75]
+LEFT_NOSTRIL = [278, 294, 327, 326, 2, 94, 460, 305]
+SKIN_SAMPLES = [50, 280, 151, 205, 425, 117, 346]   # cheeks and forehead
+JAW_SLIM = [(132, 361), (58, 288), (172, 397), (136, 365), (150, 379)]
+NOSE_TIP = 4
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """Every control as a function of strength s in [0, 1]."""
+
+    smooth: float        # fraction of the coarse residual removed
+    radius: float        # guided filter radius, x F
+    eps: float           # guided filter regulariser (intensity^2, 0..1 scale)
+    fine: float          # fraction of the fine (pore) band removed
+    whiten: float        # weight of the luma log curve
+
+    @classmethod
+    def for_strength(cls, s: float) -> "Amounts":
+        return cls(smooth=s ** 0.7, radius=0.02 + 0.03 * s, eps=(0.02 + 0.08 * s) ** 2,
+                   fine=0.45 * s * s, whiten=0.4 * s)
+
+
+@dataclass
+class _Roi:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    scale: float         # work pixels per image pixel (<= 1)
+    pts: np.ndarray      # landmarks in work coordinates
+
+    @property
+    def f(self) -> float:
+        return float(np.linalg.norm(self.pts[234] - self.pts[454]))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _odd(x: float) -> int:
+    return max(1, int(round(x)) | 1)
+
+
+def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma < 0.3:
+        return img
+    return cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def _disc(r: float) -> np.ndarray:
+    k = _odd(2 * r + 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _roi_for(face: Face, shape: tuple[int, ...]) -> _Roi:
+    pts = face.landmarks
+    oval = pts[FACE_OVAL]
+    f = face.cheek_width
+    margin = 0.12 * f + 2
+    h, w = shape[:2]
+    x0, y0 = (max(0, int(math.floor(v - margin))) for v in oval.min(axis=0))
+    x1, y1 = oval.max(axis=0)
+    x1, y1 = min(w, int(math.ceil(x1 + margin))), min(h, int(math.ceil(y1 + margin)))
+    scale = min(1.0, WORK_F / max(f, 1.0))
+    return _Roi(x0, y0, x1, y1, scale, (pts - [x0, y0]) * scale)
+
+
+# --------------------------------------------------------------------------- skin mask
+
+
+def _poly(shape: tuple[int, int], pts: np.ndarray, hull: bool) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    poly = cv2.convexHull(pts.astype(np.float32)) if hull else pts
+    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32).reshape(-1, 1, 2)], 1,
+                 lineType=cv2.LINE_8, shift=4)
+    return mask
+
+
+def _features(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
+    """Eyes, brows, lips, nostrils (dilated a little so lashes, brow hairs and lip lines stay)."""
+    feats = np.zeros(shape, np.uint8)
+    for part, grow in ((RIGHT_EYE, 0.035), (LEFT_EYE, 0.035), (RIGHT_BROW, 0.03),
+                       (LEFT_BROW, 0.03), (LIPS, 0.025), (RIGHT_NOSTRIL, 0.01),
+                       (LEFT_NOSTRIL, 0.01)):
+        feats |= cv2.dilate(_poly(shape, pts[part], hull=True), _disc(grow * f))
+    return feats
+
+
+def _colour_gate(work: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float) -> np.ndarray:
+    """1 where the colour looks like this person's skin, soft fall-off elsewhere."""
+    y = _luma(work)
+    cr = (work[..., 0] - y) * 0.713
+    cb = (work[..., 2] - y) * 0.564
+    samples = np.zeros(region.shape, np.uint8)
+    for i in SKIN_SAMPLES:
+        cv2.circle(samples, (int(pts[i][0]), int(pts[i][1])), max(2, int(0.05 * f)), 1, -1)
+    samples &= region
+    if samples.sum() < 20:
+        samples = region
+    sel = samples.astype(bool)
+    chroma = np.stack([cr[sel], cb[sel]], axis=1)
+    centre = np.median(chroma, axis=0)
+    cov = np.cov((chroma - centre).T) + np.eye(2) * 0.012 ** 2
+    inv = np.linalg.inv(cov)
+    dcr, dcb = cr - centre[0], cb - centre[1]
+    d = np.sqrt(np.maximum(inv[0, 0] * dcr ** 2 + 2 * inv[0, 1] * dcr * dcb + inv[1, 1] * dcb ** 2, 0))
+    gate = np.exp(-0.5 * np.maximum(d - 2.5, 0) ** 2)
+    y_med = float(np.median(y[sel]))
+    gate *= np.clip((y / max(y_med, 1e-3) - 0.3) / 0.2, 0, 1)       # hair, frames, nostrils
+    gate = cv2.morphologyEx(gate.astype(np.float32), cv2.MORPH_CLOSE, _disc(0.04 * f))
+    return _blur(gate, 0.015 * f)
+
+
+def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> np.ndarray:
+    """Soft skin mask in [0, 1] at work scale, exactly 0 outside the face oval."""
+    shape = work.shape[:2]
+    oval = _poly(shape, pts[FACE_OVAL], hull=False)
+    region = oval & (1 - _features(shape, pts, f))
+    sigma = 0.02 * f
+    core = cv2.erode(region, _disc(2.0 * sigma))
+    mask = _blur(core.astype(np.float32), sigma)
+    mask *= _colour_gate(work, region, pts, f)
+    mask *= oval
+    return mask
+
+
+# --------------------------------------------------------------------------- filter
+
+
+def _guided_self(p: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """Self-guided filter (He et al.) of each channel of ``p`` (float32, H x W x C)."""
+    k = (2 * r + 1, 2 * r + 1)
+    box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REPLICATE)  # noqa: E731
+    mean = box(p)
+    var = box(p * p) - mean * mean
+    a = var / (var + eps)
+    b = mean - a * mean
+    return box(a) * p + box(b)
+
+
+def _delta(work: np.ndarray, mask: np.ndarray, f: float, amt: Amounts) -> np.ndarray:
+    """The per-pixel change (work scale, float, same channels as ``work``)."""
+    base = _guided_self(work, max(1, round(amt.radius * f)), amt.eps)
+    residual = work - base
+    coarse = _blur(residual, 0.004 * f)
+    removed = amt.smooth * (coarse + amt.fine * (residual - coarse))
+    y_base = _luma(_blur(base, 0.01 * f))
+    lift = amt.whiten * (np.log1p(2.0 * y_base) / math.log(3.0) - y_base)
+    return (lift[..., None] - removed) * mask[..., None]
+
+
+# --------------------------------------------------------------------------- reshape
+
+
+def _displacement(shape: tuple[int, int], pts: np.ndarray, f: float, slim: float,
+                  eyes: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse map offsets (dx, dy) at work scale: out(p) = in(p + d(p))."""
+    h, w = shape
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = np.zeros_like(gx), np.zeros_like(gy)
+    weight = np.zeros_like(gx)
+    radius = 0.30 * f
+    for pair in JAW_SLIM:
+        for i in pair:
+            c = pts[i]
+            move = pts[NOSE_TIP] - c
+            move = move / max(np.linalg.norm(move), 1e-6) * 0.03 * slim * f
+            r2 = (gx - c[0]) ** 2 + (gy - c[1]) ** 2
+            fall = np.clip(1 - r2 / radius ** 2, 0, None) ** 2
+            dx -= fall * move[0]
+            dy -= fall * move[1]
+            weight += fall
+    norm = np.maximum(weight, 1.0)
+    dx, dy = dx / norm, dy / norm
+    for iris, corners in ((468, (33, 133)), (473, (362, 263))):
+        c = pts[iris]
+        big_r = float(np.linalg.norm(pts[corners[0]] - pts[corners[1]]))
+        ox, oy = gx - c[0], gy - c[1]
+        r2 = (ox ** 2 + oy ** 2) / max(big_r, 1.0) ** 2
+        k = np.where(r2 < 1, (1 - r2) * 0.10 * eyes, 0)      # sample closer to the centre
+        dx -= ox * k
+        dy -= oy * k
+    sigma = 0.02 * f
+    return _blur(dx, sigma), _blur(dy, sigma)
+
+
+def min_jacobian(dx: np.ndarray, dy: np.ndarray) -> float:
+    """Smallest det(J) of p -> p + d(p); > 0 everywhere means the warp cannot fold."""
+    ddx_y, ddx_x = np.gradient(dx)
+    ddy_y, ddy_x = np.gradient(dy)
+    return float(((1 + ddx_x) * (1 + ddy_y) - ddx_y * ddy_x).min())
+
+
+def _warp(roi_img: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    h, w = roi_img.shape[:2]
+    sx, sy = w / dx.shape[1], h / dx.shape[0]
+    full_dx = cv2.resize(dx, (w, h), interpolation=cv2.INTER_LINEAR) * sx
+    full_dy = cv2.resize(dy, (w, h), interpolation=cv2.INTER_LINEAR) * sy
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(roi_img, gx + full_dx, gy + full_dy, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _tick(timings: dict | None, key: str, start: float) -> float:
+    now = time.perf_counter()
+    if timings is not None:
+        timings[key] = timings.get(key, 0.0) + (now - start) * 1000
+    return now
+
+
+def _beautify_face(out: np.ndarray, face: Face, amt: Amounts, peak: float,
+                   warp: tuple[float, float] | None, timings: dict | None) -> None:
+    """Beautify one face in ``out`` (H x W x C, uint8/uint16) in place."""
+    t = time.perf_counter()
+    roi = _roi_for(face, out.shape)
+    full = out[roi.y0:roi.y1, roi.x0:roi.x1]
+    h, w = full.shape[:2]
+    ws = (max(1, round(w * roi.scale)), max(1, round(h * roi.scale)))
+    work = full.astype(np.float32) / peak
+    if roi.scale < 1.0:
+        work = cv2.resize(work, ws, interpolation=cv2.INTER_AREA)
+    mask = skin_mask(work, roi.pts, roi.f)
+    t = _tick(timings, "mask", t)
+    delta = _delta(work, mask, roi.f, amt)
+    if warp is not None:
+        displacement = _displacement(mask.shape, roi.pts, roi.f, *warp)
+    t = _tick(timings, "filter", t)
+    if roi.scale < 1.0:
+        delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+    result = full.astype(np.float32) + delta * peak
+    if warp is not None:
+        result = _warp(result, *displacement)
+    out[roi.y0:roi.y1, roi.x0:roi.x1] = np.clip(np.rint(result), 0, peak).astype(out.dtype)
+    _tick(timings, "blend", t)
+
+
+def beautify_array(rgb: np.ndarray, strength: float = 0.5, *, faces: list[Face] | None = None,
+                   reshape: bool = False, slim: float | None = None, eyes: float | None = None,
+                   timings: dict | None = None) -> tuple[np.ndarray, list[Face]]:
+    """Beautify every face of an H x W x 3 RGB (uint8 or uint16) image.
+
+    Returns ``(new_image, faces)``; the input is not modified. ``faces`` skips detection.
+    ``reshape`` turns on slim-face and eye enlargement (``slim``/``eyes`` in [0, 1] override
+    their amounts, default ``strength``). Pixels outside the faces' feathered skin masks are
+    returned unchanged (without reshape). Deterministic.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16):
+        raise ValueError("expected an H x W x 3 uint8 or uint16 RGB array")
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError("strength must be in [0, 1]")
+    t = time.perf_counter()
+    if faces is None:
+        faces = detect_faces(rgb)
+        _tick(timings, "detect", t)
+    out = rgb.copy()
+    if strength == 0 and not reshape:
+        return out, faces
+    amt = Amounts.for_strength(strength)
+    peak = 65535.0 if rgb.dtype == np.uint16 else 255.0
+    warp = None
+    if reshape:
+        warp = (strength if slim is None else slim, strength if eyes is None else eyes)
+    for face in faces:
+        _beautify_face(out, face, amt, peak, warp, timings)
+    return out, faces
