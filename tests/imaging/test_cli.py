@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from PIL import Image
 from skimage import data as skdata
 
 from cosbeauty.cli import main
-from cosbeauty.imaging.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from cosbeauty.imaging.cli import DONE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, FAILED, Outcome, Progress
 
-pytest.importorskip("cosbeauty.imaging.pipeline", reason="pipeline.beautify not landed yet")
+needs_pipeline = pytest.mark.skipif(importlib.util.find_spec("cosbeauty.imaging.pipeline") is None,
+                                    reason="cosbeauty.imaging.pipeline has not landed yet")
 
 
 def image_bytes(pixels: np.ndarray, fmt: str) -> bytes:
@@ -50,6 +52,7 @@ def opened(path: Path) -> Image.Image:
     return im
 
 
+@needs_pipeline
 def test_single_file_default_output(tmp_path, face_jpeg):
     source = tmp_path / "portrait.jpg"
     source.write_bytes(face_jpeg)
@@ -59,6 +62,7 @@ def test_single_file_default_output(tmp_path, face_jpeg):
     assert np.abs(np.asarray(out, dtype=float) - skdata.astronaut()).mean() > 0.2   # the face changed
 
 
+@needs_pipeline
 def test_single_file_explicit_output_and_format(tmp_path, face_jpeg):
     source = tmp_path / "portrait.jpg"
     source.write_bytes(face_jpeg)
@@ -68,6 +72,7 @@ def test_single_file_explicit_output_and_format(tmp_path, face_jpeg):
     assert opened(tmp_path / "portrait.beauty.webp").format == "WEBP"
 
 
+@needs_pipeline
 def test_stdout_output(tmp_path, face_jpeg, capsysbinary):
     source = tmp_path / "portrait.jpg"
     source.write_bytes(face_jpeg)
@@ -76,6 +81,7 @@ def test_stdout_output(tmp_path, face_jpeg, capsysbinary):
     assert written.startswith(b"\xff\xd8") and Image.open(io.BytesIO(written)).size == (512, 512)
 
 
+@needs_pipeline
 def test_single_no_face_and_bad_file(tmp_path, coffee_png, capsys):
     (tmp_path / "coffee.png").write_bytes(coffee_png)
     assert main(["beautify", str(tmp_path / "coffee.png")]) == EXIT_OK
@@ -93,6 +99,7 @@ def test_usage_errors(tmp_path, folder, capsys):
     assert exc.value.code == EXIT_USAGE
 
 
+@needs_pipeline
 def test_folder_reports_bad_files_and_finishes_the_rest(tmp_path, folder, capsys):
     out = tmp_path / "out"
     assert main(["beautify", str(folder), "-o", str(out), "--jobs", "1"]) == EXIT_FAILED
@@ -105,6 +112,7 @@ def test_folder_reports_bad_files_and_finishes_the_rest(tmp_path, folder, capsys
     assert not (out / "broken.jpg").exists() and not (out / "notes.txt").exists()
 
 
+@needs_pipeline
 def test_folder_recursive_parallel(tmp_path, folder, capsys):
     (folder / "broken.jpg").unlink()
     out = folder / "out"   # OUTDIR inside the input folder must not be re-processed
@@ -115,3 +123,19 @@ def test_folder_recursive_parallel(tmp_path, folder, capsys):
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == \
         ["astronaut.png", "coffee.png", "sub/astronaut2.png"]
     assert "2 done, 1 no face, 1 skipped, 0 failed of 4 files" in err
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_tty():
+    stream = FakeTty()
+    progress = Progress(2, stream)
+    progress.update(Outcome("a.jpg", DONE))
+    progress.update(Outcome("b.jpg", FAILED, "corrupt"))
+    progress.finish()
+    text = stream.getvalue()
+    assert "\r[###############...............] 1/2" in text and "FAILED b.jpg: corrupt" in text
+    assert text.endswith("1 done, 0 no face, 0 skipped, 1 failed of 2 files in 0.0s\n")

@@ -116,7 +116,8 @@ def decode(data: bytes, limits: Limits = Limits()) -> Decoded:
     im, fmt = _open(data, limits)
     try:
         if _use_opencv(im, fmt, data):
-            pixels, grey, mode = _cv_decode(data), _cv_grey(im, fmt), None
+            grey = _cv_grey(im, fmt)
+            pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey), None
         else:
             im.load()
             pixels, grey, mode = _pil_pixels(im)
@@ -275,13 +276,13 @@ def _cv_grey(im: Image.Image, fmt: str) -> bool:
     return im.mode in ("L", "LA", "I;16", "I;16B") if fmt == "JPEG" else im.mode in ("LA", "I;16", "I;16B")
 
 
-def _cv_decode(data: bytes) -> np.ndarray:
+def _cv_decode(data: bytes, *, rgb_jpeg: bool) -> np.ndarray:
     """H x W (grey), H x W x 3 (RGB) or x 4 (RGBA) in storage orientation."""
-    flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+    flags = (cv2.IMREAD_COLOR_RGB if rgb_jpeg else cv2.IMREAD_UNCHANGED) | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if pixels is None:
         raise CorruptImage("image data is truncated or corrupt")
-    if pixels.ndim == 3:
+    if pixels.ndim == 3 and not rgb_jpeg:
         code = cv2.COLOR_BGRA2RGBA if pixels.shape[2] == 4 else cv2.COLOR_BGR2RGB
         pixels = cv2.cvtColor(pixels, code)
     return pixels
