@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import zlib
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Protocol
@@ -54,12 +55,21 @@ class ChunkedContext:
         return self.mode == SIGNED_PAYLOAD_TRAILER
 
 
+def utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def same_signature(expected: str, provided: str) -> bool:
+    """Constant-time comparison that accepts any (even non-ASCII) provided text."""
+    return hmac.compare_digest(utf8(expected), utf8(provided))
+
+
 def decoded_content_length(headers: dict[str, str]) -> int | None:
     """The payload length announced in ``x-amz-decoded-content-length`` (None when absent)."""
     value = headers.get("x-amz-decoded-content-length")
     if value is None:
         return None
-    if not value.strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", value.strip()):
         raise CosError("InvalidArgument", "x-amz-decoded-content-length must be a non-negative integer")
     return int(value)
 
@@ -197,11 +207,11 @@ def _chained_signature(ctx: ChunkedContext, kind: str, previous: str, digest: st
     if kind == "PAYLOAD":
         parts.append(EMPTY_SHA256)
     parts.append(digest)
-    return hmac.new(ctx.signing_key, "\n".join(parts).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(ctx.signing_key, utf8("\n".join(parts)), hashlib.sha256).hexdigest()
 
 
 def _check_chain(ctx: ChunkedContext, kind: str, previous: str, digest: str, provided: str) -> None:
-    if not hmac.compare_digest(_chained_signature(ctx, kind, previous, digest), provided):
+    if not same_signature(_chained_signature(ctx, kind, previous, digest), provided):
         what = "chunk" if kind == "PAYLOAD" else "trailer"
         raise CosError("SignatureDoesNotMatch", f"aws-chunked: {what} signature does not match")
 
@@ -226,7 +236,7 @@ def _check_trailers(ctx: ChunkedContext, trailers: list[tuple[str, str]], previo
     if ctx.signed_trailer:
         provided = values.get("x-amz-trailer-signature", "").lower()
         canonical = "".join(f"{k}:{v}\n" for k, v in trailers if k != "x-amz-trailer-signature")
-        _check_chain(ctx, "TRAILER", previous, hashlib.sha256(canonical.encode()).hexdigest(), provided)
+        _check_chain(ctx, "TRAILER", previous, hashlib.sha256(utf8(canonical)).hexdigest(), provided)
     if checksum is not None and ctx.trailer:
         if base64.b64encode(checksum.digest()).decode() != values[ctx.trailer]:
             raise CosError("BadDigest", f"The {ctx.trailer} you specified did not match the calculated checksum.")

@@ -41,8 +41,12 @@ class CosAuth:
     signature: str
 
 
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _encode(text: str) -> str:
-    return quote(text.encode("utf-8", "surrogatepass"), safe="-_.~")
+    return quote(_utf8(text), safe="-_.~")
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -145,17 +149,18 @@ def http_string(method: str, path: str, params: str, headers: str) -> str:
 
 
 def string_to_sign(sign_time: str, http: str) -> str:
-    digest = hashlib.sha1(http.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha1(_utf8(http)).hexdigest()
     return f"sha1\n{sign_time}\n{digest}\n"
 
 
 def sign(secret: str, key_time: str, sign_time: str, http: str) -> str:
-    sign_key = hmac.new(secret.encode(), key_time.encode(), hashlib.sha1).hexdigest()
-    return hmac.new(sign_key.encode(), string_to_sign(sign_time, http).encode(), hashlib.sha1).hexdigest()
+    sign_key = hmac.new(_utf8(secret), _utf8(key_time), hashlib.sha1).hexdigest()
+    return hmac.new(sign_key.encode(), _utf8(string_to_sign(sign_time, http)), hashlib.sha1).hexdigest()
 
 
-def _mismatch(auth: CosAuth, http: str) -> CosError:
-    shown = http if len(http) <= HINT_LIMIT else http[:HINT_LIMIT] + "..."
+def _mismatch(auth: CosAuth, http: str, token: str | None) -> CosError:
+    shown = http.replace(_encode(token), "<redacted>") if token else http
+    shown = shown if len(shown) <= HINT_LIMIT else shown[:HINT_LIMIT] + "..."
     sts = string_to_sign(auth.sign_time, http)
     return CosError(
         "SignatureDoesNotMatch",
@@ -179,9 +184,9 @@ def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str
     ]
     for http in candidates:
         expected = sign(secret, auth.key_time, auth.sign_time, http)
-        if hmac.compare_digest(expected, auth.signature):
+        if hmac.compare_digest(expected.encode(), _utf8(auth.signature)):
             return Identity(anonymous=False, access_key=auth.access_key, scheme=scheme, security_token=token)
-    raise _mismatch(auth, candidates[0])
+    raise _mismatch(auth, candidates[0], token)
 
 
 def _token(req: SignedRequest) -> str | None:

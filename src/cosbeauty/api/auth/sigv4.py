@@ -1,4 +1,4 @@
-"""AWS Signature Version 4 verification for S3 clients (header and pre-signed query forms).
+"""AWS Signature Version 4 verification for S3 clients (header and pre-signed query forms), plus legacy V2.
 
 Canonical request (S3 flavour, as botocore's ``S3SigV4Auth`` builds it)::
 
@@ -12,6 +12,7 @@ Canonical request (S3 flavour, as botocore's ``S3SigV4Auth`` builds it)::
 
 from __future__ import annotations
 
+import base64
 import calendar
 import hashlib
 import hmac
@@ -22,7 +23,7 @@ from email.utils import parsedate_tz, mktime_tz
 from typing import Callable
 from urllib.parse import quote
 
-from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decoded_content_length
+from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decoded_content_length, same_signature, utf8
 from cosbeauty.api.auth.types import Identity, SignedRequest
 from cosbeauty.api.errors import CosError
 
@@ -32,7 +33,7 @@ MAX_EXPIRES = 604800      # seconds (7 days)
 HINT_LIMIT = 600          # characters of the canonical request echoed in SignatureDoesNotMatch
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,10 @@ def _authorization_fields(authorization: str) -> dict[str, str]:
 def _amz_date_from_headers(headers: dict[str, str]) -> str:
     if "x-amz-date" in headers:
         return headers["x-amz-date"].strip()
-    parsed = parsedate_tz(headers.get("date", ""))
-    if parsed is None:
-        raise CosError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(mktime_tz(parsed)))
+    try:
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(mktime_tz(parsedate_tz(headers.get("date", "")))))
+    except (TypeError, ValueError, OverflowError, OSError, IndexError):
+        raise CosError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
 
 
 def _epoch(amz_date: str) -> int:
@@ -122,7 +123,7 @@ def parse_query(query: dict[str, str]) -> tuple[SigV4Params, int]:
     if missing:
         raise CosError("InvalidArgument", f"Pre-signed URL is missing {', '.join(missing)}")
     expires = query["X-Amz-Expires"].strip()
-    if not expires.isdigit() or not 0 < int(expires) <= MAX_EXPIRES:
+    if not re.fullmatch(r"[0-9]{1,7}", expires) or not 0 < int(expires) <= MAX_EXPIRES:
         raise CosError("InvalidArgument", f"X-Amz-Expires must be between 1 and {MAX_EXPIRES} seconds")
     params = _checked_params(parse_credential(query["X-Amz-Credential"]), query["X-Amz-Date"].strip(),
                              query["X-Amz-SignedHeaders"], query["X-Amz-Signature"])
@@ -133,7 +134,7 @@ def parse_query(query: dict[str, str]) -> tuple[SigV4Params, int]:
 
 
 def aws_quote(text: str, safe: str = "-_.~") -> str:
-    return quote(text.encode("utf-8", "surrogatepass"), safe=safe)
+    return quote(utf8(text), safe=safe)
 
 
 def canonical_query(query: list[tuple[str, str]]) -> str:
@@ -160,14 +161,14 @@ def canonical_request(method: str, uri: str, query: str, headers: str, names: tu
 
 
 def string_to_sign(params: SigV4Params, canonical: str) -> str:
-    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(utf8(canonical)).hexdigest()
     return "\n".join([ALGORITHM, params.amz_date, params.credential.scope, digest])
 
 
 def signing_key(secret: str, credential: Credential) -> bytes:
-    key = f"AWS4{secret}".encode()
+    key = utf8(f"AWS4{secret}")
     for part in (credential.date, credential.region, credential.service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.new(key, utf8(part), hashlib.sha256).digest()
     return key
 
 
@@ -185,8 +186,8 @@ def _check_signature(req: SignedRequest, params: SigV4Params, key: bytes, payloa
     canonicals = [canonical_request(req.method, uri, query, headers, params.signed_headers, payload)
                   for uri in canonical_uris(req)]
     for canonical in canonicals:
-        expected = hmac.new(key, string_to_sign(params, canonical).encode(), hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, params.signature):
+        expected = hmac.new(key, utf8(string_to_sign(params, canonical)), hashlib.sha256).hexdigest()
+        if same_signature(expected, params.signature):
             return
     raise CosError(
         "SignatureDoesNotMatch",
@@ -259,3 +260,88 @@ def verify_presigned(req: SignedRequest, lookup_secret: Callable[[str], str | No
     token = query.get("X-Amz-Security-Token") or req.headers.get("x-amz-security-token")
     _check_signature(req, params, key, payload, token)
     return _identity(req, params, key, payload, "sigv4-presigned", token)
+
+
+# -- legacy AWS signature version 2 (HMAC-SHA1) ----------------------------------------------
+# boto3's generate_presigned_url() still emits V2 URLs (AWSAccessKeyId/Expires/Signature) unless
+# the client is configured with signature_version="s3v4", so V2 is verified too (header and query).
+
+SIGV2_SUBRESOURCES = frozenset({
+    "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber", "policy",
+    "requestPayment", "torrent", "versioning", "versionId", "versions", "website", "uploads", "uploadId",
+    "response-content-type", "response-content-language", "response-expires", "response-cache-control",
+    "response-content-disposition", "response-content-encoding", "delete", "lifecycle", "tagging", "restore",
+    "storageClass", "notification", "replication", "analytics", "metrics", "inventory", "select", "select-type",
+    "object-lock",
+})
+
+
+def _v2_resources(req: SignedRequest) -> list[str]:
+    pairs = sorted((k, v) for k, v in req.query if k in SIGV2_SUBRESOURCES)
+    sub = "&".join(f"{k}={v}" if v else k for k, v in pairs)
+    raw = req.raw_path or "/"
+    # botocore signs bucket-level requests with a trailing slash ("/bucket/") that it does not send
+    paths = [raw, aws_quote(req.path or "/", safe="/~"), *(aws_quote(path, safe="/~") for path in req.cos_paths),
+             raw if raw.endswith("/") else raw + "/"]
+    return [path + (f"?{sub}" if sub else "") for path in dict.fromkeys(paths)]
+
+
+def _v2_amz_headers(req: SignedRequest, from_query: bool) -> str:
+    amz = {k: " ".join(v.split()) for k, v in req.headers.items() if k.startswith("x-amz-")}
+    if from_query:
+        amz.update((k.lower(), v) for k, v in req.query if k.lower().startswith("x-amz-"))
+    return "".join(f"{k}:{amz[k]}\n" for k in sorted(amz))
+
+
+def _v2_string_to_sign(req: SignedRequest, date: str, resource: str, from_query: bool) -> str:
+    values = {**{k.lower(): v for k, v in req.query if from_query}, **req.headers}
+    standard = [values.get("content-md5", "").strip(), values.get("content-type", "").strip(), date]
+    return "\n".join([req.method.upper(), *standard, _v2_amz_headers(req, from_query) + resource])
+
+
+def _v2_check(req: SignedRequest, access_key: str, signature: str, dates: list[str],
+              lookup_secret: Callable[[str], str | None], from_query: bool) -> None:
+    secret = utf8(_secret(lookup_secret, access_key))
+    candidates = [_v2_string_to_sign(req, date, resource, from_query)
+                  for date in dates for resource in _v2_resources(req)]
+    for sts in candidates:
+        expected = base64.b64encode(hmac.new(secret, utf8(sts), hashlib.sha1).digest()).decode()
+        if same_signature(expected, signature):
+            return
+    raise CosError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you "
+                                            f"provided. StringToSign: {_redacted(candidates[0], None)!r}")
+
+
+def _v2_header_time(headers: dict[str, str]) -> float:
+    value = (headers.get("x-amz-date") or headers.get("date", "")).strip()
+    if _AMZ_DATE.fullmatch(value):
+        return _epoch(value)
+    try:
+        return mktime_tz(parsedate_tz(value))
+    except (TypeError, ValueError, OverflowError, IndexError):
+        raise CosError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
+
+
+def verify_v2_header(req: SignedRequest, authorization: str, lookup_secret: Callable[[str], str | None],
+                     now: float) -> Identity:
+    access_key, sep, signature = authorization[len("AWS "):].strip().rpartition(":")
+    if not sep or not access_key:
+        raise CosError("InvalidArgument", "AWS signature version 2 Authorization must be 'AWS <key>:<signature>'")
+    if abs(now - _v2_header_time(req.headers)) > MAX_SKEW:
+        raise CosError("RequestTimeTooSkewed")
+    dates = list(dict.fromkeys([req.headers.get("date", "").strip(), ""]))
+    _v2_check(req, access_key, signature.strip(), dates, lookup_secret, from_query=False)
+    return Identity(anonymous=False, access_key=access_key, scheme="sigv2",
+                    security_token=req.headers.get("x-amz-security-token"))
+
+
+def verify_v2_presigned(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float) -> Identity:
+    query = dict(req.query)
+    expires = query.get("Expires", "").strip()
+    if not re.fullmatch(r"[0-9]{1,12}", expires):
+        raise CosError("AccessDenied", "Query-string authentication requires the Expires parameter (epoch seconds)")
+    if now > int(expires):
+        raise CosError("AccessDenied", "Request has expired")
+    _v2_check(req, query["AWSAccessKeyId"], query["Signature"], [expires], lookup_secret, from_query=True)
+    return Identity(anonymous=False, access_key=query["AWSAccessKeyId"], scheme="sigv2-presigned",
+                    security_token=query.get("x-amz-security-token"))

@@ -20,18 +20,17 @@ def _verify_authorization(req: SignedRequest, authorization: str, lookup_secret:
     if authorization.startswith(SIGV4_PREFIX):
         return sigv4.verify_header(req, authorization, lookup_secret, now)
     if authorization.startswith("AWS "):
-        raise CosError("NotImplemented", "AWS signature version 2 is not supported; use signature version 4")
+        return sigv4.verify_v2_header(req, authorization, lookup_secret, now)
     raise CosError("InvalidArgument", "Unsupported Authorization Type")
 
 
 def _query_scheme(names: set[str], sign: str | None) -> str:
     has_cos = "q-sign-algorithm" in names or (sign or "").startswith(COS_PREFIX)
     has_sigv4 = "X-Amz-Algorithm" in names
-    if has_cos and has_sigv4:
+    has_sigv2 = "AWSAccessKeyId" in names and "Signature" in names
+    if has_cos + has_sigv4 + has_sigv2 > 1:
         raise CosError("InvalidArgument", "Only one auth mechanism allowed")
-    if "AWSAccessKeyId" in names and "Signature" in names:
-        raise CosError("NotImplemented", "AWS signature version 2 is not supported; use signature version 4")
-    return "cos" if has_cos else "sigv4" if has_sigv4 else ""
+    return "cos" if has_cos else "sigv4" if has_sigv4 else "sigv2" if has_sigv2 else ""
 
 
 def _verify_query(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float) -> Identity:
@@ -46,6 +45,8 @@ def _verify_query(req: SignedRequest, lookup_secret: Callable[[str], str | None]
         if algorithm != sigv4.ALGORITHM:
             raise CosError("InvalidArgument", f"X-Amz-Algorithm only supports {sigv4.ALGORITHM}")
         return sigv4.verify_presigned(req, lookup_secret, now)
+    if scheme == "sigv2":
+        return sigv4.verify_v2_presigned(req, lookup_secret, now)
     return Identity(anonymous=True)
 
 
