@@ -650,12 +650,18 @@ def test_fuzz_authorization_and_query_only_raise_cos_error() -> None:
     v4_req = sigv4_signed("PUT", f"{ENDPOINT}/b/k?acl", body=b"x", token="t")
     pre_req = sigv4_presigned("GET", f"{ENDPOINT}/b/k?acl")
     cos_pre = as_signed_request("GET", CosS3Client(cos_config()).get_presigned_url(BUCKET, "k", "GET"), [])
+    v2_request = AWSRequest(method="GET", url=f"{ENDPOINT}/b/k?acl")
+    HmacV1Auth(Credentials(AK, SK)).add_auth(v2_request)
+    v2_req = as_signed_request("GET", v2_request.url, v2_request.headers.items())
+    v2_presigned = AWSRequest(method="GET", url=f"{ENDPOINT}/b/k?acl")
+    HmacV1QueryAuth(Credentials(AK, SK)).add_auth(v2_presigned)
+    v2_pre = as_signed_request("GET", v2_presigned.url, [])
     for _ in range(1500):
-        base = rng.choice([cos_req, v4_req])
+        base = rng.choice([cos_req, v4_req, v2_req])
         garbled = with_headers(base, authorization=_garble(rng, base.headers["authorization"]))
         header = rng.choice(list(base.headers))
         garbled = with_headers(garbled, **{header: _garble(rng, base.headers[header] or "x")})
-        qbase = rng.choice([pre_req, cos_pre])
+        qbase = rng.choice([pre_req, cos_pre, v2_pre])
         name, value = rng.choice(qbase.query)
         for req in (garbled, replace_query(qbase, name, _garble(rng, value or "x"))):
             try:

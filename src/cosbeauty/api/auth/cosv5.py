@@ -110,7 +110,8 @@ def _signed_params(query: list[tuple[str, str]], names: tuple[str, ...]) -> str:
     pairs = []
     for name in names:
         if name not in encoded:
-            raise CosError("SignatureDoesNotMatch", f"q-url-param-list names '{name}' but the request has no such parameter")
+            raise CosError("SignatureDoesNotMatch",
+                           f"q-url-param-list names '{name}' but the request has no such parameter")
         pairs.append((name, encoded[name]))
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
