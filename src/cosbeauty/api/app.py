@@ -1,0 +1,143 @@
+"""The ASGI application: resolve the target, authenticate, authorize, dispatch, answer errors as XML.
+
+It is a plain ASGI callable (Starlette's Response types are used by handlers). Paths under
+``/console`` (web console) and ``/-/`` (admin API) are served by mounted sub-apps; every other
+request is a COS API call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Awaitable, Callable
+
+from starlette.responses import Response
+
+from cosbeauty.api import addressing, router
+from cosbeauty.api.auth import SignedRequest, authenticate
+from cosbeauty.api.context import ClientDisconnected, Ctx
+from cosbeauty.api.errors import CosError, error_xml, new_request_id
+from cosbeauty.config import ServerConfig
+from cosbeauty.storage import Backend, StorageError
+
+log = logging.getLogger("cosbeauty.api")
+
+ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+
+# COS answers with these spellings, and cos-python-sdk-v5 copies headers into a plain
+# (case-sensitive) dict, so user code reads resp["ETag"], resp["Content-Length"] ...
+class _HeaderName(bytes):
+    """A header name that keeps its spelling on the wire. uvicorn's httptools protocol lower-cases
+    names (``name = name.lower()``) before comparing and writing them; this name survives that and
+    still compares equal to the lower-case spelling. (h11 keeps the case by itself.)"""
+
+    def lower(self) -> "_HeaderName":
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, bytes) and bytes.lower(self) == bytes.lower(other)
+
+    def __hash__(self) -> int:
+        return hash(bytes.lower(self))
+
+
+_CANONICAL = {name.lower().encode(): _HeaderName(name.encode()) for name in (
+    "ETag", "Content-Type", "Content-Length", "Content-Range", "Content-Disposition", "Content-Encoding",
+    "Content-Language", "Cache-Control", "Expires", "Last-Modified", "Accept-Ranges", "Location",
+    "Server", "Date", "Connection")}
+
+
+def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(_CANONICAL.get(k, k), v) for k, v in raw]
+
+
+class CosApp:
+    def __init__(self, config: ServerConfig, backend: Backend, accounts, authorizer=None) -> None:
+        from cosbeauty.api.policy import Authorizer
+        self.config = config
+        self.backend = backend
+        self.accounts = accounts
+        self.authorizer = authorizer or Authorizer(self)
+        self.mounts: dict[str, ASGIApp] = {}
+        self.services: dict[str, object] = {}   # shared helpers (ci worker pool, metering, ...)
+        self.startup: list[Callable[[], Awaitable[None]]] = []
+        self.shutdown: list[Callable[[], Awaitable[None]]] = []
+
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        self.mounts[prefix] = app
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        for prefix, sub in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                await sub(scope, receive, send)
+                return
+        request_id = new_request_id()
+        ctx = Ctx(self, scope, receive, request_id)
+        try:
+            response = await self._handle(ctx)
+        except CosError as err:
+            response = self._error_response(ctx, err)
+        except StorageError as exc:
+            response = self._error_response(ctx, CosError(exc.code, exc.message, resource=ctx.resource()))
+        except ClientDisconnected:
+            return
+        except Exception:  # a bug: log it, answer InternalError, keep serving
+            log.exception("internal error on %s %s", ctx.method, ctx.raw_path)
+            response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
+        response.headers["x-cos-request-id"] = request_id
+        response.headers["server"] = "tencent-cos"
+        response.raw_headers = _canonical_headers(response.raw_headers)
+        await response(scope, receive, send)
+
+    async def _handle(self, ctx: Ctx) -> Response:
+        target = addressing.resolve(ctx.headers.get("host", ""), ctx.path, self.config.endpoints)
+        ctx.target = target
+        level = "service" if not target.bucket else ("bucket" if not target.key else "object")
+        endpoint = router.match(ctx.method, level, router.subresource(ctx.query))
+        ctx.identity = authenticate(self._signed_request(ctx), self.accounts.lookup_secret, time.time())
+        if target.bucket:
+            addressing.check_bucket_name(target.bucket)
+        if target.key:
+            addressing.check_key(target.key, self.config.max_key_bytes)
+        if endpoint.actions != ("",):
+            await self.authorizer.check(ctx, endpoint.actions)
+        return await router.handler(endpoint)(ctx)
+
+    def _signed_request(self, ctx: Ctx) -> SignedRequest:
+        target = ctx.target
+        cos_paths = ["/" + target.key]
+        if not target.virtual_host and target.bucket:
+            cos_paths.append(ctx.path)
+        return SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
+                             query=ctx.query_pairs, headers=ctx.headers, cos_paths=cos_paths)
+
+    def _error_response(self, ctx: Ctx, err: CosError) -> Response:
+        if not err.resource:
+            err.resource = ctx.resource()
+        if err.status >= 500:
+            log.warning("%s %s -> %s %s", ctx.method, ctx.raw_path, err.code, err.message)
+        body = b"" if ctx.method == "HEAD" else error_xml(err, ctx.request_id)
+        headers = {"content-type": "application/xml", **err.headers}
+        if ctx.method == "HEAD":
+            headers["content-length"] = "0"
+        return Response(body, status_code=err.status, headers=headers)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                for hook in self.startup:
+                    await hook()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.shutdown:
+                    await hook()
+                self.backend.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

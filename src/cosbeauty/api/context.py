@@ -1,0 +1,140 @@
+"""Per-request context handed to every handler: target, query, headers, identity, body access."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, AsyncIterator
+from urllib.parse import parse_qsl
+
+import anyio
+
+from cosbeauty.api.addressing import Target
+from cosbeauty.api.errors import CosError
+
+if TYPE_CHECKING:
+    from cosbeauty.api.app import CosApp
+    from cosbeauty.api.auth import Identity
+
+
+class ClientDisconnected(Exception):
+    pass
+
+
+async def run(fn, *args):
+    """Run blocking storage or CPU work in a worker thread."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+class Ctx:
+    def __init__(self, app: "CosApp", scope: dict, receive, request_id: str) -> None:
+        self.app = app
+        self.scope = scope
+        self.receive = receive
+        self.request_id = request_id
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        raw = scope.get("raw_path")
+        self.raw_path: str = raw.decode("latin-1").split("?", 1)[0] if raw else self.path
+        self.query_string: str = scope.get("query_string", b"").decode("latin-1")
+        self.query_pairs: list[tuple[str, str]] = parse_qsl(self.query_string, keep_blank_values=True)
+        self.query: dict[str, str] = {}
+        for k, v in self.query_pairs:
+            self.query.setdefault(k, v)
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            name = k.decode("latin-1").lower()
+            value = v.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        self.headers = headers
+        self.target: Target = Target("", "", False)
+        self.identity: "Identity | None" = None
+        self.principal = None           # set by the authorizer (accounts.Principal)
+        self._consumed = False
+
+    # convenience ------------------------------------------------------------------------
+    @property
+    def bucket(self) -> str:
+        return self.target.bucket
+
+    @property
+    def key(self) -> str:
+        return self.target.key
+
+    @property
+    def client_ip(self) -> str:
+        client = self.scope.get("client")
+        return client[0] if client else ""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def resource(self) -> str:
+        if not self.bucket:
+            return "/"
+        region = self.target.region or self.app.config.region
+        return f"{self.bucket}.cos.{region}.myqcloud.com/{self.key}"
+
+    def error(self, code: str, message: str | None = None) -> CosError:
+        return CosError(code, message, resource=self.resource())
+
+    # body ---------------------------------------------------------------------------------
+    async def _raw_stream(self) -> AsyncIterator[bytes]:
+        if self._consumed:
+            raise RuntimeError("request body already consumed")
+        self._consumed = True
+        while True:
+            msg = await self.receive()
+            if msg["type"] == "http.disconnect":
+                raise ClientDisconnected()
+            body = msg.get("body", b"")
+            if body:
+                yield body
+            if not msg.get("more_body", False):
+                return
+
+    def stream(self) -> AsyncIterator[bytes]:
+        """The request body as decoded bytes (aws-chunked framing removed and verified)."""
+        raw = self._raw_stream()
+        chunked = getattr(self.identity, "chunked", None)
+        if chunked is not None:
+            from cosbeauty.api.auth.chunked import decode_aws_chunked
+            return decode_aws_chunked(raw, chunked)
+        return raw
+
+    def declared_length(self) -> int | None:
+        """Decoded body length from the headers, if the client said."""
+        value = self.headers.get("x-amz-decoded-content-length")
+        if value is None and getattr(self.identity, "chunked", None) is None:
+            value = self.headers.get("content-length")
+        if value is None:
+            return None
+        try:
+            n = int(value)
+        except ValueError:
+            raise self.error("InvalidArgument", "Content-Length is not a number.") from None
+        if n < 0:
+            raise self.error("InvalidArgument", "Content-Length is negative.")
+        return n
+
+    async def read_body(self, limit: int) -> bytes:
+        """Read a small body (XML, JSON) fully; refuse more than ``limit`` bytes."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.stream():
+            size += len(chunk)
+            if size > limit:
+                raise self.error("EntityTooLarge", f"This request body must be at most {limit} bytes.")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        self.check_digests(body)
+        return body
+
+    def check_digests(self, body: bytes) -> None:
+        md5 = self.headers.get("content-md5")
+        if md5 is not None:
+            import base64
+            if base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
+                raise self.error("BadDigest")
+        claimed = getattr(self.identity, "payload_sha256", None)
+        if claimed and hashlib.sha256(body).hexdigest() != claimed.lower():
+            raise self.error("BadDigest", "The x-amz-content-sha256 you specified did not match what we received.")

@@ -1,0 +1,177 @@
+"""Multipart upload: initiate, upload part (and part copy), complete, abort, list parts/uploads.
+
+Parts are stored as blobs; completing an upload commits an object whose segments *are* those
+blobs, so nothing is copied or concatenated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from starlette.responses import Response
+
+from cosbeauty.api import xml
+from cosbeauty.api.acl import owner_xml
+from cosbeauty.api.bodies import receive_blob
+from cosbeauty.api.context import Ctx, run
+from cosbeauty.api.listing import parse_max_keys
+from cosbeauty.api.objects import copy_source, new_meta, parse_range
+from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
+from cosbeauty.storage import ObjectMeta, PartInfo
+
+
+def _upload(ctx: Ctx):
+    upload_id = ctx.query.get("uploadId", "")
+    if not upload_id:
+        raise ctx.error("NoSuchUpload", "uploadId is empty.")
+    return ctx.app.backend.get_upload(ctx.bucket, ctx.key, upload_id)
+
+
+async def initiate(ctx: Ctx) -> Response:
+    ctx.app.backend.get_bucket(ctx.bucket)
+    template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
+    saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
+             "storage_class": template.storage_class}
+    upload = await run(ctx.app.backend.create_upload, ctx.bucket, ctx.key, saved)
+    return xml_response("InitiateMultipartUploadResult",
+                        {"Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id})
+
+
+def _part_number(ctx: Ctx) -> int:
+    raw = ctx.query.get("partNumber", "")
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ctx.error("InvalidArgument", f"partNumber must be an integer, got {raw!r}.") from None
+    if not 1 <= n <= ctx.app.config.max_parts:
+        raise ctx.error("InvalidArgument", f"partNumber must be between 1 and {ctx.app.config.max_parts}.")
+    return n
+
+
+async def upload_part(ctx: Ctx) -> Response:
+    number = _part_number(ctx)
+    upload = _upload(ctx)
+    if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
+        return await _upload_part_copy(ctx, upload, number)
+    await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])
+    received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
+    part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob)
+    await run(ctx.app.backend.put_part, upload.upload_id, part)
+    return empty(200, {"etag": quoted(part.etag)})
+
+
+async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
+    src_bucket, src_key = copy_source(ctx)
+    await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
+    await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])
+    src = ctx.app.backend.get_object(src_bucket, src_key)
+    rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
+    start, end = parse_range(rng, src.size) or (0, src.size)
+    backend = ctx.app.backend
+
+    def copy() -> PartInfo:
+        writer = backend.blob_writer(allow_inline=False)
+        try:
+            for chunk in backend.iter_object(src, start, end):
+                writer.write(chunk)
+            blob, _ = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        return PartInfo(number, writer.size, writer.md5.hexdigest(), time.time(), blob)
+
+    part = await run(copy)
+    await run(backend.put_part, upload.upload_id, part)
+    return xml_response("CopyPartResult", {"ETag": quoted(part.etag), "LastModified": iso_date(part.mtime)})
+
+
+def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str]]:
+    root = xml.parse(body, "CompleteMultipartUpload")
+    parts = []
+    for node in root.findall("Part"):
+        try:
+            number = int(xml.child_text(node, "PartNumber", "") or "")
+        except ValueError:
+            raise ctx.error("MalformedXML", "Every <Part> needs an integer <PartNumber>.") from None
+        etag = (xml.child_text(node, "ETag", "") or "").strip().strip('"')
+        parts.append((number, etag))
+    if not parts:
+        raise ctx.error("MalformedXML", "CompleteMultipartUpload needs at least one <Part>.")
+    numbers = [n for n, _ in parts]
+    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+        raise ctx.error("InvalidPartOrder")
+    return parts
+
+
+async def complete(ctx: Ctx) -> Response:
+    upload = _upload(ctx)
+    requested = _requested_parts(ctx, await ctx.read_body(4 * 1024 * 1024))
+    stored = {p.number: p for p in ctx.app.backend.list_parts(upload.upload_id)}
+    chosen: list[PartInfo] = []
+    for i, (number, etag) in enumerate(requested):
+        part = stored.get(number)
+        if part is None or (etag and etag != part.etag):
+            raise ctx.error("InvalidPart", f"Part {number} was not uploaded or its ETag does not match.")
+        if i < len(requested) - 1 and part.size < ctx.app.config.min_part_size:
+            raise ctx.error("EntityTooSmall", f"Part {number} is smaller than the minimum part size "
+                                              f"({ctx.app.config.min_part_size} bytes); only the last part may be.")
+        chosen.append(part)
+    etag = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in chosen)).hexdigest() + f"-{len(chosen)}"
+    saved = upload.headers
+    meta = ObjectMeta(bucket=ctx.bucket, key=ctx.key, size=sum(p.size for p in chosen), etag=etag,
+                      mtime=time.time(), content_type=saved["content_type"], headers=saved["headers"],
+                      acl=saved["acl"], storage_class=saved["storage_class"],
+                      segments=[[p.blob, p.size] for p in chosen])
+    await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen])
+    region = ctx.target.region or ctx.app.config.region
+    return xml_response("CompleteMultipartUploadResult", {
+        "Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
+        "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag),
+    })
+
+
+async def abort(ctx: Ctx) -> Response:
+    upload = _upload(ctx)
+    await run(ctx.app.backend.abort_upload, upload.upload_id)
+    return empty(204)
+
+
+async def list_parts(ctx: Ctx) -> Response:
+    upload = _upload(ctx)
+    max_parts = parse_max_keys(ctx.query.get("max-parts"), "max-parts")
+    try:
+        marker = int(ctx.query.get("part-number-marker") or 0)
+    except ValueError:
+        raise ctx.error("InvalidArgument", "part-number-marker must be an integer.") from None
+    parts = [p for p in ctx.app.backend.list_parts(upload.upload_id) if p.number > marker]
+    page, truncated = parts[:max_parts], len(parts) > max_parts
+    owner = owner_xml(ctx)
+    body = {
+        "Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id,
+        "Initiator": owner, "Owner": owner, "StorageClass": "STANDARD",
+        "PartNumberMarker": marker, "NextPartNumberMarker": page[-1].number if page else marker,
+        "MaxParts": max_parts, "IsTruncated": truncated,
+        "Part": [{"PartNumber": p.number, "LastModified": iso_date(p.mtime), "ETag": quoted(p.etag),
+                  "Size": p.size} for p in page],
+    }
+    return xml_response("ListPartsResult", body)
+
+
+async def list_uploads(ctx: Ctx) -> Response:
+    ctx.app.backend.get_bucket(ctx.bucket)
+    prefix = ctx.query.get("prefix", "")
+    max_uploads = parse_max_keys(ctx.query.get("max-uploads"), "max-uploads")
+    key_marker = ctx.query.get("key-marker", "")
+    id_marker = ctx.query.get("upload-id-marker", "")
+    uploads = [u for u in ctx.app.backend.list_uploads(ctx.bucket, prefix)
+               if (u.key, u.upload_id) > (key_marker, id_marker) or not key_marker]
+    page, truncated = uploads[:max_uploads], len(uploads) > max_uploads
+    owner = owner_xml(ctx)
+    body: dict = {"Bucket": ctx.bucket, "KeyMarker": key_marker, "UploadIdMarker": id_marker,
+                  "MaxUploads": max_uploads, "IsTruncated": truncated, "Prefix": prefix}
+    if truncated:
+        body["NextKeyMarker"], body["NextUploadIdMarker"] = page[-1].key, page[-1].upload_id
+    body["Upload"] = [{"Key": u.key, "UploadId": u.upload_id, "StorageClass": "STANDARD", "Initiator": owner,
+                       "Owner": owner, "Initiated": iso_date(u.initiated)} for u in page]
+    return xml_response("ListMultipartUploadsResult", body)

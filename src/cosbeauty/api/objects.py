@@ -1,0 +1,256 @@
+"""Object endpoints: PUT (and PUT copy), GET (ranges, conditions, response-* overrides), HEAD,
+DELETE, and multi-object delete."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from urllib.parse import unquote
+
+from starlette.responses import Response
+
+from cosbeauty.api import addressing, xml
+from cosbeauty.api.acl import OBJECT_ACLS, canned_acl_from_request
+from cosbeauty.api.bodies import drop, receive_blob
+from cosbeauty.api.context import Ctx, run
+from cosbeauty.api.errors import CosError
+from cosbeauty.api.responses import (
+    BlobResponse, empty, headers_to_store, iso_date, meta_size, object_headers, quoted, xml_response,
+)
+from cosbeauty.storage import ObjectMeta, StorageError
+
+MAX_USER_META = 2 * 1024
+MAX_DELETE_KEYS = 1000
+RESPONSE_OVERRIDES = {
+    "response-content-type": "content-type", "response-content-language": "content-language",
+    "response-expires": "expires", "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition", "response-content-encoding": "content-encoding",
+}
+
+
+def _is_aws(ctx: Ctx) -> bool:
+    return bool(ctx.identity and ctx.identity.scheme.startswith("sigv4")) or any(
+        k.startswith("x-amz-") for k in ctx.headers)
+
+
+def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=(), inline=None,
+             headers: dict | None = None) -> ObjectMeta:
+    """Object metadata from the request headers (content type, stored headers, ACL, user meta)."""
+    stored = headers_to_store(ctx.headers) if headers is None else headers
+    if meta_size(stored) > MAX_USER_META:
+        raise ctx.error("InvalidArgument", f"User metadata may be at most {MAX_USER_META} bytes.")
+    return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
+                      content_type=ctx.header("content-type") or "application/octet-stream",
+                      headers=stored, acl=canned_acl_from_request(ctx, "default", OBJECT_ACLS),
+                      storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
+                                     or "STANDARD").upper(),
+                      segments=list(segments), inline=inline)
+
+
+# -- PUT ------------------------------------------------------------------------------------
+async def put_object(ctx: Ctx) -> Response:
+    if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
+        return await copy_object(ctx)
+    if ctx.header("pic-operations") is not None:
+        from cosbeauty.api import ci
+        return await ci.put_with_pic_operations(ctx)
+    await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
+    meta = await store_body(ctx, ctx.bucket, ctx.key)
+    return empty(200, {"etag": quoted(meta.etag)})
+
+
+async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
+    """Receive the request body as object ``bucket/key`` and commit it (used by PUT and CI)."""
+    ctx.app.backend.get_bucket(bucket)   # fail fast, before reading the body
+    received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
+    try:
+        meta = new_meta(ctx, bucket, key, received.size, received.md5_hex,
+                        segments=received.segments, inline=received.inline)
+    except BaseException:
+        drop(ctx, received)
+        raise
+    await run(ctx.app.backend.put_object, meta)
+    return meta
+
+
+_SOURCE_HOST = re.compile(r"^(?P<bucket>[^./]+)\.cos\.[a-z0-9-]+\.myqcloud\.com/(?P<key>.+)$")
+
+
+def parse_copy_source(ctx: Ctx, value: str) -> tuple[str, str]:
+    value = value.split("?versionId=", 1)[0]
+    decoded = unquote(value)
+    m = _SOURCE_HOST.match(decoded)
+    if m:
+        bucket, key = m["bucket"], m["key"]
+    else:
+        bucket, _, key = decoded.lstrip("/").partition("/")
+    if not bucket or not key:
+        raise ctx.error("InvalidArgument", "x-cos-copy-source must be <bucket>-<appid>.cos.<region>.myqcloud.com/<key> "
+                                           "or /<bucket>/<key>.")
+    addressing.check_bucket_name(bucket)
+    addressing.check_key(key, ctx.app.config.max_key_bytes)
+    return bucket, key
+
+
+def copy_source(ctx: Ctx) -> tuple[str, str]:
+    return parse_copy_source(ctx, ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source") or "")
+
+
+def clone_blobs(ctx: Ctx, src: ObjectMeta) -> tuple[list, bytes | None]:
+    """New blobs carrying ``src``'s bytes (hard links), so the copy owns its storage."""
+    if src.inline is not None or not src.segments:
+        return [], src.inline or b""
+    return [[ctx.app.backend.link_blob(name), size] for name, size in src.segments], None
+
+
+async def copy_object(ctx: Ctx) -> Response:
+    src_bucket, src_key = copy_source(ctx)
+    await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
+    await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
+    ctx.app.backend.get_bucket(ctx.bucket)
+    src = ctx.app.backend.get_object(src_bucket, src_key)
+    check_conditions(ctx, src, copy=True)
+    directive = (ctx.header("x-cos-metadata-directive") or ctx.header("x-amz-metadata-directive") or "Copy")
+    if directive.lower() not in ("copy", "replaced", "replace"):
+        raise ctx.error("InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
+    replace = directive.lower() != "copy"
+    if (src_bucket, src_key) == (ctx.bucket, ctx.key) and not replace:
+        raise ctx.error("InvalidRequest", "Copying an object onto itself needs x-cos-metadata-directive: Replaced.")
+    segments, inline = await run(clone_blobs, ctx, src)
+    meta = new_meta(ctx, ctx.bucket, ctx.key, src.size, src.etag, segments=segments, inline=inline,
+                    headers=None if replace else dict(src.headers))
+    if not replace:
+        meta.content_type = src.content_type
+    await run(ctx.app.backend.put_object, meta)
+    return xml_response("CopyObjectResult", {"ETag": quoted(meta.etag), "LastModified": iso_date(meta.mtime)})
+
+
+# -- GET / HEAD -------------------------------------------------------------------------------
+def _parse_http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or quoted(etag) in tags or etag in tags
+
+
+def check_conditions(ctx: Ctx, meta: ObjectMeta, copy: bool = False) -> None:
+    """If-Match / If-None-Match / If-(Un)Modified-Since, in RFC 7232 order. With ``copy``, the
+    x-cos-copy-source-if-* (or x-amz-copy-source-if-*) headers, which fail with 412 only."""
+    h = ctx.headers
+
+    def get(name: str) -> str | None:
+        if not copy:
+            return h.get(name)
+        return h.get("x-cos-copy-source-" + name) or h.get("x-amz-copy-source-" + name)
+    mtime = int(meta.mtime)
+    if_match, if_none = get("if-match"), get("if-none-match")
+    if if_match is not None and not _etag_matches(if_match, meta.etag):
+        raise ctx.error("PreconditionFailed")
+    if if_match is None:
+        since = get("if-unmodified-since")
+        ts = _parse_http_date(since) if since else None
+        if ts is not None and mtime > ts:
+            raise ctx.error("PreconditionFailed")
+    if if_none is not None and _etag_matches(if_none, meta.etag):
+        if ctx.method in ("GET", "HEAD") and not copy:
+            raise CosError("NotModified", headers={"etag": quoted(meta.etag)})
+        raise ctx.error("PreconditionFailed")
+    if if_none is None:
+        since = get("if-modified-since")
+        ts = _parse_http_date(since) if since else None
+        if ts is not None and mtime <= ts:
+            if copy:
+                raise ctx.error("PreconditionFailed")
+            raise CosError("NotModified", headers={"etag": quoted(meta.etag)})
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end_exclusive) for a single byte range; None to serve the whole object."""
+    if not value:
+        return None
+    m = _RANGE.match(value.strip().replace(" ", ""))
+    if not m or (not m[1] and not m[2]):
+        return None   # malformed or multi-range: ignored, like S3
+    if not m[1]:
+        n = int(m[2])
+        if n == 0:
+            raise CosError("InvalidRange", headers={"content-range": f"bytes */{size}"})
+        return max(0, size - n), size
+    start = int(m[1])
+    end = int(m[2]) + 1 if m[2] else size
+    if start >= size or (m[2] and int(m[2]) < start):
+        raise CosError("InvalidRange", headers={"content-range": f"bytes */{size}"})
+    return start, min(end, size)
+
+
+async def get_object(ctx: Ctx) -> Response:
+    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key)
+    check_conditions(ctx, meta)
+    headers = object_headers(meta, aws=_is_aws(ctx))
+    for param, header in RESPONSE_OVERRIDES.items():
+        if param in ctx.query:
+            headers[header] = ctx.query[param]
+    rng = parse_range(ctx.header("range"), meta.size)
+    status = 200
+    start, end = 0, meta.size
+    if rng is not None:
+        start, end = rng
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end - 1}/{meta.size}"
+    if meta.inline is not None:
+        body = b"" if ctx.method == "HEAD" else meta.inline[start:end]
+        headers["content-length"] = str(end - start)
+        return Response(body, status_code=status, headers=headers)
+    chunks = ctx.app.backend.iter_object(meta, start, end)
+    return BlobResponse(chunks, status, headers, end - start)
+
+
+async def head_object(ctx: Ctx) -> Response:
+    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+    check_conditions(ctx, meta)
+    headers = object_headers(meta, aws=_is_aws(ctx))
+    headers["content-length"] = str(meta.size)
+    return Response(b"", status_code=200, headers=headers)
+
+
+# -- DELETE -----------------------------------------------------------------------------------
+async def delete_object(ctx: Ctx) -> Response:
+    await run(ctx.app.backend.delete_object, ctx.bucket, ctx.key)
+    return empty(204)
+
+
+async def delete_multiple(ctx: Ctx) -> Response:
+    body = await ctx.read_body(2 * 1024 * 1024)
+    root = xml.parse(body, "Delete")
+    quiet = (xml.child_text(root, "Quiet", "false") or "").lower() == "true"
+    keys = [xml.child_text(o, "Key") for o in root.findall("Object")]
+    if not keys or len(keys) > MAX_DELETE_KEYS:
+        raise ctx.error("MalformedXML", f"Delete between 1 and {MAX_DELETE_KEYS} objects per request.")
+    ctx.app.backend.get_bucket(ctx.bucket)
+    deleted, errors = [], []
+    for key in keys:
+        try:
+            if not key:
+                raise CosError("InvalidArgument", "An empty key cannot be deleted.")
+            addressing.check_key(key, ctx.app.config.max_key_bytes)
+            await ctx.app.authorizer.check(ctx, ["cos:DeleteObject"], key=key)
+            await run(ctx.app.backend.delete_object, ctx.bucket, key)
+            deleted.append({"Key": key})
+        except CosError as err:
+            errors.append({"Key": key, "Code": err.code, "Message": err.message})
+        except StorageError as err:
+            errors.append({"Key": key, "Code": err.code, "Message": err.message or err.code})
+    body_dict: dict = {}
+    if not quiet:
+        body_dict["Deleted"] = deleted
+    body_dict["Error"] = errors
+    return xml_response("DeleteResult", body_dict)

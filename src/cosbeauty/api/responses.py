@@ -1,0 +1,88 @@
+"""Response helpers shared by handlers: XML bodies, dates, ETags, object headers, blob streaming."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Iterator
+
+import anyio
+from starlette.responses import Response
+
+from cosbeauty.api import xml
+from cosbeauty.storage import ObjectMeta
+
+# request headers stored with an object and returned on GET/HEAD
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
+META_PREFIXES = ("x-cos-meta-", "x-amz-meta-")
+
+
+def xml_response(root: str, body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(xml.render(root, body), status_code=status,
+                    headers={"content-type": "application/xml", **(headers or {})})
+
+
+def empty(status: int = 200, headers: dict | None = None) -> Response:
+    return Response(b"", status_code=status, headers=headers)
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def iso_date(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def headers_to_store(headers: dict[str, str]) -> dict[str, str]:
+    """System headers and user metadata (names normalised to x-cos-meta-*) from a request."""
+    out = {k: headers[k] for k in STORED_HEADERS if k in headers}
+    for name, value in headers.items():
+        for prefix in META_PREFIXES:
+            if name.startswith(prefix):
+                out["x-cos-meta-" + name[len(prefix):]] = value
+    return out
+
+
+def meta_size(headers: dict[str, str]) -> int:
+    return sum(len(k) + len(v) for k, v in headers.items() if k.startswith("x-cos-meta-"))
+
+
+def object_headers(meta: ObjectMeta, *, aws: bool = False) -> dict[str, str]:
+    out = {
+        "content-type": meta.content_type,
+        "etag": quoted(meta.etag),
+        "last-modified": http_date(meta.mtime),
+        "accept-ranges": "bytes",
+        "x-cos-storage-class": meta.storage_class,
+    }
+    for name, value in meta.headers.items():
+        if aws and name.startswith("x-cos-meta-"):
+            name = "x-amz-meta-" + name[len("x-cos-meta-"):]
+        out[name] = value
+    return out
+
+
+class BlobResponse(Response):
+    """Streams part of an object from storage, reading 1 MiB at a time off the event loop."""
+
+    def __init__(self, chunks: Iterator[bytes], status_code: int, headers: dict[str, str], length: int) -> None:
+        super().__init__(None, status_code=status_code, headers={**headers, "content-length": str(length)})
+        self._chunks = chunks
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        sentinel = object()
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, self._chunks, sentinel)
+            if chunk is sentinel:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,93 @@
+"""Every endpoint the server answers, as data: (method, level, subresource) -> handler and actions.
+
+``level`` is "service" (no bucket), "bucket" (no key) or "object". ``subresource`` is the first
+query parameter that names one (``acl``, ``uploads``, ``uploadId``, ``ci-process`` ...) or None.
+A request that matches nothing gets MethodNotAllowed (known subresource, other method) or
+NotImplemented (a subresource we do not implement) -- never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from cosbeauty.api.errors import CosError
+
+Handler = Callable[..., Awaitable]
+
+# query parameters that select a sub-resource, in priority order
+SUBRESOURCES = (
+    "uploadId", "uploads", "acl", "delete", "ci-process", "image_process", "location",
+    "versioning", "cors", "tagging", "lifecycle", "policy", "website", "logging", "referer",
+    "domain", "inventory", "replication", "encryption", "object-lock", "restore", "append",
+    "select", "versions", "intelligenttiering", "accelerate", "origin", "pic", "CIStatus",
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    level: str
+    sub: str | None
+    handler: str            # "module:function" under cosbeauty.api
+    actions: tuple[str, ...]  # CAM actions checked before the handler runs ("" = decided by the handler)
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint("GET", "service", None, "buckets:list_buckets", ("cos:GetService",)),
+    Endpoint("PUT", "bucket", None, "buckets:put_bucket", ("cos:PutBucket",)),
+    Endpoint("HEAD", "bucket", None, "buckets:head_bucket", ("cos:HeadBucket",)),
+    Endpoint("DELETE", "bucket", None, "buckets:delete_bucket", ("cos:DeleteBucket",)),
+    Endpoint("GET", "bucket", None, "listing:list_objects", ("cos:GetBucket",)),
+    Endpoint("GET", "bucket", "location", "buckets:get_location", ("cos:GetBucketLocation",)),
+    Endpoint("GET", "bucket", "acl", "acl:get_bucket_acl", ("cos:GetBucketACL",)),
+    Endpoint("PUT", "bucket", "acl", "acl:put_bucket_acl", ("cos:PutBucketACL",)),
+    Endpoint("GET", "bucket", "uploads", "multipart:list_uploads", ("cos:ListMultipartUploads",)),
+    Endpoint("POST", "bucket", "delete", "objects:delete_multiple", ("",)),
+    Endpoint("GET", "bucket", "ci-process", "ci:get_detect_url", ("",)),
+    Endpoint("PUT", "object", None, "objects:put_object", ("",)),
+    Endpoint("GET", "object", None, "objects:get_object", ("cos:GetObject",)),
+    Endpoint("HEAD", "object", None, "objects:head_object", ("cos:HeadObject",)),
+    Endpoint("DELETE", "object", None, "objects:delete_object", ("cos:DeleteObject",)),
+    Endpoint("GET", "object", "acl", "acl:get_object_acl", ("cos:GetObjectACL",)),
+    Endpoint("PUT", "object", "acl", "acl:put_object_acl", ("cos:PutObjectACL",)),
+    Endpoint("POST", "object", "uploads", "multipart:initiate", ("cos:InitiateMultipartUpload",)),
+    Endpoint("PUT", "object", "uploadId", "multipart:upload_part", ("",)),
+    Endpoint("POST", "object", "uploadId", "multipart:complete", ("cos:CompleteMultipartUpload",)),
+    Endpoint("DELETE", "object", "uploadId", "multipart:abort", ("cos:AbortMultipartUpload",)),
+    Endpoint("GET", "object", "uploadId", "multipart:list_parts", ("cos:ListParts",)),
+    Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",)),
+    Endpoint("POST", "object", "image_process", "ci:image_process", ("",)),
+]
+
+_TABLE = {(e.method, e.level, e.sub): e for e in ENDPOINTS}
+_resolved: dict[str, Handler] = {}
+
+
+def subresource(query: dict[str, str]) -> str | None:
+    for name in SUBRESOURCES:
+        if name in query:
+            return name
+    return None
+
+
+def match(method: str, level: str, sub: str | None) -> Endpoint:
+    key_method = "GET" if method == "HEAD" and (method, level, sub) not in _TABLE else method
+    endpoint = _TABLE.get((key_method, level, sub))
+    if endpoint is not None:
+        return endpoint
+    if any(e.level == level and e.sub == sub for e in ENDPOINTS):
+        raise CosError("MethodNotAllowed", f"{method} is not allowed on this resource.")
+    if sub is not None:
+        raise CosError("NotImplemented", f"The '{sub}' sub-resource is not implemented by this server.")
+    raise CosError("MethodNotAllowed", f"{method} is not allowed on this resource.")
+
+
+def handler(endpoint: Endpoint) -> Handler:
+    fn = _resolved.get(endpoint.handler)
+    if fn is None:
+        module, _, name = endpoint.handler.partition(":")
+        fn = getattr(importlib.import_module(f"cosbeauty.api.{module}"), name)
+        _resolved[endpoint.handler] = fn
+    return fn

@@ -1,0 +1,39 @@
+"""Server configuration: one dataclass, defaults readable at a glance."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServerConfig:
+    data_dir: str = "./data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    appid: str = "1250000000"
+    region: str = "ap-guangzhou"
+    # virtual-host endpoints: "<bucket>.<endpoint>" in the Host header selects the bucket
+    # ("<bucket>.localhost" resolves to loopback in browsers and curl, RFC 6761)
+    endpoints: list[str] = field(default_factory=lambda: ["localhost"])
+    fsync: bool = True
+    max_object_size: int = 5 * 1024**4          # single PUT limit (5 TiB, like COS)
+    max_part_size: int = 5 * 1024**3
+    min_part_size: int = 1024 * 1024            # all parts but the last (COS: 1 MiB)
+    max_parts: int = 10000
+    max_key_bytes: int = 850                    # COS object key limit
+    signature_skew: int = 900                   # seconds of clock skew tolerated
+    # image processing (Cloud Infinite)
+    ci_workers: int = max(1, (os.cpu_count() or 2))
+    ci_queue: int = 32                          # queued jobs beyond the workers before 503 SlowDown
+    ci_max_input_bytes: int = 32 * 1024 * 1024
+    ci_max_pixels: int = 50_000_000
+    detect_url_allow: list[str] = field(default_factory=list)   # hosts/CIDRs allowed despite the SSRF guard
+    detect_url_max_bytes: int = 32 * 1024 * 1024
+    detect_url_timeout: float = 10.0
+    detect_url_max_redirects: int = 3
+    log_level: str = "info"
+
+    @property
+    def service_hosts(self) -> set[str]:
+        return {f"cos.{self.region}.myqcloud.com", "service.cos.myqcloud.com", *self.endpoints}

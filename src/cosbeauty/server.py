@@ -1,0 +1,52 @@
+"""Assemble the application from a config and run it under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from cosbeauty.accounts import Accounts, load_root_credentials
+from cosbeauty.api.app import CosApp
+from cosbeauty.config import ServerConfig
+from cosbeauty.storage import open_backend
+
+log = logging.getLogger("cosbeauty")
+
+
+def build_app(config: ServerConfig) -> CosApp:
+    os.makedirs(config.data_dir, exist_ok=True)
+    secret_id, secret_key, created = load_root_credentials(config.data_dir)
+    backend = open_backend(config.data_dir, fsync=config.fsync)
+    accounts = Accounts(config.appid, secret_id, secret_key)
+    app = CosApp(config, backend, accounts)
+    app.services["root_created"] = created
+    return app
+
+
+def credentials_banner(config: ServerConfig, secret_id: str, secret_key: str) -> str:
+    return f"""
+cosbeauty: root credentials (shown once; stored in {os.path.join(config.data_dir, 'credentials.json')}, mode 0600)
+  SecretId:  {secret_id}
+  SecretKey: {secret_key}
+
+  from qcloud_cos import CosConfig, CosS3Client
+  client = CosS3Client(CosConfig(Region={config.region!r}, SecretId={secret_id!r}, SecretKey={secret_key!r},
+                                 IP={config.host!r}, Port={config.port}, Scheme='http'))
+  client.create_bucket(Bucket='photos-{config.appid}')
+"""
+
+
+def serve(config: ServerConfig) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(config)
+    if app.services.get("root_created"):
+        secret_id = app.accounts.root_access_key
+        print(credentials_banner(config, secret_id, app.accounts.lookup_secret(secret_id)), flush=True)
+    print(f"cosbeauty: serving {os.path.abspath(config.data_dir)} on http://{config.host}:{config.port} "
+          f"(APPID {config.appid}, region {config.region})", flush=True)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
+                server_header=False, date_header=True, http="httptools", loop="auto",
+                timeout_keep_alive=30)

@@ -1,0 +1,178 @@
+"""The storage contract: buckets, objects (as ordered lists of immutable blobs), multipart uploads.
+
+Object bytes are written through a :class:`BlobWriter` (temp file, fsync, rename) and only become
+visible when the metadata row that references them is committed. Everything here is synchronous
+and thread-safe; the HTTP layer calls slow parts from worker threads.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+
+class StorageError(Exception):
+    """Raised with a COS error code the HTTP layer maps 1:1 (NoSuchBucket, NoSuchKey, ...)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(code if message is None else f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class BucketInfo:
+    name: str
+    created: float
+    owner: str = ""
+    acl: str = "private"
+    attrs: dict = field(default_factory=dict)   # e.g. {"ci": {"bound": true, "ai": true}}
+
+
+@dataclass
+class ObjectMeta:
+    bucket: str
+    key: str
+    size: int
+    etag: str                       # hex md5 (or "md5-N" for multipart), without quotes
+    mtime: float
+    content_type: str = "application/octet-stream"
+    headers: dict = field(default_factory=dict)    # cache-control, content-disposition, x-cos-meta-*, ...
+    acl: str = "default"
+    storage_class: str = "STANDARD"
+    segments: list = field(default_factory=list)   # [[blob_name, size], ...]; empty when inline
+    inline: bytes | None = None
+
+
+@dataclass
+class UploadInfo:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class PartInfo:
+    number: int
+    size: int
+    etag: str
+    mtime: float
+    blob: str
+
+
+@dataclass
+class ListPage:
+    objects: list[ObjectMeta]
+    prefixes: list[str]
+    truncated: bool
+    next_marker: str          # last key or common prefix returned (for NextMarker / continuation)
+
+
+class BlobWriter(abc.ABC):
+    """Accumulates one blob. ``write`` may be called many times; ``finish`` makes it durable."""
+
+    size: int
+    md5: "hashlib._Hash"  # type: ignore[name-defined]  # noqa: F821
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def finish(self) -> tuple[str | None, bytes | None]:
+        """Make the bytes durable. Returns (blob_name, None) or (None, inline_bytes) for small blobs."""
+
+    @abc.abstractmethod
+    def abort(self) -> None: ...
+
+    @property
+    def buffered(self) -> bool:
+        """True while finish() would not touch the disk (a small inline blob)."""
+        return False
+
+
+class Backend(abc.ABC):
+    # buckets
+    @abc.abstractmethod
+    def create_bucket(self, name: str, owner: str, acl: str = "private") -> BucketInfo: ...
+    @abc.abstractmethod
+    def get_bucket(self, name: str) -> BucketInfo: ...
+    @abc.abstractmethod
+    def list_buckets(self) -> list[BucketInfo]: ...
+    @abc.abstractmethod
+    def delete_bucket(self, name: str) -> None: ...
+    @abc.abstractmethod
+    def update_bucket(self, name: str, *, acl: str | None = None, attrs: dict | None = None) -> BucketInfo: ...
+
+    # objects
+    @abc.abstractmethod
+    def blob_writer(self, *, allow_inline: bool = True) -> BlobWriter: ...
+    @abc.abstractmethod
+    def put_object(self, meta: ObjectMeta) -> ObjectMeta | None:
+        """Commit ``meta`` (segments/inline already durable). Returns the replaced object, if any."""
+    @abc.abstractmethod
+    def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta: ...
+    @abc.abstractmethod
+    def delete_object(self, bucket: str, key: str) -> bool: ...
+    @abc.abstractmethod
+    def update_object(self, bucket: str, key: str, *, acl: str | None = None,
+                      headers: dict | None = None) -> ObjectMeta: ...
+    @abc.abstractmethod
+    def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
+                     max_keys: int = 1000) -> ListPage: ...
+    @abc.abstractmethod
+    def open_blob(self, name: str) -> BinaryIO: ...
+    @abc.abstractmethod
+    def link_blob(self, name: str) -> str:
+        """A new blob with the same bytes (hard link or copy), for copies."""
+    @abc.abstractmethod
+    def drop_blobs(self, names) -> None:
+        """Delete blobs no committed row references any more."""
+
+    def iter_object(self, meta: ObjectMeta, start: int = 0, end: int | None = None,
+                    chunk: int = 1 << 20) -> Iterator[bytes]:
+        """Yield bytes [start, end) of an object (end exclusive, default size)."""
+        end = meta.size if end is None else end
+        if meta.inline is not None or not meta.segments:
+            data = meta.inline or b""
+            yield data[start:end]
+            return
+        offset = 0
+        for name, size in meta.segments:
+            seg_start, seg_end = offset, offset + size
+            offset = seg_end
+            if seg_end <= start or size == 0:
+                continue
+            if seg_start >= end:
+                break
+            with self.open_blob(name) as f:
+                pos = max(start, seg_start) - seg_start
+                stop = min(end, seg_end) - seg_start
+                f.seek(pos)
+                while pos < stop:
+                    data = f.read(min(chunk, stop - pos))
+                    if not data:
+                        raise StorageError("InternalError", f"blob {name} is shorter than recorded")
+                    pos += len(data)
+                    yield data
+
+    # multipart
+    @abc.abstractmethod
+    def create_upload(self, bucket: str, key: str, headers: dict) -> UploadInfo: ...
+    @abc.abstractmethod
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadInfo: ...
+    @abc.abstractmethod
+    def put_part(self, upload_id: str, part: PartInfo) -> None: ...
+    @abc.abstractmethod
+    def list_parts(self, upload_id: str) -> list[PartInfo]: ...
+    @abc.abstractmethod
+    def list_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]: ...
+    @abc.abstractmethod
+    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int]) -> ObjectMeta | None: ...
+    @abc.abstractmethod
+    def abort_upload(self, upload_id: str) -> None: ...
+
+    def close(self) -> None:
+        pass

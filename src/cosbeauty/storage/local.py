@@ -1,0 +1,447 @@
+"""The embedded default backend: a data dir with SQLite metadata and one file per blob.
+
+Layout::
+
+    <data>/meta.sqlite3        buckets, objects, uploads, parts (WAL)
+    <data>/blobs/<xx>/<id>     immutable blobs (object bodies and multipart parts)
+    <data>/tmp/                in-flight uploads; wiped at start
+
+A PUT writes to ``tmp/``, fsyncs, renames into ``blobs/`` and fsyncs the directory, and only then
+commits the metadata row that makes it visible. A crash at any point leaves either the previous
+object or the new one, never a torn one; a blob renamed but never committed is unreferenced and
+removed by the start-up sweep. Small bodies (<= ``inline_max``) live in the metadata row itself:
+one WAL fsync and no file at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from typing import BinaryIO
+
+from cosbeauty.storage.base import (
+    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
+)
+from cosbeauty.storage.sqlite import Database
+
+INLINE_MAX = 64 * 1024
+_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments"
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobWriter(BlobWriter):
+    def __init__(self, backend: "LocalBackend", allow_inline: bool) -> None:
+        self._backend = backend
+        self._inline_max = INLINE_MAX if allow_inline else -1
+        self._buf = bytearray()
+        self._fd: int | None = None
+        self._tmp = ""
+        self.size = 0
+        self.md5 = hashlib.md5()
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.md5.update(data)
+        self.size += len(data)
+        if self._fd is None and self.size <= self._inline_max:
+            self._buf += data
+            return
+        if self._fd is None:
+            self._tmp = os.path.join(self._backend.tmp_dir, uuid.uuid4().hex)
+            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            if self._buf:
+                self._write_all(bytes(self._buf))
+                self._buf = bytearray()
+        self._write_all(data)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    @property
+    def buffered(self) -> bool:
+        return self._fd is None and self._inline_max >= 0
+
+    def finish(self) -> tuple[str | None, bytes | None]:
+        if self.buffered:
+            return None, bytes(self._buf)
+        if self._fd is None:  # empty or tiny blob that must be a file
+            self._tmp = os.path.join(self._backend.tmp_dir, uuid.uuid4().hex)
+            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._write_all(bytes(self._buf))
+        fd, self._fd = self._fd, None
+        try:
+            if self._backend.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        name, path = self._backend.new_blob_path()
+        os.rename(self._tmp, path)
+        if self._backend.fsync:
+            _fsync_dir(os.path.dirname(path))
+        return name, None
+
+    def abort(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._tmp:
+            try:
+                os.unlink(self._tmp)
+            except FileNotFoundError:
+                pass
+
+
+def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
+    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments = row[:10]
+    return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, content_type=ctype,
+                      headers=json.loads(headers), acl=acl, storage_class=sclass,
+                      segments=json.loads(segments), inline=inline)
+
+
+def _after(prefix_or_key: str) -> str:
+    """The smallest string greater than every string starting with ``prefix_or_key``."""
+    return prefix_or_key[:-1] + chr(ord(prefix_or_key[-1]) + 1)
+
+
+class LocalBackend(Backend):
+    def __init__(self, data_dir: str, *, fsync: bool = True) -> None:
+        self.root = os.path.abspath(data_dir)
+        self.fsync = fsync
+        self.blob_dir = os.path.join(self.root, "blobs")
+        self.tmp_dir = os.path.join(self.root, "tmp")
+        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(self.tmp_dir, exist_ok=True)
+        for name in os.listdir(self.tmp_dir):  # in-flight uploads of a previous run
+            os.unlink(os.path.join(self.tmp_dir, name))
+        if not os.path.isdir(self.blob_dir):
+            os.makedirs(self.blob_dir)
+            for i in range(256):
+                os.makedirs(os.path.join(self.blob_dir, f"{i:02x}"), exist_ok=True)
+            _fsync_dir(self.blob_dir)
+            _fsync_dir(self.root)
+        self.db = Database(os.path.join(self.root, "meta.sqlite3"), fsync=fsync)
+        self._started = time.time()
+        threading.Thread(target=self.sweep_orphans, name="cosbeauty-sweep", daemon=True).start()
+
+    # -- blobs ---------------------------------------------------------------------------
+    def new_blob_path(self) -> tuple[str, str]:
+        name = uuid.uuid4().hex
+        return name, self.blob_path(name)
+
+    def blob_path(self, name: str) -> str:
+        return os.path.join(self.blob_dir, name[:2], name)
+
+    def blob_writer(self, *, allow_inline: bool = True) -> BlobWriter:
+        return LocalBlobWriter(self, allow_inline)
+
+    def open_blob(self, name: str) -> BinaryIO:
+        return open(self.blob_path(name), "rb", buffering=0)
+
+    def link_blob(self, name: str) -> str:
+        new, path = self.new_blob_path()
+        os.link(self.blob_path(name), path)
+        if self.fsync:
+            _fsync_dir(os.path.dirname(path))
+        return new
+
+    def drop_blobs(self, names) -> None:
+        for name in names:
+            try:
+                os.unlink(self.blob_path(name))
+            except FileNotFoundError:
+                pass
+
+    def sweep_orphans(self) -> int:
+        """Remove blobs no row references (left by a crash between rename and commit)."""
+        conn = self.db.reader()
+        referenced = {r[0] for r in conn.execute("SELECT blob FROM parts")}
+        for (segments,) in conn.execute("SELECT segments FROM objects WHERE segments != '[]'"):
+            referenced.update(name for name, _ in json.loads(segments))
+        removed = 0
+        for sub in os.listdir(self.blob_dir):
+            d = os.path.join(self.blob_dir, sub)
+            for name in os.listdir(d):
+                path = os.path.join(d, name)
+                if name in referenced:
+                    continue
+                try:
+                    if os.stat(path).st_mtime >= self._started - 1:
+                        continue  # possibly an in-flight write of this run
+                    os.unlink(path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
+    # -- buckets -------------------------------------------------------------------------
+    def create_bucket(self, name: str, owner: str, acl: str = "private") -> BucketInfo:
+        info = BucketInfo(name=name, created=time.time(), owner=owner, acl=acl)
+
+        def job(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute("INSERT INTO buckets (name, created, owner, acl) VALUES (?,?,?,?)",
+                             (name, info.created, owner, acl))
+            except sqlite3.IntegrityError:
+                raise StorageError("BucketAlreadyExists") from None
+
+        self.db.write(job)
+        return info
+
+    def get_bucket(self, name: str) -> BucketInfo:
+        row = self.db.reader().execute(
+            "SELECT name, created, owner, acl, attrs FROM buckets WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise StorageError("NoSuchBucket")
+        return BucketInfo(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+    def list_buckets(self) -> list[BucketInfo]:
+        rows = self.db.reader().execute(
+            "SELECT name, created, owner, acl, attrs FROM buckets ORDER BY name").fetchall()
+        return [BucketInfo(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def delete_bucket(self, name: str) -> None:
+        def job(conn: sqlite3.Connection) -> list[str]:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is None:
+                raise StorageError("NoSuchBucket")
+            if conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
+                raise StorageError("BucketNotEmpty")
+            blobs = [r[0] for r in conn.execute(
+                "SELECT blob FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?)",
+                (name,))]
+            conn.execute("DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?)",
+                         (name,))
+            conn.execute("DELETE FROM uploads WHERE bucket=?", (name,))
+            conn.execute("DELETE FROM buckets WHERE name=?", (name,))
+            return blobs
+
+        self.drop_blobs(self.db.write(job))
+
+    def update_bucket(self, name: str, *, acl: str | None = None, attrs: dict | None = None) -> BucketInfo:
+        def job(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT attrs FROM buckets WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise StorageError("NoSuchBucket")
+            if acl is not None:
+                conn.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name))
+            if attrs is not None:
+                merged = {**json.loads(row[0]), **attrs}
+                conn.execute("UPDATE buckets SET attrs=? WHERE name=?", (json.dumps(merged), name))
+
+        self.db.write(job)
+        return self.get_bucket(name)
+
+    # -- objects -------------------------------------------------------------------------
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, meta: ObjectMeta) -> ObjectMeta | None:
+        if conn.execute("SELECT 1 FROM buckets WHERE name=?", (meta.bucket,)).fetchone() is None:
+            raise StorageError("NoSuchBucket")
+        old = conn.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
+                           (meta.bucket, meta.key)).fetchone()
+        conn.execute(
+            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
+             json.dumps(meta.headers), meta.acl, meta.storage_class, json.dumps(meta.segments),
+             meta.inline))
+        return _row_to_meta(old) if old else None
+
+    def put_object(self, meta: ObjectMeta) -> ObjectMeta | None:
+        try:
+            old = self.db.write(lambda conn: self._upsert(conn, meta))
+        except BaseException:
+            self.drop_blobs(name for name, _ in meta.segments)
+            raise
+        if old is not None:
+            self.drop_blobs(name for name, _ in old.segments)
+        return old
+
+    def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta:
+        conn = self.db.reader()
+        cols = _OBJ_COLS + (", inline" if with_inline else "")
+        row = conn.execute(f"SELECT {cols} FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+        if row is None:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
+                raise StorageError("NoSuchBucket")
+            raise StorageError("NoSuchKey")
+        inline = row[10] if with_inline else None
+        return _row_to_meta(row, inline)
+
+    def delete_object(self, bucket: str, key: str) -> bool:
+        def job(conn: sqlite3.Connection) -> list | None:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
+                raise StorageError("NoSuchBucket")
+            row = conn.execute("SELECT segments FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+            return json.loads(row[0])
+
+        segments = self.db.write(job)
+        if segments is None:
+            return False
+        self.drop_blobs(name for name, _ in segments)
+        return True
+
+    def update_object(self, bucket: str, key: str, *, acl: str | None = None,
+                      headers: dict | None = None) -> ObjectMeta:
+        def job(conn: sqlite3.Connection) -> None:
+            cur = conn.execute("UPDATE objects SET acl=COALESCE(?, acl), headers=COALESCE(?, headers) "
+                               "WHERE bucket=? AND key=?",
+                               (acl, None if headers is None else json.dumps(headers), bucket, key))
+            if cur.rowcount == 0:
+                raise StorageError("NoSuchKey")
+
+        self.db.write(job)
+        return self.get_object(bucket, key, with_inline=False)
+
+    def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
+                     max_keys: int = 1000) -> ListPage:
+        conn = self.db.reader()
+        if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
+            raise StorageError("NoSuchBucket")
+        objects: list[ObjectMeta] = []
+        prefixes: list[str] = []
+        upper = _after(prefix) if prefix else None
+        # marker may itself be a common prefix returned earlier: skip everything under it
+        if delimiter and marker.endswith(delimiter) and marker.startswith(prefix):
+            cursor, inclusive = _after(marker), True
+        else:
+            cursor, inclusive = max(marker, prefix), not marker or marker < prefix
+        last = ""
+        while len(objects) + len(prefixes) < max_keys:
+            want = max_keys - len(objects) - len(prefixes)
+            sql = (f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key {'>=' if inclusive else '>'} ?"
+                   + (" AND key < ?" if upper else "") + " ORDER BY key LIMIT ?")
+            args = [bucket, cursor] + ([upper] if upper else []) + [want + 1]
+            rows = conn.execute(sql, args).fetchall()
+            if not rows:
+                return ListPage(objects, prefixes, False, last)
+            jumped = False
+            for row in rows:
+                key = row[1]
+                if len(objects) + len(prefixes) >= max_keys:
+                    return ListPage(objects, prefixes, True, last)
+                if delimiter:
+                    pos = key.find(delimiter, len(prefix))
+                    if pos >= 0:
+                        cp = key[:pos + len(delimiter)]
+                        prefixes.append(cp)
+                        last = cp
+                        cursor, inclusive, jumped = _after(cp), True, True
+                        break
+                objects.append(_row_to_meta(row))
+                last = key
+                cursor, inclusive = key, False
+            if not jumped and len(rows) <= want:
+                return ListPage(objects, prefixes, False, last)
+        more = conn.execute(
+            "SELECT 1 FROM objects WHERE bucket=? AND key " + (">=" if inclusive else ">") + " ?"
+            + (" AND key < ?" if upper else "") + " LIMIT 1",
+            [bucket, cursor] + ([upper] if upper else [])).fetchone()
+        return ListPage(objects, prefixes, more is not None, last)
+
+    # -- multipart -----------------------------------------------------------------------
+    def create_upload(self, bucket: str, key: str, headers: dict) -> UploadInfo:
+        upload = UploadInfo(uuid.uuid4().hex + uuid.uuid4().hex[:8], bucket, key, time.time(), headers)
+
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
+                raise StorageError("NoSuchBucket")
+            conn.execute("INSERT INTO uploads VALUES (?,?,?,?,?)",
+                         (upload.upload_id, bucket, key, upload.initiated, json.dumps(headers)))
+
+        self.db.write(job)
+        return upload
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadInfo:
+        row = self.db.reader().execute(
+            "SELECT upload_id, bucket, key, initiated, headers FROM uploads WHERE upload_id=?",
+            (upload_id,)).fetchone()
+        if row is None or row[1] != bucket or row[2] != key:
+            raise StorageError("NoSuchUpload")
+        return UploadInfo(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+    def put_part(self, upload_id: str, part: PartInfo) -> None:
+        def job(conn: sqlite3.Connection) -> str | None:
+            if conn.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload_id,)).fetchone() is None:
+                raise StorageError("NoSuchUpload")
+            old = conn.execute("SELECT blob FROM parts WHERE upload_id=? AND number=?",
+                               (upload_id, part.number)).fetchone()
+            conn.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?)",
+                         (upload_id, part.number, part.size, part.etag, part.mtime, part.blob))
+            return old[0] if old else None
+
+        try:
+            old = self.db.write(job)
+        except BaseException:
+            self.drop_blobs([part.blob])
+            raise
+        if old:
+            self.drop_blobs([old])
+
+    def list_parts(self, upload_id: str) -> list[PartInfo]:
+        rows = self.db.reader().execute(
+            "SELECT number, size, etag, mtime, blob FROM parts WHERE upload_id=? ORDER BY number",
+            (upload_id,)).fetchall()
+        return [PartInfo(*r) for r in rows]
+
+    def list_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]:
+        rows = self.db.reader().execute(
+            "SELECT upload_id, bucket, key, initiated, headers FROM uploads WHERE bucket=? AND key >= ? "
+            "ORDER BY key, initiated", (bucket, prefix)).fetchall()
+        return [UploadInfo(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows if r[2].startswith(prefix)]
+
+    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int]) -> ObjectMeta | None:
+        def job(conn: sqlite3.Connection) -> tuple[ObjectMeta | None, list[str]]:
+            if conn.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload.upload_id,)).fetchone() is None:
+                raise StorageError("NoSuchUpload")
+            unused = [r[0] for r in conn.execute(
+                "SELECT blob FROM parts WHERE upload_id=? AND number NOT IN (%s)" % ",".join("?" * len(used_parts)),
+                (upload.upload_id, *used_parts))]
+            old = self._upsert(conn, meta)
+            conn.execute("DELETE FROM parts WHERE upload_id=?", (upload.upload_id,))
+            conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
+            return old, unused
+
+        old, unused = self.db.write(job)
+        self.drop_blobs(unused)
+        if old is not None:
+            self.drop_blobs(name for name, _ in old.segments)
+        return old
+
+    def abort_upload(self, upload_id: str) -> None:
+        def job(conn: sqlite3.Connection) -> list[str]:
+            if conn.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload_id,)).fetchone() is None:
+                raise StorageError("NoSuchUpload")
+            blobs = [r[0] for r in conn.execute("SELECT blob FROM parts WHERE upload_id=?", (upload_id,))]
+            conn.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
+            conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
+            return blobs
+
+        self.drop_blobs(self.db.write(job))
+
+    # -- small key/value namespace (settings, CI state, metering, accounts) --------------
+    def kv_get(self, ns: str, key: str) -> str | None:
+        row = self.db.reader().execute("SELECT v FROM kv WHERE ns=? AND k=?", (ns, key)).fetchone()
+        return row[0] if row else None
+
+    def kv_put(self, ns: str, key: str, value: str) -> None:
+        self.db.write(lambda conn: conn.execute("INSERT OR REPLACE INTO kv VALUES (?,?,?)", (ns, key, value)))
+
+    def close(self) -> None:
+        self.db.close()
