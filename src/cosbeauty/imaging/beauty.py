@@ -60,8 +60,8 @@ class Amounts:
 
     @classmethod
     def for_strength(cls, s: float) -> "Amounts":
-        return cls(smooth=s ** 0.7, radius=0.02 + 0.03 * s, eps=(0.02 + 0.08 * s) ** 2,
-                   fine=0.45 * s * s, whiten=0.4 * s)
+        return cls(smooth=s ** 0.7, radius=0.02 + 0.03 * s, eps=(0.02 + 0.10 * s) ** 2,
+                   fine=0.45 * s * s, whiten=0.3 * s)
 
 
 @dataclass
@@ -190,7 +190,7 @@ def _delta(work: np.ndarray, mask: np.ndarray, f: float, amt: Amounts) -> np.nda
     """The per-pixel change (work scale, float, same channels as ``work``)."""
     base = _guided_self(work, max(1, round(amt.radius * f)), amt.eps)
     residual = work - base
-    coarse = _blur(residual, 0.004 * f)
+    coarse = _blur(residual, max(1.0, 0.004 * f))          # split at the pore scale
     removed = amt.smooth * (coarse + amt.fine * (residual - coarse))
     y_base = _luma(_blur(base, 0.01 * f))
     lift = amt.whiten * (np.log1p(2.0 * y_base) / math.log(3.0) - y_base)

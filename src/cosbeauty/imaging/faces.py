@@ -3,9 +3,10 @@
 Two stages:
 
 1. BlazeFace full-range detector on a downscaled copy of the whole image and, when it is
-   likely to help (nothing found, or only small faces found: a group or far shot), on 2x2
-   overlapping tiles, so faces down to ~3.5 % of the long side (~20 px in a 600 px image)
-   are found. Overlapping boxes are merged (IoU over the smaller box).
+   likely to help (no face, several faces or one small face), on up to 3x3 overlapping
+   tiles of ~400 px, so faces down to ~20 px (in images up to ~1200 px; ~2.5 % of the long
+   side beyond)
+   are found. A single large face (a portrait) skips the tile pass. Overlapping boxes are merged (IoU over the smaller box).
 2. For each box, the FaceMesh landmark model (with attention: 478 points incl. irises) runs
    on a rotated region of interest built from the detector's eye keypoints, exactly like
    MediaPipe's own front graph, so faces rolled up to 90 degrees are handled. When the ROI
@@ -215,13 +216,12 @@ def _merge(dets: list[_Detection]) -> list[_Detection]:
 
 
 def _want_tiles(dets: list[_Detection], h: int, w: int) -> bool:
-    """Tiles help when nothing or only small faces were found and tiles add resolution."""
+    """Tiles help unless the whole-image pass found exactly one face that is not small."""
     if max(h, w) < 2 * 192:        # the whole-image pass already sees ~20 px faces
         return False
-    if not dets:
+    if len(dets) != 1:              # nothing found, or a group: more faces may be smaller
         return True
-    largest = max(d.box[2] - d.box[0] for d in dets)
-    return largest < _SMALL_FACE * min(h, w)
+    return dets[0].box[2] - dets[0].box[0] < _SMALL_FACE * min(h, w)
 
 
 # --------------------------------------------------------------------------- stage 2
