@@ -109,6 +109,26 @@ class CosApp:
             await self.authorizer.check(ctx, endpoint.actions)
         return await router.handler(endpoint)(ctx)
 
+    def admin_ctx(self, scope: dict, receive) -> Ctx:
+        """For mounted admin sub-apps: a Ctx whose request is authenticated as the root account
+        (COS v5 or SigV4, header or pre-signed; signed path = the full request path).
+        Raises CosError (AccessDenied for anyone else)."""
+        ctx = Ctx(self, scope, receive, new_request_id())
+        ident = authenticate(SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
+                                           query=ctx.query_pairs, headers=ctx.headers, cos_paths=[ctx.path]),
+                             self.accounts.lookup_secret, time.time())
+        ctx.identity = ident
+        principal = None if ident.anonymous else self.accounts.principal(ident.access_key)
+        if principal is None or not principal.is_root:
+            raise CosError("AccessDenied", "The admin API needs the root account's credentials.")
+        ctx.principal = principal
+        return ctx
+
+    def error_response(self, ctx: Ctx, err: CosError) -> Response:
+        response = self._error_response(ctx, err)
+        response.headers["x-cos-request-id"] = ctx.request_id
+        return response
+
     def _signed_request(self, ctx: Ctx) -> SignedRequest:
         target = ctx.target
         cos_paths = ["/" + target.key]
