@@ -159,17 +159,28 @@ def _colour_gate(work: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float
     return _blur(gate, 0.015 * f)
 
 
-def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> np.ndarray:
-    """Soft skin mask in [0, 1] at work scale, exactly 0 outside the face oval."""
+def _soft_mask(work: np.ndarray, pts: np.ndarray, f: float) -> np.ndarray:
     shape = work.shape[:2]
-    oval = _poly(shape, pts[FACE_OVAL], hull=False)
-    region = oval & (1 - _features(shape, pts, f))
+    region = _poly(shape, pts[FACE_OVAL], hull=False) & (1 - _features(shape, pts, f))
     sigma = 0.02 * f
     core = cv2.erode(region, _disc(2.0 * sigma))
-    mask = _blur(core.astype(np.float32), sigma)
-    mask *= _colour_gate(work, region, pts, f)
-    mask *= oval
-    return mask
+    return _blur(core.astype(np.float32), sigma) * _colour_gate(work, region, pts, f)
+
+
+def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> np.ndarray:
+    """Soft skin mask in [0, 1] at work scale, exactly 0 outside the face oval.
+
+    The mask is smooth, so it is computed at half the work scale (when F allows) and
+    upsampled; the hard oval at work scale then zeroes everything outside the face.
+    """
+    h, w = work.shape[:2]
+    oval = _poly((h, w), pts[FACE_OVAL], hull=False)
+    if f < 160:
+        return _soft_mask(work, pts, f) * oval
+    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    scale = np.array([half.shape[1] / w, half.shape[0] / h], np.float32)
+    mask = _soft_mask(half, pts * scale, f * float(scale.mean()))
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR) * oval
 
 
 # --------------------------------------------------------------------------- filter
@@ -192,7 +203,7 @@ def _delta(work: np.ndarray, mask: np.ndarray, f: float, amt: Amounts) -> np.nda
     residual = work - base
     coarse = _blur(residual, max(1.0, 0.004 * f))          # split at the pore scale
     removed = amt.smooth * (coarse + amt.fine * (residual - coarse))
-    y_base = _luma(_blur(base, 0.01 * f))
+    y_base = _blur(_luma(base), 0.01 * f)
     lift = amt.whiten * (np.log1p(2.0 * y_base) / math.log(3.0) - y_base)
     return (lift[..., None] - removed) * mask[..., None]
 
@@ -267,9 +278,8 @@ def _beautify_face(out: np.ndarray, face: Face, amt: Amounts, peak: float,
     full = out[roi.y0:roi.y1, roi.x0:roi.x1]
     h, w = full.shape[:2]
     ws = (max(1, round(w * roi.scale)), max(1, round(h * roi.scale)))
-    work = full.astype(np.float32) / peak
-    if roi.scale < 1.0:
-        work = cv2.resize(work, ws, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(full, ws, interpolation=cv2.INTER_AREA) if roi.scale < 1.0 else full
+    work = small.astype(np.float32) * np.float32(1.0 / peak)
     mask = skin_mask(work, roi.pts, roi.f)
     t = _tick(timings, "mask", t)
     delta = _delta(work, mask, roi.f, amt)

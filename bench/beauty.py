@@ -1,0 +1,84 @@
+"""Per-stage timings of the AIFaceBeauty pipeline (bytes in, bytes out) on this machine.
+
+    /work/venv/bin/python bench/beauty.py [--runs N] [--strength S]
+
+Inputs are built in memory from ``skimage.data.astronaut()``: one face scaled to fill the
+frame height (512x512, 1920x1080, 4000x3000) and a 6-face 3x2 grid of it, encoded as JPEG q92.
+Prints a markdown table of median (min) milliseconds per stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import cv2
+import numpy as np
+import skimage.data
+
+from cosbeauty.imaging.pipeline import STAGES, beautify
+
+SIZES = ((512, 512), (1920, 1080), (4000, 3000))
+
+
+def one_face(w: int, h: int) -> np.ndarray:
+    """The astronaut scaled to the frame height, centred on a mid-grey canvas."""
+    face = cv2.resize(skimage.data.astronaut(), (h, h), interpolation=cv2.INTER_CUBIC)
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    x = (w - h) // 2
+    canvas[:, x:x + h] = face
+    return canvas
+
+
+def six_faces(w: int, h: int) -> np.ndarray:
+    """A 3x2 grid of astronauts on a w x h canvas."""
+    cell = min(w // 3, h // 2)
+    tile = cv2.resize(skimage.data.astronaut(), (cell, cell), interpolation=cv2.INTER_AREA)
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    for i in range(6):
+        x, y = (i % 3) * cell + (w - 3 * cell) // 2, (i // 3) * cell + (h - 2 * cell) // 2
+        canvas[y:y + cell, x:x + cell] = tile
+    return canvas
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
+def measure(data: bytes, runs: int, strength: float) -> tuple[dict[str, list[float]], int]:
+    beautify(data, strength)                                   # warm-up (graph init)
+    samples: dict[str, list[float]] = {k: [] for k in (*STAGES, "total")}
+    faces = 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = beautify(data, strength)
+        samples["total"].append((time.perf_counter() - t) * 1000)
+        for stage in STAGES:
+            samples[stage].append(result.timings.get(stage, 0.0))
+        faces = len(result.faces)
+    return samples, faces
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--strength", type=float, default=0.5)
+    args = parser.parse_args()
+    columns = []
+    for w, h in SIZES:
+        for label, build in (("1 face", one_face), ("6 faces", six_faces)):
+            runs = max(3, args.runs // 2) if w * h > 4e6 else args.runs
+            samples, faces = measure(jpeg(build(w, h)), runs, args.strength)
+            columns.append((f"{w}x{h} {label} ({faces} found)", samples))
+    print(f"strength {args.strength}, JPEG q92 in/out, median (min) ms\n")
+    print("| stage | " + " | ".join(name for name, _ in columns) + " |")
+    print("| --- |" + " --- |" * len(columns))
+    for stage in (*STAGES, "total"):
+        cells = [f"{statistics.median(s[stage]):.1f} ({min(s[stage]):.1f})" for _, s in columns]
+        row = f"| {stage} | " + " | ".join(cells) + " |"
+        print(row.replace(f"| {stage} |", "| **total** |") if stage == "total" else row)
+
+
+if __name__ == "__main__":
+    main()
