@@ -329,3 +329,19 @@ def test_4000x3000_upscale(astronaut):
     assert feature_ssim(big, out, face) >= 0.99
     save("upscale_4000x3000_zoom_s05", zoom(big, face, 512), zoom(out, face, 512))
     assert math.isfinite(face.cheek_width)
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0])
+def test_reshape_is_fold_free_and_bounded(runs, strength):
+    from cosbeauty.imaging.beauty import _displacement, _roi_for, min_jacobian
+
+    img, faces, _ = runs["astronaut"]
+    roi = _roi_for(faces[0], img.shape)
+    dx, dy = _displacement((roi.y1 - roi.y0, roi.x1 - roi.x0), roi.pts, roi.f, strength, strength)
+    assert min_jacobian(dx, dy) > 0.3
+    assert np.hypot(dx, dy).max() <= 0.035 * roi.f
+    out, _ = beautify_array(img, strength, faces=faces, reshape=True)
+    again = detect_faces(out)
+    assert len(again) == 1 and nme(faces[0], again[0]) < 0.04
+    if strength == 1.0:
+        save("astronaut_reshape_s1", zoom(img, faces[0]), zoom(out, faces[0]))
