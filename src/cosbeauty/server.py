@@ -48,5 +48,5 @@ def serve(config: ServerConfig) -> None:
     print(f"cosbeauty: serving {os.path.abspath(config.data_dir)} on http://{config.host}:{config.port} "
           f"(APPID {config.appid}, region {config.region})", flush=True)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                server_header=False, date_header=True, http="httptools", loop="auto",
+                server_header=False, date_header=False, http="httptools", loop="auto",
                 timeout_keep_alive=30)

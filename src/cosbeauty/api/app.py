@@ -7,6 +7,7 @@ request is a COS API call.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
 from typing import Awaitable, Callable
@@ -45,6 +46,16 @@ _CANONICAL = {name.lower().encode(): _HeaderName(name.encode()) for name in (
     "ETag", "Content-Type", "Content-Length", "Content-Range", "Content-Disposition", "Content-Encoding",
     "Content-Language", "Cache-Control", "Expires", "Last-Modified", "Accept-Ranges", "Location",
     "Server", "Date", "Connection")}
+
+
+_date_cache: list = [0, ""]
+
+
+def _http_date_now() -> str:
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0], _date_cache[1] = now, email.utils.formatdate(now, usegmt=True)
+    return _date_cache[1]
 
 
 def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -92,6 +103,7 @@ class CosApp:
             response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
         response.headers["x-cos-request-id"] = request_id
         response.headers["server"] = "tencent-cos"
+        response.headers["date"] = _http_date_now()
         response.raw_headers = _canonical_headers(response.raw_headers)
         await response(scope, receive, send)
 
