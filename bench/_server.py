@@ -1,0 +1,51 @@
+"""Start a throwaway cosbeauty server for a benchmark (free loopback port, temp data dir)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SECRET_ID = "AKIDbenchbenchbenchbenchbench000001"
+SECRET_KEY = "bench-secret-key"
+APPID = "1250000000"
+REGION = "ap-guangzhou"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BenchServer:
+    def __init__(self, *args: str) -> None:
+        self.root = tempfile.mkdtemp(prefix="cosbeauty-bench-", dir=os.environ.get("BENCH_TMP"))
+        self.port = free_port()
+        env = {**os.environ, "COSBEAUTY_SECRET_ID": SECRET_ID, "COSBEAUTY_SECRET_KEY": SECRET_KEY}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cosbeauty", "serve", "--data-dir", os.path.join(self.root, "data"),
+             "--port", str(self.port), "--appid", APPID, "--region", REGION, *args],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(600):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "BenchServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
