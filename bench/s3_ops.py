@@ -149,6 +149,38 @@ def run_big(client, mib: int, label: str, rows: list) -> None:
     rows.append((label, f"{mib} MiB GET", 1, f"best {mib / min(gets):,.0f} / median {mib / statistics.median(gets):,.0f} MiB/s", ""))
 
 
+def vm_hwm_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_huge(srv: BenchServer, mib: int, rows: list) -> None:
+    """Stream a --huge-mib object up and down; report MiB/s and the server's peak RSS."""
+    client = RawClient(srv.port, f"huge-{APPID}")
+    client.create_bucket()
+    before = vm_hwm_mib(srv.proc.pid)
+    chunk = os.urandom(1 << 20)
+    path = "/huge.bin"
+    c = http.client.HTTPConnection("127.0.0.1", srv.port)
+    t = time.perf_counter()
+    c.request("PUT", path, body=(chunk for _ in range(mib)),
+              headers={"Host": client.host, "Authorization": cos_sign("PUT", path, client.host),
+                       "Content-Length": str(mib << 20)})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200, r.status
+    put_s = time.perf_counter() - t
+    t = time.perf_counter()
+    assert client.get("huge.bin", chunk=1 << 20) == mib << 20
+    get_s = time.perf_counter() - t
+    rows.append(("raw", f"{mib} MiB streamed PUT / GET", 1,
+                 f"{mib / put_s:,.0f} / {mib / get_s:,.0f} MiB/s",
+                 f"server peak RSS {vm_hwm_mib(srv.proc.pid):.0f} MiB (before: {before:.0f})"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000)
@@ -156,6 +188,7 @@ def main() -> None:
     ap.add_argument("--big-mib", type=int, default=64)
     ap.add_argument("--client", choices=("raw", "boto3", "both"), default="both")
     ap.add_argument("--no-fsync", action="store_true", help="run the server with --no-fsync")
+    ap.add_argument("--huge-mib", type=int, default=0, help="also stream an object this big (e.g. 1024)")
     args = ap.parse_args()
     rows: list = []
     clients = {"raw": RawClient, "boto3": Boto3Client}
@@ -168,6 +201,8 @@ def main() -> None:
                 run_small(client, args.n, conc, name, rows)
             if args.big_mib:
                 run_big(client, args.big_mib, name, rows)
+        if args.huge_mib:
+            run_huge(srv, args.huge_mib, rows)
     print(f"fsync={'off' if args.no_fsync else 'on'}, n={args.n}, cores={os.cpu_count()}")
     print("| client | operation | concurrency | throughput | p50 / p99 |")
     print("|---|---|---|---|---|")

@@ -70,7 +70,7 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     except BaseException:
         drop(ctx, received)
         raise
-    await run(ctx.app.backend.put_object, meta)
+    await ctx.app.backend.put_object_async(meta)
     return meta
 
 

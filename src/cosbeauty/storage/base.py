@@ -112,6 +112,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def put_object(self, meta: ObjectMeta) -> ObjectMeta | None:
         """Commit ``meta`` (segments/inline already durable). Returns the replaced object, if any."""
+    async def put_object_async(self, meta: ObjectMeta) -> ObjectMeta | None:
+        """``put_object`` for the event loop (backends may avoid the worker-thread hop)."""
+        import anyio
+        return await anyio.to_thread.run_sync(self.put_object, meta)
+
     @abc.abstractmethod
     def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta: ...
     @abc.abstractmethod

@@ -15,6 +15,7 @@ one WAL fsync and no file at all.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -268,6 +269,17 @@ class LocalBackend(Backend):
             raise
         if old is not None:
             self.drop_blobs(name for name, _ in old.segments)
+        return old
+
+    async def put_object_async(self, meta: ObjectMeta) -> ObjectMeta | None:
+        """Awaits the group-commit writer directly: one thread hop fewer than put_object."""
+        try:
+            old = await asyncio.wrap_future(self.db.submit(lambda conn: self._upsert(conn, meta)))
+        except BaseException:
+            self.drop_blobs(name for name, _ in meta.segments)
+            raise
+        if old is not None and old.segments:
+            await asyncio.to_thread(self.drop_blobs, [name for name, _ in old.segments])
         return old
 
     def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta:
