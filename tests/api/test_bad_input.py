@@ -101,3 +101,9 @@ def test_metadata_too_large(cos, bucket):
     assert e.value.get_error_code() == "InvalidArgument"
     with pytest.raises(CosServiceError):
         cos.head_object(Bucket=bucket, Key="meta")
+
+
+def test_entity_too_large_refused_before_reading(server, bucket):
+    six_tib = str(6 << 40)
+    status, body = raw_request(server.port, "PUT", bucket, "/huge", "huge", headers={"Content-Length": six_tib})
+    assert (status, error_code(body)) == (400, "EntityTooLarge")
