@@ -6,8 +6,11 @@ import logging
 import os
 
 from cosbeauty.accounts import Accounts, load_root_credentials
+from cosbeauty.api.admin import PREFIX as ADMIN_PREFIX, AdminApi
 from cosbeauty.api.app import CosApp
 from cosbeauty.config import ServerConfig
+from cosbeauty.iam.crypto import SecretBox
+from cosbeauty.iam.store import IamStore
 from cosbeauty.storage import open_backend
 
 log = logging.getLogger("cosbeauty")
@@ -15,17 +18,20 @@ log = logging.getLogger("cosbeauty")
 
 def build_app(config: ServerConfig) -> CosApp:
     os.makedirs(config.data_dir, exist_ok=True)
-    secret_id, secret_key, created = load_root_credentials(config.data_dir)
+    box = SecretBox.for_data_dir(config.data_dir)
+    secret_id, secret_key, created = load_root_credentials(config.data_dir, box)
     backend = open_backend(config.data_dir, fsync=config.fsync)
-    accounts = Accounts(config.appid, secret_id, secret_key)
+    store = IamStore(backend.db, box)      # sub-accounts share the backend's metadata database
+    accounts = Accounts(config.appid, secret_id, secret_key, store)
     app = CosApp(config, backend, accounts)
+    app.mount(ADMIN_PREFIX, AdminApi(app, store))
     app.services["root_created"] = created
     return app
 
 
 def credentials_banner(config: ServerConfig, secret_id: str, secret_key: str) -> str:
     return f"""
-cosbeauty: root credentials (shown once; stored in {os.path.join(config.data_dir, 'credentials.json')}, mode 0600)
+cosbeauty: root credentials (shown once; stored sealed in {os.path.join(config.data_dir, 'credentials.json')}, mode 0600)
   SecretId:  {secret_id}
   SecretKey: {secret_key}
 

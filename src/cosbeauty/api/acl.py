@@ -1,6 +1,16 @@
-"""Canned ACLs on buckets and objects: ``x-cos-acl`` / ``x-amz-acl`` headers and GET/PUT ``?acl``."""
+"""Bucket and object ACLs: canned ACLs (``x-cos-acl`` / ``x-amz-acl``), explicit grants on buckets
+(``x-cos-grant-*`` headers or an AccessControlPolicy body), GET/PUT ``?acl``, and the ACL half of
+authorization (:func:`acl_allows`).
+
+Storage: a bucket's canned ACL is ``BucketInfo.acl`` and its grants to sub-accounts are
+``attrs["grants"]`` (``{permission: [grantee id, ...]}``); an object carries only a canned ACL
+(``default`` = the bucket's). Grants to everyone (AllUsers) are folded into the canned ACL.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
@@ -8,10 +18,55 @@ from cosbeauty.api import xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import empty, xml_response
+from cosbeauty.storage import StorageError
+
+if TYPE_CHECKING:
+    from cosbeauty.accounts import Principal
+    from cosbeauty.storage import Backend
 
 BUCKET_ACLS = ("private", "public-read", "public-read-write")
 OBJECT_ACLS = ("default",) + BUCKET_ACLS
 ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
+ALL_USERS_IDS = (ALL_USERS, "http://acs.amazonaws.com/groups/global/AllUsers", "qcs::cam::anyone:anyone")
+PERMISSIONS = ("READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL")
+GRANT_HEADERS = {p: p.lower().replace("_", "-") for p in PERMISSIONS}     # x-cos-grant-<this>
+
+# which ACL permission each action needs
+OBJECT_READ = {"cos:GetObject", "cos:HeadObject"}
+NEEDS = {
+    **{a: "READ" for a in OBJECT_READ | {"cos:GetBucket", "cos:HeadBucket"}},
+    **{a: "WRITE" for a in ("cos:PutObject", "cos:PostObject", "cos:DeleteObject", "cos:DeleteMultipleObjects",
+                            "cos:InitiateMultipartUpload", "cos:UploadPart", "cos:CompleteMultipartUpload",
+                            "cos:AbortMultipartUpload", "cos:ListParts", "cos:ListMultipartUploads")},
+    "cos:GetBucketACL": "READ_ACP", "cos:GetObjectACL": "READ_ACP",
+    "cos:PutBucketACL": "WRITE_ACP", "cos:PutObjectACL": "WRITE_ACP",
+}
+_CANNED_GRANTS = {"private": set(), "public-read": {"READ"}, "public-read-write": {"READ", "WRITE"}}
+
+
+def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal: "Principal | None") -> bool:
+    """Does a bucket/object ACL let ``principal`` (None: anonymous) run ``action``? Canned public
+    ACLs grant READ/WRITE to everyone; bucket grants name sub-accounts. ACLs never grant ``ci:``
+    actions: image processing always needs a policy."""
+    needed = NEEDS.get(action)
+    if needed is None or not bucket:
+        return False
+    try:
+        info = backend.get_bucket(bucket)
+        canned = info.acl
+        if key and action in OBJECT_READ:
+            obj_acl = backend.get_object(bucket, key, with_inline=False).acl
+            canned = info.acl if obj_acl == "default" else obj_acl
+    except StorageError:
+        return False
+    if needed in _CANNED_GRANTS[canned]:
+        return True
+    if principal is None:
+        return False
+    names = {f"uin/{principal.account_uin}", f"uin/{principal.name}"}
+    grants = info.attrs.get("grants", {})
+    return any(grantee.rsplit(":", 1)[-1] in names for perm in (needed, "FULL_CONTROL")
+               for grantee in grants.get(perm, []))
 
 
 def owner_xml(ctx: Ctx) -> dict:
@@ -29,60 +84,101 @@ def canned_acl_from_request(ctx: Ctx, default: str, allowed=BUCKET_ACLS) -> str:
     return value
 
 
-def _acl_from_body(body: bytes) -> str:
-    """Reduce an AccessControlPolicy document to the canned ACL it expresses."""
+_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*(?:,|$)', re.IGNORECASE)
+
+
+def _parse_grantees(value: str) -> list[str]:
+    out, pos = [], 0
+    while pos < len(value):
+        m = _GRANTEE.match(value, pos)
+        if m is None or m.end() == pos:
+            raise CosError("InvalidArgument", f'Malformed grant header {value!r}; use id="qcs::cam::uin/..:uin/..".')
+        out.append(m.group(2))
+        pos = m.end()
+    return out
+
+
+def _fold(canned: str, grants: dict[str, list[str]]) -> tuple[str, dict[str, list[str]]]:
+    """Move grants to everyone into the canned ACL; keep the rest, de-duplicated."""
+    public = {p for p, ids in grants.items() if any(i in ALL_USERS_IDS for i in ids)}
+    if public & {"WRITE", "FULL_CONTROL"}:
+        canned = "public-read-write"
+    elif "READ" in public and canned == "private":
+        canned = "public-read"
+    kept = {p: sorted({i for i in ids if i not in ALL_USERS_IDS}) for p, ids in grants.items()}
+    return canned, {p: ids for p, ids in kept.items() if ids}
+
+
+def _grants_from_headers(ctx: Ctx) -> dict[str, list[str]]:
+    grants: dict[str, list[str]] = {}
+    for perm, suffix in GRANT_HEADERS.items():
+        value = ctx.header("x-cos-grant-" + suffix) or ctx.header("x-amz-grant-" + suffix)
+        if value:
+            grants[perm] = _parse_grantees(value)
+    return grants
+
+
+def _grants_from_body(body: bytes, owner_id: str) -> dict[str, list[str]]:
     root = xml.parse(body, "AccessControlPolicy")
-    perms = set()
+    grants: dict[str, list[str]] = {}
     for grant in root.iter("Grant"):
         grantee = grant.find("Grantee")
-        uri = xml.child_text(grantee, "URI", "") if grantee is not None else ""
-        if uri == ALL_USERS:
-            perms.add(xml.child_text(grant, "Permission", ""))
-    if {"WRITE", "FULL_CONTROL"} & perms:
-        return "public-read-write"
-    if "READ" in perms:
-        return "public-read"
-    return "private"
+        perm = xml.child_text(grant, "Permission", "") or ""
+        if grantee is None or perm not in PERMISSIONS:
+            raise CosError("MalformedXML", "Each Grant needs a Grantee and a Permission "
+                                           f"({', '.join(PERMISSIONS)}).")
+        who = xml.child_text(grantee, "URI") or xml.child_text(grantee, "ID") or ""
+        if who and who != owner_id:
+            grants.setdefault(perm, []).append(who)
+    return grants
 
 
-def _policy(ctx: Ctx, acl: str) -> Response:
+async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
+    """(canned, grants) from the x-cos-acl / x-cos-grant-* headers, else from the body. Like COS,
+    the request replaces the whole ACL."""
+    canned = canned_acl_from_request(ctx, default="", allowed=allowed)
+    grants = _grants_from_headers(ctx)
+    if canned or grants:
+        return _fold(canned or "private", grants)
+    body = await ctx.read_body(64 * 1024)
+    if not body.strip():
+        raise CosError("InvalidRequest", "Give an x-cos-acl header, x-cos-grant-* headers or an "
+                                         "AccessControlPolicy body.")
+    return _fold("private", _grants_from_body(body, owner_xml(ctx)["ID"]))
+
+
+def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     owner = owner_xml(ctx)
-    grants = [{"Grantee": {"ID": owner["ID"], "DisplayName": owner["DisplayName"]}, "Permission": "FULL_CONTROL"}]
-    if acl in ("public-read", "public-read-write"):
-        grants.append({"Grantee": {"URI": ALL_USERS}, "Permission": "READ"})
-    if acl == "public-read-write":
-        grants.append({"Grantee": {"URI": ALL_USERS}, "Permission": "WRITE"})
-    return xml_response("AccessControlPolicy", {"Owner": owner, "AccessControlList": {"Grant": grants}},
+    entries = [{"Grantee": {"ID": owner["ID"], "DisplayName": owner["DisplayName"]}, "Permission": "FULL_CONTROL"}]
+    for perm in sorted(_CANNED_GRANTS[acl], reverse=True):      # READ, then WRITE
+        entries.append({"Grantee": {"URI": ALL_USERS}, "Permission": perm})
+    for perm, ids in grants.items():
+        entries += [{"Grantee": {"ID": i, "DisplayName": i}, "Permission": perm} for i in ids]
+    return xml_response("AccessControlPolicy", {"Owner": owner, "AccessControlList": {"Grant": entries}},
                         headers={"x-cos-acl": acl})
 
 
-async def _requested_acl(ctx: Ctx, allowed) -> str:
-    acl = canned_acl_from_request(ctx, default="", allowed=allowed)
-    if acl:
-        return acl
-    body = await ctx.read_body(64 * 1024)
-    if not body.strip():
-        raise CosError("InvalidRequest", "Give an x-cos-acl header or an AccessControlPolicy body.")
-    return _acl_from_body(body)
-
-
 async def get_bucket_acl(ctx: Ctx) -> Response:
-    return _policy(ctx, ctx.app.backend.get_bucket(ctx.bucket).acl)
+    info = ctx.app.backend.get_bucket(ctx.bucket)
+    return _policy(ctx, info.acl, info.attrs.get("grants", {}))
 
 
 async def put_bucket_acl(ctx: Ctx) -> Response:
-    acl = await _requested_acl(ctx, BUCKET_ACLS)
-    await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, acl=acl))
+    acl, grants = await _requested_acl(ctx, BUCKET_ACLS)
+    await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, acl=acl, attrs={"grants": grants}))
     return empty(200)
 
 
 async def get_object_acl(ctx: Ctx) -> Response:
     meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
     acl = meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl
-    return _policy(ctx, acl)
+    return _policy(ctx, acl, {})
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
-    acl = await _requested_acl(ctx, OBJECT_ACLS)
+    acl, grants = await _requested_acl(ctx, OBJECT_ACLS)
+    if grants:
+        raise ctx.error("NotImplemented", "Grants to individual accounts are supported on buckets only; "
+                                          "use a bucket grant or a policy.")
     await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl))
     return empty(200)

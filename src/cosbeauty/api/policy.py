@@ -1,24 +1,34 @@
-"""Authorization: who may run which action on which resource.
+"""Authorization: may the caller run these actions on this bucket/key?
 
-The root account may do everything. Anonymous requests are allowed only where a bucket or
-object ACL grants it (public-read: reads; public-read-write: reads and writes).
+* The root account may do everything.
+* A sub-account may do what its attached policies allow and none denies (explicit deny wins).
+  Temporary credentials need both the sub-account's policies and the token's inline policy
+  (when minted with one) to allow, and a valid, unexpired session token.
+* Anyone, signed or not, may additionally do what a bucket/object ACL grants them (public-read,
+  public-read-write, bucket grants to a sub-account) -- unless a policy explicitly denies it.
+
+A call needing several actions (a CI call: ``cos:GetObject`` + ``ci:CreateAIFaceBeautifyJob``)
+needs every one of them. Each denial is logged to ``cosbeauty.audit`` (never a secret or token).
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
+import time
 from typing import TYPE_CHECKING
 
+from cosbeauty.api.acl import acl_allows
 from cosbeauty.api.errors import CosError
-from cosbeauty.storage import StorageError
+from cosbeauty.iam.crypto import token_digest
+from cosbeauty.iam.policy import ALLOW, DENY, Request, evaluate, resource_names
 
 if TYPE_CHECKING:
+    from cosbeauty.accounts import Principal
     from cosbeauty.api.app import CosApp
     from cosbeauty.api.context import Ctx
 
-READ_ACTIONS = {"cos:GetObject", "cos:HeadObject", "cos:GetBucket", "cos:HeadBucket"}
-WRITE_ACTIONS = {"cos:PutObject", "cos:DeleteObject", "cos:InitiateMultipartUpload", "cos:UploadPart",
-                 "cos:CompleteMultipartUpload", "cos:AbortMultipartUpload", "cos:ListParts",
-                 "cos:DeleteMultipleObjects"}
+audit = logging.getLogger("cosbeauty.audit")
 
 
 class Authorizer:
@@ -27,37 +37,66 @@ class Authorizer:
 
     async def check(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], *, bucket: str | None = None,
                     key: str | None = None) -> None:
-        """Raise AccessDenied unless the caller may perform every action on bucket/key."""
+        """Raise AccessDenied unless the caller may perform every action on bucket/key (default:
+        the request's target); InvalidToken/ExpiredToken for bad temporary credentials."""
         bucket = ctx.bucket if bucket is None else bucket
         key = ctx.key if key is None else key
-        identity = ctx.identity
-        if identity is not None and not identity.anonymous:
-            principal = self.app.accounts.principal(identity.access_key)
-            if principal is not None and principal.is_root:
-                ctx.principal = principal
-                return
-            raise CosError("AccessDenied", "Access Denied.", resource=ctx.resource())
-        if all(self._acl_allows(action, bucket, key) for action in actions):
+        principal = self.principal(ctx)
+        if principal is not None and principal.is_root:
             return
-        raise CosError("AccessDenied", "Access Denied: anonymous access is not allowed here.",
-                       resource=ctx.resource())
+        for action in actions:
+            if not self._allowed(ctx, principal, action, bucket, key):
+                resource = resource_names(self.app.config.region, self.app.config.appid, bucket, key)[0]
+                self._audit(ctx, principal, action, resource, "AccessDenied")
+                raise CosError("AccessDenied", f"Access Denied: {action} on {resource} is not allowed "
+                                               f"for {principal.uin if principal else 'anonymous'}.",
+                               resource=ctx.resource())
 
-    def _acl_allows(self, action: str, bucket: str, key: str) -> bool:
-        if not bucket:
-            return False
-        try:
-            acl = self.app.backend.get_bucket(bucket).acl
-            if key and action in READ_ACTIONS | WRITE_ACTIONS:
-                try:
-                    obj_acl = self.app.backend.get_object(bucket, key, with_inline=False).acl
-                    if obj_acl != "default":
-                        acl = obj_acl
-                except StorageError:
-                    pass
-        except StorageError:
-            return False
-        if action in READ_ACTIONS:
-            return acl in ("public-read", "public-read-write")
-        if action in WRITE_ACTIONS:
-            return acl == "public-read-write"
-        return False
+    def principal(self, ctx: "Ctx") -> "Principal | None":
+        """Who signed the request (None: anonymous), after checking any session token."""
+        identity = ctx.identity
+        if identity is None or identity.anonymous:
+            return None
+        if ctx.principal is not None and ctx.principal.access_key == identity.access_key:
+            return ctx.principal
+        accounts = self.app.accounts
+        cred = accounts.credential(identity.access_key)
+        token = identity.security_token
+        if cred is not None and cred.temporary:
+            if not token or not hmac.compare_digest(token_digest(token), cred.token_sha256 or ""):
+                self._token_error(ctx, "InvalidToken", "The security token does not belong to this SecretId.")
+            if cred.expires is not None and cred.expires <= time.time():
+                self._token_error(ctx, "ExpiredToken", "The temporary credentials have expired.")
+        elif token:
+            self._token_error(ctx, "InvalidToken", "A security token was sent with a permanent key.")
+        principal = accounts.principal(identity.access_key)
+        if principal is None:       # disabled or deleted since the signature was checked
+            self._token_error(ctx, "AccessDenied", "This key is not active.")
+        ctx.principal = principal
+        return principal
+
+    def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str) -> bool:
+        if principal is not None:
+            req = Request(action, resource_names(self.app.config.region, self.app.config.appid, bucket, key),
+                          ctx.client_ip, ctx.scope.get("scheme") == "https")
+            decisions = [evaluate(self.app.accounts.policies(principal), req)]
+            if principal.session_policy is not None:
+                decisions.append(evaluate([principal.session_policy], req))
+            if DENY in decisions:
+                return False
+            if all(d == ALLOW for d in decisions):
+                return True
+        return acl_allows(self.app.backend, action, bucket, key, principal)
+
+    def _token_error(self, ctx: "Ctx", code: str, message: str) -> None:
+        identity = ctx.identity
+        self._audit(ctx, None, "-", ctx.resource(), code, key_id=identity.access_key if identity else "")
+        raise CosError(code, message, resource=ctx.resource())
+
+    @staticmethod
+    def _audit(ctx: "Ctx", principal: "Principal | None", action: str, resource: str, outcome: str,
+               key_id: str = "") -> None:
+        who = principal.uin if principal is not None else ("anonymous" if not key_id else "-")
+        key_id = key_id or (principal.access_key if principal is not None else "-")
+        audit.warning("deny request_id=%s principal=%s secret_id=%s action=%s resource=%s ip=%s outcome=%s",
+                      ctx.request_id, who, key_id, action, resource, ctx.client_ip or "-", outcome)
