@@ -11,7 +11,8 @@ import sys
 COMMAND_MODULES = [
     "cosbeauty.server_cli",      # serve
     "cosbeauty.imaging.cli",     # beautify
-    "cosbeauty.admin_cli",       # ci, usage, user, key, policy
+    "cosbeauty.admin_cli",       # user, key, policy, token
+    "cosbeauty.ci_cli",          # ci, usage
 ]
 
 

@@ -8,6 +8,7 @@ import os
 from cosbeauty.accounts import Accounts, load_root_credentials
 from cosbeauty.api.admin import PREFIX as ADMIN_PREFIX, AdminApi
 from cosbeauty.api.app import CosApp
+from cosbeauty.ci.setup import install as install_ci
 from cosbeauty.config import ServerConfig
 from cosbeauty.iam.crypto import SecretBox
 from cosbeauty.iam.store import IamStore
@@ -26,6 +27,7 @@ def build_app(config: ServerConfig) -> CosApp:
     app = CosApp(config, backend, accounts)
     app.mount(ADMIN_PREFIX, AdminApi(app, store))
     app.services["root_created"] = created
+    install_ci(app)
     return app
 
 

@@ -1,0 +1,102 @@
+"""The CI service object shared by the handlers (``app.services["ci"]``): limits, the worker
+pool, the meter and the detect-url policy; plus the processing call and start-up warm-up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cosbeauty.api.context import run
+from cosbeauty.api.errors import CosError
+from cosbeauty.ci.fetch import FetchError, FetchPolicy, fetch
+from cosbeauty.ci.metering import Meter, UsageRecord
+from cosbeauty.ci.pool import WorkerPool
+from cosbeauty.config import ServerConfig
+from cosbeauty.imaging.codec import ImageInfo, Limits, image_info, probe
+from cosbeauty.imaging.errors import ImageError
+from cosbeauty.imaging.pipeline import Result
+from cosbeauty.imaging.registry import get_processor
+
+log = logging.getLogger("cosbeauty.ci")
+
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "BMP": "image/bmp", "TIFF": "image/tiff"}
+
+
+def image_error(exc: ImageError) -> CosError:
+    return CosError(exc.code, exc.message, status=exc.status)
+
+
+@dataclass
+class Processed:
+    result: Result
+    quality: int          # of the output (for UploadResult)
+
+
+class CiService:
+    def __init__(self, config: ServerConfig, meter: Meter) -> None:
+        self.limits = Limits(max_bytes=config.ci_max_input_bytes, max_pixels=config.ci_max_pixels)
+        self.pool = WorkerPool(config.ci_workers, config.ci_queue)
+        self.meter = meter
+        self.fetch_policy = FetchPolicy.from_allow_list(
+            config.detect_url_allow, max_bytes=min(config.detect_url_max_bytes, config.ci_max_input_bytes),
+            timeout=config.detect_url_timeout, max_redirects=config.detect_url_max_redirects)
+
+    # -- processing ----------------------------------------------------------------------
+    async def process(self, name: str, data: bytes, params: Mapping[str, str], *, with_quality: bool = False
+                      ) -> Processed:
+        """Run processor ``name`` on a worker. ImageError -> CosError; SlowDown when saturated."""
+        processor = get_processor(name)
+        if processor is None:
+            raise CosError("InvalidArgument", f"Unknown ci-process {name!r}.")
+        return await self.pool.run(self._process_sync, processor, data, params, with_quality)
+
+    def _process_sync(self, processor, data: bytes, params: Mapping[str, str], with_quality: bool) -> Processed:
+        try:
+            result = processor(data, params, self.limits)
+            quality = probe(result.data, self.limits).quality if with_quality else 0
+        except ImageError as exc:
+            raise image_error(exc) from None
+        return Processed(result, quality)
+
+    async def image_info(self, data: bytes) -> ImageInfo:
+        def info() -> ImageInfo:
+            try:
+                return image_info(data, self.limits)
+            except ImageError as exc:
+                raise image_error(exc) from None
+        return await self.pool.run(info)
+
+    async def fetch(self, url: str) -> bytes:
+        """Network wait, not CPU: runs on the generic I/O threads, not the processing pool."""
+        def get() -> bytes:
+            try:
+                return fetch(url, self.fetch_policy)
+            except FetchError as exc:
+                raise CosError(exc.code, exc.message) from None
+        return await run(get)
+
+    async def meter_call(self, bucket: str, method: str, process: str, request_id: str, started: float, *,
+                         input_bytes: int, output_bytes: int = 0, faces: int = 0, outcome: str) -> None:
+        await self.meter.record(UsageRecord(
+            ts=time.time(), bucket=bucket, method=method, process=process, input_bytes=input_bytes,
+            output_bytes=output_bytes, faces=faces, outcome=outcome,
+            ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id))
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def warm(self) -> None:
+        """Build each worker thread's face detector before the first request."""
+        started = time.perf_counter()
+        await self.pool.on_every_thread(_warm_thread)
+        log.info("ci: %d worker(s) warm in %.1f s", self.pool.workers, time.perf_counter() - started)
+
+    async def close(self) -> None:
+        self.pool.close()
+
+
+def _warm_thread() -> None:
+    import numpy as np
+
+    from cosbeauty.imaging.faces import detect_faces
+    detect_faces(np.full((64, 64, 3), 128, np.uint8))
