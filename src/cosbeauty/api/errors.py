@@ -56,6 +56,8 @@ STATUS: dict[str, tuple[int, str]] = {
     "ServiceUnavailable": (503, "Service is unavailable, please try again."),
     # Cloud Infinite
     "AIRecognitionNotEnabled": (403, "AI content recognition is not enabled for this bucket."),
+    "DetectUrlFetchFailed": (400, "The detect-url image could not be downloaded."),
+    "DetectUrlForbidden": (403, "The detect-url points to an address this server does not fetch from."),
     "FaceBeautifyFailed": (400, "Face beautification failed for this image."),
     "ImageTooLarge": (400, "The image exceeds the processing limits."),
     "UndecodableImage": (400, "The image could not be decoded."),
