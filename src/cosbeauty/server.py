@@ -28,6 +28,8 @@ def build_app(config: ServerConfig) -> CosApp:
     app.mount(ADMIN_PREFIX, AdminApi(app, store))
     app.services["root_created"] = created
     install_ci(app)
+    from cosbeauty.console import mount_console
+    mount_console(app)
     return app
 
 

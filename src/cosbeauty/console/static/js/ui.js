@@ -1,0 +1,149 @@
+// DOM helpers, icons, toasts and dialogs. No framework: small functions over the DOM.
+
+/** h("div.card#id", {attrs, on: {click}}, ...children) */
+export function h(spec, props = {}, ...children) {
+  if (props === null || typeof props !== "object" || props instanceof Node || Array.isArray(props)) {
+    children.unshift(props);
+    props = {};
+  }
+  const [, tag = "div", rest = ""] = spec.match(/^([a-z0-9-]*)(.*)$/i);
+  const el = document.createElement(tag || "div");
+  for (const part of rest.match(/[.#][^.#]+/g) || []) {
+    if (part[0] === ".") el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "on") for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "style" && typeof v === "object") Object.assign(el.style, v);
+    else if (k === "html") el.innerHTML = v;           // only for trusted static markup (icons)
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+const ICONS = {
+  bucket: '<path d="M4 7h16l-1.6 11.2a2 2 0 0 1-2 1.8H7.6a2 2 0 0 1-2-1.8L4 7Z"/><path d="M3 7c0-1.7 4-3 9-3s9 1.3 9 3"/>',
+  folder: '<path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V7Z"/>',
+  file: '<path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5Z"/><path d="M14 3v5h5"/>',
+  image: '<rect x="3" y="4" width="18" height="16" rx="2"/><circle cx="9" cy="10" r="2"/><path d="m21 16-5-5-9 9"/>',
+  upload: '<path d="M12 16V4"/><path d="m6 10 6-6 6 6"/><path d="M4 20h16"/>',
+  download: '<path d="M12 4v12"/><path d="m6 10 6 6 6-6"/><path d="M4 20h16"/>',
+  trash: '<path d="M4 7h16"/><path d="M9 7V4h6v3"/><path d="M6 7l1 13h10l1-13"/>',
+  plus: '<path d="M12 5v14M5 12h14"/>',
+  refresh: '<path d="M20 11a8 8 0 1 0-2.3 5.7"/><path d="M20 4v7h-7"/>',
+  chart: '<path d="M4 20V4"/><path d="M4 20h16"/><rect x="7" y="11" width="3" height="6"/><rect x="12" y="7" width="3" height="10"/><rect x="17" y="13" width="3" height="4"/>',
+  logout: '<path d="M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3"/><path d="M10 16l-4-4 4-4"/><path d="M6 12h10"/>',
+  sparkles: '<path d="M12 3l1.8 4.7L18.5 9.5l-4.7 1.8L12 16l-1.8-4.7L5.5 9.5l4.7-1.8L12 3Z"/><path d="M19 15l.8 2.2L22 18l-2.2.8L19 21l-.8-2.2L16 18l2.2-.8L19 15Z"/>',
+  save: '<path d="M5 3h11l5 5v11a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2Z"/><path d="M7 3v6h8V3"/><path d="M7 21v-7h10v7"/>',
+  back: '<path d="M15 18l-6-6 6-6"/>',
+  chevron: '<path d="M9 6l6 6-6 6"/>',
+  x: '<path d="M6 6l12 12M18 6 6 18"/>',
+  check: '<path d="M5 12l5 5 9-10"/>',
+  alert: '<circle cx="12" cy="12" r="9"/><path d="M12 7v6M12 16.5v.5"/>',
+  key: '<circle cx="8" cy="15" r="4"/><path d="M11 12l9-9M16 7l3 3"/>',
+  face: '<rect x="3" y="3" width="18" height="18" rx="3"/><circle cx="9" cy="10" r="1"/><circle cx="15" cy="10" r="1"/><path d="M9 15c1.7 1.3 4.3 1.3 6 0"/>',
+  home: '<path d="M3 11l9-7 9 7"/><path d="M5 10v10h14V10"/>',
+  link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
+};
+
+export function icon(name, cls = "") {
+  const span = document.createElement("span");
+  span.className = `icon ${cls}`.trim();
+  span.setAttribute("aria-hidden", "true");
+  span.innerHTML = `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">${ICONS[name] || ""}</svg>`;
+  return span;
+}
+
+export function button(label, { kind = "", iconName, on, title, id, type = "button", disabled } = {}) {
+  return h(`button.btn${kind ? "." + kind : ""}`, { type, title, id, disabled, on: on ? { click: on } : undefined },
+    iconName ? icon(iconName) : null, label ? h("span", label) : null);
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return "–";
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n, i = -1;
+  do { v /= 1024; i++; } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatDate(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso || "";
+  return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+export function debounce(fn, ms) {
+  let t;
+  const wrapped = (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  wrapped.cancel = () => clearTimeout(t);
+  return wrapped;
+}
+
+export function isImageKey(key) {
+  return /\.(jpe?g|png|webp|bmp|tiff?)$/i.test(key);
+}
+
+export function errorText(err) {
+  if (!err) return "Unknown error";
+  if (err.code && err.message && err.message !== err.code) return `${err.code}: ${err.message}`;
+  return err.message || String(err);
+}
+
+// -- toasts -----------------------------------------------------------------------------------
+export function toast(message, kind = "info", ms = 4000) {
+  let host = document.getElementById("toasts");
+  if (!host) { host = h("div#toasts", { role: "status", "aria-live": "polite" }); document.body.append(host); }
+  const el = h(`div.toast.${kind}`, icon(kind === "error" ? "alert" : "check"), h("span", message));
+  host.append(el);
+  setTimeout(() => { el.classList.add("leaving"); setTimeout(() => el.remove(), 250); }, ms);
+  return el;
+}
+
+// -- dialogs ----------------------------------------------------------------------------------
+export function dialog({ title, body, actions, onClose }) {
+  const backdrop = h("div.backdrop");
+  const close = (value) => { backdrop.remove(); document.removeEventListener("keydown", onKey); onClose && onClose(value); };
+  const onKey = (e) => { if (e.key === "Escape") close(null); };
+  document.addEventListener("keydown", onKey);
+  backdrop.addEventListener("mousedown", (e) => { if (e.target === backdrop) close(null); });
+  const box = h("div.dialog", { role: "dialog", "aria-modal": "true", "aria-label": title },
+    h("div.dialog-head", h("h2", title), h("button.icon-btn", { type: "button", title: "Close", on: { click: () => close(null) } }, icon("x"))),
+    h("div.dialog-body", body),
+    h("div.dialog-actions", actions(close)));
+  backdrop.append(box);
+  document.body.append(backdrop);
+  const first = box.querySelector("input, select, textarea");
+  (first || box.querySelector(".btn.primary") || box).focus();
+  return close;
+}
+
+export function confirmDialog(title, message, { okLabel = "Delete", danger = true } = {}) {
+  return new Promise((resolve) => {
+    dialog({
+      title, body: h("p", message), onClose: (v) => resolve(Boolean(v)),
+      actions: (close) => [
+        button("Cancel", { on: () => close(false) }),
+        button(okLabel, { kind: danger ? "danger" : "primary", on: () => close(true), id: "confirm-ok" }),
+      ],
+    });
+  });
+}

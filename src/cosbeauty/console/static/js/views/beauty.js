@@ -1,0 +1,268 @@
+// The beauty studio for one image: before/after with a draggable split, a strength slider that
+// re-requests ci-process=AIFaceBeauty (debounced), face boxes, and "save as new object"
+// (POST ?image_process with Pic-Operations).
+
+import { h, icon, button, clear, toast, formatBytes, errorText, debounce } from "../ui.js";
+import { AbortError } from "../api.js";
+import { enableAiButton } from "./ci.js";
+
+const PRESETS = [["Off", 0], ["Natural", 0.3], ["Balanced", 0.5], ["Strong", 0.8]];
+const DEBOUNCE_MS = 250;
+
+export async function renderBeauty(ctx, bucket, key) {
+  const { client, content, setHeader, objectsHash } = ctx;
+  const dir = key.includes("/") ? key.slice(0, key.lastIndexOf("/") + 1) : "";
+  const name = key.slice(dir.length);
+  const crumbs = [{ label: "Buckets", hash: "#/buckets" }, { label: bucket, hash: objectsHash(bucket) }];
+  let acc = "";
+  for (const seg of dir.split("/").filter(Boolean)) { acc += seg + "/"; crumbs.push({ label: seg, hash: objectsHash(bucket, acc) }); }
+  crumbs.push({ label: name });
+  setHeader(crumbs, [
+    button("Back", { kind: "ghost", iconName: "back", on: () => ctx.navigate(objectsHash(bucket, dir)) }),
+  ]);
+
+  const urls = new Set();
+  const objectUrl = (blob) => { const u = URL.createObjectURL(blob); urls.add(u); return u; };
+  const drop = (u) => { if (u) { URL.revokeObjectURL(u); urls.delete(u); } };
+
+  // -- stage -------------------------------------------------------------------------------
+  const before = h("img.cmp-img.before-img#before-img", { alt: "Original", draggable: false });
+  const after = h("img.cmp-img.after-img#after-img", { alt: "Beautified", draggable: false });
+  const afterClip = h("div.after-clip", after);
+  const faceLayer = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  faceLayer.classList.add("face-layer");
+  faceLayer.setAttribute("preserveAspectRatio", "none");
+  const handle = h("div.split-handle#split-handle", { role: "slider", tabindex: "0", "aria-label": "Before/after split",
+    "aria-valuemin": "0", "aria-valuemax": "100" }, h("div.split-knob", icon("back"), icon("chevron")));
+  const divider = h("div.split-line", handle);
+  const busy = h("div.cmp-busy", { hidden: true }, h("span.spinner"), h("span", "Beautifying…"));
+  const notice = h("div.cmp-notice", { hidden: true });
+  const compare = h("div.compare#compare", { dataset: { state: "loading" } },
+    before, afterClip, faceLayer, divider,
+    h("span.cmp-tag.left", "Before"), h("span.cmp-tag.right", "After"), busy, notice);
+  const stage = h("div.stage", compare);
+
+  // -- controls ------------------------------------------------------------------------------
+  const slider = h("input#strength", { type: "range", min: "0", max: "1", step: "0.05", value: "0.5",
+    "aria-label": "Strength" });
+  const strengthValue = h("output.value-pill#strength-value", "0.50");
+  const presets = h("div.chips", PRESETS.map(([label, v]) => h("button.chip", { type: "button", dataset: { value: String(v) },
+    on: { click: () => { slider.value = String(v); onStrength(); } } }, label)));
+  const showFaces = h("input#show-faces", { type: "checkbox", checked: true,
+    on: { change: () => faceLayer.classList.toggle("hidden", !showFaces.checked) } });
+  const stat = (label, id) => h("div.stat", h("span.stat-label", label), h(`span.stat-value#${id}`, "–"));
+  const saveKey = h("input#save-key", { spellcheck: "false", autocomplete: "off" });
+  const saveBtn = button("Save as new object", { kind: "primary block", iconName: "save", id: "save-result", on: () => save() });
+  const saveResult = h("div.save-result#save-status");
+  const downloadBtn = button("Download result", { kind: "ghost block", iconName: "download", id: "download-result", on: () => downloadResult() });
+
+  const panel = h("aside.side-panel",
+    h("div.panel-section",
+      h("div.panel-title", icon("sparkles"), h("span", "AI face beauty")),
+      h("div.slider-row", h("label", { for: "strength" }, "Strength"), strengthValue),
+      slider,
+      h("div.slider-scale", h("span", "0"), h("span", "0.5"), h("span", "1")),
+      presets),
+    h("div.panel-section",
+      h("label.switch", showFaces, h("span.switch-track"), h("span", "Show face boxes")),
+      h("div.stats", stat("Faces", "faces-count"), stat("Size", "image-size"), stat("Processed in", "process-ms"),
+        stat("Result", "result-bytes"))),
+    h("div.panel-section",
+      h("div.panel-title", icon("save"), h("span", "Save result")),
+      h("label.field", h("span", "New object key"), saveKey),
+      saveBtn, downloadBtn, saveResult));
+
+  clear(content,
+    h("div.page-head", h("div", h("h1.ellipsis", name), h("p.muted.ellipsis", `${bucket}/${key}`))),
+    h("div.studio", stage, panel));
+
+  // -- split -------------------------------------------------------------------------------------
+  let split = 50;
+  const setSplit = (pct) => {
+    split = Math.max(0, Math.min(100, pct));
+    afterClip.style.clipPath = `inset(0 0 0 ${split}%)`;
+    divider.style.left = `${split}%`;
+    handle.setAttribute("aria-valuenow", String(Math.round(split)));
+    compare.dataset.split = String(Math.round(split));
+  };
+  setSplit(50);
+  const fromPointer = (e) => {
+    const r = compare.getBoundingClientRect();
+    setSplit(((e.clientX - r.left) / r.width) * 100);
+  };
+  let dragging = false;
+  compare.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    dragging = true;
+    compare.setPointerCapture(e.pointerId);
+    compare.classList.add("dragging");
+    fromPointer(e);
+  });
+  compare.addEventListener("pointermove", (e) => { if (dragging) fromPointer(e); });
+  const stopDrag = () => { dragging = false; compare.classList.remove("dragging"); };
+  compare.addEventListener("pointerup", stopDrag);
+  compare.addEventListener("pointercancel", stopDrag);
+  handle.addEventListener("keydown", (e) => {
+    const step = e.shiftKey ? 10 : 2;
+    if (e.key === "ArrowLeft") setSplit(split - step);
+    else if (e.key === "ArrowRight") setSplit(split + step);
+    else if (e.key === "Home") setSplit(0);
+    else if (e.key === "End") setSplit(100);
+    else return;
+    e.preventDefault();
+  });
+
+  // -- data ----------------------------------------------------------------------------------------
+  let size = null;
+  let resultBlob = null;
+  let afterUrl = null;
+  let inflight = null;
+  let seq = 0;
+
+  const fmt = (v) => Number(v).toFixed(2);
+  const defaultKey = () => {
+    const stem = name.replace(/\.[^.]+$/, "");
+    const ext = (name.match(/\.[^.]+$/) || [".jpg"])[0];
+    return `${dir}${stem}_beauty_${String(Math.round(Number(slider.value) * 100)).padStart(2, "0")}${ext}`;
+  };
+  let keyEdited = false;
+  saveKey.addEventListener("input", () => { keyEdited = true; });
+  const syncStrength = () => {
+    strengthValue.textContent = fmt(slider.value);
+    slider.style.setProperty("--fill", `${Number(slider.value) * 100}%`);
+    for (const c of presets.children) c.classList.toggle("active", Number(c.dataset.value) === Number(slider.value));
+    if (!keyEdited) saveKey.value = defaultKey();
+  };
+  syncStrength();
+
+  async function loadOriginal() {
+    const { blob } = await client.getObjectBlob(bucket, key);
+    before.src = objectUrl(blob);
+    await before.decode().catch(() => {});
+    size = { w: before.naturalWidth, h: before.naturalHeight };
+    compare.style.aspectRatio = `${size.w} / ${size.h}`;
+    faceLayer.setAttribute("viewBox", `0 0 ${size.w} ${size.h}`);
+    document.getElementById("image-size").textContent = `${size.w} × ${size.h} · ${formatBytes(blob.size)}`;
+  }
+
+  async function loadFaces() {
+    try {
+      const info = await client.faces(bucket, key);
+      const w = info.width, hgt = info.height;
+      faceLayer.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
+      faceLayer.replaceChildren();
+      const sw = Math.max(2, Math.round(Math.max(w, hgt) / 250));
+      info.faces.forEach((f, i) => {
+        const g = document.createElementNS("http://www.w3.org/2000/svg", "g");
+        g.setAttribute("class", "face-box");
+        const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+        for (const [k, v] of Object.entries({ x: f.x, y: f.y, width: f.width, height: f.height, rx: sw * 2 })) rect.setAttribute(k, v);
+        rect.setAttribute("stroke-width", String(sw));
+        const label = document.createElementNS("http://www.w3.org/2000/svg", "text");
+        label.setAttribute("x", String(f.x + sw * 2));
+        label.setAttribute("y", String(Math.max(f.y - sw * 3, sw * 8)));
+        label.setAttribute("font-size", String(sw * 7));
+        label.textContent = `Face ${i + 1} · ${Math.round(f.score * 100)}%`;
+        g.append(rect, label);
+        faceLayer.append(g);
+      });
+      document.getElementById("faces-count").textContent = String(info.faces.length);
+      compare.dataset.faces = String(info.faces.length);
+    } catch (err) {
+      document.getElementById("faces-count").textContent = "?";
+      compare.dataset.faces = "error";
+    }
+  }
+
+  async function process() {
+    const strength = fmt(slider.value);
+    const mine = ++seq;
+    if (inflight) inflight.abort();
+    inflight = new AbortController();
+    busy.hidden = false;
+    compare.dataset.state = "processing";
+    const t0 = performance.now();
+    try {
+      const { blob } = await client.processed(bucket, key, strength, inflight.signal);
+      if (mine !== seq) return;
+      const url = objectUrl(blob);
+      after.src = url;
+      await after.decode().catch(() => {});
+      drop(afterUrl);
+      afterUrl = url;
+      resultBlob = blob;
+      notice.hidden = true;
+      document.getElementById("process-ms").textContent = `${Math.round(performance.now() - t0)} ms`;
+      document.getElementById("result-bytes").textContent = formatBytes(blob.size);
+      after.dataset.strength = strength;
+      compare.dataset.strength = strength;
+      compare.dataset.state = "ready";
+      saveBtn.disabled = false;
+    } catch (err) {
+      if (err instanceof AbortError || mine !== seq) return;
+      compare.dataset.state = "error";
+      showNotice(err);
+    } finally {
+      if (mine === seq) { busy.hidden = true; inflight = null; }
+    }
+  }
+
+  function showNotice(err) {
+    const needsCi = ["NoSuchCIBucket", "AIRecognitionNotEnabled", "CINotEnabled"].includes(err.code);
+    clear(notice, icon("alert"), h("div",
+      h("strong", needsCi ? "AI face beauty is off for this bucket" : "Processing failed"),
+      h("p", errorText(err)),
+      needsCi ? enableAiButton(client, bucket, () => process()) : null));
+    notice.hidden = false;
+  }
+
+  const debounced = debounce(process, DEBOUNCE_MS);
+  function onStrength() { syncStrength(); debounced(); }
+  slider.addEventListener("input", onStrength);
+
+  async function save() {
+    const fileid = saveKey.value.trim().replace(/^\/+/, "");
+    if (!fileid) { toast("Enter a key for the new object.", "error"); return; }
+    saveBtn.disabled = true;
+    saveBtn.classList.add("busy");
+    clear(saveResult);
+    try {
+      const res = await client.saveProcessed(bucket, key, fileid, fmt(slider.value));
+      const parent = fileid.includes("/") ? fileid.slice(0, fileid.lastIndexOf("/") + 1) : "";
+      clear(saveResult, h("div.saved#saved-ok", icon("check"), h("div",
+        h("strong", "Saved"), h("span.ellipsis", { title: res.key }, res.key),
+        h("span.muted", [res.width && res.height ? `${res.width} × ${res.height}` : "", res.size ? formatBytes(res.size) : ""].filter(Boolean).join(" · ")),
+        h("a#saved-open", { href: objectsHash(bucket, parent) }, "Show in bucket →"))));
+      toast(`Saved ${res.key}`, "success");
+      keyEdited = false;
+    } catch (err) {
+      clear(saveResult, h("div.form-error", errorText(err)));
+    } finally {
+      saveBtn.disabled = false;
+      saveBtn.classList.remove("busy");
+    }
+  }
+
+  function downloadResult() {
+    if (!resultBlob) return;
+    const a = h("a", { href: afterUrl, download: saveKey.value.split("/").pop() || "beauty.jpg", hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  try {
+    await loadOriginal();
+  } catch (err) {
+    clear(stage, h("div.empty.error-state", icon("alert"), h("h3", "Could not load the image"), h("p", errorText(err))));
+    return null;
+  }
+  loadFaces();
+  process();
+
+  return () => {
+    debounced.cancel();
+    if (inflight) inflight.abort();
+    for (const u of urls) URL.revokeObjectURL(u);
+  };
+}
