@@ -176,14 +176,14 @@ def _connect(hop: _Hop, ip: IPAddress, policy: FetchPolicy, deadline: float) -> 
     return sock
 
 
-def _read_body(resp: http.client.HTTPResponse, sock: socket.socket, policy: FetchPolicy,
-               deadline: float) -> bytes:
+def _read_body(resp: http.client.HTTPResponse, policy: FetchPolicy, deadline: float) -> bytes:
+    """Each read is bounded by the socket timeout; the whole body by the deadline."""
     declared = resp.getheader("content-length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
         raise Failed(f"detect-url body is {declared} bytes; the limit is {policy.max_bytes}.")
     chunks, size = [], 0
     while True:
-        sock.settimeout(_remaining(deadline))
+        _remaining(deadline)
         chunk = resp.read(64 * 1024)
         if not chunk:
             return b"".join(chunks)
@@ -211,7 +211,7 @@ def _get(hop: _Hop, policy: FetchPolicy, deadline: float) -> tuple[int, str | No
                 return resp.status, resp.getheader("location"), b""
             if resp.status != 200:
                 raise Failed(f"detect-url answered HTTP {resp.status}.")
-            return resp.status, None, _read_body(resp, sock, policy, deadline)
+            return resp.status, None, _read_body(resp, policy, deadline)
         except (OSError, http.client.HTTPException) as exc:
             raise Failed(f"detect-url fetch failed: {exc}") from None
         finally:
