@@ -73,15 +73,17 @@ def _require_ai(ctx: Ctx, bucket: str) -> None:
 
 # -- processing, metered ---------------------------------------------------------------------
 async def _process(ctx: Ctx, method: str, name: str, data: bytes, params: dict[str, str], *,
-                   with_quality: bool = False) -> Processed:
-    """Process and record one billable call (its outcome too, on failure)."""
+                   with_quality: bool = False, ignore: bool = False) -> Processed:
+    """Process and record one billable call, its outcome too on failure (with ``ignore``, a
+    recoverable failure is recorded as answered with the original)."""
     svc = _service(ctx)
     started = time.perf_counter()
     try:
         out = await svc.process(name, data, params, with_quality=with_quality)
     except CosError as err:
+        original = ignore and err.code in RECOVERABLE
         await svc.meter_call(ctx.bucket, method, name, ctx.request_id, started, input_bytes=len(data),
-                             outcome=err.code)
+                             output_bytes=len(data) if original else 0, outcome=ORIGINAL if original else err.code)
         raise
     await svc.meter_call(ctx.bucket, method, name, ctx.request_id, started, input_bytes=len(data),
                          output_bytes=len(out.result.data), faces=len(out.result.faces), outcome=OK)
@@ -91,11 +93,10 @@ async def _process(ctx: Ctx, method: str, name: str, data: bytes, params: dict[s
 async def _answer_image(ctx: Ctx, method: str, name: str, data: bytes, params: dict[str, str],
                         ignore: bool, original_type: str) -> Response:
     try:
-        out = await _process(ctx, method, name, data, params)
+        out = await _process(ctx, method, name, data, params, ignore=ignore)
     except CosError as err:
         if not (ignore and err.code in RECOVERABLE):
             raise
-        await _meter_original(ctx, method, name, len(data))
         return Response(data, headers={"content-type": original_type})
     return Response(out.result.data, headers={"content-type": MIME[out.result.format]})
 
