@@ -51,10 +51,10 @@ def _part_number(ctx: Ctx) -> int:
 
 async def upload_part(ctx: Ctx) -> Response:
     number = _part_number(ctx)
+    await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])   # before revealing whether the upload exists
     upload = _upload(ctx)
     if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
         return await _upload_part_copy(ctx, upload, number)
-    await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])
     received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
     part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob)
     await run(ctx.app.backend.put_part, upload.upload_id, part)
@@ -64,7 +64,6 @@ async def upload_part(ctx: Ctx) -> Response:
 async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     src_bucket, src_key = copy_source(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
-    await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])
     src = ctx.app.backend.get_object(src_bucket, src_key)
     rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
     start, end = parse_range(rng, src.size) or (0, src.size)
