@@ -244,7 +244,7 @@ class IamStore:
                 raise IamError("InvalidPolicy", str(exc)) from None
         now = time.time()
         secret_id, secret_key, token = new_secret_id(), _random(32), secrets.token_urlsafe(48)
-        expires = now + duration
+        expires = float(int(now) + duration)    # exactly the expiredTime reported to the caller
         sealed = self.box.seal(secret_key, secret_id)
 
         def job(conn: sqlite3.Connection) -> None:
