@@ -1,0 +1,141 @@
+"""AIFaceBeauty over HTTP (method 1, ``GET /<key>?ci-process=AIFaceBeauty``) versus the engine
+called in-process, on a 1920x1080 JPEG (the astronaut upscaled into a grey canvas).
+
+Usage: python bench/ci_http.py [--requests 24] [--conc 1 4 16]
+
+For each concurrency: requests/s and p50/p99 latency through a real server (started on a free
+loopback port, default workers/queue, pre-signed keep-alive GETs), and through
+``pipeline.beautify`` from as many threads in this process. Overhead = 1 - http_rps / engine_rps.
+Prints a markdown table. Client and server share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+from skimage import data as skdata
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _server import APPID, REGION, SECRET_ID, SECRET_KEY, BenchServer  # noqa: E402
+
+BUCKET = f"bench-{APPID}"
+KEY = "hd/astronaut.jpg"
+
+
+def test_image() -> bytes:
+    canvas = np.full((1080, 1920, 3), 120, np.uint8)
+    face = cv2.resize(skdata.astronaut(), (1080, 1080), interpolation=cv2.INTER_CUBIC)
+    canvas[:, 420:1500] = face
+    return cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def drive(pool: concurrent.futures.ThreadPoolExecutor, conc: int, n: int, one) -> tuple[float, list[float]]:
+    """Run ``one()`` n times from ``conc`` threads of ``pool``; (requests/s, latencies in ms)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker() -> None:
+        state: dict = {}
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            t = time.perf_counter()
+            one(state)
+            with lock:
+                latencies.append((time.perf_counter() - t) * 1000)
+    start = time.perf_counter()
+    for f in [pool.submit(worker) for _ in range(conc)]:
+        f.result()
+    return n / (time.perf_counter() - start), latencies
+
+
+def setup_server(server: BenchServer, image: bytes) -> tuple[str, str]:
+    from qcloud_cos import CosConfig, CosS3Client
+    client = CosS3Client(CosConfig(Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY,
+                                   Endpoint=f"localhost:{server.port}", Scheme="http"))
+    ip_client = CosS3Client(CosConfig(Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY,
+                                      IP="127.0.0.1", Port=server.port, Scheme="http"))
+    ip_client.create_bucket(Bucket=BUCKET)
+    ip_client.put_object(Bucket=BUCKET, Key=KEY, Body=image)
+    for step in ("bind", "enable-ai"):
+        subprocess.run([sys.executable, "-m", "cosbeauty", "ci", step, BUCKET, "--data-dir",
+                        os.path.join(server.root, "data")], check=True, stdout=subprocess.DEVNULL)
+    url = urlsplit(client.get_presigned_url(Bucket=BUCKET, Key=KEY, Method="GET", Expired=3600,
+                                            Params={"ci-process": "AIFaceBeauty"}))
+    return url.netloc, f"{url.path}?{url.query}"
+
+
+def http_one(port: int, host: str, target: str):
+    def one(state: dict) -> None:
+        conn = state.get("conn") or state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=120))
+        conn.request("GET", target, headers={"Host": host})
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200 or body[:2] != b"\xff\xd8":
+            raise RuntimeError(f"HTTP {resp.status}: {body[:300]!r}")
+    return one
+
+
+def engine_one(image: bytes):
+    from cosbeauty.imaging.codec import Limits
+    from cosbeauty.imaging.pipeline import beautify
+
+    def one(state: dict) -> None:
+        beautify(image, 0.5, limits=Limits())
+    return one
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=32, help="requests per concurrency level (x2 at 16)")
+    ap.add_argument("--conc", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--server-args", nargs="*", default=[], help="extra serve flags, e.g. --no-fsync")
+    args = ap.parse_args()
+    image = test_image()
+    rows = []
+    engine = engine_one(image)
+    threads = max(args.conc)
+    pool = concurrent.futures.ThreadPoolExecutor(threads)
+    barrier = threading.Barrier(threads)
+    for f in [pool.submit(lambda: (engine({}), barrier.wait())) for _ in range(threads)]:
+        f.result()   # every thread has built its detector, like the server's warm-up
+    with BenchServer(*args.server_args) as server:
+        host, target = setup_server(server, image)
+        fetch = http_one(server.port, host, target)
+        drive(pool, 2, 4, fetch)   # warm connections
+        for conc in args.conc:
+            n = max(args.requests, 2 * conc) * (2 if conc >= 16 else 1)
+            e_rps, e_lat = drive(pool, conc, n, engine)
+            h_rps, h_lat = drive(pool, conc, n, fetch)
+            rows.append((conc, n, e_rps, e_lat, h_rps, h_lat))
+    pool.shutdown()
+    print(f"AIFaceBeauty, 1920x1080 JPEG ({len(image)} bytes), {os.cpu_count()} CPUs, server default workers\n")
+    print("| concurrency | requests | engine req/s | engine p50 / p99 ms | HTTP req/s | HTTP p50 / p99 ms | overhead |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for conc, n, e_rps, e_lat, h_rps, h_lat in rows:
+        print(f"| {conc} | {n} | {e_rps:.1f} | {statistics.median(e_lat):.0f} / {percentile(e_lat, 0.99):.0f} "
+              f"| {h_rps:.1f} | {statistics.median(h_lat):.0f} / {percentile(h_lat, 0.99):.0f} "
+              f"| {100 * (1 - h_rps / e_rps):+.1f}% |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
