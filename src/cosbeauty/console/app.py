@@ -10,7 +10,9 @@ SigV4, header or pre-signed; the signed path is the full request path) and autho
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import logging
 import os
 import time
@@ -108,6 +110,8 @@ class ConsoleApp:
                 response = self._info()
             elif route.startswith("faces/") and ctx.method == "GET":
                 response = await self._faces_reply(ctx, route[len("faces/"):])
+            elif route.startswith("ci/") and ctx.method in ("GET", "PUT"):
+                response = await self._ci_reply(ctx, route[len("ci/"):])
             else:
                 raise CosError("NoSuchKey" if ctx.method == "GET" else "MethodNotAllowed",
                                "No such console API.")
@@ -128,13 +132,7 @@ class ConsoleApp:
         bucket, _, key = rest.partition("/")
         if not bucket or not key:
             raise CosError("InvalidURI", "Use /console/api/faces/<bucket>/<key>.")
-        ctx.target = Target(bucket, key, False)
-        ctx.identity = authenticate(
-            SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
-                          headers=ctx.headers, cos_paths=[ctx.path]),
-            self.cos.accounts.lookup_secret, time.time())
-        check_bucket_name(bucket)
-        check_key(key, self.cos.config.max_key_bytes)
+        self._authenticate(ctx, bucket, key)
         await self.cos.authorizer.check(ctx, ("cos:GetObject",))
         meta = self.cos.backend.get_object(bucket, key, with_inline=False)
         cache_key = (bucket, key, meta.etag)
@@ -147,6 +145,47 @@ class ConsoleApp:
                 self._faces.pop(next(iter(self._faces)))
             self._faces[cache_key] = reply
         return JSONResponse(reply)
+
+    def _authenticate(self, ctx: Ctx, bucket: str, key: str = "") -> None:
+        """Verify the request like a COS call (signed path = the full request path)."""
+        ctx.target = Target(bucket, key, False)
+        ctx.identity = authenticate(
+            SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
+                          headers=ctx.headers, cos_paths=[ctx.path]),
+            self.cos.accounts.lookup_secret, time.time())
+        check_bucket_name(bucket)
+        if key:
+            check_key(key, self.cos.config.max_key_bytes)
+
+    async def _ci_reply(self, ctx: Ctx, bucket: str) -> Response:
+        """Cloud Infinite activation of a bucket: GET -> {"bound", "ai"}; PUT {"bound"?, "ai"?} (root only).
+        The browser cannot reach the SDK's ``<bucket>.ci.<region>.myqcloud.com/picbucket`` endpoints
+        (they are addressed by the Host header), so the console uses this path-style twin."""
+        from cosbeauty.ci import activation
+
+        if not bucket or "/" in bucket:
+            raise CosError("InvalidURI", "Use /console/api/ci/<bucket>.")
+        self._authenticate(ctx, bucket)
+        if ctx.method == "GET":
+            await self.cos.authorizer.check(ctx, ("cos:HeadBucket",))
+            info = self.cos.backend.get_bucket(bucket)
+        else:
+            principal = None if ctx.identity.anonymous else self.cos.accounts.principal(ctx.identity.access_key)
+            if principal is None or not principal.is_root:
+                raise CosError("AccessDenied", "Changing Cloud Infinite activation needs the root account.")
+            body = await ctx.read_body(4096)
+            try:
+                flags = json.loads(body or b"{}")
+            except ValueError:
+                raise CosError("InvalidArgument", "The body must be JSON.") from None
+            if not isinstance(flags, dict) or not flags or set(flags) - {"bound", "ai"} or not all(
+                    isinstance(v, bool) for v in flags.values()):
+                raise CosError("InvalidArgument", 'Send {"bound": true|false, "ai": true|false} (either or both).')
+            self.cos.backend.get_bucket(bucket)
+            await asyncio.wrap_future(self.cos.backend.db.submit(activation.update_job(bucket, **flags)))
+            info = self.cos.backend.get_bucket(bucket)
+        state = activation.state(info)
+        return JSONResponse({"bucket": bucket, "bound": state["bound"], "ai": state["ai"], "updated": state["updated"]})
 
     def _detect(self, bucket: str, key: str) -> dict:
         from cosbeauty.imaging import ImageError, Limits, detect_faces

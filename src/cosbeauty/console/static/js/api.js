@@ -225,13 +225,16 @@ export class CosClient {
     return this.getObjectBlob(bucket, key, this.beautyParams(strength), signal);
   }
 
-  async saveProcessed(bucket, key, fileid, strength) {
-    const ops = JSON.stringify({ is_pic_info: 1, rules: [{ fileid, rule: `ci-process=AIFaceBeauty&strength=${strength}` }] });
+  /** Method 3: process a stored object and save the result as `target` (a full key in the same bucket). */
+  async saveProcessed(bucket, key, target, strength) {
+    const fileid = "/" + target.replace(/^\/+/, "");     // absolute: not relative to the source's folder
+    const ops = JSON.stringify({ is_pic_info: 1, rules: [{ fileid, rule: `ci-process=AIFaceBeauty&strength=${strength}` }] })
+      .replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));   // header values are bytes
     const r = await this.request("POST", { bucket, key, params: { image_process: "" },
       headers: { "Pic-Operations": ops } });
     const doc = parseXml(r.body);
     const obj = doc.getElementsByTagName("ProcessResults")[0] || doc;
-    return { key: text(obj, "Key", fileid), size: Number(text(obj, "Size", "0")), width: Number(text(obj, "Width", "0")),
+    return { key: text(obj, "Key", target), size: Number(text(obj, "Size", "0")), width: Number(text(obj, "Width", "0")),
       height: Number(text(obj, "Height", "0")), etag: text(obj, "ETag").replaceAll('"', "") };
   }
 
@@ -242,6 +245,10 @@ export class CosClient {
     const r = await this._xhr("GET", this.origin + url, {}, auth.authorization, { responseType: "json" });
     return r.body;
   }
+
+  /** Cloud Infinite activation of a bucket: {bound, ai} (console API; changing it needs root). */
+  ciState(bucket) { return this.adminJson("GET", `/console/api/ci/${bucket}`); }
+  setCi(bucket, flags) { return this.adminJson("PUT", `/console/api/ci/${bucket}`, {}, flags); }
 
   /** A signed JSON call to an admin endpoint (signed path = request path). */
   async adminJson(method, path, params = {}, body) {

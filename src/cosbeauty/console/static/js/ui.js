@@ -72,7 +72,8 @@ export function icon(name, cls = "") {
 }
 
 export function button(label, { kind = "", iconName, on, title, id, type = "button", disabled } = {}) {
-  return h(`button.btn${kind ? "." + kind : ""}`, { type, title, id, disabled, on: on ? { click: on } : undefined },
+  const classes = kind ? "." + kind.trim().split(/\s+/).join(".") : "";
+  return h(`button.btn${classes}`, { type, title, id, disabled, on: on ? { click: on } : undefined },
     iconName ? icon(iconName) : null, label ? h("span", label) : null);
 }
 
@@ -104,7 +105,7 @@ export function isImageKey(key) {
 
 export function errorText(err) {
   if (!err) return "Unknown error";
-  if (err.code && err.message && err.message !== err.code) return `${err.code}: ${err.message}`;
+  if (typeof err.code === "string" && err.message && err.message !== err.code) return `${err.code}: ${err.message}`;
   return err.message || String(err);
 }
 

@@ -39,8 +39,8 @@ export async function renderBeauty(ctx, bucket, key) {
   const notice = h("div.cmp-notice", { hidden: true });
   const compare = h("div.compare#compare", { dataset: { state: "loading" } },
     before, afterClip, faceLayer, divider,
-    h("span.cmp-tag.left", "Before"), h("span.cmp-tag.right", "After"), busy, notice);
-  const stage = h("div.stage", compare);
+    h("span.cmp-tag.left", "Before"), h("span.cmp-tag.right", "After"), busy);
+  const stage = h("div.stage", compare, notice);
 
   // -- controls ------------------------------------------------------------------------------
   const slider = h("input#strength", { type: "range", min: "0", max: "1", step: "0.05", value: "0.5",
@@ -65,8 +65,8 @@ export async function renderBeauty(ctx, bucket, key) {
       presets),
     h("div.panel-section",
       h("label.switch", showFaces, h("span.switch-track"), h("span", "Show face boxes")),
-      h("div.stats", stat("Faces", "faces-count"), stat("Size", "image-size"), stat("Processed in", "process-ms"),
-        stat("Result", "result-bytes"))),
+      h("div.stats", stat("Faces", "faces-count"), stat("Dimensions", "image-size"), stat("Original", "original-bytes"),
+        stat("Result", "result-bytes"), stat("Processed in", "process-ms"))),
     h("div.panel-section",
       h("div.panel-title", icon("save"), h("span", "Save result")),
       h("label.field", h("span", "New object key"), saveKey),
@@ -92,7 +92,7 @@ export async function renderBeauty(ctx, bucket, key) {
   };
   let dragging = false;
   compare.addEventListener("pointerdown", (e) => {
-    if (e.button !== 0) return;
+    if (e.button !== 0 || e.target.closest("button, a, input")) return;
     dragging = true;
     compare.setPointerCapture(e.pointerId);
     compare.classList.add("dragging");
@@ -141,8 +141,10 @@ export async function renderBeauty(ctx, bucket, key) {
     await before.decode().catch(() => {});
     size = { w: before.naturalWidth, h: before.naturalHeight };
     compare.style.aspectRatio = `${size.w} / ${size.h}`;
+    compare.style.maxWidth = `calc((100vh - 230px) * ${(size.w / size.h).toFixed(4)})`;
     faceLayer.setAttribute("viewBox", `0 0 ${size.w} ${size.h}`);
-    document.getElementById("image-size").textContent = `${size.w} × ${size.h} · ${formatBytes(blob.size)}`;
+    document.getElementById("image-size").textContent = `${size.w} × ${size.h}`;
+    document.getElementById("original-bytes").textContent = formatBytes(blob.size);
   }
 
   async function loadFaces() {

@@ -1,12 +1,61 @@
-// Cloud Infinite switches of a bucket (bound to CI / AI recognition enabled).
-// Filled in once the server's CI management calls are known; until then the panel stays empty.
+// Cloud Infinite switches of a bucket: bound to CI, and AI recognition (needed by AIFaceBeauty).
 
 import { h, icon, button, toast, errorText } from "../ui.js";
 
 export function ciPanel(ctx, bucket, host) {
-  host.replaceChildren();
+  const { client } = ctx;
+  const bound = h("input#ci-bound", { type: "checkbox", disabled: true });
+  const ai = h("input#ci-ai", { type: "checkbox", disabled: true });
+  const card = h("div.ci-card#ci-card", { title: "Cloud Infinite activation for this bucket" },
+    h("span.ci-title", icon("sparkles"), "Cloud Infinite"),
+    h("label.switch", bound, h("span.switch-track"), h("span", "Bound")),
+    h("label.switch", ai, h("span.switch-track"), h("span", "AI face beauty")));
+  host.replaceChildren(card);
+
+  const show = (state) => {
+    bound.checked = state.bound;
+    ai.checked = state.ai;
+    bound.disabled = false;
+    ai.disabled = false;
+    card.dataset.bound = String(state.bound);
+    card.dataset.ai = String(state.ai);
+  };
+  const change = async (flags, undo) => {
+    bound.disabled = ai.disabled = true;
+    try {
+      const state = await client.setCi(bucket, flags);
+      show(state);
+      toast(state.ai ? "AI face beauty is on for this bucket" : state.bound ? "Bucket bound to Cloud Infinite"
+        : "Cloud Infinite is off for this bucket", "success");
+    } catch (err) {
+      undo();
+      bound.disabled = ai.disabled = false;
+      toast(errorText(err), "error", 6000);
+    }
+  };
+  bound.addEventListener("change", () => change({ bound: bound.checked }, () => { bound.checked = !bound.checked; }));
+  ai.addEventListener("change", () => {
+    // AI recognition needs the binding: switching it on binds too.
+    change(ai.checked ? { bound: true, ai: true } : { ai: false }, () => { ai.checked = !ai.checked; });
+  });
+  client.ciState(bucket).then(show).catch(() => { card.hidden = true; });
 }
 
+/** "Enable AI face beauty" for the notice shown when processing is refused. */
 export function enableAiButton(client, bucket, onDone) {
-  return null;
+  return button("Enable AI face beauty for this bucket", { kind: "primary", iconName: "sparkles", id: "enable-ai",
+    on: async (e) => {
+      const btn = e.currentTarget;
+      btn.disabled = true;
+      btn.classList.add("busy");
+      try {
+        await client.setCi(bucket, { bound: true, ai: true });
+        toast("AI face beauty is on for this bucket", "success");
+        onDone();
+      } catch (err) {
+        toast(errorText(err), "error", 6000);
+        btn.disabled = false;
+        btn.classList.remove("busy");
+      }
+    } });
 }

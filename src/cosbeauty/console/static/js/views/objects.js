@@ -102,7 +102,7 @@ export async function renderObjects(ctx, bucket, prefix) {
       const name = folder.slice(prefix.length);
       rows.push(h("tr", { dataset: { key: folder } },
         h("td", h("a.row-link.folder-link", { href: objectsHash(bucket, folder) }, h("span.file-icon.folder", icon("folder")), h("span", name))),
-        h("td.muted", "Folder"), h("td.muted", "—"),
+        h("td.muted.num", "Folder"), h("td.muted", "—"),
         h("td.actions", h("button.icon-btn.danger", { type: "button", title: `Delete folder ${name}`, on: { click: () => removeFolder(folder) } }, icon("trash")))));
     }
     for (const obj of res.objects) {

@@ -79,7 +79,7 @@ export async function renderUsage(ctx) {
           h("td", h(`span.status.${String(r.outcome).startsWith("ok") ? "ok" : "fail"}`, r.outcome)),
           h("td.num", String(r.faces)), h("td.num", formatBytes(r.input_bytes)), h("td.num", formatBytes(r.output_bytes)),
           h("td.num", String(Math.round(r.ms))))))) : h("div.empty.small", h("p.muted", "No calls yet. Open an image and move the strength slider.")));
-    clear(body, cards, chart, h("div.grid-2", totalsTable, recordsTable));
+    clear(body, cards, chart, h("div.stack", totalsTable, recordsTable));
   }
 
   await load();
@@ -107,7 +107,7 @@ export function dailyChart(records, days) {
     if (!b) continue;
     if (String(r.outcome).startsWith("ok")) b.ok++; else b.fail++;
   }
-  const W = 960, H = 240, padL = 40, padR = 12, padT = 12, padB = 28;
+  const W = 1100, H = 220, padL = 40, padR = 12, padT = 12, padB = 28;
   const max = Math.max(1, ...buckets.map((b) => b.ok + b.fail));
   const niceMax = niceCeil(max);
   const plotW = W - padL - padR, plotH = H - padT - padB;
