@@ -14,7 +14,7 @@ export async function renderObjects(ctx, bucket, prefix) {
   let page = 0;
   let last = null;
 
-  const fileInput = h("input#file-input", { type: "file", multiple: true, hidden: true,
+  const fileInput = h("input#file-input.visually-hidden", { type: "file", multiple: true, tabindex: "-1", "aria-hidden": "true",
     on: { change: () => { uploadFiles([...fileInput.files]); fileInput.value = ""; } } });
   const crumbs = [{ label: "Buckets", hash: "#/buckets" }, { label: bucket, hash: objectsHash(bucket) }];
   let acc = "";
