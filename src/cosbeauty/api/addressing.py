@@ -16,6 +16,8 @@ from cosbeauty.api.errors import CosError
 
 _COS_HOST = re.compile(
     r"^(?P<bucket>[^.]+)\.(?P<service>cos|pic|ci)\.(?P<region>[a-z0-9-]+)\.(?:myqcloud\.com|tencentcos\.cn)$")
+_SERVICE_HOST = re.compile(
+    r"^(?P<service>cos|pic|ci)\.(?P<region>[a-z0-9-]+)\.(?:myqcloud\.com|tencentcos\.cn)$")
 _BUCKET = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<appid>[0-9]{1,20})$")
 MAX_BUCKET_LEN = 60
 
@@ -42,6 +44,9 @@ def resolve(host_header: str, path: str, endpoints: list[str]) -> Target:
     m = _COS_HOST.match(host)
     if m:
         return Target(m["bucket"], path[1:], True, m["region"], m["service"])
+    m = _SERVICE_HOST.match(host)
+    if m and m["service"] != "cos":   # CI service-level calls (e.g. GET /picbucket): no bucket
+        return Target("", path[1:], True, m["region"], m["service"])
     for endpoint in endpoints:
         suffix = "." + endpoint.lower()
         if host.endswith(suffix) and len(host) > len(suffix):

@@ -110,12 +110,16 @@ class CosApp:
     async def _handle(self, ctx: Ctx) -> Response:
         target = addressing.resolve(ctx.headers.get("host", ""), ctx.path, self.config.endpoints)
         ctx.target = target
-        level = "service" if not target.bucket else ("bucket" if not target.key else "object")
-        endpoint = router.match(ctx.method, level, router.subresource(ctx.query))
+        if target.service != "cos" and (not target.bucket or target.key in router.CI_PATHS):
+            level, sub = ("ci" if target.bucket else "ci-service"), target.key
+        else:
+            level = "service" if not target.bucket else ("bucket" if not target.key else "object")
+            sub = router.subresource(ctx.query)
+        endpoint = router.match(ctx.method, level, sub)
         ctx.identity = authenticate(self._signed_request(ctx), self.accounts.lookup_secret, time.time())
         if target.bucket:
             addressing.check_bucket_name(target.bucket)
-        if target.key:
+        if target.key and level == "object":
             addressing.check_key(target.key, self.config.max_key_bytes)
         if endpoint.actions != ("",):
             await self.authorizer.check(ctx, endpoint.actions)

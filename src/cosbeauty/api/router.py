@@ -1,6 +1,7 @@
 """Every endpoint the server answers, as data: (method, level, subresource) -> handler and actions.
 
-``level`` is "service" (no bucket), "bucket" (no key) or "object". ``subresource`` is the first
+``level`` is "service" (no bucket), "bucket" (no key) or "object"; on Cloud Infinite hosts it is
+"ci" (bucket host) or "ci-service" and the sub-resource is the path (``picbucket``, ``ai_bucket``). ``subresource`` is the first
 query parameter that names one (``acl``, ``uploads``, ``uploadId``, ``ci-process`` ...) or None.
 A request that matches nothing gets MethodNotAllowed (known subresource, other method) or
 NotImplemented (a subresource we do not implement) -- never a silent fallback.
@@ -23,6 +24,9 @@ SUBRESOURCES = (
     "domain", "inventory", "replication", "encryption", "object-lock", "restore", "append",
     "select", "versions", "intelligenttiering", "accelerate", "origin", "pic", "CIStatus",
 )
+
+# paths that are Cloud Infinite API calls (not object keys) on <bucket>.ci|pic.<region> hosts
+CI_PATHS = ("picbucket", "ai_bucket")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,13 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "object", "uploadId", "multipart:list_parts", ("cos:ListParts",)),
     Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",)),
     Endpoint("POST", "object", "image_process", "ci:image_process", ("",)),
+    # Cloud Infinite hosts: <bucket>.ci.<region>.myqcloud.com/<picbucket|ai_bucket>
+    Endpoint("POST", "ci", "picbucket", "ci_buckets:open_bucket", ("ci:CreateCIBucket",)),
+    Endpoint("DELETE", "ci", "picbucket", "ci_buckets:close_bucket", ("ci:DeleteCIBucket",)),
+    Endpoint("GET", "ci-service", "picbucket", "ci_buckets:list_buckets", ("ci:DescribeCIBuckets",)),
+    Endpoint("POST", "ci", "ai_bucket", "ci_buckets:open_bucket", ("ci:CreateAIBucket",)),
+    Endpoint("DELETE", "ci", "ai_bucket", "ci_buckets:close_bucket", ("ci:DeleteAIBucket",)),
+    Endpoint("GET", "ci-service", "ai_bucket", "ci_buckets:list_buckets", ("ci:DescribeAIBuckets",)),
 ]
 
 _TABLE = {(e.method, e.level, e.sub): e for e in ENDPOINTS}
