@@ -17,7 +17,7 @@ CHROME_ARGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-bac
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                "--disable-dev-shm-usage", "--disable-extensions", "--disable-default-apps",
                "--disable-features=Translate,MediaRouter,OptimizationHints", "--hide-scrollbars",
-               "--window-size=1440,900", "--force-device-scale-factor=1", "--lang=en-US")
+               "--window-size=1440,1000", "--force-device-scale-factor=1", "--lang=en-US")
 
 
 def browser_missing() -> str | None:

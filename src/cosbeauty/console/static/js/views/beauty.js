@@ -50,11 +50,12 @@ export async function renderBeauty(ctx, bucket, key) {
     on: { click: () => { slider.value = String(v); onStrength(); } } }, label)));
   const showFaces = h("input#show-faces", { type: "checkbox", checked: true,
     on: { change: () => faceLayer.classList.toggle("hidden", !showFaces.checked) } });
-  const stat = (label, id) => h("div.stat", h("span.stat-label", label), h(`span.stat-value#${id}`, "–"));
+  const stat = (label, id) => h("div.kv", h("span.kv-label", label), h(`span.kv-value#${id}`, "–"));
   const saveKey = h("input#save-key", { spellcheck: "false", autocomplete: "off" });
-  const saveBtn = button("Save as new object", { kind: "primary block", iconName: "save", id: "save-result", on: () => save() });
+  const saveBtn = button("Save as new object", { kind: "primary grow", iconName: "save", id: "save-result", on: () => save() });
   const saveResult = h("div.save-result#save-status");
-  const downloadBtn = button("Download result", { kind: "ghost block", iconName: "download", id: "download-result", on: () => downloadResult() });
+  const downloadBtn = h("button.btn.ghost.square#download-result", { type: "button", title: "Download the result",
+    on: { click: () => downloadResult() } }, icon("download"));
 
   const panel = h("aside.side-panel",
     h("div.panel-section",
@@ -65,12 +66,12 @@ export async function renderBeauty(ctx, bucket, key) {
       presets),
     h("div.panel-section",
       h("label.switch", showFaces, h("span.switch-track"), h("span", "Show face boxes")),
-      h("div.stats", stat("Faces", "faces-count"), stat("Dimensions", "image-size"), stat("Original", "original-bytes"),
+      h("div.kvs", stat("Faces", "faces-count"), stat("Dimensions", "image-size"), stat("Original", "original-bytes"),
         stat("Result", "result-bytes"), stat("Processed in", "process-ms"))),
     h("div.panel-section",
       h("div.panel-title", icon("save"), h("span", "Save result")),
       h("label.field", h("span", "New object key"), saveKey),
-      saveBtn, downloadBtn, saveResult));
+      h("div.save-row", saveBtn, downloadBtn), saveResult));
 
   clear(content,
     h("div.page-head", h("div", h("h1.ellipsis", name), h("p.muted.ellipsis", `${bucket}/${key}`))),
