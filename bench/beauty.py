@@ -1,15 +1,18 @@
 """Per-stage timings of the AIFaceBeauty pipeline (bytes in, bytes out) on this machine.
 
-    /work/venv/bin/python bench/beauty.py [--runs N] [--strength S]
+    /work/venv/bin/python bench/beauty.py [--runs N] [--repeat R] [--strength S]
 
 Inputs are built in memory from ``skimage.data.astronaut()``: one face scaled to fill the
 frame height (512x512, 1920x1080, 4000x3000) and a 6-face 3x2 grid of it, encoded as JPEG q92.
-Prints a markdown table of median (min) milliseconds per stage.
+Prints a markdown table of median (min) milliseconds per stage. ``--repeat R`` runs the whole
+sweep R times and pools the samples (the machine is shared: a burst of load then hits one
+sweep's samples, not one input's), and the load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -46,9 +49,10 @@ def jpeg(rgb: np.ndarray) -> bytes:
     return cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
 
 
-def measure(data: bytes, runs: int, strength: float) -> tuple[dict[str, list[float]], int]:
+def measure(data: bytes, runs: int, strength: float,
+            samples: dict[str, list[float]] | None = None) -> tuple[dict[str, list[float]], int]:
     beautify(data, strength)                                   # warm-up (graph init)
-    samples: dict[str, list[float]] = {k: [] for k in (*STAGES, "total")}
+    samples = samples if samples is not None else {k: [] for k in (*STAGES, "total")}
     faces = 0
     for _ in range(runs):
         t = time.perf_counter()
@@ -63,15 +67,25 @@ def measure(data: bytes, runs: int, strength: float) -> tuple[dict[str, list[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="sweeps, samples pooled")
     parser.add_argument("--strength", type=float, default=0.5)
     args = parser.parse_args()
-    columns = []
-    for w, h in SIZES:
-        for label, build in (("1 face", one_face), ("6 faces", six_faces)):
+    load_before = os.getloadavg()
+    inputs = [(w, h, label, jpeg(build(w, h))) for w, h in SIZES
+              for label, build in (("1 face", one_face), ("6 faces", six_faces))]
+    pooled: list[dict[str, list[float]]] = [{k: [] for k in (*STAGES, "total")} for _ in inputs]
+    found = [0] * len(inputs)
+    for _ in range(max(1, args.repeat)):
+        for i, (w, h, _label, data) in enumerate(inputs):
             runs = max(3, args.runs // 2) if w * h > 4e6 else args.runs
-            samples, faces = measure(jpeg(build(w, h)), runs, args.strength)
-            columns.append((f"{w}x{h} {label} ({faces} found)", samples))
-    print(f"strength {args.strength}, JPEG q92 in/out, median (min) ms\n")
+            _, found[i] = measure(data, runs, args.strength, pooled[i])
+    columns = [(f"{w}x{h} {label} ({found[i]} found)", pooled[i])
+               for i, (w, h, label, _) in enumerate(inputs)]
+    load_after = os.getloadavg()
+    print(f"strength {args.strength}, JPEG q92 in/out, median (min) ms of "
+          f"{len(columns[0][1]['total'])} runs ({len(columns[-1][1]['total'])} for 4000x3000); "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+          f"(1/5/15 min after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f})\n")
     print("| stage | " + " | ".join(name for name, _ in columns) + " |")
     print("| --- |" + " --- |" * len(columns))
     for stage in (*STAGES, "total"):

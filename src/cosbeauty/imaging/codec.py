@@ -32,6 +32,7 @@ metadata always come from Pillow, which only reads the header on ``Image.open``.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -143,6 +144,19 @@ def encode(decoded: Decoded, rgb: np.ndarray | None = None, *, format: str | Non
     if pixels.dtype == np.uint16 and pixels.ndim == 3:
         return _cv_encode_16bit(pixels, decoded, fmt)
     return _pil_encode(pixels, decoded, fmt, quality)
+
+
+def decode_reduced(data: bytes, info: ImageInfo, factor: int) -> np.ndarray | None:
+    """Upright RGB uint8 pixels of a plain JPEG scaled by 1/``factor`` (2, 4 or 8) in the DCT
+    domain (libjpeg-turbo: much cheaper than a full decode). Size ceil(W/f) x ceil(H/f); one
+    output pixel covers ``factor`` x ``factor`` source pixels. Call only after ``probe`` (the
+    limits are checked from the header there); None when the data do not decode."""
+    reduced = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+    if info.format != "JPEG" or factor not in reduced:
+        return None
+    flags = (reduced[factor] & ~cv2.IMREAD_COLOR) | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    return None if pixels is None else _orient(pixels, info.orientation)
 
 
 def image_info(data: bytes, limits: Limits = Limits()) -> ImageInfo:
@@ -418,11 +432,89 @@ def _encode_jpeg(pixels: np.ndarray, decoded: Decoded, quality: int | None) -> b
         luma, chroma = decoded.extra.get("quality", (DEFAULT_QUALITY, DEFAULT_QUALITY))
     else:
         luma = chroma = DEFAULT_QUALITY
+    sampling = decoded.extra.get("subsampling", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420)
     params = [cv2.IMWRITE_JPEG_QUALITY, luma, cv2.IMWRITE_JPEG_LUMA_QUALITY, luma,
-              cv2.IMWRITE_JPEG_CHROMA_QUALITY, chroma, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-              decoded.extra.get("subsampling", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420)]
-    image = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
-    return _cv_encode(".jpg", image, decoded, params)
+              cv2.IMWRITE_JPEG_CHROMA_QUALITY, chroma, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling]
+    mcu_w, mcu_h = (8, 8) if pixels.ndim == 2 else _MCU[sampling]
+    strips = _jpeg_strips(pixels.shape[0], pixels.shape[1], mcu_w, mcu_h)
+    if len(strips) < 2:
+        return _cv_encode(".jpg", _to_bgr(pixels), decoded, params)
+    from .faces import pmap   # the shared helper thread (no MediaPipe import)
+
+    parts = pmap(lambda i: _cv_encode(".jpg", _to_bgr(pixels[strips[i]:strips[i + 1]]),
+                                      decoded if i == 0 else None, params),
+                 range(len(strips) - 1))
+    mcus = (strips[1] // mcu_h) * -(-pixels.shape[1] // mcu_w)
+    return _splice_jpeg(parts, pixels.shape[0], mcus)
+
+
+# JPEG MCU size (w, h) per OpenCV sampling constant.
+_MCU = {cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444: (8, 8), cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422: (16, 8),
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420: (16, 16), cv2.IMWRITE_JPEG_SAMPLING_FACTOR_440: (8, 16),
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_411: (32, 8)}
+JPEG_STRIP_MIN_PIXELS = 1_000_000      # below this one encode call is as fast
+
+
+def _to_bgr(pixels: np.ndarray) -> np.ndarray:
+    return pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+
+
+def _jpeg_strips(h: int, w: int, mcu_w: int, mcu_h: int) -> list[int]:
+    """Row boundaries of the horizontal strips encoded in parallel ([0, h] = one strip).
+
+    Every strip but the last has the same whole number of MCU rows, and at most 65535 MCUs
+    (the largest restart interval).
+    """
+    if h * w < JPEG_STRIP_MIN_PIXELS or (os.cpu_count() or 1) < 2:
+        return [0, h]
+    mcu_rows, per_row = -(-h // mcu_h), -(-w // mcu_w)
+    n = 2
+    while -(-mcu_rows // n) * per_row > 65535:
+        n += 1
+    rows = -(-mcu_rows // n) * mcu_h
+    if per_row > 65535 or rows >= h:
+        return [0, h]
+    return list(range(0, h, rows)) + [h]
+
+
+def _splice_jpeg(parts: list[bytes], height: int, interval: int) -> bytes:
+    """One baseline JPEG from strips encoded with identical tables: the first strip's headers
+    (its metadata, SOF height patched, a DRI segment added), then each strip's entropy-coded
+    data separated by RSTn markers. A restart resets the DC predictors exactly as a fresh
+    encoder starts, so the result decodes to the same pixels as a one-piece encode."""
+    head, body = _split_sos(parts[0])
+    sof = _find_marker(head, (0xC0, 0xC1))
+    head = bytearray(head)
+    head[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    sos = _find_marker(bytes(head), (0xDA,))
+    out = [bytes(head[:sos]), b"\xff\xdd\x00\x04" + interval.to_bytes(2, "big"), bytes(head[sos:]), body]
+    for i, part in enumerate(parts[1:]):
+        out.append(bytes((0xFF, 0xD0 + i % 8)))
+        out.append(_split_sos(part)[1])
+    out.append(b"\xff\xd9")
+    return b"".join(out)
+
+
+def _find_marker(data: bytes, codes: tuple[int, ...]) -> int:
+    """Offset of the first segment with one of ``codes`` (walking segment lengths)."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            break
+        code = data[pos + 1]
+        if code in codes:
+            return pos
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    raise CorruptImage("unexpected JPEG structure from the encoder")
+
+
+def _split_sos(jpeg: bytes) -> tuple[bytes, bytes]:
+    """(everything up to the end of the SOS header, entropy-coded data without EOI)."""
+    sos = _find_marker(jpeg, (0xDA,))
+    end = sos + 2 + int.from_bytes(jpeg[sos + 2:sos + 4], "big")
+    if not jpeg.endswith(b"\xff\xd9"):
+        raise CorruptImage("unexpected JPEG structure from the encoder")
+    return jpeg[:end], jpeg[end:-2]
 
 
 def _cv_encode_16bit(pixels: np.ndarray, decoded: Decoded, fmt: str) -> bytes:
@@ -433,8 +525,8 @@ def _cv_encode_16bit(pixels: np.ndarray, decoded: Decoded, fmt: str) -> bytes:
     return _cv_encode(".tiff", image, decoded, [cv2.IMWRITE_TIFF_COMPRESSION, cv2.IMWRITE_TIFF_COMPRESSION_LZW])
 
 
-def _cv_encode(ext: str, image: np.ndarray, decoded: Decoded, params: list[int]) -> bytes:
-    types, blocks = _metadata(decoded) if ext != ".tiff" else ([], [])
+def _cv_encode(ext: str, image: np.ndarray, decoded: Decoded | None, params: list[int]) -> bytes:
+    types, blocks = _metadata(decoded) if ext != ".tiff" and decoded is not None else ([], [])
     ok, buf = cv2.imencodeWithMetadata(ext, image, types, blocks, params)
     if not ok:
         raise CorruptImage(f"OpenCV could not encode {ext}")

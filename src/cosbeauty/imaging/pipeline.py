@@ -7,8 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec import Limits, decode, encode, normalize_format, probe
+from .codec import Decoded, ImageInfo, Limits, decode, decode_reduced, encode, normalize_format, probe
 from .errors import InvalidParameter
+from .faces import Face
 
 __all__ = ["FaceBox", "Result", "beautify", "check_strength"]
 
@@ -46,6 +47,56 @@ def check_strength(strength: Any) -> float:
     return value
 
 
+REDUCED_MIN_SIDE = 1280      # JPEGs with a long side from here on are detected on a reduced decode
+
+
+def _reduction(info: ImageInfo) -> int:
+    """DCT scaling factor for detection: the largest of 2, 4, 8 that keeps the long side at
+    >= 640 px (the detector's whole-image input), 1 = none."""
+    if info.format != "JPEG" or info.mode not in ("RGB", "L"):
+        return 1
+    long_side = max(info.width, info.height)
+    return max((r for r in (2, 4, 8) if long_side // r >= 640), default=1)
+
+
+def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decoded, list[Face] | None, dict]:
+    """Full decode on this thread; for large JPEGs, face detection meanwhile on the helper thread
+    from a DCT-reduced decode (only tiles and small faces then need the full image).
+
+    Timings: "decode" is the full decode; "detect" is only what detection adds after it (the
+    overlapped part is hidden). Faces are None when ``detect`` is False.
+    """
+    from .faces import ScaledDetection, detect_faces, executor
+
+    timings = dict.fromkeys(STAGES, 0.0)
+    t = time.perf_counter()
+    info = probe(data, limits)
+    factor = _reduction(info) if detect else 1
+    job = None
+    if factor > 1:
+        def reduced_detect() -> ScaledDetection | None:
+            small = decode_reduced(data, info, factor)
+            return None if small is None else ScaledDetection(info.height, info.width).start(small)
+
+        job = executor().submit(reduced_detect)
+    decoded = decode(data, limits)
+    t = _tick(timings, "decode", t)
+    if not detect:
+        return decoded, None, timings
+    scaled = None
+    if job is not None and not job.cancel():     # not started (pool busy): detect here instead
+        scaled = job.result()
+    faces = scaled.finish(decoded.rgb) if scaled is not None else detect_faces(decoded.rgb)
+    _tick(timings, "detect", t)
+    return decoded, faces, timings
+
+
+def _tick(timings: dict, key: str, start: float) -> float:
+    now = time.perf_counter()
+    timings[key] = timings.get(key, 0.0) + (now - start) * 1000
+    return now
+
+
 def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
              format: str | None = None, quality: int | None = None, **options: Any) -> Result:
     """Beautify every face in an encoded image.
@@ -55,27 +106,28 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     different output ``format`` or an explicit ``quality`` was asked for: then the untouched
     pixels are re-encoded).
     """
-    from .beauty import beautify_array
+    from .beauty import apply_faces
 
     strength = check_strength(strength)
-    timings = dict.fromkeys(STAGES, 0.0)
     keep_bytes = quality is None
     if strength == 0 and not options.get("reshape") and keep_bytes:
         info = probe(data, limits)
         if format is None or normalize_format(format) == info.format:
-            return Result(data, info.format, info.width, info.height, [], timings)
-    t = time.perf_counter()
-    decoded = decode(data, limits)
-    timings["decode"] = (time.perf_counter() - t) * 1000
+            return Result(data, info.format, info.width, info.height, [], dict.fromkeys(STAGES, 0.0))
+    unknown = set(options) - {"reshape", "slim", "eyes"}
+    if unknown:      # what beautify_array's signature would reject
+        raise TypeError(f"beautify() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    skip = strength == 0 and not options.get("reshape")
+    decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip)
+    faces = faces or []
     info = decoded.info
     out_format = normalize_format(format) if format else info.format
-    skip = strength == 0 and not options.get("reshape")
-    pixels, faces = beautify_array(decoded.rgb, strength, faces=[] if skip else None,
-                                   timings=timings, **options)
     boxes = [FaceBox(*f.box, score=round(f.score, 4)) for f in faces]
     if not faces and keep_bytes and out_format == info.format:
         return Result(data, info.format, info.width, info.height, [], timings)
+    pixels = decoded.rgb            # ours: beautified in place, no full-frame copy
+    apply_faces(pixels, faces, strength, timings=timings, **options)
     t = time.perf_counter()
     encoded = encode(decoded, pixels, format=out_format, quality=quality)
-    timings["encode"] = (time.perf_counter() - t) * 1000
+    _tick(timings, "encode", t)
     return Result(encoded, out_format, info.width, info.height, boxes, timings)
