@@ -179,7 +179,8 @@ def test_console_end_to_end(ui, console_server, astronaut_jpeg, artifacts_dir):
 
 
 def test_paging_multipart_download_delete(ui, console_server, artifacts_dir, tmp_path):
-    """Marker paging, a multipart upload (> 16 MiB) with progress, breadcrumbs, download, delete."""
+    """Marker paging, a multipart upload (> 16 MiB) with progress, download, delete, drag and drop,
+    breadcrumbs, sign out."""
     cos = cos_client(console_server.port)
     bucket = f"bulk-{APPID}"
     cos.create_bucket(Bucket=bucket)
@@ -239,7 +240,24 @@ def test_paging_multipart_download_delete(ui, console_server, artifacts_dir, tmp
     with pytest.raises(CosServiceError):
         cos.head_object(Bucket=bucket, Key="many/item-03.txt")
 
+    # drag and drop: a synthetic drop of two files on the list uploads them into the current folder
+    ui.d.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(new File(['dropped one'], 'drop-1.txt', {type: 'text/plain'}));
+        dt.items.add(new File(['dropped two'], 'drop-2.txt', {type: 'text/plain'}));
+        const zone = document.getElementById('dropzone');
+        for (const type of ['dragenter', 'dragover', 'drop'])
+          zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));""")
+    ui.until(lambda: ui.all('#object-table tr[data-key="many/drop-1.txt"]')
+             and ui.all('#object-table tr[data-key="many/drop-2.txt"]'), "dropped files listed")
+    assert cos.get_object(Bucket=bucket, Key="many/drop-2.txt")["Body"].get_raw_stream().read() == b"dropped two"
+
     # breadcrumb back to the bucket root
     ui.visible(f'#crumbs a.crumb[href="#/b/{bucket}/"]').click()
     ui.row("many/")
     assert ui.js_errors() == []
+
+    # sign out forgets the keys
+    ui.click("#sign-out")
+    ui.visible("#secret-id")
+    assert ui.d.execute_script("return sessionStorage.length") == 0
