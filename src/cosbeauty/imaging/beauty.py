@@ -100,6 +100,12 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
+def roi_for(face: Face, shape: tuple[int, ...]) -> _Roi:
+    """The region (x0, y0, x1, y1 and work scale) that :func:`apply_faces` reads and writes
+    for ``face``: nothing outside it changes."""
+    return _roi_for(face, shape)
+
+
 def _roi_for(face: Face, shape: tuple[int, ...]) -> _Roi:
     pts = face.landmarks
     oval = pts[FACE_OVAL]
@@ -313,10 +319,15 @@ def _beautify_face(out: np.ndarray, face: Face, amt: Amounts, peak: float,
     t = _tick(timings, "filter", t)
     if roi.scale < 1.0:
         delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
-    result = full.astype(np.float32) + delta * peak
     if warp is not None:
-        result = _warp(result, *displacement)
-    out[roi.y0:roi.y1, roi.x0:roi.x1] = np.clip(np.rint(result), 0, peak).astype(out.dtype)
+        result = _warp(full.astype(np.float32) + delta * peak, *displacement)
+        out[roi.y0:roi.y1, roi.x0:roi.x1] = np.clip(np.rint(result), 0, peak).astype(out.dtype)
+    else:
+        # one saturating pass, bit-identical to clip(rint(full + delta * peak)): float32 sum,
+        # round half to even, saturate
+        depth = cv2.CV_8U if out.dtype == np.uint8 else cv2.CV_16U
+        src = full if out.dtype == np.uint8 else full.astype(np.float32)
+        out[roi.y0:roi.y1, roi.x0:roi.x1] = cv2.add(src, delta * np.float32(peak), dtype=depth)
     _tick(timings, "blend", t)
 
 

@@ -35,6 +35,7 @@ import io
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -425,7 +426,7 @@ def _metadata(decoded: Decoded) -> tuple[list[int], list[np.ndarray]]:
     return types, blocks
 
 
-def _encode_jpeg(pixels: np.ndarray, decoded: Decoded, quality: int | None) -> bytes:
+def _jpeg_params(decoded: Decoded, quality: int | None) -> list[int]:
     if quality is not None:
         luma = chroma = quality
     elif decoded.info.format == "JPEG":
@@ -433,19 +434,62 @@ def _encode_jpeg(pixels: np.ndarray, decoded: Decoded, quality: int | None) -> b
     else:
         luma = chroma = DEFAULT_QUALITY
     sampling = decoded.extra.get("subsampling", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420)
-    params = [cv2.IMWRITE_JPEG_QUALITY, luma, cv2.IMWRITE_JPEG_LUMA_QUALITY, luma,
-              cv2.IMWRITE_JPEG_CHROMA_QUALITY, chroma, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling]
-    mcu_w, mcu_h = (8, 8) if pixels.ndim == 2 else _MCU[sampling]
-    strips = _jpeg_strips(pixels.shape[0], pixels.shape[1], mcu_w, mcu_h)
-    if len(strips) < 2:
-        return _cv_encode(".jpg", _to_bgr(pixels), decoded, params)
-    from .faces import pmap   # the shared helper thread (no MediaPipe import)
+    return [cv2.IMWRITE_JPEG_QUALITY, luma, cv2.IMWRITE_JPEG_LUMA_QUALITY, luma,
+            cv2.IMWRITE_JPEG_CHROMA_QUALITY, chroma, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling]
 
-    parts = pmap(lambda i: _cv_encode(".jpg", _to_bgr(pixels[strips[i]:strips[i + 1]]),
-                                      decoded if i == 0 else None, params),
-                 range(len(strips) - 1))
-    mcus = (strips[1] // mcu_h) * -(-pixels.shape[1] // mcu_w)
-    return _splice_jpeg(parts, pixels.shape[0], mcus)
+
+def _encode_jpeg(pixels: np.ndarray, decoded: Decoded, quality: int | None) -> bytes:
+    return JpegStrips(pixels, decoded, quality).result()
+
+
+class JpegStrips:
+    """A JPEG encode split into horizontal strips (restart intervals), so that it can run on
+    two threads and start early: strips that will not change any more (outside the face rows)
+    can be encoded while the faces are still being processed (:meth:`start_outside`).
+
+    The strips are encoded with identical tables and spliced with RSTn markers; the file
+    decodes to exactly the pixels of a one-piece encode. Images under
+    ``JPEG_STRIP_MIN_PIXELS`` are encoded in one piece.
+    """
+
+    def __init__(self, pixels: np.ndarray, decoded: Decoded, quality: int | None) -> None:
+        self.pixels, self.decoded = pixels, decoded
+        self.params = _jpeg_params(decoded, quality)
+        mcu_w, mcu_h = (8, 8) if pixels.ndim == 2 else _MCU[self.params[-1]]
+        self.rows = _jpeg_strips(pixels.shape[0], pixels.shape[1], mcu_w, mcu_h)
+        self.interval = (self.rows[1] // mcu_h) * -(-pixels.shape[1] // mcu_w)
+        self.parts: list[bytes | None] = [None] * (len(self.rows) - 1)
+        self._early: Any = None                       # Future of the early strips
+        self._early_strips: set[int] = set()
+
+    def _encode(self, i: int) -> None:
+        strip = self.pixels[self.rows[i]:self.rows[i + 1]]
+        self.parts[i] = _cv_encode(".jpg", _to_bgr(strip), self.decoded if i == 0 else None, self.params)
+
+    def start_outside(self, busy: list[tuple[int, int]]) -> None:
+        """Encode, on the helper thread, the strips that share no row with ``busy`` ranges
+        [y0, y1): the caller promises not to change those rows any more."""
+        if len(self.parts) < 2:
+            return
+        free = [i for i in range(len(self.parts))
+                if all(self.rows[i + 1] <= y0 or self.rows[i] >= y1 for y0, y1 in busy)]
+        if free:
+            from .faces import executor   # the shared helper thread (no MediaPipe import)
+
+            self._early_strips = set(free)
+            self._early = executor().submit(lambda: [self._encode(i) for i in free])
+
+    def result(self) -> bytes:
+        if len(self.parts) == 1:
+            return _cv_encode(".jpg", _to_bgr(self.pixels), self.decoded, self.params)
+        from .faces import pmap
+
+        if self._early is not None and self._early.cancel():
+            self._early, self._early_strips = None, set()   # never started: do it all here
+        pmap(self._encode, [i for i in range(len(self.parts)) if i not in self._early_strips])
+        if self._early is not None:                   # started: it owns its strips
+            self._early.result()
+        return _splice_jpeg(self.parts, self.pixels.shape[0], self.interval)
 
 
 # JPEG MCU size (w, h) per OpenCV sampling constant.
@@ -453,6 +497,7 @@ _MCU = {cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444: (8, 8), cv2.IMWRITE_JPEG_SAMPLING_
         cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420: (16, 16), cv2.IMWRITE_JPEG_SAMPLING_FACTOR_440: (8, 16),
         cv2.IMWRITE_JPEG_SAMPLING_FACTOR_411: (32, 8)}
 JPEG_STRIP_MIN_PIXELS = 1_000_000      # below this one encode call is as fast
+JPEG_STRIPS = 8                        # strips per image (fewer when the MCU rows run out)
 
 
 def _to_bgr(pixels: np.ndarray) -> np.ndarray:
@@ -460,15 +505,16 @@ def _to_bgr(pixels: np.ndarray) -> np.ndarray:
 
 
 def _jpeg_strips(h: int, w: int, mcu_w: int, mcu_h: int) -> list[int]:
-    """Row boundaries of the horizontal strips encoded in parallel ([0, h] = one strip).
+    """Row boundaries of the horizontal strips ([0, h] = one piece).
 
     Every strip but the last has the same whole number of MCU rows, and at most 65535 MCUs
-    (the largest restart interval).
+    (the largest restart interval). Depends only on the image geometry, so the output bytes
+    never depend on thread timing.
     """
     if h * w < JPEG_STRIP_MIN_PIXELS or (os.cpu_count() or 1) < 2:
         return [0, h]
     mcu_rows, per_row = -(-h // mcu_h), -(-w // mcu_w)
-    n = 2
+    n = min(JPEG_STRIPS, mcu_rows)
     while -(-mcu_rows // n) * per_row > 65535:
         n += 1
     rows = -(-mcu_rows // n) * mcu_h

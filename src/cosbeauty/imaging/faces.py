@@ -63,8 +63,6 @@ def executor() -> ThreadPoolExecutor:
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(_HELPERS, thread_name_prefix="cosbeauty-imaging")
-            for _ in range(_HELPERS):           # build their graphs in the background now
-                _executor.submit(_graphs)
         return _executor
 
 
@@ -181,7 +179,8 @@ def _graphs() -> tuple[Any, Any]:
     if graphs is None:
         graphs = _local.graphs = (_build_detector(), _build_landmarker())
         if not threading.current_thread().name.startswith("cosbeauty-imaging"):
-            executor()      # first graphs of a caller thread: build the helpers' graphs too
+            for _ in range(_HELPERS):   # first graphs of a caller thread: warm the helpers too
+                executor().submit(_graphs)
     return graphs
 
 

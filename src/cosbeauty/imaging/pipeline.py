@@ -7,7 +7,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec import Decoded, ImageInfo, Limits, decode, decode_reduced, encode, normalize_format, probe
+import numpy as np
+
+from .codec import (Decoded, ImageInfo, JpegStrips, Limits, decode, decode_reduced, encode,
+                    normalize_format, probe)
 from .errors import InvalidParameter
 from .faces import Face
 
@@ -91,6 +94,11 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decod
     return decoded, faces, timings
 
 
+def _plain_rgb8(decoded: Decoded) -> bool:
+    """JPEG output would encode ``decoded.rgb`` itself (no grey/alpha/16-bit conversion)."""
+    return decoded.rgb.dtype == np.uint8 and decoded.alpha is None and not decoded.grey
+
+
 def _tick(timings: dict, key: str, start: float) -> float:
     now = time.perf_counter()
     timings[key] = timings.get(key, 0.0) + (now - start) * 1000
@@ -106,7 +114,7 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     different output ``format`` or an explicit ``quality`` was asked for: then the untouched
     pixels are re-encoded).
     """
-    from .beauty import apply_faces
+    from .beauty import apply_faces, roi_for
 
     strength = check_strength(strength)
     keep_bytes = quality is None
@@ -126,8 +134,13 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     if not faces and keep_bytes and out_format == info.format:
         return Result(data, info.format, info.width, info.height, [], timings)
     pixels = decoded.rgb            # ours: beautified in place, no full-frame copy
+    strips = None
+    if out_format == "JPEG" and _plain_rgb8(decoded):
+        # the rows no face touches are final: encode them on the helper meanwhile
+        strips = JpegStrips(pixels, decoded, quality)
+        strips.start_outside([(r.y0, r.y1) for r in (roi_for(f, pixels.shape) for f in faces)])
     apply_faces(pixels, faces, strength, timings=timings, **options)
     t = time.perf_counter()
-    encoded = encode(decoded, pixels, format=out_format, quality=quality)
+    encoded = strips.result() if strips else encode(decoded, pixels, format=out_format, quality=quality)
     _tick(timings, "encode", t)
     return Result(encoded, out_format, info.width, info.height, boxes, timings)

@@ -1,0 +1,213 @@
+"""The speed paths of the imaging engine give the same answers as the plain ones.
+
+* detection on a DCT-reduced JPEG decode (overlapped with the full decode) finds the same
+  faces as ``detect_faces`` on the full image, landmarks within a small fraction of the IOD;
+* the strip-parallel JPEG encode (restart markers) decodes to exactly the pixels of a
+  one-piece encode and keeps EXIF/ICC; early strips change nothing;
+* parallel faces are bit-identical to the sequential loop; ``pmap`` keeps order, re-raises
+  and cannot deadlock when nested;
+* the square tile windows keep the classic tiles' detector scale (so the same smallest face).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from cosbeauty.imaging import beautify, beautify_array, detect_faces
+from cosbeauty.imaging import beauty, codec, faces as faces_mod, pipeline
+
+
+def one_face(w: int, h: int) -> np.ndarray:
+    face = cv2.resize(skimage.data.astronaut(), (h, h), interpolation=cv2.INTER_CUBIC)
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    canvas[:, (w - h) // 2:(w - h) // 2 + h] = face
+    return canvas
+
+
+def six_faces(w: int, h: int) -> np.ndarray:
+    cell = min(w // 3, h // 2)
+    tile = cv2.resize(skimage.data.astronaut(), (cell, cell), interpolation=cv2.INTER_AREA)
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    for i in range(6):
+        x, y = (i % 3) * cell + (w - 3 * cell) // 2, (i // 3) * cell + (h - 2 * cell) // 2
+        canvas[y:y + cell, x:x + cell] = tile
+    return canvas
+
+
+def jpeg(rgb: np.ndarray, **options) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "JPEG", **{"quality": 92, **options})
+    return out.getvalue()
+
+
+def matched_nme(expected: list, got: list) -> float:
+    """Worst landmark error (mean over points / IOD) after matching faces by centre."""
+    worst = 0.0
+    for face in expected:
+        errors = [np.linalg.norm(face.landmarks[:468] - other.landmarks[:468], axis=1).mean() / face.iod
+                  for other in got]
+        worst = max(worst, min(errors))
+    return worst
+
+
+# ----------------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize("w,h,build,count", [(1920, 1080, one_face, 1), (1920, 1080, six_faces, 6),
+                                             (4000, 3000, one_face, 1), (2400, 1800, six_faces, 6)])
+def test_reduced_decode_detection_matches_full(w, h, build, count):
+    data = jpeg(build(w, h))
+    info = codec.probe(data)
+    assert pipeline._reduction(info) > 1                      # the reduced path is taken
+    decoded, found, _ = pipeline._decode_and_detect(data, codec.Limits(), detect=True)
+    reference = detect_faces(decoded.rgb)
+    assert len(found) == len(reference) == count
+    assert matched_nme(reference, found) < 0.02
+    for a, b in zip(sorted(reference, key=lambda f: f.box), sorted(found, key=lambda f: f.box)):
+        assert abs(a.cheek_width - b.cheek_width) < 0.03 * a.cheek_width
+
+
+def test_reduced_decode_respects_exif_orientation():
+    im = Image.fromarray(one_face(1920, 1080))
+    exif = im.getexif()
+    exif[0x0112] = 6                                              # stored rotated
+    src = jpeg(np.asarray(im.transpose(Image.Transpose.ROTATE_90)), exif=exif.tobytes())
+    decoded, found, _ = pipeline._decode_and_detect(src, codec.Limits(), detect=True)
+    reference = detect_faces(decoded.rgb)
+    assert len(found) == len(reference) == 1
+    assert matched_nme(reference, found) < 0.02
+
+
+def test_small_images_and_other_formats_skip_the_reduced_path():
+    assert pipeline._reduction(codec.probe(jpeg(one_face(1200, 900)))) == 1
+    png = io.BytesIO()
+    Image.fromarray(one_face(1920, 1080)).save(png, "PNG")
+    assert pipeline._reduction(codec.probe(png.getvalue())) == 1
+
+
+def test_bytes_pipeline_matches_array_pipeline():
+    data = jpeg(one_face(1920, 1080))
+    result = beautify(data, 0.5)
+    decoded = codec.decode(data)
+    out, reference = beautify_array(decoded.rgb, 0.5)
+    assert len(result.faces) == len(reference) == 1
+    got = np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")).astype(np.int16)
+    one_piece = codec.decode(codec.encode(decoded, out)).rgb.astype(np.int16)
+    # landmarks differ sub-pixel between the two detection paths: a few levels at most
+    assert np.percentile(np.abs(got - one_piece), 99.9) <= 3
+
+
+# ----------------------------------------------------------------------------- JPEG strips
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+@pytest.mark.parametrize("size", [(1920, 1080), (1001, 1999), (2345, 1777)])
+def test_strip_encode_decodes_like_one_piece(subsampling, size):
+    rgb = cv2.resize(one_face(1920, 1080), size, interpolation=cv2.INTER_AREA)
+    im = Image.fromarray(rgb)
+    exif = im.getexif()
+    exif[0x010F] = "TestMake"
+    decoded = codec.decode(jpeg(rgb, subsampling=subsampling, exif=exif.tobytes(),
+                                icc_profile=b"\0" * 600))
+    strips = codec.JpegStrips(decoded.rgb, decoded, None)
+    assert len(strips.rows) > 2
+    spliced = strips.result()
+    params = codec._jpeg_params(decoded, None)
+    one_piece = codec._cv_encode(".jpg", cv2.cvtColor(decoded.rgb, cv2.COLOR_RGB2BGR), decoded, params)
+    a = cv2.imdecode(np.frombuffer(spliced, np.uint8), cv2.IMREAD_COLOR)
+    b = cv2.imdecode(np.frombuffer(one_piece, np.uint8), cv2.IMREAD_COLOR)
+    assert np.array_equal(a, b)
+    reopened = Image.open(io.BytesIO(spliced))
+    reopened.load()                                               # Pillow parses RSTn too
+    assert np.array_equal(np.asarray(reopened.convert("RGB")), b[..., ::-1])
+    assert reopened.getexif()[0x010F] == "TestMake"
+    assert reopened.info.get("icc_profile") == b"\0" * 600
+    assert abs(len(spliced) - len(one_piece)) < 200
+
+
+def test_early_strips_give_the_same_bytes():
+    decoded = codec.decode(jpeg(one_face(1920, 1080)))
+    plain = codec.JpegStrips(decoded.rgb, decoded, None).result()
+    early = codec.JpegStrips(decoded.rgb, decoded, None)
+    early.start_outside([(300, 700)])
+    assert early.result() == plain
+    assert codec.encode(decoded) == plain
+
+
+def test_grey_jpeg_strips():
+    grey = cv2.cvtColor(one_face(1920, 1080), cv2.COLOR_RGB2GRAY)
+    out = io.BytesIO()
+    Image.fromarray(grey).save(out, "JPEG", quality=90)
+    encoded = codec.encode(codec.decode(out.getvalue()))
+    im = Image.open(io.BytesIO(encoded))
+    assert im.mode == "L" and im.size == (1920, 1080)
+    assert np.abs(np.asarray(im).astype(int) - grey).max() <= 12
+
+
+# ----------------------------------------------------------------------------- parallelism
+
+
+def test_parallel_faces_are_bit_identical_to_sequential():
+    img = six_faces(1920, 1080)
+    found = detect_faces(img)
+    assert len(found) == 6
+    parallel = beautify_array(img, 0.8, faces=found)[0]
+    sequential = img.copy()
+    for face in found:                                            # one at a time: no pmap over faces
+        beauty.apply_faces(sequential, [face], 0.8)
+    assert np.array_equal(parallel, sequential)
+
+
+def test_pmap_order_errors_and_nesting():
+    assert faces_mod.pmap(lambda x: x * x, list(range(50))) == [x * x for x in range(50)]
+    with pytest.raises(ZeroDivisionError):
+        faces_mod.pmap(lambda x: 1 // (x - 7), list(range(20)))
+    nested = faces_mod.pmap(lambda x: sum(faces_mod.pmap(lambda y: x * y, list(range(10)))), list(range(10)))
+    assert nested == [45 * x for x in range(10)]
+    # every helper busy: the caller does the work itself instead of waiting
+    gate = threading.Event()
+    blockers = [faces_mod.executor().submit(gate.wait, 5) for _ in range(faces_mod._HELPERS)]
+    try:
+        assert faces_mod.pmap(lambda x: x + 1, [1, 2, 3]) == [2, 3, 4]
+    finally:
+        gate.set()
+        for b in blockers:
+            b.result()
+
+
+# ----------------------------------------------------------------------------- tiles, shrink
+
+
+@pytest.mark.parametrize("h,w,windows", [(1080, 1920, 6), (900, 1200, 9), (560, 800, 6), (512, 512, 4),
+                                         (3000, 4000, 9)])
+def test_tile_windows_keep_the_classic_scale(h, w, windows):
+    scale, side = faces_mod._tile_geometry(h, w)
+    classic = faces_mod._tiles(h, w)
+    for x0, y0, x1, y1 in classic:                              # each classic tile's own shrink
+        assert abs(min(1.0, faces_mod._TILE_SIDE / max(x1 - x0, y1 - y0)) - scale) < 0.01
+    sh, sw = round(h * scale), round(w * scale)
+    ys, xs = faces_mod._windows(sh, side), faces_mod._windows(sw, side)
+    assert len(ys) * len(xs) == windows <= len(classic)
+    for spans, length in ((ys, sh), (xs, sw)):
+        assert spans[0][0] == 0 and spans[-1][1] == length
+        for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+            assert a1 - b0 >= 0.19 * side                         # >= ~20 % overlap
+
+
+@pytest.mark.parametrize("shape,scale", [((3000, 4000), 0.16), ((1081, 1921), 0.3), ((7, 9), 0.5),
+                                         ((1000, 1000), 1.0)])
+def test_shrink_reports_its_exact_scale(shape, scale):
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    ramp = np.dstack([xx, yy, xx])
+    small, sx, sy = faces_mod.shrink(ramp, scale)
+    # a small pixel's centre maps back to the mean of the image pixels it covers
+    j, i = small.shape[0] // 2, small.shape[1] // 2
+    assert abs(small[j, i, 0] - ((i + 0.5) / sx - 0.5)) < 0.51
+    assert abs(small[j, i, 1] - ((j + 0.5) / sy - 0.5)) < 0.51
