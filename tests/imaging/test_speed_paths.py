@@ -211,3 +211,21 @@ def test_shrink_reports_its_exact_scale(shape, scale):
     j, i = small.shape[0] // 2, small.shape[1] // 2
     assert abs(small[j, i, 0] - ((i + 0.5) / sx - 0.5)) < 0.51
     assert abs(small[j, i, 1] - ((j + 0.5) / sy - 0.5)) < 0.51
+
+
+def test_bytes_path_for_every_format_with_a_face():
+    """The in-place pipeline must work whatever array the decoder hands out (Pillow's are read-only)."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    from cosbeauty.imaging import beautify
+
+    face = Image.fromarray(data.astronaut())
+    for fmt in ("PNG", "WEBP", "BMP", "TIFF", "JPEG"):
+        buf = io.BytesIO()
+        face.save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+        result = beautify(buf.getvalue(), 0.5)
+        assert result.format == fmt and len(result.faces) == 1
+        assert result.data != buf.getvalue()

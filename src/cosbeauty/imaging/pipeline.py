@@ -134,6 +134,8 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     if not faces and keep_bytes and out_format == info.format:
         return Result(data, info.format, info.width, info.height, [], timings)
     pixels = decoded.rgb            # ours: beautified in place, no full-frame copy
+    if not pixels.flags.writeable:  # Pillow hands out read-only views (PNG, WebP, ...)
+        pixels = decoded.rgb = pixels.copy()
     strips = None
     if out_format == "JPEG" and _plain_rgb8(decoded):
         # the rows no face touches are final: encode them on the helper meanwhile
