@@ -60,8 +60,9 @@ def matched_nme(expected: list, got: list) -> float:
 # ----------------------------------------------------------------------------- detection
 
 
-@pytest.mark.parametrize("w,h,build,count", [(1920, 1080, one_face, 1), (1920, 1080, six_faces, 6),
-                                             (4000, 3000, one_face, 1), (2400, 1800, six_faces, 6)])
+@pytest.mark.parametrize("w,h,build,count", [(512, 512, one_face, 1), (1920, 1080, one_face, 1),
+                                             (1920, 1080, six_faces, 6), (4000, 3000, one_face, 1),
+                                             (2400, 1800, six_faces, 6), (1200, 900, six_faces, 6)])
 def test_reduced_decode_detection_matches_full(w, h, build, count):
     data = jpeg(build(w, h))
     info = codec.probe(data)
@@ -85,8 +86,10 @@ def test_reduced_decode_respects_exif_orientation():
     assert matched_nme(reference, found) < 0.02
 
 
-def test_small_images_and_other_formats_skip_the_reduced_path():
-    assert pipeline._reduction(codec.probe(jpeg(one_face(1200, 900)))) == 1
+def test_reduction_factor_and_formats():
+    assert pipeline._reduction(codec.probe(jpeg(one_face(400, 300)))) == 1
+    assert pipeline._reduction(codec.probe(jpeg(one_face(512, 512)))) == 2
+    assert pipeline._reduction(codec.probe(jpeg(one_face(1920, 1080)))) == 8
     png = io.BytesIO()
     Image.fromarray(one_face(1920, 1080)).save(png, "PNG")
     assert pipeline._reduction(codec.probe(png.getvalue())) == 1
@@ -229,3 +232,15 @@ def test_bytes_path_for_every_format_with_a_face():
         result = beautify(buf.getvalue(), 0.5)
         assert result.format == fmt and len(result.faces) == 1
         assert result.data != buf.getvalue()
+
+
+def test_small_face_on_big_canvas_found_by_the_bytes_path():
+    """The quality suite's 40 px face on a 1200x900 canvas, through the reduced-decode path."""
+    canvas = np.full((900, 1200, 3), (90, 110, 140), np.uint8)
+    canvas[600:800, 850:1050] = cv2.resize(skimage.data.astronaut(), (200, 200), interpolation=cv2.INTER_AREA)
+    data = jpeg(canvas)
+    assert pipeline._reduction(codec.probe(data)) > 1
+    decoded, found, _ = pipeline._decode_and_detect(data, codec.Limits(), detect=True)
+    reference = detect_faces(decoded.rgb)
+    assert len(found) == len(reference) == 1
+    assert matched_nme(reference, found) < 0.02

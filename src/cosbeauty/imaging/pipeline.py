@@ -50,16 +50,21 @@ def check_strength(strength: Any) -> float:
     return value
 
 
-REDUCED_MIN_SIDE = 1280      # JPEGs with a long side from here on are detected on a reduced decode
+REDUCED_MIN_LONG = 240       # the detector letterboxes to 192 px: 240 leaves a 25 % margin
 
 
 def _reduction(info: ImageInfo) -> int:
-    """DCT scaling factor for detection: the largest of 2, 4, 8 that keeps the long side at
-    >= 640 px (the detector's whole-image input), 1 = none."""
+    """DCT scaling factor for the whole-image detection pass: the largest of 2, 4, 8 that keeps
+    the long side >= REDUCED_MIN_LONG (so from 480 px on), 1 = none (not a plain JPEG).
+
+    The detector sees the image letterboxed to 192 px whatever the source size, so the reduced
+    decode gives it the same resolution; the tile pass and the landmarks use the full image
+    unless the reduced one has their resolution (see faces.ScaledDetection).
+    """
     if info.format != "JPEG" or info.mode not in ("RGB", "L"):
         return 1
     long_side = max(info.width, info.height)
-    return max((r for r in (2, 4, 8) if long_side // r >= 640), default=1)
+    return max((r for r in (2, 4, 8) if long_side // r >= REDUCED_MIN_LONG), default=1)
 
 
 def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decoded, list[Face] | None, dict]:
