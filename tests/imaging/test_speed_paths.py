@@ -244,3 +244,10 @@ def test_small_face_on_big_canvas_found_by_the_bytes_path():
     reference = detect_faces(decoded.rgb)
     assert len(found) == len(reference) == 1
     assert matched_nme(reference, found) < 0.02
+
+
+def test_bad_quality_still_rejected_on_the_strip_path():
+    from cosbeauty.imaging import InvalidParameter
+
+    with pytest.raises(InvalidParameter):
+        beautify(jpeg(one_face(1920, 1080)), 0.5, quality=150)

@@ -453,6 +453,8 @@ class JpegStrips:
     """
 
     def __init__(self, pixels: np.ndarray, decoded: Decoded, quality: int | None) -> None:
+        if quality is not None and not 1 <= quality <= 100:
+            raise InvalidParameter(f"quality must be 1..100, got {quality}")
         self.pixels, self.decoded = pixels, decoded
         self.params = _jpeg_params(decoded, quality)
         mcu_w, mcu_h = (8, 8) if pixels.ndim == 2 else _MCU[self.params[-1]]
