@@ -157,10 +157,11 @@ def test_grey_jpeg_strips():
 # ----------------------------------------------------------------------------- parallelism
 
 
-def test_parallel_faces_are_bit_identical_to_sequential():
+def test_parallel_faces_are_bit_identical_to_sequential(monkeypatch):
     img = six_faces(1920, 1080)
     found = detect_faces(img)
     assert len(found) == 6
+    monkeypatch.setattr(beauty, "PARALLEL_MIN_WORK_PX", 0)        # force the parallel paths
     parallel = beautify_array(img, 0.8, faces=found)[0]
     sequential = img.copy()
     for face in found:                                            # one at a time: no pmap over faces

@@ -30,6 +30,7 @@ from .faces import Face, detect_faces, pmap
 __all__ = ["beautify_array"]
 
 WORK_F = 320.0                       # cheek width at work scale, px
+PARALLEL_MIN_WORK_PX = 40_000        # smaller work images run on one thread (GIL hand-offs cost more)
 
 # FaceMesh (478-point) index sets.
 FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
@@ -326,7 +327,11 @@ def _beautify_face(out: np.ndarray, face: Face, amt: Amounts, peak: float,
         spent["mask"] = time.perf_counter() - start
         return mask
 
-    mask, base = pmap(lambda job: job(), [mask_job, lambda: _base(work, roi.f, amt)])
+    jobs = [mask_job, lambda: _base(work, roi.f, amt)]
+    if work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX:
+        mask, base = pmap(lambda job: job(), jobs)
+    else:                                        # small: thread hand-offs cost more than they save
+        mask, base = (job() for job in jobs)
     now = time.perf_counter()
     if timings is not None:
         prep = now - t - spent["mask"]               # resize + overlap beyond the mask itself
@@ -376,7 +381,9 @@ def apply_faces(out: np.ndarray, faces: list[Face], strength: float, *, reshape:
     if reshape:
         warp = (strength if slim is None else slim, strength if eyes is None else eyes)
     rois = [_roi_for(face, out.shape) for face in faces]
-    if len(faces) < 2 or not _disjoint([(r.x0, r.y0, r.x1, r.y1) for r in rois]):
+    work_px = sum((r.x1 - r.x0) * (r.y1 - r.y0) * r.scale ** 2 for r in rois) / len(rois)
+    if (len(faces) < 2 or work_px < PARALLEL_MIN_WORK_PX
+            or not _disjoint([(r.x0, r.y0, r.x1, r.y1) for r in rois])):
         for face in faces:
             _beautify_face(out, face, amt, peak, warp, timings)
         return
