@@ -156,3 +156,18 @@ def test_invalid_bucket_name(s3):
         with pytest.raises(ClientError) as e:
             s3.create_bucket(Bucket=name)
         assert code(e.value) == "InvalidBucketName", name
+
+
+def test_presigned_sigv4(server, s3bucket, s3):
+    import boto3
+    from botocore.config import Config
+    from tests.conftest import REGION, SECRET_ID, SECRET_KEY
+    v4 = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=SECRET_ID,
+                      aws_secret_access_key=SECRET_KEY,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    s3.put_object(Bucket=s3bucket, Key="v4 key.txt", Body=b"sigv4")
+    url = v4.generate_presigned_url("get_object", Params={"Bucket": s3bucket, "Key": "v4 key.txt"}, ExpiresIn=60)
+    assert "X-Amz-Signature=" in url
+    resp = httpx.get(url)
+    assert resp.status_code == 200 and resp.content == b"sigv4"
+    assert httpx.get(url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")).status_code == 403
