@@ -3,10 +3,11 @@
 Two stages:
 
 1. BlazeFace full-range detector on a downscaled copy of the whole image and, when it is
-   likely to help (no face, several faces or one small face), on up to 3x3 overlapping
-   tiles of ~400 px, so faces down to ~20 px (in images up to ~1200 px; ~2.5 % of the long
-   side beyond)
-   are found. A single large face (a portrait) skips the tile pass. Overlapping boxes are merged (IoU over the smaller box).
+   likely to help (no face, several faces or one small face), on overlapping square windows
+   of the image shrunk once to the scale of the classic up-to-3x3 tiles of ~400 px, so faces
+   down to ~20 px (in images up to ~1200 px; ~2.5 % of the long side beyond) are found. A
+   single large face (a portrait) skips the window pass. Overlapping boxes are merged (IoU
+   over the smaller box).
 2. For each box, the FaceMesh landmark model (with attention: 478 points incl. irises) runs
    on a rotated region of interest built from the detector's eye keypoints, exactly like
    MediaPipe's own front graph, so faces rolled up to 90 degrees are handled. When the ROI
