@@ -17,7 +17,9 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cosbeauty", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="cosbeauty",
+        description="A self-hosted COS-compatible object server with AI face beautification.")
     from cosbeauty import __version__
     parser.add_argument("--version", action="version", version=f"cosbeauty {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
