@@ -41,7 +41,8 @@ cosbeauty: root credentials (shown once; stored sealed in {os.path.join(config.d
 
   from qcloud_cos import CosConfig, CosS3Client
   client = CosS3Client(CosConfig(Region={config.region!r}, SecretId={secret_id!r}, SecretKey={secret_key!r},
-                                 IP={config.host!r}, Port={config.port}, Scheme='http'))
+                                 IP={config.host!r}, Port={config.port}, Scheme='http',
+                                 ServiceDomain='{config.host}:{config.port}'))
   client.create_bucket(Bucket='photos-{config.appid}')
 """
 

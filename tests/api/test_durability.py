@@ -38,15 +38,17 @@ def test_kill9_mid_put(tmp_path, overwrite):
     data_dir = str(tmp_path / "data")
     srv = Server(data_dir, free_port()).start()
     bucket, key = f"crash-{APPID}", "big/object.bin"
-    cos = cos_client(srv.port)
-    cos.create_bucket(Bucket=bucket)
     previous = os.urandom(3 * 1024 * 1024)
-    if overwrite:
-        cos.put_object(Bucket=bucket, Key=key, Body=previous)
-    conn = start_half_put(srv.port, bucket, key, total=256 << 20, sent=96 << 20)
-    time.sleep(0.5)   # let the server write what it received
-    assert os.listdir(os.path.join(data_dir, "tmp")), "the in-flight upload should be in tmp/"
-    srv.stop(signal.SIGKILL)
+    try:
+        cos = cos_client(srv.port)
+        cos.create_bucket(Bucket=bucket)
+        if overwrite:
+            cos.put_object(Bucket=bucket, Key=key, Body=previous)
+        conn = start_half_put(srv.port, bucket, key, total=256 << 20, sent=96 << 20)
+        time.sleep(0.5)   # let the server write what it received
+        assert os.listdir(os.path.join(data_dir, "tmp")), "the in-flight upload should be in tmp/"
+    finally:
+        srv.stop(signal.SIGKILL)
     conn.close()
 
     srv = Server(data_dir, free_port()).start()
