@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -73,13 +74,29 @@ class Server:
         return open(self.log_path, errors="replace").read()
 
 
+@contextlib.contextmanager
+def running_server(prefix: str = "cosbeauty-test-", extra_args: list[str] | None = None):
+    """A server on a free loopback port over a fresh temp data dir, removed afterwards."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    srv = Server(os.path.join(root, "data"), free_port(), extra_args=extra_args or []).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_bucket(client, prefix: str = "t") -> str:
+    """Create a uniquely named bucket with a cos-python-sdk-v5 client."""
+    name = f"{prefix}{uuid.uuid4().hex[:10]}-{APPID}"
+    client.create_bucket(Bucket=name)
+    return name
+
+
 @pytest.fixture(scope="session")
 def server():
-    root = tempfile.mkdtemp(prefix="cosbeauty-test-")
-    srv = Server(os.path.join(root, "data"), free_port()).start()
-    yield srv
-    srv.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with running_server() as srv:
+        yield srv
 
 
 def cos_client(port: int, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, token: str | None = None):
@@ -109,6 +126,4 @@ def s3(server):
 
 @pytest.fixture
 def bucket(cos):
-    name = f"t{uuid.uuid4().hex[:10]}-{APPID}"
-    cos.create_bucket(Bucket=name)
-    return name
+    return new_bucket(cos)

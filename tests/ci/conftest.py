@@ -4,11 +4,7 @@ also saturates easily), a loopback image server, test images and activated bucke
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
-import tempfile
 import threading
-import uuid
 
 import cv2
 import numpy as np
@@ -16,7 +12,8 @@ import pytest
 from skimage import data as skdata
 
 from cosbeauty.cli import main as cli_main
-from tests.conftest import APPID, Server, cos_client, free_port
+from tests import conftest
+from tests.conftest import cos_client, running_server
 
 
 def encode(rgb: np.ndarray, ext: str) -> bytes:
@@ -52,9 +49,7 @@ def activate(data_dir: str, bucket: str, *steps: str) -> None:
 
 
 def new_bucket(cos, prefix: str = "ci") -> str:
-    name = f"{prefix}{uuid.uuid4().hex[:8]}-{APPID}"
-    cos.create_bucket(Bucket=name)
-    return name
+    return conftest.new_bucket(cos, prefix)
 
 
 @pytest.fixture
@@ -66,12 +61,9 @@ def ci_bucket(cos, server) -> str:
 
 @pytest.fixture(scope="session")
 def aux_server():
-    root = tempfile.mkdtemp(prefix="cosbeauty-ci-")
-    srv = Server(os.path.join(root, "data"), free_port(),
-                 extra_args=["--detect-url-allow", "127.0.0.1", "--ci-workers", "1", "--ci-queue", "0"]).start()
-    yield srv
-    srv.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with running_server("cosbeauty-ci-", ["--detect-url-allow", "127.0.0.1", "--ci-workers", "1",
+                                         "--ci-queue", "0"]) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

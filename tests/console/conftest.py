@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from tests.conftest import ARTIFACTS, Server, free_port
+from tests.conftest import ARTIFACTS, running_server
 
 CHROMIUM = os.environ.get("COSBEAUTY_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("COSBEAUTY_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -33,11 +33,8 @@ def browser_missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def console_server():
-    root = tempfile.mkdtemp(prefix="cosbeauty-console-")
-    srv = Server(os.path.join(root, "data"), free_port()).start()
-    yield srv
-    srv.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with running_server("cosbeauty-console-") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

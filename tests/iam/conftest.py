@@ -4,27 +4,21 @@ root-signed admin calls, sub-accounts with policies, raw COS-v5-signed requests 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from dataclasses import dataclass
 
 import pytest
 import requests
 
-from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, Server, cos_client, free_port
+from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, Server, cos_client, new_bucket, running_server
 
 
 @pytest.fixture(scope="session")
 def iam_server():
-    root = tempfile.mkdtemp(prefix="cosbeauty-iam-")
-    srv = Server(os.path.join(root, "data"), free_port()).start()
-    yield srv
-    srv.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with running_server("cosbeauty-iam-") as srv:
+        yield srv
 
 
 def signed(server: Server, method: str, path: str, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, *,
@@ -97,9 +91,7 @@ def root_cos(iam_server):
 
 @pytest.fixture
 def iam_bucket(root_cos):
-    name = f"iam{uuid.uuid4().hex[:8]}-{APPID}"
-    root_cos.create_bucket(Bucket=name)
-    return name
+    return new_bucket(root_cos, "iam")
 
 
 def cli(server: Server, *args: str) -> subprocess.CompletedProcess:

@@ -11,7 +11,6 @@ import zlib
 from dataclasses import dataclass
 
 from cosbeauty.api.context import Ctx, run
-from cosbeauty.api.errors import CosError
 from cosbeauty.storage import BlobWriter
 
 BATCH = 1 << 20
