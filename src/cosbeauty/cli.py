@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if argv is None and args.command in ("serve", "beautify"):   # a real process that builds MediaPipe graphs
+        from cosbeauty._stderr_filter import install
+        install()
     return int(args.func(args) or 0)
 
 

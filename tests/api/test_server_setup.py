@@ -41,6 +41,7 @@ def test_generated_credentials_printed_once_and_private(tmp_path):
              "secret_key": re.search(r"SecretKey:\s+(\S+)", out).group(1)}
     assert creds["secret_id"] in open(creds_path).read()
     assert "CosS3Client(CosConfig(" in out
+    assert "warm in" in out and "Feedback manager" not in out and "XNNPACK" not in out   # MediaPipe chatter filtered
     # second start: same credentials, not printed again; they work with the SDK
     port = free_port()
     proc, log = start_without_env_credentials(data_dir, port)
