@@ -345,3 +345,24 @@ def test_reshape_is_fold_free_and_bounded(runs, strength):
     assert len(again) == 1 and nme(faces[0], again[0]) < 0.04
     if strength == 1.0:
         save("astronaut_reshape_s1", zoom(img, faces[0]), zoom(out, faces[0]))
+
+
+def test_ten_and_more_faces_found_largest_first():
+    """A group photo stand-in: 12 heads on a 1600x900 canvas, faces about 75..115 px wide.
+    (Smaller faces in an image this size are below what 3x3 detector tiles resolve; see
+    docs/beauty.md, "Limits".)"""
+    rng = np.random.default_rng(11)
+    canvas = np.clip(rng.normal(170, 14, (900, 1600, 3)), 0, 255).astype(np.uint8)
+    heads = [skimage.data.astronaut()[20:260, 105:345], hopper()[60:420, 80:440]]
+    sizes = [250, 240, 232, 224, 216, 208, 200, 192, 186, 180, 174, 168]
+    for i, size in enumerate(sizes):
+        x, y = 5 + (i % 6) * 265, 60 + (i // 6) * 420 + (i % 3) * 30
+        canvas[y:y + size, x:x + size] = cv2.resize(heads[i % 2], (size, size), interpolation=cv2.INTER_AREA)
+    found = detect_faces(canvas, max_faces=len(sizes))
+    assert len(found) >= len(sizes) - 1
+    widths = [f.box[2] for f in found]
+    assert widths == sorted(widths, reverse=True)
+    out, processed = beautify_array(canvas, 0.5)          # the default cap: the 10 largest
+    assert len(processed) == 10
+    assert outside_change(canvas, out, processed) == 0
+    save("twelve_faces_s05", canvas, out)
