@@ -77,6 +77,40 @@ class RawClient:
         self.request("PUT", "")
 
 
+class MotoClient(RawClient):
+    """The same keep-alive client, unsigned and path-style, against moto's server (a
+    public-read-write bucket: moto does not check COS signatures). For a same-machine baseline."""
+
+    def __init__(self, port: int, bucket: str) -> None:
+        super().__init__(port, bucket)
+
+    def request(self, method: str, key: str, body: bytes | None = None, read_chunk: int = 0) -> int:
+        c = self._conn()
+        c.request(method, f"/{self.bucket}/{key}", body=body,
+                  headers={"x-amz-acl": "public-read-write"} if not key else {})
+        r = c.getresponse()
+        n = 0
+        while data := r.read(read_chunk or (1 << 20)):
+            n += len(data)
+        if r.status >= 300:
+            raise RuntimeError(f"moto {method} {key}: {r.status}")
+        return n
+
+
+def start_moto(python: str, port: int):
+    import subprocess
+    proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=0.2).request("GET", "/")
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("moto server did not start")
+
+
 class Boto3Client:
     def __init__(self, port: int, bucket: str) -> None:
         import boto3
@@ -126,7 +160,7 @@ def pct(values: list[float], p: float) -> float:
 
 def run_small(client, n: int, conc: int, label: str, rows: list) -> None:
     body = os.urandom(4096)
-    keys = [f"small/{label}/{conc}/{i:06d}" for i in range(n)]
+    keys = [f"small/{label.split()[0]}/{conc}/{i:06d}" for i in range(n)]
     client.put("warm", body)
     client.get("warm")
     for op, fn in (("PUT", lambda k: client.put(k, body)), ("GET", lambda k: client.get(k))):
@@ -189,6 +223,9 @@ def main() -> None:
     ap.add_argument("--client", choices=("raw", "boto3", "both"), default="both")
     ap.add_argument("--no-fsync", action="store_true", help="run the server with --no-fsync")
     ap.add_argument("--huge-mib", type=int, default=0, help="also stream an object this big (e.g. 1024)")
+    ap.add_argument("--moto-python", metavar="PYTHON",
+                    help="also measure moto's server (run by this interpreter, which must have moto[server]) "
+                         "with the same raw client, as a same-machine baseline")
     args = ap.parse_args()
     rows: list = []
     clients = {"raw": RawClient, "boto3": Boto3Client}
@@ -203,6 +240,17 @@ def main() -> None:
                 run_big(client, args.big_mib, name, rows)
         if args.huge_mib:
             run_huge(srv, args.huge_mib, rows)
+    if args.moto_python:
+        from _server import free_port
+        port = free_port()
+        moto = start_moto(args.moto_python, port)
+        try:
+            client = MotoClient(port, "motobench")
+            client.create_bucket()
+            for conc in (1, args.conc):
+                run_small(client, args.n, conc, "moto (raw, unsigned)", rows)
+        finally:
+            moto.terminate()
     print(f"fsync={'off' if args.no_fsync else 'on'}, n={args.n}, cores={os.cpu_count()}")
     print("| client | operation | concurrency | throughput | p50 / p99 |")
     print("|---|---|---|---|---|")
