@@ -14,8 +14,8 @@ from typing import Awaitable, Callable
 
 from starlette.responses import Response
 
-from cosbeauty.api import addressing, router
-from cosbeauty.api.auth import SignedRequest, authenticate
+from cosbeauty.api import addressing, cors, router
+from cosbeauty.api.auth import Identity, SignedRequest, authenticate
 from cosbeauty.api.context import ClientDisconnected, Ctx
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
 from cosbeauty.config import ServerConfig
@@ -45,7 +45,8 @@ class _HeaderName(bytes):
 _CANONICAL = {name.lower().encode(): _HeaderName(name.encode()) for name in (
     "ETag", "Content-Type", "Content-Length", "Content-Range", "Content-Disposition", "Content-Encoding",
     "Content-Language", "Cache-Control", "Expires", "Last-Modified", "Accept-Ranges", "Location",
-    "Server", "Date", "Connection")}
+    "Server", "Date", "Connection", "Vary", "Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age")}
 
 
 _date_cache: list = [0, ""]
@@ -101,6 +102,8 @@ class CosApp:
         except Exception:  # a bug: log it, answer InternalError, keep serving
             log.exception("internal error on %s %s", ctx.method, ctx.raw_path)
             response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
+        if "origin" in ctx.headers:
+            cors.apply(ctx, response)
         response.headers["x-cos-request-id"] = request_id
         response.headers["server"] = "tencent-cos"
         response.headers["date"] = _http_date_now()
@@ -116,7 +119,10 @@ class CosApp:
             level = "service" if not target.bucket else ("bucket" if not target.key else "object")
             sub = router.subresource(ctx.query)
         endpoint = router.match(ctx.method, level, sub)
-        ctx.identity = authenticate(self._signed_request(ctx), self.accounts.lookup_secret, time.time())
+        if endpoint.unsigned:       # CORS preflight: never signed, never authenticated
+            ctx.identity = Identity(anonymous=True)
+        else:
+            ctx.identity = authenticate(self._signed_request(ctx), self.accounts.lookup_secret, time.time())
         if target.bucket:
             addressing.check_bucket_name(target.bucket)
         if target.key and level == "object":

@@ -16,6 +16,8 @@ from xml.sax.saxutils import escape
 # code -> (HTTP status, default message)
 STATUS: dict[str, tuple[int, str]] = {
     "AccessDenied": (403, "Access Denied."),
+    "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed."),
+    "BadRequest": (400, "Bad Request."),
     "BadDigest": (400, "The Content-MD5 or checksum you specified did not match what was received."),
     "BucketAlreadyExists": (409, "The requested bucket name already exists."),
     "BucketAlreadyOwnedByYou": (409, "The bucket you tried to create already exists and you own it."),
@@ -43,6 +45,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "MissingSecurityHeader": (400, "Your request was missing a required header."),
     "NoSuchBucket": (404, "The specified bucket does not exist."),
+    "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist."),
     "NoSuchCIBucket": (404, "The specified bucket is not bound to Cloud Infinite."),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchUpload": (404, "The specified multipart upload does not exist."),

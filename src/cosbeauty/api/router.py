@@ -36,6 +36,7 @@ class Endpoint:
     sub: str | None
     handler: str            # "module:function" under cosbeauty.api
     actions: tuple[str, ...]  # CAM actions checked before the handler runs ("" = decided by the handler)
+    unsigned: bool = False  # answered without authentication (CORS preflight: browsers never sign it)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -48,6 +49,12 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "bucket", "acl", "acl:get_bucket_acl", ("cos:GetBucketACL",)),
     Endpoint("PUT", "bucket", "acl", "acl:put_bucket_acl", ("cos:PutBucketACL",)),
     Endpoint("GET", "bucket", "uploads", "multipart:list_uploads", ("cos:ListMultipartUploads",)),
+    Endpoint("PUT", "bucket", "cors", "cors:put_bucket_cors", ("cos:PutBucketCORS",)),
+    Endpoint("GET", "bucket", "cors", "cors:get_bucket_cors", ("cos:GetBucketCORS",)),
+    Endpoint("DELETE", "bucket", "cors", "cors:delete_bucket_cors", ("cos:DeleteBucketCORS",)),
+    # CORS preflight on any resource of a bucket (OPTIONS /, /<key>, /?lifecycle ...): unsigned by design
+    Endpoint("OPTIONS", "bucket", None, "cors:preflight", ("",), unsigned=True),
+    Endpoint("OPTIONS", "object", None, "cors:preflight", ("",), unsigned=True),
     Endpoint("POST", "bucket", "delete", "objects:delete_multiple", ("",)),
     Endpoint("GET", "bucket", "ci-process", "ci:get_detect_url", ("",)),
     Endpoint("PUT", "object", None, "objects:put_object", ("",)),
@@ -84,6 +91,8 @@ def subresource(query: dict[str, str]) -> str | None:
 
 
 def match(method: str, level: str, sub: str | None) -> Endpoint:
+    if method == "OPTIONS":     # a preflight may name any sub-resource; it is answered the same way
+        sub = None
     key_method = "GET" if method == "HEAD" and (method, level, sub) not in _TABLE else method
     endpoint = _TABLE.get((key_method, level, sub))
     if endpoint is not None:
