@@ -378,22 +378,12 @@ fetch(url, init).then(async r => done({ok: true, status: r.status, text: await r
 
 
 def test_browser_fetch_needs_cors(server, cos, page_server):
-    from tests.console.conftest import (
-        CHROME_ARGS,
-        CHROMEDRIVER,
-        CHROMIUM,
-        browser_missing,
-    )
+    from tests.browser import browser_missing, chromium
     reason = browser_missing()
     if reason:
         pytest.skip(reason)
-    import shutil
-    import tempfile
-
     import boto3
     from botocore.config import Config
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     from tests.conftest import SECRET_ID, SECRET_KEY
 
@@ -411,15 +401,7 @@ def test_browser_fetch_needs_cors(server, cos, page_server):
                        headers={"Host": f"{bucket}.localhost:{server.port}"})
     assert direct.text == "hi from cos"     # the URL is good; only CORS stands in the browser's way
 
-    profile = tempfile.mkdtemp(prefix="cosbeauty-chromium-")
-    options_ = webdriver.ChromeOptions()
-    options_.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options_.add_argument(arg)
-    options_.add_argument(f"--user-data-dir={profile}")
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options_)
-    drv.set_script_timeout(20)
-    try:
+    with chromium(timeout=20) as drv:
         drv.get(page_server + "/index.html")
         put_init = {"method": "PUT", "body": '{"a": 1}', "headers": {"Content-Type": "application/json"}}
         # no CORS configuration: the browser refuses both (the PUT already at its preflight)
@@ -437,6 +419,3 @@ def test_browser_fetch_needs_cors(server, cos, page_server):
         assert put["ok"] is True and put["status"] == 200, put
         body = cos.get_object(Bucket=bucket, Key="up.txt")["Body"].get_raw_stream().read()
         assert body == b'{"a": 1}'
-    finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -22,23 +22,7 @@ from PIL import Image
 
 from cosbeauty.imaging import beautify, beautify_array, detect_faces
 from cosbeauty.imaging import beauty, codec, faces as faces_mod, pipeline
-
-
-def one_face(w: int, h: int) -> np.ndarray:
-    face = cv2.resize(skimage.data.astronaut(), (h, h), interpolation=cv2.INTER_CUBIC)
-    canvas = np.full((h, w, 3), 128, np.uint8)
-    canvas[:, (w - h) // 2:(w - h) // 2 + h] = face
-    return canvas
-
-
-def six_faces(w: int, h: int) -> np.ndarray:
-    cell = min(w // 3, h // 2)
-    tile = cv2.resize(skimage.data.astronaut(), (cell, cell), interpolation=cv2.INTER_AREA)
-    canvas = np.full((h, w, 3), 128, np.uint8)
-    for i in range(6):
-        x, y = (i % 3) * cell + (w - 3 * cell) // 2, (i // 3) * cell + (h - 2 * cell) // 2
-        canvas[y:y + cell, x:x + cell] = tile
-    return canvas
+from tests.imaging.scenes import one_face, six_faces
 
 
 def jpeg(rgb: np.ndarray, **options) -> bytes:
