@@ -223,3 +223,10 @@ def test_object_acl_public_read(server, cos, bucket):
     acl = cos.get_object_acl(Bucket=bucket, Key="pub.txt")
     perms = acl["AccessControlList"]["Grant"]
     assert any(g.get("Permission") == "READ" for g in perms)
+
+
+def test_keys_that_look_like_server_paths_are_objects(cos, bucket):
+    """/console and /-/ belong to the console and admin API only on hosts without a bucket."""
+    for key in ("console/index.html", "-/usage", "console"):
+        cos.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        assert body_of(cos.get_object(Bucket=bucket, Key=key)) == key.encode()

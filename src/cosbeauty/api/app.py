@@ -84,11 +84,10 @@ class CosApp:
             return
         if scope["type"] != "http":
             return
-        path = scope["path"]
-        for prefix, sub in self.mounts.items():
-            if path == prefix or path.startswith(prefix + "/"):
-                await sub(scope, receive, send)
-                return
+        sub = self._mounted(scope)
+        if sub is not None:
+            await sub(scope, receive, send)
+            return
         request_id = new_request_id()
         ctx = Ctx(self, scope, receive, request_id)
         try:
@@ -109,6 +108,17 @@ class CosApp:
         response.headers["date"] = _http_date_now()
         response.raw_headers = _canonical_headers(response.raw_headers)
         await response(scope, receive, send)
+
+    def _mounted(self, scope: dict) -> ASGIApp | None:
+        """The sub-app for /console, /-/... -- only on hosts that do not name a bucket, so an object
+        key such as "console/index.html" on <bucket>.cos.<region>.myqcloud.com stays an object."""
+        path = scope["path"]
+        for prefix, sub in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+                if not addressing.resolve(host, path, self.config.endpoints).virtual_host:
+                    return sub
+        return None
 
     async def _handle(self, ctx: Ctx) -> Response:
         target = addressing.resolve(ctx.headers.get("host", ""), ctx.path, self.config.endpoints)
