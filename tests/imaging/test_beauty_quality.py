@@ -366,3 +366,31 @@ def test_ten_and_more_faces_found_largest_first():
     assert len(processed) == 10
     assert outside_change(canvas, out, processed) == 0
     save("twelve_faces_s05", canvas, out)
+
+
+# EXIF orientation -> the transpose that stores an upright image that way (Pillow's constants)
+@pytest.mark.parametrize("orientation,to_stored", [(6, 2), (8, 4), (3, 3)])   # ROTATE_90/270/180
+def test_exif_rotated_photo_comes_out_upright(astronaut, orientation, to_stored):
+    """A phone photo stored sideways with an EXIF Orientation tag: the face is found, the output
+    is upright with Orientation reset to 1, and it matches beautifying the upright photo."""
+    from PIL import Image
+
+    upright = astronaut[:, 56:456]                       # 512 x 400, not square
+    stored = Image.fromarray(upright).transpose(to_stored)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    result = beautify(buf.getvalue(), 0.5)
+    assert (result.width, result.height) == (400, 512) and len(result.faces) == 1
+    out = Image.open(io.BytesIO(result.data))
+    assert out.size == (400, 512)
+    assert out.getexif().get(0x0112, 1) == 1
+    ref = io.BytesIO()
+    Image.fromarray(upright).save(ref, "JPEG", quality=95)
+    expected = beautify(ref.getvalue(), 0.5)
+    got, want = result.faces[0], expected.faces[0]
+    assert all(abs(a - b) <= 3 for a, b in ((got.x, want.x), (got.y, want.y), (got.width, want.width),
+                                             (got.height, want.height)))
+    diff = np.abs(np.asarray(out, np.int16) - np.asarray(Image.open(io.BytesIO(expected.data)), np.int16))
+    assert diff.mean() < 2.0
