@@ -23,6 +23,7 @@ class ReceivedBlob:
     inline: bytes | None
     size: int
     md5_hex: str
+    crc64: int
 
     @property
     def segments(self) -> list:
@@ -107,7 +108,7 @@ async def receive_blob(ctx: Ctx, *, max_size: int, allow_inline: bool = True) ->
     except BaseException:
         writer.abort()
         raise
-    return ReceivedBlob(writer, blob, inline, writer.size, writer.md5.hexdigest())
+    return ReceivedBlob(writer, blob, inline, writer.size, writer.md5.hexdigest(), writer.crc64)
 
 
 def drop(ctx: Ctx, received: ReceivedBlob) -> None:

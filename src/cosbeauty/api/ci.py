@@ -186,7 +186,7 @@ async def _run_rules(ctx: Ctx, method: str, ops: PicOperations, data: bytes) -> 
             for rule in ops.rules]
 
 
-def _write_blob(ctx: Ctx, data: bytes) -> tuple[str, str | None, bytes | None]:
+def _write_blob(ctx: Ctx, data: bytes) -> tuple[str, str | None, bytes | None, int]:
     writer = ctx.app.backend.blob_writer()
     try:
         writer.write(data)
@@ -194,7 +194,7 @@ def _write_blob(ctx: Ctx, data: bytes) -> tuple[str, str | None, bytes | None]:
     except BaseException:
         writer.abort()
         raise
-    return writer.md5.hexdigest(), blob, inline
+    return writer.md5.hexdigest(), blob, inline, writer.crc64
 
 
 @dataclass
@@ -210,14 +210,15 @@ async def _commit(ctx: Ctx, items: list[_Pending]) -> list[ObjectMeta]:
     written = await run(lambda: [_write_blob(ctx, item.data) for item in items])
     try:
         metas = []
-        for item, (md5, blob, inline) in zip(items, written):
+        for item, (md5, blob, inline, crc) in zip(items, written):
             meta = new_meta(ctx, item.bucket, item.key, len(item.data), md5, segments=[[blob, len(item.data)]]
-                            if blob else [], inline=inline, headers=None if item.content_type is None else {})
+                            if blob else [], inline=inline, headers=None if item.content_type is None else {},
+                            crc64=crc)
             if item.content_type is not None:
                 meta.content_type = item.content_type
             metas.append(meta)
     except BaseException:
-        ctx.app.backend.drop_blobs([blob for _, blob, _ in written if blob])
+        ctx.app.backend.drop_blobs([blob for _, blob, _, _ in written if blob])
         raise
     for meta in metas:
         await run(ctx.app.backend.put_object, meta)

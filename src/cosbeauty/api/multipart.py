@@ -19,6 +19,7 @@ from cosbeauty.api.listing import parse_max_keys
 from cosbeauty.api.objects import copy_source, new_meta, parse_range
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.storage import ObjectMeta, PartInfo
+from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
 
 
 def _upload(ctx: Ctx):
@@ -56,9 +57,9 @@ async def upload_part(ctx: Ctx) -> Response:
     if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
         return await _upload_part_copy(ctx, upload, number)
     received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
-    part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob)
+    part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob, received.crc64)
     await run(ctx.app.backend.put_part, upload.upload_id, part)
-    return empty(200, {"etag": quoted(part.etag)})
+    return empty(200, {"etag": quoted(part.etag), CRC_HEADER: str(part.crc64)})
 
 
 async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
@@ -78,7 +79,7 @@ async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
         except BaseException:
             writer.abort()
             raise
-        return PartInfo(number, writer.size, writer.md5.hexdigest(), time.time(), blob)
+        return PartInfo(number, writer.size, writer.md5.hexdigest(), time.time(), blob, writer.crc64)
 
     part = await run(copy)
     await run(backend.put_part, upload.upload_id, part)
@@ -118,8 +119,12 @@ async def complete(ctx: Ctx) -> Response:
         chosen.append(part)
     etag = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in chosen)).hexdigest() + f"-{len(chosen)}"
     saved = upload.headers
+    crc = 0
+    for p in chosen:
+        crc = crc64_combine(crc, p.crc64, p.size)
     meta = ObjectMeta(bucket=ctx.bucket, key=ctx.key, size=sum(p.size for p in chosen), etag=etag,
-                      mtime=time.time(), content_type=saved["content_type"], headers=saved["headers"],
+                      mtime=time.time(), content_type=saved["content_type"],
+                      headers={**saved["headers"], CRC_HEADER: str(crc)},
                       acl=saved["acl"], storage_class=saved["storage_class"],
                       segments=[[p.blob, p.size] for p in chosen])
     await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen])
@@ -127,7 +132,7 @@ async def complete(ctx: Ctx) -> Response:
     return xml_response("CompleteMultipartUploadResult", {
         "Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
         "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag),
-    })
+    }, headers={CRC_HEADER: str(crc)})
 
 
 async def abort(ctx: Ctx) -> Response:

@@ -19,6 +19,7 @@ from cosbeauty.api.responses import (
     BlobResponse, empty, headers_to_store, iso_date, meta_size, object_headers, quoted, xml_response,
 )
 from cosbeauty.storage import ObjectMeta, StorageError
+from cosbeauty.storage.checksums import HEADER as CRC_HEADER
 
 MAX_USER_META = 2 * 1024
 MAX_DELETE_KEYS = 1000
@@ -35,9 +36,12 @@ def _is_aws(ctx: Ctx) -> bool:
 
 
 def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=(), inline=None,
-             headers: dict | None = None) -> ObjectMeta:
-    """Object metadata from the request headers (content type, stored headers, ACL, user meta)."""
+             headers: dict | None = None, crc64: int | None = None) -> ObjectMeta:
+    """Object metadata from the request headers (content type, stored headers, ACL, user meta),
+    with the CRC-64 COS reports in ``x-cos-hash-crc64ecma``."""
     stored = headers_to_store(ctx.headers) if headers is None else headers
+    if crc64 is not None:
+        stored[CRC_HEADER] = str(crc64)
     if meta_size(stored) > MAX_USER_META:
         raise ctx.error("InvalidArgument", f"User metadata may be at most {MAX_USER_META} bytes.")
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
@@ -57,7 +61,7 @@ async def put_object(ctx: Ctx) -> Response:
         return await ci.put_with_pic_operations(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
     meta = await store_body(ctx, ctx.bucket, ctx.key)
-    return empty(200, {"etag": quoted(meta.etag)})
+    return empty(200, {"etag": quoted(meta.etag), CRC_HEADER: meta.headers[CRC_HEADER]})
 
 
 async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
@@ -66,7 +70,7 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
     try:
         meta = new_meta(ctx, bucket, key, received.size, received.md5_hex,
-                        segments=received.segments, inline=received.inline)
+                        segments=received.segments, inline=received.inline, crc64=received.crc64)
     except BaseException:
         drop(ctx, received)
         raise
@@ -118,8 +122,10 @@ async def copy_object(ctx: Ctx) -> Response:
     if (src_bucket, src_key) == (ctx.bucket, ctx.key) and not replace:
         raise ctx.error("InvalidRequest", "Copying an object onto itself needs x-cos-metadata-directive: Replaced.")
     segments, inline = await run(clone_blobs, ctx, src)
+    src_crc = src.headers.get(CRC_HEADER)
     meta = new_meta(ctx, ctx.bucket, ctx.key, src.size, src.etag, segments=segments, inline=inline,
-                    headers=None if replace else dict(src.headers))
+                    headers=None if replace else dict(src.headers),
+                    crc64=None if src_crc is None else int(src_crc))
     if not replace:
         meta.content_type = src.content_type
     await run(ctx.app.backend.put_object, meta)

@@ -61,6 +61,7 @@ class PartInfo:
     etag: str
     mtime: float
     blob: str
+    crc64: int = 0
 
 
 @dataclass
@@ -76,6 +77,7 @@ class BlobWriter(abc.ABC):
 
     size: int
     md5: "hashlib._Hash"  # type: ignore[name-defined]  # noqa: F821
+    crc64: int            # CRC-64/ECMA of the bytes so far (storage.checksums)
 
     @abc.abstractmethod
     def write(self, data: bytes) -> None: ...

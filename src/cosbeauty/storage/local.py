@@ -28,6 +28,7 @@ from typing import BinaryIO
 from cosbeauty.storage.base import (
     Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
 )
+from cosbeauty.storage.checksums import crc64
 from cosbeauty.storage.sqlite import Database
 
 INLINE_MAX = 64 * 1024
@@ -51,11 +52,13 @@ class LocalBlobWriter(BlobWriter):
         self._tmp = ""
         self.size = 0
         self.md5 = hashlib.md5()
+        self.crc64 = 0
 
     def write(self, data: bytes) -> None:
         if not data:
             return
         self.md5.update(data)
+        self.crc64 = crc64(data, self.crc64)
         self.size += len(data)
         if self._fd is None and self.size <= self._inline_max:
             self._buf += data
@@ -394,8 +397,9 @@ class LocalBackend(Backend):
                 raise StorageError("NoSuchUpload")
             old = conn.execute("SELECT blob FROM parts WHERE upload_id=? AND number=?",
                                (upload_id, part.number)).fetchone()
-            conn.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?)",
-                         (upload_id, part.number, part.size, part.etag, part.mtime, part.blob))
+            conn.execute("INSERT OR REPLACE INTO parts (upload_id, number, size, etag, mtime, blob, crc64) "
+                         "VALUES (?,?,?,?,?,?,?)",
+                         (upload_id, part.number, part.size, part.etag, part.mtime, part.blob, str(part.crc64)))
             return old[0] if old else None
 
         try:
@@ -408,9 +412,9 @@ class LocalBackend(Backend):
 
     def list_parts(self, upload_id: str) -> list[PartInfo]:
         rows = self.db.reader().execute(
-            "SELECT number, size, etag, mtime, blob FROM parts WHERE upload_id=? ORDER BY number",
+            "SELECT number, size, etag, mtime, blob, crc64 FROM parts WHERE upload_id=? ORDER BY number",
             (upload_id,)).fetchall()
-        return [PartInfo(*r) for r in rows]
+        return [PartInfo(*r[:5], crc64=int(r[5] or 0)) for r in rows]
 
     def list_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]:
         rows = self.db.reader().execute(

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE INDEX IF NOT EXISTS uploads_by_bucket ON uploads (bucket, key);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
-    mtime REAL NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, number)
+    mtime REAL NOT NULL, blob TEXT NOT NULL, crc64 TEXT NOT NULL DEFAULT '0',
+    PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kv (
     ns TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (ns, k)
@@ -40,6 +41,13 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 Job = Callable[[sqlite3.Connection], Any]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Columns added after a data dir may have been created."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(parts)")}
+    if "crc64" not in columns:
+        conn.execute("ALTER TABLE parts ADD COLUMN crc64 TEXT NOT NULL DEFAULT '0'")
 
 
 def connect(path: str, *, fsync: bool) -> sqlite3.Connection:
@@ -61,6 +69,7 @@ class Database:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         conn = connect(path, fsync=fsync)
         conn.executescript(SCHEMA)
+        _migrate(conn)
         self._writer_conn = conn
         self._thread = threading.Thread(target=self._run, name="cosbeauty-sqlite-writer", daemon=True)
         self._thread.start()
