@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 import anyio
 
 from cosbeauty.api.addressing import Target
+from cosbeauty.api.digests import BodyChecks
 from cosbeauty.api.errors import CosError
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class Ctx:
 
     async def read_body(self, limit: int) -> bytes:
         """Read a small body (XML, JSON) fully; refuse more than ``limit`` bytes."""
+        checks = BodyChecks(self)
         chunks: list[bytes] = []
         size = 0
         async for chunk in self.stream():
@@ -125,16 +127,7 @@ class Ctx:
             if size > limit:
                 raise self.error("EntityTooLarge", f"This request body must be at most {limit} bytes.")
             chunks.append(chunk)
+            checks.update(chunk)
         body = b"".join(chunks)
-        self.check_digests(body)
+        checks.check(hashlib.md5(body).digest() if checks.md5 is not None else None)
         return body
-
-    def check_digests(self, body: bytes) -> None:
-        md5 = self.headers.get("content-md5")
-        if md5 is not None:
-            import base64
-            if base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
-                raise self.error("BadDigest")
-        claimed = getattr(self.identity, "payload_sha256", None)
-        if claimed and hashlib.sha256(body).hexdigest() != claimed.lower():
-            raise self.error("BadDigest", "The x-amz-content-sha256 you specified did not match what we received.")

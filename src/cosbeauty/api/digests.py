@@ -1,0 +1,57 @@
+"""What a client claims about a request body -- ``Content-MD5``, a signed ``x-amz-content-sha256``,
+an ``x-amz-checksum-crc32`` / ``x-cos-checksum-crc32`` -- checked against what arrived. One checker
+for small bodies read whole (XML, JSON) and for bodies streamed into blobs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cosbeauty.api.context import Ctx
+
+
+class BodyChecks:
+    def __init__(self, ctx: "Ctx") -> None:
+        """Reads the claims; a malformed Content-MD5 is refused here, before any body is read."""
+        self.ctx = ctx
+        self.md5 = _claimed_md5(ctx)
+        claimed = getattr(ctx.identity, "payload_sha256", None)
+        self.sha256_claimed = claimed
+        self.sha256 = hashlib.sha256() if claimed else None
+        self.crc32_claimed = ctx.header("x-amz-checksum-crc32") or ctx.header("x-cos-checksum-crc32")
+        self.crc32 = 0
+
+    def update(self, data: bytes) -> None:
+        if self.sha256 is not None:
+            self.sha256.update(data)
+        if self.crc32_claimed:
+            self.crc32 = zlib.crc32(data, self.crc32)
+
+    def check(self, md5_digest: bytes | None) -> None:
+        """``md5_digest``: of the body received (may be None when no Content-MD5 was claimed)."""
+        ctx = self.ctx
+        if self.md5 is not None and md5_digest != self.md5:
+            raise ctx.error("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        if self.sha256 is not None and self.sha256.hexdigest() != self.sha256_claimed.lower():
+            raise ctx.error("BadDigest", "The x-amz-content-sha256 you specified did not match what we received.")
+        if self.crc32_claimed:
+            ours = base64.b64encode(self.crc32.to_bytes(4, "big")).decode()
+            if ours != self.crc32_claimed.strip():
+                raise ctx.error("BadDigest", "The CRC32 checksum you specified did not match what we received.")
+
+
+def _claimed_md5(ctx: "Ctx") -> bytes | None:
+    value = ctx.header("content-md5")
+    if value is None:
+        return None
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 16:
+        raise ctx.error("InvalidDigest", "The Content-MD5 you specified is not a base64 MD5 digest.")
+    return digest
