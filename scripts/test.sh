@@ -12,4 +12,5 @@ fi
 if [ -f scripts/install-browser.sh ]; then
   bash scripts/install-browser.sh
 fi
+.venv/bin/ruff check src tests bench
 exec .venv/bin/python -m pytest -q "$@"

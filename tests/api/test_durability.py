@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from qcloud_cos.cos_exception import CosServiceError
+
 from tests.api.rawhttp import cos_auth_header
 from tests.conftest import APPID, REGION, Server, cos_client, free_port
 
@@ -61,7 +63,7 @@ def test_kill9_mid_put(tmp_path, overwrite):
             assert hashlib.md5(got).digest() == hashlib.md5(previous).digest()
         else:
             assert listed == []
-            with pytest.raises(Exception):
+            with pytest.raises(CosServiceError):
                 cos.head_object(Bucket=bucket, Key=key)
         assert os.listdir(os.path.join(data_dir, "tmp")) == []
         # every blob on disk is referenced by a listed object

@@ -134,7 +134,7 @@ def test_condition_on_client_ip(iam_server, iam_bucket, user_factory):
                                       condition={"bool_equal": {"qcs:secure_transport": "true"}})))
     inside.cos(iam_server).put_object(Bucket=iam_bucket, Key="ip.txt", Body=b"1")
     for user in (outside, https):
-        assert sdk_code(lambda: user.cos(iam_server).put_object(Bucket=iam_bucket, Key="ip.txt", Body=b"1")) \
+        assert sdk_code(lambda user=user: user.cos(iam_server).put_object(Bucket=iam_bucket, Key="ip.txt", Body=b"1")) \
             == "AccessDenied"
 
 
@@ -319,6 +319,6 @@ def test_secrets_not_in_data_dir_or_log_and_denials_audited(iam_server, iam_buck
     for secret in secrets:
         assert secret not in log
     request_id = denied.headers["x-cos-request-id"]
-    line = next(l for l in log.splitlines() if request_id in l)
+    line = next(ln for ln in log.splitlines() if request_id in ln)
     assert "cosbeauty.audit" in line and "cos:PutObject" in line and f"uin/{user.uin}" in line
     assert f"{iam_bucket}/x" in line

@@ -185,7 +185,7 @@ def test_tile_windows_keep_the_classic_scale(h, w, windows):
     assert len(ys) * len(xs) == windows <= len(classic)
     for spans, length in ((ys, sh), (xs, sw)):
         assert spans[0][0] == 0 and spans[-1][1] == length
-        for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+        for (_a0, a1), (b0, _) in zip(spans, spans[1:]):
             assert a1 - b0 >= 0.19 * side                         # >= ~20 % overlap
 
 
