@@ -1,12 +1,14 @@
 """AIFaceBeauty over HTTP (method 1, ``GET /<key>?ci-process=AIFaceBeauty``) versus the engine
-called in-process, on a 1920x1080 JPEG (the astronaut upscaled into a grey canvas).
+called in-process, on a 1920x1080 JPEG (the astronaut upscaled into a grey canvas), interleaved
+with the A/B harness (``ab.py``).
 
-Usage: python bench/ci_http.py [--requests 24] [--conc 1 4 16]
+Usage: python bench/ci_http.py [--rounds 5] [--requests 24] [--conc 1 4]
 
-For each concurrency: requests/s and p50/p99 latency through a real server (started on a free
-loopback port, default workers/queue, pre-signed keep-alive GETs), and through
-``pipeline.beautify`` from as many threads in this process. Overhead = 1 - http_rps / engine_rps.
-Prints a markdown table. Client and server share the machine's cores.
+For each concurrency c, every round runs --requests calls through each arm from c threads:
+``engine`` is ``pipeline.beautify`` in this process, ``http`` is a real server (a free loopback
+port, default workers/queue) answering pre-signed keep-alive GETs. The figure is requests/s;
+the overhead of a round is engine_rps / http_rps - 1, and the median over the rounds is what
+the README states (target <= 10 % at c=1 and c=4).
 """
 
 from __future__ import annotations
@@ -24,16 +26,17 @@ from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
-from skimage import data as skdata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _server import APPID, REGION, SECRET_ID, SECRET_KEY, BenchServer  # noqa: E402
+from ab import compare, save  # noqa: E402
 
 BUCKET = f"bench-{APPID}"
 KEY = "hd/astronaut.jpg"
 
 
 def test_image() -> bytes:
+    from skimage import data as skdata
     canvas = np.full((1080, 1920, 3), 120, np.uint8)
     face = cv2.resize(skdata.astronaut(), (1080, 1080), interpolation=cv2.INTER_CUBIC)
     canvas[:, 420:1500] = face
@@ -67,6 +70,12 @@ def drive(pool: concurrent.futures.ThreadPoolExecutor, conc: int, n: int, one) -
     return n / (time.perf_counter() - start), latencies
 
 
+def enable_ci(data_dir: str, bucket: str) -> None:
+    for step in ("bind", "enable-ai"):
+        subprocess.run([sys.executable, "-m", "cosbeauty", "ci", step, bucket, "--data-dir", data_dir],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
 def setup_server(server: BenchServer, image: bytes) -> tuple[str, str]:
     from qcloud_cos import CosConfig, CosS3Client
     client = CosS3Client(CosConfig(Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY,
@@ -75,9 +84,7 @@ def setup_server(server: BenchServer, image: bytes) -> tuple[str, str]:
                                       IP="127.0.0.1", Port=server.port, Scheme="http"))
     ip_client.create_bucket(Bucket=BUCKET)
     ip_client.put_object(Bucket=BUCKET, Key=KEY, Body=image)
-    for step in ("bind", "enable-ai"):
-        subprocess.run([sys.executable, "-m", "cosbeauty", "ci", step, BUCKET, "--data-dir",
-                        os.path.join(server.root, "data")], check=True, stdout=subprocess.DEVNULL)
+    enable_ci(os.path.join(server.root, "data"), BUCKET)
     url = urlsplit(client.get_presigned_url(Bucket=BUCKET, Key=KEY, Method="GET", Expired=3600,
                                             Params={"ci-process": "AIFaceBeauty"}))
     return url.netloc, f"{url.path}?{url.query}"
@@ -103,37 +110,48 @@ def engine_one(image: bytes):
     return one
 
 
+def arm(pool, conc: int, n: int, one):
+    def run() -> tuple[float, dict]:
+        rps, lat = drive(pool, conc, n, one)
+        return rps, {"p50_ms": statistics.median(lat), "p99_ms": percentile(lat, 0.99)}
+    return run
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--requests", type=int, default=32, help="requests per concurrency level (x2 at 16)")
-    ap.add_argument("--conc", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--requests", type=int, default=24, help="requests per arm per round")
+    ap.add_argument("--conc", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--server-args", nargs="*", default=[], help="extra serve flags, e.g. --no-fsync")
+    ap.add_argument("--json")
     args = ap.parse_args()
     image = test_image()
-    rows = []
     engine = engine_one(image)
     threads = max(args.conc)
     pool = concurrent.futures.ThreadPoolExecutor(threads)
     barrier = threading.Barrier(threads)
     for f in [pool.submit(lambda: (engine({}), barrier.wait())) for _ in range(threads)]:
         f.result()   # every thread has built its detector, like the server's warm-up
+    results = []
     with BenchServer(*args.server_args) as server:
         host, target = setup_server(server, image)
         fetch = http_one(server.port, host, target)
-        drive(pool, 2, 4, fetch)   # warm connections
+        drive(pool, 2, 4, fetch)   # warm connections and the server's detectors
         for conc in args.conc:
-            n = max(args.requests, 2 * conc) * (2 if conc >= 16 else 1)
-            e_rps, e_lat = drive(pool, conc, n, engine)
-            h_rps, h_lat = drive(pool, conc, n, fetch)
-            rows.append((conc, n, e_rps, e_lat, h_rps, h_lat))
+            n = max(args.requests, 2 * conc)
+            results.append(compare({"engine": arm(pool, conc, n, engine), "http": arm(pool, conc, n, fetch)},
+                                   args.rounds, unit="req/s",
+                                   title=f"AIFaceBeauty 1920x1080, concurrency {conc}: HTTP vs in-process",
+                                   note=f"{n} requests per figure, {len(image)} byte JPEG, server default "
+                                        f"workers"))
     pool.shutdown()
-    print(f"AIFaceBeauty, 1920x1080 JPEG ({len(image)} bytes), {os.cpu_count()} CPUs, server default workers\n")
-    print("| concurrency | requests | engine req/s | engine p50 / p99 ms | HTTP req/s | HTTP p50 / p99 ms | overhead |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for conc, n, e_rps, e_lat, h_rps, h_lat in rows:
-        print(f"| {conc} | {n} | {e_rps:.1f} | {statistics.median(e_lat):.0f} / {percentile(e_lat, 0.99):.0f} "
-              f"| {h_rps:.1f} | {statistics.median(h_lat):.0f} / {percentile(h_lat, 0.99):.0f} "
-              f"| {100 * (1 - h_rps / e_rps):+.1f}% |")
+    for c in results:
+        print(c.report(baseline="engine"))
+        over = c.overheads("http", "engine")
+        print(f"\nHTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
+              f"median {100 * statistics.median(over):+.1f}%\n")
+    if args.json:
+        save(results, args.json)
     return 0
 
 

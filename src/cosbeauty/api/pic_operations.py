@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from cosbeauty.api import addressing, xml
 from cosbeauty.api.errors import CosError
-from cosbeauty.imaging.codec import ImageInfo
 from cosbeauty.imaging.errors import InvalidParameter
 from cosbeauty.imaging.registry import get_processor, parse_strength
+
+if TYPE_CHECKING:
+    from cosbeauty.imaging.codec import ImageInfo
 
 MAX_RULES = 5
 MAX_HEADER = 16 * 1024

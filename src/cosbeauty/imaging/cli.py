@@ -5,9 +5,14 @@ One file::
     cosbeauty beautify photo.jpg                 # -> photo.beauty.jpg beside it
     cosbeauty beautify photo.jpg -o - > out.jpg  # to stdout
 
-A folder (parallel over a process pool, sub-folders mirrored with ``--recursive``)::
+A folder (parallel, sub-folders mirrored with ``--recursive``)::
 
-    cosbeauty beautify shots/ -o beautified/ --jobs 2 --recursive
+    cosbeauty beautify shots/ -o beautified/ --recursive
+
+The folder default is the fastest configuration measured (``bench/cli_folder.py``): worker
+*threads* in this one process, as many as CPUs (OpenCV and MediaPipe release the GIL, each thread
+keeps its own face detector, and no worker pays the ~2 s interpreter + model start-up a process
+would). ``--processes`` uses a spawn-started process pool instead; ``--jobs 1`` runs in order.
 
 Every regular, non-hidden file is tried. Files whose bytes are not an image (UnsupportedFormat)
 are *skipped* when their name has no image extension (README.txt) and *failed* when it has
@@ -23,17 +28,16 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from cosbeauty.imaging.codec import FORMATS, Limits, normalize_format
 from cosbeauty.imaging.errors import ImageError, UnsupportedFormat
+from cosbeauty.imaging.limits import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -65,10 +69,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("input", type=Path, help="an image file, or a folder (then -o OUTDIR is required)")
     parser.add_argument("-o", "--output", help="output file ('-' for stdout) or, for a folder, output folder")
     parser.add_argument("--strength", type=float, default=0.5, help="0..1 (default 0.5)")
-    parser.add_argument("--format", type=_format_arg, help=f"output format: {', '.join(FORMATS)} (default: as input)")
+    parser.add_argument("--format", type=_format_arg,
+                        help=f"output format: {', '.join(FORMAT_SUFFIX)} (default: as input)")
     parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (default: the source's)")
     parser.add_argument("--reshape", action="store_true", help="also slim the face and enlarge the eyes")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for a folder")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="parallel workers for a folder (default: %(default)s, one per CPU)")
+    parser.add_argument("--processes", action="store_true",
+                        help="workers are processes (each pays ~2 s start-up) instead of threads")
     parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
     parser.set_defaults(func=run)
 
@@ -78,13 +86,19 @@ def run(args: argparse.Namespace) -> int:
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
-        return _run_folder(args.input, Path(args.output), options, max(1, args.jobs), args.recursive)
+        return _run_folder(args.input, Path(args.output), options, max(1, args.jobs), args.recursive,
+                           processes=args.processes)
     if not args.input.is_file():
         return _usage(f"{args.input}: no such file or folder")
     return _run_file(args.input, args.output, options)
 
 
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _format_arg(value: str) -> str:
+    from cosbeauty.imaging.codec import normalize_format
     try:
         return normalize_format(value)
     except ImageError as exc:
@@ -150,11 +164,12 @@ def _write(data: bytes, destination: Path | None) -> None:
 # ----------------------------------------------------------------------------- a folder
 
 
-def _run_folder(root: Path, out_root: Path, options: Options, jobs: int, recursive: bool) -> int:
+def _run_folder(root: Path, out_root: Path, options: Options, jobs: int, recursive: bool, *,
+                processes: bool = False) -> int:
     tasks = [(source, _mirror(source, root, out_root, options))
              for source in _walk(root, out_root, recursive)]
     progress = Progress(len(tasks), sys.stderr)
-    for outcome in _outcomes(tasks, options, jobs):
+    for outcome in _outcomes(tasks, options, jobs, processes):
         progress.update(outcome)
     progress.finish()
     return EXIT_FAILED if progress.counts[FAILED] else EXIT_OK
@@ -175,22 +190,39 @@ def _mirror(source: Path, root: Path, out_root: Path, options: Options) -> Path:
     return target.with_suffix(FORMAT_SUFFIX[options.format]) if options.format else target
 
 
-def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int) -> Iterator[Outcome]:
-    """Run in-process for one job, else over a spawn-started pool (MediaPipe is not fork-safe)."""
+def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int,
+              processes: bool = False) -> Iterator[Outcome]:
+    """In order for one job; else over worker threads (the default: one process, one face
+    detector per thread) or a spawn-started process pool (MediaPipe is not fork-safe). At most
+    ``2 * jobs`` files are in flight, so a huge folder never queues everything at once."""
     if jobs == 1 or len(tasks) <= 1:
-        _init_worker()
         yield from (_process(source, target, options) for source, target in tasks)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
-                             initializer=_init_worker) as pool:
-        futures: list[Future[Outcome]] = [pool.submit(_process, s, t, options) for s, t in tasks]
-        for future in as_completed(futures):
+    workers = min(jobs, len(tasks))
+    with _pool(workers, processes) as pool:
+        pending: set[Future[Outcome]] = set()
+        queue = iter(tasks)
+        for source, target in queue:
+            pending.add(pool.submit(_process, source, target, options))
+            if len(pending) >= 2 * workers:
+                done = next(as_completed(pending))
+                pending.discard(done)
+                yield done.result()
+        for future in as_completed(pending):
             yield future.result()
 
 
+def _pool(workers: int, processes: bool) -> Executor:
+    if processes:
+        import multiprocessing
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker)
+    return ThreadPoolExecutor(workers, thread_name_prefix="cosbeauty-beautify")
+
+
 def _init_worker() -> None:
-    """Build the face detector once per worker, before the first file."""
+    """Build a worker process's face detector before its first file (the start-up is paid once
+    per process either way; this keeps it out of the first file's time)."""
     import numpy as np
 
     from cosbeauty.imaging.faces import detect_faces

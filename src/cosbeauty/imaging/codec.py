@@ -42,12 +42,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from cosbeauty.imaging.errors import CorruptImage, ImageError, ImageTooLarge, InvalidParameter, UnsupportedFormat
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 32 * 1024 * 1024      # input size
-    max_pixels: int = 50_000_000           # width * height, checked from the header
+from cosbeauty.imaging.limits import Limits  # noqa: F401  (defined apart so the server starts without cv2)
 
 
 @dataclass

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from .codec import Limits
 from .errors import InvalidParameter
-from .pipeline import Result, beautify, check_strength
+from .limits import Limits
+
+if TYPE_CHECKING:   # the pipeline (OpenCV, numpy) loads on the first call, on a worker thread
+    from .pipeline import Result
 
 __all__ = ["Processor", "get_processor", "names", "register"]
 
-Processor: TypeAlias = Callable[[bytes, Mapping[str, str], Limits], Result]
+Processor: TypeAlias = "Callable[[bytes, Mapping[str, str], Limits], Result]"
 
 _PROCESSORS: dict[str, Processor] = {}
 _FLOAT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
@@ -45,10 +47,14 @@ def parse_strength(params: Mapping[str, str], default: float = 0.5) -> float:
         return default
     if not _FLOAT.fullmatch(raw.strip()):
         raise InvalidParameter(f"strength must be a decimal number in [0, 1], got {raw!r}")
-    return check_strength(float(raw))
+    value = float(raw)      # what pipeline.check_strength accepts, without importing the pipeline
+    if not 0.0 <= value <= 1.0:
+        raise InvalidParameter(f"strength must be in [0, 1], got {value!r}")
+    return value
 
 
 @register("AIFaceBeauty")
 def ai_face_beauty(data: bytes, params: Mapping[str, str], limits: Limits) -> Result:
     """Tencent CI ``AIFaceBeauty``: smooth, even and brighten every face; ``strength`` 0..1."""
+    from .pipeline import beautify
     return beautify(data, parse_strength(params), limits=limits)
