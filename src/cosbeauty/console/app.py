@@ -6,6 +6,12 @@ endpoint is ``GET /console/api/faces/<bucket>/<key>``: the face boxes the beauty
 image (for the before/after overlay). It is authenticated exactly like a COS request (COS v5 or
 SigV4, header or pre-signed; the signed path is the full request path) and authorised as
 ``cos:GetObject`` on the object.
+
+``GET /console/api/permissions?checks=<JSON>`` is a dry run of the authorizer: for each
+``{"action", "bucket", "key"}`` it answers whether the signer may do it, evaluated by the same
+policy engine (``Authorizer.check``) that guards the real call, so the console can disable or
+explain a button before the user tries. It also proves the keys (a bad signature is refused), so a
+sub-account without ``cos:GetService`` can still sign in.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -60,6 +67,8 @@ SECURITY_HEADERS = {
 }
 
 FACE_CACHE_SIZE = 64
+MAX_PERMISSION_CHECKS = 40
+ACTION_RE = re.compile(r"(?:name/)?(?:cos|ci):[A-Za-z]{1,64}")
 
 
 class ConsoleApp:
@@ -112,6 +121,8 @@ class ConsoleApp:
                 response = await self._faces_reply(ctx, route[len("faces/"):])
             elif route.startswith("ci/") and ctx.method in ("GET", "PUT"):
                 response = await self._ci_reply(ctx, route[len("ci/"):])
+            elif route == "permissions" and ctx.method == "GET":
+                response = await self._permissions_reply(ctx)
             else:
                 raise CosError("NoSuchKey" if ctx.method == "GET" else "MethodNotAllowed",
                                "No such console API.")
@@ -187,6 +198,31 @@ class ConsoleApp:
         state = activation.state(info)
         return JSONResponse({"bucket": bucket, "bound": state["bound"], "ai": state["ai"], "updated": state["updated"]})
 
+    async def _permissions_reply(self, ctx: Ctx) -> Response:
+        """Dry-run authorisation: ``?checks=[{"action","bucket","key"}, ...]`` (at most
+        MAX_PERMISSION_CHECKS) -> which of them the signer may do. Nothing is performed."""
+        ctx.target = Target("", "", False)
+        ctx.identity = authenticate(
+            SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
+                          headers=ctx.headers, cos_paths=[ctx.path]),
+            self.cos.accounts.lookup_secret, time.time())
+        checks = _parse_checks(ctx.query.get("checks", "[]"), self.cos.config.max_key_bytes)
+        principal = self.cos.authorizer.principal(ctx)     # InvalidToken / ExpiredToken surface here
+        results = []
+        for action, bucket, key in checks:
+            try:
+                await self.cos.authorizer.check(ctx, (action,), bucket=bucket, key=key)
+                allowed = True
+            except CosError as err:
+                if err.code != "AccessDenied":
+                    raise
+                allowed = False
+            results.append({"action": action, "bucket": bucket, "key": key, "allowed": allowed})
+        who = None if principal is None else {
+            "kind": principal.kind, "name": principal.name, "uin": principal.uin, "root": principal.is_root}
+        cfg = self.cos.config
+        return JSONResponse({"principal": who, "appid": cfg.appid, "region": cfg.region, "results": results})
+
     def _detect(self, bucket: str, key: str) -> dict:
         from cosbeauty.imaging import ImageError, Limits, detect_faces
         from cosbeauty.imaging.codec import decode
@@ -207,6 +243,30 @@ class ConsoleApp:
             "faces": [{"x": int(f.box[0]), "y": int(f.box[1]), "width": int(f.box[2]), "height": int(f.box[3]),
                        "score": round(float(f.score), 4)} for f in faces],
         }
+
+
+def _parse_checks(raw: str, max_key_bytes: int) -> list[tuple[str, str, str]]:
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise CosError("InvalidArgument", "checks must be a JSON list.") from None
+    if not isinstance(items, list) or len(items) > MAX_PERMISSION_CHECKS:
+        raise CosError("InvalidArgument", f"checks must be a JSON list of at most {MAX_PERMISSION_CHECKS} items.")
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - {"action", "bucket", "key"}:
+            raise CosError("InvalidArgument", 'Each check is {"action": "cos:GetObject", "bucket"?: "...", "key"?: "..."}.')
+        action, bucket, key = item.get("action"), item.get("bucket", ""), item.get("key", "")
+        if not isinstance(action, str) or not ACTION_RE.fullmatch(action):
+            raise CosError("InvalidArgument", f"Not an action: {action!r} (use e.g. cos:GetObject).")
+        if not isinstance(bucket, str) or not isinstance(key, str) or (key and not bucket):
+            raise CosError("InvalidArgument", "bucket and key must be strings, and a key needs a bucket.")
+        if bucket:
+            check_bucket_name(bucket)
+        if key:
+            check_key(key, max_key_bytes)
+        out.append((action.removeprefix("name/"), bucket, key))
+    return out
 
 
 def mount_console(cos_app: "CosApp", prefix: str = PREFIX) -> ConsoleApp:

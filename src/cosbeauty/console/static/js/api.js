@@ -192,6 +192,49 @@ export class CosClient {
   headObject(bucket, key) { return this.request("HEAD", { bucket, key }); }
   deleteObject(bucket, key) { return this.request("DELETE", { bucket, key }); }
 
+  /** true / false; throws on anything but 404 (e.g. AccessDenied: we cannot tell). */
+  async objectExists(bucket, key) {
+    try {
+      await this.headObject(bucket, key);
+      return true;
+    } catch (err) {
+      if (err instanceof CosError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Multi-object delete (POST /?delete), at most 1000 keys: {deleted: [key], errors: [{key, code, message}]}. */
+  async deleteMultiple(bucket, keys) {
+    if (!keys.length || keys.length > DELETE_BATCH) throw new Error(`delete 1..${DELETE_BATCH} keys per request`);
+    const xml = "<Delete><Quiet>false</Quiet>" + keys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join("") + "</Delete>";
+    const r = await this.request("POST", { bucket, params: { delete: "" }, body: xml,
+      headers: { "Content-Type": "application/xml" } });
+    const doc = parseXml(r.body);
+    return {
+      deleted: XML_NS_FREE(doc, "Deleted").map((d) => text(d, "Key")),
+      errors: XML_NS_FREE(doc, "Error").map((e) => ({ key: text(e, "Key"), code: text(e, "Code"), message: text(e, "Message") })),
+    };
+  }
+
+  /** Every key under a prefix (no delimiter), page by page: calls onPage(keys) per 1000. */
+  async forEachKeyPage(bucket, prefix, onPage, signal) {
+    let marker = "";
+    for (;;) {
+      if (signal && signal.aborted) throw new AbortError();
+      const res = await this.listObjects(bucket, { prefix, delimiter: "", marker, maxKeys: DELETE_BATCH });
+      const keys = res.objects.map((o) => o.key);
+      if (keys.length) await onPage(keys);
+      if (!res.truncated || !keys.length) return;
+      marker = res.nextMarker || keys[keys.length - 1];
+    }
+  }
+
+  /** Dry-run permission checks: [{action, bucket?, key?}] -> {principal, appid, region, results: [{..., allowed}]}. */
+  async permissions(checks) {
+    const r = await this.request("GET", { path: "/console/api/permissions", params: { checks: JSON.stringify(checks) } });
+    return JSON.parse(r.body);
+  }
+
   async initMultipart(bucket, key, contentType) {
     const headers = contentType ? { "Content-Type": contentType } : {};
     const r = await this.request("POST", { bucket, key, params: { uploads: "" }, headers });
@@ -257,6 +300,12 @@ export class CosClient {
       body: body === undefined ? undefined : JSON.stringify(body) });
     return r.body ? JSON.parse(r.body) : null;
   }
+}
+
+export const DELETE_BATCH = 1000;
+
+function xmlEscape(s) {
+  return s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" }[c]));
 }
 
 function statusCode(status) {

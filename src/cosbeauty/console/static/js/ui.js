@@ -60,6 +60,7 @@ const ICONS = {
   key: '<circle cx="8" cy="15" r="4"/><path d="M11 12l9-9M16 7l3 3"/>',
   face: '<rect x="3" y="3" width="18" height="18" rx="3"/><circle cx="9" cy="10" r="1"/><circle cx="15" cy="10" r="1"/><path d="M9 15c1.7 1.3 4.3 1.3 6 0"/>',
   home: '<path d="M3 11l9-7 9 7"/><path d="M5 10v10h14V10"/>',
+  search: '<circle cx="11" cy="11" r="6.5"/><path d="m16 16 4.5 4.5"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
 };
 
@@ -109,42 +110,156 @@ export function errorText(err) {
   return err.message || String(err);
 }
 
+const VERBS = {
+  "cos:GetService": "list buckets", "cos:PutBucket": "create buckets", "cos:DeleteBucket": "delete this bucket",
+  "cos:GetBucket": "list the objects in this bucket", "cos:HeadBucket": "open this bucket",
+  "cos:PutObject": "upload here", "cos:GetObject": "open or download this object", "cos:HeadObject": "check this object",
+  "cos:DeleteObject": "delete this object", "ci:CreateAIFaceBeautifyJob": "run AI face beauty",
+  "cos:InitiateMultipartUpload": "upload large files here", "cos:UploadPart": "upload large files here",
+};
+
+/** A sentence a person can act on, for an API error (the technical detail is in errorDetails). */
+export function humanError(err, doing = "") {
+  if (!err) return "Something went wrong.";
+  const what = doing ? ` ${doing}` : "";
+  const action = /(?:cos|ci):[A-Za-z]+/.exec(err.message || "");
+  switch (err.code) {
+    case "AccessDenied":
+      return action && VERBS[action[0]] ? `You don't have permission to ${VERBS[action[0]]}.`
+        : `You don't have permission to do this${what ? " (" + doing + ")" : ""}.`;
+    case "InvalidAccessKeyId": return "This SecretId is not known to the server.";
+    case "SignatureDoesNotMatch": return "The SecretKey does not match this SecretId.";
+    case "NoSuchBucket": return "This bucket does not exist (it may have been deleted).";
+    case "NoSuchKey": case "NotFound": return "This object does not exist (it may have been deleted or renamed).";
+    case "BucketAlreadyExists": case "BucketAlreadyOwnedByYou": return "A bucket with this name already exists.";
+    case "BucketNotEmpty": return "The bucket is not empty. Empty it first (this deletes every object in it).";
+    case "InvalidBucketName": return "That is not a valid bucket name.";
+    case "NetworkError": return "The server could not be reached. Check your connection and try again.";
+    case "SlowDown": return "The server is busy right now. Please try again in a moment.";
+    case "EntityTooLarge": return "The file is too large for the server.";
+    case "InvalidImageFormat": return "This object is not an image that can be processed.";
+    case "NoSuchCIBucket": case "CINotEnabled": return "Cloud Infinite is not switched on for this bucket.";
+    case "AIRecognitionNotEnabled": return "AI face beauty is not switched on for this bucket.";
+    case "RequestTimeTooSkewed": return "Your computer's clock is too far off the server's.";
+    case "ExpiredToken": return "Your temporary keys have expired; please sign in again.";
+    default:
+      return err.status >= 500 ? `The server failed${what ? " to " + doing : ""}. Please try again.`
+        : `That did not work${what ? " (" + doing + ")" : ""}.`;
+  }
+}
+
+/** The technical detail of an error, as "Code: message · request id". */
+export function errorDetails(err) {
+  if (!err) return "";
+  return [err.status ? `HTTP ${err.status}` : "", errorText(err), err.requestId ? `Request ${err.requestId}` : ""]
+    .filter(Boolean).join("\n");
+}
+
+/** A human sentence plus a "Details" toggle with the technical text. */
+export function errorBlock(err, doing = "", cls = "error-msg") {
+  return h(`div.${cls}`, h("p.error-sentence", humanError(err, doing)),
+    h("details.error-details", h("summary", "Details"), h("pre", errorDetails(err))));
+}
+
 // -- toasts -----------------------------------------------------------------------------------
+const MAX_TOASTS = 3;
 export function toast(message, kind = "info", ms = 4000) {
   let host = document.getElementById("toasts");
   if (!host) { host = h("div#toasts", { role: "status", "aria-live": "polite" }); document.body.append(host); }
-  const el = h(`div.toast.${kind}`, icon(kind === "error" ? "alert" : "check"), h("span", message));
+  const isError = kind === "error";
+  const body = message instanceof Node ? message : h("span", message);
+  const el = h(`div.toast.${kind}`, icon(isError ? "alert" : "check"), body,
+    h("button.icon-btn.toast-close", { type: "button", "aria-label": "Dismiss", on: { click: () => el.remove() } }, icon("x")));
   host.append(el);
-  setTimeout(() => { el.classList.add("leaving"); setTimeout(() => el.remove(), 250); }, ms);
+  while (host.children.length > MAX_TOASTS) host.firstChild.remove();
+  const later = () => { el.classList.add("leaving"); setTimeout(() => el.remove(), 250); };
+  let timer = setTimeout(later, isError ? Math.max(ms, 8000) : ms);
+  el.addEventListener("pointerenter", () => clearTimeout(timer));
+  el.addEventListener("focusin", () => clearTimeout(timer));
+  el.addEventListener("pointerleave", () => { timer = setTimeout(later, 3000); });
   return el;
 }
 
+/** An error toast: a sentence, the technical detail behind "Details". */
+export function errorToast(err, doing = "") {
+  return toast(errorBlock(err, doing, "toast-error"), "error", 8000);
+}
+
 // -- dialogs ----------------------------------------------------------------------------------
-export function dialog({ title, body, actions, onClose }) {
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+const openDialogs = [];
+
+/** A modal dialog: focus stays inside (Tab wraps), Esc or the close button closes it, and focus
+ *  returns to the element that opened it. */
+export function dialog({ title, body, actions, onClose, closable = true }) {
+  const opener = document.activeElement;
+  const canClose = typeof closable === "function" ? closable : () => closable;
   const backdrop = h("div.backdrop");
-  const close = (value) => { backdrop.remove(); document.removeEventListener("keydown", onKey); onClose && onClose(value); };
-  const onKey = (e) => { if (e.key === "Escape") close(null); };
-  document.addEventListener("keydown", onKey);
-  backdrop.addEventListener("mousedown", (e) => { if (e.target === backdrop) close(null); });
-  const box = h("div.dialog", { role: "dialog", "aria-modal": "true", "aria-label": title },
-    h("div.dialog-head", h("h2", title), h("button.icon-btn", { type: "button", title: "Close", on: { click: () => close(null) } }, icon("x"))),
+  const titleId = `dlg-${Math.random().toString(36).slice(2, 8)}`;
+  let closed = false;
+  const close = (value) => {
+    if (closed) return;
+    closed = true;
+    backdrop.remove();
+    document.removeEventListener("keydown", onKey, true);
+    openDialogs.splice(openDialogs.indexOf(box), 1);
+    if (opener && opener.isConnected && typeof opener.focus === "function") opener.focus();
+    onClose && onClose(value);
+  };
+  const onKey = (e) => {
+    if (openDialogs[openDialogs.length - 1] !== box) return;
+    if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      if (canClose()) close(null);
+    } else if (e.key === "Tab") {
+      const items = [...box.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+      if (!items.length) { e.preventDefault(); box.focus(); return; }
+      const first = items[0], last = items[items.length - 1];
+      if (!box.contains(document.activeElement)) { e.preventDefault(); first.focus(); }
+      else if (e.shiftKey && (document.activeElement === first || document.activeElement === box)) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    }
+  };
+  document.addEventListener("keydown", onKey, true);
+  backdrop.addEventListener("mousedown", (e) => { if (e.target === backdrop && canClose()) close(null); });
+  const box = h("div.dialog", { role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1" },
+    h("div.dialog-head", h(`h2#${titleId}`, title),
+      closable ? h("button.icon-btn.dialog-close", { type: "button", "aria-label": "Close", title: "Close",
+        on: { click: () => { if (canClose()) close(null); } } }, icon("x")) : null),
     h("div.dialog-body", body),
     h("div.dialog-actions", actions(close)));
   backdrop.append(box);
   document.body.append(backdrop);
-  const first = box.querySelector("input, select, textarea");
-  (first || box.querySelector(".btn.primary") || box).focus();
+  openDialogs.push(box);
+  const first = box.querySelector(".dialog-body input, .dialog-body select, .dialog-body textarea");
+  (first || box.querySelector(".dialog-actions .btn.primary, .dialog-actions .btn") || box).focus();
+  box._close = close;
   return close;
 }
 
-export function confirmDialog(title, message, { okLabel = "Delete", danger = true } = {}) {
+export function confirmDialog(title, message, { okLabel = "Delete", danger = true, cancelLabel = "Cancel" } = {}) {
   return new Promise((resolve) => {
     dialog({
-      title, body: h("p", message), onClose: (v) => resolve(Boolean(v)),
+      title, body: message instanceof Node ? message : h("p", message), onClose: (v) => resolve(Boolean(v)),
       actions: (close) => [
-        button("Cancel", { on: () => close(false) }),
+        button(cancelLabel, { on: () => close(false), id: "confirm-cancel" }),
         button(okLabel, { kind: danger ? "danger" : "primary", on: () => close(true), id: "confirm-ok" }),
       ],
     });
   });
+}
+
+/** Close every open dialog (sign-out, route change). */
+export function closeAllDialogs() {
+  for (const box of [...openDialogs].reverse()) box._close(null);
+}
+
+/** Explain why a control is unavailable: disabled, with the reason as its description. */
+export function denyControl(el, reason) {
+  if (!el) return;
+  el.disabled = true;
+  el.setAttribute("aria-disabled", "true");
+  el.title = reason;
+  el.dataset.denied = reason;
 }

@@ -1,7 +1,7 @@
 // Uploads: one PUT for small files, multipart (parallel parts) above MULTIPART_THRESHOLD.
 // Progress comes from XHR upload events, summed across parts.
 
-import { h, icon, formatBytes, errorText } from "./ui.js";
+import { h, icon, formatBytes, errorBlock } from "./ui.js";
 
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -41,33 +41,70 @@ export async function uploadFile(client, bucket, key, file, { onProgress = () =>
   return { multipart: true, parts: count };
 }
 
-/** The floating panel that lists running and finished uploads. */
+/** The floating panel that lists running and finished uploads. It says how many failed (a failed
+ *  upload is never counted as complete), hides itself a few seconds after everything succeeded,
+ *  and, while shown, pads the page so it does not cover the last rows' buttons. */
+const AUTO_HIDE_MS = 3000;
+let sharedPanel = null;
+
 export class UploadPanel {
+  static shared() {
+    if (!sharedPanel || !sharedPanel.el.isConnected) sharedPanel = new UploadPanel();
+    return sharedPanel;
+  }
+
   constructor() {
     this.list = h("div.upload-list");
-    this.title = h("span.upload-title", "Uploads");
-    this.el = h("div.upload-panel#upload-panel", { hidden: true },
+    this.title = h("span.upload-title#upload-title", { "aria-live": "polite" }, "Uploads");
+    this.el = h("section.upload-panel#upload-panel", { hidden: true, "aria-label": "Uploads" },
       h("div.upload-head", icon("upload"), this.title,
-        h("button.icon-btn", { type: "button", title: "Hide", on: { click: () => { this.el.hidden = true; } } }, icon("x"))),
+        h("button.icon-btn#upload-panel-close", { type: "button", title: "Hide", "aria-label": "Hide uploads",
+          on: { click: () => this.hide() } }, icon("x"))),
       this.list);
     document.body.append(this.el);
     this.active = 0;
+    this.ok = 0;
+    this.failed = 0;
+    this.timer = null;
+    this.resize = new ResizeObserver(() => this._pad());
+    this.resize.observe(this.el);
+  }
+
+  show() {
+    clearTimeout(this.timer);
+    this.el.hidden = false;
+    this._pad();
+  }
+
+  hide() {
+    clearTimeout(this.timer);
+    this.el.hidden = true;
+    this.list.replaceChildren();
+    this.ok = this.failed = 0;
+    this._pad();
+  }
+
+  _pad() {
+    const h = this.el.hidden ? 0 : this.el.offsetHeight + 24;
+    document.documentElement.style.setProperty("--upload-pad", `${h}px`);
   }
 
   add(name, size) {
-    this.el.hidden = false;
+    this.show();
     this.active++;
     this._title();
     const bar = h("div.progress-bar");
     const status = h("span.upload-status", "Waiting…");
     const row = h("div.upload-row", { dataset: { name } },
       h("div.upload-name", h("span.ellipsis", { title: name }, name), h("span.muted", formatBytes(size))),
-      h("div.progress", bar), status);
+      h("div.progress", { role: "progressbar", "aria-label": `Upload of ${name}`, "aria-valuemin": "0", "aria-valuemax": "100" }, bar), status);
     this.list.prepend(row);
+    const progressEl = row.querySelector(".progress");
     return {
       progress: (loaded, total) => {
         const pct = total ? Math.round((loaded / total) * 100) : 0;
         bar.style.width = `${pct}%`;
+        progressEl.setAttribute("aria-valuenow", String(pct));
         status.textContent = `${pct}% · ${formatBytes(loaded)} of ${formatBytes(total)}`;
       },
       done: (info) => {
@@ -75,20 +112,28 @@ export class UploadPanel {
         row.classList.add("done");
         status.replaceChildren(icon("check"), h("span", info && info.multipart ? `Uploaded (${info.parts} parts)` : "Uploaded"));
         this.active--;
+        this.ok++;
         this._title();
       },
       fail: (err) => {
         row.classList.add("failed");
-        status.replaceChildren(icon("alert"), h("span", errorText(err)));
+        status.replaceChildren(icon("alert"), errorBlock(err, "upload", "upload-error"));
         this.active--;
+        this.failed++;
         this._title();
       },
     };
   }
 
   _title() {
-    this.title.textContent = this.active ? `Uploading ${this.active} file${this.active > 1 ? "s" : ""}…` : "Uploads complete";
+    const n = (k) => `${k} file${k === 1 ? "" : "s"}`;
+    this.el.dataset.state = this.active ? "running" : this.failed ? "failed" : "complete";
+    if (this.active) this.title.textContent = `Uploading ${n(this.active)}…`;
+    else if (this.failed) this.title.textContent = this.ok ? `${n(this.ok)} uploaded, ${this.failed} failed` : `Upload failed (${n(this.failed)})`;
+    else this.title.textContent = `${n(this.ok)} uploaded`;
+    clearTimeout(this.timer);
+    if (!this.active && !this.failed) this.timer = setTimeout(() => this.hide(), AUTO_HIDE_MS);
   }
 
-  destroy() { this.el.remove(); }
+  destroy() { clearTimeout(this.timer); this.resize.disconnect(); this.el.remove(); }
 }

@@ -1,8 +1,11 @@
 // The beauty studio for one image: before/after with a draggable split, a strength slider that
 // re-requests ci-process=AIFaceBeauty (debounced), face boxes, and "save as new object"
-// (POST ?image_process with Pic-Operations).
+// (POST ?image_process with Pic-Operations). Saving never silently replaces an object: the default
+// key is one that does not exist yet (checked with HEAD), and any existing target needs an explicit
+// "Replace". Save is only offered when there is a result worth saving (a face was found, AI is on,
+// the keys may write here); otherwise the studio says why.
 
-import { h, icon, button, clear, toast, formatBytes, errorText, debounce } from "../ui.js";
+import { h, icon, button, clear, toast, formatBytes, errorBlock, humanError, debounce, confirmDialog, denyControl } from "../ui.js";
 import { AbortError } from "../api.js";
 import { enableAiButton } from "./ci.js";
 
@@ -54,6 +57,8 @@ export async function renderBeauty(ctx, bucket, key) {
   const saveKey = h("input#save-key", { spellcheck: "false", autocomplete: "off" });
   const saveBtn = button("Save as new object", { kind: "primary grow", iconName: "save", id: "save-result", on: () => save() });
   const saveResult = h("div.save-result#save-status");
+  const saveHint = h("p.save-hint#save-hint", { "aria-live": "polite" });
+  const creds = (ctx.session && ctx.session.load()) || {};
   const downloadBtn = h("button.btn.ghost.square#download-result", { type: "button", title: "Download the result",
     on: { click: () => downloadResult() } }, icon("download"));
 
@@ -70,11 +75,11 @@ export async function renderBeauty(ctx, bucket, key) {
         stat("Result", "result-bytes"), stat("Processed in", "process-ms"))),
     h("div.panel-section",
       h("div.panel-title", icon("save"), h("span", "Save result")),
-      h("label.field", h("span", "New object key"), saveKey),
-      h("div.save-row", saveBtn, downloadBtn), saveResult));
+      h("div.field", h("label", { for: "save-key" }, "New object key"), saveKey),
+      h("div.save-row", saveBtn, downloadBtn), saveHint, saveResult));
 
   clear(content,
-    h("div.page-head", h("div", h("h1.ellipsis", name), h("p.muted.ellipsis", `${bucket}/${key}`))),
+    h("div.page-head", h("div.page-title", h("h1.break", name), h("p.muted.break", `${bucket}/${key}`))),
     h("div.studio", stage, panel));
 
   // -- split -------------------------------------------------------------------------------------
@@ -121,25 +126,62 @@ export async function renderBeauty(ctx, bucket, key) {
   let seq = 0;
 
   const fmt = (v) => Number(v).toFixed(2);
-  const defaultKey = () => {
+  const baseKey = (n) => {
     const stem = name.replace(/\.[^.]+$/, "");
     const ext = (name.match(/\.[^.]+$/) || [".jpg"])[0];
-    return `${dir}${stem}_beauty_${String(Math.round(Number(slider.value) * 100)).padStart(2, "0")}${ext}`;
+    return `${dir}${stem}_beauty_${String(Math.round(Number(slider.value) * 100)).padStart(2, "0")}${n > 1 ? `-${n}` : ""}${ext}`;
   };
   let keyEdited = false;
-  saveKey.addEventListener("input", () => { keyEdited = true; });
+  let keySeq = 0;
+  /** The first of name_beauty_NN.ext, name_beauty_NN-2.ext, ... that does not exist (HEAD). */
+  async function freeDefaultKey() {
+    const mine = ++keySeq;
+    saveKey.value = baseKey(1);
+    saveKey.dataset.checked = "pending";
+    for (let n = 1; n <= 50; n++) {
+      const candidate = baseKey(n);
+      let exists;
+      try { exists = await client.objectExists(bucket, candidate); } catch { exists = null; }
+      if (mine !== keySeq || keyEdited) return;
+      if (exists === false || exists === null) {
+        saveKey.value = candidate;
+        saveKey.dataset.checked = exists === false ? "free" : "unknown";
+        return;
+      }
+    }
+  }
+  const refreshKey = debounce(() => { if (!keyEdited) freeDefaultKey(); }, 150);
+  saveKey.addEventListener("input", () => { keyEdited = true; keySeq++; saveKey.dataset.checked = "edited"; });
   const syncStrength = () => {
     strengthValue.textContent = fmt(slider.value);
     slider.style.setProperty("--fill", `${Number(slider.value) * 100}%`);
     for (const c of presets.children) c.classList.toggle("active", Number(c.dataset.value) === Number(slider.value));
-    if (!keyEdited) saveKey.value = defaultKey();
+    if (!keyEdited) { saveKey.value = baseKey(1); refreshKey(); }
   };
   syncStrength();
+
+  // what Save needs: a processed result with a face in it, and permission to write here
+  const why = { result: "Waiting for the beautified result…", faces: "", perm: "" };
+  let facesFound = null;
+  function syncSave() {
+    const reason = why.perm || why.result || why.faces;
+    saveBtn.disabled = Boolean(reason);
+    saveHint.textContent = reason;
+    saveHint.hidden = !reason;
+    downloadBtn.disabled = Boolean(why.result);
+  }
+  syncSave();
 
   async function loadOriginal() {
     const { blob } = await client.getObjectBlob(bucket, key);
     before.src = objectUrl(blob);
-    await before.decode().catch(() => {});
+    const decoded = await before.decode().then(() => true, () => false);
+    if (!decoded || !before.naturalWidth) {
+      const err = new Error("not an image");
+      err.notImage = true;
+      err.size = blob.size;
+      throw err;
+    }
     size = { w: before.naturalWidth, h: before.naturalHeight };
     compare.style.aspectRatio = `${size.w} / ${size.h}`;
     compare.style.maxWidth = `calc((100vh - 230px) * ${(size.w / size.h).toFixed(4)})`;
@@ -171,11 +213,22 @@ export async function renderBeauty(ctx, bucket, key) {
       });
       document.getElementById("faces-count").textContent = String(info.faces.length);
       compare.dataset.faces = String(info.faces.length);
+      facesFound = info.faces.length;
+      if (!facesFound) {
+        why.faces = "No face was found, so the result would equal the original: there is nothing to save.";
+        noFace.hidden = false;
+      }
+      syncSave();
     } catch (err) {
-      document.getElementById("faces-count").textContent = "?";
+      document.getElementById("faces-count").textContent = "–";
       compare.dataset.faces = "error";
     }
   }
+  const noFace = h("div.stage-note#no-face", { hidden: true, role: "status" }, icon("face"),
+    h("div", h("strong", "No face found"),
+      h("p", "AI face beauty only changes faces, and none was found in this photo, so the result is the same as the original. " +
+        "Try a photo where a face is clearly visible (front-facing, not too small).")));
+  stage.append(noFace);
 
   async function process() {
     const strength = fmt(slider.value);
@@ -200,10 +253,14 @@ export async function renderBeauty(ctx, bucket, key) {
       after.dataset.strength = strength;
       compare.dataset.strength = strength;
       compare.dataset.state = "ready";
-      saveBtn.disabled = false;
+      why.result = "";
+      syncSave();
     } catch (err) {
       if (err instanceof AbortError || mine !== seq) return;
       compare.dataset.state = "error";
+      why.result = err.code === "AIRecognitionNotEnabled" || err.code === "NoSuchCIBucket" || err.code === "CINotEnabled"
+        ? "AI face beauty is off for this bucket, so there is no result to save." : "There is no result to save: processing failed.";
+      syncSave();
       showNotice(err);
     } finally {
       if (mine === seq) { busy.hidden = true; inflight = null; }
@@ -214,8 +271,8 @@ export async function renderBeauty(ctx, bucket, key) {
     const needsCi = ["NoSuchCIBucket", "AIRecognitionNotEnabled", "CINotEnabled"].includes(err.code);
     clear(notice, icon("alert"), h("div",
       h("strong", needsCi ? "AI face beauty is off for this bucket" : "Processing failed"),
-      h("p", errorText(err)),
-      needsCi ? enableAiButton(client, bucket, () => process()) : null));
+      errorBlock(err, "beautify the image"),
+      needsCi ? enableAiButton(client, bucket, () => process(), Boolean(creds.root)) : null));
     notice.hidden = false;
   }
 
@@ -223,9 +280,26 @@ export async function renderBeauty(ctx, bucket, key) {
   function onStrength() { syncStrength(); debounced(); }
   slider.addEventListener("input", onStrength);
 
+  /** Ask before replacing anything: the image itself, or any object that exists under that key. */
+  async function confirmTarget(fileid) {
+    if (fileid === key) {
+      return confirmDialog("Replace the original?", h("p", `“${fileid}” is the image you are editing. Saving would replace the original photo with the beautified one, and the original would be lost.`),
+        { okLabel: "Replace the original", cancelLabel: "Keep the original" });
+    }
+    let exists;
+    try { exists = await client.objectExists(bucket, fileid); } catch (err) {
+      return confirmDialog("Save without checking?", h("div", h("p", `Could not check whether “${fileid}” already exists: ${humanError(err)}`),
+        h("p", "If it does, saving replaces it.")), { okLabel: "Save anyway", cancelLabel: "Cancel" });
+    }
+    if (!exists) return true;
+    return confirmDialog("Replace existing object?", h("p", `An object named “${fileid}” already exists. Saving replaces it, and its current content is lost.`),
+      { okLabel: "Replace", cancelLabel: "Cancel" });
+  }
+
   async function save() {
     const fileid = saveKey.value.trim().replace(/^\/+/, "");
-    if (!fileid) { toast("Enter a key for the new object.", "error"); return; }
+    if (!fileid) { toast("Enter a key for the new object.", "error"); saveKey.focus(); return; }
+    if (!(await confirmTarget(fileid))) { clear(saveResult, h("p.muted#save-cancelled", "Not saved.")); return; }
     saveBtn.disabled = true;
     saveBtn.classList.add("busy");
     clear(saveResult);
@@ -238,11 +312,12 @@ export async function renderBeauty(ctx, bucket, key) {
         h("a#saved-open", { href: objectsHash(bucket, parent) }, "Show in bucket →"))));
       toast(`Saved ${res.key}`, "success");
       keyEdited = false;
+      freeDefaultKey();
     } catch (err) {
-      clear(saveResult, h("div.form-error", errorText(err)));
+      clear(saveResult, h("div.form-error", errorBlock(err, "save the result")));
     } finally {
-      saveBtn.disabled = false;
       saveBtn.classList.remove("busy");
+      syncSave();
     }
   }
 
@@ -254,10 +329,38 @@ export async function renderBeauty(ctx, bucket, key) {
     a.remove();
   }
 
+  const stop = (state, heading, body) => {
+    compare.dataset.state = state;
+    clear(stage, h(`div.stage-message#stage-message`, { dataset: { state }, role: "alert" }, icon("alert"),
+      h("h2", heading), body,
+      h("a.btn.ghost", { href: objectsHash(bucket, dir) }, icon("back"), h("span", "Back to the folder"))));
+    stage.dataset.state = state;
+    slider.disabled = true;
+    for (const c of presets.children) c.disabled = true;
+    why.result = heading + ": there is nothing to save.";
+    syncSave();
+  };
+  if (!creds.root) {
+    client.permissions([{ action: "cos:PutObject", bucket, key: dir }, { action: "ci:CreateAIFaceBeautifyJob", bucket, key }])
+      .then((res) => {
+        const [put, ci] = res.results.map((r) => r.allowed);
+        why.perm = !put ? "Your keys may not save objects in this folder (cos:PutObject)."
+          : !ci ? "Your keys may not run AI face beauty (ci:CreateAIFaceBeautifyJob)." : "";
+        if (why.perm) denyControl(saveBtn, why.perm);
+        syncSave();
+      }).catch(() => {});
+  }
   try {
     await loadOriginal();
   } catch (err) {
-    clear(stage, h("div.empty.error-state", icon("alert"), h("h3", "Could not load the image"), h("p", errorText(err))));
+    if (err.notImage) {
+      stop("not-image", "This is not an image the studio can open",
+        h("p", `“${name}” (${formatBytes(err.size)}) could not be decoded. AI face beauty works on JPEG, PNG, WebP, BMP and TIFF photos.`));
+    } else if (err.status === 404) {
+      stop("missing", "This object does not exist", h("p", `There is no “${key}” in ${bucket}. It may have been deleted or renamed.`));
+    } else {
+      stop("error", "Could not load the image", errorBlock(err, "open the image"));
+    }
     return null;
   }
   loadFaces();

@@ -1,22 +1,26 @@
 // Cloud Infinite switches of a bucket: bound to CI, and AI recognition (needed by AIFaceBeauty).
 
-import { h, icon, button, toast, errorText } from "../ui.js";
+import { h, icon, button, toast, errorToast } from "../ui.js";
 
 export function ciPanel(ctx, bucket, host) {
   const { client } = ctx;
+  const root = Boolean((ctx.creds || {}).root);
+  const why = "Only the root account can switch Cloud Infinite on or off.";
   const bound = h("input#ci-bound", { type: "checkbox", disabled: true });
   const ai = h("input#ci-ai", { type: "checkbox", disabled: true });
   const card = h("div.ci-card#ci-card", { title: "Cloud Infinite activation for this bucket" },
     h("span.ci-title", icon("sparkles"), "Cloud Infinite"),
     h("label.switch", bound, h("span.switch-track"), h("span", "Bound")),
-    h("label.switch", ai, h("span.switch-track"), h("span", "AI face beauty")));
+    h("label.switch", ai, h("span.switch-track"), h("span", "AI face beauty")),
+    root ? null : h("span.visually-hidden", why));
   host.replaceChildren(card);
 
   const show = (state) => {
     bound.checked = state.bound;
     ai.checked = state.ai;
-    bound.disabled = false;
-    ai.disabled = false;
+    bound.disabled = !root;
+    ai.disabled = !root;
+    if (!root) { card.title = why; card.dataset.denied = why; }
     card.dataset.bound = String(state.bound);
     card.dataset.ai = String(state.ai);
   };
@@ -30,7 +34,7 @@ export function ciPanel(ctx, bucket, host) {
     } catch (err) {
       undo();
       bound.disabled = ai.disabled = false;
-      toast(errorText(err), "error", 6000);
+      errorToast(err, "change Cloud Infinite");
     }
   };
   bound.addEventListener("change", () => change({ bound: bound.checked }, () => { bound.checked = !bound.checked; }));
@@ -42,7 +46,8 @@ export function ciPanel(ctx, bucket, host) {
 }
 
 /** "Enable AI face beauty" for the notice shown when processing is refused. */
-export function enableAiButton(client, bucket, onDone) {
+export function enableAiButton(client, bucket, onDone, root = true) {
+  if (!root) return h("p.muted#enable-ai-denied", "Ask the account owner (root) to switch AI face beauty on for this bucket.");
   return button("Enable AI face beauty for this bucket", { kind: "primary", iconName: "sparkles", id: "enable-ai",
     on: async (e) => {
       const btn = e.currentTarget;
@@ -53,7 +58,7 @@ export function enableAiButton(client, bucket, onDone) {
         toast("AI face beauty is on for this bucket", "success");
         onDone();
       } catch (err) {
-        toast(errorText(err), "error", 6000);
+        errorToast(err, "switch AI face beauty on");
         btn.disabled = false;
         btn.classList.remove("busy");
       }

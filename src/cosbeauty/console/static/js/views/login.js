@@ -1,6 +1,6 @@
 // Sign-in page: SecretId / SecretKey, checked with a signed GET Service; kept in sessionStorage only.
 
-import { h, icon, errorText } from "../ui.js";
+import { h, icon, humanError, errorDetails } from "../ui.js";
 
 export function renderLogin(root, { signIn, next, navigate }) {
   const idInput = h("input#secret-id", { name: "secretId", autocomplete: "username", spellcheck: "false",
@@ -22,7 +22,7 @@ export function renderLogin(root, { signIn, next, navigate }) {
       h("span", "Keys stay in this browser tab (sessionStorage). Every request is signed locally with COS v5; the secret key is never sent.")),
     serverInfo);
 
-  root.replaceChildren(h("div.login-page", form));
+  root.replaceChildren(h("main.login-page", form));
   idInput.focus();
 
   fetch("/console/api/info").then((r) => (r.ok ? r.json() : null)).then((info) => {
@@ -38,8 +38,10 @@ export function renderLogin(root, { signIn, next, navigate }) {
       await signIn(idInput.value.trim(), keyInput.value.trim());
       navigate(next && !next.startsWith("#/login") ? next : "#/buckets");
     } catch (err) {
-      error.textContent = err.code === "InvalidAccessKeyId" ? "Unknown SecretId."
-        : err.code === "SignatureDoesNotMatch" ? "Wrong SecretKey for this SecretId." : errorText(err);
+      const sentence = err.code === "InvalidAccessKeyId" ? "Unknown SecretId."
+        : err.code === "SignatureDoesNotMatch" ? "Wrong SecretKey for this SecretId." : humanError(err, "sign in");
+      error.replaceChildren(h("p.error-sentence", sentence),
+        h("details.error-details", h("summary", "Details"), h("pre", errorDetails(err))));
       error.hidden = false;
     } finally {
       submit.disabled = false;

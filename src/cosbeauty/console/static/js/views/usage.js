@@ -1,30 +1,37 @@
 // Usage: the CI metering records (GET /-/usage, root-signed) as summary cards, a per-day chart
 // (plain SVG) and tables.
 
-import { h, icon, button, clear, formatBytes, formatDate, errorText } from "../ui.js";
+import { h, icon, button, clear, formatBytes, formatDate, errorBlock } from "../ui.js";
 
 const PERIODS = [["7d", "Last 7 days", 7], ["30d", "Last 30 days", 30], ["90d", "Last 90 days", 90]];
-let period = "30d";
-let bucketFilter = "";
 
 export async function renderUsage(ctx) {
-  const { client, content, setHeader } = ctx;
+  const { client, content, setHeader, ui, session } = ctx;      // ui: per-session state (reset on sign-in/out)
+  let period = ui.usagePeriod;
+  let bucketFilter = ui.usageBucket;
   setHeader([{ label: "Usage" }], [
     button("Refresh", { kind: "ghost", iconName: "refresh", on: () => load() }),
   ]);
-  const periodSelect = h("select#usage-period", { on: { change: () => { period = periodSelect.value; load(); } } },
+  const periodSelect = h("select#usage-period", { on: { change: () => { period = ui.usagePeriod = periodSelect.value; load(); } } },
     PERIODS.map(([v, label]) => h("option", { value: v, selected: v === period }, label)));
-  const bucketSelect = h("select#usage-bucket", { on: { change: () => { bucketFilter = bucketSelect.value; load(); } } },
-    h("option", { value: "" }, "All buckets"));
+  const bucketSelect = h("select#usage-bucket", { on: { change: () => { bucketFilter = ui.usageBucket = bucketSelect.value; load(); } } },
+    h("option", { value: "" }, "All buckets"),
+    bucketFilter ? h("option", { value: bucketFilter, selected: true }, bucketFilter) : null);
   const body = h("div.usage-body");
   clear(content,
     h("div.page-head", h("div", h("h1", "Usage"), h("p.muted", "Cloud Infinite AIFaceBeauty calls, metered per request.")),
-      h("div.filters", bucketSelect, periodSelect)),
+      h("div.filters", { role: "group", "aria-label": "Filters" },
+        h("div.filter", h("label", { for: "usage-bucket" }, "Bucket"), bucketSelect),
+        h("div.filter", h("label", { for: "usage-period" }, "Period"), periodSelect))),
     body);
 
-  client.listBuckets().then((buckets) => {
-    for (const b of buckets) bucketSelect.append(h("option", { value: b.name, selected: b.name === bucketFilter }, b.name));
-  }).catch(() => {});
+  const addBuckets = (names) => {
+    const have = new Set([...bucketSelect.options].map((o) => o.value));
+    for (const n of names) if (!have.has(n)) bucketSelect.append(h("option", { value: n, selected: n === bucketFilter }, n));
+  };
+  const creds = session.load() || {};
+  if (creds.canList === false) addBuckets(creds.buckets || []);
+  else client.listBuckets().then((buckets) => addBuckets(buckets.map((b) => b.name))).catch(() => addBuckets(creds.buckets || []));
 
   async function load() {
     body.classList.add("is-loading");
@@ -36,8 +43,10 @@ export async function renderUsage(ctx) {
       data = await client.adminJson("GET", "/-/usage", params);
     } catch (err) {
       body.classList.remove("is-loading");
-      const hint = err.code === "AccessDenied" ? "The usage report needs the root account's keys." : "";
-      clear(body, h("div.card", h("div.empty.error-state", icon("alert"), h("h3", "Usage is unavailable"), h("p", errorText(err)), hint ? h("p.muted", hint) : null)));
+      const denied = err.code === "AccessDenied";
+      clear(body, h("div.card#usage-error", h("div.empty.error-state", icon("alert"), h("h2", "Usage is unavailable"),
+        denied ? h("p", "The usage report is only available to the root account. Sign in with the root keys to see it.") : null,
+        denied ? h("details.error-details", h("summary", "Details"), h("pre", `${err.code}: ${err.message}`)) : errorBlock(err, "load usage"))));
       return;
     }
     body.classList.remove("is-loading");

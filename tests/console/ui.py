@@ -1,0 +1,122 @@
+"""A thin selenium helper for the console's browser tests: waits, sign-in, viewport, keyboard, and
+an axe-core accessibility check run inside the page (the vendored tests/console/vendor/axe.min.js,
+injected by WebDriver; it is never part of the console bundle)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tests.conftest import SECRET_ID, SECRET_KEY
+
+WAIT = 60
+AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor", "axe.min.js")
+_axe_source: str | None = None
+
+
+class UI:
+    def __init__(self, driver, endpoint: str) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+        self.d = driver
+        self.endpoint = endpoint
+        self.wait = WebDriverWait(driver, WAIT, poll_frequency=0.1)
+
+    # -- finding and waiting ----------------------------------------------------------------
+    def css(self, selector: str):
+        from selenium.webdriver.common.by import By
+        return self.d.find_element(By.CSS_SELECTOR, selector)
+
+    def all(self, selector: str):
+        from selenium.webdriver.common.by import By
+        return self.d.find_elements(By.CSS_SELECTOR, selector)
+
+    def until(self, fn, message: str = "", timeout: float | None = None):
+        if timeout is None:
+            return self.wait.until(lambda d: fn(), message)
+        from selenium.webdriver.support.ui import WebDriverWait
+        return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda d: fn(), message)
+
+    def visible(self, selector: str):
+        return self.until(lambda: next((e for e in self.all(selector) if e.is_displayed()), None), selector)
+
+    def click(self, selector: str) -> None:
+        el = self.visible(selector)
+        self.until(lambda: el.is_enabled(), f"{selector} enabled")
+        el.click()
+
+    def attr(self, selector: str, name: str) -> str | None:
+        els = self.all(selector)
+        return els[0].get_attribute(name) if els else None
+
+    def js(self, script: str, *args):
+        return self.d.execute_script(script, *args)
+
+    def row(self, key: str):
+        return self.visible(f'#object-table tr[data-key="{key}"]')
+
+    def rows(self) -> list[str]:
+        return [r.get_attribute("data-key") for r in self.all("#object-table tbody tr[data-key]")]
+
+    def active_id(self) -> str:
+        return self.js("return document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : ''")
+
+    # -- session ------------------------------------------------------------------------------
+    def open(self, hash_: str = "") -> None:
+        self.d.get(self.endpoint + "/console/" + hash_)
+
+    def sign_in(self, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, wait_for: str = ".frame") -> None:
+        if "/console/" not in self.d.current_url:
+            self.open("#/login")
+        if self.all("#sign-out"):
+            self.click("#sign-out")
+        self.js("location.hash = '#/login'")
+        self.visible("#secret-id").clear()
+        self.css("#secret-id").send_keys(secret_id)
+        self.css("#secret-key").clear()
+        self.css("#secret-key").send_keys(secret_key)
+        self.click("#login-submit")
+        self.visible(wait_for)
+
+    # -- viewport and keyboard ---------------------------------------------------------------
+    def viewport(self, width: int, height: int, mobile: bool = False) -> None:
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+    def reset_viewport(self) -> None:
+        self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    def keys(self, *keys) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+        ActionChains(self.d).send_keys(*keys).perform()
+
+    # -- artifacts, logs, accessibility --------------------------------------------------------
+    def screenshot(self, artifacts_dir: str, name: str) -> str:
+        self.js("const t = document.getElementById('toasts'); if (t) t.replaceChildren();")
+        time.sleep(0.3)            # let transitions settle
+        path = os.path.join(artifacts_dir, name)
+        assert self.d.save_screenshot(path)
+        return path
+
+    def js_errors(self) -> list[str]:
+        return [e["message"] for e in self.d.get_log("browser")
+                if e.get("source") == "javascript" or "Uncaught" in e.get("message", "")]
+
+    def axe(self, where: str = "") -> list[dict]:
+        """Serious and critical axe-core violations of the current page (WCAG 2.x A/AA + best practice)."""
+        global _axe_source
+        if _axe_source is None:
+            with open(AXE_JS, encoding="utf-8") as f:
+                _axe_source = f.read()
+        if not self.js("return typeof window.axe !== 'undefined'"):
+            self.js(_axe_source + "\n;window.axe = axe;")
+        result = self.d.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations'],
+                               runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})
+              .then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').slice(0, 200))}))))
+              .catch((e) => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));""")
+        bad = [v for v in result if v["impact"] in ("serious", "critical")]
+        for v in bad:
+            v["where"] = where
+        return bad
