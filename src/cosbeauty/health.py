@@ -1,0 +1,151 @@
+"""Health, readiness, metrics and draining for every node (the embedded default included).
+
+    GET /-/healthz   200 "ok" while the process serves requests (liveness)
+    GET /-/readyz    200 "ready" when the metadata store and the blob store answer; 503 with the reason
+                     otherwise, and from the first SIGTERM on (draining)
+    GET /-/metrics   Prometheus text format (cosbeauty.metrics); from loopback clients only unless
+                     ``--metrics-public`` (it reveals traffic and operation mix, never data or keys)
+
+Like the admin API they answer only on hosts that do not name a bucket, and need no signature.
+
+Graceful shutdown: on SIGTERM the node starts *draining*: /-/readyz answers 503 at once, requests
+are still served for ``--drain-seconds`` (default 0) so a load balancer can take the node out, then
+uvicorn stops accepting, lets in-flight requests finish (each is bounded by the body/send timeouts)
+and exits. A second SIGTERM ends the drain period early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+import threading
+from typing import Any, Callable
+
+from starlette.responses import PlainTextResponse, Response
+
+from cosbeauty.metrics import Metrics, MetricsMiddleware
+
+log = logging.getLogger("cosbeauty")
+PROBE_TIMEOUT = 5.0
+
+
+class Health:
+    def __init__(self, app: Any, metrics: Metrics, *, metrics_public: bool = False, drain_seconds: float = 0.0) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.metrics_public = metrics_public
+        self.drain_seconds = drain_seconds
+        self.draining = False
+
+    # -- probes -----------------------------------------------------------------------------
+    def check_sync(self) -> list[str]:
+        """Problems that make this node unready (empty: ready). Blocking: call off the loop."""
+        problems = []
+        backend = self.app.backend
+        try:
+            db = getattr(backend, "db", None)
+            if db is not None:
+                db.reader().execute("SELECT 1").fetchone()
+        except Exception as exc:   # noqa: BLE001 -- reported, not raised
+            problems.append(f"metadata store: {exc}")
+        blobs = getattr(backend, "blobs", None)
+        if blobs is not None:
+            try:
+                blobs.check()
+            except Exception as exc:   # noqa: BLE001
+                problems.append(f"blob store: {exc}")
+        return problems
+
+    async def readiness(self) -> list[str]:
+        if self.draining:
+            return ["draining"]
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.check_sync), PROBE_TIMEOUT)
+        except asyncio.TimeoutError:
+            return [f"readiness checks took more than {PROBE_TIMEOUT:.0f} s"]
+
+    # -- ASGI endpoints ---------------------------------------------------------------------
+    async def healthz(self, scope: dict, receive: Callable, send: Callable) -> None:
+        await _answer(scope, receive, send, PlainTextResponse("ok\n"))
+
+    async def readyz(self, scope: dict, receive: Callable, send: Callable) -> None:
+        problems = await self.readiness()
+        if problems:
+            response = PlainTextResponse("not ready: " + "; ".join(problems) + "\n", 503)
+        else:
+            response = PlainTextResponse("ready\n")
+        await _answer(scope, receive, send, response)
+
+    async def metrics_endpoint(self, scope: dict, receive: Callable, send: Callable) -> None:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        if not self.metrics_public and not _loopback(scope):
+            response = PlainTextResponse("/-/metrics answers loopback clients only (serve --metrics-public)\n", 403)
+        else:
+            body = await asyncio.to_thread(generate_latest, self.metrics.registry)
+            response = Response(body, headers={"content-type": CONTENT_TYPE_LATEST})
+        await _answer(scope, receive, send, response)
+
+    # -- draining ---------------------------------------------------------------------------
+    async def on_startup(self) -> None:
+        """Install the drain step in front of uvicorn's SIGTERM handler (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous):
+            return
+        timer: list[threading.Timer] = []
+
+        def on_sigterm(sig: int, frame: Any) -> None:
+            if self.draining or self.drain_seconds <= 0:
+                self.draining = True
+                for t in timer:
+                    t.cancel()
+                previous(sig, frame)
+                return
+            self.draining = True
+            log.info("draining: /-/readyz now 503; stopping in %.1f s", self.drain_seconds)
+            t = threading.Timer(self.drain_seconds, previous, (sig, None))
+            t.daemon = True
+            timer.append(t)
+            t.start()
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+
+async def _answer(scope: dict, receive: Callable, send: Callable, response: Response) -> None:
+    response.headers["cache-control"] = "no-store"
+    if scope.get("method") == "HEAD":
+        response.body = b""
+    await response(scope, receive, send)
+
+
+def _loopback(scope: dict) -> bool:
+    client = scope.get("client")
+    if not client:
+        return False
+    try:
+        return ipaddress.ip_address(client[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.0) -> MetricsMiddleware:
+    """Mount /-/healthz, /-/readyz, /-/metrics on ``app`` (a CosApp) and return the app wrapped in the
+    request-counting middleware: serve that."""
+    metrics = Metrics()
+    health = Health(app, metrics, metrics_public=metrics_public, drain_seconds=drain_seconds)
+    app.mount("/-/healthz", health.healthz)
+    app.mount("/-/readyz", health.readyz)
+    app.mount("/-/metrics", health.metrics_endpoint)
+    app.startup.append(health.on_startup)
+    app.services["health"] = health
+    ci = app.services.get("ci")
+    if ci is not None and hasattr(ci, "pool"):
+        metrics.watch_ci(ci)
+    db = getattr(app.backend, "db", None)
+    if db is not None:
+        metrics.watch_db(db)
+    return MetricsMiddleware(app, metrics)
