@@ -32,6 +32,18 @@ class ServerConfig:
     detect_url_max_bytes: int = 32 * 1024 * 1024
     detect_url_timeout: float = 10.0
     detect_url_max_redirects: int = 3
+    detect_url_workers: int = 8                 # fetch threads, apart from the request/storage threads
+    detect_url_queue: int = 32                  # fetches waiting for a thread before 503 SlowDown
+    # connection limits and transport (see docs/security.md, cosbeauty.http_limits)
+    max_header_bytes: int = 64 * 1024           # request line + headers; more -> 431
+    header_timeout: float = 20.0                # seconds from a request's first byte to the end of its head
+    keep_alive_timeout: float = 30.0            # idle connection (before the first / between requests)
+    body_timeout: float = 60.0                  # longest silence while a request body is being read
+    send_timeout: float = 60.0                  # longest time a response waits for the client to read
+    max_connections: int = 1000                 # open connections; more are refused with 503
+    tls_cert: str | None = None                 # PEM certificate chain: serve HTTPS (TLS 1.2+)
+    tls_key: str | None = None                  # PEM private key
+    trusted_proxies: list[str] = field(default_factory=list)   # CIDRs whose X-Forwarded-* are believed
     log_level: str = "info"
 
     @property

@@ -9,6 +9,7 @@ from cosbeauty.accounts import Accounts, load_root_credentials
 from cosbeauty.api.admin import PREFIX as ADMIN_PREFIX, AdminApi
 from cosbeauty.api.app import CosApp
 from cosbeauty.ci.setup import install as install_ci
+from cosbeauty import health
 from cosbeauty.config import ServerConfig
 from cosbeauty.iam.crypto import SecretBox
 from cosbeauty.iam.store import IamStore
@@ -19,9 +20,10 @@ log = logging.getLogger("cosbeauty")
 
 def build_app(config: ServerConfig) -> CosApp:
     os.makedirs(config.data_dir, exist_ok=True)
-    box = SecretBox.for_data_dir(config.data_dir)
+    box = SecretBox.for_data_dir(config.data_dir, config.master_key_file)
     secret_id, secret_key, created = load_root_credentials(config.data_dir, box)
-    backend = open_backend(config.data_dir, fsync=config.fsync)
+    backend = open_backend(config.data_dir, fsync=config.fsync, blobs=config.blobs,
+                           blobs_endpoint=config.blobs_endpoint)
     store = IamStore(backend.db, box)      # sub-accounts share the backend's metadata database
     accounts = Accounts(config.appid, secret_id, secret_key, store)
     app = CosApp(config, backend, accounts)
@@ -48,7 +50,7 @@ cosbeauty: root credentials (shown once; stored sealed in {os.path.join(config.d
 
 
 def serve(config: ServerConfig) -> None:
-    import uvicorn
+    from cosbeauty import http_server
 
     logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -56,8 +58,8 @@ def serve(config: ServerConfig) -> None:
     if app.services.get("root_created"):
         secret_id = app.accounts.root_access_key
         print(credentials_banner(config, secret_id, app.accounts.lookup_secret(secret_id)), flush=True)
-    print(f"cosbeauty: serving {os.path.abspath(config.data_dir)} on http://{config.host}:{config.port} "
+    scheme = "https" if config.tls_cert else "http"
+    print(f"cosbeauty: serving {os.path.abspath(config.data_dir)} on {scheme}://{config.host}:{config.port} "
           f"(APPID {config.appid}, region {config.region})", flush=True)
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                server_header=False, date_header=False, http="httptools", loop="auto",
-                timeout_keep_alive=30)
+    app = health.install(app, metrics_public=config.metrics_public, drain_seconds=config.drain_seconds)
+    http_server.run(app, config)      # uvicorn with limits, TLS, trusted proxies (cosbeauty.http_server)

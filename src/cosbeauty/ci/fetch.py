@@ -7,17 +7,21 @@
   multicast, unspecified (0.0.0.0, ::), reserved, documentation ranges -- anything that is not
   globally routable. IPv6 forms that embed IPv4 (mapped, compatible, 6to4, Teredo, NAT64) are
   judged by the IPv4 address inside.
-* Size, redirects and total time are capped. Plain ``http.client`` over a pinned socket; no
-  proxies, no cookies, no environment settings.
+* Size, redirects and total time are capped: every socket operation waits at most until the
+  fetch's deadline (a server that drips one byte a second cannot stretch it), and an
+  :class:`Abort` lets the caller cut a fetch short from another thread (TLS handshake, give-up).
+  Plain ``http.client`` over a pinned socket; no proxies, no cookies, no environment settings.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
@@ -165,14 +169,86 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _connect(hop: _Hop, ip: IPAddress, policy: FetchPolicy, deadline: float) -> socket.socket:
-    sock = socket.create_connection((str(ip), hop.port), timeout=_remaining(deadline))
-    peer = ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0])
-    if peer != ip or not address_allowed(peer, hop.host, policy):
+class Abort:
+    """Cut a running fetch short from another thread: shuts its socket down, so a blocked
+    connect, TLS handshake or read returns at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.fired = False
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                try:
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                raise Failed("detect-url fetch timed out.")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The response stream: each receive waits at most until the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        self._sock.settimeout(_remaining(self._deadline))
+        try:
+            return self._sock.recv_into(buffer)
+        except TimeoutError:
+            raise Failed("detect-url fetch timed out.") from None
+
+
+class _DeadlineSocket:
+    """What ``http.client`` needs of a socket, with every operation bounded by the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.settimeout(_remaining(self._deadline))
+        try:
+            self._sock.sendall(data)
+        except TimeoutError:
+            raise Failed("detect-url fetch timed out.") from None
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def _connect(hop: _Hop, ip: IPAddress, policy: FetchPolicy, deadline: float, abort: Abort) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        abort.watch(sock)
+        sock.settimeout(_remaining(deadline))
+        sock.connect((str(ip), hop.port))
+        peer = ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0])
+        if peer != ip or not address_allowed(peer, hop.host, policy):
+            raise Refused(f"connected to {peer}, which is not allowed.")
+        if hop.scheme == "https":
+            sock.settimeout(_remaining(deadline))    # the handshake as a whole is cut by Abort
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=hop.host)
+            abort.watch(sock)
+    except BaseException:
         sock.close()
-        raise Refused(f"connected to {peer}, which is not allowed.")
-    if hop.scheme == "https":
-        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=hop.host)
+        raise
     return sock
 
 
@@ -193,17 +269,19 @@ def _read_body(resp: http.client.HTTPResponse, policy: FetchPolicy, deadline: fl
         chunks.append(chunk)
 
 
-def _get(hop: _Hop, policy: FetchPolicy, deadline: float) -> tuple[int, str | None, bytes]:
+def _get(hop: _Hop, policy: FetchPolicy, deadline: float, abort: Abort) -> tuple[int, str | None, bytes]:
     """One GET: (status, redirect location, body). Tries each allowed address in turn."""
     last: Exception | None = None
     for ip in _resolve(hop, policy):
         try:
-            sock = _connect(hop, ip, policy, deadline)
+            sock = _connect(hop, ip, policy, deadline, abort)
         except OSError as exc:
+            if abort.fired or time.monotonic() >= deadline:
+                raise Failed("detect-url fetch timed out.") from None
             last = exc
             continue
         conn = http.client.HTTPConnection(hop.host, hop.port, timeout=_remaining(deadline))
-        conn.sock = sock
+        conn.sock = _DeadlineSocket(sock, deadline)  # type: ignore[assignment]
         try:
             conn.request("GET", hop.target, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})
             resp = conn.getresponse()
@@ -213,18 +291,23 @@ def _get(hop: _Hop, policy: FetchPolicy, deadline: float) -> tuple[int, str | No
                 raise Failed(f"detect-url answered HTTP {resp.status}.")
             return resp.status, None, _read_body(resp, policy, deadline)
         except (OSError, http.client.HTTPException) as exc:
+            if abort.fired or time.monotonic() >= deadline:
+                raise Failed("detect-url fetch timed out.") from None
             raise Failed(f"detect-url fetch failed: {exc}") from None
         finally:
             conn.close()
     raise Failed(f"cannot connect to {hop.host!r}: {last}")
 
 
-def fetch(url: str, policy: FetchPolicy) -> bytes:
-    """GET ``url`` (already decoded) under ``policy``; blocking, call it off the event loop."""
-    deadline = time.monotonic() + policy.timeout
+def fetch(url: str, policy: FetchPolicy, deadline: float | None = None, abort: Abort | None = None) -> bytes:
+    """GET ``url`` (already decoded) under ``policy``, done by ``deadline`` (``time.monotonic()``;
+    default: ``policy.timeout`` from now). Blocking: call it off the event loop (see ci.fetcher)."""
+    deadline = time.monotonic() + policy.timeout if deadline is None else deadline
+    abort = abort or Abort()
     for _ in range(policy.max_redirects + 1):
+        _remaining(deadline)
         hop = _parse(url)
-        status, location, body = _get(hop, policy, deadline)
+        status, location, body = _get(hop, policy, deadline, abort)
         if status not in _REDIRECTS:
             return body
         if not location:

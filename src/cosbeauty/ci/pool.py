@@ -14,10 +14,12 @@ from cosbeauty.api.errors import CosError
 
 
 class WorkerPool:
-    def __init__(self, workers: int, queue: int) -> None:
+    def __init__(self, workers: int, queue: int, name: str = "cosbeauty-ci",
+                 busy: str = "Image processing is saturated; please retry later.") -> None:
         self.workers = max(1, workers)
+        self.busy = busy
         self.capacity = self.workers + max(0, queue)
-        self._executor = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="cosbeauty-ci")
+        self._executor = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix=name)
         self._admitted = 0
 
     @property
@@ -28,7 +30,7 @@ class WorkerPool:
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` on a worker; raise SlowDown when the pool and its queue are full."""
         if self._admitted >= self.capacity:
-            raise CosError("SlowDown", "Image processing is saturated; please retry later.")
+            raise CosError("SlowDown", self.busy)
         self._admitted += 1
         future = self._executor.submit(fn, *args)
         loop = asyncio.get_running_loop()

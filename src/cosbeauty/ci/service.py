@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cosbeauty.api.context import run
 from cosbeauty.api.errors import CosError
-from cosbeauty.ci.fetch import FetchError, FetchPolicy, fetch
+from cosbeauty.ci.fetch import FetchError, FetchPolicy
+from cosbeauty.ci.fetcher import Fetcher
 from cosbeauty.ci.metering import Meter, UsageRecord
 from cosbeauty.ci.pool import WorkerPool
 from cosbeauty.config import ServerConfig
@@ -55,6 +55,7 @@ class CiService:
         self.fetch_policy = FetchPolicy.from_allow_list(
             config.detect_url_allow, max_bytes=min(config.detect_url_max_bytes, config.ci_max_input_bytes),
             timeout=config.detect_url_timeout, max_redirects=config.detect_url_max_redirects)
+        self.fetcher = Fetcher(self.fetch_policy, config.detect_url_workers, config.detect_url_queue)
 
     # -- processing ----------------------------------------------------------------------
     async def process(self, name: str, data: bytes, params: Mapping[str, str], *, with_quality: bool = False
@@ -87,13 +88,11 @@ class CiService:
         return await self.pool.run(info)
 
     async def fetch(self, url: str) -> bytes:
-        """Network wait, not CPU: runs on the generic I/O threads, not the processing pool."""
-        def get() -> bytes:
-            try:
-                return fetch(url, self.fetch_policy)
-            except FetchError as exc:
-                raise CosError(exc.code, exc.message) from None
-        return await run(get)
+        """Network wait, not CPU: on the fetcher's own bounded threads (ci.fetcher), under its deadline."""
+        try:
+            return await self.fetcher.fetch(url)
+        except FetchError as exc:
+            raise CosError(exc.code, exc.message) from None
 
     async def meter_call(self, bucket: str, method: str, process: str, request_id: str, started: float, *,
                          input_bytes: int, output_bytes: int = 0, faces: int = 0, outcome: str) -> None:
@@ -125,6 +124,7 @@ class CiService:
         if self._warming is not None and not self._warming.done():
             self._warming.cancel()
         self.pool.close()
+        self.fetcher.close()
 
 
 def _warm_thread() -> None:

@@ -1,0 +1,233 @@
+"""Connection-level limits on top of uvicorn's httptools protocol.
+
+uvicorn (and llhttp underneath) put no bound on the size of a request head, keep a connection
+that never sends a byte forever, time out nothing while a head or body trickles in, and answer a
+PUT that carried ``Expect: 100-continue`` early (404, 403) while leaving the connection open --
+the client then sends its next request, which the server reads as the old body. This protocol:
+
+* counts the bytes of every request head (request line + headers) *before* handing them to the
+  parser; past ``max_header_bytes`` it answers ``431`` and closes, so memory per connection stays
+  bounded no matter what the client sends;
+* closes a connection that stays idle (no request started) for ``keep_alive_timeout`` seconds,
+  from the moment it is accepted and after every response;
+* answers ``408`` and closes when a request head is not complete ``header_timeout`` seconds after
+  its first byte (slowloris), and closes when a request body stalls (no byte for ``body_timeout``
+  seconds while the server is ready to read it) or a response stalls (the client does not read
+  for ``send_timeout`` seconds);
+* refuses connections beyond ``max_connections`` with ``503`` + close at once;
+* closes the connection after a response sent while the client still waits for
+  ``100 Continue`` (it has not sent the body, and will not).
+
+Every refusal writes a complete response, half-closes, and drains what the client still sends
+for a moment, so the client reads the answer instead of a connection reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+LINGER_SECONDS = 1.0     # how long a refused connection is drained before it is closed
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_header_bytes: int = 64 * 1024     # request line + all headers
+    header_timeout: float = 20.0          # first byte of a request head -> end of the head
+    keep_alive_timeout: float = 30.0      # idle connection, before the first and between requests
+    body_timeout: float = 60.0            # longest silence while the server waits for body bytes
+    send_timeout: float = 60.0            # longest time a response may wait for the client to read
+    max_connections: int = 1000           # open HTTP connections; more are refused with 503
+
+
+def _response(status: int, reason: str, code: str, message: str) -> bytes:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>").encode()
+    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/xml\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode() + body
+
+
+TOO_LARGE = _response(431, "Request Header Fields Too Large", "RequestHeaderSectionTooLarge",
+                      "Your request header section exceeds the maximum allowed size.")
+HEAD_TIMEOUT = _response(408, "Request Timeout", "RequestTimeout",
+                         "Your request head was not completed in time.")
+BUSY = _response(503, "Service Unavailable", "SlowDown",
+                 "Too many open connections; please reduce your request rate.")
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """Use :func:`protocol_class` to get a subclass bound to a set of limits."""
+
+    limits: HttpLimits = HttpLimits()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True          # the parser is between messages or inside a head
+        self._head_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
+        self._body_seen = 0.0
+        self._refused = False
+
+    # -- connection ----------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self.logger.warning("refusing a connection: %d open (limit %d)",
+                                len(self.connections) - 1, self.limits.max_connections)
+            self._refuse(BUSY)
+            return
+        # idle from the start: uvicorn only arms its keep-alive timer after a response
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                            self.timeout_keep_alive_handler)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in (self._head_timer, self._body_timer, self._send_timer):
+            if timer is not None:
+                timer.cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return                    # draining after a refusal
+        if not self._in_head:
+            self._body_seen = self.loop.time()
+            super().data_received(data)
+            return
+        allowance = self.limits.max_header_bytes - self._head_bytes
+        if len(data) <= allowance:
+            self._head_bytes += len(data)
+            super().data_received(data)
+            return
+        # feed only what the head may still use; the rest only if the head completed within it
+        self._head_bytes += allowance
+        super().data_received(data[:allowance])
+        if self._refused or self.transport.is_closing():
+            return
+        if self._in_head:
+            self.logger.info("request head over %d bytes from %s: 431", self.limits.max_header_bytes,
+                             self.client and self.client[0])
+            self._refuse(TOO_LARGE)
+            return
+        self.data_received(data[allowance:])
+
+    # -- parser callbacks ----------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        previous = self.cycle
+        super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle is not previous:
+            self._watch_100_continue(cycle)
+            self._arm_body_timer()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
+        self._head_bytes = 0
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    # -- write flow ----------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_timed_out)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    # -- helpers -------------------------------------------------------------------------
+    def _watch_100_continue(self, cycle: Any) -> None:
+        """A response that starts before ``100 Continue`` was sent, while the body is still
+        owed, ends the connection: the client will not send that body, so whatever it sends next
+        would be misread as the body."""
+        if not cycle.waiting_for_100_continue:
+            return
+        send = cycle.send
+
+        async def send_then_close_if_body_owed(message: Any) -> None:
+            if message["type"] == "http.response.start" and cycle.waiting_for_100_continue and cycle.more_body:
+                cycle.keep_alive = False
+                headers = [(k, v) for k, v in message.get("headers", []) if bytes.lower(k) != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        cycle.send = send_then_close_if_body_owed
+
+    def _arm_body_timer(self, delay: float | None = None) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+        self._body_seen = self.loop.time()
+        self._body_timer = self.loop.call_later(self.limits.body_timeout if delay is None else delay,
+                                                self._body_timed_out, self.cycle)
+
+    def _body_timed_out(self, cycle: Any) -> None:
+        self._body_timer = None
+        if self.transport.is_closing() or cycle is not self.cycle or not cycle.more_body:
+            return
+        if self.flow.read_paused or cycle.waiting_for_100_continue:
+            self._arm_body_timer()        # we are not reading (back-pressure / no 100 yet): not the client's fault
+            return
+        quiet = self.loop.time() - self._body_seen
+        if quiet < self.limits.body_timeout:
+            seen = self._body_seen
+            self._arm_body_timer(self.limits.body_timeout - quiet)
+            self._body_seen = seen
+            return
+        self.logger.info("request body stalled for %.0f s from %s: closing", self.limits.body_timeout,
+                         self.client and self.client[0])
+        self.transport.close()
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or not self._in_head:
+            return
+        self.logger.info("request head not complete after %.0f s from %s: 408", self.limits.header_timeout,
+                         self.client and self.client[0])
+        if self.cycle is None or self.cycle.response_complete:
+            self._refuse(HEAD_TIMEOUT)
+        else:
+            self.transport.close()
+
+    def _send_timed_out(self) -> None:
+        self._send_timer = None
+        if not self.transport.is_closing():
+            self.logger.info("client %s did not read its response for %.0f s: closing",
+                             self.client and self.client[0], self.limits.send_timeout)
+            self.transport.abort()
+
+    def _refuse(self, response: bytes) -> None:
+        """Answer, half-close, drain briefly, close."""
+        self._refused = True
+        self._unset_keepalive_if_required()
+        transport = self.transport
+        transport.write(response)
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, transport.close)
+        else:
+            transport.close()
+
+
+def protocol_class(limits: HttpLimits) -> type[LimitedHttpToolsProtocol]:
+    """A protocol class for ``uvicorn.Config(http=...)`` that enforces ``limits``."""
+    return type("LimitedHttpToolsProtocol", (LimitedHttpToolsProtocol,), {"limits": limits})

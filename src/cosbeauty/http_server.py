@@ -1,0 +1,73 @@
+"""Run an ASGI app under uvicorn with the configured limits, TLS and trusted proxies."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import ssl
+from typing import Any
+
+from cosbeauty.config import ServerConfig
+from cosbeauty.http_limits import HttpLimits, protocol_class
+
+log = logging.getLogger("cosbeauty")
+
+FD_RESERVE = 128       # descriptors kept for the database, blobs, fetches, logs
+
+
+def raise_file_limit() -> int:
+    """Raise the soft open-file limit to the hard limit; return the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def limits_for(config: ServerConfig, file_limit: int) -> HttpLimits:
+    max_connections = config.max_connections
+    fitting = max(16, file_limit - FD_RESERVE)
+    if max_connections > fitting:
+        log.warning("max connections lowered from %d to %d to fit the open-file limit (%d)",
+                    max_connections, fitting, file_limit)
+        max_connections = fitting
+    return HttpLimits(max_header_bytes=config.max_header_bytes, header_timeout=config.header_timeout,
+                      keep_alive_timeout=config.keep_alive_timeout, body_timeout=config.body_timeout,
+                      send_timeout=config.send_timeout, max_connections=max_connections)
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """Server context: TLS 1.2 and 1.3 only, the library's default (modern) cipher choice."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def uvicorn_config(app: Any, config: ServerConfig) -> Any:
+    import uvicorn
+
+    limits = limits_for(config, raise_file_limit())
+    kwargs: dict[str, Any] = {}
+    if config.tls_cert:
+        ctx = tls_context(config.tls_cert, config.tls_key or config.tls_cert)
+        kwargs["ssl_context_factory"] = lambda _config, _default: ctx
+    return uvicorn.Config(
+        app, host=config.host, port=config.port, log_level="warning", access_log=False,
+        server_header=False, date_header=False, http=protocol_class(limits), loop="auto",
+        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
+        # X-Forwarded-Proto/-For only from proxies named explicitly (uvicorn trusts loopback by default)
+        proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=list(config.trusted_proxies) or [],
+        **kwargs)
+
+
+def run(app: Any, config: ServerConfig) -> None:
+    import uvicorn
+
+    uvicorn.Server(uvicorn_config(app, config)).run()

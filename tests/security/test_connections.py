@@ -1,0 +1,197 @@
+"""Connection limits (issue #13 item 5) and Expect: 100-continue (item 6), against a real server
+whose limits are set low by flags so every test finishes in a few seconds."""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import SECRET_ID, running_server, s3_client
+
+LIMIT_ARGS = ["--no-fsync", "--max-header-bytes", "16384", "--header-timeout", "1.5", "--keep-alive-timeout", "1.5",
+              "--body-timeout", "1.5", "--send-timeout", "1.5", "--max-connections", "12"]
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with running_server("cosbeauty-limits-", LIMIT_ARGS) as server:
+        yield server
+
+
+def connect(port: int, rcvbuf: int | None = None) -> socket.socket:
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_all(s: socket.socket, limit: float = 10) -> bytes:
+    """Everything until the server closes (or resets) the connection."""
+    data, end = b"", time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def send_huge_header(port: int, total: int) -> bytes:
+    """Send a head with one header of ``total`` bytes, stopping when the server answers or closes."""
+    s = connect(port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
+    chunk, sent = b"a" * 65536, 0
+    s.settimeout(0.05)
+    try:
+        while sent < total:
+            try:
+                s.sendall(chunk)
+            except TimeoutError:
+                pass
+            sent += len(chunk)
+            try:
+                if s.recv(1, socket.MSG_PEEK):
+                    break
+            except TimeoutError:
+                continue
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    s.settimeout(5)
+    try:
+        return read_all(s, 5)
+    finally:
+        s.close()
+
+
+def test_oversized_head_is_refused_with_431_and_memory_stays_flat(srv):
+    before = rss_kib(srv.proc.pid)
+    for _ in range(4):
+        answer = send_huge_header(srv.port, 64 * 1024 * 1024)
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        assert b"RequestHeaderSectionTooLarge" in answer
+    assert rss_kib(srv.proc.pid) - before < 32 * 1024      # was +400 MiB for 4 x 64 MiB
+    # a head just under the limit is still served
+    s = connect(srv.port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"p" * 15000 + b"\r\nConnection: close\r\n\r\n")
+    assert read_all(s).startswith(b"HTTP/1.1 403 ")    # unsigned: AccessDenied, but parsed and answered
+    s.close()
+
+
+def test_oversized_head_after_a_body_in_the_same_packet(srv):
+    """Bytes of a body that arrive together with the head do not count against the head limit."""
+    body = b"b" * 200_000
+    s = connect(srv.port)
+    s.sendall(b"PUT /nobucket-1250000000/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+              b"Connection: close\r\n\r\n" % len(body) + body)
+    answer = read_all(s)
+    assert answer.startswith(b"HTTP/1.1 403 "), answer[:100]
+
+
+def test_idle_connection_is_closed(srv):
+    s = connect(srv.port)
+    started = time.monotonic()
+    assert read_all(s, 8) == b""
+    assert 1.0 < time.monotonic() - started < 5
+    s.close()
+
+
+def test_slow_head_gets_408(srv):
+    s = connect(srv.port)
+    started = time.monotonic()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    s.settimeout(0.2)
+    answer = b""
+    try:
+        for _ in range(40):                   # one header byte every 0.2 s: keeps the connection "active"
+            s.sendall(b"X")
+            try:
+                answer += s.recv(65536)
+                if answer:
+                    break
+            except TimeoutError:
+                pass
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    s.settimeout(5)
+    answer += read_all(s, 5)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
+    assert time.monotonic() - started < 5
+    s.close()
+
+
+def test_stalled_body_is_closed(srv):
+    s = connect(srv.port)
+    started = time.monotonic()
+    s.sendall(b"PUT /nobucket-1250000000/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    answer = read_all(s, 10)                   # 403 at once; the 990 owed bytes never come
+    assert answer.startswith(b"HTTP/1.1 403 ")
+    assert time.monotonic() - started < 6
+    s.close()
+
+
+def test_reader_that_stops_reading_is_dropped(srv):
+    s3 = s3_client(srv.port)
+    s3.create_bucket(Bucket="slowread-1250000000")
+    big = b"z" * (24 * 1024 * 1024)
+    s3.put_object(Bucket="slowread-1250000000", Key="big", Body=big)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "slowread-1250000000", "Key": "big"})
+    path = url.split(str(srv.port), 1)[1]
+    s = connect(srv.port, rcvbuf=4096)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n".encode())
+    time.sleep(4)                               # read nothing: the server's writes stall past --send-timeout
+    got = read_all(s, 10)
+    assert len(got) < len(big)                  # cut off, not served to the end
+    s.close()
+
+
+def test_connection_cap_refuses_with_503_and_recovers(srv):
+    time.sleep(1.6)                             # idle connections of earlier tests have timed out
+    held = [connect(srv.port) for _ in range(12)]
+    try:
+        extra = connect(srv.port)
+        answer = read_all(extra, 5)
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"SlowDown" in answer, answer[:100]
+        extra.close()
+    finally:
+        for s in held:
+            s.close()
+    time.sleep(0.3)
+    s3 = s3_client(srv.port)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+@pytest.mark.parametrize("status", [404, 403])
+def test_expect_100_continue_early_answer_then_same_client_works(srv, status):
+    """boto3 sends PUT bodies given as files with Expect: 100-continue; a 404/403 answered before
+    the body must not leave the connection expecting that body (the next call used to stall)."""
+    s3 = s3_client(srv.port) if status == 404 else s3_client(srv.port, SECRET_ID, "wrong-secret")
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket="nosuch-1250000000", Key="k", Body=io.BytesIO(b"x" * 300_000))
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    started = time.monotonic()
+    if status == 404:
+        assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        s3.create_bucket(Bucket="cont-1250000000")
+        s3.put_object(Bucket="cont-1250000000", Key="k", Body=io.BytesIO(b"y" * 300_000))
+        assert s3.get_object(Bucket="cont-1250000000", Key="k")["Body"].read() == b"y" * 300_000
+    else:
+        with pytest.raises(ClientError) as err:
+            s3.list_buckets()
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert time.monotonic() - started < 3
