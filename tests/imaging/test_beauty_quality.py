@@ -178,7 +178,9 @@ def runs(astronaut):
 @pytest.mark.parametrize("name", ["astronaut", "hopper", "rot15", "rot45", "rot90"])
 def test_detects_one_upright_face(runs, name):
     img, faces, _ = runs[name]
-    assert len(faces) == 1
+    # rot45's BORDER_REFLECT corner holds a mirrored copy of the face (turned ~135 degrees),
+    # a real face that the any-angle detector finds too (issue #12)
+    assert len(faces) == (2 if name == "rot45" else 1)
     assert faces[0].landmarks.shape == (478, 2)
     assert 0.4 < faces[0].iod / faces[0].cheek_width < 0.6
 
@@ -236,7 +238,7 @@ def test_landmarks_do_not_move(runs, name):
     img, faces, outs = runs[name]
     for s in (0.5, 1.0):
         again = detect_faces(outs[s])
-        assert len(again) == 1
+        assert len(again) == len(faces)          # rot45: + the mirrored face in its corner
         err = nme(faces[0], again[0])
         print(name, s, "NME %IOD", round(100 * err, 2))
         assert err < 0.015

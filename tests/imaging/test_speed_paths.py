@@ -173,20 +173,29 @@ def test_pmap_order_errors_and_nesting():
 # ----------------------------------------------------------------------------- tiles, shrink
 
 
-@pytest.mark.parametrize("h,w,windows", [(1080, 1920, 6), (900, 1200, 9), (560, 800, 6), (512, 512, 4),
-                                         (3000, 4000, 9)])
-def test_tile_windows_keep_the_classic_scale(h, w, windows):
-    scale, side = faces_mod._tile_geometry(h, w)
-    classic = faces_mod._tiles(h, w)
-    for x0, y0, x1, y1 in classic:                              # each classic tile's own shrink
-        assert abs(min(1.0, faces_mod._TILE_SIDE / max(x1 - x0, y1 - y0)) - scale) < 0.01
-    sh, sw = round(h * scale), round(w * scale)
-    ys, xs = faces_mod._windows(sh, side), faces_mod._windows(sw, side)
-    assert len(ys) * len(xs) == windows <= len(classic)
-    for spans, length in ((ys, sh), (xs, sw)):
-        assert spans[0][0] == 0 and spans[-1][1] == length
-        for (_a0, a1), (b0, _) in zip(spans, spans[1:]):
-            assert a1 - b0 >= 0.19 * side                         # >= ~20 % overlap
+@pytest.mark.parametrize("h,w,smallest,calls", [(1080, 1920, 24, 70), (3000, 4000, 48, 90),
+                                                (900, 1200, 20, 60), (512, 512, 20, 10)])
+def test_window_pyramid_sees_the_smallest_face_and_stays_bounded(h, w, smallest, calls):
+    """Every level's 192 px windows overlap >= 20 % and show its smallest face >= 16 px wide;
+    the first level is built for ``smallest`` (24 px at 1080p, 48 px at 12 MP); the levels
+    reach the whole-image pass's range; the number of detector calls stays bounded."""
+    assert round(faces_mod.min_face(h, w)) <= smallest
+    levels = faces_mod._levels(h, w)
+    total = 0
+    size = faces_mod.min_face(h, w)
+    for scale in levels:
+        assert size * scale >= faces_mod._TILE_FACE_PX * 0.99
+        sh, sw = round(h * scale), round(w * scale)
+        ys, xs = faces_mod._windows(sh, 192), faces_mod._windows(sw, 192)
+        total += len(ys) * len(xs)
+        for spans, length in ((ys, sh), (xs, sw)):
+            assert spans[0][0] == 0 and spans[-1][1] == length
+            for (_a0, a1), (b0, _) in zip(spans, spans[1:]):
+                assert a1 - b0 >= 0.19 * 192
+        size *= faces_mod._LEVEL_STEP
+    whole_pass_smallest = faces_mod._TILE_FACE_PX * max(h, w) / 192
+    assert size * 1.2 >= whole_pass_smallest or not levels
+    assert total <= calls
 
 
 @pytest.mark.parametrize("shape,scale", [((3000, 4000), 0.16), ((1081, 1921), 0.3), ((7, 9), 0.5),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,7 +44,13 @@ import numpy as np
 __all__ = ["Face", "detect_faces"]
 
 _DET_MAX_SIDE = 640          # the detector letterboxes to 192x192; pre-shrink with INTER_AREA
-_TILE_SIDE = 400            # ~20 px faces stay >= ~10 px in the detector's 192 px input
+_DET_INPUT = 192             # the full-range detector's input side
+_TILE_FACE_PX = 16           # window pass: the smallest face is seen this wide by the detector
+_MIN_FACE_FRACTION = 0.012   # ... and is this fraction of the long side (24 px at 1920 px)
+_LEVEL_STEP = 2.0            # window pass: face size ratio between pyramid levels
+_CANDIDATES_PER_FACE = 3     # landmark/verify at most this many candidates per wanted face
+_UPRIGHT_SURE = 0.75         # an upright detection this confident skips the turned passes
+_PRESENCE_FLOOR = 0.5        # MediaPipe's own gate on the landmark model's face presence
 _LM_CROP_MAX = 384           # landmark model input is 192/256 px; crops above this are shrunk
 _ROI_SCALE = 1.5             # MediaPipe's detection/landmarks -> ROI enlargement
 _MERGE_IOM = 0.3             # boxes overlapping more than this (IoU over the smaller) merge
@@ -133,6 +140,8 @@ class Face:
     box: tuple[int, int, int, int]          # x, y, w, h of the landmark extent
     score: float                            # detector confidence
     landmarks: np.ndarray = field(repr=False)   # (478, 2) float32
+    presence: float = 1.0                   # the landmark model's face-presence score
+    checks: dict = field(default_factory=dict, repr=False)   # verify.face_checks() measures
 
     @property
     def cheek_width(self) -> float:
@@ -174,15 +183,58 @@ class _Roi:
 # --------------------------------------------------------------------------- graphs
 
 
+_build_lock = threading.Lock()
+
+
 def _graphs() -> tuple[Any, Any]:
     """This thread's (detector, landmarker) MediaPipe graphs, built on first use."""
     graphs = getattr(_local, "graphs", None)
     if graphs is None:
-        graphs = _local.graphs = (_build_detector(), _build_landmarker())
+        graphs = _local.graphs = _quietly(lambda: (_build_detector(), _build_landmarker()))
         if not threading.current_thread().name.startswith("cosbeauty-imaging"):
             for _ in range(_HELPERS):   # first graphs of a caller thread: warm the helpers too
                 executor().submit(_graphs)
     return graphs
+
+
+def _quietly(build: Callable[[], _R]) -> _R:
+    """Run ``build`` (graph construction and a warm-up call) with file descriptor 2 routed
+    through a pipe, then forward everything but MediaPipe/TFLite's native start-up chatter.
+
+    MediaPipe's C++ logs a few lines per graph (XNNPACK delegate, feedback manager) that no
+    setting silences; a library user must not see them. Other threads' stderr output written
+    meanwhile is held for the few milliseconds of the build and forwarded unchanged.
+    """
+    from cosbeauty._stderr_filter import NOISE
+
+    with _build_lock:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):   # no file descriptor 2: nothing to filter
+            return build()
+        read_fd, write_fd = os.pipe()
+        chunks: list[bytes] = []
+
+        def drain() -> None:
+            with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+                while chunk := pipe.read(65536):
+                    chunks.append(chunk)
+
+        reader = threading.Thread(target=drain, name="cosbeauty-stderr-build", daemon=True)
+        reader.start()
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+        try:
+            return build()
+        finally:
+            os.dup2(saved, 2)           # closes the pipe's last write end: the reader sees EOF
+            os.close(saved)
+            reader.join(timeout=5)
+            kept = b"".join(line for line in b"".join(chunks).splitlines(keepends=True)
+                            if not NOISE.match(line))
+            if kept:
+                os.write(2, kept)
 
 
 def _quiet_mediapipe() -> None:
@@ -202,6 +254,10 @@ def _solution(graph_text: str, outputs: list[str], side_inputs: dict | None = No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from google.protobuf import text_format
+        from mediapipe.calculators.core import split_vector_calculator_pb2  # noqa: F401
+        from mediapipe.calculators.tensor import (image_to_tensor_calculator_pb2,  # noqa: F401
+                                                  inference_calculator_pb2,  # noqa: F401
+                                                  tensors_to_floats_calculator_pb2)  # noqa: F401
         from mediapipe.framework import calculator_pb2
         from mediapipe.modules.face_detection import face_detection_pb2  # noqa: F401 (registers options)
         from mediapipe.python import solution_base
@@ -213,7 +269,7 @@ def _solution(graph_text: str, outputs: list[str], side_inputs: dict | None = No
 
 def _build_detector() -> Any:
     threads = 1     # see the module docstring: 2 threads spin-wait under load
-    return _solution(f"""
+    graph = _solution(f"""
         input_stream: "IMAGE:image"
         output_stream: "DETECTIONS:detections"
         node {{
@@ -227,58 +283,151 @@ def _build_detector() -> Any:
             }}
           }}
         }}""", ["detections"])
+    graph.process({"image": np.zeros((64, 64, 3), np.uint8)})       # opens the calculators
+    return graph
+
+
+# MediaPipe's FaceLandmarkCpu subgraph (with attention), spelled out so that the model's
+# face-presence score comes out as a number instead of a fixed 0.5 gate on the landmarks.
+_LANDMARK_GRAPH = """
+    input_stream: "IMAGE:image"
+    input_stream: "ROI:roi"
+    input_side_packet: "WITH_ATTENTION:with_attention"
+    output_stream: "LANDMARKS:landmarks"
+    output_stream: "PRESENCE:presence"
+    node {
+      calculator: "ImageToTensorCalculator"
+      input_stream: "IMAGE:image"
+      input_stream: "NORM_RECT:roi"
+      output_stream: "TENSORS:input_tensors"
+      options: { [mediapipe.ImageToTensorCalculatorOptions.ext] {
+          output_tensor_width: 192 output_tensor_height: 192
+          output_tensor_float_range { min: 0.0 max: 1.0 } } }
+    }
+    node { calculator: "FaceLandmarksModelLoader"
+           input_side_packet: "WITH_ATTENTION:with_attention" output_side_packet: "MODEL:model" }
+    node { calculator: "TfLiteCustomOpResolverCalculator" output_side_packet: "OP_RESOLVER:op_resolver" }
+    node {
+      calculator: "InferenceCalculator"
+      input_stream: "TENSORS:input_tensors"
+      input_side_packet: "MODEL:model"
+      input_side_packet: "OP_RESOLVER:op_resolver"
+      output_stream: "TENSORS:output_tensors"
+      options: { [mediapipe.InferenceCalculatorOptions.ext] { delegate { xnnpack { num_threads: 1 } } } }
+    }
+    node {
+      calculator: "SplitTensorVectorCalculator"
+      input_stream: "output_tensors"
+      output_stream: "landmark_tensors"
+      output_stream: "face_flag_tensor"
+      options: { [mediapipe.SplitVectorCalculatorOptions.ext] {
+          ranges: { begin: 0 end: 6 } ranges: { begin: 6 end: 7 } } }
+    }
+    node {
+      calculator: "TensorsToFloatsCalculator"
+      input_stream: "TENSORS:face_flag_tensor"
+      output_stream: "FLOAT:presence"
+      options { [mediapipe.TensorsToFloatsCalculatorOptions.ext] { activation: SIGMOID } }
+    }
+    node {
+      calculator: "TensorsToFaceLandmarksWithAttention"
+      input_stream: "TENSORS:landmark_tensors"
+      output_stream: "LANDMARKS:crop_landmarks"
+    }
+    node {
+      calculator: "LandmarkProjectionCalculator"
+      input_stream: "NORM_LANDMARKS:crop_landmarks"
+      input_stream: "NORM_RECT:roi"
+      output_stream: "NORM_LANDMARKS:landmarks"
+    }"""
 
 
 def _build_landmarker() -> Any:
-    return _solution("""
-        input_stream: "IMAGE:image"
-        input_stream: "ROI:roi"
-        output_stream: "LANDMARKS:landmarks"
-        node {
-          calculator: "FaceLandmarkCpu"
-          input_stream: "IMAGE:image"
-          input_stream: "ROI:roi"
-          input_side_packet: "WITH_ATTENTION:with_attention"
-          output_stream: "LANDMARKS:landmarks"
-        }""", ["landmarks"], side_inputs={"with_attention": True})
+    from mediapipe.framework.formats import rect_pb2
+
+    graph = _solution(_LANDMARK_GRAPH, ["landmarks", "presence"], side_inputs={"with_attention": True})
+    graph.process({"image": np.zeros((64, 64, 3), np.uint8),
+                   "roi": rect_pb2.NormalizedRect(x_center=0.5, y_center=0.5, width=1, height=1)})
+    return graph
 
 
 # --------------------------------------------------------------------------- stage 1
 
 
 def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float = 1.0,
-               max_side: int | None = None) -> list[_Detection]:
+               max_side: int | None = None, turns: int = 0) -> list[_Detection]:
     """Run the detector on ``src``: image pixels scaled by (sx, sy) with origin (x0, y0) of the
-    scaled image; boxes come back in image pixels. ``max_side`` pre-shrinks ``src``."""
+    scaled image; boxes come back in image pixels. ``max_side`` pre-shrinks ``src``; ``turns``
+    quarter turns counter-clockwise (``np.rot90``) are applied to the detector's input, so a face
+    lying on its side or upside down is seen upright (the boxes and eyes are mapped back)."""
     h, w = src.shape[:2]
     small, ssx, ssy = (shrink(src, max_side / max(h, w)) if max_side and max(h, w) > max_side
                        else (np.ascontiguousarray(src), 1.0, 1.0))
+    sh, sw = small.shape[:2]
+    view = np.ascontiguousarray(np.rot90(small, turns)) if turns % 4 else small
+    vh, vw = view.shape[:2]
     detector, _ = _graphs()
-    result = detector.process({"image": small})
-    kx, ky = small.shape[1] / ssx, small.shape[0] / ssy        # relative -> src pixels
+    result = detector.process({"image": view})
+    kx, ky = sw / ssx, sh / ssy        # small pixels -> src pixels
+
+    def to_image(px: float, py: float) -> tuple[float, float]:
+        """A point in the detector's (turned) input, relative units -> image pixels."""
+        x, y = px * vw, py * vh
+        k = turns % 4
+        if k == 1:
+            x, y = sw - y, x
+        elif k == 2:
+            x, y = sw - x, sh - y
+        elif k == 3:
+            x, y = y, sh - x
+        return (x / sw * kx + x0) / sx, (y / sh * ky + y0) / sy
+
     found = []
     for det in result.detections or []:
         loc = det.location_data
         bb = loc.relative_bounding_box
-        box = np.array([(bb.xmin * kx + x0) / sx, (bb.ymin * ky + y0) / sy,
-                        ((bb.xmin + bb.width) * kx + x0) / sx, ((bb.ymin + bb.height) * ky + y0) / sy])
-        eyes = np.array([[(kp.x * kx + x0) / sx, (kp.y * ky + y0) / sy]
-                         for kp in loc.relative_keypoints[:2]])
-        found.append(_Detection(box, float(det.score[0]), eyes))
+        corners = np.array([to_image(bb.xmin, bb.ymin), to_image(bb.xmin + bb.width, bb.ymin + bb.height)])
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
+        eyes = np.array([to_image(kp.x, kp.y) for kp in loc.relative_keypoints[:2]])
+        found.append(_Detection(np.array([lo[0], lo[1], hi[0], hi[1]]), float(det.score[0]), eyes))
     return found
 
 
-def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0) -> list[_Detection]:
-    """The whole image (``src`` = image scaled by (sx, sy)) shrunk to <= _DET_MAX_SIDE."""
-    return _detect_in(src, 0, 0, sx, sy, _DET_MAX_SIDE)
+def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0,
+                turns: Sequence[int] = (0,)) -> list[_Detection]:
+    """The whole image (``src`` = image scaled by (sx, sy)) shrunk to <= _DET_MAX_SIDE, once per
+    quarter turn in ``turns`` (in parallel)."""
+    h, w = src.shape[:2]
+    small, ssx, ssy = (shrink(src, _DET_MAX_SIDE / max(h, w)) if max(h, w) > _DET_MAX_SIDE
+                       else (np.ascontiguousarray(src), 1.0, 1.0))
+    return [d for found in pmap(lambda k: _detect_in(small, 0, 0, sx * ssx, sy * ssy, turns=k), turns)
+            for d in found]
 
 
-def _tile_geometry(h: int, w: int) -> tuple[float, int]:
-    """(scale, window side) of the tile pass: that of the classic tiling (up to 3x3 overlapping
-    tiles, each shrunk to <= _TILE_SIDE with INTER_AREA, then letterboxed by the detector)."""
-    side = max(max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in _tiles(h, w))
-    scale = min(1.0, _TILE_SIDE / side)
-    return scale, round(side * scale)
+TURNS = (1, 2, 3)            # the other quarter turns: the detector handles +-60 degrees upright
+
+
+def min_face(h: int, w: int, min_face_px: int = 20) -> float:
+    """Smallest face width (px) the window pass is built to find in an h x w image: 24 px at
+    1920x1080, 48 px at 4000x3000 (1.2 % of the long side), never under ``min_face_px``."""
+    return max(float(min_face_px), _MIN_FACE_FRACTION * max(h, w))
+
+
+def _levels(h: int, w: int, min_face_px: int = 20) -> list[float]:
+    """Scales of the window pass: level k finds faces of ~[m 2^k, 2.4 m 2^k] px (m =
+    :func:`min_face`), each seen >= _TILE_FACE_PX wide by the detector in 192 px windows;
+    levels stop where the whole-image pass (long side letterboxed to 192) takes over."""
+    m = min_face(h, w, min_face_px)
+    whole = _TILE_FACE_PX * max(h, w) / _DET_INPUT          # faces the whole pass sees
+    scales = []
+    size = m
+    while size < whole:
+        scale = min(1.0, _TILE_FACE_PX / size)
+        if max(h, w) * scale <= _DET_INPUT * 1.2:            # one window: the whole pass again
+            break
+        scales.append(scale)
+        size *= _LEVEL_STEP
+    return scales
 
 
 def _windows(length: int, side: int) -> list[tuple[int, int]]:
@@ -291,44 +440,38 @@ def _windows(length: int, side: int) -> list[tuple[int, int]]:
 
 
 def _tile_pass(image: np.ndarray | None, h: int, w: int,
-               scaled: tuple[np.ndarray, float, float] | None = None) -> list[_Detection]:
-    """Detector on overlapping square windows of the image scaled once to the tile scale.
-
-    Same detector input as the classic tiles (scale, window side, >= 20 % overlap, so the
-    same smallest face), but the image is shrunk once instead of per tile, and the windows are
-    square, so a 16:9 or 4:3 frame needs 6 windows where the 3x3 tiles were 9 letterboxed
-    strips. The source is ``image``, or ``scaled`` = (src, sx, sy), an already reduced copy,
-    when it has at least the tile scale's resolution.
-    """
-    need, side = _tile_geometry(h, w)
-    if scaled is not None and min(scaled[1], scaled[2]) >= need * 0.999:
-        src, sx, sy = scaled
+               scaled: tuple[np.ndarray, float, float] | None = None,
+               min_face_px: int = 20) -> list[_Detection]:
+    """Detector on overlapping 192 px windows of the image at each scale of :func:`_levels`
+    (an image pyramid: each level is shrunk from the previous one). The source is ``image``,
+    or ``scaled`` = (src, sx, sy), an already reduced copy, when it has at least the first
+    level's resolution. All windows of all levels run through :func:`pmap`."""
+    levels = _levels(h, w, min_face_px)
+    if not levels:
+        return []
+    sources: list[tuple[np.ndarray, float, float]] = []
+    prev: tuple[np.ndarray, float, float] | None = None
+    for need in levels:
+        if prev is None:
+            if scaled is not None and min(scaled[1], scaled[2]) >= need * 0.999:
+                prev = scaled
+            else:
+                assert image is not None
+                prev = (image, 1.0, 1.0)
+        src, sx, sy = prev
         if min(sx, sy) > need * 1.001:
             src, ex, ey = shrink(src, need / min(sx, sy))
             sx, sy = sx * ex, sy * ey
-    else:
-        assert image is not None
-        src, sx, sy = shrink(image, need)
-    sh, sw = src.shape[:2]
-    windows = [(x0, y0, x1, y1) for y0, y1 in _windows(sh, side) for x0, x1 in _windows(sw, side)]
-    return [d for found in pmap(lambda win: _detect_in(src[win[1]:win[3], win[0]:win[2]],
-                                                       win[0], win[1], sx, sy), windows)
+        prev = (src, sx, sy)
+        sources.append(prev)
+    jobs = []
+    for src, sx, sy in sources:
+        sh, sw = src.shape[:2]
+        jobs += [(src, sx, sy, x0, y0, x1, y1) for y0, y1 in _windows(sh, _DET_INPUT)
+                 for x0, x1 in _windows(sw, _DET_INPUT)]
+    return [d for found in pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3], j[4], j[1], j[2]),
+                                jobs)
             for d in found]
-
-
-def _spans(length: int) -> list[tuple[int, int]]:
-    """1-3 overlapping spans (20 % of a span) covering ``length``, each ~<= _TILE_SIDE."""
-    n = 1 if length < 2 * _TILE_SIDE * 0.6 else min(3, max(2, math.ceil(length / (_TILE_SIDE * 0.8))))
-    if n == 1:
-        return [(0, length)]
-    span = math.ceil(length / (n * 0.8 + 0.2))
-    return [(round(i * (length - span) / (n - 1)), round(i * (length - span) / (n - 1)) + span)
-            for i in range(n)]
-
-
-def _tiles(h: int, w: int) -> list[tuple[int, int, int, int]]:
-    """Grid of up to 3x3 overlapping tiles: x0, y0, x1, y1."""
-    return [(x0, y0, x1, y1) for y0, y1 in _spans(h) for x0, x1 in _spans(w)]
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -342,17 +485,27 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _merge(dets: list[_Detection]) -> list[_Detection]:
-    """Greedy NMS keeping the most confident of overlapping boxes."""
+    """Greedy NMS keeping the most confident of overlapping boxes (ties: larger, then position,
+    so the result never depends on the order the passes finished in)."""
     kept: list[_Detection] = []
-    for det in sorted(dets, key=lambda d: -d.score):
+    order = sorted(dets, key=lambda d: (-round(d.score, 6), -(d.box[2] - d.box[0]),
+                                        tuple(np.round(d.box, 3))))
+    for det in order:
         if all(_overlap(det.box, k.box) <= _MERGE_IOM for k in kept):
             kept.append(det)
     return kept
 
 
-def _want_tiles(dets: list[_Detection], h: int, w: int) -> bool:
+def _want_turns(dets: list[_Detection], tiles: bool) -> bool:
+    """The quarter-turned whole-image passes run unless the upright pass is sure of a face
+    and no window pass is needed (a portrait): upright portraits stay at one detector call.
+    Faces turned 90-180 degrees score <= 0.72 upright (measured), upright ones >= 0.78."""
+    return tiles or not any(d.score >= _UPRIGHT_SURE for d in dets)
+
+
+def _want_tiles(dets: list[_Detection], h: int, w: int, min_face_px: int = 20) -> bool:
     """Tiles help unless the whole-image pass found exactly one face that is not small."""
-    if max(h, w) < 2 * 192:        # the whole-image pass already sees ~20 px faces
+    if not _levels(h, w, min_face_px):      # the whole-image pass already sees the smallest faces
         return False
     if len(dets) != 1:              # nothing found, or a group: more faces may be smaller
         return True
@@ -383,9 +536,10 @@ def _roi_from_landmarks(pts: np.ndarray) -> _Roi:
     return _Roi(float(centre[0]), float(centre[1]), size, angle)
 
 
-def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> np.ndarray | None:
-    """478 landmarks (image pixels) inside ``roi`` (image pixels), or None when the model sees
-    no face. ``src`` is the image scaled by ``scale`` (a reduced decode) or the image itself."""
+def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> tuple[np.ndarray, float] | None:
+    """(478 landmarks in image pixels, the model's face-presence score) inside ``roi`` (image
+    pixels), or None when the ROI has no pixels. ``src`` is the image scaled by ``scale`` (a
+    reduced decode) or the image itself."""
     from mediapipe.framework.formats import rect_pb2
 
     h, w = src.shape[:2]
@@ -406,12 +560,12 @@ def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> np.ndarray | N
         width=size * sx / cw, height=size * sy / ch, rotation=roi.angle)
     _, landmarker = _graphs()
     result = landmarker.process({"image": crop, "roi": rect})
-    if result.landmarks is None:
+    if result.landmarks is None or result.presence is None:
         return None
     pts = np.array([(p.x * cw, p.y * ch) for p in result.landmarks.landmark], dtype=np.float32)
     pts /= np.array([sx, sy], dtype=np.float32)
     pts += np.array([x0, y0], dtype=np.float32)
-    return pts / np.float32(scale) if scale != 1.0 else pts
+    return (pts / np.float32(scale) if scale != 1.0 else pts), float(result.presence)
 
 
 def _needs_refine(first: _Roi, second: _Roi) -> bool:
@@ -422,23 +576,47 @@ def _needs_refine(first: _Roi, second: _Roi) -> bool:
 
 
 def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
-               shape: tuple[int, int] | None = None) -> Face | None:
-    """Landmarks for one detection. ``rgb`` is the image, or a copy scaled by ``scale`` (then
-    ``shape`` is the image's h, w)."""
+               shape: tuple[int, int] | None = None, check: bool = True) -> Face | None:
+    """Landmarks for one detection, verified (:mod:`.verify`) unless ``check`` is False.
+    ``rgb`` is the image, or a copy scaled by ``scale`` (then ``shape`` is the image's h, w)."""
+    from .verify import face_checks, is_face, needs_stability
+
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
-    pts = _landmarks(rgb, roi, scale)
-    if pts is None:
+    got = _landmarks(rgb, roi, scale)
+    if got is None or got[1] < _PRESENCE_FLOOR:
         return None
+    pts, presence = got
     refined = _roi_from_landmarks(pts)
     if _needs_refine(roi, refined):
-        pts = _landmarks(rgb, refined, scale) if refined.size > 4 else None
-        if pts is None:
+        got = _landmarks(rgb, refined, scale) if refined.size > 4 else None
+        if got is None or got[1] < _PRESENCE_FLOOR:
             return None
+        pts, presence = got
     h, w = shape or rgb.shape[:2]
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
     hi = np.clip(np.ceil(pts[:468].max(axis=0)), 0, [w - 1, h - 1]).astype(int)
     box = (int(lo[0]), int(lo[1]), int(hi[0] - lo[0] + 1), int(hi[1] - lo[1] + 1))
-    return Face(box=box, score=det.score, landmarks=pts)
+    checks = face_checks(rgb, pts, scale, presence, det.score)
+    if check and not is_face(checks):
+        return None
+    if not check or needs_stability(checks):
+        checks["stability"] = _stability(rgb, pts, scale)
+        if check and not is_face(checks):
+            return None
+    return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks)
+
+
+def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float) -> float:
+    """How much the mesh moves when the landmark model sees the same place through a turned
+    (+25 degrees) and enlarged (x1.15) window: mean point distance / F. A real face stays put,
+    a face-like pattern's mesh is hallucinated and moves (or loses its presence score)."""
+    roi = _roi_from_landmarks(pts)
+    other = _Roi(roi.cx, roi.cy, roi.size * 1.15, roi.angle + math.radians(25))
+    got = _landmarks(rgb, other, scale)
+    if got is None or got[1] < _PRESENCE_FLOOR:
+        return 1.0
+    f = max(float(np.linalg.norm(pts[234] - pts[454])), 1.0)
+    return float(np.linalg.norm(got[0][:468] - pts[:468], axis=1).mean() / f)
 
 
 def _lm_scale_ok(det: _Detection, scale: float) -> bool:
@@ -473,53 +651,62 @@ def _as_rgb8(image: np.ndarray) -> np.ndarray:
 
 
 def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
-                 tiles: bool | None = None) -> list[Face]:
-    """Faces in an RGB(A)/grey uint8 or uint16 image, largest first.
+                 tiles: bool | None = None, turns: bool | None = None,
+                 verify: bool = True) -> list[Face]:
+    """Verified faces in an RGB(A)/grey uint8 or uint16 image, largest first.
 
-    ``tiles``: None decides automatically (tile pass when nothing or only small faces were
-    found by the whole-image pass), True/False forces it on/off. Faces whose box is
-    narrower than ``min_face_px`` are ignored; at most ``max_faces`` are returned.
+    ``tiles``: None decides automatically (window pass when nothing, several faces or only a
+    small face was found by the whole-image pass), True/False forces it on/off; ``turns``
+    likewise for the quarter-turned whole-image passes (faces at any in-plane angle). Faces
+    narrower than ``min_face_px`` are ignored; at most ``max_faces`` are returned. ``verify``
+    False keeps candidates that fail :func:`.verify.is_face` (for calibration; their
+    ``checks`` say why).
     """
     image = _as_rgb8(rgb)
     h, w = image.shape[:2]
     if min(h, w) < 8 or max_faces <= 0:
         return []
     dets = _whole_pass(image)
-    if tiles or (tiles is None and _want_tiles(dets, h, w)):
-        dets += _tile_pass(image, h, w)
-    return _finish(dets, image, max_faces, min_face_px)
+    want_tiles = tiles if tiles is not None else _want_tiles(dets, h, w, min_face_px)
+    if turns if turns is not None else _want_turns(dets, want_tiles):
+        dets += _whole_pass(image, turns=TURNS)
+    if want_tiles:
+        dets += _tile_pass(image, h, w, min_face_px=min_face_px)
+    return _finish(dets, image, max_faces, min_face_px, verify=verify)
 
 
 def _select(dets: list[_Detection], max_faces: int, min_face_px: int) -> list[_Detection]:
-    dets = [d for d in _merge(dets) if d.box[2] - d.box[0] >= min_face_px * 0.8]
-    dets.sort(key=lambda d: -(d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
-    return dets[: 2 * max_faces]
+    """Merged candidates worth landmarking: the most confident ones first (false candidates
+    are rejected by verification, so a cap by size would let them crowd out real faces)."""
+    dets = [d for d in _merge(dets) if d.box[2] - d.box[0] >= min_face_px * 0.6]
+    return dets[: _CANDIDATES_PER_FACE * max_faces]
 
 
 def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, min_face_px: int,
-            done: dict[int, Face | None] | None = None) -> list[Face]:
-    """Merge, landmark (in parallel; ``done`` holds faces already landmarked, by id of their
-    detection), filter, sort, dedupe."""
+            done: dict[int, Face | None] | None = None, verify: bool = True) -> list[Face]:
+    """Merge, landmark and verify (in parallel; ``done`` holds faces already landmarked, by id
+    of their detection), filter, sort, dedupe."""
     dets = _select(dets, max_faces, min_face_px)
-    done = done or {}
+    done = {} if done is None else done
     todo = [d for d in dets if id(d) not in done]
     if todo:
         assert image is not None
-        done.update(zip(map(id, todo), pmap(lambda d: _face_from(d, image), todo)))
+        done.update(zip(map(id, todo), pmap(lambda d: _face_from(d, image, check=verify), todo)))
     faces = [f for f in (done[id(d)] for d in dets)
              if f is not None and min(f.box[2], f.box[3]) >= min_face_px * 0.8]
-    faces.sort(key=lambda f: -f.cheek_width)
+    faces.sort(key=lambda f: (-f.cheek_width, f.box))
     return _dedupe(faces)[:max_faces]
 
 
 class ScaledDetection:
     """Detection started on a reduced copy (e.g. a DCT-scaled JPEG decode) before the full image
-    exists: :meth:`start` runs the whole-image pass and, when no tile pass is needed, the
+    exists: :meth:`start` runs the whole-image pass and, when no window pass is needed, the
     landmarks of every face big enough to keep full landmark resolution at that scale;
-    :meth:`finish` does the rest (tile pass, smaller faces) on the full image.
+    :meth:`finish` does the rest (window pass, smaller faces) on the full image.
 
     The result matches :func:`detect_faces` on the full image up to the resampling
-    differences between a DCT-scaled decode and ``INTER_AREA`` (sub-pixel landmarks).
+    differences between a DCT-scaled decode and ``INTER_AREA`` (sub-pixel landmarks). It
+    depends only on the bytes: never on which thread ran :meth:`start`.
     """
 
     def __init__(self, h: int, w: int, *, max_faces: int = 10, min_face_px: int = 20) -> None:
@@ -537,7 +724,9 @@ class ScaledDetection:
         if min(self.h, self.w) < 8 or self.max_faces <= 0:
             return self
         self.dets = _whole_pass(small, sx, sy)
-        self.tiles = _want_tiles(self.dets, self.h, self.w)
+        self.tiles = _want_tiles(self.dets, self.h, self.w, self.min_face_px)
+        if _want_turns(self.dets, self.tiles):
+            self.dets += _whole_pass(small, sx, sy, turns=TURNS)
         if not self.tiles:
             scale = min(sx, sy)
             for det in _select(self.dets, self.max_faces, self.min_face_px):
@@ -546,11 +735,11 @@ class ScaledDetection:
         return self
 
     def finish(self, rgb: np.ndarray) -> list[Face]:
-        """The faces, given the full image (only read for tiles and small faces)."""
+        """The faces, given the full image (only read for windows and small faces)."""
         if min(self.h, self.w) < 8 or self.max_faces <= 0:
             return []
         image = _as_rgb8(rgb)
         dets = list(self.dets)
         if self.tiles:
-            dets += _tile_pass(image, self.h, self.w, self.scaled)
+            dets += _tile_pass(image, self.h, self.w, self.scaled, self.min_face_px)
         return _finish(dets, image, self.max_faces, self.min_face_px, self.done)

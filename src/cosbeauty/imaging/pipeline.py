@@ -92,8 +92,11 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decod
     if not detect:
         return decoded, None, timings
     scaled = None
-    if job is not None and not job.cancel():     # not started (pool busy): detect here instead
-        scaled = job.result()
+    if job is not None:
+        # Not started (pool busy): run the *same* reduced detection here. Falling back to
+        # detect_faces() on the full image instead gave sub-pixel different landmarks, so the
+        # output bytes depended on thread timing (issue #12).
+        scaled = reduced_detect() if job.cancel() else job.result()
     faces = scaled.finish(decoded.rgb) if scaled is not None else detect_faces(decoded.rgb)
     _tick(timings, "detect", t)
     return decoded, faces, timings

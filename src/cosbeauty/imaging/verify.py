@@ -1,0 +1,156 @@
+"""Is a detection really a face? Measures and thresholds applied before any pixel changes.
+
+The detector (BlazeFace) fires on logos, printed graphics and textures now and then; the
+landmark model then draws a face-shaped mesh on whatever it is given. Every candidate is
+therefore checked on three independent signals (:func:`face_checks`), thresholds chosen on
+data (the face and no-face corpora of ``tests/imaging/test_faces_verify.py``; the measured
+distributions are in docs/beauty.md, "Face detection and lossless output"):
+
+* **presence**: the landmark model's own face-presence score (sigmoid of its face flag).
+  MediaPipe gates at 0.5; real faces, even 24 px wide, rotated or half cut by the frame,
+  score >= 0.9 almost always, while non-faces that pass the detector spread over 0.5-1.
+* **geometry**: in the face's own frame (eyes horizontal) the mesh must look like a face:
+  forehead above the eyes, eyes above the nose tip above the mouth above the chin, eye
+  distance and face height in human proportions of the cheek width F.
+* **skin colour**: the cheeks and forehead (7 patches) must have skin chroma (a wide locus
+  that holds every human skin tone: Cr in [128, 185], Cb in [70, 132] on the 0-255 scale),
+  agree with each other, and the lips must be redder (higher Cr) than that skin (the rocket's
+  cream fairing with a logo passes everything else); on a colourless (grey) face region the
+  colour test is skipped and the stability test below is always run instead.
+* **stability** (for candidates the detector is unsure of, < 0.8, and grey ones): the landmark
+  model is run once more through a window turned by 25 degrees and enlarged 1.15x; a real
+  face's mesh stays put (mean shift <= 0.08 F measured), a hallucinated one moves or vanishes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = ["face_checks", "is_face"]
+
+SKIN_SAMPLES = (50, 280, 151, 205, 425, 117, 346)    # cheeks and forehead (FaceMesh indices)
+CR_RANGE = (128.0, 185.0)
+CB_RANGE = (70.0, 132.0)
+GREY_CHROMA = 4.0            # mean |Cr-128| + |Cb-128| below this: a grey/sepia-free face region
+
+# thresholds (chosen on data, see the module docstring)
+MIN_PRESENCE = 0.85
+MIN_SKIN_FRACTION = 0.5
+MAX_CHROMA_SPREAD = 25.0
+MIN_LIP_CR = 1.0             # lips redder (Cr) than the median skin patch, colour faces only
+EYE_RATIO = (0.35, 1.05)     # outer eye corners distance / F
+HEIGHT_RATIO = (0.75, 1.7)
+STABLE_DET_SCORE = 0.8       # candidates the detector is less sure of get the stability test
+MAX_INSTABILITY = 0.10       # mean landmark shift / F between two views of the same face   # forehead (10) to chin (152) / F
+
+
+def _face_frame(pts: np.ndarray) -> np.ndarray:
+    """Landmarks rotated so the eye line (33 -> 263) is horizontal; units of F."""
+    eye_r, eye_l = pts[33].astype(np.float64), pts[263].astype(np.float64)
+    angle = math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0])
+    c, s = math.cos(angle), math.sin(angle)
+    local = (pts[:468].astype(np.float64) - eye_r) @ np.array([[c, -s], [s, c]])
+    f = float(np.linalg.norm(pts[234] - pts[454])) or 1.0
+    return local / f
+
+
+def _geometry(pts: np.ndarray) -> dict[str, float]:
+    local = _face_frame(pts)
+    y = local[:, 1]
+    eye_y = (y[33] + y[263] + y[133] + y[362]) / 4
+    order = float(y[10] < eye_y < y[4] < y[13] < y[152])
+    return {"order": order,
+            "eye_ratio": float(np.linalg.norm(local[263] - local[33])),
+            "height_ratio": float(y[152] - y[10]),
+            "yaw": float(abs(np.linalg.norm(local[4] - local[234]) - np.linalg.norm(local[4] - local[454])))}
+
+
+def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
+    """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width)."""
+    h, w = rgb.shape[:2]
+    r = max(1, int(round(0.05 * f)))
+    means, inside = [], 0
+    n = 0
+    for i in SKIN_SAMPLES:
+        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
+        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue                   # off the frame (a face cut by the border)
+        patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
+        flat = patch.reshape(-1, 3).astype(np.float32)
+        means.append(flat.mean(axis=0))
+        ok = ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
+              & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
+        inside += int(ok.sum())
+        n += len(flat)
+    if not means:
+        return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
+                "lip_cr": 0.0, "eye_dark": 0.0}
+    m = np.array(means)
+    chroma = m[:, 1:]
+    centre = np.median(chroma, axis=0)
+    spread = float(np.max(np.linalg.norm(chroma - centre, axis=1)))
+    colourfulness = float(np.mean(np.abs(chroma - 128.0).sum(axis=1)))
+    lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))))
+    irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
+    skin_y = float(np.median(m[:, 0]))
+    return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread,
+            "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
+            "lip_cr": float(lips[1] - np.median(chroma[:, 0])) if lips is not None else 0.0,
+            "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
+
+
+LIP_SAMPLES = (0, 17, 37, 267, 84, 314, 13, 14)
+
+
+def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray | None:
+    """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame)."""
+    h, w = rgb.shape[:2]
+    parts = []
+    for i in indices:
+        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
+        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
+        if x1 > x0 and y1 > y0:
+            patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
+            parts.append(patch.reshape(-1, 3).astype(np.float32))
+    return np.concatenate(parts).mean(axis=0) if parts else None
+
+
+def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
+                det_score: float) -> dict[str, float]:
+    """Every verification measure of one candidate. ``rgb`` is the image or a copy scaled by
+    ``scale``; ``pts`` are the 478 landmarks in image pixels."""
+    scaled = pts * np.float32(scale) if scale != 1.0 else pts
+    f = float(np.linalg.norm(scaled[234] - scaled[454]))
+    return {"presence": float(presence), "det_score": float(det_score),
+            **_geometry(pts), **_skin(rgb, scaled, f)}
+
+
+def is_face(checks: dict[str, float]) -> bool:
+    """The verdict: all three signals agree."""
+    return not reasons(checks)
+
+
+def needs_stability(checks: dict[str, float]) -> bool:
+    """The extra landmark call (:func:`faces._stability`) is spent only on doubtful candidates."""
+    return checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
+
+
+def reasons(checks: dict[str, float]) -> list[str]:
+    """Why a candidate is not a face (empty: it is one)."""
+    why = []
+    if checks["presence"] < MIN_PRESENCE:
+        why.append("presence")
+    if not checks["order"] or not EYE_RATIO[0] <= checks["eye_ratio"] <= EYE_RATIO[1] \
+            or not HEIGHT_RATIO[0] <= checks["height_ratio"] <= HEIGHT_RATIO[1]:
+        why.append("geometry")
+    if not checks["grey"] and (checks["skin_fraction"] < MIN_SKIN_FRACTION
+                               or checks["chroma_spread"] > MAX_CHROMA_SPREAD
+                               or checks["lip_cr"] < MIN_LIP_CR):
+        why.append("skin")
+    if checks.get("stability", 0.0) > MAX_INSTABILITY:
+        why.append("stability")
+    return why

@@ -1,0 +1,147 @@
+"""Face and no-face corpora built only from images shipped by installed packages (offline).
+
+Faces: the astronaut (scikit-image), Grace Hopper (matplotlib), the 100 real 25x25 LFW faces
+bundled with scikit-image (``lfw_subset.npy``: first 100 faces, last 100 non-faces).
+No faces: every bundled scikit-image sample without a person, matplotlib's product photo and
+logos, LFW's non-face patches, synthetic textures/patterns, and canvases built on the rocket.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterator
+
+import cv2
+import matplotlib.cbook
+import numpy as np
+import skimage.data
+from PIL import Image
+
+
+@functools.cache
+def hopper() -> np.ndarray:
+    return np.asarray(Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")).convert("RGB"))
+
+
+def astronaut() -> np.ndarray:
+    return skimage.data.astronaut()
+
+
+def heads() -> dict[str, np.ndarray]:
+    """Square head crops (face ~55 % of the crop width)."""
+    return {"astronaut": astronaut()[20:260, 105:345], "hopper": hopper()[60:420, 80:440]}
+
+
+@functools.cache
+def lfw() -> np.ndarray:
+    path = os.path.join(os.path.dirname(skimage.data.__file__), "lfw_subset.npy")
+    return (np.load(path) * 255).round().astype(np.uint8)
+
+
+def lfw_faces() -> np.ndarray:
+    """100 real grey faces, 25x25 (the face fills ~the whole patch)."""
+    return lfw()[:100]
+
+
+def lfw_non_faces() -> np.ndarray:
+    return lfw()[100:]
+
+
+def rotate(img: np.ndarray, degrees: float, fill: int = 128) -> np.ndarray:
+    """Rotate counter-clockwise by ``degrees`` on an enlarged canvas (nothing cut)."""
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(fill,) * 3)
+
+
+def _product() -> np.ndarray:
+    return np.asarray(Image.open(matplotlib.cbook.get_sample_data("Minduka_Present_Blue_Pack.png")).convert("RGB"))
+
+
+def _logo2() -> np.ndarray:
+    return np.asarray(Image.open(matplotlib.cbook.get_sample_data("logo2.png")).convert("RGB"))
+
+
+def _rgb(img: np.ndarray) -> np.ndarray:
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0, 1) * 255).round().astype(np.uint8) if img.max() <= 1 else img.astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(img[:, :, :3])
+
+
+def _synthetic() -> Iterator[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(12)
+    yield "noise", rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    yield "blurred-noise", cv2.GaussianBlur(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8), (0, 0), 3)
+    yy, xx = np.mgrid[0:600, 0:800]
+    yield "gradient", np.dstack([xx * 255 // 800, yy * 255 // 600, (xx + yy) * 255 // 1400]).astype(np.uint8)
+    yield "checker", (((xx // 40 + yy // 40) % 2) * 255).astype(np.uint8)[:, :, None].repeat(3, axis=2)
+    rings = (np.sin(np.hypot(xx - 400, yy - 300) / 6) * 127 + 128).astype(np.uint8)
+    yield "rings", np.dstack([rings, rings[::-1], 255 - rings])
+    dots = np.full((600, 800, 3), 230, np.uint8)
+    for i in range(120):         # blobs in skin tones: a detector's favourite trap
+        c = (int(rng.integers(0, 800)), int(rng.integers(0, 600)))
+        cv2.circle(dots, c, int(rng.integers(6, 40)), tuple(int(v) for v in rng.integers(60, 230, 3)), -1)
+        cv2.circle(dots, c, int(rng.integers(2, 5)), (30, 30, 30), -1)
+    yield "blobs", dots
+    skin = np.zeros((600, 800, 3), np.uint8)
+    skin[:] = (224, 172, 142)
+    yield "skin-tone-flat", cv2.add(skin, rng.integers(0, 12, skin.shape, dtype=np.uint8))
+
+
+def no_face_images() -> Iterator[tuple[str, np.ndarray]]:
+    """(name, RGB uint8) of images without any face."""
+    for name in ("rocket", "coffee", "chelsea", "horse", "brick", "grass", "gravel", "coins", "moon",
+                 "page", "text", "logo", "hubble_deep_field", "retina", "immunohistochemistry",
+                 "colorwheel", "checkerboard", "motorcycle", "clock", "microaneurysms", "cell",
+                 "shepp_logan_phantom", "binary_blobs"):
+        try:
+            img = getattr(skimage.data, name)()
+        except Exception:     # a sample that needs a download
+            continue
+        img = img[0] if isinstance(img, tuple) else img
+        yield name, _rgb(img)
+    yield "product-minduka", _product()
+    yield "matplotlib-logo2", _logo2()
+    yield "lfw-non-faces", _rgb(_grid(lfw_non_faces(), 4))
+    yield from _synthetic()
+    rocket = skimage.data.rocket()
+    yield "rocket-1080p", _tile_to(rocket, 1920, 1080)
+    yield "rocket-4000x3000", cv2.resize(rocket, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+
+
+def _grid(patches: np.ndarray, scale: int) -> np.ndarray:
+    n = len(patches)
+    cols = int(math.ceil(math.sqrt(n)))
+    size = patches.shape[1] * scale
+    out = np.full((size * int(math.ceil(n / cols)), size * cols), 128, np.uint8)
+    for i, p in enumerate(patches):
+        r, c = divmod(i, cols)
+        out[r * size:(r + 1) * size, c * size:(c + 1) * size] = cv2.resize(p, (size, size), interpolation=cv2.INTER_CUBIC)
+    return out
+
+
+def _tile_to(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    reps = (-(-h // img.shape[0]), -(-w // img.shape[1]), 1)
+    return np.ascontiguousarray(np.tile(img, reps)[:h, :w])
+
+
+def place(canvas: np.ndarray, head: np.ndarray, face_px: int, cx: int, cy: int) -> tuple[int, int, int, int]:
+    """Paste ``head`` (a square head crop, face ~55 % of its width) so that the face is about
+    ``face_px`` wide around (cx, cy); pixels outside the canvas are cut. Returns the pasted
+    square (x0, y0, x1, y1), unclipped."""
+    s = max(4, int(round(face_px / 0.55)))
+    tile = cv2.resize(head, (s, s), interpolation=cv2.INTER_AREA if s < head.shape[0] else cv2.INTER_CUBIC)
+    x0, y0 = cx - s // 2, cy - s // 2
+    h, w = canvas.shape[:2]
+    ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(w, x0 + s), min(h, y0 + s)
+    if ax1 > ax0 and ay1 > ay0:
+        canvas[ay0:ay1, ax0:ax1] = tile[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0]
+    return x0, y0, x0 + s, y0 + s
