@@ -58,7 +58,10 @@ def user_delete(store: IamStore, args: argparse.Namespace) -> None:
 
 
 def key_create(store: IamStore, args: argparse.Namespace) -> None:
-    key = store.create_key(args.user)
+    secret_key = args.secret_key
+    if secret_key == "-":           # read it from stdin, so it stays out of the process list
+        secret_key = sys.stdin.readline().strip()
+    key = store.create_key(args.user, args.secret_id, secret_key)
     print(f"new key pair for {args.user} (the SecretKey is shown only now):")
     print(f"  SecretId:  {key['secret_id']}\n  SecretKey: {key['secret_key']}")
 
@@ -145,7 +148,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add(users, "delete", user_delete, "delete a sub-account with its keys and policies", *user)
 
     keys = _family(sub, "key", "sub-account key pairs")
-    _add(keys, "create", key_create, "create a key pair (prints the SecretKey once)", *owner)
+    _add(keys, "create", key_create, "create a key pair (prints the SecretKey once), or import a chosen one", *owner,
+         (["--secret-id"], {"help": "import this SecretId (with --secret-key)"}),
+         (["--secret-key"], {"help": "import this SecretKey ('-' reads it from stdin)"}))
     _add(keys, "list", key_list, "list key pairs", (["user"], {"nargs": "?", "help": "only this user's"}))
     _add(keys, "disable", key_status(False), "refuse requests signed with a key", *key)
     _add(keys, "enable", key_status(True), "accept a disabled key again", *key)

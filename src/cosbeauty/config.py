@@ -22,6 +22,7 @@ class ServerConfig:
     min_part_size: int = 1024 * 1024            # all parts but the last (COS: 1 MiB)
     max_parts: int = 10000
     max_key_bytes: int = 850                    # COS object key limit
+    bucket_names: str = "both"                  # which new bucket names PUT Bucket accepts: cos|s3|both
     signature_skew: int = 900                   # seconds of clock skew tolerated
     # image processing (Cloud Infinite)
     ci_workers: int = max(1, (os.cpu_count() or 2))

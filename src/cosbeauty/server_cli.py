@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detect-url-allow", action="append", default=[], metavar="HOST_OR_CIDR",
                    help="allow detect-url fetches from this host or network despite the SSRF guard")
     p.add_argument("--log-level", default=d.log_level)
+    p.add_argument("--bucket-names", choices=("cos", "s3", "both"), default=d.bucket_names,
+                   help="bucket names PUT Bucket accepts: cos = <name>-<APPID> only (as Tencent COS), "
+                        "s3 = Amazon S3 rules, both = either (default %(default)s)")
     serve_options.add_arguments(p)
     p.set_defaults(func=run)
 
@@ -38,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
                           region=args.region, endpoints=[*d.endpoints, *args.endpoint], fsync=args.fsync,
                           ci_workers=args.ci_workers, ci_queue=args.ci_queue,
                           detect_url_allow=args.detect_url_allow, log_level=args.log_level,
-                          **serve_options.config_kwargs(args))
+                          bucket_names=args.bucket_names, **serve_options.config_kwargs(args))
     serve(config)
     return 0

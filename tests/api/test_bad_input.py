@@ -28,10 +28,8 @@ def snapshot(root: str) -> dict[str, float]:
     return out
 
 
+# keys with '.'/'..' segments are ordinary keys, stored exactly: tests/api/test_bucket_names.py
 @pytest.mark.parametrize("raw_path,key,code", [
-    ("/../../etc/passwd", "../../etc/passwd", "InvalidURI"),
-    ("/a/%2e%2e/%2e%2e/x", "a/../../x", "InvalidURI"),
-    ("/./x", "./x", "InvalidURI"),
     ("/nul%00byte", "nul\x00byte", "InvalidObjectName"),
     ("/" + "k" * 900, "k" * 900, "KeyTooLong"),
 ])
@@ -62,7 +60,8 @@ def test_malformed_xml_bodies(server, cos, bucket):
 
 
 def test_invalid_bucket_names_cos(cos):
-    for name in ("noappid", "wrong-999", "x" * 70 + "-" + APPID, "trailing--" + APPID):
+    # default --bucket-names both; the strict COS mode: tests/api/test_bucket_names.py
+    for name in ("x" * 70 + "-" + APPID, "ab", "a" * 64):
         with pytest.raises(CosServiceError) as e:
             cos.create_bucket(Bucket=name)
         assert e.value.get_error_code() == "InvalidBucketName", name

@@ -24,7 +24,7 @@ def test_bucket_lifecycle(cos):
     cos.head_bucket(Bucket=name)
     with pytest.raises(CosServiceError) as e:
         cos.create_bucket(Bucket=name)
-    assert e.value.get_error_code() == "BucketAlreadyExists"
+    assert e.value.get_error_code() == "BucketAlreadyOwnedByYou"   # issue 14: the owner re-creating its bucket
     assert e.value.get_status_code() == 409
     cos.put_object(Bucket=name, Key="x", Body=b"1")
     with pytest.raises(CosServiceError) as e:

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 
 from cosbeauty.api import xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
-from cosbeauty.api.responses import empty, xml_response
+from cosbeauty.api.responses import empty
 from cosbeauty.storage import StorageError
 
 if TYPE_CHECKING:
     from cosbeauty.accounts import Principal
     from cosbeauty.storage import Backend
 
-BUCKET_ACLS = ("private", "public-read", "public-read-write")
-OBJECT_ACLS = ("default",) + BUCKET_ACLS
+BUCKET_ACLS = ("private", "public-read", "public-read-write", "authenticated-read")
+# one APPID per server: the object owner is the bucket owner, so bucket-owner-* grant nothing more
+OBJECT_ACLS = ("default",) + BUCKET_ACLS + ("bucket-owner-read", "bucket-owner-full-control")
+AUTHENTICATED_USERS = "http://cam.qcloud.com/groups/global/AuthenticatedUsers"
+AUTHENTICATED_IDS = (AUTHENTICATED_USERS, "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
 ALL_USERS_IDS = (ALL_USERS, "http://acs.amazonaws.com/groups/global/AllUsers", "qcs::cam::anyone:anyone")
 PERMISSIONS = ("READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL")
@@ -41,7 +46,8 @@ NEEDS = {
     "cos:GetBucketACL": "READ_ACP", "cos:GetObjectACL": "READ_ACP",
     "cos:PutBucketACL": "WRITE_ACP", "cos:PutObjectACL": "WRITE_ACP",
 }
-_CANNED_GRANTS = {"private": set(), "public-read": {"READ"}, "public-read-write": {"READ", "WRITE"}}
+_CANNED_GRANTS = {"private": set(), "public-read": {"READ"}, "public-read-write": {"READ", "WRITE"},
+                  "authenticated-read": set(), "bucket-owner-read": set(), "bucket-owner-full-control": set()}
 
 
 def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal: "Principal | None") -> bool:
@@ -53,16 +59,23 @@ def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal
         return False
     try:
         info = backend.get_bucket(bucket)
-        canned = info.acl
-        if key and action in OBJECT_READ:
-            obj_acl = backend.get_object(bucket, key, with_inline=False).acl
-            canned = info.acl if obj_acl == "default" else obj_acl
     except StorageError:
         return False
+    canned = info.acl
+    if key and action in OBJECT_READ:
+        try:
+            obj_acl = backend.get_object(bucket, key, with_inline=False).acl
+            canned = info.acl if obj_acl == "default" else obj_acl
+        except StorageError:
+            # no such object: decided by the bucket's ACL, so whoever may list the bucket learns
+            # NoSuchKey (404) and everyone else AccessDenied, as on S3 and COS
+            pass
     if needed in _CANNED_GRANTS[canned]:
         return True
     if principal is None:
         return False
+    if canned == "authenticated-read" and needed == "READ":
+        return True
     names = {f"uin/{principal.account_uin}", f"uin/{principal.name}"}
     grants = info.attrs.get("grants", {})
     return any(grantee.rsplit(":", 1)[-1] in names for perm in (needed, "FULL_CONTROL")
@@ -101,11 +114,15 @@ def _parse_grantees(value: str) -> list[str]:
 def _fold(canned: str, grants: dict[str, list[str]]) -> tuple[str, dict[str, list[str]]]:
     """Move grants to everyone into the canned ACL; keep the rest, de-duplicated."""
     public = {p for p, ids in grants.items() if any(i in ALL_USERS_IDS for i in ids)}
+    authenticated = {p for p, ids in grants.items() if any(i in AUTHENTICATED_IDS for i in ids)}
     if public & {"WRITE", "FULL_CONTROL"}:
         canned = "public-read-write"
     elif "READ" in public and canned == "private":
         canned = "public-read"
-    kept = {p: sorted({i for i in ids if i not in ALL_USERS_IDS}) for p, ids in grants.items()}
+    elif "READ" in authenticated and canned == "private":
+        canned = "authenticated-read"
+    groups = ALL_USERS_IDS + AUTHENTICATED_IDS
+    kept = {p: sorted({i for i in ids if i not in groups}) for p, ids in grants.items()}
     return canned, {p: ids for p, ids in kept.items() if ids}
 
 
@@ -147,15 +164,30 @@ async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
     return _fold("private", _grants_from_body(body, owner_xml(ctx)["ID"]))
 
 
+def _grant_xml(grantee: str, permission: str, display: str | None = None) -> str:
+    """One <Grant> with a typed grantee (xsi:type), so boto3 and the COS SDK can put it back."""
+    if grantee.startswith("http://") or grantee.startswith("https://"):
+        inner, kind = f"<URI>{escape(grantee)}</URI>", "Group"
+    else:
+        inner = f"<ID>{escape(grantee)}</ID><DisplayName>{escape(display or grantee)}</DisplayName>"
+        kind = "CanonicalUser"
+    return (f'<Grant><Grantee xmlns:xsi="{XSI}" xsi:type="{kind}">{inner}</Grantee>'
+            f"<Permission>{permission}</Permission></Grant>")
+
+
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     owner = owner_xml(ctx)
-    entries = [{"Grantee": {"ID": owner["ID"], "DisplayName": owner["DisplayName"]}, "Permission": "FULL_CONTROL"}]
+    entries = [_grant_xml(owner["ID"], "FULL_CONTROL", owner["DisplayName"])]
     for perm in sorted(_CANNED_GRANTS[acl], reverse=True):      # READ, then WRITE
-        entries.append({"Grantee": {"URI": ALL_USERS}, "Permission": perm})
+        entries.append(_grant_xml(ALL_USERS, perm))
+    if acl == "authenticated-read":
+        entries.append(_grant_xml(AUTHENTICATED_USERS, "READ"))
     for perm, ids in grants.items():
-        entries += [{"Grantee": {"ID": i, "DisplayName": i}, "Permission": perm} for i in ids]
-    return xml_response("AccessControlPolicy", {"Owner": owner, "AccessControlList": {"Grant": entries}},
-                        headers={"x-cos-acl": acl})
+        entries += [_grant_xml(i, perm) for i in ids]
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy>'
+            f"<Owner><ID>{escape(owner['ID'])}</ID><DisplayName>{escape(owner['DisplayName'])}</DisplayName></Owner>"
+            f"<AccessControlList>{''.join(entries)}</AccessControlList></AccessControlPolicy>")
+    return Response(body.encode(), media_type="application/xml", headers={"x-cos-acl": acl})
 
 
 async def get_bucket_acl(ctx: Ctx) -> Response:

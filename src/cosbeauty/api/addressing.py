@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cosbeauty.api import bucket_names
 from cosbeauty.api.errors import CosError
 
 _COS_HOST = re.compile(
@@ -57,7 +58,11 @@ def resolve(host_header: str, path: str, endpoints: list[str]) -> Target:
 
 
 def check_bucket_name(name: str, appid: str | None = None) -> None:
-    """COS naming: ``<name>-<appid>``; name of lowercase letters, digits and inner dashes."""
+    """COS naming: ``<name>-<appid>``; name of lowercase letters, digits and inner dashes. Without
+    ``appid`` (requests to existing buckets): any name a bucket may have under some
+    ``--bucket-names`` mode (COS or S3 rules, see api/bucket_names.py)."""
+    if appid is None and bucket_names.plausible(name):
+        return
     m = _BUCKET.match(name)
     if not m or len(name) > MAX_BUCKET_LEN:
         raise CosError("InvalidBucketName",
@@ -75,8 +80,8 @@ def check_key(key: str, max_bytes: int) -> None:
         raise CosError("KeyTooLong", f"Object key is longer than {max_bytes} bytes.")
     if "\x00" in key:
         raise CosError("InvalidObjectName", "Object key must not contain NUL.")
-    if any(seg in (".", "..") for seg in key.split("/")):
-        raise CosError("InvalidURI", "Object key must not contain '.' or '..' path segments.")
+    # '.' and '..' segments are ordinary key characters here, as on COS (Tencent's own SDK test
+    # uploads "abc/../"): keys are never used as file paths (blobs are named by random ids).
     try:
         key.encode("utf-8")
     except UnicodeEncodeError:

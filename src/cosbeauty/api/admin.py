@@ -6,7 +6,8 @@ signed path being the full request path); anyone else gets 403 AccessDenied.
     POST   /-/admin/users             {"name": N}     create a user                      -> 201
     DELETE /-/admin/users/N                           delete a user, its keys and policies
     GET    /-/admin/keys[?user=N]                     list permanent keys (never secrets)
-    POST   /-/admin/users/N/keys                      create a key pair (secret shown once) -> 201
+    POST   /-/admin/users/N/keys                      create a key pair (secret shown once) -> 201;
+                                                      body {"secret_id","secret_key"} imports a chosen pair
     PUT    /-/admin/keys/ID       {"status": "active"|"disabled"}
     DELETE /-/admin/keys/ID
     GET    /-/admin/users/N/policies                  attached policies with their documents
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 audit = logging.getLogger("cosbeauty.audit")
 PREFIX = "/-/admin"
 MAX_BODY = 64 * 1024
-IAM_STATUS = {"NoSuchUser": 404, "NoSuchKey": 404, "NoSuchPolicy": 404, "UserAlreadyExists": 409,
+IAM_STATUS = {"NoSuchUser": 404, "NoSuchKey": 404, "NoSuchPolicy": 404, "UserAlreadyExists": 409, "KeyAlreadyExists": 409,
               "InvalidPolicy": 400, "InvalidArgument": 400}
 
 Handler = Callable[[Ctx, IamStore, dict[str, str]], Awaitable[Response]]
@@ -69,7 +70,15 @@ async def list_keys(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Response:
 
 
 async def create_key(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Response:
-    return JSONResponse(await run(store.create_key, p["user"]), 201)
+    """Body (optional): {"secret_id": ..., "secret_key": ...} to import a chosen key pair."""
+    body = await _json_body(ctx)
+    if not isinstance(body, dict):
+        raise IamError("InvalidArgument", "the body must be a JSON object")
+    sid, skey = body.get("secret_id"), body.get("secret_key")
+    if not all(v is None or isinstance(v, str) for v in (sid, skey)):
+        raise IamError("InvalidArgument", "secret_id and secret_key must be strings")
+    created = await run(lambda: store.create_key(p["user"], sid, skey, reserved=(ctx.app.accounts.root_access_key,)))
+    return JSONResponse(created, 201)
 
 
 async def update_key(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Response:

@@ -59,6 +59,13 @@ def _http_date_now() -> str:
     return _date_cache[1]
 
 
+def _is_s3_client(ctx: Ctx) -> bool:
+    identity = ctx.identity
+    if identity is not None and identity.scheme.startswith("sigv4"):
+        return True
+    return any(name.startswith("x-amz-") for name in ctx.headers) or "X-Amz-Algorithm" in ctx.query
+
+
 def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [(_CANONICAL.get(k, k), v) for k, v in raw]
 
@@ -104,6 +111,11 @@ class CosApp:
         if "origin" in ctx.headers:
             cors.apply(ctx, response)
         response.headers["x-cos-request-id"] = request_id
+        if _is_s3_client(ctx):      # boto3 & co. read the request id from x-amz-request-id
+            response.headers["x-amz-request-id"] = request_id
+        if ctx.scope.get("http_version") == "1.1":   # "Connection" as COS spells it (uvicorn would write it lower-case)
+            closing = "close" in ctx.headers.get("connection", "").lower()
+            response.headers["connection"] = "close" if closing else "keep-alive"
         response.headers["server"] = "tencent-cos"
         response.headers["date"] = _http_date_now()
         response.raw_headers = _canonical_headers(response.raw_headers)

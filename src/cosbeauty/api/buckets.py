@@ -1,4 +1,5 @@
-"""Service and bucket endpoints: GET Service, PUT/HEAD/DELETE Bucket, GET ?location."""
+"""Service and bucket endpoints: GET Service (COS filters and paging), PUT/HEAD/DELETE Bucket,
+GET ?location."""
 
 from __future__ import annotations
 
@@ -6,31 +7,76 @@ from starlette.responses import Response
 
 from cosbeauty.api import xml
 from cosbeauty.api.acl import canned_acl_from_request, owner_xml
-from cosbeauty.api.addressing import check_bucket_name
+from cosbeauty.api import bucket_names
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.responses import empty, iso_date, xml_response
+from cosbeauty.api.tagging import tags_from_header
+
+MAX_BUCKET_LIST = 2000       # COS: max-keys of GET Service is at most 2000
+_RANGES = {"lt": lambda c, t: c < t, "gt": lambda c, t: c > t, "lte": lambda c, t: c <= t,
+           "gte": lambda c, t: c >= t}
+
+
+def _filters(ctx: Ctx):
+    """COS GET Service filters: region, tagkey+tagvalue (any tag of the bucket), create-time+range."""
+    q = ctx.query
+    region = q.get("region", "")
+    tagkey, tagvalue = q.get("tagkey"), q.get("tagvalue")
+    if (tagkey is None) != (tagvalue is None):
+        raise ctx.error("InvalidArgument", "tagkey and tagvalue must be given together.")
+    created, rng = q.get("create-time"), q.get("range")
+    if (created is None) != (rng is None):
+        raise ctx.error("InvalidArgument", "create-time and range must be given together.")
+    if rng is not None and rng not in _RANGES:
+        raise ctx.error("InvalidArgument", "range must be one of lt, gt, lte, gte.")
+    try:
+        threshold = float(created) if created is not None else None
+    except ValueError:
+        raise ctx.error("InvalidArgument", "create-time must be a Unix timestamp in seconds.") from None
+
+    def keep(b) -> bool:
+        if region and region != ctx.app.config.region:
+            return False
+        if tagkey is not None and b.attrs.get("tags", {}).get(tagkey) != tagvalue:
+            return False
+        return threshold is None or _RANGES[rng](int(b.created), threshold)
+    return keep
 
 
 async def list_buckets(ctx: Ctx) -> Response:
     region = ctx.app.config.region
-    buckets = [
-        {"Name": b.name, "Location": region, "CreationDate": iso_date(b.created), "BucketType": "cos"}
-        for b in ctx.app.backend.list_buckets()
-    ]
-    return xml_response("ListAllMyBucketsResult", {
-        "Owner": owner_xml(ctx),
-        "Buckets": {"Bucket": buckets},
-    })
+    keep = _filters(ctx)
+    marker = ctx.query.get("marker", "")
+    raw_max = ctx.query.get("max-keys") or str(MAX_BUCKET_LIST)
+    try:
+        max_keys = int(raw_max)
+    except ValueError:
+        raise ctx.error("InvalidArgument", f"max-keys must be an integer, got {raw_max!r}.") from None
+    if not 1 <= max_keys <= MAX_BUCKET_LIST:
+        raise ctx.error("InvalidArgument", f"max-keys must be between 1 and {MAX_BUCKET_LIST}.")
+    matches = [b for b in ctx.app.backend.list_buckets() if b.name > marker and keep(b)]
+    page, truncated = matches[:max_keys], len(matches) > max_keys
+    buckets = [{"Name": b.name, "Location": region, "CreationDate": iso_date(b.created), "BucketType": "cos"}
+               for b in page]
+    body: dict = {"Owner": owner_xml(ctx), "Buckets": {"Bucket": buckets}}
+    if "marker" in ctx.query or "max-keys" in ctx.query:
+        body.update({"Marker": marker, "MaxKeys": max_keys, "IsTruncated": truncated})
+        if truncated:
+            body["NextMarker"] = page[-1].name
+    return xml_response("ListAllMyBucketsResult", body)
 
 
 async def put_bucket(ctx: Ctx) -> Response:
-    check_bucket_name(ctx.bucket, ctx.app.config.appid)
+    bucket_names.check_new(ctx.bucket, ctx.app.config.bucket_names, ctx.app.config.appid)
     acl = canned_acl_from_request(ctx, default="private")
+    tags = tags_from_header(ctx)
     body = await ctx.read_body(64 * 1024)
     if body.strip():
         xml.parse(body, "CreateBucketConfiguration")
     owner = ctx.principal.name if ctx.principal else ""
     await run(ctx.app.backend.create_bucket, ctx.bucket, owner, acl)
+    if tags:
+        await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, attrs={"tags": tags}))
     return empty(200, {"location": "/" + ctx.bucket})
 
 

@@ -32,6 +32,8 @@ async def _set(ctx: Ctx, on: bool) -> Response:
     body: dict = {"RequestId": ctx.request_id}
     if on:
         body[_ELEMENT[kind]] = _entry(ctx, ctx.app.backend.get_bucket(ctx.bucket))
+    else:       # DeleteCIBucket / DeleteAIBucket answer which bucket was unbound
+        body["BucketName"] = ctx.bucket
     return xml_response("Response", body)
 
 

@@ -243,5 +243,6 @@ def apply(ctx: Ctx, response: Response) -> None:
         return
     rule, allow_origin = found
     response.headers["access-control-allow-origin"] = allow_origin
+    response.headers["access-control-allow-methods"] = ",".join(rule["AllowedMethod"])   # as COS and S3 do
     if rule["ExposeHeader"]:
         response.headers["access-control-expose-headers"] = ",".join(rule["ExposeHeader"])

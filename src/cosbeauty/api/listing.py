@@ -69,8 +69,10 @@ async def list_objects(ctx: Ctx) -> Response:
     body: dict = {"Name": ctx.bucket}
     if "encoding-type" in q:
         body["EncodingType"] = q["encoding-type"]
-    body.update({"Prefix": enc(prefix), "Marker": enc(marker), "MaxKeys": max_keys,
-                 "Delimiter": enc(delimiter), "IsTruncated": page.truncated})
+    body.update({"Prefix": enc(prefix), "Marker": enc(marker), "MaxKeys": max_keys})
+    if "delimiter" in q:        # only when the request gave one, as S3 and COS answer
+        body["Delimiter"] = enc(delimiter)
+    body["IsTruncated"] = page.truncated
     if page.truncated:
         body["NextMarker"] = enc(page.next_marker)
     body["Contents"] = _contents(ctx, page, enc, owner=True)
@@ -105,8 +107,10 @@ def _list_v2(ctx: Ctx) -> Response:
         body["StartAfter"] = enc(start_after)
     if token is not None:
         body["ContinuationToken"] = token
-    body.update({"KeyCount": len(page.objects) + len(page.prefixes), "MaxKeys": max_keys,
-                 "Delimiter": enc(delimiter), "IsTruncated": page.truncated})
+    body.update({"KeyCount": len(page.objects) + len(page.prefixes), "MaxKeys": max_keys})
+    if "delimiter" in q:
+        body["Delimiter"] = enc(delimiter)
+    body["IsTruncated"] = page.truncated
     if page.truncated:
         body["NextContinuationToken"] = _encode_token(page.next_marker)
     body["Contents"] = _contents(ctx, page, enc, owner=q.get("fetch-owner") == "true")

@@ -18,7 +18,8 @@ from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.listing import parse_max_keys
 from cosbeauty.api.objects import copy_source, new_meta, parse_range
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
-from cosbeauty.storage import ObjectMeta, PartInfo
+from cosbeauty.api.conditions import write_condition
+from cosbeauty.storage import ObjectMeta, PartInfo, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
 
 
@@ -33,7 +34,7 @@ async def initiate(ctx: Ctx) -> Response:
     ctx.app.backend.get_bucket(ctx.bucket)
     template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
     saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
-             "storage_class": template.storage_class}
+             "storage_class": template.storage_class, "tags": template.tags}
     upload = await run(ctx.app.backend.create_upload, ctx.bucket, ctx.key, saved)
     return xml_response("InitiateMultipartUploadResult",
                         {"Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id})
@@ -104,8 +105,40 @@ def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str]]:
     return parts
 
 
+def _complete_result(ctx: Ctx, etag: str, crc: str | None) -> Response:
+    region = ctx.target.region or ctx.app.config.region
+    return xml_response("CompleteMultipartUploadResult", {
+        "Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
+        "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag),
+    }, headers={CRC_HEADER: crc} if crc is not None else None)
+
+
+async def _repeated_complete(ctx: Ctx) -> Response:
+    """A complete for an upload that was already completed answers 200 with the same result (S3/COS
+    behaviour, so a client retrying after a lost response succeeds); otherwise NoSuchUpload."""
+    upload_id = ctx.query.get("uploadId", "")
+    etag = await run(ctx.app.backend.completed_upload, ctx.bucket, ctx.key, upload_id)
+    if etag is None:
+        raise ctx.error("NoSuchUpload")
+    await ctx.read_body(4 * 1024 * 1024)
+    crc = None
+    try:
+        current = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+        if current.etag == etag:
+            crc = current.headers.get(CRC_HEADER)
+    except StorageError:
+        pass
+    return _complete_result(ctx, etag, crc)
+
+
 async def complete(ctx: Ctx) -> Response:
-    upload = _upload(ctx)
+    try:
+        upload = _upload(ctx)
+    except StorageError as exc:
+        if exc.code != "NoSuchUpload":
+            raise
+        return await _repeated_complete(ctx)
+    cond = write_condition(ctx)
     requested = _requested_parts(ctx, await ctx.read_body(4 * 1024 * 1024))
     stored = {p.number: p for p in ctx.app.backend.list_parts(upload.upload_id)}
     chosen: list[PartInfo] = []
@@ -126,13 +159,9 @@ async def complete(ctx: Ctx) -> Response:
                       mtime=time.time(), content_type=saved["content_type"],
                       headers={**saved["headers"], CRC_HEADER: str(crc)},
                       acl=saved["acl"], storage_class=saved["storage_class"],
-                      segments=[[p.blob, p.size] for p in chosen])
-    await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen])
-    region = ctx.target.region or ctx.app.config.region
-    return xml_response("CompleteMultipartUploadResult", {
-        "Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
-        "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag),
-    }, headers={CRC_HEADER: str(crc)})
+                      segments=[[p.blob, p.size] for p in chosen], tags=saved.get("tags", {}))
+    await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen], cond)
+    return _complete_result(ctx, etag, str(crc))
 
 
 async def abort(ctx: Ctx) -> Response:

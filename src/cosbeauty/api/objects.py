@@ -13,8 +13,11 @@ from starlette.responses import Response
 from cosbeauty.api import addressing, xml
 from cosbeauty.api.acl import OBJECT_ACLS, canned_acl_from_request
 from cosbeauty.api.bodies import drop, receive_blob
+from cosbeauty.api.conditions import precheck, write_condition
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
+from cosbeauty.api.versioning import check_version_id
+from cosbeauty.api.tagging import tags_for_copy, tags_from_header
 from cosbeauty.api.responses import (
     BlobResponse, empty, headers_to_store, iso_date, meta_size, object_headers, quoted, xml_response,
 )
@@ -36,7 +39,7 @@ def _is_aws(ctx: Ctx) -> bool:
 
 
 def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=(), inline=None,
-             headers: dict | None = None, crc64: int | None = None) -> ObjectMeta:
+             headers: dict | None = None, crc64: int | None = None, tags: dict | None = None) -> ObjectMeta:
     """Object metadata from the request headers (content type, stored headers, ACL, user meta),
     with the CRC-64 COS reports in ``x-cos-hash-crc64ecma``."""
     stored = headers_to_store(ctx.headers) if headers is None else headers
@@ -49,7 +52,8 @@ def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=
                       headers=stored, acl=canned_acl_from_request(ctx, "default", OBJECT_ACLS),
                       storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
                                      or "STANDARD").upper(),
-                      segments=list(segments), inline=inline)
+                      segments=list(segments), inline=inline,
+                      tags=tags_from_header(ctx) if tags is None else tags)
 
 
 # -- PUT ------------------------------------------------------------------------------------
@@ -67,6 +71,9 @@ async def put_object(ctx: Ctx) -> Response:
 async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     """Receive the request body as object ``bucket/key`` and commit it (used by PUT and CI)."""
     ctx.app.backend.get_bucket(bucket)   # fail fast, before reading the body
+    cond = write_condition(ctx)
+    precheck(ctx, bucket, key, cond)
+    tags_from_header(ctx)                # bad tags fail before the body too
     received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
     try:
         meta = new_meta(ctx, bucket, key, received.size, received.md5_hex,
@@ -74,7 +81,7 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     except BaseException:
         drop(ctx, received)
         raise
-    await ctx.app.backend.put_object_async(meta)
+    await ctx.app.backend.put_object_async(meta, cond)
     return meta
 
 
@@ -123,12 +130,13 @@ async def copy_object(ctx: Ctx) -> Response:
         raise ctx.error("InvalidRequest", "Copying an object onto itself needs x-cos-metadata-directive: Replaced.")
     segments, inline = await run(clone_blobs, ctx, src)
     src_crc = src.headers.get(CRC_HEADER)
+    cond = write_condition(ctx)
     meta = new_meta(ctx, ctx.bucket, ctx.key, src.size, src.etag, segments=segments, inline=inline,
                     headers=None if replace else dict(src.headers),
-                    crc64=None if src_crc is None else int(src_crc))
+                    crc64=None if src_crc is None else int(src_crc), tags=tags_for_copy(ctx, src.tags))
     if not replace:
         meta.content_type = src.content_type
-    await run(ctx.app.backend.put_object, meta)
+    await run(ctx.app.backend.put_object, meta, cond)
     return xml_response("CopyObjectResult", {"ETag": quoted(meta.etag), "LastModified": iso_date(meta.mtime)})
 
 
@@ -199,6 +207,7 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
 
 
 async def get_object(ctx: Ctx) -> Response:
+    check_version_id(ctx)
     meta = ctx.app.backend.get_object(ctx.bucket, ctx.key)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx))
@@ -221,6 +230,7 @@ async def get_object(ctx: Ctx) -> Response:
 
 
 async def head_object(ctx: Ctx) -> Response:
+    check_version_id(ctx)
     meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx))
@@ -230,7 +240,8 @@ async def head_object(ctx: Ctx) -> Response:
 
 # -- DELETE -----------------------------------------------------------------------------------
 async def delete_object(ctx: Ctx) -> Response:
-    await run(ctx.app.backend.delete_object, ctx.bucket, ctx.key)
+    check_version_id(ctx)
+    await run(ctx.app.backend.delete_object, ctx.bucket, ctx.key, write_condition(ctx, delete=True))
     return empty(204)
 
 

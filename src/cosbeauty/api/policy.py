@@ -4,8 +4,10 @@
 * A sub-account may do what its attached policies allow and none denies (explicit deny wins).
   Temporary credentials need both the sub-account's policies and the token's inline policy
   (when minted with one) to allow, and a valid, unexpired session token.
-* Anyone, signed or not, may additionally do what a bucket/object ACL grants them (public-read,
-  public-read-write, bucket grants to a sub-account) -- unless a policy explicitly denies it.
+* Anyone, signed or not, may additionally do what the bucket's policy (``?policy``, COS or S3
+  JSON, principals including anonymous) allows them, or what a bucket/object ACL grants them
+  (public-read, public-read-write, authenticated-read, bucket grants to a sub-account) -- unless a
+  user policy, the token's policy or the bucket policy explicitly denies it (explicit deny wins).
 
 A call needing several actions (a CI call: ``cos:GetObject`` + ``ci:CreateAIFaceBeautifyJob``)
 needs every one of them. Each denial is logged to ``cosbeauty.audit`` (never a secret or token).
@@ -21,7 +23,9 @@ from typing import TYPE_CHECKING
 from cosbeauty.api.acl import acl_allows
 from cosbeauty.api.errors import CosError
 from cosbeauty.iam.crypto import token_digest
-from cosbeauty.iam.policy import ALLOW, DENY, Request, evaluate, resource_names
+from cosbeauty.iam.bucket_policy import compile_policy, principal_ids
+from cosbeauty.iam.policy import ALLOW, DENY, PolicyError, Request, evaluate, resource_names
+from cosbeauty.storage import StorageError
 
 if TYPE_CHECKING:
     from cosbeauty.accounts import Principal
@@ -76,9 +80,13 @@ class Authorizer:
         return principal
 
     def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str) -> bool:
+        cfg = self.app.config
+        req = Request(action, resource_names(cfg.region, cfg.appid, bucket, key),
+                      ctx.client_ip, ctx.scope.get("scheme") == "https")
+        bucket_decision = self._bucket_policy(bucket, req, principal)
+        if bucket_decision == DENY:
+            return False
         if principal is not None:
-            req = Request(action, resource_names(self.app.config.region, self.app.config.appid, bucket, key),
-                          ctx.client_ip, ctx.scope.get("scheme") == "https")
             decisions = [evaluate(self.app.accounts.policies(principal), req)]
             if principal.session_policy is not None:
                 decisions.append(evaluate([principal.session_policy], req))
@@ -86,7 +94,27 @@ class Authorizer:
                 return False
             if all(d == ALLOW for d in decisions):
                 return True
+        if bucket_decision == ALLOW:
+            return True
         return acl_allows(self.app.backend, action, bucket, key, principal)
+
+    def _bucket_policy(self, bucket: str, req: Request, principal: "Principal | None") -> str | None:
+        """The bucket policy's decision for this caller (None: no policy or no opinion)."""
+        if not bucket:
+            return None
+        try:
+            text = self.app.backend.get_bucket(bucket).attrs.get("policy")
+        except StorageError:
+            return None
+        if not text:
+            return None
+        cfg = self.app.config
+        try:
+            policy = compile_policy(text, cfg.region, cfg.appid)
+        except PolicyError:         # validated on PUT; a stored bad policy grants nothing
+            return None
+        ids = () if principal is None else principal_ids(cfg.appid, principal.uin, principal.name, principal.is_root)
+        return policy.evaluate(req, ids)
 
     def _token_error(self, ctx: "Ctx", code: str, message: str) -> None:
         identity = ctx.identity

@@ -41,6 +41,12 @@ def quoted(etag: str) -> str:
 def headers_to_store(headers: dict[str, str]) -> dict[str, str]:
     """System headers and user metadata (names normalised to x-cos-meta-*) from a request."""
     out = {k: headers[k] for k in STORED_HEADERS if k in headers}
+    if "content-encoding" in out:   # aws-chunked is the upload's framing, not the object's encoding
+        kept = [t.strip() for t in out["content-encoding"].split(",") if t.strip().lower() not in ("aws-chunked", "")]
+        if kept:
+            out["content-encoding"] = ",".join(kept)
+        else:
+            del out["content-encoding"]
     for name, value in headers.items():
         for prefix in META_PREFIXES:
             if name.startswith(prefix):
@@ -58,8 +64,11 @@ def object_headers(meta: ObjectMeta, *, aws: bool = False) -> dict[str, str]:
         "etag": quoted(meta.etag),
         "last-modified": http_date(meta.mtime),
         "accept-ranges": "bytes",
-        "x-cos-storage-class": meta.storage_class,
     }
+    if meta.storage_class != "STANDARD":        # COS and S3 omit the header for STANDARD
+        out["x-amz-storage-class" if aws else "x-cos-storage-class"] = meta.storage_class
+    if meta.tags:
+        out["x-amz-tagging-count" if aws else "x-cos-tagging-count"] = str(len(meta.tags))
     for name, value in meta.headers.items():
         if aws and name.startswith("x-cos-meta-"):
             name = "x-amz-meta-" + name[len("x-cos-meta-"):]

@@ -41,7 +41,8 @@ _ALNUM = string.ascii_letters + string.digits
 
 
 class IamError(Exception):
-    """code is one of NoSuchUser, UserAlreadyExists, NoSuchKey, NoSuchPolicy, InvalidPolicy, InvalidArgument."""
+    """code is one of NoSuchUser, UserAlreadyExists, NoSuchKey, KeyAlreadyExists, NoSuchPolicy, InvalidPolicy,
+    InvalidArgument."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -65,6 +66,10 @@ class Credential:
     @property
     def temporary(self) -> bool:
         return self.token_sha256 is not None
+
+
+_SECRET_ID = re.compile(r"[A-Za-z0-9]{4,128}")
+_SECRET_KEY = re.compile(r"[\x21-\x7e]{16,128}")
 
 
 def _random(n: int) -> str:
@@ -168,12 +173,27 @@ class IamStore:
             raise IamError("NoSuchUser", f"no user {name!r}")
 
     # -- permanent keys ------------------------------------------------------------------
-    def create_key(self, user: str) -> dict:
-        secret_id, secret_key = new_secret_id(), _random(32)
+    def create_key(self, user: str, secret_id: str | None = None, secret_key: str | None = None,
+                   reserved: tuple[str, ...] = ()) -> dict:
+        """A new key pair for ``user``: generated, or the given pair (importing keys from COS or
+        for test fixtures). KeyAlreadyExists if the SecretId is taken (or ``reserved``: the root's)."""
+        if (secret_id is None) != (secret_key is None):
+            raise IamError("InvalidArgument", "give both a SecretId and a SecretKey, or neither")
+        if secret_id is None:
+            secret_id, secret_key = new_secret_id(), _random(32)
+        else:
+            if not _SECRET_ID.fullmatch(secret_id):
+                raise IamError("InvalidArgument", "a SecretId is 4-128 letters and digits")
+            if not _SECRET_KEY.fullmatch(secret_key or ""):
+                raise IamError("InvalidArgument", "a SecretKey is 16-128 printable ASCII characters without spaces")
+            if secret_id in reserved:
+                raise IamError("KeyAlreadyExists", f"SecretId {secret_id} is already in use")
         sealed = self.box.seal(secret_key, secret_id)
 
         def job(conn: sqlite3.Connection) -> None:
             self._require_user(conn, user)
+            if conn.execute("SELECT 1 FROM iam_keys WHERE secret_id=?", (secret_id,)).fetchone():
+                raise IamError("KeyAlreadyExists", f"SecretId {secret_id} is already in use")
             conn.execute("INSERT INTO iam_keys (secret_id, user, secret, created) VALUES (?,?,?,?)",
                          (secret_id, user, sealed, time.time()))
             _bump(conn)

@@ -1,7 +1,7 @@
 """Storage backends. ``open_backend(config)`` returns the configured one (embedded local by default)."""
 
 from cosbeauty.storage.base import (  # noqa: F401
-    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
+    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo, WriteCondition,
 )
 
 

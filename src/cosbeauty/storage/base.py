@@ -43,6 +43,30 @@ class ObjectMeta:
     storage_class: str = "STANDARD"
     segments: list = field(default_factory=list)   # [[blob_name, size], ...]; empty when inline
     inline: bytes | None = None
+    tags: dict = field(default_factory=dict)       # object tags {key: value} (?tagging, x-cos-tagging)
+
+
+@dataclass(frozen=True)
+class WriteCondition:
+    """A precondition checked *inside* the metadata transaction that replaces or deletes an object,
+    so two concurrent conditional writers can never both succeed (S3 conditional writes).
+
+    ``if_none_match``: the write fails with PreconditionFailed if the key exists (``If-None-Match: *``).
+    ``if_match``: the current ETags accepted (``If-Match``, without quotes; ``*`` = any existing
+    object); the write fails with PreconditionFailed on another ETag, NoSuchKey if there is none.
+    """
+
+    if_match: tuple[str, ...] | None = None
+    if_none_match: bool = False
+
+    def check(self, current_etag: str | None) -> None:
+        if self.if_none_match and current_etag is not None:
+            raise StorageError("PreconditionFailed", "The object already exists (If-None-Match: *).")
+        if self.if_match is not None:
+            if current_etag is None:
+                raise StorageError("NoSuchKey", "If-Match was given but the object does not exist.")
+            if "*" not in self.if_match and current_etag not in self.if_match:
+                raise StorageError("PreconditionFailed", "The object's ETag does not match If-Match.")
 
 
 @dataclass
@@ -106,26 +130,31 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def delete_bucket(self, name: str) -> None: ...
     @abc.abstractmethod
-    def update_bucket(self, name: str, *, acl: str | None = None, attrs: dict | None = None) -> BucketInfo: ...
+    def update_bucket(self, name: str, *, acl: str | None = None, attrs: dict | None = None) -> BucketInfo:
+        """Set the canned ACL and/or merge ``attrs`` into the bucket's attributes (one transaction).
+        Bucket configurations live in attrs: "grants", "cors", "policy", "tags", ... (None = absent)."""
 
     # objects
     @abc.abstractmethod
     def blob_writer(self, *, allow_inline: bool = True) -> BlobWriter: ...
     @abc.abstractmethod
-    def put_object(self, meta: ObjectMeta) -> ObjectMeta | None:
-        """Commit ``meta`` (segments/inline already durable). Returns the replaced object, if any."""
-    async def put_object_async(self, meta: ObjectMeta) -> ObjectMeta | None:
+    def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
+        """Commit ``meta`` (segments/inline already durable). Returns the replaced object, if any.
+        ``cond`` is checked in the same transaction; when it fails, meta's blobs are dropped."""
+    async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """``put_object`` for the event loop (backends may avoid the worker-thread hop)."""
         import anyio
-        return await anyio.to_thread.run_sync(self.put_object, meta)
+        return await anyio.to_thread.run_sync(self.put_object, meta, cond)
 
     @abc.abstractmethod
     def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta: ...
     @abc.abstractmethod
-    def delete_object(self, bucket: str, key: str) -> bool: ...
+    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None) -> bool:
+        """Delete; False if there was nothing. ``cond`` (If-Match) is checked in the transaction
+        against an existing object only: deleting a missing key succeeds either way (S3)."""
     @abc.abstractmethod
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None) -> ObjectMeta: ...
+                      headers: dict | None = None, tags: dict | None = None) -> ObjectMeta: ...
     @abc.abstractmethod
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> ListPage: ...
@@ -177,7 +206,13 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def list_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]: ...
     @abc.abstractmethod
-    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int]) -> ObjectMeta | None: ...
+    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int],
+                        cond: WriteCondition | None = None) -> ObjectMeta | None:
+        """Commit the object and forget the upload, remembering (upload_id -> etag) so a repeated
+        complete can be answered with the same result (:meth:`completed_upload`)."""
+    @abc.abstractmethod
+    def completed_upload(self, bucket: str, key: str, upload_id: str) -> str | None:
+        """The ETag an already-completed upload produced (None: never completed here)."""
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> None: ...
 

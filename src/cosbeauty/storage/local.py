@@ -26,13 +26,15 @@ import uuid
 from typing import BinaryIO
 
 from cosbeauty.storage.base import (
-    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
+    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo, WriteCondition,
 )
 from cosbeauty.storage.checksums import crc64
 from cosbeauty.storage.sqlite import Database
 
 INLINE_MAX = 64 * 1024
-_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments"
+_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags"
+_INLINE = 11            # index of the inline column when selected after _OBJ_COLS
+COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
 
 def _fsync_dir(path: str) -> None:
@@ -112,10 +114,10 @@ class LocalBlobWriter(BlobWriter):
 
 
 def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
-    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments = row[:10]
+    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments, tags = row[:_INLINE]
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, content_type=ctype,
                       headers=json.loads(headers), acl=acl, storage_class=sclass,
-                      segments=json.loads(segments), inline=inline)
+                      segments=json.loads(segments), inline=inline, tags=json.loads(tags))
 
 
 def _after(prefix_or_key: str) -> str:
@@ -202,7 +204,9 @@ class LocalBackend(Backend):
                 conn.execute("INSERT INTO buckets (name, created, owner, acl) VALUES (?,?,?,?)",
                              (name, info.created, owner, acl))
             except sqlite3.IntegrityError:
-                raise StorageError("BucketAlreadyExists") from None
+                # one APPID per server: every bucket here belongs to the caller's account (COS/S3
+                # answer BucketAlreadyOwnedByYou to the owner)
+                raise StorageError("BucketAlreadyOwnedByYou") from None
 
         self.db.write(job)
         return info
@@ -231,6 +235,7 @@ class LocalBackend(Backend):
             conn.execute("DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?)",
                          (name,))
             conn.execute("DELETE FROM uploads WHERE bucket=?", (name,))
+            conn.execute("DELETE FROM completed_uploads WHERE bucket=?", (name,))
             conn.execute("DELETE FROM buckets WHERE name=?", (name,))
             return blobs
 
@@ -244,7 +249,7 @@ class LocalBackend(Backend):
             if acl is not None:
                 conn.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name))
             if attrs is not None:
-                merged = {**json.loads(row[0]), **attrs}
+                merged = {k: v for k, v in {**json.loads(row[0]), **attrs}.items() if v is not None}
                 conn.execute("UPDATE buckets SET attrs=? WHERE name=?", (json.dumps(merged), name))
 
         self.db.write(job)
@@ -252,21 +257,23 @@ class LocalBackend(Backend):
 
     # -- objects -------------------------------------------------------------------------
     @staticmethod
-    def _upsert(conn: sqlite3.Connection, meta: ObjectMeta) -> ObjectMeta | None:
+    def _upsert(conn: sqlite3.Connection, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         if conn.execute("SELECT 1 FROM buckets WHERE name=?", (meta.bucket,)).fetchone() is None:
             raise StorageError("NoSuchBucket")
         old = conn.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
                            (meta.bucket, meta.key)).fetchone()
+        if cond is not None:
+            cond.check(old[3] if old else None)
         conn.execute(
-            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
              json.dumps(meta.headers), meta.acl, meta.storage_class, json.dumps(meta.segments),
-             meta.inline))
+             json.dumps(meta.tags), meta.inline))
         return _row_to_meta(old) if old else None
 
-    def put_object(self, meta: ObjectMeta) -> ObjectMeta | None:
+    def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         try:
-            old = self.db.write(lambda conn: self._upsert(conn, meta))
+            old = self.db.write(lambda conn: self._upsert(conn, meta, cond))
         except BaseException:
             self.drop_blobs(name for name, _ in meta.segments)
             raise
@@ -274,10 +281,10 @@ class LocalBackend(Backend):
             self.drop_blobs(name for name, _ in old.segments)
         return old
 
-    async def put_object_async(self, meta: ObjectMeta) -> ObjectMeta | None:
+    async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """Awaits the group-commit writer directly: one thread hop fewer than put_object."""
         try:
-            old = await asyncio.wrap_future(self.db.submit(lambda conn: self._upsert(conn, meta)))
+            old = await asyncio.wrap_future(self.db.submit(lambda conn: self._upsert(conn, meta, cond)))
         except BaseException:
             self.drop_blobs(name for name, _ in meta.segments)
             raise
@@ -293,14 +300,19 @@ class LocalBackend(Backend):
             if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
                 raise StorageError("NoSuchBucket")
             raise StorageError("NoSuchKey")
-        inline = row[10] if with_inline else None
+        inline = row[_INLINE] if with_inline else None
         return _row_to_meta(row, inline)
 
-    def delete_object(self, bucket: str, key: str) -> bool:
+    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None) -> bool:
         def job(conn: sqlite3.Connection) -> list | None:
             if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
                 raise StorageError("NoSuchBucket")
-            row = conn.execute("SELECT segments FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+            row = conn.execute("SELECT segments, etag FROM objects WHERE bucket=? AND key=?",
+                               (bucket, key)).fetchone()
+            if row is None:     # deleting nothing succeeds, with or without If-Match (S3)
+                return None
+            if cond is not None:
+                cond.check(row[1])
             if row is None:
                 return None
             conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
@@ -313,11 +325,12 @@ class LocalBackend(Backend):
         return True
 
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None) -> ObjectMeta:
+                      headers: dict | None = None, tags: dict | None = None) -> ObjectMeta:
         def job(conn: sqlite3.Connection) -> None:
-            cur = conn.execute("UPDATE objects SET acl=COALESCE(?, acl), headers=COALESCE(?, headers) "
-                               "WHERE bucket=? AND key=?",
-                               (acl, None if headers is None else json.dumps(headers), bucket, key))
+            cur = conn.execute("UPDATE objects SET acl=COALESCE(?, acl), headers=COALESCE(?, headers), "
+                               "tags=COALESCE(?, tags) WHERE bucket=? AND key=?",
+                               (acl, None if headers is None else json.dumps(headers),
+                                None if tags is None else json.dumps(tags), bucket, key))
             if cur.rowcount == 0:
                 raise StorageError("NoSuchKey")
 
@@ -422,16 +435,21 @@ class LocalBackend(Backend):
             "ORDER BY key, initiated", (bucket, prefix)).fetchall()
         return [UploadInfo(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows if r[2].startswith(prefix)]
 
-    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int]) -> ObjectMeta | None:
+    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int],
+                        cond: WriteCondition | None = None) -> ObjectMeta | None:
         def job(conn: sqlite3.Connection) -> tuple[ObjectMeta | None, list[str]]:
             if conn.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload.upload_id,)).fetchone() is None:
                 raise StorageError("NoSuchUpload")
             unused = [r[0] for r in conn.execute(
                 "SELECT blob FROM parts WHERE upload_id=? AND number NOT IN (%s)" % ",".join("?" * len(used_parts)),
                 (upload.upload_id, *used_parts))]
-            old = self._upsert(conn, meta)
+            old = self._upsert(conn, meta, cond)
             conn.execute("DELETE FROM parts WHERE upload_id=?", (upload.upload_id,))
             conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
+            now = time.time()
+            conn.execute("DELETE FROM completed_uploads WHERE completed < ?", (now - COMPLETED_TTL,))
+            conn.execute("INSERT OR REPLACE INTO completed_uploads VALUES (?,?,?,?,?)",
+                         (upload.upload_id, upload.bucket, upload.key, meta.etag, now))
             return old, unused
 
         old, unused = self.db.write(job)
@@ -439,6 +457,13 @@ class LocalBackend(Backend):
         if old is not None:
             self.drop_blobs(name for name, _ in old.segments)
         return old
+
+    def completed_upload(self, bucket: str, key: str, upload_id: str) -> str | None:
+        row = self.db.reader().execute(
+            "SELECT bucket, key, etag, completed FROM completed_uploads WHERE upload_id=?", (upload_id,)).fetchone()
+        if row is None or (row[0], row[1]) != (bucket, key) or row[3] < time.time() - COMPLETED_TTL:
+            return None
+        return row[2]
 
     def abort_upload(self, upload_id: str) -> None:
         def job(conn: sqlite3.Connection) -> list[str]:

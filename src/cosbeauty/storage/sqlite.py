@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     mtime REAL NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}',
     acl TEXT NOT NULL DEFAULT 'default', storage_class TEXT NOT NULL DEFAULT 'STANDARD',
-    segments TEXT NOT NULL DEFAULT '[]', inline BLOB,
+    segments TEXT NOT NULL DEFAULT '[]', inline BLOB, tags TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS parts (
     mtime REAL NOT NULL, blob TEXT NOT NULL, crc64 TEXT NOT NULL DEFAULT '0',
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS completed_uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,
+    completed REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS completed_uploads_by_time ON completed_uploads (completed);
 CREATE TABLE IF NOT EXISTS kv (
     ns TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (ns, k)
 ) WITHOUT ROWID;
@@ -44,10 +49,13 @@ Job = Callable[[sqlite3.Connection], Any]
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Columns added after a data dir may have been created."""
+    """Columns added after a data dir may have been created (each ALTER is atomic in SQLite)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(parts)")}
     if "crc64" not in columns:
         conn.execute("ALTER TABLE parts ADD COLUMN crc64 TEXT NOT NULL DEFAULT '0'")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
+    if "tags" not in columns:
+        conn.execute("ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'")
 
 
 def connect(path: str, *, fsync: bool) -> sqlite3.Connection:

@@ -1,0 +1,113 @@
+"""Tagging: PUT/GET/DELETE ``?tagging`` on buckets and objects, and the ``x-cos-tagging`` /
+``x-amz-tagging`` header (``k1=v1&k2=v2``, URL-encoded) on PUT Bucket, PUT Object, copy
+(with ``x-cos-tagging-directive: Copy|Replaced``) and multipart initiate.
+
+Storage: bucket tags in ``attrs["tags"]`` (``{key: value}``, None = none); object tags in
+``ObjectMeta.tags``. Limits as COS documents them: keys 1-128 characters, values 0-256, at most
+10 tags on an object and 50 on a bucket, keys unique; bad tags are ``InvalidTag``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.responses import Response
+
+from cosbeauty.api import xml
+from cosbeauty.api.context import Ctx, run
+from cosbeauty.api.errors import CosError
+from cosbeauty.api.responses import empty, xml_response
+
+ATTR = "tags"
+MAX_KEY = 128
+MAX_VALUE = 256
+MAX_OBJECT_TAGS = 10
+MAX_BUCKET_TAGS = 50
+MAX_BODY = 64 * 1024
+
+
+def validate(tags: list[tuple[str, str]], limit: int) -> dict[str, str]:
+    if len(tags) > limit:
+        raise CosError("InvalidTag", f"At most {limit} tags are allowed here; got {len(tags)}.")
+    out: dict[str, str] = {}
+    for key, value in tags:
+        if not 1 <= len(key) <= MAX_KEY:
+            raise CosError("InvalidTag", f"A tag key must be 1-{MAX_KEY} characters long.")
+        if len(value) > MAX_VALUE:
+            raise CosError("InvalidTag", f"A tag value may be at most {MAX_VALUE} characters long.")
+        if key in out:
+            raise CosError("InvalidTag", f"Tag key {key!r} is given more than once.")
+        out[key] = value
+    return out
+
+
+def tags_from_header(ctx: Ctx, limit: int = MAX_OBJECT_TAGS) -> dict[str, str]:
+    """Tags from ``x-cos-tagging`` / ``x-amz-tagging`` ({} when absent)."""
+    value = ctx.header("x-cos-tagging") or ctx.header("x-amz-tagging")
+    if not value:
+        return {}
+    try:
+        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise CosError("InvalidTag", "x-cos-tagging must look like key1=value1&key2=value2.") from None
+    return validate(pairs, limit)
+
+
+def tags_for_copy(ctx: Ctx, source_tags: dict[str, str]) -> dict[str, str]:
+    directive = (ctx.header("x-cos-tagging-directive") or ctx.header("x-amz-tagging-directive") or "Copy").lower()
+    if directive not in ("copy", "replace", "replaced"):
+        raise CosError("InvalidArgument", "x-cos-tagging-directive must be Copy or Replaced.")
+    return dict(source_tags) if directive == "copy" else tags_from_header(ctx)
+
+
+async def _tags_from_body(ctx: Ctx, limit: int) -> dict[str, str]:
+    root = xml.parse(await ctx.read_body(MAX_BODY), "Tagging")
+    tag_set = root.find("TagSet")
+    if tag_set is None:
+        raise CosError("MalformedXML", "Tagging needs a <TagSet>.")
+    pairs = []
+    for node in tag_set:
+        if node.tag != "Tag" or node.find("Key") is None:
+            raise CosError("MalformedXML", "Each element of <TagSet> must be a <Tag> with a <Key>.")
+        pairs.append(((xml.child_text(node, "Key") or ""), (xml.child_text(node, "Value") or "")))
+    return validate(pairs, limit)
+
+
+def _render(tags: dict[str, str]) -> Response:
+    return xml_response("Tagging", {"TagSet": {"Tag": [{"Key": k, "Value": v} for k, v in tags.items()]}})
+
+
+# -- bucket -----------------------------------------------------------------------------------
+async def put_bucket_tagging(ctx: Ctx) -> Response:
+    tags = await _tags_from_body(ctx, MAX_BUCKET_TAGS)
+    await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, attrs={ATTR: tags or None}))
+    return empty(204)
+
+
+async def get_bucket_tagging(ctx: Ctx) -> Response:
+    tags = ctx.app.backend.get_bucket(ctx.bucket).attrs.get(ATTR)
+    if not tags:
+        raise ctx.error("NoSuchTagSet", "There is no tag set associated with the bucket.")
+    return _render(tags)
+
+
+async def delete_bucket_tagging(ctx: Ctx) -> Response:
+    await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, attrs={ATTR: None}))
+    return empty(204)
+
+
+# -- object -----------------------------------------------------------------------------------
+async def put_object_tagging(ctx: Ctx) -> Response:
+    tags = await _tags_from_body(ctx, MAX_OBJECT_TAGS)
+    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags=tags))
+    return empty(200)
+
+
+async def get_object_tagging(ctx: Ctx) -> Response:
+    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+    return _render(meta.tags)
+
+
+async def delete_object_tagging(ctx: Ctx) -> Response:
+    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags={}))
+    return empty(204)
