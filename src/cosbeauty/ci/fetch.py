@@ -230,7 +230,8 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
     def close(self) -> None:
-        self._sock.close()
+        """http.client closes the connection while the response may still read from it; the
+        real socket is closed by whoever made it (``_get``), after the response is read."""
 
 
 def _connect(hop: _Hop, ip: IPAddress, policy: FetchPolicy, deadline: float, abort: Abort) -> socket.socket:
@@ -296,6 +297,7 @@ def _get(hop: _Hop, policy: FetchPolicy, deadline: float, abort: Abort) -> tuple
             raise Failed(f"detect-url fetch failed: {exc}") from None
         finally:
             conn.close()
+            sock.close()
     raise Failed(f"cannot connect to {hop.host!r}: {last}")
 
 
