@@ -18,6 +18,7 @@ from cosbeauty.api import addressing, cors, router
 from cosbeauty.api.auth import Identity, SignedRequest, authenticate
 from cosbeauty.api.context import ClientDisconnected, Ctx
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
+from cosbeauty.api.hardening import harden
 from cosbeauty.config import ServerConfig
 from cosbeauty.storage import Backend, StorageError
 
@@ -118,6 +119,7 @@ class CosApp:
             response.headers["connection"] = "close" if closing else "keep-alive"
         response.headers["server"] = "tencent-cos"
         response.headers["date"] = _http_date_now()
+        harden(response)                 # nosniff + sandboxing CSP: objects cannot script this origin
         response.raw_headers = _canonical_headers(response.raw_headers)
         await response(scope, receive, send)
 
