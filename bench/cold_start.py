@@ -76,7 +76,8 @@ def first_beauty(port: int, root: str) -> float:
     path = "/p.jpg"
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     c.request("GET", path + "?ci-process=AIFaceBeauty",
-              headers={"Host": client.host, "Authorization": cos_sign("GET", path, client.host)})
+              headers={"Host": client.host, "Authorization": cos_sign("GET", path, client.host,
+                                                   params={"ci-process": "AIFaceBeauty"})})
     r = c.getresponse()
     body = r.read()
     if r.status != 200:

@@ -1,0 +1,117 @@
+"""Server memory: RSS after start, after warm-up, and after 100 and 1000 AIFaceBeauty calls of
+mixed sizes (and the growth between 100 and 1000, which should be none).
+
+Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--json bench/results/memory.json]
+
+The server (``cosbeauty serve``, default workers) gets pre-signed keep-alive GETs from --conc
+threads, cycling through JPEGs of 512x512 one face, 1920x1080 one face, 1920x1080 six faces,
+4000x3000 one face and a 1024x768 PNG. RSS is read from /proc/<pid>/status (VmRSS, and VmHWM
+for the peak) with the 1-minute load average next to every figure (``ab.Sample``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import http.client
+import itertools
+import os
+import sys
+import threading
+import time
+
+import cv2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ab import Comparison, Sample, load1, save  # noqa: E402
+from ci_http import enable_ci  # noqa: E402
+from targets import Cosbeauty, cos_sign, rss_mib  # noqa: E402
+from tests.imaging.scenes import one_face, six_faces  # noqa: E402
+
+
+def inputs() -> list[tuple[str, bytes]]:
+    jpg = [cv2.IMWRITE_JPEG_QUALITY, 92]
+    out = [(f"{n}.jpg", cv2.imencode(".jpg", img[..., ::-1], jpg)[1].tobytes()) for n, img in (
+        ("512-1", one_face(512, 512)), ("1080-1", one_face(1920, 1080)), ("1080-6", six_faces(1920, 1080)),
+        ("12mp-1", one_face(4000, 3000)))]
+    out.append(("768-1.png", cv2.imencode(".png", one_face(1024, 768)[..., ::-1])[1].tobytes()))
+    return out
+
+
+def settle_rss(pid: int, seconds: float = 1.0) -> float:
+    time.sleep(seconds)
+    return rss_mib(pid)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, nargs="+", default=[100, 1000], help="checkpoints (cumulative)")
+    ap.add_argument("--conc", type=int, default=2)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    images = inputs()
+    samples: list[Sample] = []
+    started = time.time()
+
+    def record(label: str, value: float, **extra) -> None:
+        samples.append(Sample(label, 0, value, load1(), 0.0, extra))
+        print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f})", file=sys.stderr, flush=True)
+
+    with Cosbeauty() as srv:
+        pid = srv.pid
+        record("after start", rss_mib(pid))
+        client = srv.client("raw", srv.bucket_name("mem"))
+        client.create_bucket()
+        enable_ci(os.path.join(srv.server.root, "data"), client.bucket)
+        for name, data in images:
+            client.put(name, data)
+        names = itertools.cycle([n for n, _ in images])
+        lock = threading.Lock()
+        local = threading.local()
+
+        def call() -> None:
+            with lock:
+                name = next(names)
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=300)
+            path = "/" + name
+            conn.request("GET", path + "?ci-process=AIFaceBeauty",
+                         headers={"Host": client.host, "Authorization": cos_sign("GET", path, client.host,
+                                                   params={"ci-process": "AIFaceBeauty"})})
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"{name}: HTTP {r.status} {body[:200]!r}")
+
+        done = 0
+        with concurrent.futures.ThreadPoolExecutor(args.conc) as pool:
+            list(pool.map(lambda _: call(), range(len(images))))   # every size once: warm
+            done += len(images)
+            record("after warm-up (one call per size)", settle_rss(pid))
+            for target in args.calls:
+                t = time.perf_counter()
+                list(pool.map(lambda _: call(), range(target - done)))
+                elapsed = time.perf_counter() - t
+                calls = target - done
+                done = target
+                record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed)
+        record("peak (VmHWM)", rss_mib(pid, "VmHWM"))
+    cmp = Comparison("Server RSS under mixed-size AIFaceBeauty calls", "MiB", False,
+                     [s.arm for s in samples], samples, started,
+                     note=f"{args.conc} client threads; sizes 512, 1080p x1/x6 faces, 12 MP, PNG 1024x768")
+    print(f"## {cmp.title}\n{cmp.note}; {os.cpu_count()} CPUs\n")
+    print("| point | RSS MiB | load (1 min) |\n|---|---:|---:|")
+    for s in samples:
+        print(f"| {s.arm} | {s.value:.0f} | {s.load:.2f} |")
+    if len(args.calls) >= 2:
+        a, b = (next(s.value for s in samples if s.arm == f"after {n} calls") for n in args.calls[-2:])
+        print(f"\ngrowth from {args.calls[-2]} to {args.calls[-1]} calls: {b - a:+.0f} MiB")
+    if args.json:
+        save([cmp], args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
