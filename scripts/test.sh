@@ -9,6 +9,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+# PostgreSQL and Ceph (RADOS Gateway) for tests/cluster: Debian packages, skipped when already installed
+if [ -f scripts/services/install.sh ]; then
+  bash scripts/services/install.sh || echo "test.sh: cluster services not installed; tests/cluster will skip" >&2
+fi
 if [ -f scripts/install-browser.sh ]; then
   bash scripts/install-browser.sh
 fi

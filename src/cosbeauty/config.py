@@ -45,6 +45,12 @@ class ServerConfig:
     tls_cert: str | None = None                 # PEM certificate chain: serve HTTPS (TLS 1.2+)
     tls_key: str | None = None                  # PEM private key
     trusted_proxies: list[str] = field(default_factory=list)   # CIDRs whose X-Forwarded-* are believed
+    # cluster mode (docs/cluster.md)
+    blobs: str | None = None                    # blob store URL: file:///path or s3://BUCKET/PREFIX (None: <data>/blobs)
+    blobs_endpoint: str | None = None           # endpoint URL of the S3-compatible store
+    master_key_file: str | None = None          # key sealing signing keys (None: <data>/master.key)
+    metrics_public: bool = False                # /-/metrics for every client (default: loopback only)
+    drain_seconds: float = 0.0                  # after SIGTERM: /-/readyz 503 this long before stopping
     log_level: str = "info"
 
     @property

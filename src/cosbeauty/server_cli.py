@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cosbeauty import serve_options
+from cosbeauty import cluster_options
 from cosbeauty.config import ServerConfig
 
 
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detect-url-allow", action="append", default=[], metavar="HOST_OR_CIDR",
                    help="allow detect-url fetches from this host or network despite the SSRF guard")
     p.add_argument("--log-level", default=d.log_level)
+    cluster_options.add_arguments(p)
     p.add_argument("--bucket-names", choices=("cos", "s3", "both"), default=d.bucket_names,
                    help="bucket names PUT Bucket accepts: cos = <name>-<APPID> only (as Tencent COS), "
                         "s3 = Amazon S3 rules, both = either (default %(default)s)")
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(data_dir=args.data_dir, host=args.host, port=args.port, appid=args.appid,
                           region=args.region, endpoints=[*d.endpoints, *args.endpoint], fsync=args.fsync,
                           ci_workers=args.ci_workers, ci_queue=args.ci_queue,
-                          detect_url_allow=args.detect_url_allow, log_level=args.log_level,
+                          detect_url_allow=args.detect_url_allow, log_level=args.log_level, **cluster_options.config_kwargs(args),
                           bucket_names=args.bucket_names, **serve_options.config_kwargs(args))
     serve(config)
     return 0

@@ -5,6 +5,11 @@ from cosbeauty.storage.base import (  # noqa: F401
 )
 
 
-def open_backend(data_dir: str, *, fsync: bool = True) -> Backend:
+def open_backend(data_dir: str, *, fsync: bool = True, blobs: str | None = None,
+                 blobs_endpoint: str | None = None) -> Backend:
+    """``blobs``: None for <data>/blobs, or a blob store URL (file:///path, s3://BUCKET/PREFIX)."""
+    if blobs:
+        from cosbeauty.storage.blobs.attach import open_local_with_blobs
+        return open_local_with_blobs(data_dir, fsync=fsync, url=blobs, endpoint=blobs_endpoint)
     from cosbeauty.storage.local import LocalBackend
     return LocalBackend(data_dir, fsync=fsync)

@@ -126,7 +126,8 @@ def _after(prefix_or_key: str) -> str:
 
 
 class LocalBackend(Backend):
-    def __init__(self, data_dir: str, *, fsync: bool = True) -> None:
+    def __init__(self, data_dir: str, *, fsync: bool = True, blobs=None) -> None:
+        self.blobs = blobs      # a storage.blobs.BlobStore for object bytes elsewhere (None: <data>/blobs)
         self.root = os.path.abspath(data_dir)
         self.fsync = fsync
         self.blob_dir = os.path.join(self.root, "blobs")
@@ -154,12 +155,18 @@ class LocalBackend(Backend):
         return os.path.join(self.blob_dir, name[:2], name)
 
     def blob_writer(self, *, allow_inline: bool = True) -> BlobWriter:
+        if self.blobs is not None:
+            return self.blobs.writer(allow_inline=allow_inline)
         return LocalBlobWriter(self, allow_inline)
 
     def open_blob(self, name: str) -> BinaryIO:
+        if self.blobs is not None:
+            return self.blobs.open(name)
         return open(self.blob_path(name), "rb", buffering=0)
 
     def link_blob(self, name: str) -> str:
+        if self.blobs is not None:
+            return self.blobs.copy(name)
         new, path = self.new_blob_path()
         os.link(self.blob_path(name), path)
         if self.fsync:
@@ -167,6 +174,8 @@ class LocalBackend(Backend):
         return new
 
     def drop_blobs(self, names) -> None:
+        if self.blobs is not None:
+            return self.blobs.delete(names)
         for name in names:
             try:
                 os.unlink(self.blob_path(name))
@@ -179,6 +188,8 @@ class LocalBackend(Backend):
         referenced = {r[0] for r in conn.execute("SELECT blob FROM parts")}
         for (segments,) in conn.execute("SELECT segments FROM objects WHERE segments != '[]'"):
             referenced.update(name for name, _ in json.loads(segments))
+        if self.blobs is not None:
+            return self.blobs.sweep(referenced, self._started - 600)
         removed = 0
         for sub in os.listdir(self.blob_dir):
             d = os.path.join(self.blob_dir, sub)
@@ -486,3 +497,5 @@ class LocalBackend(Backend):
 
     def close(self) -> None:
         self.db.close()
+        if self.blobs is not None:
+            self.blobs.close()
