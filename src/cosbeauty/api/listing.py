@@ -70,7 +70,7 @@ async def list_objects(ctx: Ctx) -> Response:
     if "encoding-type" in q:
         body["EncodingType"] = q["encoding-type"]
     body.update({"Prefix": enc(prefix), "Marker": enc(marker), "MaxKeys": max_keys})
-    if "delimiter" in q:        # only when the request gave one, as S3 and COS answer
+    if delimiter:        # only when the request gave one, as S3 and COS answer
         body["Delimiter"] = enc(delimiter)
     body["IsTruncated"] = page.truncated
     if page.truncated:
@@ -108,7 +108,7 @@ def _list_v2(ctx: Ctx) -> Response:
     if token is not None:
         body["ContinuationToken"] = token
     body.update({"KeyCount": len(page.objects) + len(page.prefixes), "MaxKeys": max_keys})
-    if "delimiter" in q:
+    if delimiter:
         body["Delimiter"] = enc(delimiter)
     body["IsTruncated"] = page.truncated
     if page.truncated:

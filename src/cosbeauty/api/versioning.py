@@ -67,7 +67,7 @@ async def list_versions(ctx: Ctx) -> Response:
         body["EncodingType"] = q["encoding-type"]
     body.update({"Prefix": enc(prefix), "KeyMarker": enc(key_marker), "VersionIdMarker": vid_marker,
                  "MaxKeys": max_keys})
-    if "delimiter" in q:
+    if delimiter:
         body["Delimiter"] = enc(delimiter)
     body["IsTruncated"] = page.truncated
     if page.truncated:

@@ -1,0 +1,173 @@
+"""Codes and shapes real clients depend on (issue 14 item 7), through cos-python-sdk-v5 / boto3."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from qcloud_cos.cos_exception import CosServiceError
+
+from tests.conftest import APPID, REGION, new_bucket
+from tests.iam.conftest import make_user
+
+
+def code(exc: ClientError) -> str:
+    return exc.response["Error"]["Code"]
+
+
+def test_expired_presigned_urls_are_403(server, cos, s3, bucket):
+    cos.put_object(Bucket=bucket, Key="p.txt", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p.txt"}, ExpiresIn=1)
+    assert requests.get(url, timeout=10).status_code == 200
+    time.sleep(2.1)
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 403 and b"<Code>AccessDenied</Code>" in r.content
+    # a COS pre-signed URL whose window is over (real signature, made with the SDK's signer)
+    from qcloud_cos import CosConfig
+    from qcloud_cos.cos_auth import CosS3Auth
+    conf = CosConfig(Region=REGION, SecretId=cos._conf._secret_id, SecretKey=cos._conf._secret_key)
+    req = requests.Request("GET", f"http://{server.port}/p.txt").prepare()
+    signed = CosS3Auth(conf, key="p.txt", expire=-3000)(req).headers["Authorization"]
+    r = requests.get(f"http://127.0.0.1:{server.port}/{bucket}/p.txt?{signed}", timeout=10)
+    assert r.status_code == 403, r.content
+
+
+def test_bucket_already_owned_by_you(cos, s3):
+    name = new_bucket(cos)
+    with pytest.raises(CosServiceError) as e:
+        cos.create_bucket(Bucket=name)
+    assert (e.value.get_error_code(), e.value.get_status_code()) == ("BucketAlreadyOwnedByYou", 409)
+    with pytest.raises(ClientError) as e2:
+        s3.create_bucket(Bucket=name)
+    assert code(e2.value) == "BucketAlreadyOwnedByYou"
+
+
+def test_complete_twice_answers_the_same_result(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"a" * 100)
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"], MultipartUpload=parts)
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"], MultipartUpload=parts)
+    assert again["ETag"] == first["ETag"] and again["Key"] == "mp"
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId="nosuchupload", MultipartUpload=parts)
+    assert code(e.value) == "NoSuchUpload"
+
+
+def test_storage_class_header_only_when_not_standard(cos, s3, bucket):
+    cos.put_object(Bucket=bucket, Key="std", Body=b"1")
+    cos.put_object(Bucket=bucket, Key="ia", Body=b"1", StorageClass="STANDARD_IA")
+    assert "x-cos-storage-class" not in cos.head_object(Bucket=bucket, Key="std")
+    assert cos.head_object(Bucket=bucket, Key="ia")["x-cos-storage-class"] == "STANDARD_IA"
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="std")
+    assert s3.head_object(Bucket=bucket, Key="ia")["StorageClass"] == "STANDARD_IA"
+
+
+def _raw_head_lines(port: int, request: bytes) -> list[str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+    return data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+
+
+def test_connection_header_capitalised(server):
+    for conn, expect in (("keep-alive", "keep-alive"), ("close", "close")):
+        lines = _raw_head_lines(server.port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {conn}\r\n\r\n".encode())
+        assert f"Connection: {expect}" in lines, lines
+        assert not any(line.startswith("connection:") for line in lines), lines
+
+
+def test_anonymous_get_of_missing_key(server, cos):
+    public = new_bucket(cos)
+    cos.put_bucket_acl(Bucket=public, ACL="public-read")
+    cos.put_object(Bucket=public, Key="gone", Body=b"x")
+    url = f"http://127.0.0.1:{server.port}/{public}/gone"
+    assert requests.get(url, timeout=10).status_code == 200
+    cos.delete_object(Bucket=public, Key="gone")
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 404 and b"NoSuchKey" in r.content
+    private = new_bucket(cos)
+    r = requests.get(f"http://127.0.0.1:{server.port}/{private}/gone", timeout=10)
+    assert r.status_code == 403        # may not list: does not learn whether the key exists
+
+
+def test_acl_round_trip_boto3(s3, bucket):
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    grantee = {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/100000000011"}
+    assert all("Type" in g["Grantee"] for g in acl["Grants"])
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={
+        "Owner": acl["Owner"], "Grants": acl["Grants"] + [{"Grantee": grantee, "Permission": "READ"}]})
+    again = s3.get_bucket_acl(Bucket=bucket)
+    ids = [(g["Grantee"].get("ID"), g["Permission"]) for g in again["Grants"]]
+    assert (grantee["ID"], "READ") in ids
+    # a group grant round-trips as a canned ACL
+    s3.put_bucket_acl(Bucket=bucket, ACL="authenticated-read")
+    groups = [g for g in s3.get_bucket_acl(Bucket=bucket)["Grants"] if g["Grantee"]["Type"] == "Group"]
+    assert groups == [{"Grantee": {"Type": "Group", "URI": "http://cam.qcloud.com/groups/global/AuthenticatedUsers"},
+                       "Permission": "READ"}]
+
+
+def test_acl_round_trip_cos_sdk(cos, bucket):
+    acl = cos.get_bucket_acl(Bucket=bucket)
+    grants = acl["AccessControlList"]["Grant"]
+    grants = grants if isinstance(grants, list) else [grants]
+    assert grants[0]["Grantee"]["Type"] == "CanonicalUser"
+    grants.append({"Grantee": {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/100000000012"},
+                   "Permission": "WRITE"})
+    cos.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": acl["Owner"],
+                                                           "AccessControlList": {"Grant": grants}})
+    again = cos.get_bucket_acl(Bucket=bucket)["AccessControlList"]["Grant"]
+    assert any(g["Grantee"].get("ID", "").endswith("100000000012") and g["Permission"] == "WRITE" for g in again)
+
+
+def test_authenticated_read(server, cos):
+    b = new_bucket(cos)
+    cos.put_object(Bucket=b, Key="k", Body=b"data")
+    cos.put_object_acl(Bucket=b, Key="k", ACL="authenticated-read")
+    assert requests.get(f"http://127.0.0.1:{server.port}/{b}/k", timeout=10).status_code == 403
+    user = make_user(server)            # no policy at all: only the ACL can let it read
+    assert user.cos(server).get_object(Bucket=b, Key="k")["Body"].get_raw_stream().read() == b"data"
+    for canned in ("bucket-owner-read", "bucket-owner-full-control"):
+        cos.put_object_acl(Bucket=b, Key="k", ACL=canned)
+        assert cos.get_object_acl(Bucket=b, Key="k")
+
+
+def test_x_amz_request_id(s3, cos, bucket):
+    meta = s3.head_bucket(Bucket=bucket)["ResponseMetadata"]
+    assert meta["RequestId"] and meta["HTTPHeaders"]["x-amz-request-id"] == meta["HTTPHeaders"]["x-cos-request-id"]
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="missing")
+    assert e.value.response["ResponseMetadata"]["RequestId"]
+
+
+def test_cors_allow_methods_on_actual_requests(server, cos, bucket):
+    cos.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRule": [
+        {"AllowedOrigin": ["http://app.example"], "AllowedMethod": ["GET", "PUT"], "AllowedHeader": ["*"]}]})
+    cos.put_object(Bucket=bucket, Key="c", Body=b"1")
+    cos.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    r = requests.get(f"http://127.0.0.1:{server.port}/{bucket}/c", headers={"Origin": "http://app.example"}, timeout=10)
+    assert r.headers["Access-Control-Allow-Origin"] == "http://app.example"
+    assert r.headers["Access-Control-Allow-Methods"] == "GET,PUT"
+
+
+def test_no_delimiter_element_unless_sent(server, cos, bucket):
+    cos.put_object(Bucket=bucket, Key="a/b", Body=b"1")
+    cos.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    base = f"http://127.0.0.1:{server.port}/{bucket}/"
+    assert b"<Delimiter" not in requests.get(base, timeout=10).content
+    assert b"<Delimiter" not in requests.get(base + "?list-type=2", timeout=10).content
+    assert b"<Delimiter>/</Delimiter>" in requests.get(base + "?delimiter=/", timeout=10).content
+    assert "Delimiter" not in cos.list_objects(Bucket=bucket)
+
+
+def test_content_encoding_without_aws_chunked(s3, bucket):
+    import gzip
+    body = gzip.compress(b"hello " * 1000)
+    s3.put_object(Bucket=bucket, Key="z.gz", Body=body, ContentEncoding="gzip", ChecksumAlgorithm="CRC32")
+    head = s3.head_object(Bucket=bucket, Key="z.gz")
+    assert head["ContentEncoding"] == "gzip"
