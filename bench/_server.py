@@ -30,14 +30,32 @@ class BenchServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cosbeauty", "serve", "--data-dir", os.path.join(self.root, "data"),
              "--port", str(self.port), "--appid", APPID, "--region", REGION, *args],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(600):
+            env=env, stdout=self._log(), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.1).close()
                 return
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
+                time.sleep(0.01)
+        raise RuntimeError(f"server did not start:\n{self.log()[-2000:]}")
+
+    def _log(self):
+        self.log_path = os.path.join(self.root, "server.log")
+        return open(self.log_path, "wb")
+
+    def log(self) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_warm(self, timeout: float = 120) -> float:
+        """Wait for the CI workers' warm-up log line; seconds waited."""
+        t = time.monotonic()
+        while "warm in" not in self.log():
+            if time.monotonic() - t > timeout:
+                raise RuntimeError("the CI workers did not warm up")
+            time.sleep(0.05)
+        return time.monotonic() - t
 
     def close(self) -> None:
         self.proc.terminate()

@@ -60,7 +60,9 @@ def main() -> int:
 
     with Cosbeauty() as srv:
         pid = srv.pid
-        record("after start", rss_mib(pid))
+        record("after start (first answer)", rss_mib(pid))
+        srv.server.wait_warm()
+        record("idle, models warm", settle_rss(pid))
         client = srv.client("raw", srv.bucket_name("mem"))
         client.create_bucket()
         enable_ci(os.path.join(srv.server.root, "data"), client.bucket)
