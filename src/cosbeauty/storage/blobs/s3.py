@@ -4,8 +4,8 @@ Client: botocore (boto3's core; thread-safe client, one urllib3 connection pool 
 ``max_pool_connections``), path-style addressing when an endpoint is given, credentials from the
 usual chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``,
 ``AWS_SHARED_CREDENTIALS_FILE`` + ``AWS_PROFILE``, ...). Bounded everything: connect and read
-timeouts on every call, ``standard`` retries (3 attempts), and at most two parts of
-``part_size`` bytes in memory per writer (one being uploaded while the next one fills).
+timeouts on every call, ``standard`` retries (3 attempts), and at most ``1 + INFLIGHT_PARTS``
+parts of ``part_size`` bytes in memory per writer (two being uploaded while the next one fills).
 
 * write: bodies up to ``part_size`` are one PutObject with Content-MD5; larger ones a multipart
   upload (parts uploaded as the body streams in); abort = AbortMultipartUpload;
@@ -36,6 +36,7 @@ log = logging.getLogger("cosbeauty.blobs")
 PART_SIZE = 8 * 1024 * 1024
 COPY_MAX = 5 * 1024 ** 3            # largest single CopyObject
 COPY_PART = 1024 ** 3
+INFLIGHT_PARTS = 2                  # parts of one blob uploaded concurrently while the next one fills
 
 
 class S3BlobStore(BlobStore):
@@ -204,7 +205,7 @@ class _S3Writer(SpillingBlobWriter):
         self._pending = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict] = []
-        self._inflight: concurrent.futures.Future | None = None
+        self._inflight: list[concurrent.futures.Future] = []
 
     def _spill(self, data: bytes) -> None:
         self._append(data)
@@ -221,19 +222,26 @@ class _S3Writer(SpillingBlobWriter):
         store = self._store
         if self._upload_id is None:
             self._upload_id = store.call("create_multipart_upload", Key=self._key)["UploadId"]
-        self._wait_inflight()           # at most one part in flight: memory stays bounded
+        while len(self._inflight) >= INFLIGHT_PARTS:     # bounded memory: wait for the oldest part
+            self._inflight.pop(0).result()
         number = len(self._parts) + 1
         self._parts.append({"PartNumber": number, "ETag": ""})
-        self._inflight = store._uploads.submit(self._upload_part, number, data)
+        self._inflight.append(store._uploads.submit(self._upload_part, number, data))
 
     def _upload_part(self, number: int, data: bytes) -> None:
         res = self._store.call("upload_part", Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data)
         self._parts[number - 1]["ETag"] = res["ETag"]
 
     def _wait_inflight(self) -> None:
-        if self._inflight is not None:
-            fut, self._inflight = self._inflight, None
-            fut.result()
+        pending, self._inflight = self._inflight, []
+        errors = []
+        for fut in pending:
+            try:
+                fut.result()
+            except BaseException as exc:   # noqa: BLE001 -- every upload is waited for, the first error raised
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     def _commit(self) -> str:
         store = self._store
