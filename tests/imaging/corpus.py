@@ -86,7 +86,7 @@ def _synthetic() -> Iterator[tuple[str, np.ndarray]]:
     rings = (np.sin(np.hypot(xx - 400, yy - 300) / 6) * 127 + 128).astype(np.uint8)
     yield "rings", np.dstack([rings, rings[::-1], 255 - rings])
     dots = np.full((600, 800, 3), 230, np.uint8)
-    for i in range(120):         # blobs in skin tones: a detector's favourite trap
+    for _ in range(120):         # blobs in skin tones: a detector's favourite trap
         c = (int(rng.integers(0, 800)), int(rng.integers(0, 600)))
         cv2.circle(dots, c, int(rng.integers(6, 40)), tuple(int(v) for v in rng.integers(60, 230, 3)), -1)
         cv2.circle(dots, c, int(rng.integers(2, 5)), (30, 30, 30), -1)

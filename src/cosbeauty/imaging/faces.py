@@ -50,6 +50,9 @@ _MIN_FACE_FRACTION = 0.012   # ... and is this fraction of the long side (24 px 
 _LEVEL_STEP = 2.0            # window pass: face size ratio between pyramid levels
 _CANDIDATES_PER_FACE = 3     # landmark/verify at most this many candidates per wanted face
 _UPRIGHT_SURE = 0.75         # an upright detection this confident skips the turned passes
+_EDGE_PAD = 0.15             # whole-image pass: mirrored border, fraction of the long side
+_WINDOW_PAD = 20             # window pass: mirrored border (px at each level's scale)
+_ALTERNATES = 2              # other passes' views of a face tried when the first one fails
 _PRESENCE_FLOOR = 0.5        # MediaPipe's own gate on the landmark model's face presence
 _LM_CROP_MAX = 384           # landmark model input is 192/256 px; crops above this are shrunk
 _ROI_SCALE = 1.5             # MediaPipe's detection/landmarks -> ROI enlargement
@@ -170,6 +173,7 @@ class _Detection:
     box: np.ndarray        # x0, y0, x1, y1 floats in image pixels
     score: float
     eyes: np.ndarray       # (2, 2): detector keypoints 0 (right eye) and 1 (left eye)
+    alts: list["_Detection"] = field(default_factory=list)   # merged-away duplicates
 
 
 @dataclass
@@ -400,8 +404,22 @@ def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0,
     h, w = src.shape[:2]
     small, ssx, ssy = (shrink(src, _DET_MAX_SIDE / max(h, w)) if max(h, w) > _DET_MAX_SIDE
                        else (np.ascontiguousarray(src), 1.0, 1.0))
-    return [d for found in pmap(lambda k: _detect_in(small, 0, 0, sx * ssx, sy * ssy, turns=k), turns)
+    pad = round(_EDGE_PAD * max(small.shape[:2]))
+    padded = mirror_pad(small, pad)
+    return [d for found in pmap(lambda k: _detect_in(padded, -pad, -pad, sx * ssx, sy * ssy, turns=k), turns)
             for d in found]
+
+
+def mirror_pad(img: np.ndarray, pad: int) -> np.ndarray:
+    """``img`` with a ``pad`` px mirrored border (``BORDER_REFLECT_101``) on every side.
+
+    A face cut by the frame becomes a whole (mirror-symmetric) face that the detector and the
+    landmark model recognise; detections centred in the border are dropped (:func:`_select`),
+    and nothing outside the frame is ever written.
+    """
+    if pad <= 0:
+        return np.ascontiguousarray(img)
+    return cv2.copyMakeBorder(np.ascontiguousarray(img), pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
 
 
 TURNS = (1, 2, 3)            # the other quarter turns: the detector handles +-60 degrees upright
@@ -465,12 +483,14 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
         prev = (src, sx, sy)
         sources.append(prev)
     jobs = []
+    pad = _WINDOW_PAD
     for src, sx, sy in sources:
-        sh, sw = src.shape[:2]
-        jobs += [(src, sx, sy, x0, y0, x1, y1) for y0, y1 in _windows(sh, _DET_INPUT)
+        padded = mirror_pad(src, pad)
+        sh, sw = padded.shape[:2]
+        jobs += [(padded, sx, sy, x0, y0, x1, y1) for y0, y1 in _windows(sh, _DET_INPUT)
                  for x0, x1 in _windows(sw, _DET_INPUT)]
-    return [d for found in pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3], j[4], j[1], j[2]),
-                                jobs)
+    return [d for found in pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad,
+                                                     j[1], j[2]), jobs)
             for d in found]
 
 
@@ -491,8 +511,11 @@ def _merge(dets: list[_Detection]) -> list[_Detection]:
     order = sorted(dets, key=lambda d: (-round(d.score, 6), -(d.box[2] - d.box[0]),
                                         tuple(np.round(d.box, 3))))
     for det in order:
-        if all(_overlap(det.box, k.box) <= _MERGE_IOM for k in kept):
-            kept.append(det)
+        same = next((k for k in kept if _overlap(det.box, k.box) > _MERGE_IOM), None)
+        if same is None:
+            kept.append(_Detection(det.box, det.score, det.eyes))
+        else:
+            same.alts.append(det)      # another pass's view: its eye keypoints may be better
     return kept
 
 
@@ -545,11 +568,15 @@ def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> tuple[np.ndarr
     h, w = src.shape[:2]
     cx, cy, size = roi.cx * scale, roi.cy * scale, roi.size * scale
     half = size * (abs(math.cos(roi.angle)) + abs(math.sin(roi.angle))) / 2
-    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
-    x1, y1 = min(w, int(math.ceil(cx + half))), min(h, int(math.ceil(cy + half)))
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    x0, y0 = int(math.floor(cx - half)), int(math.floor(cy - half))
+    x1, y1 = int(math.ceil(cx + half)), int(math.ceil(cy + half))
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 - cx0 < 8 or cy1 - cy0 < 8:
         return None
-    crop, sx, sy = src[y0:y1, x0:x1], 1.0, 1.0
+    crop, sx, sy = src[cy0:cy1, cx0:cx1], 1.0, 1.0
+    if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):     # cut by the frame: mirror the missing part
+        crop = cv2.copyMakeBorder(np.ascontiguousarray(crop), cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1,
+                                  cv2.BORDER_REFLECT_101)
     if max(crop.shape[:2]) > _LM_CROP_MAX:
         crop, sx, sy = shrink(crop, _LM_CROP_MAX / max(crop.shape[:2]))
     else:
@@ -578,7 +605,19 @@ def _needs_refine(first: _Roi, second: _Roi) -> bool:
 def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
                shape: tuple[int, int] | None = None, check: bool = True) -> Face | None:
     """Landmarks for one detection, verified (:mod:`.verify`) unless ``check`` is False.
-    ``rgb`` is the image, or a copy scaled by ``scale`` (then ``shape`` is the image's h, w)."""
+    ``rgb`` is the image, or a copy scaled by ``scale`` (then ``shape`` is the image's h, w).
+    When the detector's eye keypoints were off (a rotated face: the landmark model then sees
+    no face), the next views of the same face from other passes are tried (at most 2)."""
+    for cand in [det, *sorted(det.alts, key=lambda d: -d.score)[:_ALTERNATES]]:
+        face = _face_from_one(cand, rgb, scale, shape, check)
+        if face is not None:
+            face.score = det.score
+            return face
+    return None
+
+
+def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
+                   shape: tuple[int, int] | None, check: bool) -> Face | None:
     from .verify import face_checks, is_face, needs_stability
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
@@ -672,21 +711,25 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
         dets += _whole_pass(image, turns=TURNS)
     if want_tiles:
         dets += _tile_pass(image, h, w, min_face_px=min_face_px)
-    return _finish(dets, image, max_faces, min_face_px, verify=verify)
+    return _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
 
 
-def _select(dets: list[_Detection], max_faces: int, min_face_px: int) -> list[_Detection]:
-    """Merged candidates worth landmarking: the most confident ones first (false candidates
-    are rejected by verification, so a cap by size would let them crowd out real faces)."""
+def _select(dets: list[_Detection], max_faces: int, min_face_px: int, h: int, w: int) -> list[_Detection]:
+    """Merged candidates worth landmarking: centred inside the h x w frame (not mirror images
+    in the padding), the most confident ones first (false candidates are rejected by
+    verification, so a cap by size would let them crowd out real faces)."""
+    dets = [d for d in dets if 0 <= (d.box[0] + d.box[2]) / 2 < w and 0 <= (d.box[1] + d.box[3]) / 2 < h]
     dets = [d for d in _merge(dets) if d.box[2] - d.box[0] >= min_face_px * 0.6]
     return dets[: _CANDIDATES_PER_FACE * max_faces]
 
 
 def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, min_face_px: int,
-            done: dict[int, Face | None] | None = None, verify: bool = True) -> list[Face]:
+            shape: tuple[int, int], done: dict[int, Face | None] | None = None,
+            verify: bool = True) -> list[Face]:
     """Merge, landmark and verify (in parallel; ``done`` holds faces already landmarked, by id
     of their detection), filter, sort, dedupe."""
-    dets = _select(dets, max_faces, min_face_px)
+    h, w = shape
+    dets = _select(dets, max_faces, min_face_px, h, w)
     done = {} if done is None else done
     todo = [d for d in dets if id(d) not in done]
     if todo:
@@ -729,7 +772,7 @@ class ScaledDetection:
             self.dets += _whole_pass(small, sx, sy, turns=TURNS)
         if not self.tiles:
             scale = min(sx, sy)
-            for det in _select(self.dets, self.max_faces, self.min_face_px):
+            for det in _select(self.dets, self.max_faces, self.min_face_px, self.h, self.w):
                 if _lm_scale_ok(det, scale):
                     self.done[id(det)] = _face_from(det, small, scale, (self.h, self.w))
         return self
@@ -742,4 +785,4 @@ class ScaledDetection:
         dets = list(self.dets)
         if self.tiles:
             dets += _tile_pass(image, self.h, self.w, self.scaled, self.min_face_px)
-        return _finish(dets, image, self.max_faces, self.min_face_px, self.done)
+        return _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)

@@ -44,6 +44,7 @@ MIN_LIP_CR = 1.0             # lips redder (Cr) than the median skin patch, colo
 EYE_RATIO = (0.35, 1.05)     # outer eye corners distance / F
 HEIGHT_RATIO = (0.75, 1.7)
 STABLE_DET_SCORE = 0.8       # candidates the detector is less sure of get the stability test
+MAX_INSTABILITY_CUT = 0.16   # ... for a face cut by the frame (< 85 % of the mesh inside)
 MAX_INSTABILITY = 0.10       # mean landmark shift / F between two views of the same face   # forehead (10) to chin (152) / F
 
 
@@ -75,10 +76,10 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     means, inside = [], 0
     n = 0
     for i in SKIN_SAMPLES:
-        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
+        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)    # cut by the frame: mirrored
         x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
         if x1 <= x0 or y1 <= y0:
-            continue                   # off the frame (a face cut by the border)
+            continue
         patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
         flat = patch.reshape(-1, 3).astype(np.float32)
         means.append(flat.mean(axis=0))
@@ -106,12 +107,23 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
 LIP_SAMPLES = (0, 17, 37, 267, 84, 314, 13, 14)
 
 
+def _mirror(v: float, n: int) -> int:
+    """Pixel index ``v`` reflected into [0, n) like ``BORDER_REFLECT_101`` (the mirrored border
+    the landmark model saw for a face cut by the frame)."""
+    i = int(round(float(v)))
+    if n < 2:
+        return 0
+    period = 2 * (n - 1)
+    i %= period
+    return i if i < n else period - i
+
+
 def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray | None:
     """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame)."""
     h, w = rgb.shape[:2]
     parts = []
     for i in indices:
-        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
+        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)
         x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
         if x1 > x0 and y1 > y0:
             patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
@@ -125,7 +137,10 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
     ``scale``; ``pts`` are the 478 landmarks in image pixels."""
     scaled = pts * np.float32(scale) if scale != 1.0 else pts
     f = float(np.linalg.norm(scaled[234] - scaled[454]))
+    h, w = rgb.shape[:2]
+    inside = ((scaled[:, 0] >= 0) & (scaled[:, 0] < w) & (scaled[:, 1] >= 0) & (scaled[:, 1] < h))
     return {"presence": float(presence), "det_score": float(det_score),
+            "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
             **_geometry(pts), **_skin(rgb, scaled, f)}
 
 
@@ -136,7 +151,8 @@ def is_face(checks: dict[str, float]) -> bool:
 
 def needs_stability(checks: dict[str, float]) -> bool:
     """The extra landmark call (:func:`faces._stability`) is spent only on doubtful candidates."""
-    return checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
+    return (checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
+            or checks.get("lips_inside", 1.0) < 0.5)
 
 
 def reasons(checks: dict[str, float]) -> list[str]:
@@ -147,10 +163,12 @@ def reasons(checks: dict[str, float]) -> list[str]:
     if not checks["order"] or not EYE_RATIO[0] <= checks["eye_ratio"] <= EYE_RATIO[1] \
             or not HEIGHT_RATIO[0] <= checks["height_ratio"] <= HEIGHT_RATIO[1]:
         why.append("geometry")
+    lips_seen = checks.get("lips_inside", 1.0) >= 0.5
     if not checks["grey"] and (checks["skin_fraction"] < MIN_SKIN_FRACTION
                                or checks["chroma_spread"] > MAX_CHROMA_SPREAD
-                               or checks["lip_cr"] < MIN_LIP_CR):
+                               or (lips_seen and checks["lip_cr"] < MIN_LIP_CR)):
         why.append("skin")
-    if checks.get("stability", 0.0) > MAX_INSTABILITY:
+    cut = checks.get("inside", 1.0) < 0.85
+    if checks.get("stability", 0.0) > (MAX_INSTABILITY_CUT if cut else MAX_INSTABILITY):
         why.append("stability")
     return why
