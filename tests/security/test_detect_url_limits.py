@@ -40,6 +40,9 @@ class Dripper:
     def _serve(self, conn: socket.socket) -> None:
         try:
             request = conn.recv(65536)
+            if b" /bad-redirect " in request:
+                conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://[\r\nContent-Length: 0\r\n\r\n")
+                return
             if b" /head " in request:
                 prefix, drip = b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
             else:
@@ -117,3 +120,11 @@ def test_stuck_fetches_do_not_hold_up_uploads(env, dripper):
     assert codes.count("SlowDown") >= 4                 # beyond 8 workers + 32 waiting: refused, not queued
     assert total < TIMEOUT + 3, total                   # queued fetches spend their deadline waiting, not more
     assert cos.head_object(Bucket=bucket, Key="upload.bin")["Content-Length"] == "300000"
+
+
+def test_malformed_urls_are_client_errors(env, dripper):
+    """Found by the fuzzer: an unparseable URL (or redirect Location) was an InternalError (500)."""
+    srv, bucket = env
+    for url in ("http://[", "HTTP://[::1", dripper.url("/bad-redirect"), "http://a\x00b/", dripper.url("/\u00e9\u4e2d")):
+        seconds, code = detect(srv.port, bucket, url)
+        assert code in ("InvalidArgument", "DetectUrlFetchFailed"), (url, code)

@@ -132,7 +132,10 @@ def address_allowed(ip: IPAddress, host: str, policy: FetchPolicy) -> bool:
 
 
 def _parse(url: str) -> _Hop:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:      # "http://[", ...
+        raise FetchError("InvalidArgument", f"detect-url is not a valid URL: {exc}.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise Refused(f"detect-url scheme {parts.scheme!r} is not allowed; use http or https.")
@@ -152,7 +155,7 @@ def _parse(url: str) -> _Hop:
 def _resolve(hop: _Hop, policy: FetchPolicy) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(hop.host, hop.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (socket.gaierror, ValueError) as exc:     # ValueError: NUL in the name; UnicodeError is one
         raise Failed(f"cannot resolve {hop.host!r}: {exc}") from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
     allowed = [ip for ip in addresses if address_allowed(ip, hop.host, policy)]
@@ -291,7 +294,7 @@ def _get(hop: _Hop, policy: FetchPolicy, deadline: float, abort: Abort) -> tuple
             if resp.status != 200:
                 raise Failed(f"detect-url answered HTTP {resp.status}.")
             return resp.status, None, _read_body(resp, policy, deadline)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:   # ValueError: non-ASCII target
             if abort.fired or time.monotonic() >= deadline:
                 raise Failed("detect-url fetch timed out.") from None
             raise Failed(f"detect-url fetch failed: {exc}") from None
@@ -314,5 +317,8 @@ def fetch(url: str, policy: FetchPolicy, deadline: float | None = None, abort: A
             return body
         if not location:
             raise Failed(f"detect-url answered HTTP {status} without a Location.")
-        url = urljoin(url, location)
+        try:
+            url = urljoin(url, location)
+        except ValueError:
+            raise Failed(f"detect-url redirected to an invalid URL {location[:200]!r}.") from None
     raise Failed(f"detect-url redirected more than {policy.max_redirects} times.")
