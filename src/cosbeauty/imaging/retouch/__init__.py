@@ -1,0 +1,140 @@
+"""The face retouch, one module per step (imgproxy style), all at work scale inside a face ROI.
+
+Order (each step sees the result of the previous ones, so no two steps fix the same flaw
+twice): skin mask and person segmentation -> spots healed -> smoothing (pores kept) -> lines
+and folds filled -> eye bags lifted -> tone (redness, whitening, rosy; continued onto the neck)
+-> eyes and teeth. :func:`face_delta` returns the total change; the caller upsamples it to the
+ROI's full resolution and adds it, so texture finer than a work pixel is never touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from .common import grow_to, luma, shrink2
+from .eyebags import eyebags_delta
+from .eyes import eyes_delta
+from .lines import lines_delta
+from .neck import inside, person_probability, tone_mask
+from .params import RetouchParams
+from .skin import SkinModel, loose_mask, skin_mask
+from .smooth import base_layer, smooth_delta
+from .spots import heal_delta
+from .teeth import teeth_delta
+from .tone import tone_delta
+
+__all__ = ["RetouchParams", "face_delta", "skin_mask", "SkinModel"]
+
+PARALLEL_MIN_WORK_PX = 40_000
+NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
+
+
+class _Clock:
+    def __init__(self, timings: dict | None) -> None:
+        self.timings = timings
+        self.t = time.perf_counter()
+
+    def tick(self, key: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[key] = self.timings.get(key, 0.0) + (now - self.t) * 1000
+        self.t = now
+
+
+def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParams, *,
+               scale: float = 1.0, pmap: Callable | None = None, timings: dict | None = None) -> np.ndarray:
+    """The retouch change (H x W x 3 float32, image units 0..1) for one face.
+
+    ``work``: the face ROI at work scale, float32 RGB in [0, 1]; ``pts``: its 478 landmarks in
+    work pixels; ``f``: cheek width in work pixels; ``scale``: work pixels per image pixel
+    (faces under NECK_MIN_F image pixels get no neck continuation: the segmentation is not
+    reliable there and a seam is not visible at that size). ``pmap`` (optional) runs the skin mask and
+    the person segmentation side by side. Timings (ms) go to ``retouch.<step>`` keys.
+    """
+    clock = _Clock(timings)
+    need_person = (params.neck and f / scale >= NECK_MIN_F
+                   and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
+    spent: dict[str, float] = {}
+
+    def mask_job() -> tuple[np.ndarray, SkinModel]:
+        t = time.perf_counter()
+        result = skin_mask(work, pts, f)
+        spent["retouch.mask"] = (time.perf_counter() - t) * 1000
+        return result
+
+    def person_job() -> np.ndarray | None:
+        if not need_person:
+            return None
+        t = time.perf_counter()
+        h, w = work.shape[:2]
+        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+        prob = person_probability(cv2.convertScaleAbs(small, alpha=255.0))
+        spent["retouch.segment"] = (time.perf_counter() - t) * 1000
+        return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    jobs = [mask_job, person_job]
+    if pmap is not None and need_person and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX:
+        (skin, model), person = pmap(lambda job: job(), jobs)
+    else:
+        (skin, model), person = mask_job(), person_job()
+    if timings is not None:
+        for key, value in spent.items():
+            timings[key] = timings.get(key, 0.0) + value
+    clock.t = time.perf_counter()
+
+    cur = work
+    if params.spots > 0:
+        healed = heal_delta(work, skin, f, params.spots)
+        if healed is not None:
+            cur = work + healed
+    clock.tick("retouch.spots")
+    if params.smoothing > 0:
+        cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing)
+    clock.tick("retouch.smooth")
+    loose, region = loose_mask(work, pts, f, model) if params.lines > 0 or params.eyebags > 0 else (None, None)
+    if params.lines > 0:
+        d = lines_delta(luma(cur), loose, region, pts, f, params.lines)
+        cur = cur + d[..., None]
+    clock.tick("retouch.lines")
+    if params.eyebags > 0:
+        cur = cur + eyebags_delta(cur, loose, pts, f, params.eyebags)
+    clock.tick("retouch.eyebags")
+    if params.tone > 0 or params.whitening > 0 or params.rosy > 0:
+        shape = work.shape[:2]
+        small = shrink2(cur)
+        k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
+        pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(skin)
+        person_s = None if person is None else shrink2(person)
+        mask = tone_mask(small, skin_s, model, pts_s, f_s, person_s)
+        change = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
+                            rosy=params.rosy)
+        change *= mask[..., None]
+        change = grow_to(change, shape)
+        if person is not None:           # exact zero outside the person at full work scale
+            change *= inside(shape, pts, person)[..., None]
+        else:
+            change *= (skin > 0)[..., None]
+        cur = cur + change
+    clock.tick("retouch.tone")
+    if params.eyes > 0 or params.teeth > 0:
+        if cur is work:
+            cur = work.copy()
+        local = (eyes_delta(cur, pts, f, params.eyes) if params.eyes > 0 else []) + \
+                (teeth_delta(cur, pts, f, params.teeth) if params.teeth > 0 else [])
+        for (x0, y0, x1, y1), d in local:
+            cur[y0:y1, x0:x1] += d
+    clock.tick("retouch.eyes")
+    delta = cur - work
+    if _grey(work):                      # a grey photo stays grey: luma change only
+        delta = cv2.merge([luma(delta)] * 3)
+    return delta
+
+
+def _grey(work: np.ndarray) -> bool:
+    sample = work[::3, ::3]
+    return bool(np.abs(sample[..., 0] - sample[..., 1]).max() < 1e-3
+                and np.abs(sample[..., 1] - sample[..., 2]).max() < 1e-3)

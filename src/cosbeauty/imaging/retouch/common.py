@@ -1,0 +1,102 @@
+"""Shared helpers of the retouch steps: landmark index sets, blurs, polygons, luma.
+
+Everything here works at *work scale* (the face ROI resized so that the cheek-to-cheek width
+F is at most ~320 px), on float32 images in [0, 1].
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# FaceMesh (478-point) index sets.
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
+             400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21,
+             54, 103, 67, 109]
+JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397,
+       288, 361, 323, 454]
+RIGHT_EYE = [7, 33, 133, 144, 145, 153, 154, 155, 157, 158, 159, 160, 161, 163, 173, 246]
+LEFT_EYE = [249, 263, 362, 373, 374, 380, 381, 382, 384, 385, 386, 387, 388, 390, 398, 466]
+RIGHT_EYE_RING = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
+LEFT_EYE_RING = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]
+RIGHT_BROW = [46, 52, 53, 55, 63, 65, 66, 70, 105, 107]
+LEFT_BROW = [276, 282, 283, 285, 293, 295, 296, 300, 334, 336]
+LIPS = [0, 17, 37, 39, 40, 61, 84, 91, 146, 181, 185, 267, 269, 270, 291, 314, 321, 375,
+        405, 409]
+INNER_LIPS = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82,
+              81, 80, 191]
+RIGHT_NOSTRIL = [48, 64, 98, 97, 2, 94, 240, 75]
+LEFT_NOSTRIL = [278, 294, 327, 326, 2, 94, 460, 305]
+SKIN_SAMPLES = [50, 280, 151, 205, 425, 117, 346]   # cheeks and forehead
+RIGHT_IRIS, LEFT_IRIS = 468, 473
+
+
+def odd(x: float) -> int:
+    return max(1, int(round(x)) | 1)
+
+
+def blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma < 0.3:
+        return img
+    return cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def disc(r: float) -> np.ndarray:
+    k = odd(2 * r + 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Rec.601 luma of an H x W x 3 float image (a new float32 array)."""
+    return cv2.transform(rgb, np.array([[0.299, 0.587, 0.114]], np.float32))
+
+
+def poly(shape: tuple[int, int], pts: np.ndarray, hull: bool = False) -> np.ndarray:
+    """uint8 0/1 mask of the polygon (or its convex hull), sub-pixel accurate."""
+    mask = np.zeros(shape, np.uint8)
+    p = cv2.convexHull(pts.astype(np.float32)) if hull else pts
+    cv2.fillPoly(mask, [np.round(np.asarray(p) * 16).astype(np.int32).reshape(-1, 1, 2)], 1,
+                 lineType=cv2.LINE_8, shift=4)
+    return mask
+
+
+def box_of(pts: np.ndarray, pad: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Integer (x0, y0, x1, y1) around ``pts`` grown by ``pad``, clipped to ``shape``."""
+    h, w = shape
+    x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int) + 1
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def features(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
+    """Eyes, brows, lips, nostrils (dilated a little so lashes, brow hairs and lip lines stay)."""
+    feats = np.zeros(shape, np.uint8)
+    for part, grow in ((RIGHT_EYE, 0.035), (LEFT_EYE, 0.035), (RIGHT_BROW, 0.03),
+                       (LEFT_BROW, 0.03), (LIPS, 0.025), (RIGHT_NOSTRIL, 0.01),
+                       (LEFT_NOSTRIL, 0.01)):
+        feats |= cv2.dilate(poly(shape, pts[part], hull=True), disc(grow * f))
+    return feats
+
+
+def shrink2(img: np.ndarray) -> np.ndarray:
+    """Half size (INTER_AREA), rounding up."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+
+
+def grow_to(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Linear upsample to ``shape`` (H, W)."""
+    if img.shape[:2] == tuple(shape):
+        return img
+    return cv2.resize(img, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def nonzero_box(mask: np.ndarray, pad: int = 0) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the pixels > 0 grown by ``pad``; None when empty."""
+    ys = np.flatnonzero(mask.max(axis=1) > 0)
+    xs = np.flatnonzero(mask.max(axis=0) > 0)
+    if ys.size == 0:
+        return None
+    h, w = mask.shape[:2]
+    return (max(0, int(xs[0]) - pad), max(0, int(ys[0]) - pad),
+            min(w, int(xs[-1]) + 1 + pad), min(h, int(ys[-1]) + 1 + pad))

@@ -1,0 +1,48 @@
+"""Eye bags and dark circles: the band under each lower lid is moved toward the colour of the
+cheek below it (one target per side), only where it is darker than that cheek, so it can never
+be over-brightened into a grey patch. Runs at half work scale inside the band's box (the
+change is smooth) and is upsampled."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import zones
+from .common import blur, grow_to, luma, nonzero_box, shrink2
+
+CHEEKS = (50, 280)       # right, left cheek sample points
+CAP = 0.07               # max change per channel, 0..1
+GAIN = 0.85
+
+
+def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, amount: float) -> np.ndarray:
+    """Change (H x W x 3) lifting the under-eye band toward the cheek."""
+    shape = cur.shape[:2]
+    small, skin_s = shrink2(cur), shrink2(skin)
+    k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
+    pts_s, f_s = pts * k, f * float(k[0])
+    band = zones.under_eye(small.shape[:2], pts_s, f_s, 0.1, 0.75) * skin_s
+    out = np.zeros_like(small)
+    mid_x = 0.5 * (pts_s[33][0] + pts_s[263][0])
+    r = max(1, int(0.06 * f_s))
+    base_all = blur(small, 0.02 * f_s)
+    for side, idx in enumerate(CHEEKS):
+        cx, cy = int(round(pts_s[idx][0])), int(round(pts_s[idx][1]))
+        patch = base_all[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1].reshape(-1, 3)
+        if patch.size == 0:
+            continue
+        target = np.median(patch, axis=0).astype(np.float32)
+        half = band.copy()
+        cols = np.arange(band.shape[1])
+        this_side = (cols < mid_x) == ((pts_s[33][0] < pts_s[263][0]) == (side == 0))
+        half[:, ~this_side] = 0
+        box = nonzero_box(half > 0.005)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        base = base_all[y0:y1, x0:x1]
+        d = np.clip(target - base, -CAP, CAP)
+        lift = np.clip(luma(d) / 0.01, 0, 1)                 # only where darker than the cheek
+        out[y0:y1, x0:x1] += d * (lift * half[y0:y1, x0:x1])[..., None]
+    out *= np.float32(GAIN * amount)
+    return grow_to(out, shape)

@@ -1,0 +1,66 @@
+"""Lines: fine wrinkles (forehead, crow's feet, under-eye) and folds (nasolabial, marionette).
+
+Both are valleys in luma narrower than a structuring element: a black-hat (closing minus
+image) measures how much each pixel sits below its surroundings, and adding a fraction of it
+fills the valley while broad shading (cheek volume, the side of the nose) does not respond.
+Fine lines use a ~0.045 F element at work scale; folds a 0.1 F element at half scale. Both
+run only inside the bounding box of their zones (soft masks built at quarter scale).
+Strong edges (glasses frames, brows) are kept out by the skin mask.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import zones
+from .common import blur, disc, grow_to, nonzero_box
+
+FINE_CAP = 0.07          # max fill, luma 0..1
+FOLD_CAP = 0.10
+FINE_GAIN = 1.0
+FOLD_GAIN = 0.85
+BAND_GAIN = 0.85         # fraction of the wrinkle band removed at lines = 1
+EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
+
+
+def _blackhat(y: np.ndarray, r: float) -> np.ndarray:
+    return cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, disc(r))
+
+
+def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float,
+                amount: float) -> np.ndarray:
+    """Luma change (H x W) filling fine lines and folds inside their zones. ``skin``: the
+    (lenient) skin mask; ``region``: oval minus features without a colour gate, used for the
+    under-eye band (skin behind tinted lenses)."""
+    shape = y.shape
+    out = np.zeros(shape, np.float32)
+    q = zones.Quarter(shape, pts, f)
+    zone = grow_to(np.maximum(q.forehead(), q.crows_feet()), shape) * skin
+    zone = np.maximum(zone, grow_to(q.under_eye(0.08, 0.6), shape) * region)
+    box = nonzero_box(zone > 0.01, pad=int(0.03 * f) + 2)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        part = y[y0:y1, x0:x1]
+        lo = blur(part, max(0.7, 0.004 * f))
+        fine = np.minimum(_blackhat(lo, 0.024 * f), FINE_CAP)
+        fine = blur(fine, max(0.7, 0.003 * f))
+        # the wrinkle band itself (between the pore scale and 0.03 F) is attenuated too, except
+        # across strong edges (frames, nostrils), so ridges between lines flatten as well
+        band = lo + fine - blur(part + fine, 0.03 * f)
+        gx = cv2.Sobel(lo, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(lo, cv2.CV_32F, 0, 1, ksize=3)
+        guard = np.clip((EDGE[1] - cv2.magnitude(gx, gy) * 0.125) / (EDGE[1] - EDGE[0]), 0, 1)
+        change = fine * np.float32(FINE_GAIN * amount) - band * guard * np.float32(BAND_GAIN * amount)
+        out[y0:y1, x0:x1] = change * zone[y0:y1, x0:x1]
+    corridor = grow_to(q.corridors(), shape) * skin
+    box = nonzero_box(corridor > 0.01, pad=int(0.1 * f) + 2)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        part = y[y0:y1, x0:x1]
+        h, w = part.shape
+        half = cv2.resize(part, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+        fold = np.minimum(_blackhat(blur(half, 1.0), 0.05 * f), FOLD_CAP)
+        fold = blur(grow_to(fold, (h, w)), 0.01 * f)
+        out[y0:y1, x0:x1] += fold * corridor[y0:y1, x0:x1] * np.float32(FOLD_GAIN * amount)
+    return out

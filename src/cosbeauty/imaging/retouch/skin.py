@@ -1,0 +1,103 @@
+"""The person's skin: a chroma model learnt from their own cheeks/forehead and the soft face
+skin mask (face oval minus features, times the colour gate, feathered *inside* the oval)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .common import FACE_OVAL, SKIN_SAMPLES, blur, disc, features, luma, poly
+
+
+@dataclass(frozen=True)
+class SkinModel:
+    """Gaussian in (Cr, Cb) plus the median luma of the sampled skin."""
+
+    centre: np.ndarray       # (2,)
+    inv: np.ndarray          # (2, 2) inverse covariance
+    y_med: float
+
+    @classmethod
+    def fit(cls, work: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float) -> "SkinModel":
+        y = luma(work)
+        samples = np.zeros(region.shape, np.uint8)
+        for i in SKIN_SAMPLES:
+            cv2.circle(samples, (int(pts[i][0]), int(pts[i][1])), max(2, int(0.05 * f)), 1, -1)
+        samples &= region
+        if samples.sum() < 20:
+            samples = region
+        sel = samples.astype(bool)
+        if not sel.any():
+            sel = np.ones(region.shape, bool)
+        cr = (work[..., 0][sel] - y[sel]) * 0.713
+        cb = (work[..., 2][sel] - y[sel]) * 0.564
+        chroma = np.stack([cr, cb], axis=1)
+        centre = np.median(chroma, axis=0)
+        cov = (np.cov((chroma - centre).T) if len(chroma) > 2 else np.zeros((2, 2))) + np.eye(2) * 0.012 ** 2
+        return cls(centre, np.linalg.inv(cov), float(np.median(y[sel])))
+
+    def distance(self, work: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        """Mahalanobis distance of every pixel's chroma from the skin model."""
+        y = luma(work) if y is None else y
+        dcr = (work[..., 0] - y) * 0.713 - self.centre[0]
+        dcb = (work[..., 2] - y) * 0.564 - self.centre[1]
+        inv = self.inv
+        return np.sqrt(np.maximum(inv[0, 0] * dcr ** 2 + 2 * inv[0, 1] * dcr * dcb + inv[1, 1] * dcb ** 2, 0))
+
+    def gate(self, work: np.ndarray, slack: float = 2.5, floor: float = 0.3) -> np.ndarray:
+        """1 where the colour looks like this skin, soft fall-off elsewhere; very dark pixels
+        (hair, frames, nostrils: below ``floor`` x the skin's median luma) are rejected."""
+        y = luma(work)
+        d = self.distance(work, y)
+        gate = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2)
+        gate *= np.clip((y / max(self.y_med, 1e-3) - floor) / 0.2, 0, 1)
+        return gate.astype(np.float32)
+
+
+def _soft_mask(work: np.ndarray, pts: np.ndarray, f: float) -> tuple[np.ndarray, SkinModel]:
+    shape = work.shape[:2]
+    region = poly(shape, pts[FACE_OVAL]) & (1 - features(shape, pts, f))
+    model = SkinModel.fit(work, region, pts, f)
+    gate = cv2.morphologyEx(model.gate(work), cv2.MORPH_CLOSE, disc(0.04 * f))
+    gate = blur(gate, 0.015 * f)
+    sigma = 0.02 * f
+    core = cv2.erode(region, disc(2.0 * sigma))
+    return blur(core.astype(np.float32), sigma) * gate, model
+
+
+def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> tuple[np.ndarray, SkinModel]:
+    """(soft skin mask in [0, 1] at work scale, exactly 0 outside the face oval; skin model).
+
+    The mask is smooth, so it is computed at half the work scale (when F allows) and
+    upsampled; the hard oval at work scale then zeroes everything outside the face.
+    """
+    h, w = work.shape[:2]
+    oval = poly((h, w), pts[FACE_OVAL])
+    if f < 160:
+        mask, model = _soft_mask(work, pts, f)
+        return mask * oval, model
+    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    scale = np.array([half.shape[1] / w, half.shape[0] / h], np.float32)
+    mask, model = _soft_mask(half, pts * scale, f * float(scale.mean()))
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR) * oval, model
+
+
+def loose_mask(work: np.ndarray, pts: np.ndarray, f: float, model: SkinModel) -> tuple[np.ndarray, np.ndarray]:
+    """A lenient skin mask for the landmark zones (lines, eye bags): face oval minus features,
+    a wider colour tolerance (skin seen through tinted lenses, shadowed creases) but a higher
+    luma floor (dark frames and brows stay out). Computed at half scale, upsampled.
+    Returns (mask, the same without the colour gate: for the under-eye band, seen through
+    tinted lenses, where the edge guard of the line filter keeps frames out)."""
+    h, w = work.shape[:2]
+    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    k = np.array([half.shape[1] / w, half.shape[0] / h], np.float32)
+    hp, hf = pts * k, f * float(k[0])
+    shape = half.shape[:2]
+    region = poly(shape, hp[FACE_OVAL]) & (1 - features(shape, hp, hf))
+    core = blur(cv2.erode(region, disc(0.015 * hf)).astype(np.float32), 0.01 * hf)
+    gate = blur(model.gate(half, slack=4.5, floor=0.5), 0.006 * hf)
+    oval = poly((h, w), pts[FACE_OVAL])
+    mask = cv2.resize(core * gate, (w, h), interpolation=cv2.INTER_LINEAR) * oval
+    return mask, cv2.resize(core, (w, h), interpolation=cv2.INTER_LINEAR) * oval
