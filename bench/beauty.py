@@ -4,7 +4,9 @@
 
 Inputs are built in memory from ``skimage.data.astronaut()``: one face scaled to fill the
 frame height (512x512, 1920x1080, 4000x3000) and a 6-face 3x2 grid of it, encoded as JPEG q92.
-Prints a markdown table of median (min) milliseconds per stage. ``--repeat R`` runs the whole
+Prints a markdown table of median (min) milliseconds per stage, then the retouch's own split
+(median ms per step: skin mask, person segmentation, spots, smoothing, lines, eye bags, tone,
+eyes+teeth). ``--repeat R`` runs the whole
 sweep R times and pools the samples (the machine is shared: a burst of load then hits one
 sweep's samples, not one input's), and the load average is printed before and after.
 """
@@ -26,6 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.imaging.scenes import one_face, six_faces  # noqa: E402  (shared with the tests)
 
 SIZES = ((512, 512), (1920, 1080), (4000, 3000))
+# the retouch's own split of "mask" and "filter" (per-face sums; with faces in parallel they can
+# add up to more than the wall-clock stages)
+SPLIT = ("retouch.mask", "retouch.segment", "retouch.spots", "retouch.smooth", "retouch.lines",
+         "retouch.eyebags", "retouch.tone", "retouch.eyes")
 
 
 def jpeg(rgb: np.ndarray) -> bytes:
@@ -35,13 +41,13 @@ def jpeg(rgb: np.ndarray) -> bytes:
 def measure(data: bytes, runs: int, strength: float,
             samples: dict[str, list[float]] | None = None) -> tuple[dict[str, list[float]], int]:
     beautify(data, strength)                                   # warm-up (graph init)
-    samples = samples if samples is not None else {k: [] for k in (*STAGES, "total")}
+    samples = samples if samples is not None else {k: [] for k in (*STAGES, *SPLIT, "total")}
     faces = 0
     for _ in range(runs):
         t = time.perf_counter()
         result = beautify(data, strength)
         samples["total"].append((time.perf_counter() - t) * 1000)
-        for stage in STAGES:
+        for stage in (*STAGES, *SPLIT):
             samples[stage].append(result.timings.get(stage, 0.0))
         faces = len(result.faces)
     return samples, faces
@@ -56,7 +62,7 @@ def main() -> None:
     load_before = os.getloadavg()
     inputs = [(w, h, label, jpeg(build(w, h))) for w, h in SIZES
               for label, build in (("1 face", one_face), ("6 faces", six_faces))]
-    pooled: list[dict[str, list[float]]] = [{k: [] for k in (*STAGES, "total")} for _ in inputs]
+    pooled: list[dict[str, list[float]]] = [{k: [] for k in (*STAGES, *SPLIT, "total")} for _ in inputs]
     found = [0] * len(inputs)
     for _ in range(max(1, args.repeat)):
         for i, (w, h, _label, data) in enumerate(inputs):
@@ -75,6 +81,9 @@ def main() -> None:
         cells = [f"{statistics.median(s[stage]):.1f} ({min(s[stage]):.1f})" for _, s in columns]
         row = f"| {stage} | " + " | ".join(cells) + " |"
         print(row.replace(f"| {stage} |", "| **total** |") if stage == "total" else row)
+    for stage in SPLIT:
+        cells = [f"{statistics.median(s[stage]):.1f}" for _, s in columns]
+        print(f"| &nbsp; {stage} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
