@@ -145,3 +145,34 @@ def place(canvas: np.ndarray, head: np.ndarray, face_px: int, cx: int, cy: int) 
     if ax1 > ax0 and ay1 > ay0:
         canvas[ay0:ay1, ax0:ax1] = tile[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0]
     return x0, y0, x0 + s, y0 + s
+
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test-artifacts", "faces")
+
+
+def contact_sheet(name: str, crops: list[tuple[str, np.ndarray]], cell: int = 128, cols: int = 8) -> str:
+    """Save labelled RGB crops as one PNG in test-artifacts/faces/ (to look at); returns the path."""
+    rows = max(1, -(-len(crops) // cols))
+    sheet = np.full((rows * (cell + 16), cols * cell, 3), 255, np.uint8)
+    for i, (label, crop) in enumerate(crops):
+        r, c = divmod(i, cols)
+        h, w = crop.shape[:2]
+        k = cell / max(h, w, 1)
+        tile = cv2.resize(crop, (max(1, int(w * k)), max(1, int(h * k))), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_NEAREST)
+        y, x = r * (cell + 16), c * cell
+        sheet[y:y + tile.shape[0], x:x + tile.shape[1]] = tile[:, :, :3]
+        cv2.putText(sheet, label[:18], (x + 2, y + cell + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, name + ".png")
+    cv2.imwrite(path, sheet[:, :, ::-1])
+    return path
+
+
+def face_crop(img: np.ndarray, face, margin: float = 0.3) -> np.ndarray:
+    """The face's box (+ margin) with its landmarks drawn, for contact sheets."""
+    x, y, w, h = face.box
+    m = int(margin * max(w, h))
+    out = np.ascontiguousarray(img.copy())
+    for px, py in face.landmarks[:468:4]:
+        cv2.circle(out, (int(px), int(py)), max(1, w // 60), (0, 255, 0), -1)
+    return out[max(0, y - m):y + h + m, max(0, x - m):x + w + m]

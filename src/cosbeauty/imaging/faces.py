@@ -194,14 +194,14 @@ def _graphs() -> tuple[Any, Any]:
     """This thread's (detector, landmarker) MediaPipe graphs, built on first use."""
     graphs = getattr(_local, "graphs", None)
     if graphs is None:
-        graphs = _local.graphs = _quietly(lambda: (_build_detector(), _build_landmarker()))
+        graphs = _local.graphs = quietly(lambda: (_build_detector(), _build_landmarker()))
         if not threading.current_thread().name.startswith("cosbeauty-imaging"):
             for _ in range(_HELPERS):   # first graphs of a caller thread: warm the helpers too
                 executor().submit(_graphs)
     return graphs
 
 
-def _quietly(build: Callable[[], _R]) -> _R:
+def quietly(build: Callable[[], _R]) -> _R:
     """Run ``build`` (graph construction and a warm-up call) with file descriptor 2 routed
     through a pipe, then forward everything but MediaPipe/TFLite's native start-up chatter.
 
