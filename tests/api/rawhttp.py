@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from urllib.parse import parse_qsl
 
 import requests
 from qcloud_cos import CosConfig
@@ -24,8 +25,9 @@ def raw_request(port: int, method: str, bucket: str, raw_path: str, key: str, bo
     """Send one request with ``raw_path`` exactly as given; returns (status, body)."""
     host = f"{bucket}.cos.{REGION}.myqcloud.com"
     hdrs = {"Host": host, "Content-Length": str(len(body)), **(headers or {})}
-    if sign:
-        hdrs["Authorization"] = cos_auth_header(method, bucket, key, dict(hdrs))
+    if sign:   # like cos-python-sdk-v5: every header it signs and every query parameter
+        params = dict(parse_qsl(raw_path.partition("?")[2], keep_blank_values=True))
+        hdrs["Authorization"] = cos_auth_header(method, bucket, key, dict(hdrs), params=params)
     head = f"{method} {raw_path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
     head += "Connection: close\r\n\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from starlette.responses import JSONResponse, Response
 
+from cosbeauty.api import safejson
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.iam.store import IamError, IamStore
@@ -44,11 +45,10 @@ Handler = Callable[[Ctx, IamStore, dict[str, str]], Awaitable[Response]]
 
 
 async def _json_body(ctx: Ctx) -> Any:
-    body = await ctx.read_body(MAX_BODY)
-    try:
-        return json.loads(body or b"{}")
-    except json.JSONDecodeError as exc:
-        raise IamError("InvalidArgument", f"request body is not JSON: {exc}") from None
+    doc = safejson.loads(await ctx.read_body(MAX_BODY) or b"{}", "request body")
+    if not isinstance(doc, dict):
+        raise IamError("InvalidArgument", "request body must be a JSON object")
+    return doc
 
 
 async def list_users(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Response:
@@ -100,6 +100,7 @@ async def list_policies(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Respons
 
 async def attach_policy(ctx: Ctx, store: IamStore, p: dict[str, str]) -> Response:
     document = (await ctx.read_body(MAX_BODY)).decode("utf-8", "replace")
+    safejson.check_depth(document, "policy")
     await run(store.attach_policy, p["user"], p["policy"], document)
     return Response(status_code=204)
 

@@ -8,15 +8,18 @@ request is a COS API call.
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
+import sqlite3
 import time
 from typing import Awaitable, Callable
 
 from starlette.responses import Response
 
 from cosbeauty.api import addressing, cors, router
+from cosbeauty.api import scope as request_scope
 from cosbeauty.api.auth import Identity, SignedRequest, authenticate
-from cosbeauty.api.context import ClientDisconnected, Ctx
+from cosbeauty.api.context import ClientDisconnected, Ctx, run
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
 from cosbeauty.api.hardening import harden
 from cosbeauty.config import ServerConfig
@@ -25,6 +28,7 @@ from cosbeauty.storage import Backend, StorageError
 log = logging.getLogger("cosbeauty.api")
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+INLINE_AUTH_BYTES = 16 * 1024   # headers + query up to this size are verified on the event loop
 
 # COS answers with these spellings, and cos-python-sdk-v5 copies headers into a plain
 # (case-sensitive) dict, so user code reads resp["ETag"], resp["Content-Length"] ...
@@ -67,6 +71,18 @@ def _is_s3_client(ctx: Ctx) -> bool:
     return any(name.startswith("x-amz-") for name in ctx.headers) or "X-Amz-Algorithm" in ctx.query
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    """ENOSPC / EDQUOT from a write, or SQLite's SQLITE_FULL, anywhere in the exception chain."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and "full" in str(exc).lower():
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [(_CANONICAL.get(k, k), v) for k, v in raw]
 
@@ -106,9 +122,15 @@ class CosApp:
             response = self._error_response(ctx, CosError(exc.code, exc.message, resource=ctx.resource()))
         except ClientDisconnected:
             return
-        except Exception:  # a bug: log it, answer InternalError, keep serving
-            log.exception("internal error on %s %s", ctx.method, ctx.raw_path)
-            response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
+        except RecursionError:      # input nested deeper than a parser without its own limit can take
+            response = self._error_response(ctx, CosError("InvalidArgument", "The request is nested too deep "
+                                                                             "to process.", resource=ctx.resource()))
+        except Exception as exc:  # a bug: log it, answer InternalError, keep serving
+            if _disk_full(exc):     # not a bug: one log line (_error_response), a clear answer
+                response = self._error_response(ctx, CosError("InsufficientStorage", resource=ctx.resource()))
+            else:
+                log.exception("internal error on %s %s", ctx.method, ctx.raw_path)
+                response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
         if "origin" in ctx.headers:
             cors.apply(ctx, response)
         response.headers["x-cos-request-id"] = request_id
@@ -137,16 +159,22 @@ class CosApp:
     async def _handle(self, ctx: Ctx) -> Response:
         target = addressing.resolve(ctx.headers.get("host", ""), ctx.path, self.config.endpoints)
         ctx.target = target
+        if ctx.bad_input is not None:
+            raise ctx.bad_input
+        names = [name for name, _ in ctx.query_pairs]
+        request_scope.check_unique(names)
         if target.service != "cos" and (not target.bucket or target.key in router.CI_PATHS):
             level, sub = ("ci" if target.bucket else "ci-service"), target.key
         else:
             level = "service" if not target.bucket else ("bucket" if not target.key else "object")
             sub = router.subresource(ctx.query)
         endpoint = router.match(ctx.method, level, sub)
+        router.check_params(ctx.method, level, sub, endpoint, names)
         if endpoint.unsigned:       # CORS preflight: never signed, never authenticated
             ctx.identity = Identity(anonymous=True)
         else:
-            ctx.identity = authenticate(self._signed_request(ctx), self.accounts.lookup_secret, time.time())
+            ctx.identity = await self._authenticate(ctx, self._signed_request(ctx))
+            request_scope.check_signed(ctx.identity, ctx.headers, names)
         if target.bucket:
             addressing.check_bucket_name(target.bucket)
         if target.key and level == "object":
@@ -160,9 +188,14 @@ class CosApp:
         (COS v5 or SigV4, header or pre-signed; signed path = the full request path).
         Raises CosError (AccessDenied for anyone else)."""
         ctx = Ctx(self, scope, receive, new_request_id())
+        if ctx.bad_input is not None:
+            raise ctx.bad_input
+        names = [name for name, _ in ctx.query_pairs]
+        request_scope.check_unique(names)
         ident = authenticate(SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
                                            query=ctx.query_pairs, headers=ctx.headers, cos_paths=[ctx.path]),
                              self.accounts.lookup_secret, time.time())
+        request_scope.check_signed(ident, ctx.headers, names)
         ctx.identity = ident
         principal = None if ident.anonymous else self.accounts.principal(ident.access_key)
         if principal is None or not principal.is_root:
@@ -175,19 +208,35 @@ class CosApp:
         response.headers["x-cos-request-id"] = ctx.request_id
         return response
 
+    async def _authenticate(self, ctx: Ctx, req: SignedRequest) -> Identity:
+        """Verification is linear in what was signed (a few HMACs); only a request whose headers and
+        query are unusually large is verified in a worker thread, so the event loop never stalls."""
+        size = len(ctx.query_string) + sum(len(k) + len(v) for k, v in ctx.headers.items())
+        if size <= INLINE_AUTH_BYTES:
+            return authenticate(req, self.accounts.lookup_secret, time.time())
+        return await run(authenticate, req, self.accounts.lookup_secret, time.time())
+
     def _signed_request(self, ctx: Ctx) -> SignedRequest:
+        """COS v5 signs "/key" on a bucket host and "/bucket/key" path-style -- never "/key" for a
+        path-style request, which would let a signature over /A/x authorize /B/A/x."""
         target = ctx.target
-        cos_paths = ["/" + target.key]
-        if not target.virtual_host and target.bucket:
-            cos_paths.append(ctx.path)
+        if target.virtual_host or not target.bucket:
+            cos_paths = ["/" + target.key]
+        elif target.key:
+            cos_paths = [ctx.path]
+        else:   # bucket level, path-style: "/bucket" or "/bucket/"
+            cos_paths = [f"/{target.bucket}", f"/{target.bucket}/"]
         return SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
-                             query=ctx.query_pairs, headers=ctx.headers, cos_paths=cos_paths)
+                             query=ctx.query_pairs, headers=ctx.headers, cos_paths=cos_paths,
+                             bucket=target.bucket, virtual_host=target.virtual_host)
 
     def _error_response(self, ctx: Ctx, err: CosError) -> Response:
         if not err.resource:
             err.resource = ctx.resource()
         if err.status >= 500:
             log.warning("%s %s -> %s %s", ctx.method, ctx.raw_path, err.code, err.message)
+        if err.status == 304:       # Not Modified: no body, no Content-Type (RFC 9110 15.4.5)
+            return Response(b"", status_code=304, headers=err.headers)
         body = b"" if ctx.method == "HEAD" else error_xml(err, ctx.request_id)
         headers = {"content-type": "application/xml", **err.headers}
         if ctx.method == "HEAD":

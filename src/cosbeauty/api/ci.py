@@ -21,9 +21,10 @@ from starlette.responses import Response
 from cosbeauty.api import pic_operations
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
-from cosbeauty.api.objects import new_meta
+from cosbeauty.api.object_meta import new_meta
 from cosbeauty.api.pic_operations import PicOperations, Rule
 from cosbeauty.api.responses import BlobResponse, object_headers, quoted
+from cosbeauty.api.scope import PROCESSING_PARAMS
 from cosbeauty.ci import activation
 from cosbeauty.ci.fetch import FetchError, decode_detect_url
 from cosbeauty.ci.metering import OK, ORIGINAL
@@ -35,7 +36,6 @@ from cosbeauty.storage import ObjectMeta, StorageError
 CI_ACTION = "ci:CreateAIFaceBeautifyJob"
 # processing failures that ignore-error=1 turns into "answer the original image"
 RECOVERABLE = {"ImageTooLarge", "UndecodableImage", "InvalidImageFormat", "FaceBeautifyFailed"}
-CONTROL_PARAMS = {"ci-process", "detect-url", "ignore-error"}
 
 
 def _service(ctx: Ctx) -> CiService:
@@ -52,7 +52,7 @@ def _process_name(ctx: Ctx) -> str:
 
 
 def _params(ctx: Ctx) -> dict[str, str]:
-    params = {k: v for k, v in ctx.query.items() if k not in CONTROL_PARAMS}
+    params = {k: v for k, v in ctx.query.items() if k in PROCESSING_PARAMS}
     try:
         parse_strength(params)
     except InvalidParameter as exc:

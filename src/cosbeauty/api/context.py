@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, AsyncIterator
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import anyio
 
@@ -13,7 +13,7 @@ from cosbeauty.api.digests import BodyChecks
 from cosbeauty.api.errors import CosError
 
 if TYPE_CHECKING:
-    from cosbeauty.api.app import CosApp
+    from cosbeauty.api.apptypes import App
     from cosbeauty.api.auth import Identity
 
 
@@ -27,17 +27,33 @@ async def run(fn, *args):
 
 
 class Ctx:
-    def __init__(self, app: "CosApp", scope: dict, receive, request_id: str) -> None:
+    def __init__(self, app: "App", scope: dict, receive, request_id: str) -> None:
         self.app = app
         self.scope = scope
         self.receive = receive
         self.request_id = request_id
         self.method: str = scope["method"]
         self.path: str = scope["path"]
+        # Input that cannot mean one thing (percent-escapes that are not UTF-8): raised by the app
+        # before anything else, as 400. (The server would otherwise replace them with U+FFFD, so
+        # different keys would collide.)
+        self.bad_input: CosError | None = None
         raw = scope.get("raw_path")
         self.raw_path: str = raw.decode("latin-1").split("?", 1)[0] if raw else self.path
+        if raw:
+            try:
+                self.path = unquote_to_bytes(raw.split(b"?", 1)[0]).decode("utf-8")
+            except UnicodeDecodeError:
+                self.bad_input = CosError("InvalidURI", "The request path is not valid UTF-8 once percent-decoded; "
+                                                        "object keys are UTF-8.")
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
-        self.query_pairs: list[tuple[str, str]] = parse_qsl(self.query_string, keep_blank_values=True)
+        try:
+            self.query_pairs: list[tuple[str, str]] = parse_qsl(self.query_string, keep_blank_values=True,
+                                                                errors="strict")
+        except UnicodeDecodeError:
+            self.query_pairs = parse_qsl(self.query_string, keep_blank_values=True)
+            self.bad_input = self.bad_input or CosError(
+                "InvalidArgument", "The query string is not valid UTF-8 once percent-decoded.")
         self.query: dict[str, str] = {}
         for k, v in self.query_pairs:
             self.query.setdefault(k, v)

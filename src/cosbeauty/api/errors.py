@@ -26,6 +26,8 @@ STATUS: dict[str, tuple[int, str]] = {
     "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed object size."),
     "ExpiredToken": (400, "The provided token has expired."),
     "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length header."),
+    "InsufficientStorage": (507, "There is not enough space left on the server's disk to store this request; "
+                                 "nothing was stored."),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidAccessKeyId": (403, "The access key Id you provided does not exist in our records."),
     "InvalidArgument": (400, "Invalid argument."),

@@ -16,7 +16,8 @@ from cosbeauty.api.acl import owner_xml
 from cosbeauty.api.bodies import receive_blob
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.listing import parse_max_keys
-from cosbeauty.api.objects import copy_source, new_meta, parse_range
+from cosbeauty.api.object_meta import new_meta
+from cosbeauty.api.objects import copy_source, parse_range
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.api.conditions import write_condition
 from cosbeauty.storage import ObjectMeta, PartInfo, StorageError

@@ -5,55 +5,31 @@ from __future__ import annotations
 
 import email.utils
 import re
-import time
 from urllib.parse import unquote
 
 from starlette.responses import Response
 
 from cosbeauty.api import addressing, xml
-from cosbeauty.api.acl import OBJECT_ACLS, canned_acl_from_request
 from cosbeauty.api.bodies import drop, receive_blob
 from cosbeauty.api.conditions import precheck, write_condition
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
+from cosbeauty.api.object_meta import new_meta
+from cosbeauty.api.scope import RESPONSE_OVERRIDES
 from cosbeauty.api.versioning import check_version_id
 from cosbeauty.api.tagging import tags_for_copy, tags_from_header
 from cosbeauty.api.responses import (
-    BlobResponse, empty, headers_to_store, iso_date, meta_size, object_headers, quoted, xml_response,
+    BlobResponse, empty, iso_date, object_headers, quoted, xml_response,
 )
 from cosbeauty.storage import ObjectMeta, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER
 
-MAX_USER_META = 2 * 1024
 MAX_DELETE_KEYS = 1000
-RESPONSE_OVERRIDES = {
-    "response-content-type": "content-type", "response-content-language": "content-language",
-    "response-expires": "expires", "response-cache-control": "cache-control",
-    "response-content-disposition": "content-disposition", "response-content-encoding": "content-encoding",
-}
 
 
 def _is_aws(ctx: Ctx) -> bool:
     return bool(ctx.identity and ctx.identity.scheme.startswith("sigv4")) or any(
         k.startswith("x-amz-") for k in ctx.headers)
-
-
-def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=(), inline=None,
-             headers: dict | None = None, crc64: int | None = None, tags: dict | None = None) -> ObjectMeta:
-    """Object metadata from the request headers (content type, stored headers, ACL, user meta),
-    with the CRC-64 COS reports in ``x-cos-hash-crc64ecma``."""
-    stored = headers_to_store(ctx.headers) if headers is None else headers
-    if crc64 is not None:
-        stored[CRC_HEADER] = str(crc64)
-    if meta_size(stored) > MAX_USER_META:
-        raise ctx.error("InvalidArgument", f"User metadata may be at most {MAX_USER_META} bytes.")
-    return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
-                      content_type=ctx.header("content-type") or "application/octet-stream",
-                      headers=stored, acl=canned_acl_from_request(ctx, "default", OBJECT_ACLS),
-                      storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
-                                     or "STANDARD").upper(),
-                      segments=list(segments), inline=inline,
-                      tags=tags_from_header(ctx) if tags is None else tags)
 
 
 # -- PUT ------------------------------------------------------------------------------------
@@ -249,7 +225,7 @@ async def delete_multiple(ctx: Ctx) -> Response:
     body = await ctx.read_body(2 * 1024 * 1024)
     root = xml.parse(body, "Delete")
     quiet = (xml.child_text(root, "Quiet", "false") or "").lower() == "true"
-    keys = [xml.child_text(o, "Key") for o in root.findall("Object")]
+    keys = [xml.child_text(o, "Key", strip=False) for o in root.findall("Object")]   # keys are exact
     if not keys or len(keys) > MAX_DELETE_KEYS:
         raise ctx.error("MalformedXML", f"Delete between 1 and {MAX_DELETE_KEYS} objects per request.")
     ctx.app.backend.get_bucket(ctx.bucket)

@@ -11,13 +11,13 @@ five rules. Everything is validated here, before any byte of the body is read.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from cosbeauty.api import addressing, xml
+from cosbeauty.api import addressing, safejson, xml
 from cosbeauty.api.errors import CosError
+from cosbeauty.api.scope import PROCESSING_PARAMS
 from cosbeauty.imaging.errors import InvalidParameter
 from cosbeauty.imaging.registry import get_processor, parse_strength
 
@@ -51,9 +51,9 @@ def _decode_header(raw: str) -> object:
         raise _bad(f"the header may be at most {MAX_HEADER} bytes.")
     try:
         text = raw.encode("latin-1").decode("utf-8")   # headers arrive as latin-1
-        return json.loads(text)
-    except (UnicodeError, ValueError) as exc:
-        raise _bad(f"not valid JSON ({exc}).") from None
+    except UnicodeError as exc:
+        raise _bad(f"not valid UTF-8 ({exc}).") from None
+    return safejson.loads(text, "Pic-Operations")
 
 
 def _flag(value: object) -> bool:
@@ -84,10 +84,17 @@ def target_key(fileid: object, source_key: str, max_key_bytes: int) -> str:
 def _rule_process(rule: object) -> tuple[str, dict[str, str]]:
     if not isinstance(rule, str) or not rule.strip():
         raise _bad("every rule needs a 'rule' string such as 'ci-process=AIFaceBeauty'.")
-    params = dict(parse_qsl(rule.strip(), keep_blank_values=True))
+    pairs = parse_qsl(rule.strip(), keep_blank_values=True)
+    params = dict(pairs)
     name = params.pop("ci-process", None)
     if name is None or get_processor(name) is None:
         raise _bad(f"unsupported rule {rule!r}; this server supports 'ci-process=AIFaceBeauty[&strength=0..1]'.")
+    if len(params) + 1 != len(pairs):
+        raise _bad(f"rule {rule!r} gives a parameter more than once.")
+    unknown = sorted(set(params) - set(PROCESSING_PARAMS))
+    if unknown:
+        raise _bad(f"rule {rule!r}: unsupported parameter {', '.join(map(repr, unknown))}; "
+                   f"supported: {', '.join(PROCESSING_PARAMS)}.")
     try:
         parse_strength(params)
     except InvalidParameter as exc:

@@ -69,6 +69,8 @@ def object_headers(meta: ObjectMeta, *, aws: bool = False) -> dict[str, str]:
         out["x-amz-storage-class" if aws else "x-cos-storage-class"] = meta.storage_class
     if meta.tags:
         out["x-amz-tagging-count" if aws else "x-cos-tagging-count"] = str(len(meta.tags))
+    if meta.version_id != "null":
+        out["x-amz-version-id" if aws else "x-cos-version-id"] = meta.version_id
     for name, value in meta.headers.items():
         if aws and name.startswith("x-cos-meta-"):
             name = "x-amz-meta-" + name[len("x-cos-meta-"):]

@@ -13,6 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from cosbeauty.api import scope
 from cosbeauty.api.errors import CosError
 
 Handler = Callable[..., Awaitable]
@@ -37,18 +38,29 @@ class Endpoint:
     handler: str            # "module:function" under cosbeauty.api
     actions: tuple[str, ...]  # CAM actions checked before the handler runs ("" = decided by the handler)
     unsigned: bool = False  # answered without authentication (CORS preflight: browsers never sign it)
+    # query parameters the handler reads besides the sub-resource itself. Any other parameter is
+    # answered with an error before the handler runs (scope.check_known): declare every one you read.
+    params: tuple[str, ...] = ()
 
+
+# parameter sets several endpoints read
+LIST_PARAMS = scope.LIST_PARAMS
+OBJECT_READ_PARAMS = tuple(scope.RESPONSE_OVERRIDES)
+CI_PARAMS = ("detect-url", "ignore-error", *scope.PROCESSING_PARAMS)
+CI_BUCKET_LIST_PARAMS = ("regions", "bucketNames", "bucketName", "pageNumber", "pageSize")
 
 ENDPOINTS: list[Endpoint] = [
-    Endpoint("GET", "service", None, "buckets:list_buckets", ("cos:GetService",)),
+    Endpoint("GET", "service", None, "buckets:list_buckets", ("cos:GetService",),
+             params=("marker", "max-keys", "region", "tagkey", "tagvalue", "create-time", "range")),
     Endpoint("PUT", "bucket", None, "buckets:put_bucket", ("cos:PutBucket",)),
     Endpoint("HEAD", "bucket", None, "buckets:head_bucket", ("cos:HeadBucket",)),
     Endpoint("DELETE", "bucket", None, "buckets:delete_bucket", ("cos:DeleteBucket",)),
-    Endpoint("GET", "bucket", None, "listing:list_objects", ("cos:GetBucket",)),
+    Endpoint("GET", "bucket", None, "listing:list_objects", ("cos:GetBucket",), params=LIST_PARAMS),
     Endpoint("GET", "bucket", "location", "buckets:get_location", ("cos:GetBucketLocation",)),
     Endpoint("GET", "bucket", "acl", "acl:get_bucket_acl", ("cos:GetBucketACL",)),
     Endpoint("PUT", "bucket", "acl", "acl:put_bucket_acl", ("cos:PutBucketACL",)),
-    Endpoint("GET", "bucket", "uploads", "multipart:list_uploads", ("cos:ListMultipartUploads",)),
+    Endpoint("GET", "bucket", "uploads", "multipart:list_uploads", ("cos:ListMultipartUploads",),
+             params=("prefix", "delimiter", "max-uploads", "key-marker", "upload-id-marker", "encoding-type")),
     Endpoint("PUT", "bucket", "cors", "cors:put_bucket_cors", ("cos:PutBucketCORS",)),
     Endpoint("GET", "bucket", "cors", "cors:get_bucket_cors", ("cos:GetBucketCORS",)),
     Endpoint("DELETE", "bucket", "cors", "cors:delete_bucket_cors", ("cos:DeleteBucketCORS",)),
@@ -64,34 +76,40 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("DELETE", "bucket", "policy", "bucket_policy:delete_bucket_policy", ("cos:DeleteBucketPolicy",)),
     Endpoint("GET", "bucket", "versioning", "versioning:get_versioning", ("cos:GetBucketVersioning",)),
     Endpoint("PUT", "bucket", "versioning", "versioning:put_versioning", ("cos:PutBucketVersioning",)),
-    Endpoint("GET", "bucket", "versions", "versioning:list_versions", ("cos:GetBucketObjectVersions",)),
+    Endpoint("GET", "bucket", "versions", "versioning:list_versions", ("cos:GetBucketObjectVersions",),
+             params=("prefix", "delimiter", "key-marker", "version-id-marker", "max-keys", "encoding-type")),
     Endpoint("PUT", "object", "tagging", "tagging:put_object_tagging", ("cos:PutObjectTagging",)),
     Endpoint("GET", "object", "tagging", "tagging:get_object_tagging", ("cos:GetObjectTagging",)),
     Endpoint("DELETE", "object", "tagging", "tagging:delete_object_tagging", ("cos:DeleteObjectTagging",)),
-    Endpoint("GET", "bucket", "ci-process", "ci:get_detect_url", ("",)),
+    Endpoint("GET", "bucket", "ci-process", "ci:get_detect_url", ("",), params=CI_PARAMS),
     Endpoint("PUT", "object", None, "objects:put_object", ("",)),
-    Endpoint("GET", "object", None, "objects:get_object", ("cos:GetObject",)),
-    Endpoint("HEAD", "object", None, "objects:head_object", ("cos:HeadObject",)),
-    Endpoint("DELETE", "object", None, "objects:delete_object", ("cos:DeleteObject",)),
+    Endpoint("GET", "object", None, "objects:get_object", ("cos:GetObject",), params=(*OBJECT_READ_PARAMS, "versionId")),
+    Endpoint("HEAD", "object", None, "objects:head_object", ("cos:HeadObject",),
+             params=(*OBJECT_READ_PARAMS, "versionId")),
+    Endpoint("DELETE", "object", None, "objects:delete_object", ("cos:DeleteObject",), params=("versionId",)),
     Endpoint("GET", "object", "acl", "acl:get_object_acl", ("cos:GetObjectACL",)),
     Endpoint("PUT", "object", "acl", "acl:put_object_acl", ("cos:PutObjectACL",)),
     Endpoint("POST", "object", "uploads", "multipart:initiate", ("cos:InitiateMultipartUpload",)),
-    Endpoint("PUT", "object", "uploadId", "multipart:upload_part", ("",)),
+    Endpoint("PUT", "object", "uploadId", "multipart:upload_part", ("",), params=("partNumber",)),
     Endpoint("POST", "object", "uploadId", "multipart:complete", ("cos:CompleteMultipartUpload",)),
     Endpoint("DELETE", "object", "uploadId", "multipart:abort", ("cos:AbortMultipartUpload",)),
-    Endpoint("GET", "object", "uploadId", "multipart:list_parts", ("cos:ListParts",)),
-    Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",)),
+    Endpoint("GET", "object", "uploadId", "multipart:list_parts", ("cos:ListParts",),
+             params=("max-parts", "part-number-marker", "encoding-type")),
+    Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",), params=CI_PARAMS),
     Endpoint("POST", "object", "image_process", "ci:image_process", ("",)),
     # Cloud Infinite hosts: <bucket>.ci.<region>.myqcloud.com/<picbucket|ai_bucket>
     Endpoint("POST", "ci", "picbucket", "ci_buckets:open_bucket", ("ci:CreateCIBucket",)),
     Endpoint("DELETE", "ci", "picbucket", "ci_buckets:close_bucket", ("ci:DeleteCIBucket",)),
-    Endpoint("GET", "ci-service", "picbucket", "ci_buckets:list_buckets", ("ci:DescribeCIBuckets",)),
+    Endpoint("GET", "ci-service", "picbucket", "ci_buckets:list_buckets", ("ci:DescribeCIBuckets",),
+             params=CI_BUCKET_LIST_PARAMS),
     Endpoint("POST", "ci", "ai_bucket", "ci_buckets:open_bucket", ("ci:CreateAIBucket",)),
     Endpoint("DELETE", "ci", "ai_bucket", "ci_buckets:close_bucket", ("ci:DeleteAIBucket",)),
-    Endpoint("GET", "ci-service", "ai_bucket", "ci_buckets:list_buckets", ("ci:DescribeAIBuckets",)),
+    Endpoint("GET", "ci-service", "ai_bucket", "ci_buckets:list_buckets", ("ci:DescribeAIBuckets",),
+             params=CI_BUCKET_LIST_PARAMS),
 ]
 
 _TABLE = {(e.method, e.level, e.sub): e for e in ENDPOINTS}
+_KNOWN = frozenset(name for e in ENDPOINTS for name in (*e.params, e.sub) if name)   # read somewhere
 _resolved: dict[str, Handler] = {}
 
 
@@ -114,6 +132,12 @@ def match(method: str, level: str, sub: str | None) -> Endpoint:
     if sub is not None:
         raise CosError("NotImplemented", f"The '{sub}' sub-resource is not implemented by this server.")
     raise CosError("MethodNotAllowed", f"{method} is not allowed on this resource.")
+
+
+def check_params(method: str, level: str, sub: str | None, endpoint: Endpoint, names) -> None:
+    """Every query parameter is read by ``endpoint`` (or is a signature parameter): see scope.check_known."""
+    if not endpoint.unsigned:   # a CORS preflight answers the same whatever the URL asks for
+        scope.check_known(method, level, sub, endpoint.params, names, _KNOWN)
 
 
 def handler(endpoint: Endpoint) -> Handler:

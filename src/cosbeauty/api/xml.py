@@ -60,8 +60,9 @@ def parse(body: bytes, root: str | None = None) -> ET.Element:
     return elem
 
 
-def child_text(elem: ET.Element, tag: str, default: str | None = None) -> str | None:
+def child_text(elem: ET.Element, tag: str, default: str | None = None, *, strip: bool = True) -> str | None:
+    """Text of the first ``tag`` child; ``strip=False`` for values that are exact (object keys)."""
     node = elem.find(tag)
     if node is None:
         return default
-    return (node.text or "").strip()
+    return (node.text or "").strip() if strip else (node.text or "")

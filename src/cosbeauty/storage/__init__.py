@@ -2,6 +2,7 @@
 
 from cosbeauty.storage.base import (  # noqa: F401
     Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo, WriteCondition,
+    DeleteResult, VersionEntry, VersionPage,
 )
 
 

@@ -44,6 +44,41 @@ class ObjectMeta:
     segments: list = field(default_factory=list)   # [[blob_name, size], ...]; empty when inline
     inline: bytes | None = None
     tags: dict = field(default_factory=dict)       # object tags {key: value} (?tagging, x-cos-tagging)
+    version_id: str = "null"                       # set by put_object; "null" unless versioning is Enabled
+    delete_marker: bool = False                    # get_object(version_id=...) of a delete marker
+
+
+@dataclass
+class DeleteResult:
+    """What DELETE Object did. Truthy when something was removed or a delete marker was added."""
+
+    removed: bool = False
+    version_id: str | None = None       # the version removed, or the delete marker created
+    delete_marker: bool = False         # a delete marker was created (or the version removed was one)
+
+    def __bool__(self) -> bool:
+        return self.removed or self.delete_marker
+
+
+@dataclass
+class VersionEntry:
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int
+    etag: str
+    mtime: float
+    storage_class: str
+
+
+@dataclass
+class VersionPage:
+    versions: list[VersionEntry]        # objects and delete markers, key order, newest first per key
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str
+    next_version_id_marker: str
 
 
 @dataclass(frozen=True)
@@ -139,19 +174,29 @@ class Backend(abc.ABC):
     def blob_writer(self, *, allow_inline: bool = True) -> BlobWriter: ...
     @abc.abstractmethod
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
-        """Commit ``meta`` (segments/inline already durable). Returns the replaced object, if any.
-        ``cond`` is checked in the same transaction; when it fails, meta's blobs are dropped."""
+        """Commit ``meta`` (segments/inline already durable) as the new current version and set
+        ``meta.version_id``. Returns the replaced object when its bytes were dropped (None when there
+        was none or versioning keeps it). ``cond`` is checked in the same transaction; when it fails,
+        meta's blobs are dropped."""
     async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """``put_object`` for the event loop (backends may avoid the worker-thread hop)."""
         import anyio
         return await anyio.to_thread.run_sync(self.put_object, meta, cond)
 
     @abc.abstractmethod
-    def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta: ...
+    def get_object(self, bucket: str, key: str, *, with_inline: bool = True,
+                   version_id: str | None = None) -> ObjectMeta:
+        """The current version (NoSuchKey when there is none, e.g. the latest is a delete marker), or
+        the version ``version_id`` (NoSuchVersion; a delete marker comes back with delete_marker=True)."""
     @abc.abstractmethod
-    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None) -> bool:
-        """Delete; False if there was nothing. ``cond`` (If-Match) is checked in the transaction
-        against an existing object only: deleting a missing key succeeds either way (S3)."""
+    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None,
+                      version_id: str | None = None) -> DeleteResult:
+        """Delete the current version (versioning Enabled/Suspended: a delete marker is added and the
+        old version kept), or exactly the version ``version_id``. ``cond`` (If-Match) is checked in
+        the transaction against an existing object only: deleting a missing key succeeds (S3)."""
+    @abc.abstractmethod
+    def list_object_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+                             version_id_marker: str = "", max_keys: int = 1000) -> VersionPage: ...
     @abc.abstractmethod
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
                       headers: dict | None = None, tags: dict | None = None) -> ObjectMeta: ...

@@ -26,14 +26,16 @@ import uuid
 from typing import BinaryIO
 
 from cosbeauty.storage.base import (
-    Backend, BlobWriter, BucketInfo, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo, WriteCondition,
+    Backend, BlobWriter, BucketInfo, DeleteResult, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
+    VersionEntry, VersionPage, WriteCondition,
 )
+from cosbeauty.storage import versions as v
 from cosbeauty.storage.checksums import crc64
 from cosbeauty.storage.sqlite import Database
 
 INLINE_MAX = 64 * 1024
-_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags"
-_INLINE = 11            # index of the inline column when selected after _OBJ_COLS
+_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id"
+_INLINE = 12            # index of the inline column when selected after _OBJ_COLS
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
 
@@ -114,10 +116,10 @@ class LocalBlobWriter(BlobWriter):
 
 
 def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
-    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments, tags = row[:_INLINE]
+    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments, tags, vid = row[:_INLINE]
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, content_type=ctype,
                       headers=json.loads(headers), acl=acl, storage_class=sclass,
-                      segments=json.loads(segments), inline=inline, tags=json.loads(tags))
+                      segments=json.loads(segments), inline=inline, tags=json.loads(tags), version_id=vid)
 
 
 def _after(prefix_or_key: str) -> str:
@@ -188,6 +190,8 @@ class LocalBackend(Backend):
         referenced = {r[0] for r in conn.execute("SELECT blob FROM parts")}
         for (segments,) in conn.execute("SELECT segments FROM objects WHERE segments != '[]'"):
             referenced.update(name for name, _ in json.loads(segments))
+        for (segments,) in v.version_segments(conn):     # noncurrent versions keep their bytes
+            referenced.update(name for name, _ in json.loads(segments))
         if self.blobs is not None:
             return self.blobs.sweep(referenced, self._started - 600)
         removed = 0
@@ -238,7 +242,8 @@ class LocalBackend(Backend):
         def job(conn: sqlite3.Connection) -> list[str]:
             if conn.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is None:
                 raise StorageError("NoSuchBucket")
-            if conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
+            if conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone() or \
+                    v.has_versions(conn, name):
                 raise StorageError("BucketNotEmpty")
             blobs = [r[0] for r in conn.execute(
                 "SELECT blob FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?)",
@@ -269,18 +274,35 @@ class LocalBackend(Backend):
     # -- objects -------------------------------------------------------------------------
     @staticmethod
     def _upsert(conn: sqlite3.Connection, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
-        if conn.execute("SELECT 1 FROM buckets WHERE name=?", (meta.bucket,)).fetchone() is None:
-            raise StorageError("NoSuchBucket")
+        """Make ``meta`` the current version. Returns an ObjectMeta whose segments are the blobs no
+        longer referenced (the replaced null version), or None."""
+        state = v.versioning_state(conn, meta.bucket)       # NoSuchBucket
         old = conn.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
                            (meta.bucket, meta.key)).fetchone()
         if cond is not None:
             cond.check(old[3] if old else None)
+        dropped = _row_to_meta(old) if old else None
+        if state is None:                               # never versioned: replace, as always
+            meta.version_id = v.NULL
+        else:
+            meta.version_id = v.new_version_id() if state == "Enabled" else v.NULL
+            stale = v.drop_null_version(conn, meta.bucket, meta.key) if meta.version_id == v.NULL else []
+            if dropped is not None and dropped.version_id != v.NULL:
+                v.archive_current(conn, meta.bucket, meta.key)      # kept as a noncurrent version
+                dropped = None
+            elif dropped is not None and state == "Enabled":
+                v.archive_current(conn, meta.bucket, meta.key)      # the null version stays too
+                dropped = None
+            if stale:
+                dropped = dropped or ObjectMeta(meta.bucket, meta.key, 0, "", 0.0)
+                dropped.segments = list(dropped.segments) + [[name, 0] for name in stale]
+        seq = v.next_seq(conn, meta.bucket, meta.key) if state is not None else 0
         conn.execute(
-            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
              json.dumps(meta.headers), meta.acl, meta.storage_class, json.dumps(meta.segments),
-             json.dumps(meta.tags), meta.inline))
-        return _row_to_meta(old) if old else None
+             json.dumps(meta.tags), meta.version_id, seq, meta.inline))
+        return dropped
 
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         try:
@@ -303,37 +325,72 @@ class LocalBackend(Backend):
             await asyncio.to_thread(self.drop_blobs, [name for name, _ in old.segments])
         return old
 
-    def get_object(self, bucket: str, key: str, *, with_inline: bool = True) -> ObjectMeta:
+    def get_object(self, bucket: str, key: str, *, with_inline: bool = True,
+                   version_id: str | None = None) -> ObjectMeta:
         conn = self.db.reader()
         cols = _OBJ_COLS + (", inline" if with_inline else "")
         row = conn.execute(f"SELECT {cols} FROM objects WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+        if version_id is not None and (row is None or row[11] != version_id):
+            found = v.noncurrent_version(conn, bucket, key, version_id, cols)
+            if found is None:
+                if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
+                    raise StorageError("NoSuchBucket")
+                raise StorageError("NoSuchVersion", f"Version {version_id!r} of this key does not exist.")
+            meta = _row_to_meta(found, found[_INLINE] if with_inline else None)
+            meta.delete_marker = bool(found[-1])
+            return meta
         if row is None:
             if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
                 raise StorageError("NoSuchBucket")
+            if v.latest_is_marker(conn, bucket, key):
+                raise StorageError("NoSuchKey", "The latest version of this key is a delete marker.")
             raise StorageError("NoSuchKey")
         inline = row[_INLINE] if with_inline else None
         return _row_to_meta(row, inline)
 
-    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None) -> bool:
-        def job(conn: sqlite3.Connection) -> list | None:
-            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (bucket,)).fetchone() is None:
-                raise StorageError("NoSuchBucket")
-            row = conn.execute("SELECT segments, etag FROM objects WHERE bucket=? AND key=?",
+    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None,
+                      version_id: str | None = None) -> DeleteResult:
+        def job(conn: sqlite3.Connection) -> tuple[DeleteResult, list[str]]:
+            state = v.versioning_state(conn, bucket)        # NoSuchBucket
+            row = conn.execute("SELECT segments, etag, version_id FROM objects WHERE bucket=? AND key=?",
                                (bucket, key)).fetchone()
-            if row is None:     # deleting nothing succeeds, with or without If-Match (S3)
-                return None
-            if cond is not None:
+            if cond is not None and row is not None:        # deleting nothing succeeds, with or without If-Match (S3)
                 cond.check(row[1])
-            if row is None:
-                return None
-            conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
-            return json.loads(row[0])
+            if version_id is not None:                      # exactly this version
+                gone = v.delete_version(conn, bucket, key, version_id)
+                if gone is None:
+                    return DeleteResult(False, version_id), []
+                return DeleteResult(True, version_id, gone[0]), gone[1]
+            if state is None:                               # never versioned: the bytes go
+                if row is None:
+                    return DeleteResult(False), []
+                conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+                return DeleteResult(True), [name for name, _ in json.loads(row[0])]
+            blobs: list[str] = []
+            marker = v.new_version_id() if state == "Enabled" else v.NULL
+            if marker == v.NULL:
+                blobs += v.drop_null_version(conn, bucket, key)
+            if row is not None and (state == "Enabled" or row[2] != v.NULL):
+                v.archive_current(conn, bucket, key)
+            elif row is not None:                           # Suspended: the current null version goes
+                conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+                blobs += [name for name, _ in json.loads(row[0])]
+            v.insert_marker(conn, bucket, key, marker)
+            return DeleteResult(row is not None, marker, True), blobs
 
-        segments = self.db.write(job)
-        if segments is None:
-            return False
-        self.drop_blobs(name for name, _ in segments)
-        return True
+        result, blobs = self.db.write(job)
+        if blobs:
+            self.drop_blobs(blobs)
+        return result
+
+    def list_object_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
+                             version_id_marker: str = "", max_keys: int = 1000) -> VersionPage:
+        entries, prefixes, truncated, next_key, next_vid = v.list_versions(
+            self.db.reader(), bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+            version_id_marker=version_id_marker, max_keys=max_keys)
+        return VersionPage([VersionEntry(e.key, e.version_id, e.is_latest, e.delete_marker, e.size, e.etag,
+                                         e.mtime, e.storage_class) for e in entries],
+                           prefixes, truncated, next_key, next_vid)
 
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
                       headers: dict | None = None, tags: dict | None = None) -> ObjectMeta:

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS objects (
     mtime REAL NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}',
     acl TEXT NOT NULL DEFAULT 'default', storage_class TEXT NOT NULL DEFAULT 'STANDARD',
     segments TEXT NOT NULL DEFAULT '[]', inline BLOB, tags TEXT NOT NULL DEFAULT '{}',
+    version_id TEXT NOT NULL DEFAULT 'null', seq INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -35,6 +36,15 @@ CREATE TABLE IF NOT EXISTS parts (
     mtime REAL NOT NULL, blob TEXT NOT NULL, crc64 TEXT NOT NULL DEFAULT '0',
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS object_versions (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    mtime REAL NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}',
+    acl TEXT NOT NULL DEFAULT 'default', storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+    segments TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '{}', inline BLOB,
+    PRIMARY KEY (bucket, key, version_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS object_versions_by_seq ON object_versions (bucket, key, seq);
 CREATE TABLE IF NOT EXISTS completed_uploads (
     upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,
     completed REAL NOT NULL
@@ -56,6 +66,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
     if "tags" not in columns:
         conn.execute("ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'")
+    if "version_id" not in columns:     # versioning: the current version's id and order
+        conn.execute("ALTER TABLE objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null'")
+    if "seq" not in columns:
+        conn.execute("ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
 
 
 def connect(path: str, *, fsync: bool) -> sqlite3.Connection:

@@ -27,6 +27,9 @@ MAX_START_SKEW = 900      # seconds a signature's start time may lie in the futu
 EXPIRY_GRACE = 60         # seconds a signature is still accepted after its end time
 HINT_LIMIT = 400          # characters of HttpString echoed in SignatureDoesNotMatch
 
+MAX_NAMES = 256           # names in q-header-list / q-url-param-list
+MAX_LIST_CHARS = 8192     # characters of either list
+
 _REQUIRED = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature")
 TOKEN_NAMES = ("x-cos-security-token", "x-ci-security-token")
 
@@ -49,8 +52,20 @@ def _encode(text: str) -> str:
     return quote(_utf8(text), safe="-_.~")
 
 
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(name for name in value.split(";") if name)
+def _names(field: str, value: str) -> tuple[str, ...]:
+    """The names of a ``q-header-list`` / ``q-url-param-list``: at most MAX_NAMES, each once."""
+    if len(value) > MAX_LIST_CHARS:
+        raise CosError("AccessDenied", f"COS signature is malformed: {field} is longer than {MAX_LIST_CHARS} characters")
+    names = tuple(name for name in value.split(";") if name)
+    if len(names) > MAX_NAMES:
+        raise CosError("AccessDenied", f"COS signature is malformed: {field} names more than {MAX_NAMES} items")
+    seen: set[str] = set()
+    for name in names:
+        canonical = unquote(name).lower()
+        if canonical in seen:
+            raise CosError("AccessDenied", f"COS signature is malformed: {field} names '{canonical}' more than once")
+        seen.add(canonical)
+    return names
 
 
 def parse_fields(fields: dict[str, str]) -> CosAuth:
@@ -64,8 +79,8 @@ def parse_fields(fields: dict[str, str]) -> CosAuth:
         access_key=fields["q-ak"],
         sign_time=fields["q-sign-time"],
         key_time=fields["q-key-time"],
-        header_list=_names(fields.get("q-header-list", "")),
-        param_list=_names(fields.get("q-url-param-list", "")),
+        header_list=_names("q-header-list", fields.get("q-header-list", "")),
+        param_list=_names("q-url-param-list", fields.get("q-url-param-list", "")),
         signature=fields["q-signature"].lower(),
     )
 
@@ -134,11 +149,18 @@ def _header_values(headers: dict[str, str], name: str) -> list[str]:
 
 
 def _signed_header_strings(headers: dict[str, str], names: tuple[str, ...]) -> list[str]:
-    options: list[list[tuple[str, str]]] = [[]]
+    """The header part of HttpString: one string, or two when ``host`` carries a port (signed with
+    or without it). Names are unique (see :func:`_names`), so this is linear in the list."""
+    fixed: list[tuple[str, str]] = []
+    host: list[tuple[str, str]] = []
     for name in names:
         values = _header_values(headers, name)
-        options = [pairs + [(name, _encode(value))] for pairs in options for value in values]
-    return ["&".join(f"{k}={v}" for k, v in sorted(pairs)) for pairs in options]
+        if len(values) == 1:
+            fixed.append((name, _encode(values[0])))
+        else:
+            host = [(name, _encode(value)) for value in values]
+    variants = [[pair] for pair in host] or [[]]
+    return ["&".join(f"{k}={v}" for k, v in sorted([*fixed, *extra])) for extra in variants]
 
 
 def _candidate_paths(req: SignedRequest) -> list[str]:
@@ -186,7 +208,9 @@ def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str
     for http in candidates:
         expected = sign(secret, auth.key_time, auth.sign_time, http)
         if hmac.compare_digest(expected.encode(), _utf8(auth.signature)):
-            return Identity(anonymous=False, access_key=auth.access_key, scheme=scheme, security_token=token)
+            return Identity(anonymous=False, access_key=auth.access_key, scheme=scheme, security_token=token,
+                            signed_headers=frozenset(unquote(n).lower() for n in auth.header_list),
+                            signed_params=frozenset(unquote(n).lower() for n in auth.param_list))
     raise _mismatch(auth, candidates[0], token)
 
 

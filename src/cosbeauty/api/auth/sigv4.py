@@ -30,6 +30,7 @@ from cosbeauty.api.errors import CosError
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = 900            # seconds (AWS: 15 minutes)
 MAX_EXPIRES = 604800      # seconds (7 days)
+MAX_SIGNED_HEADERS = 256  # names in SignedHeaders
 HINT_LIMIT = 600          # characters of the canonical request echoed in SignatureDoesNotMatch
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
@@ -67,9 +68,17 @@ def parse_credential(value: str) -> Credential:
 
 
 def _signed_header_names(value: str) -> tuple[str, ...]:
-    names = tuple(name.strip().lower() for name in value.split(";") if name.strip())
+    """SignedHeaders: at most MAX_SIGNED_HEADERS names, each once, ``host`` among them (as AWS requires)."""
+    names = tuple(name.strip().lower() for name in value.split(";", MAX_SIGNED_HEADERS) if name.strip())
     if not names:
         raise CosError("InvalidArgument", "SigV4 SignedHeaders is empty")
+    if len(names) > MAX_SIGNED_HEADERS:
+        raise CosError("InvalidArgument", f"SigV4 SignedHeaders names more than {MAX_SIGNED_HEADERS} headers")
+    if len(set(names)) != len(names):
+        twice = next(name for i, name in enumerate(names) if name in names[:i])
+        raise CosError("InvalidArgument", f"SigV4 SignedHeaders names '{twice}' more than once")
+    if "host" not in names:
+        raise CosError("InvalidArgument", "SigV4 SignedHeaders must include host")
     return names
 
 
@@ -214,7 +223,8 @@ def _chunked_context(req: SignedRequest, params: SigV4Params, key: bytes, mode: 
 def _identity(req: SignedRequest, params: SigV4Params, key: bytes, payload: str, scheme: str,
               token: str | None) -> Identity:
     identity = Identity(anonymous=False, access_key=params.credential.access_key, scheme=scheme,
-                        security_token=token)
+                        security_token=token, signed_headers=frozenset(params.signed_headers),
+                        signed_params=None)   # the canonical query is the whole query string
     if _SHA256_HEX.fullmatch(payload):
         identity.payload_sha256 = payload.lower()
     elif payload in STREAMING_MODES:
@@ -276,14 +286,32 @@ SIGV2_SUBRESOURCES = frozenset({
 })
 
 
+def _v2_paths(req: SignedRequest) -> list[str]:
+    """The path part of the V2 canonical resource. It always names the bucket: "/bucket/key" for
+    virtual-host requests too, so a signature for one bucket never fits another."""
+    raw = req.raw_path or "/"
+    prefix = "/" + req.bucket if req.virtual_host and req.bucket else ""
+    paths = [prefix + raw, prefix + aws_quote(req.path or "/", safe="/~")]
+    # botocore signs bucket-level requests with a trailing slash ("/bucket/") that it does not send
+    bucket_level = raw.strip("/") == req.bucket if req.bucket else raw.count("/") == 1
+    if bucket_level and not req.virtual_host and raw != "/" and not raw.endswith("/"):
+        paths.append(raw + "/")
+    return list(dict.fromkeys(paths))
+
+
 def _v2_resources(req: SignedRequest) -> list[str]:
     pairs = sorted((k, v) for k, v in req.query if k in SIGV2_SUBRESOURCES)
     sub = "&".join(f"{k}={v}" if v else k for k, v in pairs)
-    raw = req.raw_path or "/"
-    # botocore signs bucket-level requests with a trailing slash ("/bucket/") that it does not send
-    paths = [raw, aws_quote(req.path or "/", safe="/~"), *(aws_quote(path, safe="/~") for path in req.cos_paths),
-             raw if raw.endswith("/") else raw + "/"]
-    return [path + (f"?{sub}" if sub else "") for path in dict.fromkeys(paths)]
+    return [path + (f"?{sub}" if sub else "") for path in _v2_paths(req)]
+
+
+def _v2_signed(req: SignedRequest, from_query: bool) -> dict:
+    """What a V2 string to sign covers: every x-amz-* header, Content-MD5, Content-Type, Date, the
+    sub-resource parameters (and, pre-signed, the x-amz-* parameters)."""
+    headers = {k for k in req.headers if k.startswith("x-amz-")} | {"content-md5", "content-type", "date"}
+    params = {k.lower() for k, _ in req.query
+              if k in SIGV2_SUBRESOURCES or (from_query and k.lower().startswith("x-amz-"))}
+    return {"signed_headers": frozenset(headers), "signed_params": frozenset(params)}
 
 
 def _v2_amz_headers(req: SignedRequest, from_query: bool) -> str:
@@ -332,7 +360,7 @@ def verify_v2_header(req: SignedRequest, authorization: str, lookup_secret: Call
     dates = list(dict.fromkeys([req.headers.get("date", "").strip(), ""]))
     _v2_check(req, access_key, signature.strip(), dates, lookup_secret, from_query=False)
     return Identity(anonymous=False, access_key=access_key, scheme="sigv2",
-                    security_token=req.headers.get("x-amz-security-token"))
+                    security_token=req.headers.get("x-amz-security-token"), **_v2_signed(req, from_query=False))
 
 
 def verify_v2_presigned(req: SignedRequest, lookup_secret: Callable[[str], str | None], now: float) -> Identity:
@@ -344,4 +372,4 @@ def verify_v2_presigned(req: SignedRequest, lookup_secret: Callable[[str], str |
         raise CosError("AccessDenied", "Request has expired")
     _v2_check(req, query["AWSAccessKeyId"], query["Signature"], [expires], lookup_secret, from_query=True)
     return Identity(anonymous=False, access_key=query["AWSAccessKeyId"], scheme="sigv2-presigned",
-                    security_token=query.get("x-amz-security-token"))
+                    security_token=query.get("x-amz-security-token"), **_v2_signed(req, from_query=True))

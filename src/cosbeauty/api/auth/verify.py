@@ -9,6 +9,7 @@ from cosbeauty.api.auth import cosv5, sigv4
 from cosbeauty.api.auth.types import Identity, SignedRequest
 from cosbeauty.api.errors import CosError
 
+MAX_AUTHORIZATION = 16 * 1024   # bytes of an Authorization header (a signature is well under 4 KiB)
 COS_PREFIX = "q-sign-algorithm="
 SIGV4_PREFIX = sigv4.ALGORITHM + " "
 
@@ -58,6 +59,8 @@ def authenticate(req: SignedRequest, lookup_secret: Callable[[str], str | None],
     """
     now = time.time() if now is None else now
     authorization = req.headers.get("authorization", "").strip()
+    if len(authorization) > MAX_AUTHORIZATION:
+        raise CosError("InvalidArgument", f"The Authorization header is longer than {MAX_AUTHORIZATION} bytes.")
     if authorization:
         return _verify_authorization(req, authorization, lookup_secret, now)
     return _verify_query(req, lookup_secret, now)
