@@ -55,7 +55,7 @@ class UI:
         return self.visible(f'#object-table tr[data-key="{key}"]')
 
     def rows(self) -> list[str]:
-        return [r.get_attribute("data-key") for r in self.all("#object-table tbody tr[data-key]")]
+        return self.js("return [...document.querySelectorAll('#object-table tbody tr[data-key]')].map((r) => r.dataset.key)")
 
     def active_id(self) -> str:
         return self.js("return document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : ''")
@@ -67,9 +67,7 @@ class UI:
     def sign_in(self, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, wait_for: str = ".frame") -> None:
         if "/console/" not in self.d.current_url:
             self.open("#/login")
-        if self.all("#sign-out"):
-            self.click("#sign-out")
-        self.js("location.hash = '#/login'")
+        self.js("location.hash = '#/login'")          # closes any dialog; signing in replaces the session
         self.visible("#secret-id").clear()
         self.css("#secret-id").send_keys(secret_id)
         self.css("#secret-key").clear()
@@ -111,6 +109,7 @@ class UI:
             self.js(_axe_source + "\n;window.axe = axe;")
         result = self.d.execute_async_script("""
             const done = arguments[arguments.length - 1];
+            for (const a of document.getAnimations()) a.finish();     // judge the settled page, not a fade-in
             axe.run(document, {resultTypes: ['violations'],
                                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})
               .then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,

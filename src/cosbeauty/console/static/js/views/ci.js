@@ -14,6 +14,7 @@ export function ciPanel(ctx, bucket, host) {
     h("label.switch", ai, h("span.switch-track"), h("span", "AI face beauty")),
     root ? null : h("span.visually-hidden", why));
   host.replaceChildren(card);
+  if (!root) { card.title = why; card.dataset.denied = why; }
 
   const show = (state) => {
     bound.checked = state.bound;
@@ -42,7 +43,8 @@ export function ciPanel(ctx, bucket, host) {
     // AI recognition needs the binding: switching it on binds too.
     change(ai.checked ? { bound: true, ai: true } : { ai: false }, () => { ai.checked = !ai.checked; });
   });
-  client.ciState(bucket).then(show).catch(() => { card.hidden = true; });
+  // a sub-account that may not even read the state still sees why it cannot switch it
+  client.ciState(bucket).then(show).catch(() => { if (root) card.hidden = true; else card.dataset.state = "unknown"; });
 }
 
 /** "Enable AI face beauty" for the notice shown when processing is refused. */
