@@ -204,6 +204,25 @@ def test_duplicated_parameter_is_refused(server, cos, bucket, scheme):
         assert b"b/2.txt" not in reply.body
 
 
+@pytest.mark.parametrize("scheme", ["cos", "sigv4"])
+def test_prepended_strength_cannot_override_the_signed_one(server, cos, bucket, scheme):
+    """The probe: a URL signed for strength=0.1 with strength=1 put in front of it."""
+    cos.put_object(Bucket=bucket, Key="face.jpg", Body=b"\xff\xd8\xff not processed")
+    params = {"ci-process": "AIFaceBeauty", "strength": "0.1"}
+    if scheme == "cos":
+        url = cos_presigner(server.port).get_presigned_url(Bucket=bucket, Key="face.jpg", Method="GET",
+                                                           Expired=300, Params=params)
+    else:
+        from botocore.auth import S3SigV4QueryAuth
+        request = AWSRequest(method="GET", url=f"http://127.0.0.1:{server.port}/{bucket}/face.jpg?"
+                                               "ci-process=AIFaceBeauty&strength=0.1")
+        S3SigV4QueryAuth(Credentials(SECRET_ID, SECRET_KEY), "s3", REGION, expires=300).add_auth(request)
+        url = request.url
+    reply = send_url(server.port, "GET", url, prepend_query="strength=1")
+    assert (reply.status, reply.code) == (400, "InvalidArgument"), reply.body
+    assert "strength" in reply.message
+
+
 def test_duplicated_sub_resource_is_refused(server, bucket):
     reply = send(server.port, "GET", "/?acl&acl", {"Host": f"{bucket}.cos.{REGION}.myqcloud.com"})
     assert (reply.status, reply.code) == (400, "InvalidArgument")
