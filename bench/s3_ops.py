@@ -127,8 +127,9 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=300, help="operations per arm per round")
     ap.add_argument("--conc", type=int, default=8)
     ap.add_argument("--client", nargs="+", default=["raw", "boto3"], choices=("raw", "boto3"))
-    ap.add_argument("--targets", nargs="+", default=["cosbeauty", "moto", "rgw", "cluster"],
-                    help="first is compared against each of the others (unavailable ones are skipped)")
+    ap.add_argument("--targets", nargs="+", default=["cosbeauty", "moto"],
+                    help="first is compared against each of the others (unavailable ones are skipped); "
+                         "also: rgw (Ceph RGW one-node), cluster")
     ap.add_argument("--ops", nargs="+", default=["PUT", "GET"], choices=("PUT", "GET"))
     ap.add_argument("--big-mib", type=int, default=0)
     ap.add_argument("--huge-mib", type=int, default=0)

@@ -1,10 +1,11 @@
 """Benchmark targets (servers) and clients, for the A/B harness in ``ab.py``.
 
 Targets: ``cosbeauty`` (the embedded server, a fresh data dir), ``moto`` (moto's server, in-memory,
-from the ``bench`` extra), and two hooks that are not available yet and say so: ``rgw`` (a Ceph RGW
-one-node, set ``COSBEAUTY_BENCH_RGW=http://host:port,ACCESS,SECRET``) and ``cluster`` (a cosbeauty
-cluster node, set ``COSBEAUTY_BENCH_CLUSTER=http://host:port,SECRET_ID,SECRET_KEY``). Each target
-offers the same clients:
+from the ``bench`` extra), ``rgw`` (a Ceph RGW one-node: started with scripts/services/ceph_rgw.py
+when the ceph packages are installed, or an external one named by
+``COSBEAUTY_BENCH_RGW=URL,ACCESS,SECRET``) and ``cluster`` (a hook, not available yet: a cosbeauty
+cluster node named by ``COSBEAUTY_BENCH_CLUSTER=http://host:port,SECRET_ID,SECRET_KEY``). Each
+target offers the same clients:
 
 * ``raw``: a minimal keep-alive ``http.client`` per thread that signs each request (COS v5 for
   cosbeauty, which is its native protocol; SigV4 with ``UNSIGNED-PAYLOAD`` for S3 servers), so the
@@ -254,9 +255,46 @@ class External(Target):
         self.port = int(port)
 
 
-def Rgw() -> External:
-    """Ceph RGW one-node: the cluster work's test setup provides it (not yet)."""
-    return External("rgw", "COSBEAUTY_BENCH_RGW")
+class Rgw(Target):
+    """A Ceph RGW one-node: ``COSBEAUTY_BENCH_RGW=URL,ACCESS,SECRET`` if set, else a private
+    one started with the cluster work's ``scripts/services/ceph_rgw.py`` (needs the Debian ceph
+    packages: ``bash scripts/services/install.sh ceph``), stopped on close."""
+    name = "rgw"
+    region = "us-east-1"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = ""
+        if os.environ.get("COSBEAUTY_BENCH_RGW"):
+            ext = External("rgw", "COSBEAUTY_BENCH_RGW")
+            self.addr, self.port, self.access, self.secret = ext.addr, ext.port, ext.access, ext.secret
+            return
+        if not shutil.which("radosgw"):
+            raise Unavailable("rgw: radosgw is not installed (bash scripts/services/install.sh ceph, "
+                              "or set COSBEAUTY_BENCH_RGW=http://host:port,ACCESS,SECRET)")
+        import json
+        self.dir = temp_dir("cosbeauty-bench-rgw-")
+        out = subprocess.run([sys.executable, SERVICES_RGW, "start", os.path.join(self.dir, "ceph")],
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode:
+            self.close()
+            raise Unavailable(f"rgw: did not start: {out.stderr.strip()[-500:]}")
+        info = json.loads(out.stdout.strip().splitlines()[-1])
+        hostport = info["endpoint"].split("://", 1)[-1].rstrip("/")
+        self.addr, port = hostport.rsplit(":", 1)
+        self.port, self.access, self.secret = int(port), info["access_key"], info["secret_key"]
+        self.region = info.get("region", self.region)
+
+    def close(self) -> None:
+        if self.dir:
+            subprocess.run([sys.executable, SERVICES_RGW, "stop", os.path.join(self.dir, "ceph")],
+                           capture_output=True, timeout=120)
+            remove(self.dir)
+            self.dir = ""
+
+
+SERVICES_RGW = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "scripts", "services", "ceph_rgw.py")
 
 
 def ClusterNode() -> External:
