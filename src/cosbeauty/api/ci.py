@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from cosbeauty.api import pic_operations
+from cosbeauty.api import pic_operations, versioning
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.object_meta import new_meta
@@ -123,7 +123,7 @@ async def get_processed(ctx: Ctx) -> Response:
         return await get_detect_url(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject", CI_ACTION])
     _require_ai(ctx, ctx.bucket)
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key)
+    meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
     try:
         _check_size(ctx, meta.size)
     except CosError:
@@ -274,7 +274,7 @@ async def put_with_pic_operations(ctx: Ctx) -> Response:
 async def image_process(ctx: Ctx) -> Response:
     ops = _parse_operations(ctx)
     await _authorize(ctx, ops, ["cos:GetObject", CI_ACTION])
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key)
+    meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
     _check_size(ctx, meta.size)
     data = meta.inline if meta.inline is not None else await run(_read_all, ctx, meta)
     original = await _original_xml(ctx, ops, data, meta.etag)

@@ -20,6 +20,7 @@ from cosbeauty.api.object_meta import new_meta
 from cosbeauty.api.objects import copy_source, parse_range
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.api.conditions import write_condition
+from cosbeauty.api.versioning import version_headers
 from cosbeauty.storage import ObjectMeta, PartInfo, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
 
@@ -162,7 +163,9 @@ async def complete(ctx: Ctx) -> Response:
                       acl=saved["acl"], storage_class=saved["storage_class"],
                       segments=[[p.blob, p.size] for p in chosen], tags=saved.get("tags", {}))
     await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen], cond)
-    return _complete_result(ctx, etag, str(crc))
+    response = _complete_result(ctx, etag, str(crc))
+    response.headers.update(version_headers(ctx, meta.version_id))
+    return response
 
 
 async def abort(ctx: Ctx) -> Response:

@@ -16,7 +16,7 @@ from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.object_meta import new_meta
 from cosbeauty.api.scope import RESPONSE_OVERRIDES
-from cosbeauty.api.versioning import check_version_id
+from cosbeauty.api import versioning
 from cosbeauty.api.tagging import tags_for_copy, tags_from_header
 from cosbeauty.api.responses import (
     BlobResponse, empty, iso_date, object_headers, quoted, xml_response,
@@ -41,7 +41,8 @@ async def put_object(ctx: Ctx) -> Response:
         return await ci.put_with_pic_operations(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
     meta = await store_body(ctx, ctx.bucket, ctx.key)
-    return empty(200, {"etag": quoted(meta.etag), CRC_HEADER: meta.headers[CRC_HEADER]})
+    return empty(200, {"etag": quoted(meta.etag), CRC_HEADER: meta.headers[CRC_HEADER],
+                       **versioning.version_headers(ctx, meta.version_id)})
 
 
 async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
@@ -96,7 +97,10 @@ async def copy_object(ctx: Ctx) -> Response:
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
     ctx.app.backend.get_bucket(ctx.bucket)
-    src = ctx.app.backend.get_object(src_bucket, src_key)
+    src_version = versioning.copy_source_version(ctx)
+    src = ctx.app.backend.get_object(src_bucket, src_key, version_id=src_version)
+    if src.delete_marker:
+        raise ctx.error("InvalidRequest", "The copy source version is a delete marker.")
     check_conditions(ctx, src, copy=True)
     directive = (ctx.header("x-cos-metadata-directive") or ctx.header("x-amz-metadata-directive") or "Copy")
     if directive.lower() not in ("copy", "replaced", "replace"):
@@ -113,7 +117,11 @@ async def copy_object(ctx: Ctx) -> Response:
     if not replace:
         meta.content_type = src.content_type
     await run(ctx.app.backend.put_object, meta, cond)
-    return xml_response("CopyObjectResult", {"ETag": quoted(meta.etag), "LastModified": iso_date(meta.mtime)})
+    headers = versioning.version_headers(ctx, meta.version_id)
+    if src_version:
+        headers[versioning.header(ctx, "copy-source-version-id")] = src_version
+    return xml_response("CopyObjectResult", {"ETag": quoted(meta.etag), "LastModified": iso_date(meta.mtime)},
+                        headers=headers)
 
 
 # -- GET / HEAD -------------------------------------------------------------------------------
@@ -183,8 +191,7 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
 
 
 async def get_object(ctx: Ctx) -> Response:
-    check_version_id(ctx)
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key)
+    meta = versioning.load(ctx, with_inline=True)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx))
     for param, header in RESPONSE_OVERRIDES.items():
@@ -206,8 +213,7 @@ async def get_object(ctx: Ctx) -> Response:
 
 
 async def head_object(ctx: Ctx) -> Response:
-    check_version_id(ctx)
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+    meta = versioning.load(ctx, with_inline=False)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx))
     headers["content-length"] = str(meta.size)
@@ -216,9 +222,7 @@ async def head_object(ctx: Ctx) -> Response:
 
 # -- DELETE -----------------------------------------------------------------------------------
 async def delete_object(ctx: Ctx) -> Response:
-    check_version_id(ctx)
-    await run(ctx.app.backend.delete_object, ctx.bucket, ctx.key, write_condition(ctx, delete=True))
-    return empty(204)
+    return await versioning.delete(ctx, write_condition(ctx, delete=True))
 
 
 async def delete_multiple(ctx: Ctx) -> Response:
@@ -226,18 +230,26 @@ async def delete_multiple(ctx: Ctx) -> Response:
     root = xml.parse(body, "Delete")
     quiet = (xml.child_text(root, "Quiet", "false") or "").lower() == "true"
     keys = [xml.child_text(o, "Key", strip=False) for o in root.findall("Object")]   # keys are exact
+    version_ids = [xml.child_text(o, "VersionId") for o in root.findall("Object")]
     if not keys or len(keys) > MAX_DELETE_KEYS:
         raise ctx.error("MalformedXML", f"Delete between 1 and {MAX_DELETE_KEYS} objects per request.")
     ctx.app.backend.get_bucket(ctx.bucket)
     deleted, errors = [], []
-    for key in keys:
+    for key, version_id in zip(keys, version_ids):
         try:
             if not key:
                 raise CosError("InvalidArgument", "An empty key cannot be deleted.")
             addressing.check_key(key, ctx.app.config.max_key_bytes)
             await ctx.app.authorizer.check(ctx, ["cos:DeleteObject"], key=key)
-            await run(ctx.app.backend.delete_object, ctx.bucket, key)
-            deleted.append({"Key": key})
+            result = await run(ctx.app.backend.delete_object, ctx.bucket, key, None, version_id or None)
+            entry: dict = {"Key": key}
+            if version_id:
+                entry["VersionId"] = version_id
+            if result.delete_marker:
+                entry["DeleteMarker"] = True
+                if not version_id:
+                    entry["DeleteMarkerVersionId"] = result.version_id
+            deleted.append(entry)
         except CosError as err:
             errors.append({"Key": key, "Code": err.code, "Message": err.message})
         except StorageError as err:

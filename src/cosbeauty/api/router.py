@@ -95,8 +95,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("DELETE", "object", "uploadId", "multipart:abort", ("cos:AbortMultipartUpload",)),
     Endpoint("GET", "object", "uploadId", "multipart:list_parts", ("cos:ListParts",),
              params=("max-parts", "part-number-marker", "encoding-type")),
-    Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",), params=CI_PARAMS),
-    Endpoint("POST", "object", "image_process", "ci:image_process", ("",)),
+    Endpoint("GET", "object", "ci-process", "ci:get_processed", ("",), params=(*CI_PARAMS, "versionId")),
+    Endpoint("POST", "object", "image_process", "ci:image_process", ("",), params=("versionId",)),
     # Cloud Infinite hosts: <bucket>.ci.<region>.myqcloud.com/<picbucket|ai_bucket>
     Endpoint("POST", "ci", "picbucket", "ci_buckets:open_bucket", ("ci:CreateCIBucket",)),
     Endpoint("DELETE", "ci", "picbucket", "ci_buckets:close_bucket", ("ci:DeleteCIBucket",)),
