@@ -161,3 +161,13 @@ def test_blob_urls_are_checked():
     for bad in ("s3://", "ftp://x/y", "file://relative/path", "/plain/path"):
         with pytest.raises(ValueError):
             open_blob_store(bad)
+
+
+def test_file_store_copy_of_an_old_blob_is_not_swept(tmp_path):
+    st = open_blob_store(f"file://{tmp_path}/shared")
+    old = write(st, b"o" * 70_000)
+    past = time.time() - 7200
+    os.utime(st.path(old), (past, past))
+    copy = st.copy(old)                       # a hard link: same inode, fresh mtime
+    assert st.sweep({old}, older_than=time.time() - 600) == 0
+    assert read(st, copy) == b"o" * 70_000

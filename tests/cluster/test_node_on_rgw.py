@@ -136,3 +136,19 @@ def test_blob_prefix_of_another_metadata_store_is_refused(rgw, rgw_bucket, tmp_p
         with pytest.raises(RuntimeError, match="belongs to metadata store"):
             with node(args, env):
                 pass
+
+
+def test_node_with_blobs_on_a_shared_directory(tmp_path):
+    shared = tmp_path / "shared"
+    with node(["--blobs", f"file://{shared}"]) as srv:
+        s3 = s3_client(srv.port)
+        bucket = new_bucket(cos_client(srv.port), "file")
+        body = os.urandom(300_000)
+        s3.put_object(Bucket=bucket, Key="k", Body=body)
+        s3.copy_object(Bucket=bucket, Key="k2", CopySource={"Bucket": bucket, "Key": "k"})
+        assert s3.get_object(Bucket=bucket, Key="k2", Range="bytes=5-9")["Body"].read() == body[5:10]
+        assert len([p for p in (shared / "blobs").rglob("*") if p.is_file()]) == 2
+        local = os.path.join(srv.data_dir, "blobs")
+        assert not any(os.listdir(os.path.join(local, d)) for d in os.listdir(local))   # nothing on the node
+        s3.delete_object(Bucket=bucket, Key="k")
+        assert s3.get_object(Bucket=bucket, Key="k2")["Body"].read() == body

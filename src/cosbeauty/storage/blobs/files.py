@@ -105,6 +105,7 @@ class FileBlobStore(BlobStore):
         dst = self.path(new)
         try:
             os.link(self.path(name), dst)
+            os.utime(dst)   # a link shares the source's mtime: a fresh copy must not look old to the sweep
         except OSError as exc:
             if exc.errno not in _NO_LINK:
                 raise
