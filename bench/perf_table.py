@@ -1,0 +1,151 @@
+"""Print the README's performance section from the A/B harness's saved results.
+
+    python bench/perf_table.py [--results bench/results] [--write README.md]
+
+Reads the JSON files the benches write with ``--json`` (``bench/run_all.sh`` runs them all into
+bench/results/) and prints the "## Performance" section: every figure with the load average it
+was taken at, then bench/results/notes.md (the hand-written reading of the figures).
+``--write`` replaces that section of README.md (from its heading to the next "## " heading) and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ab import Comparison, fmt, load  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def loads(cmps: list[Comparison]) -> str:
+    values = [x for c in cmps for x in c.loads()]
+    return f"{min(values):.1f}-{max(values):.1f}"
+
+
+def ratio_cell(c: Comparison, arm: str, base: str) -> str:
+    r = c.ratios(arm, base)
+    return f"{min(r):.2f} / **{statistics.median(r):.2f}** / {max(r):.2f}"
+
+
+def med(c: Comparison, arm: str) -> str:
+    return fmt(statistics.median(c.values(arm)))
+
+
+def s3_section(cmps: list[Comparison]) -> list[str]:
+    arms = cmps[0].arms
+    base = arms[1]
+    out = [f"**Object server**, cosbeauty (durable: fsync on) against {', '.join(arms[1:])} (in-memory), "
+           f"4 KiB objects, {len(cmps[0].rounds())} interleaved rounds of {cmps[0].note.split(' ops')[0]} "
+           f"operations per figure (`bench/s3_ops.py`), load {loads(cmps)}:", "",
+           "| operation | client | concurrency | " + " | ".join(f"{a} ops/s" for a in arms)
+           + f" | cosbeauty / {base} per round (min / median / max) | load |",
+           "|---|---|---:|" + "---:|" * len(arms) + "---|---|"]
+    for c in cmps:
+        m = re.match(r"(.+), (\w+) client, concurrency (\d+)", c.title)
+        if not m:
+            continue
+        op, client, conc = m.groups()
+        out.append(f"| {op} | {client} | {conc} | " + " | ".join(med(c, a) for a in arms)
+                   + f" | {ratio_cell(c, arms[0], base)} | {loads([c])} |")
+    return out
+
+
+def generic_section(c: Comparison, heading: str, base: str | None) -> list[str]:
+    out = [f"**{heading}** ({c.title}; {len(c.rounds())} interleaved rounds, load {loads([c])}"
+           + (f"; {c.note}" if c.note else "") + "):", "",
+           f"| arm | median {c.unit} | min | max |" + (f" per-round ratio vs {base} (min / median / max) |" if base else ""),
+           "|---|---:|---:|---:|" + ("---|" if base else "")]
+    for arm in c.arms:
+        v = c.values(arm)
+        row = f"| {arm} | {fmt(statistics.median(v))} | {fmt(min(v))} | {fmt(max(v))} |"
+        if base:
+            row += " |" if arm == base else f" {ratio_cell(c, arm, base)} |"
+        out.append(row)
+    return out
+
+
+def section(results: str) -> str:
+    def get(name: str) -> list[Comparison]:
+        path = os.path.join(results, name)
+        return load(path) if os.path.exists(path) else []
+
+    stamp = max((os.path.getmtime(os.path.join(results, f)) for f in os.listdir(results) if f.endswith(".json")),
+                default=0)
+    lines = ["## Performance", "",
+             "Measured with one A/B harness (`bench/ab.py`): the compared arms run alternately in the same "
+             "minutes (A B, B A, ...), and each table gives medians and the min / median / max of the "
+             "per-round ratios, with the 1-minute load average the figures were taken at (every sample "
+             "is kept in `bench/results/*.json`). The machine is a 2-core VM shared with other work, so "
+             "absolute figures move with the load; the interleaved ratios are what holds. Reproduce: "
+             "`bash bench/run_all.sh` (writes bench/results/), then `python bench/perf_table.py --write "
+             f"README.md`. Last run: {datetime.date.fromtimestamp(stamp).isoformat() if stamp else 'never'}.",
+             ""]
+    s3 = get("s3_ops.json")
+    if s3:
+        lines += s3_section(s3) + ["", "* `raw` is a minimal keep-alive client signing every request "
+                                       "(COS v5 for cosbeauty, SigV4 for S3 servers), so the figures are the "
+                                       "servers'; `boto3` is one boto3 client per thread and is bound by "
+                                       "boto3's own per-call cost.", ""]
+    for name, heading, base in (("cold_start.json", "Cold start", "moto"),
+                                ("cli_folder.json", "Folder CLI", "jobs1"),
+                                ("beauty_floor.json", "Beauty engine against the OpenCV decode+encode floor", "floor"),
+                                ("ci_http.json", "AIFaceBeauty over HTTP against the in-process engine", "engine")):
+        for c in get(name):
+            lines += generic_section(c, heading, base if base in c.arms else None) + [""]
+            if name == "ci_http.json":
+                over = c.overheads("http", "engine")
+                lines[-1:] = [f"HTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
+                              f"median **{100 * statistics.median(over):+.1f}%**.", ""]
+            if name == "cli_folder.json" and "engine" in c.arms:
+                files = int(re.search(r"of (\d+) photos", c.title).group(1))
+                eng = c.values("engine")
+                parts = []
+                for arm in c.arms:
+                    if arm in ("engine", "pillow"):
+                        continue
+                    per = [(a - e) / files * 1000 for a, e in zip(c.values(arm), eng)]
+                    parts.append(f"{arm} {statistics.median(per):+.0f} ms")
+                lines[-1:] = [f"CLI time over the engine's own time, per file (start-up included): "
+                              f"{', '.join(parts)}.", ""]
+    for c in get("memory.json"):
+        lines += [f"**Memory** ({c.title}; {c.note}):", "", "| point | server RSS MiB | load |", "|---|---:|---:|"]
+        lines += [f"| {s.arm} | {s.value:.0f} | {s.load:.1f} |" for s in c.samples] + [""]
+    notes = os.path.join(results, "notes.md")   # hand-written reading of the figures, kept as is
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += [f.read().strip(), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_readme(path: str, text: str) -> None:
+    with open(path) as f:
+        readme = f.read()
+    m = re.search(r"^## Performance\n.*?(?=^## )", readme, flags=re.S | re.M)
+    if not m:
+        raise SystemExit(f"{path}: no '## Performance' section followed by another '## ' heading")
+    with open(path, "w") as f:
+        f.write(readme[:m.start()] + text + "\n" + readme[m.end():])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default=os.path.join(HERE, "results"))
+    ap.add_argument("--write", metavar="README", help="replace the Performance section of this file")
+    args = ap.parse_args()
+    text = section(args.results)
+    if args.write:
+        write_readme(args.write, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
