@@ -58,6 +58,14 @@ def test_deep_pic_operations_is_invalid_argument(server, bucket):
     assert "deep" in reply.message
 
 
+def test_deep_bucket_policy_is_400(server, bucket):
+    policy = ('{"Statement":' + deep(5000) + "}").encode()
+    reply = signed(server.port, "PUT", bucket, "/", "", {"Content-Type": "application/json"}, policy,
+                   params={"policy": ""}, query="policy")
+    assert reply.status == 400, reply.body
+    assert reply.code in ("InvalidArgument", "MalformedPolicy") and "deep" in reply.message
+
+
 def admin_request(port: int, method: str, path: str, body: bytes):
     from qcloud_cos import CosConfig
     from qcloud_cos.cos_auth import CosS3Auth
