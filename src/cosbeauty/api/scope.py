@@ -60,14 +60,15 @@ SIGNATURE_HEADERS = frozenset({"x-amz-content-sha256", "x-amz-date", "x-amz-secu
 SIGNED_HEADER_PREFIXES = ("x-cos-", "x-amz-", "x-ci-")
 SIGNED_HEADER_NAMES = frozenset({"pic-operations", "content-md5"})
 
-# COS / S3 sub-resources and processing parameters this server does not implement: 501, by name
+# COS / S3 sub-resources and processing parameters this server does not implement (anywhere it is
+# not declared by an endpoint): 501, by name. partNumber is implemented for upload part only.
 UNIMPLEMENTED = frozenset({
     "abac", "accelerate", "analytics", "annotation", "append", "attributes", "CIStatus", "domain",
     "encryption", "intelligent-tiering", "intelligenttiering", "inventory", "legal-hold", "lifecycle",
     "logging", "metadataConfiguration", "metadataTable", "metrics", "notification", "object-lock", "origin",
-    "ownershipControls", "pic", "policy", "policyStatus", "publicAccessBlock", "referer", "renameObject",
+    "ownershipControls", "pic", "policyStatus", "publicAccessBlock", "referer", "renameObject",
     "replication", "requestPayment", "restore", "retention", "select", "select-type", "session", "style",
-    "tagging", "torrent", "versionId", "versioning", "versions", "website", "position", "partNumber",
+    "torrent", "website", "position", "partNumber",
     # Cloud Infinite image processing (?imageMogr2/..., ?imageInfo ...), other than ci-process
     "imageMogr2", "imageView2", "imageInfo", "imageAve", "exif", "imageSlim", "watermark", "picinfo",
 })
