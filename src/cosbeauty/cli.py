@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "cosbeauty.imaging.cli",     # beautify
     "cosbeauty.admin_cli",       # user, key, policy, token
     "cosbeauty.ci_cli",          # ci, usage
+    "cosbeauty.master_key_cli",  # master-key generate|reseal (cluster mode)
 ]
 
 

@@ -110,3 +110,23 @@ def test_serve_with_master_key_file_and_rotate(tmp_path):
             del os.environ["COSBEAUTY_MASTER_KEY_PREVIOUS_FILES"]
         wait_ready(srv)
         assert cos_client(srv.port, *alice).list_buckets()["Buckets"]
+        srv.stop()
+
+        # re-seal under the new key: afterwards the old key is not needed any more
+        with pytest.raises(subprocess.CalledProcessError):       # without the old key: refused, nothing changed
+            _cli("master-key", "reseal", "--data-dir", srv.data_dir, "--master-key-file", str(key2), env={})
+        _cli("master-key", "reseal", "--data-dir", srv.data_dir, "--master-key-file", str(key2),
+             env={"COSBEAUTY_MASTER_KEY_PREVIOUS_FILES": str(key1)})
+        srv.start()
+        wait_ready(srv)
+        assert cos_client(srv.port, *alice).list_buckets()["Buckets"]
+
+
+def test_generate_writes_a_private_key_and_never_overwrites(tmp_path):
+    path = tmp_path / "m.key"
+    _cli("master-key", "generate", str(path), env={})
+    assert len(path.read_bytes()) == 32 and (path.stat().st_mode & 0o777) == 0o600
+    before = path.read_bytes()
+    with pytest.raises(subprocess.CalledProcessError):
+        _cli("master-key", "generate", str(path), env={})
+    assert path.read_bytes() == before
