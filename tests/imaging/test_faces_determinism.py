@@ -1,0 +1,85 @@
+"""Deterministic output (issue #12, point 6) and a quiet library.
+
+* the same bytes and parameters give byte-identical output on every call, with 4 threads
+  calling at once while the helper pool is busy (the old code fell back to a full-image
+  detection when the helper had not started the reduced one: sub-pixel different landmarks,
+  two different outputs out of 8 calls), and in a fresh process;
+* importing the library and detecting faces prints nothing to stderr (MediaPipe's native
+  start-up chatter is filtered while the graphs are built).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+
+from cosbeauty.imaging import beautify
+from tests.imaging import corpus
+from tests.imaging.scenes import one_face, six_faces
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
+CASES = {
+    "1080p-1-face-s1": (lambda: jpeg(one_face(1920, 1080)), 1.0),
+    "hopper-s05": (lambda: jpeg(corpus.hopper()), 0.5),
+    "1080p-6-faces": (lambda: jpeg(six_faces(1920, 1080)), 0.5),
+}
+
+
+def digest(data: bytes, strength: float) -> str:
+    return hashlib.sha256(beautify(data, strength).data).hexdigest()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_same_bytes_under_concurrent_load(case):
+    build, strength = CASES[case]
+    data = build()
+    with ThreadPoolExecutor(4) as pool:            # 4 callers on 2 cores, helpers saturated
+        outputs = set(pool.map(lambda _: digest(data, strength), range(8)))
+    outputs.add(digest(data, strength))
+    assert len(outputs) == 1
+
+
+SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, {root!r})
+from tests.imaging.test_faces_determinism import CASES
+from cosbeauty.imaging import beautify
+build, strength = CASES[{case!r}]
+print(hashlib.sha256(beautify(build(), strength).data).hexdigest())
+"""
+
+
+def test_same_bytes_in_another_process():
+    case = "hopper-s05"
+    build, strength = CASES[case]
+    here = digest(build(), strength)
+    out = subprocess.run([sys.executable, "-c", SCRIPT.format(root=ROOT, case=case)], capture_output=True,
+                         text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == here
+
+
+def test_import_and_detection_print_nothing_to_stderr():
+    code = ("import skimage.data\n"
+            "from cosbeauty.imaging import detect_faces\n"
+            "from concurrent.futures import ThreadPoolExecutor\n"
+            "img = skimage.data.astronaut()\n"
+            "with ThreadPoolExecutor(3) as pool:\n"          # graphs built on several threads
+            "    print(sum(len(f) for f in pool.map(detect_faces, [img] * 6)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "6"
+    assert out.stderr == ""

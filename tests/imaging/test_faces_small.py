@@ -1,0 +1,105 @@
+"""Small faces at any image size (issue #12, point 3) and faces cut by the frame (point 4).
+
+* 1920x1080: faces of 24-64 px (both people, a row each) are all found; 4000x3000: 48-128 px;
+* a face 25-50 % outside the frame on each side (two people, two sizes) is found and its
+  retouch changes nothing outside the face's region and leaves no seam at the border.
+Contact sheets: test-artifacts/faces/small_1080p.png, small_12mp.png, edges.png.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from cosbeauty.imaging import beautify_array, detect_faces
+from cosbeauty.imaging.beauty import roi_for
+from tests.imaging import corpus
+
+
+def grid_canvas(w: int, h: int, sizes: list[int]) -> tuple[np.ndarray, list[tuple[str, int, float, float]]]:
+    """A noisy light canvas with one row per person, faces of ``sizes`` px: (canvas, truth)."""
+    rng = np.random.default_rng(3)
+    canvas = np.clip(rng.normal(170, 10, (h, w, 3)), 0, 255).astype(np.uint8)
+    truth = []
+    for row, (name, head) in enumerate(corpus.heads().items()):
+        cy = int(h * (row + 1) / 3)
+        for i, s in enumerate(sizes):
+            cx = int(w * (i + 0.5) / len(sizes))
+            corpus.place(canvas, head, s, cx, cy)
+            truth.append((name, s, cx, cy))
+    return canvas, truth
+
+
+def recall(faces, truth) -> dict[int, int]:
+    hits: dict[int, int] = {}
+    for _name, s, cx, cy in truth:
+        ok = any(abs(f.center[0] - cx) < 0.6 * s and abs(f.center[1] - cy) < 0.9 * s for f in faces)
+        hits[s] = hits.get(s, 0) + int(ok)
+    return hits
+
+
+@pytest.mark.parametrize("w,h,sizes,label", [
+    (1920, 1080, [24, 28, 32, 40, 48, 64], "small_1080p"),
+    (4000, 3000, [48, 56, 64, 80, 96, 128], "small_12mp"),
+])
+def test_every_small_face_found(w, h, sizes, label):
+    canvas, truth = grid_canvas(w, h, sizes)
+    t = time.perf_counter()
+    faces = detect_faces(canvas, max_faces=30)
+    ms = (time.perf_counter() - t) * 1000
+    hits = recall(faces, truth)
+    print(label, f"{ms:.0f} ms", "recall by size:", hits)
+    corpus.contact_sheet(label, [(f"{f.box[2]}px", corpus.face_crop(canvas, f)) for f in faces], cols=6)
+    assert len(faces) == len(truth)
+    assert all(v == 2 for v in hits.values()), hits
+
+
+SIDES = ("left", "right", "top", "bottom")
+_edges: list[tuple[str, np.ndarray]] = []
+
+
+def cut_canvas(head: np.ndarray, size: int, side: str, out: float) -> np.ndarray:
+    canvas = np.full((720, 1280, 3), 140, np.uint8)
+    inset = int(size * (0.5 - out))
+    cx, cy = {"left": (inset, 360), "right": (1280 - inset, 360),
+              "top": (640, inset), "bottom": (640, 720 - inset)}[side]
+    corpus.place(canvas, head, size, cx, cy)
+    return canvas
+
+
+def test_faces_cut_by_the_frame_found_and_retouched_cleanly():
+    found = total = 0
+    missed, seams = [], []
+    for name, head in corpus.heads().items():
+        for size in (60, 150):
+            for side in SIDES:
+                for out in (0.25, 0.4, 0.5):
+                    canvas = cut_canvas(head, size, side, out)
+                    faces = detect_faces(canvas)
+                    total += 1
+                    if len(faces) != 1:
+                        missed.append((name, size, side, out))
+                        continue
+                    found += 1
+                    after, _ = beautify_array(canvas, 1.0, faces=faces)
+                    roi = roi_for(faces[0], canvas.shape)
+                    diff = np.abs(after.astype(np.int16) - canvas.astype(np.int16)).max(axis=2)
+                    inside = np.zeros_like(diff, bool)
+                    inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
+                    assert diff[~inside].max(initial=0) == 0            # nothing outside the face
+                    # no seam: the change steps from the outermost line to the next no more than
+                    # it steps between the next two lines (same rows, inside the frame)
+                    d = diff.astype(np.float32)
+                    lines = {"left": (d[:, 0], d[:, 1], d[:, 2]), "right": (d[:, -1], d[:, -2], d[:, -3]),
+                             "top": (d[0], d[1], d[2]), "bottom": (d[-1], d[-2], d[-3])}[side]
+                    seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
+                    seams.append(seam / max(interior, 0.05))
+                    assert seam <= 2.5 * interior + 0.5, (name, size, side, out, seam, interior)
+                    if out == 0.5:
+                        _edges.append((f"{name[:4]} {size} {side}", corpus.face_crop(after, faces[0], 0.6)))
+    corpus.contact_sheet("edges", _edges, cols=8)
+    print(f"cut faces found {found}/{total}; missed {missed}; seam/interior step median "
+          f"{np.median(seams):.2f} max {max(seams):.2f}")
+    assert found >= 0.85 * total
