@@ -41,6 +41,18 @@ class Metrics:
         self.sent = Counter("cosbeauty_sent_bytes", "Response body bytes sent", registry=r)
         self.ci_seconds = Histogram("cosbeauty_ci_process_seconds", "Image processing calls, queue wait included",
                                     buckets=CI_BUCKETS, registry=r)
+        self._counters: dict[tuple[str, str], Any] = {}      # labelled children, looked up once
+        self._timers: dict[str, Any] = {}
+
+    def record(self, op: str, status: str, seconds: float) -> None:
+        counter = self._counters.get((op, status))
+        if counter is None:
+            counter = self._counters[(op, status)] = self.requests.labels(op, status)
+        timer = self._timers.get(op)
+        if timer is None:
+            timer = self._timers[op] = self.latency.labels(op)
+        counter.inc()
+        timer.observe(seconds)
 
     def watch_ci(self, service: Any) -> None:
         """Queue gauges read at scrape time, and a timer around the service's process()."""
@@ -130,8 +142,7 @@ class MetricsMiddleware:
             await self.app(scope, counting_receive, counting_send)
         finally:
             m.in_flight.dec()
-            m.requests.labels(op, str(status[0] or 499)).inc()
-            m.latency.labels(op).observe(time.perf_counter() - start)
+            m.record(op, str(status[0] or 499), time.perf_counter() - start)
 
     def __getattr__(self, name: str) -> Any:    # config, services, accounts ... of the wrapped app
         return getattr(self.app, name)
