@@ -91,8 +91,11 @@ def photos():
 
 # ----------------------------------------------------------------------------- spots
 
-SPOT_SITES = [(205, 0.010), (425, 0.015), (50, 0.005), (280, 0.010), (151, 0.010), (108, 0.005),
-              (337, 0.015), (199, 0.010), (175, 0.005)]     # cheeks, forehead, chin; radius x F
+# (landmark, radius x F, vertical offset x F): cheeks, forehead (just above the brows and the
+# glabella: higher up, the astronaut's bangs and Grace Hopper's hat cover the forehead), chin
+SPOT_SITES = [(205, 0.010, 0.0), (425, 0.015, 0.0), (50, 0.005, 0.0), (280, 0.010, 0.0),
+              (9, 0.010, -0.03), (105, 0.005, -0.04), (296, 0.015, -0.05), (199, 0.010, 0.0),
+              (200, 0.005, 0.0)]
 
 
 def add_spots(img: np.ndarray, face: Face, kind: str) -> list[tuple[np.ndarray, float]]:
@@ -102,8 +105,8 @@ def add_spots(img: np.ndarray, face: Face, kind: str) -> list[tuple[np.ndarray, 
     gy, gx = np.mgrid[0:h, 0:w]
     spots = []
     work = img.astype(np.float64)
-    for idx, rel in SPOT_SITES:
-        c = face.landmarks[idx]
+    for idx, rel, dy in SPOT_SITES:
+        c = face.landmarks[idx] + [0.0, dy * f]
         r = rel * f
         d = np.hypot(gx - c[0], gy - c[1])
         a = np.clip(r + 0.5 - d, 0, 1) if r < 1.5 else np.clip((r - d) / (0.3 * r) + 0.5, 0, 1)

@@ -60,11 +60,12 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                    and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
     spent: dict[str, float] = {}
 
-    def mask_job() -> tuple[np.ndarray, SkinModel]:
+    def mask_job() -> tuple[np.ndarray, SkinModel, np.ndarray, np.ndarray]:
         t = time.perf_counter()
-        result = skin_mask(work, pts, f)
+        skin, model = skin_mask(work, pts, f)
+        loose, region = loose_mask(work, pts, f, model)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
-        return result
+        return skin, model, loose, region
 
     def person_job() -> np.ndarray | None:
         if not need_person:
@@ -78,9 +79,9 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     jobs = [mask_job, person_job]
     if pmap is not None and need_person and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX:
-        (skin, model), person = pmap(lambda job: job(), jobs)
+        (skin, model, loose, region), person = pmap(lambda job: job(), jobs)
     else:
-        (skin, model), person = mask_job(), person_job()
+        (skin, model, loose, region), person = mask_job(), person_job()
     if timings is not None:
         for key, value in spent.items():
             timings[key] = timings.get(key, 0.0) + value
@@ -88,14 +89,13 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     cur = work
     if params.spots > 0:
-        healed = heal_delta(work, skin, f, params.spots)
+        healed = heal_delta(work, np.maximum(skin, loose), f, params.spots)
         if healed is not None:
             cur = work + healed
     clock.tick("retouch.spots")
     if params.smoothing > 0:
         cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing)
     clock.tick("retouch.smooth")
-    loose, region = loose_mask(work, pts, f, model) if params.lines > 0 or params.eyebags > 0 else (None, None)
     if params.lines > 0:
         d = lines_delta(luma(cur), loose, region, pts, f, params.lines)
         cur = cur + d[..., None]

@@ -68,13 +68,14 @@ def box_of(pts: np.ndarray, pad: float, shape: tuple[int, int]) -> tuple[int, in
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
 
 
-def features(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
-    """Eyes, brows, lips, nostrils (dilated a little so lashes, brow hairs and lip lines stay)."""
+def features(shape: tuple[int, int], pts: np.ndarray, f: float, grow: float = 1.0) -> np.ndarray:
+    """Eyes, brows, lips, nostrils (dilated a little so lashes, brow hairs and lip lines stay;
+    ``grow`` scales that margin)."""
     feats = np.zeros(shape, np.uint8)
-    for part, grow in ((RIGHT_EYE, 0.035), (LEFT_EYE, 0.035), (RIGHT_BROW, 0.03),
+    for part, margin in ((RIGHT_EYE, 0.035), (LEFT_EYE, 0.035), (RIGHT_BROW, 0.03),
                        (LEFT_BROW, 0.03), (LIPS, 0.025), (RIGHT_NOSTRIL, 0.01),
                        (LEFT_NOSTRIL, 0.01)):
-        feats |= cv2.dilate(poly(shape, pts[part], hull=True), disc(grow * f))
+        feats |= cv2.dilate(poly(shape, pts[part], hull=True), disc(margin * grow * f))
     return feats
 
 

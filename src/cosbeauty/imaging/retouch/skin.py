@@ -95,8 +95,8 @@ def loose_mask(work: np.ndarray, pts: np.ndarray, f: float, model: SkinModel) ->
     k = np.array([half.shape[1] / w, half.shape[0] / h], np.float32)
     hp, hf = pts * k, f * float(k[0])
     shape = half.shape[:2]
-    region = poly(shape, hp[FACE_OVAL]) & (1 - features(shape, hp, hf))
-    core = blur(cv2.erode(region, disc(0.015 * hf)).astype(np.float32), 0.01 * hf)
+    region = poly(shape, hp[FACE_OVAL]) & (1 - features(shape, hp, hf, grow=0.5))
+    core = blur(cv2.erode(region, disc(0.01 * hf)).astype(np.float32), 0.006 * hf)
     gate = blur(model.gate(half, slack=4.5, floor=0.5), 0.006 * hf)
     oval = poly((h, w), pts[FACE_OVAL])
     mask = cv2.resize(core * gate, (w, h), interpolation=cv2.INTER_LINEAR) * oval
