@@ -49,13 +49,15 @@ class Health:
             if db is not None:
                 db.reader().execute("SELECT 1").fetchone()
         except Exception as exc:   # noqa: BLE001 -- reported, not raised
-            problems.append(f"metadata store: {exc}")
+            log.warning("readiness: metadata store: %s", exc)
+            problems.append("metadata store unavailable")
         blobs = getattr(backend, "blobs", None)
         if blobs is not None:
             try:
                 blobs.check()
             except Exception as exc:   # noqa: BLE001
-                problems.append(f"blob store: {exc}")
+                log.warning("readiness: blob store: %s", getattr(exc, "detail", exc))
+                problems.append("blob store unavailable")
         return problems
 
     async def readiness(self) -> list[str]:

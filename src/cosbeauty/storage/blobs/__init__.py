@@ -18,11 +18,14 @@ so two metadata databases never sweep each other's blobs.
 from __future__ import annotations
 
 import abc
+import logging
 import re
 import uuid
 from typing import BinaryIO, Iterable, Iterator
 
-from cosbeauty.storage.base import BlobWriter
+from cosbeauty.storage.base import BlobWriter, StorageError
+
+log = logging.getLogger("cosbeauty.blobs")
 
 BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
 INLINE_MAX = 64 * 1024          # same threshold as the embedded backend
@@ -31,6 +34,20 @@ SWEEP_GRACE = 600.0             # seconds: an unreferenced blob younger than thi
 
 def new_blob_name() -> str:
     return uuid.uuid4().hex
+
+
+_PUBLIC = {"ServiceUnavailable": "The blob store is unavailable; please retry.",
+           "InternalError": "The blob store could not serve the request."}
+
+
+class BlobStoreError(StorageError):
+    """A StorageError whose client-facing message is generic; the detail (endpoint, bucket, blob)
+    goes to the log only."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, _PUBLIC.get(code, code))
+        self.detail = detail
+        log.warning("%s", detail)
 
 
 class BlobStoreOwned(RuntimeError):

@@ -18,8 +18,8 @@ import os
 import shutil
 from typing import BinaryIO, Iterable, Iterator
 
-from cosbeauty.storage.base import BlobWriter, StorageError
-from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreOwned, new_blob_name
+from cosbeauty.storage.base import BlobWriter
+from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
 from cosbeauty.storage.blobs.common import SpillingBlobWriter
 
 log = logging.getLogger("cosbeauty.blobs")
@@ -98,7 +98,7 @@ class FileBlobStore(BlobStore):
         try:
             return open(self.path(name), "rb", buffering=0)
         except FileNotFoundError:
-            raise StorageError("InternalError", f"blob {name} is missing from {self.url}") from None
+            raise BlobStoreError("InternalError", f"blob {name} is missing from {self.url}") from None
 
     def copy(self, name: str) -> str:
         new = new_blob_name()
@@ -151,7 +151,7 @@ class FileBlobStore(BlobStore):
 
     def check(self) -> None:
         if not (os.path.isdir(self.tmp_dir) and os.access(self.tmp_dir, os.W_OK | os.X_OK)):
-            raise StorageError("ServiceUnavailable", f"blob store {self.url} is not writable")
+            raise BlobStoreError("ServiceUnavailable", f"blob store {self.url} is not writable")
 
     def claim(self, owner: str) -> None:
         path = os.path.join(self.root, "owner")

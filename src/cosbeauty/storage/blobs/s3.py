@@ -28,7 +28,7 @@ import os
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from cosbeauty.storage.base import BlobWriter, StorageError
-from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreOwned, new_blob_name
+from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
 from cosbeauty.storage.blobs.common import SpillingBlobWriter
 
 log = logging.getLogger("cosbeauty.blobs")
@@ -81,7 +81,7 @@ class S3BlobStore(BlobStore):
         except ClientError as exc:
             raise _storage_error(self.url, op, exc) from None
         except BotoCoreError as exc:
-            raise StorageError("ServiceUnavailable", f"blob store {self.url}: {op}: {exc}") from None
+            raise BlobStoreError("ServiceUnavailable", f"blob store {self.url}: {op}: {exc}") from None
 
     # -- contract ----------------------------------------------------------------------------
     def writer(self, *, allow_inline: bool = True) -> BlobWriter:
@@ -191,9 +191,8 @@ def _storage_error(url: str, op: str, exc: Any) -> StorageError:
     code = err.get("Code", "")
     detail = f"blob store {url}: {op}: {status} {code} {err.get('Message', '')}".rstrip()
     if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "RequestTimeout", "InternalError"):
-        return StorageError("ServiceUnavailable", detail)
-    log.error("%s", detail)
-    return StorageError("InternalError", detail)
+        return BlobStoreError("ServiceUnavailable", detail)
+    return BlobStoreError("InternalError", detail)
 
 
 class _S3Writer(SpillingBlobWriter):
@@ -308,7 +307,7 @@ class _S3Reader(io.RawIOBase):
             data = self._body.read(None if size is None or size < 0 else size)
         except BotoCoreError as exc:
             self._drop_body()
-            raise StorageError("ServiceUnavailable", f"blob store {self._store.url}: reading {self._key}: {exc}") \
+            raise BlobStoreError("ServiceUnavailable", f"blob store {self._store.url}: reading {self._key}: {exc}") \
                 from None
         self._pos += len(data)
         return data
@@ -329,10 +328,10 @@ class _S3Reader(io.RawIOBase):
                 self._body = False
                 return
             if code in ("NoSuchKey", "404"):
-                raise StorageError("InternalError", f"blob {self._key} is missing from {store.url}") from None
+                raise BlobStoreError("InternalError", f"blob {self._key} is missing from {store.url}") from None
             raise _storage_error(store.url, "get_object", exc) from None
         except BotoCoreError as exc:
-            raise StorageError("ServiceUnavailable", f"blob store {store.url}: get_object: {exc}") from None
+            raise BlobStoreError("ServiceUnavailable", f"blob store {store.url}: get_object: {exc}") from None
         self._body = res["Body"]
 
     def _drop_body(self) -> None:
