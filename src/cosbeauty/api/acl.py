@@ -39,8 +39,9 @@ GRANT_HEADERS = {p: p.lower().replace("_", "-") for p in PERMISSIONS}     # x-co
 # which ACL permission each action needs
 OBJECT_READ = {"cos:GetObject", "cos:HeadObject"}
 NEEDS = {
-    **{a: "READ" for a in OBJECT_READ | {"cos:GetBucket", "cos:HeadBucket"}},
-    **{a: "WRITE" for a in ("cos:PutObject", "cos:PostObject", "cos:DeleteObject", "cos:DeleteMultipleObjects",
+    **{a: "READ" for a in OBJECT_READ | {"cos:GetBucket", "cos:HeadBucket", "cos:GetBucketObjectVersions"}},
+    **{a: "WRITE" for a in ("cos:PutObject", "cos:PostObject", "cos:AppendObject", "cos:DeleteObject",
+                            "cos:DeleteMultipleObjects",
                             "cos:InitiateMultipartUpload", "cos:UploadPart", "cos:CompleteMultipartUpload",
                             "cos:AbortMultipartUpload", "cos:ListParts", "cos:ListMultipartUploads")},
     "cos:GetBucketACL": "READ_ACP", "cos:GetObjectACL": "READ_ACP",

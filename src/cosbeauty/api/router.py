@@ -68,6 +68,10 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("OPTIONS", "bucket", None, "cors:preflight", ("",), unsigned=True),
     Endpoint("OPTIONS", "object", None, "cors:preflight", ("",), unsigned=True),
     Endpoint("POST", "bucket", "delete", "objects:delete_multiple", ("",)),
+    # browser form upload: authenticated by the form's policy signature inside the body, not by an
+    # Authorization header, so the app must not authenticate it (see api/post_object.py docstring)
+    Endpoint("POST", "bucket", None, "post_object:post_object", ("",), unsigned=True),
+    Endpoint("POST", "object", "append", "append:append_object", ("",), params=("position",)),
     Endpoint("PUT", "bucket", "tagging", "tagging:put_bucket_tagging", ("cos:PutBucketTagging",)),
     Endpoint("GET", "bucket", "tagging", "tagging:get_bucket_tagging", ("cos:GetBucketTagging",)),
     Endpoint("DELETE", "bucket", "tagging", "tagging:delete_bucket_tagging", ("cos:DeleteBucketTagging",)),

@@ -198,6 +198,13 @@ class Backend(abc.ABC):
     def list_object_versions(self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
                              version_id_marker: str = "", max_keys: int = 1000) -> VersionPage: ...
     @abc.abstractmethod
+    def append_object(self, meta: ObjectMeta, position: int) -> ObjectMeta:
+        """Append ``meta.segments`` (one durable blob of ``meta.size`` bytes, ``meta.etag`` its MD5) to the
+        appendable object ``meta.key`` at ``position`` (0 creates it with meta's content type, headers
+        and ACL), in one transaction. PositionNotEqualToLength when position is not the current length,
+        ObjectNotAppendable for an object written otherwise. Returns the whole object's new metadata;
+        on failure the new blob is dropped."""
+    @abc.abstractmethod
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
                       headers: dict | None = None, tags: dict | None = None) -> ObjectMeta: ...
     @abc.abstractmethod

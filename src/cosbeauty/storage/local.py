@@ -30,12 +30,13 @@ from cosbeauty.storage.base import (
     VersionEntry, VersionPage, WriteCondition,
 )
 from cosbeauty.storage import versions as v
-from cosbeauty.storage.checksums import crc64
+from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64, crc64_combine
 from cosbeauty.storage.sqlite import Database
 
 INLINE_MAX = 64 * 1024
 _OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id"
 _INLINE = 12            # index of the inline column when selected after _OBJ_COLS
+APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
 
@@ -391,6 +392,41 @@ class LocalBackend(Backend):
         return VersionPage([VersionEntry(e.key, e.version_id, e.is_latest, e.delete_marker, e.size, e.etag,
                                          e.mtime, e.storage_class) for e in entries],
                            prefixes, truncated, next_key, next_vid)
+
+    def append_object(self, meta: ObjectMeta, position: int) -> ObjectMeta:
+        def job(conn: sqlite3.Connection) -> ObjectMeta:
+            v.versioning_state(conn, meta.bucket)           # NoSuchBucket
+            row = conn.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
+                               (meta.bucket, meta.key)).fetchone()
+            if row is None:
+                if position != 0:
+                    raise StorageError("PositionNotEqualToLength", "The object does not exist: append at position 0.")
+                new = meta
+                new.headers = {**meta.headers, APPENDABLE[0]: APPENDABLE[1]}
+            else:
+                new = _row_to_meta(row)
+                if new.headers.get(APPENDABLE[0]) != APPENDABLE[1]:
+                    raise StorageError("ObjectNotAppendable", "This object was not created by APPEND Object.")
+                if position != new.size:
+                    raise StorageError("PositionNotEqualToLength", f"The object is {new.size} bytes long.")
+                new.etag = hashlib.md5((new.etag + meta.etag).encode()).hexdigest()
+                new.headers[CRC_HEADER] = str(crc64_combine(int(new.headers.get(CRC_HEADER, "0")),
+                                                            int(meta.headers.get(CRC_HEADER, "0")), meta.size))
+                new.segments = list(new.segments) + list(meta.segments)
+                new.size += meta.size
+                new.mtime = meta.mtime
+            conn.execute(
+                f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                (new.bucket, new.key, new.size, new.etag, new.mtime, new.content_type, json.dumps(new.headers),
+                 new.acl, new.storage_class, json.dumps(new.segments), json.dumps(new.tags), new.version_id,
+                 v.next_seq(conn, new.bucket, new.key)))
+            return new
+
+        try:
+            return self.db.write(job)
+        except BaseException:
+            self.drop_blobs(name for name, _ in meta.segments)
+            raise
 
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
                       headers: dict | None = None, tags: dict | None = None) -> ObjectMeta:
