@@ -106,6 +106,7 @@ def test_select_and_delete_with_a_failure_summary(env, console_server, artifacts
     ui, cos = env
     # a sub-account that may delete anything but locked/*: the summary lists what was refused
     user = make_user(console_server, policy(
+        allow(["name/cos:GetService"], ["*"]),
         allow(["name/cos:GetBucket", "name/cos:GetObject", "name/cos:DeleteObject", "name/cos:PutObject"], [objects(SMALL)]),
         deny(["name/cos:DeleteObject"], [objects(SMALL, "locked/")])))
     ui.sign_in(user.secret_id, user.secret_key)

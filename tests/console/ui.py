@@ -9,7 +9,7 @@ import time
 
 from tests.conftest import SECRET_ID, SECRET_KEY
 
-WAIT = 60
+WAIT = float(os.environ.get("COSBEAUTY_UI_WAIT", "60"))     # seconds; lower it to see failures fast
 AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor", "axe.min.js")
 _axe_source: str | None = None
 
@@ -67,7 +67,7 @@ class UI:
     def sign_in(self, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, wait_for: str = ".frame") -> None:
         if "/console/" not in self.d.current_url:
             self.open("#/login")
-        self.js("location.hash = '#/login'")          # closes any dialog; signing in replaces the session
+        self.js("document.querySelectorAll('.backdrop').forEach((b) => b.remove()); location.hash = '#/login'")
         self.visible("#secret-id").clear()
         self.css("#secret-id").send_keys(secret_id)
         self.css("#secret-key").clear()

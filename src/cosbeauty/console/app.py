@@ -17,6 +17,7 @@ sub-account without ``cos:GetService`` can still sign in.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 import logging
@@ -67,6 +68,22 @@ SECURITY_HEADERS = {
 }
 
 FACE_CACHE_SIZE = 64
+_dry_run: contextvars.ContextVar[bool] = contextvars.ContextVar("console_permission_dry_run", default=False)
+
+
+class _DryRunAudit(logging.Filter):
+    """Denials found by the permission dry run are still audited, marked ``dry-run deny ...`` so
+    they are not mistaken for refused requests."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _dry_run.get() and isinstance(record.msg, str) and record.msg.startswith("deny "):
+            record.msg = "dry-run " + record.msg
+        return True
+
+
+_audit = logging.getLogger("cosbeauty.audit")
+if not any(isinstance(f, _DryRunAudit) for f in _audit.filters):
+    _audit.addFilter(_DryRunAudit())
 MAX_PERMISSION_CHECKS = 40
 ACTION_RE = re.compile(r"(?:name/)?(?:cos|ci):[A-Za-z]{1,64}")
 
@@ -209,15 +226,19 @@ class ConsoleApp:
         checks = _parse_checks(ctx.query.get("checks", "[]"), self.cos.config.max_key_bytes)
         principal = self.cos.authorizer.principal(ctx)     # InvalidToken / ExpiredToken surface here
         results = []
-        for action, bucket, key in checks:
-            try:
-                await self.cos.authorizer.check(ctx, (action,), bucket=bucket, key=key)
-                allowed = True
-            except CosError as err:
-                if err.code != "AccessDenied":
-                    raise
-                allowed = False
-            results.append({"action": action, "bucket": bucket, "key": key, "allowed": allowed})
+        token = _dry_run.set(True)
+        try:
+            for action, bucket, key in checks:
+                try:
+                    await self.cos.authorizer.check(ctx, (action,), bucket=bucket, key=key)
+                    allowed = True
+                except CosError as err:
+                    if err.code != "AccessDenied":
+                        raise
+                    allowed = False
+                results.append({"action": action, "bucket": bucket, "key": key, "allowed": allowed})
+        finally:
+            _dry_run.reset(token)
         who = None if principal is None else {
             "kind": principal.kind, "name": principal.name, "uin": principal.uin, "root": principal.is_root}
         cfg = self.cos.config

@@ -44,7 +44,12 @@ export function ciPanel(ctx, bucket, host) {
     change(ai.checked ? { bound: true, ai: true } : { ai: false }, () => { ai.checked = !ai.checked; });
   });
   // a sub-account that may not even read the state still sees why it cannot switch it
-  client.ciState(bucket).then(show).catch(() => { if (root) card.hidden = true; else card.dataset.state = "unknown"; });
+  client.ciState(bucket).then(show).catch(() => { if (root) card.hidden = true; else {
+    card.dataset.state = "unknown";
+    card.replaceChildren(card.firstChild, h("span.ci-unknown", "Managed by the account owner"), h("span.visually-hidden", why));
+    card.append(bound, ai);
+    bound.hidden = ai.hidden = true;
+  } });
 }
 
 /** "Enable AI face beauty" for the notice shown when processing is refused. */

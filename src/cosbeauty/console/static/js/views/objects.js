@@ -232,6 +232,7 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
 
   function renderSelection() {
     selectAll.disabled = !perms.del || !entries.length;
+    selectAll.hidden = !perms.del;
     if (!selected.size) { selBar.hidden = true; syncChecks(); return; }
     const folders = [...selected].filter((n) => n.endsWith("/")).length;
     const files = selected.size - folders;
