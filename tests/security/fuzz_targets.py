@@ -351,6 +351,45 @@ def _decode(data: bytes) -> object:
     return decode(data, Limits(max_bytes=1 << 20, max_pixels=4_000_000))
 
 
+# -- multipart/form-data (POST Object) ------------------------------------------------------------
+_form_part = st.tuples(st.sampled_from(["key", "file", "policy", "x-cos-meta-a", "", "a\"b"]),
+                       st.one_of(st.none(), st.just("f.jpg"), token),
+                       st.one_of(st.binary(max_size=60), st.just(b"--B"), st.just(b"\r\n--B")),
+                       st.sampled_from(["form-data", "attachment", "FORM-DATA", ""]))
+form_bodies = st.one_of(
+    st.lists(_form_part, max_size=5).map(lambda parts: b"".join(
+        b"--B\r\nContent-Disposition: " + kind.encode() + b"; name=\"" + name.encode() + b"\""
+        + (b"; filename=\"" + fn.encode() + b"\"" if fn is not None else b"") + b"\r\n\r\n" + body + b"\r\n"
+        for name, fn, body, kind in parts) + b"--B--\r\n"),
+    st.binary(max_size=400))
+content_types = st.one_of(st.just("multipart/form-data; boundary=B"), st.just('multipart/form-data; boundary="B"'),
+                          latin1, st.just("multipart/form-data; boundary=" + "x" * 71))
+
+
+def _form(example: tuple) -> object:
+    from cosbeauty.api.formdata import FormReader, boundary_of
+    content_type, body, splits = example
+    boundary = boundary_of(content_type)
+    pieces, start = [], 0
+    for cut in sorted(s % (len(body) + 1) for s in splits):
+        pieces.append(body[start:cut])
+        start = cut
+    pieces.append(body[start:])
+
+    async def source():
+        for piece in pieces:
+            yield piece
+
+    async def read_all() -> int:
+        reader, total = FormReader(source(), boundary), 0
+        while (part := await reader.next_part()) is not None:
+            total += len(await reader.read_field(1024)) if part.filename is None else \
+                sum([len(c) async for c in reader.chunks()])
+        return total
+
+    return asyncio.run(read_all())
+
+
 TARGETS = [
     Target("auth-header", st.tuples(methods, paths, query_pairs, auth_headers), _authenticate, _auth_allowed),
     Target("auth-presigned", st.tuples(methods, paths, st.one_of(query_pairs, _cos_presigned_query()),
@@ -373,6 +412,8 @@ TARGETS = [
     Target("detect-url", st.one_of(latin1, st.sampled_from(["http://[::1", "http://a:99999/", "https://x:-1/",
                                                             "http%3A%2F%2F127.0.0.1%2F", "http://u:p@h/"])),
            _detect_url, _fetch_allowed),
+    Target("form-data", st.tuples(content_types, form_bodies, st.lists(st.integers(0, 500), max_size=4)), _form,
+           _auth_allowed),
     Target("image-probe", image_bytes, _probe, _image_param_allowed),
     Target("image-decode", image_bytes, _decode, _image_param_allowed),
 ]
