@@ -38,6 +38,7 @@ GRANT_HEADERS = {p: p.lower().replace("_", "-") for p in PERMISSIONS}     # x-co
 
 # which ACL permission each action needs
 OBJECT_READ = {"cos:GetObject", "cos:HeadObject"}
+OBJECT_ACL_ACTIONS = OBJECT_READ | {"cos:GetObjectACL", "cos:PutObjectACL"}   # decided by the object's ACL too
 NEEDS = {
     **{a: "READ" for a in OBJECT_READ | {"cos:GetBucket", "cos:HeadBucket", "cos:GetBucketObjectVersions"}},
     **{a: "WRITE" for a in ("cos:PutObject", "cos:PostObject", "cos:AppendObject", "cos:DeleteObject",
@@ -63,10 +64,13 @@ def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal
     except StorageError:
         return False
     canned = info.acl
-    if key and action in OBJECT_READ:
+    obj_grants: dict = {}
+    if key and action in OBJECT_ACL_ACTIONS:
         try:
-            obj_acl = backend.get_object(bucket, key, with_inline=False).acl
-            canned = info.acl if obj_acl == "default" else obj_acl
+            obj = backend.get_object(bucket, key, with_inline=False)
+            obj_grants = obj.grants
+            if action in OBJECT_READ:
+                canned = info.acl if obj.acl == "default" else obj.acl
         except StorageError:
             # no such object: decided by the bucket's ACL, so whoever may list the bucket learns
             # NoSuchKey (404) and everyone else AccessDenied, as on S3 and COS
@@ -77,10 +81,11 @@ def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal
         return False
     if canned == "authenticated-read" and needed == "READ":
         return True
-    names = {f"uin/{principal.account_uin}", f"uin/{principal.name}"}
-    grants = info.attrs.get("grants", {})
-    return any(grantee.rsplit(":", 1)[-1] in names for perm in (needed, "FULL_CONTROL")
-               for grantee in grants.get(perm, []))
+    names = {f"uin/{principal.account_uin}", f"uin/{principal.name}", principal.account_uin, principal.name,
+             principal.uin} - {"", "uin/"}
+    return any(grantee in names or grantee.rsplit(":", 1)[-1] in names
+               for grants in (info.attrs.get("grants", {}), obj_grants)
+               for perm in (needed, "FULL_CONTROL") for grantee in grants.get(perm, []))
 
 
 def owner_xml(ctx: Ctx) -> dict:
@@ -205,13 +210,22 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 async def get_object_acl(ctx: Ctx) -> Response:
     meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
     acl = meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl
-    return _policy(ctx, acl, {})
+    return _policy(ctx, acl, meta.grants)
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     acl, grants = await _requested_acl(ctx, OBJECT_ACLS)
-    if grants:
-        raise ctx.error("NotImplemented", "Grants to individual accounts are supported on buckets only; "
-                                          "use a bucket grant or a policy.")
-    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl))
+    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants))
     return empty(200)
+
+
+def object_acl_from_request(ctx: Ctx) -> tuple[str, dict[str, list[str]]]:
+    """(canned ACL, grants) for a new object from x-cos-acl / x-amz-acl and x-cos-grant-* /
+    x-amz-grant-* (PUT, copy, initiate); giving both a canned ACL and grants is InvalidRequest."""
+    canned = canned_acl_from_request(ctx, "", OBJECT_ACLS)
+    grants = _grants_from_headers(ctx)
+    if canned and grants:
+        raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
+    if not grants:
+        return canned or "default", {}
+    return _fold("private", grants)

@@ -36,7 +36,7 @@ async def initiate(ctx: Ctx) -> Response:
     ctx.app.backend.get_bucket(ctx.bucket)
     template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
     saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
-             "storage_class": template.storage_class, "tags": template.tags}
+             "storage_class": template.storage_class, "tags": template.tags, "grants": template.grants}
     upload = await run(ctx.app.backend.create_upload, ctx.bucket, ctx.key, saved)
     return xml_response("InitiateMultipartUploadResult",
                         {"Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id})
@@ -160,7 +160,7 @@ async def complete(ctx: Ctx) -> Response:
     meta = ObjectMeta(bucket=ctx.bucket, key=ctx.key, size=sum(p.size for p in chosen), etag=etag,
                       mtime=time.time(), content_type=saved["content_type"],
                       headers={**saved["headers"], CRC_HEADER: str(crc)},
-                      acl=saved["acl"], storage_class=saved["storage_class"],
+                      acl=saved["acl"], grants=saved.get("grants", {}), storage_class=saved["storage_class"],
                       segments=[[p.blob, p.size] for p in chosen], tags=saved.get("tags", {}))
     await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen], cond)
     response = _complete_result(ctx, etag, str(crc))

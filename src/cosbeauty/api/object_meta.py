@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from cosbeauty.api.acl import OBJECT_ACLS, canned_acl_from_request
+from cosbeauty.api.acl import object_acl_from_request
 from cosbeauty.api.context import Ctx
 from cosbeauty.api.responses import headers_to_store, meta_size
 from cosbeauty.api.tagging import tags_from_header
@@ -24,9 +24,10 @@ def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=
         stored[CRC_HEADER] = str(crc64)
     if meta_size(stored) > MAX_USER_META:
         raise ctx.error("InvalidArgument", f"User metadata may be at most {MAX_USER_META} bytes.")
+    acl, grants = object_acl_from_request(ctx)
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
                       content_type=ctx.header("content-type") or "application/octet-stream",
-                      headers=stored, acl=canned_acl_from_request(ctx, "default", OBJECT_ACLS),
+                      headers=stored, acl=acl, grants=grants,
                       storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
                                      or "STANDARD").upper(),
                       segments=list(segments), inline=inline,

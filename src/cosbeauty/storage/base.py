@@ -44,6 +44,7 @@ class ObjectMeta:
     segments: list = field(default_factory=list)   # [[blob_name, size], ...]; empty when inline
     inline: bytes | None = None
     tags: dict = field(default_factory=dict)       # object tags {key: value} (?tagging, x-cos-tagging)
+    grants: dict = field(default_factory=dict)     # ACL grants to accounts {permission: [grantee id, ...]}
     version_id: str = "null"                       # set by put_object; "null" unless versioning is Enabled
     delete_marker: bool = False                    # get_object(version_id=...) of a delete marker
 
@@ -206,7 +207,8 @@ class Backend(abc.ABC):
         on failure the new blob is dropped."""
     @abc.abstractmethod
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None, tags: dict | None = None) -> ObjectMeta: ...
+                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None) -> ObjectMeta:
+        """Change the current version's canned ACL, grants, stored headers or tags in place."""
     @abc.abstractmethod
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> ListPage: ...

@@ -34,8 +34,9 @@ from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64, crc64_combi
 from cosbeauty.storage.sqlite import Database
 
 INLINE_MAX = 64 * 1024
-_OBJ_COLS = "bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id"
-_INLINE = 12            # index of the inline column when selected after _OBJ_COLS
+_OBJ_COLS = ("bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id, "
+             "grants")
+_INLINE = 13            # index of the inline column when selected after _OBJ_COLS
 APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
@@ -117,10 +118,11 @@ class LocalBlobWriter(BlobWriter):
 
 
 def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
-    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments, tags, vid = row[:_INLINE]
+    bucket, key, size, etag, mtime, ctype, headers, acl, sclass, segments, tags, vid, grants = row[:_INLINE]
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, content_type=ctype,
                       headers=json.loads(headers), acl=acl, storage_class=sclass,
-                      segments=json.loads(segments), inline=inline, tags=json.loads(tags), version_id=vid)
+                      segments=json.loads(segments), inline=inline, tags=json.loads(tags), version_id=vid,
+                      grants=json.loads(grants))
 
 
 def _after(prefix_or_key: str) -> str:
@@ -299,10 +301,10 @@ class LocalBackend(Backend):
                 dropped.segments = list(dropped.segments) + [[name, 0] for name in stale]
         seq = v.next_seq(conn, meta.bucket, meta.key) if state is not None else 0
         conn.execute(
-            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
              json.dumps(meta.headers), meta.acl, meta.storage_class, json.dumps(meta.segments),
-             json.dumps(meta.tags), meta.version_id, seq, meta.inline))
+             json.dumps(meta.tags), meta.version_id, json.dumps(meta.grants), seq, meta.inline))
         return dropped
 
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
@@ -416,10 +418,10 @@ class LocalBackend(Backend):
                 new.size += meta.size
                 new.mtime = meta.mtime
             conn.execute(
-                f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
                 (new.bucket, new.key, new.size, new.etag, new.mtime, new.content_type, json.dumps(new.headers),
                  new.acl, new.storage_class, json.dumps(new.segments), json.dumps(new.tags), new.version_id,
-                 v.next_seq(conn, new.bucket, new.key)))
+                 json.dumps(new.grants), v.next_seq(conn, new.bucket, new.key)))
             return new
 
         try:
@@ -429,12 +431,13 @@ class LocalBackend(Backend):
             raise
 
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None, tags: dict | None = None) -> ObjectMeta:
+                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None) -> ObjectMeta:
         def job(conn: sqlite3.Connection) -> None:
             cur = conn.execute("UPDATE objects SET acl=COALESCE(?, acl), headers=COALESCE(?, headers), "
-                               "tags=COALESCE(?, tags) WHERE bucket=? AND key=?",
+                               "tags=COALESCE(?, tags), grants=COALESCE(?, grants) WHERE bucket=? AND key=?",
                                (acl, None if headers is None else json.dumps(headers),
-                                None if tags is None else json.dumps(tags), bucket, key))
+                                None if tags is None else json.dumps(tags),
+                                None if grants is None else json.dumps(grants), bucket, key))
             if cur.rowcount == 0:
                 raise StorageError("NoSuchKey")
 

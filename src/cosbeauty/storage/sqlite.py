@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS objects (
     mtime REAL NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}',
     acl TEXT NOT NULL DEFAULT 'default', storage_class TEXT NOT NULL DEFAULT 'STANDARD',
     segments TEXT NOT NULL DEFAULT '[]', inline BLOB, tags TEXT NOT NULL DEFAULT '{}',
-    version_id TEXT NOT NULL DEFAULT 'null', seq INTEGER NOT NULL DEFAULT 0,
+    version_id TEXT NOT NULL DEFAULT 'null', seq INTEGER NOT NULL DEFAULT 0, grants TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS object_versions (
     mtime REAL NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}',
     acl TEXT NOT NULL DEFAULT 'default', storage_class TEXT NOT NULL DEFAULT 'STANDARD',
     segments TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '{}', inline BLOB,
+    grants TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key, version_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS object_versions_by_seq ON object_versions (bucket, key, seq);
@@ -70,6 +71,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null'")
     if "seq" not in columns:
         conn.execute("ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+    if "grants" not in columns:         # object ACL grants to accounts
+        conn.execute("ALTER TABLE objects ADD COLUMN grants TEXT NOT NULL DEFAULT '{}'")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(object_versions)")}
+    if "grants" not in columns:
+        conn.execute("ALTER TABLE object_versions ADD COLUMN grants TEXT NOT NULL DEFAULT '{}'")
 
 
 def connect(path: str, *, fsync: bool) -> sqlite3.Connection:

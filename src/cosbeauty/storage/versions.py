@@ -24,9 +24,9 @@ from cosbeauty.storage.base import StorageError
 
 NULL = "null"
 _VCOLS = ("bucket, key, version_id, seq, delete_marker, size, etag, mtime, content_type, headers, acl, "
-          "storage_class, segments, tags")
+          "storage_class, segments, tags, grants")
 _OCOLS = ("bucket, key, version_id, seq, 0, size, etag, mtime, content_type, headers, acl, "
-          "storage_class, segments, tags")
+          "storage_class, segments, tags, grants")
 
 
 @dataclass
@@ -83,7 +83,7 @@ def drop_null_version(conn: sqlite3.Connection, bucket: str, key: str) -> list[s
 
 def insert_marker(conn: sqlite3.Connection, bucket: str, key: str, version_id: str) -> None:
     conn.execute(f"INSERT OR REPLACE INTO object_versions ({_VCOLS}) VALUES (?,?,?,?,1,0,'',?,'','{{}}','default',"
-                 "'STANDARD','[]','{}')", (bucket, key, version_id, next_seq(conn, bucket, key), time.time()))
+                 "'STANDARD','[]','{}','{}')", (bucket, key, version_id, next_seq(conn, bucket, key), time.time()))
 
 
 def promote_latest(conn: sqlite3.Connection, bucket: str, key: str) -> None:
@@ -96,8 +96,8 @@ def promote_latest(conn: sqlite3.Connection, bucket: str, key: str) -> None:
     if row is None or row[1]:
         return
     conn.execute("INSERT INTO objects (bucket, key, version_id, seq, size, etag, mtime, content_type, headers, acl, "
-                 "storage_class, segments, tags, inline) SELECT bucket, key, version_id, seq, size, etag, mtime, "
-                 "content_type, headers, acl, storage_class, segments, tags, inline FROM object_versions "
+                 "storage_class, segments, tags, grants, inline) SELECT bucket, key, version_id, seq, size, etag, "
+                 "mtime, content_type, headers, acl, storage_class, segments, tags, grants, inline FROM object_versions "
                  "WHERE bucket=? AND key=? AND version_id=?", (bucket, key, row[0]))
     conn.execute("DELETE FROM object_versions WHERE bucket=? AND key=? AND version_id=?", (bucket, key, row[0]))
 

@@ -1,0 +1,114 @@
+"""ACL model (issue 14 item 8): grants to accounts/sub-accounts by id on buckets and objects
+(x-cos-grant-* / x-amz-grant-* headers and AccessControlPolicy bodies with typed grantees),
+read-modify-write with boto3 and the COS SDK, canned ACLs, and enforcement together with policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from qcloud_cos.cos_exception import CosServiceError
+
+from tests.conftest import APPID, new_bucket, s3_client
+from tests.iam.conftest import make_user
+
+
+def grant_id(user) -> str:
+    return f"qcs::cam::uin/{APPID}:uin/{user.uin}"
+
+
+def can_read(server, user, bucket: str, key: str) -> bool:
+    try:
+        user.cos(server).get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read()
+        return True
+    except CosServiceError as exc:
+        assert exc.get_error_code() == "AccessDenied"
+        return False
+
+
+def test_object_grant_headers_on_put(server, cos, s3):
+    b = new_bucket(cos)
+    user, other = make_user(server), make_user(server)
+    s3.put_object(Bucket=b, Key="shared", Body=b"s", GrantRead=f'id="{grant_id(user)}"')
+    cos.put_object(Bucket=b, Key="private", Body=b"p")
+    assert can_read(server, user, b, "shared")
+    assert not can_read(server, other, b, "shared")
+    assert not can_read(server, user, b, "private")
+    grants = s3.get_object_acl(Bucket=b, Key="shared")["Grants"]
+    assert {"Grantee": {"Type": "CanonicalUser", "ID": grant_id(user), "DisplayName": grant_id(user)},
+            "Permission": "READ"} in grants
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=b, Key="both", Body=b"x", ACL="public-read", GrantRead=f'id="{grant_id(user)}"')
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"
+
+
+def test_object_acl_read_modify_write_boto3(server, cos, s3):
+    b = new_bucket(cos)
+    user = make_user(server)
+    s3.put_object(Bucket=b, Key="k", Body=b"data")
+    assert not can_read(server, user, b, "k")
+    acl = s3.get_object_acl(Bucket=b, Key="k")
+    acl["Grants"].append({"Grantee": {"Type": "CanonicalUser", "ID": grant_id(user)}, "Permission": "READ"})
+    s3.put_object_acl(Bucket=b, Key="k", AccessControlPolicy={"Owner": acl["Owner"], "Grants": acl["Grants"]})
+    assert can_read(server, user, b, "k")
+    # and a group grant back to public
+    again = s3.get_object_acl(Bucket=b, Key="k")
+    again["Grants"].append({"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                            "Permission": "READ"})
+    s3.put_object_acl(Bucket=b, Key="k", AccessControlPolicy={"Owner": again["Owner"], "Grants": again["Grants"]})
+    import requests
+    assert requests.get(f"http://127.0.0.1:{server.port}/{b}/k", timeout=10).status_code == 200
+
+
+def test_object_acl_read_modify_write_cos_sdk(server, cos):
+    b = new_bucket(cos)
+    user = make_user(server)
+    cos.put_object(Bucket=b, Key="k", Body=b"data")
+    acl = cos.get_object_acl(Bucket=b, Key="k")
+    grants = acl["AccessControlList"]["Grant"]
+    grants = grants if isinstance(grants, list) else [grants]
+    grants.append({"Grantee": {"Type": "CanonicalUser", "ID": grant_id(user)}, "Permission": "READ"})
+    cos.put_object_acl(Bucket=b, Key="k", AccessControlPolicy={"Owner": acl["Owner"],
+                                                               "AccessControlList": {"Grant": grants}})
+    assert can_read(server, user, b, "k")
+    cos.put_object_acl(Bucket=b, Key="k", GrantFullControl=f'id="{grant_id(user)}"')
+    got = cos.get_object_acl(Bucket=b, Key="k")["AccessControlList"]["Grant"]
+    assert any(g["Permission"] == "FULL_CONTROL" and g["Grantee"].get("ID") == grant_id(user) for g in got)
+
+
+def test_bucket_grant_and_write_acp(server, cos, s3):
+    b = new_bucket(cos)
+    user = make_user(server)
+    cos.put_object(Bucket=b, Key="k", Body=b"x")
+    cos.put_bucket_acl(Bucket=b, GrantRead=f'id="{grant_id(user)}"')
+    assert can_read(server, user, b, "k")
+    with pytest.raises(CosServiceError):
+        user.cos(server).put_object_acl(Bucket=b, Key="k", ACL="public-read")
+    s3.put_object_acl(Bucket=b, Key="k", GrantWriteACP=f'id="{grant_id(user)}"')     # the COS SDK has no GrantWriteACP
+    user.cos(server).put_object_acl(Bucket=b, Key="k", ACL="public-read")     # WRITE_ACP lets it change the ACL
+
+
+def test_grant_is_overridden_by_explicit_deny(server, cos, s3):
+    b = new_bucket(cos)
+    user = make_user(server)
+    s3.put_object(Bucket=b, Key="k", Body=b"x", GrantRead=f'id="{grant_id(user)}"')
+    assert can_read(server, user, b, "k")
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": {"qcs": [f"qcs::cam::uin/{APPID}:uin/{user.uin}"]},
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    assert not can_read(server, user, b, "k")
+
+
+def test_canned_acls_on_objects_with_boto3(server, s3, cos):
+    b = new_bucket(cos)
+    for canned in ("private", "public-read", "public-read-write", "authenticated-read", "bucket-owner-read",
+                   "bucket-owner-full-control"):
+        s3.put_object(Bucket=b, Key=canned, Body=b"x", ACL=canned)
+        grants = s3.get_object_acl(Bucket=b, Key=canned)["Grants"]
+        assert grants[0]["Permission"] == "FULL_CONTROL"
+    user = make_user(server)
+    client = s3_client(server.port, user.secret_id, user.secret_key)
+    assert client.get_object(Bucket=b, Key="authenticated-read")["Body"].read() == b"x"
+    with pytest.raises(ClientError):
+        client.get_object(Bucket=b, Key="private")
