@@ -40,8 +40,7 @@ def ui(console_server, driver):
 
 
 def no_violations(ui: UI, where: str) -> None:
-    bad = ui.axe(where)
-    assert bad == [], "\n".join(f"{v['where']}: {v['id']} ({v['impact']}): {v['help']} {v['nodes']}" for v in bad)
+    ui.assert_accessible(where)
 
 
 def console_errors(ui: UI) -> list[str]:

@@ -57,6 +57,7 @@ def test_bucket_scoped_user_signs_in_and_opens_its_bucket_by_name(env, artifacts
     ui.row("readme.txt")
     ui.click('a.nav-item[data-nav="buckets"]')
     pill = ui.visible(f'#open-bucket a.bucket-pill[href="#/b/{SCOPED}/"]')
+    ui.assert_accessible("open a bucket by name")
     ui.screenshot(artifacts_dir, "18-scoped-sign-in.png")
     pill.click()
     ui.row("photos/")
@@ -80,7 +81,7 @@ def test_actions_are_disabled_and_explained_up_front(env, artifacts_dir):
     notice = ui.visible("#perm-notice")
     assert "may not upload or create folders" in notice.text and "delete" in notice.text
     for sel in ("#upload-button", "#new-folder", "#empty-bucket"):
-        ui.until(lambda: ui.css(sel).get_attribute("disabled") is not None, f"{sel} disabled")
+        ui.until(lambda sel=sel: ui.css(sel).get_attribute("disabled") is not None, f"{sel} disabled")
         assert ui.css(sel).get_attribute("title"), f"{sel} explains why"
     row = ui.row("readme.txt")
     delete = row.find_element("css selector", 'button[data-action="delete"]')
@@ -90,6 +91,7 @@ def test_actions_are_disabled_and_explained_up_front(env, artifacts_dir):
     assert not row.find_elements("css selector", "input.row-check")              # nothing to select for
     ui.until(lambda: ui.attr("#ci-card", "data-denied"), "CI switches explained")
     assert not ui.css("#ci-bound").is_enabled()
+    ui.assert_accessible("read-only objects page")
     ui.screenshot(artifacts_dir, "19-read-only.png")
 
 
@@ -116,6 +118,7 @@ def test_refused_upload_is_a_failure_with_a_sentence(env, tmp_path, artifacts_di
     ui.row("uploads/fine.txt")
     # the failed one stays on screen (no auto-hide) until dismissed
     assert ui.css("#upload-panel").is_displayed()
+    ui.assert_accessible("upload panel with a failure")
     ui.screenshot(artifacts_dir, "20-upload-refused.png")
     ui.click("#upload-panel-close")
     cos.head_object(Bucket=SCOPED, Key="uploads/fine.txt")

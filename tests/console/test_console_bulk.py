@@ -81,7 +81,9 @@ def test_listing_at_scale_total_jump_url_and_scroll(env, artifacts_dir):
     assert not ui.css("#page-next").is_enabled()
     ui.d.refresh()
     ui.until(lambda: ui.rows()[:1] == ["big/obj-1000.txt"], "still page 21 after reload")
-    assert "1,001–1,050 of 1,050" in ui.until(lambda: ui.css("#pager-summary").text if "of 1,050" in ui.css("#pager-summary").text else None, "summary")
+    ui.until(lambda: "of 1,050" in ui.css("#pager-summary").text, "total after reload")
+    assert "1,001–1,050 of 1,050" in ui.css("#pager-summary").text
+    ui.assert_accessible("page 21 with the page jump")
     ui.screenshot(artifacts_dir, "21-page-21-of-21.png")
 
     # the name filter (a prefix inside this folder), also in the URL
@@ -126,6 +128,7 @@ def test_select_and_delete_with_a_failure_summary(env, console_server, artifacts
     assert "locked/l1.txt" not in failures                 # keys and codes are behind "Details"
     ui.css("#bulk-failures summary").click()
     assert "locked/l1.txt: AccessDenied" in ui.css("#bulk-failures").text
+    ui.assert_accessible("bulk delete summary")
     ui.screenshot(artifacts_dir, "22-bulk-failures.png")
     ui.click("#bulk-close")
     ui.until(lambda: "a.txt" not in ui.rows() and "locked/" in ui.rows(), "list refreshed")

@@ -95,6 +95,7 @@ def test_objects_fit_a_phone_with_every_action(ui, artifacts_dir):
         assert reachable(ui, ui.css(sel)), sel
     sign_out_reachable(ui)
     ui.js("window.scrollTo(0, 0)")
+    ui.assert_accessible("objects at 390 px")
     ui.screenshot(artifacts_dir, "mobile-objects.png")
 
 
@@ -120,6 +121,7 @@ def test_studio_and_usage_fit_a_phone(ui, artifacts_dir):
     assert reachable(ui, ui.css("#strength"))
     assert reachable(ui, ui.css("#save-key"))
     sign_out_reachable(ui)
+    ui.assert_accessible("studio at 390 px")
     ui.screenshot(artifacts_dir, "mobile-studio.png")
     ui.click('a.nav-item[data-nav="usage"]')
     ui.visible("#usage-chart")

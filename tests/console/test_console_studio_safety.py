@@ -85,6 +85,7 @@ def test_default_key_never_collides_and_overwrites_need_confirmation(setup, arti
     ui.click("#save-result")
     ui.visible("#confirm-ok")
     assert ui.css("#confirm-ok").text == "Replace"
+    ui.assert_accessible("replace confirmation")
     ui.screenshot(artifacts_dir, "15-studio-replace-confirm.png")
     ui.click("#confirm-cancel")
     ui.visible("#save-cancelled")
@@ -129,6 +130,7 @@ def test_no_face_found_is_explained_and_not_saved(setup, artifacts_dir):
     ui.until(lambda: ui.attr("#compare", "data-state") == "ready", "processed")
     assert not ui.css("#save-result").is_enabled()
     assert "No face was found" in ui.css("#save-hint").text
+    ui.assert_accessible("studio, no face found")
     ui.screenshot(artifacts_dir, "16-studio-no-face.png")
 
 

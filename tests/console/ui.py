@@ -119,3 +119,8 @@ class UI:
         for v in bad:
             v["where"] = where
         return bad
+
+    def assert_accessible(self, where: str) -> None:
+        """Zero serious or critical axe-core violations on the page as it is now."""
+        bad = self.axe(where)
+        assert bad == [], "\n".join(f"{v['where']}: {v['id']} ({v['impact']}): {v['help']} {v['nodes']}" for v in bad)
