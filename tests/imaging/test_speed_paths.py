@@ -86,9 +86,12 @@ def test_bytes_pipeline_matches_array_pipeline():
     out, reference = beautify_array(decoded.rgb, 0.5)
     assert len(result.faces) == len(reference) == 1
     got = np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")).astype(np.int16)
-    one_piece = codec.decode(codec.encode(decoded, out)).rgb.astype(np.int16)
-    # landmarks differ sub-pixel between the two detection paths: a few levels at most
-    assert np.percentile(np.abs(got - one_piece), 99.9) <= 3
+    # JPEG -> JPEG is lossless outside the retouched MCUs (jpeg_lossless): compare with the
+    # array pipeline's pixels; landmarks differ sub-pixel between the two detection paths and
+    # the changed MCUs are JPEG-coded: a few levels at most
+    diff = np.abs(got - out.astype(np.int16))
+    print("99.9th percentile", np.percentile(diff, 99.9), "max", diff.max())
+    assert np.percentile(diff, 99.9) <= 4
 
 
 # ----------------------------------------------------------------------------- JPEG strips

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import jpeg_lossless
 from .codec import (Decoded, ImageInfo, JpegStrips, Limits, decode, decode_reduced, encode,
                     normalize_format, probe)
 from .errors import InvalidParameter
@@ -145,6 +146,21 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     if not pixels.flags.writeable:  # Pillow hands out read-only views (PNG, WebP, ...)
         pixels = decoded.rgb = pixels.copy()
     strips = None
+    lossless = (out_format == info.format == "JPEG" and keep_bytes and info.orientation == 1
+                and not options.get("reshape") and jpeg_lossless.supported(data))
+    if lossless:
+        rois = [roi_for(f, pixels.shape) for f in faces]
+        regions = [(r.x0, r.y0, r.x1, r.y1) for r in rois]
+        before = [pixels[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in regions]
+        apply_faces(pixels, faces, strength, timings=timings, **options)
+        t = time.perf_counter()
+        encoded = jpeg_lossless.splice(data, before, pixels, regions)
+        if encoded is not None:
+            _tick(timings, "encode", t)
+            return Result(encoded, out_format, info.width, info.height, boxes, timings)
+        encoded = encode(decoded, pixels, format=out_format, quality=quality)
+        _tick(timings, "encode", t)
+        return Result(encoded, out_format, info.width, info.height, boxes, timings)
     if out_format == "JPEG" and _plain_rgb8(decoded):
         # the rows no face touches are final: encode them on the helper meanwhile
         strips = JpegStrips(pixels, decoded, quality)

@@ -1,0 +1,267 @@
+"""JPEG in, JPEG out without generation loss outside the retouch: DCT-coefficient splicing.
+
+libjpeg-turbo's lossless transformer (TurboJPEG ``tjTransform``, Debian package
+``libturbojpeg0``, loaded with ctypes) reads the source's quantised DCT coefficients and writes
+them back entropy-coded, calling a *custom filter* on every block row of every component before
+it does. The filter replaces only the blocks of the MCUs in which the retouch changed a pixel;
+their new coefficients come from libjpeg itself: the retouched pixels of those MCUs are encoded
+by Pillow (libjpeg-turbo) with the source's quantisation tables and chroma sampling on the same
+MCU grid, and read back through the same transformer. Nothing here is a hand-written codec.
+
+Result: decoding input and output gives bit-identical pixels outside the changed MCUs (plus the
+one-pixel reach of the decoder's chroma upsampling into the neighbouring MCU); quantisation
+tables, Huffman-vs-progressive mode (``TJXOPT_PROGRESSIVE`` when the source is progressive),
+colour space and every APPn/COM marker (EXIF, ICC, XMP, Adobe) are kept byte-for-byte.
+
+Not kept: the source's restart interval (TurboJPEG 2.1's transformer has no setting for it; the
+output has no restart markers). Arithmetic-coded sources, CMYK/YCCK sources and sources whose
+EXIF orientation is not 1 are not handled here (:func:`splice` returns None and the caller
+re-encodes as before).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import io
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["available", "changed_mcus", "splice", "supported"]
+
+TJXOP_NONE = 0
+TJXOPT_NOOUTPUT = 16
+TJXOPT_PROGRESSIVE = 32
+
+
+class _Region(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
+
+
+class _Transform(ctypes.Structure):
+    pass
+
+
+_FILTER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), _Region, _Region, ctypes.c_int,
+                           ctypes.c_int, ctypes.POINTER(_Transform))
+_Transform._fields_ = [("r", _Region), ("op", ctypes.c_int), ("options", ctypes.c_int),
+                       ("data", ctypes.c_void_p), ("customFilter", _FILTER)]
+
+_lib: ctypes.CDLL | None = None
+_lib_lock = threading.Lock()
+
+
+def _load() -> ctypes.CDLL | None:
+    global _lib
+    with _lib_lock:
+        if _lib is None:
+            name = ctypes.util.find_library("turbojpeg") or "libturbojpeg.so.0"
+            try:
+                lib = ctypes.CDLL(name)
+            except OSError:
+                return None
+            lib.tjInitTransform.restype = ctypes.c_void_p
+            lib.tjTransform.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_int,
+                                        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
+                                        ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(_Transform), ctypes.c_int]
+            lib.tjFree.argtypes = [ctypes.POINTER(ctypes.c_ubyte)]
+            lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
+            lib.tjGetErrorStr2.restype = ctypes.c_char_p
+            lib.tjDestroy.argtypes = [ctypes.c_void_p]
+            _lib = lib
+        return _lib
+
+
+def available() -> bool:
+    """libturbojpeg is installed (``apt-get install libturbojpeg0``)."""
+    return _load() is not None
+
+
+def _transform(data: bytes, options: int, on_row) -> bytes | None:
+    """tjTransform(TJXOP_NONE) with ``on_row(coeffs (blocks, 64) int16 view, block_row, comp)``
+    called for every block row; returns the output JPEG (None with TJXOPT_NOOUTPUT)."""
+    lib = _load()
+    assert lib is not None
+    errors: list[BaseException] = []
+
+    def custom(coeffs, array_region, plane_region, component, _index, _t):
+        try:
+            blocks = array_region.w // 8
+            view = np.ctypeslib.as_array(coeffs, shape=(blocks * 64,)).reshape(blocks, 64)
+            on_row(view, array_region.y // 8, component)
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - re-raised after the C call
+            errors.append(exc)
+            return -1
+
+    callback = _FILTER(custom)
+    t = _Transform(_Region(0, 0, 0, 0), TJXOP_NONE, options, None, callback)
+    out_buf = ctypes.POINTER(ctypes.c_ubyte)()
+    out_size = ctypes.c_ulong(0)
+    # A fresh handle per call: TurboJPEG 2.1 keeps the progressive scan script of a previous
+    # TJXOPT_PROGRESSIVE transform in the handle, corrupting the next baseline one (measured).
+    handle = lib.tjInitTransform()
+    if not handle:
+        raise MemoryError("tjInitTransform failed")
+    rc = lib.tjTransform(handle, data, len(data), 1, ctypes.byref(out_buf), ctypes.byref(out_size),
+                         ctypes.byref(t), 0)
+    try:
+        if errors:
+            raise errors[0]
+        if rc != 0:
+            raise ValueError(f"tjTransform: {lib.tjGetErrorStr2(handle).decode(errors='replace')}")
+        if options & TJXOPT_NOOUTPUT:
+            return None
+        return ctypes.string_at(out_buf, out_size.value)
+    finally:
+        if out_buf:
+            lib.tjFree(out_buf)
+        lib.tjDestroy(handle)
+
+
+@dataclass
+class _Layout:
+    """Component sampling of a JPEG, from Pillow's header parse."""
+
+    width: int
+    height: int
+    factors: list[tuple[int, int]]     # (h, v) per component
+    progressive: bool
+
+    @property
+    def mcu(self) -> tuple[int, int]:
+        hmax = max(h for h, _ in self.factors)
+        vmax = max(v for _, v in self.factors)
+        return 8 * hmax, 8 * vmax
+
+
+def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
+    im = Image.open(io.BytesIO(data))
+    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+        return None
+    layers = getattr(im, "layer", None) or []
+    if len(layers) not in (1, 3) or im.info.get("arithmetic"):
+        return None
+    if len(layers) == 3 and im.info.get("adobe") is not None and im.info.get("adobe_transform") == 0:
+        return None                    # stored as RGB, not YCbCr: a crop encode would not match
+    factors = [(h, v) for _, h, v, _ in layers]
+    progressive = bool(im.info.get("progressive") or im.info.get("progression"))
+    return _Layout(im.width, im.height, factors, progressive), im
+
+
+def changed_mcus(before: np.ndarray, after: np.ndarray, mcu: tuple[int, int]) -> np.ndarray:
+    """Boolean (mcu rows, mcu cols): the MCUs in which any pixel differs."""
+    h, w = before.shape[:2]
+    mw, mh = mcu
+    rows, cols = -(-h // mh), -(-w // mw)
+    diff = np.any(before != after, axis=2) if before.ndim == 3 else before != after
+    padded = np.zeros((rows * mh, cols * mw), bool)
+    padded[:h, :w] = diff
+    return padded.reshape(rows, mh, cols, mw).any(axis=(1, 3))
+
+
+def _region_mask(crops: list[np.ndarray], after: np.ndarray, regions: list[tuple[int, int, int, int]],
+                 mcu: tuple[int, int]) -> np.ndarray:
+    h, w = after.shape[:2]
+    mw, mh = mcu
+    mask = np.zeros((-(-h // mh), -(-w // mw)), bool)
+    for (x0, y0, x1, y1), crop in zip(regions, crops):
+        diff = np.any(crop != after[y0:y1, x0:x1], axis=2) if crop.ndim == 3 else crop != after[y0:y1, x0:x1]
+        ys, xs = np.nonzero(diff)
+        mask[(ys + y0) // mh, (xs + x0) // mw] = True
+    return mask
+
+
+def _boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Row-runs of changed MCUs merged into rectangles: (r0, c0, r1, c1) in MCU units, the
+    bounding box of each connected group (4-connected) of changed MCUs."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    return [(int(s[1]), int(s[0]), int(s[1] + s[3]), int(s[0] + s[2])) for s in stats[1:count]]
+
+
+def _coefficients(data: bytes) -> list[np.ndarray]:
+    """Every component's quantised coefficients of a JPEG: (block rows, block cols, 64) int16."""
+    rows: dict[int, dict[int, np.ndarray]] = {}
+
+    def grab(view: np.ndarray, row: int, comp: int) -> None:
+        rows.setdefault(comp, {})[row] = view.copy()
+
+    _transform(data, TJXOPT_NOOUTPUT, grab)
+    return [np.stack([r[k] for k in sorted(r)]) for _, r in sorted(rows.items())]
+
+
+def supported(source: bytes) -> bool:
+    """:func:`splice` can handle this JPEG (and libturbojpeg is installed)."""
+    return available() and _layout(source) is not None
+
+
+def splice(source: bytes, before: np.ndarray, after: np.ndarray,
+           regions: list[tuple[int, int, int, int]] | None = None) -> bytes | None:
+    """The source JPEG with only the MCUs whose pixels differ between ``before`` (the decoded
+    source, upright = stored: orientation 1) and ``after`` re-encoded; None when this source
+    cannot be handled (see the module docstring) or libturbojpeg is missing.
+
+    ``regions``: (x0, y0, x1, y1) boxes outside which ``before`` and ``after`` are known to be
+    equal; ``before`` is then a list of the crops of those boxes (saves a full-frame copy)."""
+    if not available():
+        return None
+    parsed = _layout(source)
+    if parsed is None:
+        return None
+    layout, im = parsed
+    if (after.shape[1], after.shape[0]) != (layout.width, layout.height):
+        return None
+    grey = len(layout.factors) == 1
+    mcu = layout.mcu
+    if regions is None:
+        mask = changed_mcus(before, after, mcu)
+    else:
+        mask = _region_mask(before, after, regions, mcu)
+    if not mask.any():
+        return source
+    patches = []
+    for r0, c0, r1, c1 in _boxes(mask):
+        x0, y0 = c0 * mcu[0], r0 * mcu[1]
+        x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
+        crop = np.ascontiguousarray(after[y0:y1, x0:x1])
+        if grey and crop.ndim == 3:
+            import cv2
+
+            crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        coeffs = _coefficients(_encode_like(crop, im, layout))
+        patches.append((r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]))
+
+    def replace(view: np.ndarray, row: int, comp: int) -> None:
+        h, v = layout.factors[comp]
+        mcu_row = row // v
+        for r0, c0, r1, _c1, coeffs, sub in patches:
+            if not r0 <= mcu_row < r1:
+                continue
+            js = np.flatnonzero(sub[mcu_row - r0])       # only the changed MCUs of this row
+            if not len(js):
+                continue
+            cols = (js[:, None] * h + np.arange(h)).ravel()          # block columns in the patch
+            keep = (cols + c0 * h < view.shape[0]) & (cols < coeffs[comp].shape[1])
+            cols = cols[keep]
+            view[cols + c0 * h] = coeffs[comp][row - r0 * v, cols]
+
+    return _transform(source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
+
+
+def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> bytes:
+    """``pixels`` (an MCU-aligned crop) encoded by libjpeg with the source's quantisation tables
+    and chroma sampling, so its blocks drop into the source's grid."""
+    out = io.BytesIO()
+    options: dict = {"qtables": source.quantization, "optimize": False}
+    if len(layout.factors) == 3:
+        (h0, v0), (h1, v1), (h2, v2) = layout.factors
+        if (h1, v1) != (1, 1) or (h2, v2) != (1, 1):
+            raise ValueError("unusual chroma sampling")
+        options["subsampling"] = {(1, 1): 0, (2, 1): 1, (2, 2): 2}[(h0, v0)]
+    Image.fromarray(pixels).save(out, "JPEG", **options)
+    return out.getvalue()

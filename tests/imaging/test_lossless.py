@@ -1,0 +1,137 @@
+"""Lossless outside the retouch (issue #12, point 5).
+
+JPEG in, JPEG out: only the MCUs in which the retouch changed a pixel get new DCT coefficients
+(libjpeg-turbo's transformer with a coefficient filter, imaging/jpeg_lossless.py); decoding
+input and output gives bit-identical pixels outside those MCUs (+ one MCU for the decoder's
+chroma upsampling). Quantisation tables, sampling, progressive mode and the APPn/COM markers
+(EXIF, ICC, COM) are kept. The old path (decode + re-encode) changed 12-70 % of the pixels.
+Other formats: lossless PNG/TIFF/WebP-lossless change nothing outside either; modes kept
+(grey, alpha, 16-bit; palette becomes RGB, documented).
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from cosbeauty.imaging import beautify, codec, jpeg_lossless
+from tests.imaging import corpus
+
+pytestmark = pytest.mark.skipif(not jpeg_lossless.available(), reason="libturbojpeg0 not installed")
+
+ICC = b"\x00\x00\x02\x0cfake-icc-profile-for-the-test" + bytes(200)
+
+
+def photo() -> np.ndarray:
+    """Grace Hopper on a 1200x900 textured canvas (face ~200 px): most of the frame is not face."""
+    rng = np.random.default_rng(5)
+    canvas = cv2.GaussianBlur(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8), (0, 0), 1.5)
+    canvas[150:750, 300:812] = corpus.hopper()
+    return canvas
+
+
+def save_jpeg(rgb: np.ndarray, **options) -> bytes:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "cosbeauty-test"
+    Image.fromarray(rgb).save(out, "JPEG", exif=exif.tobytes(), icc_profile=ICC, comment=b"kept?", **options)
+    return out.getvalue()
+
+
+def outside_mask(before: np.ndarray, after: np.ndarray, mcu: tuple[int, int]) -> np.ndarray:
+    """Pixels outside the changed MCUs dilated by one MCU."""
+    changed = jpeg_lossless.changed_mcus(before, after, mcu).astype(np.uint8)
+    grown = cv2.dilate(changed, np.ones((3, 3), np.uint8)).astype(bool)
+    full = np.kron(grown, np.ones((mcu[1], mcu[0]), bool))[:before.shape[0], :before.shape[1]]
+    return ~full
+
+
+JPEGS = {
+    "baseline-420": {"quality": 90},
+    "baseline-444": {"quality": 92, "subsampling": 0},
+    "baseline-422": {"quality": 85, "subsampling": 1},
+    "progressive-420": {"quality": 90, "progressive": True},
+    "grey": {"quality": 90, "grey": True},
+}
+
+
+@pytest.mark.parametrize("name", list(JPEGS))
+def test_jpeg_outside_the_retouch_is_bit_identical(name):
+    options = dict(JPEGS[name])
+    rgb = photo()
+    if options.pop("grey", False):
+        rgb = np.ascontiguousarray(np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2))
+        out = io.BytesIO()
+        Image.fromarray(rgb[:, :, 0]).save(out, "JPEG", icc_profile=None, comment=b"kept?", **options)
+        data = out.getvalue()
+    else:
+        data = save_jpeg(rgb, **options)
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    src, dst = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(result.data))
+    assert dst.quantization == src.quantization
+    assert dst.layer == src.layer                                           # sampling
+    assert bool(dst.info.get("progressive")) == bool(src.info.get("progressive"))
+    for key in ("exif", "icc_profile", "comment"):
+        assert dst.info.get(key) == src.info.get(key), key
+    before, after = codec.decode(data).rgb, codec.decode(result.data).rgb
+    mcu = (8 * max(h for _, h, _, _ in src.layer), 8 * max(v for _, _, v, _ in src.layer))
+    outside = outside_mask(before, after, mcu)
+    changed_outside = int(np.any(before != after, axis=2)[outside].sum())
+    changed = int(np.any(before != after, axis=2).sum())
+    print(name, "changed px", changed, "of", before.shape[0] * before.shape[1], "outside boxes", changed_outside)
+    assert changed_outside == 0
+    assert 0 < changed < 0.1 * before.shape[0] * before.shape[1]
+    x, y, w, h = result.faces[0].x, result.faces[0].y, result.faces[0].width, result.faces[0].height
+    assert np.any(before[y:y + h, x:x + w] != after[y:y + h, x:x + w])       # the face was retouched
+
+
+def test_jpeg_with_restart_markers_and_no_face_keeps_its_bytes():
+    rgb = photo()
+    rgb[150:750, 300:812] = 120                      # no face: the input bytes come back
+    data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90,
+                                                  cv2.IMWRITE_JPEG_RST_INTERVAL, 4])[1].tobytes()
+    assert beautify(data, 1.0).data == data
+
+
+def test_explicit_quality_takes_the_reencode_path():
+    """quality= asks for a re-encode (new tables). (EXIF-rotated JPEGs, written upright with
+    orientation 1, also take the re-encode path: a splice of the stored blocks cannot turn them.)"""
+    data = save_jpeg(photo(), quality=90)
+    out = beautify(data, 0.5, quality=80)
+    assert Image.open(io.BytesIO(out.data)).quantization != Image.open(io.BytesIO(data)).quantization
+
+
+@pytest.mark.parametrize("fmt,mode", [("PNG", "RGB"), ("PNG", "RGBA"), ("PNG", "L"), ("PNG", "I;16"),
+                                      ("TIFF", "RGB"), ("WEBP", "RGB-lossless"), ("PNG", "P")])
+def test_lossless_formats_change_nothing_outside_and_keep_their_mode(fmt, mode):
+    rgb = photo()
+    if mode == "RGBA":
+        im = Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 200, np.uint8)]))
+    elif mode == "L":
+        im = Image.fromarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    elif mode == "I;16":
+        im = Image.fromarray((cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.uint16) * 257))
+    elif mode == "P":
+        im = Image.fromarray(rgb).quantize(256)
+    else:
+        im = Image.fromarray(rgb)
+    out = io.BytesIO()
+    im.save(out, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    data = out.getvalue()
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    src, dst = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(result.data))
+    expected_mode = {"P": "RGB"}.get(mode, src.mode)      # palette -> RGB: documented conversion
+    assert dst.mode == expected_mode and dst.format == fmt
+    a = np.asarray(src.convert("RGBA" if "A" in src.mode else "RGB")).astype(np.int32)
+    b = np.asarray(dst.convert("RGBA" if "A" in src.mode else "RGB")).astype(np.int32)
+    diff = np.any(a != b, axis=2)
+    x, y, w, h = result.faces[0].x, result.faces[0].y, result.faces[0].width, result.faces[0].height
+    m = max(w, h)
+    diff[max(0, y - m):y + h + m, max(0, x - m):x + w + m] = False      # the face and its margin
+    assert int(diff.sum()) == 0
