@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import http.client
 import os
 import statistics
@@ -129,6 +130,8 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=24, help="requests per arm per round")
     ap.add_argument("--conc", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--server-args", nargs="*", default=[], help="extra serve flags, e.g. --no-fsync")
+    ap.add_argument("--also-no-fsync", action="store_true",
+                    help="a third arm: a second server with --no-fsync (what the durable metering row costs)")
     ap.add_argument("--json")
     args = ap.parse_args()
     image = test_image()
@@ -139,21 +142,30 @@ def main() -> int:
     for f in [pool.submit(lambda: (engine({}), barrier.wait())) for _ in range(threads)]:
         f.result()   # every thread has built its detector, like the server's warm-up
     results = []
-    with BenchServer(*args.server_args) as server:
-        host, target = setup_server(server, image)
-        fetch = http_one(server.port, host, target)
-        drive(pool, 2, 4, fetch)   # warm connections and the server's detectors
+    with contextlib.ExitStack() as stack:
+        servers = {"http": stack.enter_context(BenchServer(*args.server_args))}
+        if args.also_no_fsync:
+            servers["http --no-fsync"] = stack.enter_context(BenchServer(*args.server_args, "--no-fsync"))
+        fetchers = {}
+        for name, server in servers.items():
+            host, target = setup_server(server, image)
+            fetchers[name] = (http_one(server.port, host, target), server.proc.pid)
+            drive(pool, 2, 4, fetchers[name][0])   # warm connections and the server's detectors
         for conc in args.conc:
             n = max(args.requests, 2 * conc)
-            results.append(compare({"engine": arm(pool, conc, n, engine),
-                                    "http": arm(pool, conc, n, fetch, server.proc.pid)},
-                                   args.rounds, unit="req/s",
+            arms = {"engine": arm(pool, conc, n, engine)}
+            arms.update({name: arm(pool, conc, n, fetch, pid) for name, (fetch, pid) in fetchers.items()})
+            results.append(compare(arms, args.rounds, unit="req/s",
                                    title=f"AIFaceBeauty 1920x1080, concurrency {conc}: HTTP vs in-process",
                                    note=f"{n} requests per figure, {len(image)} byte JPEG, server default "
                                         f"workers"))
     pool.shutdown()
     for c in results:
         print(c.report(baseline="engine"))
+        for other in c.arms[2:]:
+            o = c.overheads(other, "engine")
+            print(f"\n{other} overhead per round: {', '.join(f'{100 * x:+.1f}%' for x in o)}; "
+                  f"median {100 * statistics.median(o):+.1f}%")
         over = c.overheads("http", "engine")
         print(f"\nHTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
               f"median {100 * statistics.median(over):+.1f}%")
