@@ -23,10 +23,14 @@ def free_port() -> int:
 
 
 class BenchServer:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, src: str | None = None) -> None:
+        """``src``: run the cosbeauty package from this source tree (e.g. a ``git archive`` of an
+        older commit's src/) instead of the installed one: A/B of two versions."""
         self.root = tempfile.mkdtemp(prefix="cosbeauty-bench-", dir=os.environ.get("BENCH_TMP"))
         self.port = free_port()
         env = {**os.environ, "COSBEAUTY_SECRET_ID": SECRET_ID, "COSBEAUTY_SECRET_KEY": SECRET_KEY}
+        if src:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(src), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cosbeauty", "serve", "--data-dir", os.path.join(self.root, "data"),
              "--port", str(self.port), "--appid", APPID, "--region", REGION, *args],

@@ -205,9 +205,10 @@ class Cosbeauty(Target):
     name = "cosbeauty"
     scheme = "cos"
 
-    def __init__(self, *serve_args: str) -> None:
+    def __init__(self, *serve_args: str, src: str | None = None, name: str = "cosbeauty") -> None:
         super().__init__()
-        self.server = BenchServer(*serve_args)
+        self.name = name
+        self.server = BenchServer(*serve_args, src=src)
         self.port, self.pid = self.server.port, self.server.proc.pid
 
     def bucket_name(self, stem: str) -> str:
@@ -306,10 +307,14 @@ TARGETS = {"cosbeauty": Cosbeauty, "moto": Moto, "rgw": Rgw, "cluster": ClusterN
 
 
 def open_targets(names: list[str], cosbeauty_args: tuple[str, ...] = ()) -> list[Target]:
-    """Start the named targets; unavailable ones are reported on stderr and left out."""
+    """Start the named targets; unavailable ones are reported on stderr and left out.
+    ``cosbeauty@DIR`` is cosbeauty run from the source tree DIR (another version, for A/B)."""
     out: list[Target] = []
     for name in names:
         try:
+            if name.startswith("cosbeauty@"):
+                out.append(Cosbeauty(*cosbeauty_args, src=name.split("@", 1)[1], name=name))
+                continue
             out.append(Cosbeauty(*cosbeauty_args) if name == "cosbeauty" else TARGETS[name]())
         except Unavailable as exc:
             print(f"skipping {exc}", file=sys.stderr)
