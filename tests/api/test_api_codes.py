@@ -171,3 +171,47 @@ def test_content_encoding_without_aws_chunked(s3, bucket):
     s3.put_object(Bucket=bucket, Key="z.gz", Body=body, ContentEncoding="gzip", ChecksumAlgorithm="CRC32")
     head = s3.head_object(Bucket=bucket, Key="z.gz")
     assert head["ContentEncoding"] == "gzip"
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "SHA1", "SHA256"])     # CRC32C: botocore needs awscrt
+def test_s3_checksums_verified_and_returned(s3, bucket, algorithm):
+    body = b"checksummed body " * 100
+    put = s3.put_object(Bucket=bucket, Key=f"c-{algorithm}", Body=body, ChecksumAlgorithm=algorithm)
+    field = f"Checksum{algorithm}"
+    assert put[field]
+    got = s3.get_object(Bucket=bucket, Key=f"c-{algorithm}", ChecksumMode="ENABLED")
+    assert got[field] == put[field] and got["Body"].read() == body
+    assert s3.head_object(Bucket=bucket, Key=f"c-{algorithm}", ChecksumMode="ENABLED")[field] == put[field]
+    assert field not in s3.get_object(Bucket=bucket, Key=f"c-{algorithm}", Range="bytes=0-9")
+    assert field not in s3.head_object(Bucket=bucket, Key=f"c-{algorithm}")
+
+
+def test_wrong_s3_checksum_is_bad_digest(server, bucket):
+    from tests.api.test_conditional import with_header
+    from tests.conftest import s3_client
+    client = s3_client(server.port)
+    with_header(client, "PutObject", "x-amz-checksum-sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    with pytest.raises(ClientError) as e:
+        client.put_object(Bucket=bucket, Key="bad", Body=b"data")
+    assert code(e.value) in ("BadDigest", "InvalidRequest")
+
+
+def test_crc32c_checksum_header(server, bucket):
+    import base64
+
+    import crcmod.predefined
+    from tests.api.test_conditional import with_header
+    from tests.conftest import s3_client
+    body = b"crc32c body"
+    value = base64.b64encode(crcmod.predefined.mkCrcFun("crc-32c")(body).to_bytes(4, "big")).decode()
+    client = s3_client(server.port)
+    with_header(client, "PutObject", "x-amz-checksum-crc32c", value)
+    client.put_object(Bucket=bucket, Key="c32c", Body=body)
+    with_header(client, "HeadObject", "x-amz-checksum-mode", "ENABLED")
+    head = client.head_object(Bucket=bucket, Key="c32c")["ResponseMetadata"]["HTTPHeaders"]
+    assert head["x-amz-checksum-crc32c"] == value
+    bad = s3_client(server.port)
+    with_header(bad, "PutObject", "x-amz-checksum-crc32c", "AAAAAA==")
+    with pytest.raises(ClientError) as e:
+        bad.put_object(Bucket=bucket, Key="c32c-bad", Body=body)
+    assert code(e.value) == "BadDigest"

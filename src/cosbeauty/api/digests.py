@@ -24,12 +24,17 @@ class BodyChecks:
         self.sha256 = hashlib.sha256() if claimed else None
         self.crc32_claimed = ctx.header("x-amz-checksum-crc32") or ctx.header("x-cos-checksum-crc32")
         self.crc32 = 0
+        # the other S3 checksums sent as headers (x-amz-checksum-crc32c / -sha1 / -sha256)
+        self.others = {name: (value.strip(), factory()) for name, factory in _OTHER_CHECKSUMS.items()
+                       if (value := ctx.header(name))}
 
     def update(self, data: bytes) -> None:
         if self.sha256 is not None:
             self.sha256.update(data)
         if self.crc32_claimed:
             self.crc32 = zlib.crc32(data, self.crc32)
+        for _, digest in self.others.values():
+            digest.update(data)
 
     def check(self, md5_digest: bytes | None) -> None:
         """``md5_digest``: of the body received (may be None when no Content-MD5 was claimed)."""
@@ -42,6 +47,17 @@ class BodyChecks:
             ours = base64.b64encode(self.crc32.to_bytes(4, "big")).decode()
             if ours != self.crc32_claimed.strip():
                 raise ctx.error("BadDigest", "The CRC32 checksum you specified did not match what we received.")
+        for name, (claimed, digest) in self.others.items():
+            if base64.b64encode(digest.digest()).decode() != claimed:
+                raise ctx.error("BadDigest", f"The {name} you specified did not match what we received.")
+
+
+def _other_checksums() -> dict:
+    from cosbeauty.api.auth.chunked import _CHECKSUMS
+    return {name: factory for name, factory in _CHECKSUMS.items() if name != "x-amz-checksum-crc32"}
+
+
+_OTHER_CHECKSUMS = _other_checksums()
 
 
 def _claimed_md5(ctx: "Ctx") -> bytes | None:

@@ -19,7 +19,7 @@ from cosbeauty.api.scope import RESPONSE_OVERRIDES
 from cosbeauty.api import versioning
 from cosbeauty.api.tagging import tags_for_copy, tags_from_header
 from cosbeauty.api.responses import (
-    BlobResponse, empty, iso_date, object_headers, quoted, xml_response,
+    CHECKSUM_HEADERS, BlobResponse, empty, iso_date, object_headers, quoted, xml_response,
 )
 from cosbeauty.storage import ObjectMeta, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER
@@ -42,7 +42,8 @@ async def put_object(ctx: Ctx) -> Response:
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
     meta = await store_body(ctx, ctx.bucket, ctx.key)
     return empty(200, {"etag": quoted(meta.etag), CRC_HEADER: meta.headers[CRC_HEADER],
-                       **versioning.version_headers(ctx, meta.version_id)})
+                       **versioning.version_headers(ctx, meta.version_id),
+                       **{k: v for k, v in meta.headers.items() if k in CHECKSUM_HEADERS}})
 
 
 async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
@@ -190,10 +191,14 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size)
 
 
+def _checksum_mode(ctx: Ctx) -> bool:
+    return (ctx.header("x-amz-checksum-mode") or "").upper() == "ENABLED"
+
+
 async def get_object(ctx: Ctx) -> Response:
     meta = versioning.load(ctx, with_inline=True)
     check_conditions(ctx, meta)
-    headers = object_headers(meta, aws=_is_aws(ctx))
+    headers = object_headers(meta, aws=_is_aws(ctx), checksums=_checksum_mode(ctx) and not ctx.header("range"))
     for param, header in RESPONSE_OVERRIDES.items():
         if param in ctx.query:
             headers[header] = ctx.query[param]
@@ -215,7 +220,7 @@ async def get_object(ctx: Ctx) -> Response:
 async def head_object(ctx: Ctx) -> Response:
     meta = versioning.load(ctx, with_inline=False)
     check_conditions(ctx, meta)
-    headers = object_headers(meta, aws=_is_aws(ctx))
+    headers = object_headers(meta, aws=_is_aws(ctx), checksums=_checksum_mode(ctx))
     headers["content-length"] = str(meta.size)
     return Response(b"", status_code=200, headers=headers)
 

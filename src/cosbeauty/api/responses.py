@@ -15,6 +15,9 @@ from cosbeauty.storage import ObjectMeta
 # request headers stored with an object and returned on GET/HEAD
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
 META_PREFIXES = ("x-cos-meta-", "x-amz-meta-")
+# S3 checksums of the whole body, verified on receipt (api/digests.py), stored and returned on a full
+# GET/HEAD that asks for them (x-amz-checksum-mode: ENABLED)
+CHECKSUM_HEADERS = ("x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256")
 
 
 def xml_response(root: str, body: dict, status: int = 200, headers: dict | None = None) -> Response:
@@ -40,7 +43,7 @@ def quoted(etag: str) -> str:
 
 def headers_to_store(headers: dict[str, str]) -> dict[str, str]:
     """System headers and user metadata (names normalised to x-cos-meta-*) from a request."""
-    out = {k: headers[k] for k in STORED_HEADERS if k in headers}
+    out = {k: headers[k] for k in STORED_HEADERS + CHECKSUM_HEADERS if k in headers}
     if "content-encoding" in out:   # aws-chunked is the upload's framing, not the object's encoding
         kept = [t.strip() for t in out["content-encoding"].split(",") if t.strip().lower() not in ("aws-chunked", "")]
         if kept:
@@ -58,7 +61,9 @@ def meta_size(headers: dict[str, str]) -> int:
     return sum(len(k) + len(v) for k, v in headers.items() if k.startswith("x-cos-meta-"))
 
 
-def object_headers(meta: ObjectMeta, *, aws: bool = False) -> dict[str, str]:
+def object_headers(meta: ObjectMeta, *, aws: bool = False, checksums: bool = False) -> dict[str, str]:
+    """Response headers of an object; the stored S3 checksums only with ``checksums`` (a full-object
+    GET/HEAD with x-amz-checksum-mode: ENABLED), as S3 answers."""
     out = {
         "content-type": meta.content_type,
         "etag": quoted(meta.etag),
@@ -72,6 +77,8 @@ def object_headers(meta: ObjectMeta, *, aws: bool = False) -> dict[str, str]:
     if meta.version_id != "null":
         out["x-amz-version-id" if aws else "x-cos-version-id"] = meta.version_id
     for name, value in meta.headers.items():
+        if name in CHECKSUM_HEADERS and not checksums:
+            continue
         if aws and name.startswith("x-cos-meta-"):
             name = "x-amz-meta-" + name[len("x-cos-meta-"):]
         out[name] = value
