@@ -172,6 +172,28 @@ def test_a_bucket_of_1050_objects_is_emptied_and_deleted(env, artifacts_dir):
         cos.head_bucket(Bucket=BIG)
 
 
+def test_a_versioned_bucket_is_emptied_of_every_version(env):
+    ui, cos = env
+    bucket = f"versioned-{APPID}"
+    cos.create_bucket(Bucket=bucket)
+    cos.put_bucket_versioning(Bucket=bucket, Status="Enabled")
+    for body in (b"v1", b"v2", b"v3"):
+        cos.put_object(Bucket=bucket, Key="doc.txt", Body=body)
+    cos.put_object(Bucket=bucket, Key="gone.txt", Body=b"g")
+    cos.delete_object(Bucket=bucket, Key="gone.txt")          # leaves a version and a delete marker
+    ui.sign_in()
+    ui.click('a.nav-item[data-nav="buckets"]')
+    ui.visible(f'#bucket-table tr[data-bucket="{bucket}"] button[data-action="delete"]').click()
+    ui.click("#confirm-ok")
+    ui.visible("#confirm-name").send_keys(bucket)
+    assert "every old version and delete marker" in ui.css(".dialog").text
+    ui.click("#confirm-ok")
+    ui.until(lambda: ui.attr("#bulk-dialog", "data-state") == "done", "emptied")
+    assert ui.attr("#bulk-dialog", "data-deleted") == "5"        # 3 + 1 versions and 1 delete marker
+    ui.click("#bulk-close")
+    ui.until(lambda: not ui.all(f'#bucket-table tr[data-bucket="{bucket}"]'), "versioned bucket gone")
+
+
 def test_empty_bucket_button(env):
     ui, cos = env
     ui.sign_in()

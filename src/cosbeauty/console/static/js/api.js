@@ -203,17 +203,45 @@ export class CosClient {
     }
   }
 
-  /** Multi-object delete (POST /?delete), at most 1000 keys: {deleted: [key], errors: [{key, code, message}]}. */
-  async deleteMultiple(bucket, keys) {
-    if (!keys.length || keys.length > DELETE_BATCH) throw new Error(`delete 1..${DELETE_BATCH} keys per request`);
-    const xml = "<Delete><Quiet>false</Quiet>" + keys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join("") + "</Delete>";
+  /** Multi-object delete (POST /?delete), at most 1000 items (a key, or {key, versionId}):
+   *  {deleted: [key], errors: [{key, versionId, code, message}]}. */
+  async deleteMultiple(bucket, items) {
+    if (!items.length || items.length > DELETE_BATCH) throw new Error(`delete 1..${DELETE_BATCH} keys per request`);
+    const xml = "<Delete><Quiet>false</Quiet>" + items.map((it) => typeof it === "string"
+      ? `<Object><Key>${xmlEscape(it)}</Key></Object>`
+      : `<Object><Key>${xmlEscape(it.key)}</Key><VersionId>${xmlEscape(it.versionId)}</VersionId></Object>`).join("") + "</Delete>";
     const r = await this.request("POST", { bucket, params: { delete: "" }, body: xml,
       headers: { "Content-Type": "application/xml" } });
     const doc = parseXml(r.body);
     return {
       deleted: XML_NS_FREE(doc, "Deleted").map((d) => text(d, "Key")),
-      errors: XML_NS_FREE(doc, "Error").map((e) => ({ key: text(e, "Key"), code: text(e, "Code"), message: text(e, "Message") })),
+      errors: XML_NS_FREE(doc, "Error").map((e) => ({ key: text(e, "Key"), versionId: text(e, "VersionId"),
+        code: text(e, "Code"), message: text(e, "Message") })),
     };
+  }
+
+  /** "Enabled", "Suspended" or "" (never enabled). */
+  async versioningStatus(bucket) {
+    const r = await this.request("GET", { bucket, params: { versioning: "" } });
+    return text(parseXml(r.body), "Status");
+  }
+
+  /** Every version and delete marker under a prefix (GET /?versions), page by page: onPage([{key, versionId}]). */
+  async forEachVersionPage(bucket, prefix, onPage, signal) {
+    let keyMarker = "", versionMarker = "";
+    for (;;) {
+      if (signal && signal.aborted) throw new AbortError();
+      const params = { versions: "", prefix, "max-keys": String(DELETE_BATCH) };
+      if (keyMarker) { params["key-marker"] = keyMarker; params["version-id-marker"] = versionMarker; }
+      const r = await this.request("GET", { bucket, params });
+      const doc = parseXml(r.body);
+      const items = [...XML_NS_FREE(doc, "Version"), ...XML_NS_FREE(doc, "DeleteMarker")]
+        .map((v) => ({ key: text(v, "Key"), versionId: text(v, "VersionId") }));
+      if (items.length) await onPage(items);
+      if (text(doc, "IsTruncated") !== "true" || !items.length) return;
+      keyMarker = text(doc, "NextKeyMarker");
+      versionMarker = text(doc, "NextVersionIdMarker");
+    }
   }
 
   /** Every key under a prefix (no delimiter), page by page: calls onPage(keys) per 1000. */

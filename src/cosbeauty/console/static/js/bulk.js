@@ -12,7 +12,7 @@ const MAX_LISTED_FAILURES = 100;
  * Resolves {deleted, failed: [{key, code, message}], stopped, batches: [n...]} once the user
  * closes the summary.
  */
-export function runDelete(client, bucket, { keys = [], prefixes = [], title = "Deleting objects", onFinished } = {}) {
+export function runDelete(client, bucket, { keys = [], prefixes = [], allVersions = false, title = "Deleting objects", onFinished } = {}) {
   const state = { deleted: 0, failed: [], total: keys.length, listing: prefixes.length > 0, stopped: false, done: false, batches: [] };
   const bar = h("div.progress-bar");
   const progress = h("div.progress#bulk-progress", { role: "progressbar", "aria-label": title,
@@ -61,7 +61,8 @@ export function runDelete(client, bucket, { keys = [], prefixes = [], title = "D
           state.deleted += r.deleted.length;
           state.failed.push(...r.errors);
         } catch (err) {
-          state.failed.push(...chunk.map((key) => ({ key, code: err.code, message: err.message, err })));
+          state.failed.push(...chunk.map((it) => ({ key: typeof it === "string" ? it : it.key,
+            versionId: typeof it === "string" ? "" : it.versionId, code: err.code, message: err.message, err })));
         }
         update();
       }
@@ -72,7 +73,8 @@ export function runDelete(client, bucket, { keys = [], prefixes = [], title = "D
     for (const prefix of prefixes) {
       if (state.stopped) break;
       try {
-        await client.forEachKeyPage(bucket, prefix, async (page) => {
+        const pages = allVersions ? client.forEachVersionPage.bind(client) : client.forEachKeyPage.bind(client);
+        await pages(bucket, prefix, async (page) => {
           state.total += page.length;
           batch.push(...page);
           update();
@@ -94,8 +96,9 @@ export function runDelete(client, bucket, { keys = [], prefixes = [], title = "D
     update();
     stopBtn.hidden = true;
     closeBtn.hidden = false;
-    const parts = [h("p.bulk-result", state.stopped ? `Stopped. ${state.deleted.toLocaleString()} object${state.deleted === 1 ? " was" : "s were"} deleted.`
-      : `${state.deleted.toLocaleString()} object${state.deleted === 1 ? "" : "s"} deleted.`)];
+    const noun = (n) => `${allVersions ? "object version" : "object"}${n === 1 ? "" : "s"}`;
+    const parts = [h("p.bulk-result", state.stopped ? `Stopped. ${state.deleted.toLocaleString()} ${noun(state.deleted)} ${state.deleted === 1 ? "was" : "were"} deleted.`
+      : `${state.deleted.toLocaleString()} ${noun(state.deleted)} deleted.`)];
     if (state.failed.length) {
       const groups = new Map();
       for (const f of state.failed) {
@@ -106,7 +109,8 @@ export function runDelete(client, bucket, { keys = [], prefixes = [], title = "D
         h("p", h("strong", `${state.failed.length.toLocaleString()} could not be deleted:`)),
         h("ul", [...groups].map(([sentence, n]) => h("li", `${n.toLocaleString()} × ${sentence}`))),
         h("details.error-details", h("summary", "Details"),
-          h("pre", state.failed.slice(0, MAX_LISTED_FAILURES).map((f) => `${f.key}: ${f.code}${f.message ? " – " + f.message : ""}`).join("\n") +
+          h("pre", state.failed.slice(0, MAX_LISTED_FAILURES).map((f) =>
+            `${f.key}${f.versionId ? ` (version ${f.versionId})` : ""}: ${f.code}${f.message ? " – " + f.message : ""}`).join("\n") +
             (state.failed.length > MAX_LISTED_FAILURES ? `\n… and ${state.failed.length - MAX_LISTED_FAILURES} more` : "")))));
     }
     summary.replaceChildren(...parts);
@@ -119,14 +123,20 @@ export function runDelete(client, bucket, { keys = [], prefixes = [], title = "D
 
 class StopError extends Error {}
 
-/** Ask for the bucket's name, then delete every object in it (and the bucket, with thenDelete). */
+/** Ask for the bucket's name, then delete every object in it (and the bucket, with thenDelete).
+ *  In a bucket with versioning, every version and delete marker goes too (else it is not empty). */
 export async function emptyBucket(client, bucket, { thenDelete = false } = {}) {
+  let versioned = false;
+  try {
+    versioned = ["Enabled", "Suspended"].includes(await client.versioningStatus(bucket));
+  } catch { /* cannot tell (no permission, or a server without versioning): current objects only */ }
+  const also = versioned ? " Versioning is on: every old version and delete marker is deleted too." : "";
   const ok = await typedConfirm(thenDelete ? "Empty and delete bucket" : "Empty bucket", bucket,
-    thenDelete ? `The bucket “${bucket}” is not empty. Delete every object in it, and then the bucket?`
-      : `Delete every object in “${bucket}”? The bucket itself stays.`,
+    (thenDelete ? `The bucket “${bucket}” is not empty. Delete every object in it, and then the bucket?`
+      : `Delete every object in “${bucket}”? The bucket itself stays.`) + also,
     thenDelete ? "Empty and delete" : "Empty bucket");
   if (!ok) return null;
-  const report = await runDelete(client, bucket, { prefixes: [""], title: `Emptying ${bucket}` });
+  const report = await runDelete(client, bucket, { prefixes: [""], allVersions: versioned, title: `Emptying ${bucket}` });
   report.bucketDeleted = false;
   if (thenDelete && !report.failed.length && !report.stopped) {
     try {
