@@ -195,3 +195,59 @@ def test_expect_100_continue_early_answer_then_same_client_works(srv, status):
             s3.list_buckets()
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert time.monotonic() - started < 3
+
+
+def test_connection_cap_fits_a_small_file_limit(tmp_path):
+    """With 256 open files (hard limit), the cap is lowered to fit: extra clients get 503, not resets,
+    and the server keeps serving (it used to hit EMFILE and reset new clients)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    from tests.conftest import SECRET_KEY, free_port
+
+    port = free_port()
+    env = {**os.environ, "COSBEAUTY_SECRET_ID": SECRET_ID, "COSBEAUTY_SECRET_KEY": SECRET_KEY}
+    log = open(tmp_path / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cosbeauty", "serve", "--data-dir", str(tmp_path / "data"),
+                             "--port", str(port), "--no-fsync", "--keep-alive-timeout", "20"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)))
+    conns: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.5)
+        refused = reset = 0
+        for _ in range(200):
+            s = connect(port)
+            conns.append(s)
+        time.sleep(0.5)
+        for s in conns:
+            s.setblocking(False)
+            try:
+                data = s.recv(200)
+            except BlockingIOError:
+                continue                       # held open, idle
+            except ConnectionResetError:
+                reset += 1
+                continue
+            refused += data.startswith(b"HTTP/1.1 503 ")
+        assert refused >= 50 and reset == 0, (refused, reset)
+        for s in conns:
+            s.close()
+        conns.clear()
+        time.sleep(1.5)                         # refused connections linger for a second
+        assert s3_client(port).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert b"max connections lowered" in open(tmp_path / "server.log", "rb").read()
+    finally:
+        for s in conns:
+            s.close()
+        proc.terminate()
+        proc.wait(10)
