@@ -86,6 +86,9 @@ def test_axe_on_every_page_and_dialog(ui, artifacts_dir):
     ui.visible("#usage-chart")
     no_violations(ui, "usage")
     ui.screenshot(artifacts_dir, "24-usage-a11y.png")
+    # and every request of this session went to this server only (no CDN, fonts or trackers)
+    urls = ui.js("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert urls and all(u.startswith(ui.endpoint + "/") for u in urls), [u for u in urls if not u.startswith(ui.endpoint)]
 
 
 def test_dialog_traps_focus_and_esc_returns_it(ui):

@@ -9,16 +9,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import time
 
 import pytest
 
 from tests.conftest import APPID, SECRET_ID, SECRET_KEY, cos_client
+from tests.console.ui import UI
 
 pytestmark = pytest.mark.browser
-
-WAIT = 60
-
 
 @pytest.fixture(scope="module")
 def astronaut_jpeg(tmp_path_factory) -> str:
@@ -33,51 +30,6 @@ def astronaut_jpeg(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def ui(driver, console_server):
     return UI(driver, console_server.endpoint)
-
-
-class UI:
-    def __init__(self, driver, endpoint: str) -> None:
-        from selenium.webdriver.support.ui import WebDriverWait
-        self.d = driver
-        self.endpoint = endpoint
-        self.wait = WebDriverWait(driver, WAIT, poll_frequency=0.1)
-
-    def css(self, selector: str):
-        from selenium.webdriver.common.by import By
-        return self.d.find_element(By.CSS_SELECTOR, selector)
-
-    def all(self, selector: str):
-        from selenium.webdriver.common.by import By
-        return self.d.find_elements(By.CSS_SELECTOR, selector)
-
-    def until(self, fn, message: str = ""):
-        return self.wait.until(lambda d: fn(), message)
-
-    def visible(self, selector: str):
-        return self.until(lambda: next((e for e in self.all(selector) if e.is_displayed()), None), selector)
-
-    def click(self, selector: str) -> None:
-        el = self.visible(selector)
-        self.until(lambda: el.is_enabled(), f"{selector} enabled")
-        el.click()
-
-    def attr(self, selector: str, name: str) -> str | None:
-        els = self.all(selector)
-        return els[0].get_attribute(name) if els else None
-
-    def row(self, key: str):
-        return self.visible(f'#object-table tr[data-key="{key}"]')
-
-    def screenshot(self, artifacts_dir: str, name: str) -> str:
-        self.d.execute_script("const t = document.getElementById('toasts'); if (t) t.replaceChildren();")
-        time.sleep(0.3)            # let transitions settle
-        path = os.path.join(artifacts_dir, name)
-        assert self.d.save_screenshot(path)
-        return path
-
-    def js_errors(self) -> list[str]:
-        return [e["message"] for e in self.d.get_log("browser")
-                if e.get("source") == "javascript" or "Uncaught" in e.get("message", "")]
 
 
 def test_console_end_to_end(ui, console_server, astronaut_jpeg, artifacts_dir):
