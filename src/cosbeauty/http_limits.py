@@ -98,6 +98,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._body_seen = self.loop.time()
             super().data_received(data)
             return
+        if self._head_timer is None:      # bytes of a head (even blank lines before one) start its clock
+            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
         allowance = self.limits.max_header_bytes - self._head_bytes
         if len(data) <= allowance:
             self._head_bytes += len(data)

@@ -111,15 +111,17 @@ def test_idle_connection_is_closed(srv):
     s.close()
 
 
-def test_slow_head_gets_408(srv):
+@pytest.mark.parametrize("start, drip", [(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X"), (b"", b"\r\n")],
+                         ids=["header-bytes", "blank-lines"])
+def test_slow_head_gets_408(srv, start, drip):
     s = connect(srv.port)
     started = time.monotonic()
-    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    s.sendall(start)
     s.settimeout(0.2)
     answer = b""
     try:
-        for _ in range(40):                   # one header byte every 0.2 s: keeps the connection "active"
-            s.sendall(b"X")
+        for _ in range(40):                   # a byte every 0.2 s keeps the connection "active"
+            s.sendall(drip)
             try:
                 answer += s.recv(65536)
                 if answer:
