@@ -112,3 +112,14 @@ def test_canned_acls_on_objects_with_boto3(server, s3, cos):
     assert client.get_object(Bucket=b, Key="authenticated-read")["Body"].read() == b"x"
     with pytest.raises(ClientError):
         client.get_object(Bucket=b, Key="private")
+
+
+def test_grants_on_create_bucket(server, s3):
+    import uuid
+    user = make_user(server)
+    name = f"grants-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name, GrantRead=f'id="{grant_id(user)}"')
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    client = s3_client(server.port, user.secret_id, user.secret_key)
+    assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
+    assert any(g["Grantee"].get("ID") == grant_id(user) for g in s3.get_bucket_acl(Bucket=name)["Grants"])

@@ -219,13 +219,14 @@ async def put_object_acl(ctx: Ctx) -> Response:
     return empty(200)
 
 
-def object_acl_from_request(ctx: Ctx) -> tuple[str, dict[str, list[str]]]:
-    """(canned ACL, grants) for a new object from x-cos-acl / x-amz-acl and x-cos-grant-* /
-    x-amz-grant-* (PUT, copy, initiate); giving both a canned ACL and grants is InvalidRequest."""
-    canned = canned_acl_from_request(ctx, "", OBJECT_ACLS)
+def object_acl_from_request(ctx: Ctx, allowed=OBJECT_ACLS, default: str = "default") -> tuple[str, dict[str, list[str]]]:
+    """(canned ACL, grants) for a new object (or bucket: ``allowed=BUCKET_ACLS``) from x-cos-acl /
+    x-amz-acl and x-cos-grant-* / x-amz-grant-* (PUT, copy, initiate, PUT Bucket); giving both a
+    canned ACL and grants is InvalidRequest."""
+    canned = canned_acl_from_request(ctx, "", allowed)
     grants = _grants_from_headers(ctx)
     if canned and grants:
         raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
     if not grants:
-        return canned or "default", {}
+        return canned or default, {}
     return _fold("private", grants)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from cosbeauty.api import xml
-from cosbeauty.api.acl import canned_acl_from_request, owner_xml
+from cosbeauty.api.acl import BUCKET_ACLS, object_acl_from_request, owner_xml
 from cosbeauty.api import bucket_names
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.responses import empty, iso_date, xml_response
@@ -68,15 +68,16 @@ async def list_buckets(ctx: Ctx) -> Response:
 
 async def put_bucket(ctx: Ctx) -> Response:
     bucket_names.check_new(ctx.bucket, ctx.app.config.bucket_names, ctx.app.config.appid)
-    acl = canned_acl_from_request(ctx, default="private")
-    tags = tags_from_header(ctx)
+    acl, grants = object_acl_from_request(ctx, BUCKET_ACLS, "private")
+    tags = tags_from_header(ctx, limit=50)
     body = await ctx.read_body(64 * 1024)
     if body.strip():
         xml.parse(body, "CreateBucketConfiguration")
     owner = ctx.principal.name if ctx.principal else ""
     await run(ctx.app.backend.create_bucket, ctx.bucket, owner, acl)
-    if tags:
-        await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, attrs={"tags": tags}))
+    if tags or grants:
+        await run(lambda: ctx.app.backend.update_bucket(ctx.bucket, attrs={"tags": tags or None,
+                                                                           "grants": grants or None}))
     return empty(200, {"location": "/" + ctx.bucket})
 
 
