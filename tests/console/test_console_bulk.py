@@ -86,6 +86,11 @@ def test_listing_at_scale_total_jump_url_and_scroll(env, artifacts_dir):
     ui.assert_accessible("page 21 with the page jump")
     ui.screenshot(artifacts_dir, "21-page-21-of-21.png")
 
+    # a page past the end (an old link) lands on the last page, and says so in the URL
+    goto(ui, f"#/b/{BIG}/big%2F?page=99")
+    ui.until(lambda: ui.rows()[:1] == ["big/obj-1000.txt"], "clamped to page 21")
+    ui.until(lambda: "page=21" in ui.d.current_url, "URL corrected")
+
     # the name filter (a prefix inside this folder), also in the URL
     box = ui.css("#object-filter")
     box.clear()

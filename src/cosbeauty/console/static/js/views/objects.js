@@ -27,6 +27,7 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
   let entries = [];
   const selected = new Set();
   let perms = { get: true, put: true, del: true, list: true };
+  let countFailed = false;
 
   const fileInput = h("input#file-input.visually-hidden", { type: "file", multiple: true, tabindex: "-1", "aria-hidden": "true",
     on: { change: () => { uploadFiles([...fileInput.files]); fileInput.value = ""; } } });
@@ -145,14 +146,14 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
     if (location.hash !== hash) history.replaceState(null, "", hash);
   }
 
+  /** [page, marker] for page n (0-based), clamped to the pages that exist (or that were counted). */
   async function markerFor(n) {
-    if (n === 0) return "";
-    if (markers[n] !== undefined) return markers[n];
+    if (n === 0) return [0, ""];
+    if (markers[n] !== undefined) return [n, markers[n]];
     const idx = await countEntries();
-    if (!idx.names.length) return null;
     const lastPage = Math.max(0, Math.ceil(idx.names.length / size) - 1);
-    if (n > lastPage && idx.complete) return null;
-    return idx.names[Math.min(n, lastPage) * size - 1] ?? null;
+    const p = Math.min(n, lastPage);
+    return p === 0 ? [0, ""] : [p, idx.names[p * size - 1]];
   }
 
   async function load(n = 0, { scroll = false } = {}) {
@@ -160,8 +161,7 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
     tableHost.setAttribute("aria-busy", "true");
     let marker;
     try {
-      marker = await markerFor(n);
-      if (marker === null) { n = 0; marker = ""; }
+      [n, marker] = await markerFor(n);
       const extra = n === 0 && prefix && !filter ? 1 : 0;        // the folder's own marker object
       last = await client.listObjects(bucket, { prefix: listPrefix, marker, maxKeys: size + extra });
     } catch (err) {
@@ -193,7 +193,7 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
       window.scrollTo({ top: 0 });
       content.focus({ preventScroll: true });
     }
-    if (truncated || page > 0) countEntries().then(() => renderPager()).catch(() => {});
+    if (truncated || page > 0) countEntries().then(() => renderPager(), () => { countFailed = true; renderPager(); });
   }
 
   /** All entry names at this level (folders and objects), in order, up to COUNT_LIMIT: the total
@@ -317,9 +317,10 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
     const pages = total !== null ? Math.max(1, Math.ceil(total / size)) : null;
     const from = entries.length ? page * size + 1 : 0;
     const to = page * size + entries.length;
-    const totalText = total === null ? (truncated ? "counting…" : "") : known && !known.complete ? `${total.toLocaleString()}+` : total.toLocaleString();
+    const totalText = total === null ? (truncated && !countFailed ? "counting…" : "") : known && !known.complete ? `${total.toLocaleString()}+` : total.toLocaleString();
     const summary = entries.length
-      ? `${from.toLocaleString()}–${to.toLocaleString()} of ${totalText || to.toLocaleString()} item${total === 1 ? "" : "s"}`
+      ? (totalText || !truncated ? `${from.toLocaleString()}–${to.toLocaleString()} of ${totalText || to.toLocaleString()} item${total === 1 ? "" : "s"}`
+        : `${from.toLocaleString()}–${to.toLocaleString()} · more on the next page`)
       : "0 items";
     const sizeSelect = h("select#page-size", { "aria-label": "Items per page", on: { change: () => {
       ui.pageSize = Number(sizeSelect.value);
