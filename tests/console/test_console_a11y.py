@@ -164,6 +164,8 @@ def test_create_bucket_pattern_compiles_and_validates(ui):
     assert not [e for e in errors if "pattern" in e.lower()], errors
     field.send_keys("Bad_Name")
     assert ui.js("return arguments[0].validity.patternMismatch", field) is True
+    ui.click("#create-bucket-ok")                    # the browser's own validation stops it
+    assert ui.all(".dialog") and ui.active_id() == "bucket-name"
     field.clear()
     field.send_keys("good-name-2")
     assert ui.js("return arguments[0].validity.valid", field) is True

@@ -114,7 +114,9 @@ export async function renderBuckets(ctx) {
       "aria-describedby": "bucket-name-hint" });
     const err = h("div.form-error", { hidden: true, role: "alert" });
     const submit = async (close) => {
-      const name = input.value.trim().toLowerCase().replace(new RegExp(`${suffix}$`), "");
+      input.value = input.value.trim().toLowerCase().replace(new RegExp(`${suffix}$`), "");
+      if (!input.reportValidity()) { input.setAttribute("aria-invalid", "true"); return; }   // the browser's own message
+      const name = input.value;
       if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(name) || (name + suffix).length > 60) {
         err.replaceChildren(h("p", "Use lowercase letters, digits and dashes (not at the start or end)."));
         err.hidden = false;
@@ -134,7 +136,7 @@ export async function renderBuckets(ctx) {
     };
     dialog({
       title: "Create bucket",
-      body: h("form", { novalidate: true, on: { submit: (e) => { e.preventDefault(); document.getElementById("create-bucket-ok").click(); } } },
+      body: h("form", { on: { submit: (e) => { e.preventDefault(); document.getElementById("create-bucket-ok").click(); } } },
         h("div.field", h("label", { for: "bucket-name" }, "Bucket name"), h("div.input-group", input, h("span.addon", suffix))),
         h("p.hint#bucket-name-hint", "Lowercase letters, digits and dashes. The APPID suffix is added for you."), err),
       actions: (close) => [
