@@ -86,7 +86,7 @@ def _usage(args: argparse.Namespace) -> int:
     _print_table(rows, ("time", "bucket", "method", "process", "input_bytes", "output_bytes", "faces",
                         "outcome", "ms"))
     print()
-    _print_table(totals(rows), ("bucket", "method", "calls", "ok", "input_bytes", "output_bytes", "faces"))
+    _print_table(totals(rows), ("bucket", "method", "process", "calls", "ok", "input_bytes", "output_bytes", "faces"))
     return 0
 
 

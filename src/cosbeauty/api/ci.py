@@ -1,7 +1,9 @@
-"""Cloud Infinite ``AIFaceBeauty`` over the COS API, the three ways Tencent exposes it:
+"""Cloud Infinite processes (``AIFaceBeauty``, ``face-effect``) over the COS API, the three ways
+Tencent exposes them:
 
 1. on download: ``GET /<key>?ci-process=AIFaceBeauty[&strength=][&ignore-error=1]`` and
-   ``GET /?ci-process=AIFaceBeauty&detect-url=<url>`` -> the processed image;
+   ``GET /?ci-process=AIFaceBeauty&detect-url=<url>`` -> the processed image (face-effect:
+   ``<Response><ResultImage>`` XML with the image in base64, as Tencent documents it);
 2. on upload: ``PUT /<key>`` with ``Pic-Operations`` -> original and results stored, UploadResult;
 3. on a stored object: ``POST /<key>?image_process`` with ``Pic-Operations`` -> results stored.
 
@@ -12,28 +14,28 @@ anything: a failing rule stores nothing, not even the original (see docs/ci.md).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from cosbeauty.api import pic_operations, versioning
+from cosbeauty.api import pic_operations, versioning, xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.object_meta import new_meta
 from cosbeauty.api.pic_operations import PicOperations, Rule
 from cosbeauty.api.responses import BlobResponse, object_headers, quoted
-from cosbeauty.api.scope import PROCESSING_PARAMS
 from cosbeauty.ci import activation
 from cosbeauty.ci.fetch import FetchError, decode_detect_url
 from cosbeauty.ci.metering import OK, ORIGINAL
 from cosbeauty.ci.service import MIME, CiService, Processed
-from cosbeauty.imaging.errors import InvalidParameter
-from cosbeauty.imaging.registry import get_processor, names, parse_strength
+from cosbeauty.imaging import registry
+from cosbeauty.imaging.errors import ImageError
+from cosbeauty.imaging.registry import Process
 from cosbeauty.storage import ObjectMeta, StorageError
 
-CI_ACTION = "ci:CreateAIFaceBeautifyJob"
 # processing failures that ignore-error=1 turns into "answer the original image"
 RECOVERABLE = {"ImageTooLarge", "UndecodableImage", "InvalidImageFormat", "FaceBeautifyFailed"}
 
@@ -43,28 +45,43 @@ def _service(ctx: Ctx) -> CiService:
 
 
 # -- request parameters --------------------------------------------------------------------
-def _process_name(ctx: Ctx) -> str:
+def _process_of(ctx: Ctx) -> Process:
     name = ctx.query.get("ci-process", "")
-    if get_processor(name) is None:
+    process = registry.get(name)
+    if process is None:
         raise ctx.error("InvalidArgument", f"Unsupported ci-process {name!r}; this server supports: "
-                                           f"{', '.join(names())}.")
-    return name
+                                           f"{', '.join(registry.names())}.")
+    return process
 
 
-def _params(ctx: Ctx) -> dict[str, str]:
-    params = {k: v for k, v in ctx.query.items() if k in PROCESSING_PARAMS}
+def _params(ctx: Ctx, process: Process) -> dict[str, str]:
+    """The processing parameters, each one read by ``process`` (another process's parameter is
+    refused, never ignored) and valid: 400 InvalidArgument, or 501 for an unimplemented variant."""
+    known = registry.all_params()
+    params = {k: v for k, v in ctx.query.items() if k in known}
+    foreign = sorted(set(params) - set(process.params))
+    if foreign:
+        raise ctx.error("InvalidArgument", f"ci-process={process.name} does not read {', '.join(foreign)}; "
+                                           f"its parameters: {', '.join(process.params)}.")
     try:
-        parse_strength(params)
-    except InvalidParameter as exc:
-        raise ctx.error("InvalidArgument", exc.message) from None
+        process.validate(params)
+    except ImageError as exc:
+        raise ctx.error(exc.code, exc.message) from None
     return params
 
 
-def _ignore_error(ctx: Ctx) -> bool:
+def _ignore_error(ctx: Ctx, process: Process) -> bool:
     value = ctx.query.get("ignore-error")
+    if value is not None and not process.ignore_error:
+        raise ctx.error("InvalidArgument", f"ignore-error is not supported by ci-process={process.name}.")
     if value not in (None, "", "0", "1"):
         raise ctx.error("InvalidArgument", "ignore-error must be 0 or 1.")
     return value == "1"
+
+
+def _request(ctx: Ctx) -> tuple[Process, dict[str, str], bool]:
+    process = _process_of(ctx)
+    return process, _params(ctx, process), _ignore_error(ctx, process)
 
 
 def _require_ai(ctx: Ctx, bucket: str) -> None:
@@ -72,37 +89,54 @@ def _require_ai(ctx: Ctx, bucket: str) -> None:
 
 
 # -- processing, metered ---------------------------------------------------------------------
-async def _process(ctx: Ctx, method: str, name: str, data: bytes, params: dict[str, str], *,
+def _output_bytes(processed: Processed) -> int:
+    mask = getattr(processed.result, "mask", None)
+    return len(processed.result.data) + (len(mask) if mask else 0)
+
+
+async def _process(ctx: Ctx, method: str, process: Process, data: bytes, params: dict[str, str], *,
                    with_quality: bool = False, ignore: bool = False) -> Processed:
     """Process and record one billable call, its outcome too on failure (with ``ignore``, a
     recoverable failure is recorded as answered with the original)."""
     svc = _service(ctx)
+    op = process.op(params)
     started = time.perf_counter()
     try:
-        out = await svc.process(name, data, params, with_quality=with_quality)
+        out = await svc.process(process.name, data, params, with_quality=with_quality)
     except CosError as err:
         original = ignore and err.code in RECOVERABLE
-        await svc.meter_call(ctx.bucket, method, name, ctx.request_id, started, input_bytes=len(data),
+        await svc.meter_call(ctx.bucket, method, op, ctx.request_id, started, input_bytes=len(data),
                              output_bytes=len(data) if original else 0, outcome=ORIGINAL if original else err.code)
         raise
-    await svc.meter_call(ctx.bucket, method, name, ctx.request_id, started, input_bytes=len(data),
-                         output_bytes=len(out.result.data), faces=len(out.result.faces), outcome=OK)
+    await svc.meter_call(ctx.bucket, method, op, ctx.request_id, started, input_bytes=len(data),
+                         output_bytes=_output_bytes(out), faces=len(out.result.faces), outcome=OK)
     return out
 
 
-async def _answer_image(ctx: Ctx, method: str, name: str, data: bytes, params: dict[str, str],
+def _xml_reply(out: Processed) -> Response:
+    """Tencent's face-effect answer: ``<Response><ResultImage>`` (+ ``<ResultMask>``), base64."""
+    body = {"ResultImage": base64.b64encode(out.result.data).decode("ascii")}
+    mask = getattr(out.result, "mask", None)
+    if mask is not None:
+        body["ResultMask"] = base64.b64encode(mask).decode("ascii")
+    return Response(xml.render("Response", body), headers={"content-type": "application/xml"})
+
+
+async def _answer_image(ctx: Ctx, method: str, process: Process, data: bytes, params: dict[str, str],
                         ignore: bool, original_type: str) -> Response:
     try:
-        out = await _process(ctx, method, name, data, params, ignore=ignore)
+        out = await _process(ctx, method, process, data, params, ignore=ignore)
     except CosError as err:
         if not (ignore and err.code in RECOVERABLE):
             raise
         return Response(data, headers={"content-type": original_type})
+    if process.reply == registry.XML:
+        return _xml_reply(out)
     return Response(out.result.data, headers={"content-type": MIME[out.result.format]})
 
 
-async def _meter_original(ctx: Ctx, method: str, name: str, size: int) -> None:
-    await _service(ctx).meter_call(ctx.bucket, method, name, ctx.request_id, time.perf_counter(),
+async def _meter_original(ctx: Ctx, method: str, op: str, size: int) -> None:
+    await _service(ctx).meter_call(ctx.bucket, method, op, ctx.request_id, time.perf_counter(),
                                    input_bytes=size, output_bytes=size, outcome=ORIGINAL)
 
 
@@ -118,10 +152,10 @@ def _check_size(ctx: Ctx, size: int) -> None:
 
 # -- method 1: on download --------------------------------------------------------------------
 async def get_processed(ctx: Ctx) -> Response:
-    name, params, ignore = _process_name(ctx), _params(ctx), _ignore_error(ctx)
+    process, params, ignore = _request(ctx)
     if "detect-url" in ctx.query:
         return await get_detect_url(ctx)
-    await ctx.app.authorizer.check(ctx, ["cos:GetObject", CI_ACTION])
+    await ctx.app.authorizer.check(ctx, ["cos:GetObject", process.action])
     _require_ai(ctx, ctx.bucket)
     meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
     try:
@@ -129,14 +163,14 @@ async def get_processed(ctx: Ctx) -> Response:
     except CosError:
         if not ignore:
             raise
-        await _meter_original(ctx, "download", name, meta.size)
+        await _meter_original(ctx, "download", process.op(params), meta.size)
         return BlobResponse(ctx.app.backend.iter_object(meta), 200, object_headers(meta), meta.size)
     data = meta.inline if meta.inline is not None else await run(_read_all, ctx, meta)
-    return await _answer_image(ctx, "download", name, data, params, ignore, meta.content_type)
+    return await _answer_image(ctx, "download", process, data, params, ignore, meta.content_type)
 
 
 async def get_detect_url(ctx: Ctx) -> Response:
-    name, params, ignore = _process_name(ctx), _params(ctx), _ignore_error(ctx)
+    process, params, ignore = _request(ctx)
     raw = ctx.query.get("detect-url")
     if not raw:
         raise ctx.error("InvalidArgument", "Bucket-level ci-process needs a detect-url parameter.")
@@ -144,17 +178,17 @@ async def get_detect_url(ctx: Ctx) -> Response:
         url = decode_detect_url(raw)
     except FetchError as exc:
         raise ctx.error(exc.code, exc.message) from None
-    await ctx.app.authorizer.check(ctx, [CI_ACTION])
+    await ctx.app.authorizer.check(ctx, [process.action])
     _require_ai(ctx, ctx.bucket)
     svc = _service(ctx)
     started = time.perf_counter()
     try:
         data = await svc.fetch(url)
     except CosError as err:
-        await svc.meter_call(ctx.bucket, "detect-url", name, ctx.request_id, started, input_bytes=0,
+        await svc.meter_call(ctx.bucket, "detect-url", process.op(params), ctx.request_id, started, input_bytes=0,
                              outcome=err.code)
         raise
-    return await _answer_image(ctx, "detect-url", name, data, params, ignore, "application/octet-stream")
+    return await _answer_image(ctx, "detect-url", process, data, params, ignore, "application/octet-stream")
 
 
 # -- methods 2 and 3: Pic-Operations ------------------------------------------------------------
@@ -168,9 +202,14 @@ def _parse_operations(ctx: Ctx) -> PicOperations:
     return pic_operations.parse(ctx.header("pic-operations"), ctx.bucket, ctx.key, ctx.app.config.max_key_bytes)
 
 
+def _ci_actions(ops: PicOperations) -> list[str]:
+    """The CAM action of every rule's process (each once, in rule order)."""
+    return list(dict.fromkeys(registry.get(rule.process).action for rule in ops.rules))
+
+
 async def _authorize(ctx: Ctx, ops: PicOperations, source_actions: list[str]) -> None:
     """Caller may act on the source, every target bucket exists and is writable, CI is on."""
-    await ctx.app.authorizer.check(ctx, source_actions)
+    await ctx.app.authorizer.check(ctx, [*source_actions, *_ci_actions(ops)])
     for i, rule in enumerate(ops.rules, 1):
         try:
             ctx.app.backend.get_bucket(rule.bucket)
@@ -182,7 +221,8 @@ async def _authorize(ctx: Ctx, ops: PicOperations, source_actions: list[str]) ->
 
 
 async def _run_rules(ctx: Ctx, method: str, ops: PicOperations, data: bytes) -> list[_Output]:
-    return [_Output(rule, await _process(ctx, method, rule.process, data, rule.params, with_quality=True))
+    return [_Output(rule, await _process(ctx, method, registry.get(rule.process), data, rule.params,
+                                         with_quality=True))
             for rule in ops.rules]
 
 
@@ -259,7 +299,7 @@ async def _read_upload(ctx: Ctx) -> bytes:
 
 async def put_with_pic_operations(ctx: Ctx) -> Response:
     ops = _parse_operations(ctx)
-    await _authorize(ctx, ops, ["cos:PutObject", CI_ACTION])
+    await _authorize(ctx, ops, ["cos:PutObject"])
     data = await _read_upload(ctx)
     original = await _original_xml(ctx, ops, data, hashlib.md5(data).hexdigest())
     outputs = await _run_rules(ctx, "upload", ops, data)
@@ -273,7 +313,7 @@ async def put_with_pic_operations(ctx: Ctx) -> Response:
 
 async def image_process(ctx: Ctx) -> Response:
     ops = _parse_operations(ctx)
-    await _authorize(ctx, ops, ["cos:GetObject", CI_ACTION])
+    await _authorize(ctx, ops, ["cos:GetObject"])
     meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
     _check_size(ctx, meta.size)
     data = meta.inline if meta.inline is not None else await run(_read_all, ctx, meta)

@@ -17,9 +17,8 @@ from urllib.parse import parse_qsl
 
 from cosbeauty.api import addressing, safejson, xml
 from cosbeauty.api.errors import CosError
-from cosbeauty.api.scope import PROCESSING_PARAMS
-from cosbeauty.imaging.errors import InvalidParameter
-from cosbeauty.imaging.registry import get_processor, parse_strength
+from cosbeauty.imaging import registry
+from cosbeauty.imaging.errors import ImageError
 
 if TYPE_CHECKING:
     from cosbeauty.imaging.codec import ImageInfo
@@ -32,7 +31,7 @@ MAX_HEADER = 16 * 1024
 class Rule:
     bucket: str
     key: str
-    process: str                    # ci-process name, e.g. "AIFaceBeauty"
+    process: str                    # ci-process name, e.g. "AIFaceBeauty", "face-effect"
     params: dict[str, str]          # the rule's other parameters (strength ...)
 
 
@@ -87,18 +86,20 @@ def _rule_process(rule: object) -> tuple[str, dict[str, str]]:
     pairs = parse_qsl(rule.strip(), keep_blank_values=True)
     params = dict(pairs)
     name = params.pop("ci-process", None)
-    if name is None or get_processor(name) is None:
-        raise _bad(f"unsupported rule {rule!r}; this server supports 'ci-process=AIFaceBeauty[&strength=0..1]'.")
+    process = None if name is None else registry.get(name)
+    if process is None:
+        raise _bad(f"unsupported rule {rule!r}; this server supports 'ci-process=AIFaceBeauty[&strength=0..1]' "
+                   f"and 'ci-process=face-effect&type=face-beautify|face-segmentation[&...]'.")
     if len(params) + 1 != len(pairs):
         raise _bad(f"rule {rule!r} gives a parameter more than once.")
-    unknown = sorted(set(params) - set(PROCESSING_PARAMS))
+    unknown = sorted(set(params) - set(process.params))
     if unknown:
         raise _bad(f"rule {rule!r}: unsupported parameter {', '.join(map(repr, unknown))}; "
-                   f"supported: {', '.join(PROCESSING_PARAMS)}.")
+                   f"ci-process={name} reads: {', '.join(process.params)}.")
     try:
-        parse_strength(params)
-    except InvalidParameter as exc:
-        raise _bad(exc.message) from None
+        process.validate(params)
+    except ImageError as exc:      # 400 InvalidArgument, or 501 NotImplemented for an unimplemented type
+        raise CosError(exc.code, f"Pic-Operations: {exc.message}") from None
     return name, params
 
 

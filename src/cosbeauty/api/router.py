@@ -15,6 +15,7 @@ from typing import Awaitable, Callable
 
 from cosbeauty.api import scope
 from cosbeauty.api.errors import CosError
+from cosbeauty.imaging import registry
 
 Handler = Callable[..., Awaitable]
 
@@ -46,12 +47,15 @@ class Endpoint:
 # parameter sets several endpoints read
 LIST_PARAMS = scope.LIST_PARAMS
 OBJECT_READ_PARAMS = tuple(scope.RESPONSE_OVERRIDES)
-CI_PARAMS = ("detect-url", "ignore-error", *scope.PROCESSING_PARAMS)
+# every process's own parameters (strength; face-effect's type, whitening, ...): the handler then
+# refuses a parameter the named process does not read (api/ci.py _params)
+CI_PARAMS = ("detect-url", "ignore-error", *dict.fromkeys((*scope.PROCESSING_PARAMS, *registry.all_params())))
 CI_BUCKET_LIST_PARAMS = ("regions", "bucketNames", "bucketName", "pageNumber", "pageSize")
 
 ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "service", None, "buckets:list_buckets", ("cos:GetService",),
-             params=("marker", "max-keys", "region", "tagkey", "tagvalue", "create-time", "range")),
+             params=("marker", "max-keys", "region", "tagkey", "tagvalue", "create-time", "range",   # COS
+                     "max-buckets", "continuation-token", "prefix", "bucket-region")),                 # S3
     Endpoint("PUT", "bucket", None, "buckets:put_bucket", ("cos:PutBucket",)),
     Endpoint("HEAD", "bucket", None, "buckets:head_bucket", ("cos:HeadBucket",)),
     Endpoint("DELETE", "bucket", None, "buckets:delete_bucket", ("cos:DeleteBucket",)),
@@ -82,17 +86,18 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("PUT", "bucket", "versioning", "versioning:put_versioning", ("cos:PutBucketVersioning",)),
     Endpoint("GET", "bucket", "versions", "versioning:list_versions", ("cos:GetBucketObjectVersions",),
              params=("prefix", "delimiter", "key-marker", "version-id-marker", "max-keys", "encoding-type")),
-    Endpoint("PUT", "object", "tagging", "tagging:put_object_tagging", ("cos:PutObjectTagging",)),
-    Endpoint("GET", "object", "tagging", "tagging:get_object_tagging", ("cos:GetObjectTagging",)),
-    Endpoint("DELETE", "object", "tagging", "tagging:delete_object_tagging", ("cos:DeleteObjectTagging",)),
+    Endpoint("PUT", "object", "tagging", "tagging:put_object_tagging", ("cos:PutObjectTagging",), params=("versionId",)),
+    Endpoint("GET", "object", "tagging", "tagging:get_object_tagging", ("cos:GetObjectTagging",), params=("versionId",)),
+    Endpoint("DELETE", "object", "tagging", "tagging:delete_object_tagging", ("cos:DeleteObjectTagging",),
+             params=("versionId",)),
     Endpoint("GET", "bucket", "ci-process", "ci:get_detect_url", ("",), params=CI_PARAMS),
     Endpoint("PUT", "object", None, "objects:put_object", ("",)),
     Endpoint("GET", "object", None, "objects:get_object", ("cos:GetObject",), params=(*OBJECT_READ_PARAMS, "versionId")),
     Endpoint("HEAD", "object", None, "objects:head_object", ("cos:HeadObject",),
              params=(*OBJECT_READ_PARAMS, "versionId")),
     Endpoint("DELETE", "object", None, "objects:delete_object", ("cos:DeleteObject",), params=("versionId",)),
-    Endpoint("GET", "object", "acl", "acl:get_object_acl", ("cos:GetObjectACL",)),
-    Endpoint("PUT", "object", "acl", "acl:put_object_acl", ("cos:PutObjectACL",)),
+    Endpoint("GET", "object", "acl", "acl:get_object_acl", ("cos:GetObjectACL",), params=("versionId",)),
+    Endpoint("PUT", "object", "acl", "acl:put_object_acl", ("cos:PutObjectACL",), params=("versionId",)),
     Endpoint("POST", "object", "uploads", "multipart:initiate", ("cos:InitiateMultipartUpload",)),
     Endpoint("PUT", "object", "uploadId", "multipart:upload_part", ("",), params=("partNumber",)),
     Endpoint("POST", "object", "uploadId", "multipart:complete", ("cos:CompleteMultipartUpload",)),

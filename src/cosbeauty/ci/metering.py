@@ -31,7 +31,7 @@ class UsageRecord:
     ts: float
     bucket: str
     method: str          # one of METHODS
-    process: str         # "AIFaceBeauty"
+    process: str         # "AIFaceBeauty", "face-effect/face-beautify", "face-effect/face-segmentation"
     input_bytes: int
     output_bytes: int
     faces: int
@@ -73,11 +73,11 @@ def query(conn: sqlite3.Connection, *, bucket: str | None = None, since: float |
 
 
 def totals(rows: list[dict]) -> list[dict]:
-    """Per (bucket, method): calls, successes, bytes in/out, faces."""
-    out: dict[tuple[str, str], dict] = {}
+    """Per (bucket, method, process): calls, successes, bytes in/out, faces."""
+    out: dict[tuple[str, str, str], dict] = {}
     for r in rows:
-        t = out.setdefault((r["bucket"], r["method"]), {
-            "bucket": r["bucket"], "method": r["method"], "calls": 0, "ok": 0,
+        t = out.setdefault((r["bucket"], r["method"], r["process"]), {
+            "bucket": r["bucket"], "method": r["method"], "process": r["process"], "calls": 0, "ok": 0,
             "input_bytes": 0, "output_bytes": 0, "faces": 0})
         t["calls"] += 1
         t["ok"] += r["outcome"] in (OK, ORIGINAL)

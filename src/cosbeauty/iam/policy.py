@@ -99,6 +99,12 @@ def _condition(operator: str, key: str, raw: Any) -> Condition:
     raise PolicyError(f"unsupported condition operator {operator!r} (use ip_equal, ip_not_equal, bool_equal)")
 
 
+# one permission under several documented names: a statement naming any of them allows (or denies)
+# the call. Tencent's face-effect page says ci:FaceEffect in English (and in the older Chinese page),
+# ci:CreateFaceEffectJob in the current Chinese one.
+ACTION_ALIASES = {"ci:FaceEffect": ("ci:FaceEffect", "ci:CreateFaceEffectJob")}
+
+
 @dataclass(frozen=True)
 class Statement:
     effect: str
@@ -107,7 +113,8 @@ class Statement:
     conditions: tuple[Condition, ...]
 
     def applies(self, req: Request) -> bool:
-        return (any(p.fullmatch(req.action) for p in self.actions)
+        names = ACTION_ALIASES.get(req.action, (req.action,))
+        return (any(p.fullmatch(name) for p in self.actions for name in names)
                 and any(p.fullmatch(r) for p in self.resources for r in req.resources)
                 and all(c.holds(req) for c in self.conditions))
 
