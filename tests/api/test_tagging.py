@@ -111,3 +111,16 @@ def test_list_buckets_filters_and_paging(cos):
             break
         marker = resp["NextMarker"]
     assert seen == sorted(seen) and set(names) <= set(seen) and len(seen) == len(set(seen))
+
+
+def test_s3_list_buckets_paging(s3, cos):
+    prefix = f"s3lb{time.time_ns() % 10**8}"
+    names = sorted(f"{prefix}-{i}" for i in range(3))
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    got = [b["Name"] for page in s3.get_paginator("list_buckets").paginate(Prefix=prefix,
+                                                                            PaginationConfig={"PageSize": 2})
+           for b in page["Buckets"]]
+    assert got == names
+    first = s3.list_buckets(MaxBuckets=1, Prefix=prefix)
+    assert [b["Name"] for b in first["Buckets"]] == names[:1] and first["ContinuationToken"]

@@ -200,3 +200,20 @@ def test_old_data_dir_is_migrated(tmp_path):
         assert s3.get_object(Bucket="old-1250000000", Key="k", VersionId="null")["Body"].read() == b"abc"
     finally:
         srv.stop()
+
+
+def test_tagging_and_acl_of_a_version(s3, vbucket):
+    v1 = s3.put_object(Bucket=vbucket, Key="t", Body=b"1", Tagging="gen=one")["VersionId"]
+    s3.put_object(Bucket=vbucket, Key="t", Body=b"2", Tagging="gen=two")
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=v1)["TagSet"] == [{"Key": "gen", "Value": "one"}]
+    s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=v1, Tagging={"TagSet": [{"Key": "gen", "Value": "old"}]})
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=v1)["TagSet"] == [{"Key": "gen", "Value": "old"}]
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "gen", "Value": "two"}]
+    s3.put_object_acl(Bucket=vbucket, Key="t", VersionId=v1, ACL="public-read")
+    grants = s3.get_object_acl(Bucket=vbucket, Key="t", VersionId=v1)["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in grants)
+    assert not any(g["Grantee"].get("URI", "").endswith("AllUsers")
+                   for g in s3.get_object_acl(Bucket=vbucket, Key="t")["Grants"])
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="f" * 32)
+    assert e.value.response["Error"]["Code"] == "NoSuchVersion"

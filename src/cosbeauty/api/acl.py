@@ -208,14 +208,16 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 
 
 async def get_object_acl(ctx: Ctx) -> Response:
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+    from cosbeauty.api.versioning import load
+    meta = load(ctx, with_inline=False)       # the current version, or ?versionId=
     acl = meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl
     return _policy(ctx, acl, meta.grants)
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     acl, grants = await _requested_acl(ctx, OBJECT_ACLS)
-    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants))
+    vid = ctx.query.get("versionId") or None
+    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants, version_id=vid))
     return empty(200)
 
 

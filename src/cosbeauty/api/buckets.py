@@ -3,6 +3,9 @@ GET ?location."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from starlette.responses import Response
 
 from cosbeauty.api import xml
@@ -43,7 +46,41 @@ def _filters(ctx: Ctx):
     return keep
 
 
+MAX_S3_BUCKET_LIST = 10000   # S3 ListBuckets: max-buckets 1..10000
+
+
+def _s3_list_buckets(ctx: Ctx) -> Response:
+    """S3 ListBuckets paging: max-buckets, continuation-token, prefix, bucket-region."""
+    q = ctx.query
+    region = ctx.app.config.region
+    raw = q.get("max-buckets") or str(MAX_S3_BUCKET_LIST)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_S3_BUCKET_LIST:
+        raise ctx.error("InvalidArgument", f"max-buckets must be between 1 and {MAX_S3_BUCKET_LIST}.")
+    limit = int(raw)
+    token = q.get("continuation-token")
+    after = ""
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise ctx.error("InvalidArgument", "The continuation token provided is incorrect.") from None
+    prefix = q.get("prefix", "")
+    wanted_region = q.get("bucket-region")
+    matches = [b for b in ctx.app.backend.list_buckets() if b.name > after and b.name.startswith(prefix)
+               and (wanted_region is None or wanted_region == region)]
+    page = matches[:limit]
+    body: dict = {"Owner": owner_xml(ctx), "Buckets": {"Bucket": [
+        {"Name": b.name, "CreationDate": iso_date(b.created), "BucketRegion": region} for b in page]}}
+    if len(matches) > limit:
+        body["ContinuationToken"] = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+    if "prefix" in q:
+        body["Prefix"] = prefix
+    return xml_response("ListAllMyBucketsResult", body)
+
+
 async def list_buckets(ctx: Ctx) -> Response:
+    if any(k in ctx.query for k in ("max-buckets", "continuation-token", "prefix", "bucket-region")):
+        return _s3_list_buckets(ctx)
     region = ctx.app.config.region
     keep = _filters(ctx)
     marker = ctx.query.get("marker", "")

@@ -17,6 +17,7 @@ from cosbeauty.api import xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import empty, xml_response
+from cosbeauty.api.versioning import load, requested_version, version_headers
 
 ATTR = "tags"
 MAX_KEY = 128
@@ -99,15 +100,19 @@ async def delete_bucket_tagging(ctx: Ctx) -> Response:
 # -- object -----------------------------------------------------------------------------------
 async def put_object_tagging(ctx: Ctx) -> Response:
     tags = await _tags_from_body(ctx, MAX_OBJECT_TAGS)
-    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags=tags))
-    return empty(200)
+    vid = requested_version(ctx)
+    meta = await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags=tags, version_id=vid))
+    return empty(200, version_headers(ctx, meta.version_id))
 
 
 async def get_object_tagging(ctx: Ctx) -> Response:
-    meta = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
-    return _render(meta.tags)
+    meta = load(ctx, with_inline=False)
+    response = _render(meta.tags)
+    response.headers.update(version_headers(ctx, meta.version_id))
+    return response
 
 
 async def delete_object_tagging(ctx: Ctx) -> Response:
-    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags={}))
-    return empty(204)
+    vid = requested_version(ctx)
+    meta = await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, tags={}, version_id=vid))
+    return empty(204, version_headers(ctx, meta.version_id))

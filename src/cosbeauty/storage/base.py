@@ -207,8 +207,10 @@ class Backend(abc.ABC):
         on failure the new blob is dropped."""
     @abc.abstractmethod
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None) -> ObjectMeta:
-        """Change the current version's canned ACL, grants, stored headers or tags in place."""
+                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None,
+                      version_id: str | None = None) -> ObjectMeta:
+        """Change the canned ACL, grants, stored headers or tags of the current version (or of the
+        version ``version_id``: NoSuchVersion if there is none, or it is a delete marker) in place."""
     @abc.abstractmethod
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> ListPage: ...

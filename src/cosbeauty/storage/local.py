@@ -431,18 +431,28 @@ class LocalBackend(Backend):
             raise
 
     def update_object(self, bucket: str, key: str, *, acl: str | None = None,
-                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None) -> ObjectMeta:
+                      headers: dict | None = None, tags: dict | None = None, grants: dict | None = None,
+                      version_id: str | None = None) -> ObjectMeta:
+        values = (acl, None if headers is None else json.dumps(headers), None if tags is None else json.dumps(tags),
+                  None if grants is None else json.dumps(grants))
+        sets = "acl=COALESCE(?, acl), headers=COALESCE(?, headers), tags=COALESCE(?, tags), grants=COALESCE(?, grants)"
+
         def job(conn: sqlite3.Connection) -> None:
-            cur = conn.execute("UPDATE objects SET acl=COALESCE(?, acl), headers=COALESCE(?, headers), "
-                               "tags=COALESCE(?, tags), grants=COALESCE(?, grants) WHERE bucket=? AND key=?",
-                               (acl, None if headers is None else json.dumps(headers),
-                                None if tags is None else json.dumps(tags),
-                                None if grants is None else json.dumps(grants), bucket, key))
+            if version_id is None:
+                cur = conn.execute(f"UPDATE objects SET {sets} WHERE bucket=? AND key=?", (*values, bucket, key))
+            else:
+                cur = conn.execute(f"UPDATE objects SET {sets} WHERE bucket=? AND key=? AND version_id=?",
+                                   (*values, bucket, key, version_id))
+                if cur.rowcount == 0:
+                    cur = conn.execute(f"UPDATE object_versions SET {sets} WHERE bucket=? AND key=? AND version_id=? "
+                                       "AND delete_marker=0", (*values, bucket, key, version_id))
+                    if cur.rowcount == 0:
+                        raise StorageError("NoSuchVersion", f"Version {version_id!r} of this key does not exist.")
             if cur.rowcount == 0:
                 raise StorageError("NoSuchKey")
 
         self.db.write(job)
-        return self.get_object(bucket, key, with_inline=False)
+        return self.get_object(bucket, key, with_inline=False, version_id=version_id)
 
     def list_objects(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
                      max_keys: int = 1000) -> ListPage:
