@@ -171,3 +171,23 @@ def test_file_store_copy_of_an_old_blob_is_not_swept(tmp_path):
     copy = st.copy(old)                       # a hard link: same inode, fresh mtime
     assert st.sweep({old}, older_than=time.time() - 600) == 0
     assert read(st, copy) == b"o" * 70_000
+
+
+def test_s3_writer_does_no_network_io_on_the_event_loop(rgw, rgw_bucket):
+    """A small last batch written on the event loop that fills a part is only buffered; finish()
+    (run in a thread by the server) sends it."""
+    import asyncio
+    with aws_env(rgw["access_key"], rgw["secret_key"]):
+        st = S3BlobStore(rgw_bucket, "loop", endpoint=rgw["endpoint"], part_size=5 * MiB)
+    data = os.urandom(5 * MiB + 100)
+    w = st.writer(allow_inline=False)
+    w.write(data[:5 * MiB - 100])
+
+    async def on_loop() -> None:
+        w.write(data[5 * MiB - 100:])
+    asyncio.run(on_loop())
+    assert w._upload_id is None and len(w._pending) == len(data)
+    name, _ = w.finish()
+    assert read(st, name) == data
+    st.delete([name])
+    st.close()

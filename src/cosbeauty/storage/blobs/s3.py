@@ -20,6 +20,7 @@ Checksums: botocore >= 1.36 adds CRC32 trailers to uploads by default; many S3-c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
 import io
@@ -185,6 +186,14 @@ class S3BlobStore(BlobStore):
             log.warning("multipart upload %s of %s not aborted (the sweep will retry): %s", upload_id, key, exc)
 
 
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _storage_error(url: str, op: str, exc: Any) -> StorageError:
     err = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -212,6 +221,8 @@ class _S3Writer(SpillingBlobWriter):
     def _append(self, data: bytes) -> None:
         self._pending += data
         size = self._store.part_size
+        if len(self._pending) < 2 * size and _on_event_loop():
+            return      # never network I/O on the event loop (a small last batch): finish() sends it
         while len(self._pending) >= size:
             part = bytes(self._pending[:size])
             del self._pending[:size]
@@ -249,6 +260,11 @@ class _S3Writer(SpillingBlobWriter):
             store.call("put_object", Key=self._key, Body=body,
                        ContentMD5=base64.b64encode(self.md5.digest()).decode())
             return self._name
+        size = store.part_size
+        while len(self._pending) > size:
+            part = bytes(self._pending[:size])
+            del self._pending[:size]
+            self._send_part(part)
         if self._pending:
             self._send_part(bytes(self._pending))
             self._pending = bytearray()
