@@ -35,7 +35,8 @@ def env(console_server, driver):
         allow(["name/cos:GetService"], ["*"]),
         allow(["name/cos:GetObject", "name/cos:GetBucket", "name/cos:HeadObject"], [objects(SCOPED)]),
         allow(["name/cos:PutObject", "name/cos:DeleteObject"], [objects(SCOPED, "uploads/")]),
-        deny(["name/cos:PutObject"], [objects(SCOPED, "uploads/secret")])))
+        deny(["name/cos:PutObject"], [objects(SCOPED, "uploads/secret")]),
+        deny(["name/cos:DeleteObject"], [objects(SCOPED, "uploads/keep")])))
     ui = UI(driver, console_server.endpoint)
     ui.open()
     return ui, cos, reader, writer
@@ -122,6 +123,17 @@ def test_refused_upload_is_a_failure_with_a_sentence(env, tmp_path, artifacts_di
     ui.screenshot(artifacts_dir, "20-upload-refused.png")
     ui.click("#upload-panel-close")
     cos.head_object(Bucket=SCOPED, Key="uploads/fine.txt")
+
+    # a refused delete: a sentence in a toast at the bottom, never over the title, details folded
+    ui.row("uploads/keep.txt").find_element("css selector", 'button[data-action="delete"]').click()
+    ui.click("#confirm-ok")
+    toast = ui.visible("#toasts .toast.error")
+    assert "You don't have permission to delete this object." in toast.text and "AccessDenied" not in toast.text
+    overlap = ui.js("""const t = arguments[0].getBoundingClientRect();
+        return [...document.querySelectorAll('h1, .topbar')].some((e) => { const r = e.getBoundingClientRect();
+          return !(t.bottom <= r.top || t.top >= r.bottom || t.right <= r.left || t.left >= r.right); });""", toast)
+    assert not overlap, "the error toast covers the title"
+    cos.head_object(Bucket=SCOPED, Key="uploads/keep.txt")
     assert ui.js_errors() == []
 
 

@@ -129,6 +129,7 @@ function shell(active) {
   return {
     content: clear(frame.querySelector("#content")),
     setHeader(crumbs, actions = []) {
+      document.title = `${crumbs[crumbs.length - 1].label} · cosbeauty console`;
       clear(frame.querySelector("#crumbs"), h("ol.crumb-list", crumbs.map((c, i) => h("li.crumb-item",
         i ? icon("chevron", "crumb-sep") : null,
         c.hash && i < crumbs.length - 1 ? h("a.crumb", { href: c.hash }, c.label)

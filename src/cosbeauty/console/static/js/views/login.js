@@ -23,6 +23,7 @@ export function renderLogin(root, { signIn, next, navigate }) {
     serverInfo);
 
   root.replaceChildren(h("main.login-page", form));
+  document.title = "Sign in · cosbeauty console";
   idInput.focus();
 
   fetch("/console/api/info").then((r) => (r.ok ? r.json() : null)).then((info) => {
