@@ -152,3 +152,17 @@ def test_node_with_blobs_on_a_shared_directory(tmp_path):
         assert not any(os.listdir(os.path.join(local, d)) for d in os.listdir(local))   # nothing on the node
         s3.delete_object(Bucket=bucket, Key="k")
         assert s3.get_object(Bucket=bucket, Key="k2")["Body"].read() == body
+
+
+def test_embedded_data_dir_with_local_blobs_is_not_switched_to_a_blob_store(tmp_path):
+    with node([]) as srv:
+        s3 = s3_client(srv.port)
+        bucket = new_bucket(cos_client(srv.port), "switch")
+        s3.put_object(Bucket=bucket, Key="big", Body=os.urandom(200_000))     # a local blob
+        srv.stop()
+        srv.extra_args = ["--blobs", f"file://{tmp_path}/shared"]
+        with pytest.raises(RuntimeError, match="unreadable"):
+            srv.start()
+        srv.extra_args = []
+        srv.start()
+        assert len(s3.get_object(Bucket=bucket, Key="big")["Body"].read()) == 200_000
