@@ -99,3 +99,29 @@ def test_malformed_policies(s3, bucket, doc):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_policy(Bucket=bucket, Policy=doc if isinstance(doc, str) else json.dumps(doc))
     assert e.value.response["Error"]["Code"] == "MalformedPolicy"
+
+
+def test_tag_conditions(server, cos, s3):
+    b = new_bucket(cos)
+    s3.put_object(Bucket=b, Key="open", Body=b"o", Tagging="public=yes")
+    s3.put_object(Bucket=b, Key="closed", Body=b"c", Tagging="public=no")
+    # S3: anonymous reads of objects tagged public=yes; writes must tag class=<something>
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/public": "yes"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringNotLike": {"s3:RequestObjectTag/class": "*"}}}]}))
+    assert anon_get(server, b, "open") == 200
+    assert anon_get(server, b, "closed") == 403
+    user = make_user(server, policy(allow(["cos:PutObject"], [objects(b)])))
+    with pytest.raises(CosServiceError):
+        user.cos(server).put_object(Bucket=b, Key="untagged", Body=b"x")
+    user.cos(server).put_object(Bucket=b, Key="tagged", Body=b"x", Tagging="class=a")
+    # COS: a user policy on the bucket's tags (qcs:resource_tag, "key&value")
+    cos.put_bucket_tagging(Bucket=b, Tagging={"TagSet": {"Tag": [{"Key": "team", "Value": "blue"}]}})
+    reader = make_user(server, policy(allow(["cos:GetObject"], [objects(b)],
+                                            condition={"string_equal": {"qcs:resource_tag": ["team&blue"]}})))
+    assert reader.cos(server).get_object(Bucket=b, Key="closed")["Body"].get_raw_stream().read() == b"c"
+    cos.put_bucket_tagging(Bucket=b, Tagging={"TagSet": {"Tag": [{"Key": "team", "Value": "red"}]}})
+    with pytest.raises(CosServiceError):
+        reader.cos(server).get_object(Bucket=b, Key="closed")

@@ -24,7 +24,7 @@ from cosbeauty.api.acl import acl_allows
 from cosbeauty.api.errors import CosError
 from cosbeauty.iam.crypto import token_digest
 from cosbeauty.iam.bucket_policy import compile_policy, principal_ids
-from cosbeauty.iam.policy import ALLOW, DENY, PolicyError, Request, evaluate, resource_names
+from cosbeauty.iam.policy import ALLOW, DENY, PolicyError, Request, TagContext, evaluate, resource_names
 from cosbeauty.storage import StorageError
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Authorizer:
     def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str) -> bool:
         cfg = self.app.config
         req = Request(action, resource_names(cfg.region, cfg.appid, bucket, key),
-                      ctx.client_ip, ctx.scope.get("scheme") == "https")
+                      ctx.client_ip, ctx.scope.get("scheme") == "https", self._tags(ctx, bucket, key))
         bucket_decision = self._bucket_policy(bucket, req, principal)
         if bucket_decision == DENY:
             return False
@@ -97,6 +97,14 @@ class Authorizer:
         if bucket_decision == ALLOW:
             return True
         return acl_allows(self.app.backend, action, bucket, key, principal)
+
+    def _tags(self, ctx: "Ctx", bucket: str, key: str) -> TagContext:
+        """Lazy tag lookups for tag conditions (qcs:resource_tag, Existing/RequestObjectTag)."""
+        from cosbeauty.api.tagging import tags_from_header
+        backend = self.app.backend
+        return TagContext(lambda: backend.get_bucket(bucket).attrs.get("tags") if bucket else {},
+                          lambda: backend.get_object(bucket, key, with_inline=False).tags if bucket and key else {},
+                          lambda: tags_from_header(ctx))
 
     def _bucket_policy(self, bucket: str, req: Request, principal: "Principal | None") -> str | None:
         """The bucket policy's decision for this caller (None: no policy or no opinion)."""

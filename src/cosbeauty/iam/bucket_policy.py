@@ -39,8 +39,17 @@ _S3_ACTIONS = {
     "listbucketmultipartuploads": "ListMultipartUploads", "listmultipartuploadparts": "ListParts",
     "listallmybuckets": "GetService",
 }
-_S3_CONDITIONS = {"ipaddress": "ip_equal", "notipaddress": "ip_not_equal", "bool": "bool_equal"}
+_S3_CONDITIONS = {"ipaddress": "ip_equal", "notipaddress": "ip_not_equal", "bool": "bool_equal",
+                  "stringequals": "string_equal", "stringnotequals": "string_not_equal",
+                  "stringlike": "string_like", "stringnotlike": "string_not_like"}
 _S3_CONDITION_KEYS = {"aws:sourceip": "qcs:ip", "aws:securetransport": "qcs:secure_transport"}
+
+
+def _condition_key(key: str) -> str:
+    low = key.lower()
+    if low.startswith("s3:existingobjecttag/") or low.startswith("s3:requestobjecttag/"):
+        return "cos:" + key[3:]
+    return _S3_CONDITION_KEYS.get(low, key)
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ def _conditions(raw: Any, n: int) -> dict:
         cam_op = _S3_CONDITIONS.get(str(op).lower(), op)
         if not isinstance(keys, dict):
             raise PolicyError(f"statement {n}: Condition {op} must map keys to values")
-        out[cam_op] = {_S3_CONDITION_KEYS.get(str(k).lower(), k): v for k, v in keys.items()}
+        out[cam_op] = {_condition_key(str(k)): v for k, v in keys.items()}
     return out
 
 

@@ -36,6 +36,26 @@ class Request:
     resources: tuple[str, ...]      # equivalent spellings of the target (see resource_names)
     ip: str                         # client address
     secure: bool                    # came in over HTTPS
+    tags: "TagContext | None" = None   # tags for tag conditions, looked up only when a policy has one
+
+
+class TagContext:
+    """Tags a request is judged by, read lazily (most policies have no tag condition):
+    ``resource`` = the bucket's tags (COS ``qcs:resource_tag``), ``existing`` = the object's current
+    tags (``s3:ExistingObjectTag/<k>``), ``requested`` = the tags the request sets (``x-cos-tagging``
+    / ``x-amz-tagging``, ``s3:RequestObjectTag/<k>``)."""
+
+    def __init__(self, resource, existing, requested) -> None:
+        self._get = {"resource": resource, "existing": existing, "requested": requested}
+        self._cache: dict[str, dict] = {}
+
+    def get(self, which: str) -> dict[str, str]:
+        if which not in self._cache:
+            try:
+                self._cache[which] = dict(self._get[which]() or {})
+            except Exception:       # no bucket/object: no tags
+                self._cache[which] = {}
+        return self._cache[which]
 
 
 def resource_names(region: str, appid: str, bucket: str, key: str) -> tuple[str, ...]:
@@ -64,13 +84,38 @@ def _strings(value: Any, what: str) -> list[str]:
     return items
 
 
+STRING_OPERATORS = ("string_equal", "string_not_equal", "string_like", "string_not_like")
+RESOURCE_TAG_KEY = "qcs:resource_tag"                # COS: values "key&value" of the bucket's tags
+EXISTING_TAG_PREFIX = "cos:existingobjecttag/"       # S3 s3:ExistingObjectTag/<key>
+REQUEST_TAG_PREFIX = "cos:requestobjecttag/"         # S3 s3:RequestObjectTag/<key>
+
+
+def _tag_values(key: str, req: Request) -> list[str]:
+    if req.tags is None:
+        return []
+    if key == RESOURCE_TAG_KEY:
+        return [f"{k}&{v}" for k, v in req.tags.get("resource").items()]
+    for prefix, which in ((EXISTING_TAG_PREFIX, "existing"), (REQUEST_TAG_PREFIX, "requested")):
+        if key.startswith(prefix):
+            value = req.tags.get(which).get(key[len(prefix):])
+            return [] if value is None else [value]
+    return []
+
+
 @dataclass(frozen=True)
 class Condition:
-    operator: str                   # ip_equal, ip_not_equal, bool_equal
+    operator: str                   # ip_equal, ip_not_equal, bool_equal, string_(not_)equal|like
     key: str
     values: tuple
 
     def holds(self, req: Request) -> bool:
+        if self.operator in STRING_OPERATORS:
+            have = _tag_values(self.key, req)
+            if self.operator.endswith("like"):
+                hit = any(p.fullmatch(h) for p in self.values for h in have)
+            else:
+                hit = any(h in self.values for h in have)
+            return hit if "_not_" not in self.operator else not hit
         if self.operator == "bool_equal":
             return req.secure in self.values
         try:
@@ -96,7 +141,17 @@ def _condition(operator: str, key: str, raw: Any) -> Condition:
         if any(v.lower() not in ("true", "false") for v in values):
             raise PolicyError(f"condition bool_equal.{key} takes \"true\" or \"false\"")
         return Condition(operator, key, tuple(v.lower() == "true" for v in values))
-    raise PolicyError(f"unsupported condition operator {operator!r} (use ip_equal, ip_not_equal, bool_equal)")
+    if operator in STRING_OPERATORS:
+        low = key.lower()
+        if low != RESOURCE_TAG_KEY and not low.startswith((EXISTING_TAG_PREFIX, REQUEST_TAG_PREFIX)):
+            raise PolicyError(f"{operator} supports the tag keys qcs:resource_tag, cos:ExistingObjectTag/<key> and "
+                              f"cos:RequestObjectTag/<key> (s3:... in bucket policies), not {key!r}")
+        key = low if low == RESOURCE_TAG_KEY else low.split("/", 1)[0] + "/" + key.split("/", 1)[1]
+        if operator.endswith("like"):
+            return Condition(operator, key, tuple(_glob(v, ignore_case=False) for v in values))
+        return Condition(operator, key, tuple(values))
+    raise PolicyError(f"unsupported condition operator {operator!r} (use ip_equal, ip_not_equal, bool_equal, "
+                      "string_equal, string_not_equal, string_like, string_not_like)")
 
 
 # one permission under several documented names: a statement naming any of them allows (or denies)
