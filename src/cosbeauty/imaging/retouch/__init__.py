@@ -15,19 +15,19 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .common import grow_to, luma, shrink2
+from .common import FACE_OVAL, grow_to, luma, poly, shrink2
 from .eyebags import eyebags_delta
 from .eyes import eyes_delta
 from .lines import lines_delta
 from .neck import inside, person_probability, tone_mask
 from .params import RetouchParams
-from .skin import SkinModel, loose_mask, skin_mask
+from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .spots import heal_delta
 from .teeth import teeth_delta
 from .tone import tone_delta
 
-__all__ = ["RetouchParams", "face_delta", "skin_mask", "SkinModel"]
+__all__ = ["RetouchParams", "SkinMasks", "SkinModel", "face_delta", "skin_mask", "skin_masks"]
 
 PARALLEL_MIN_WORK_PX = 40_000
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
@@ -60,12 +60,11 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                    and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
     spent: dict[str, float] = {}
 
-    def mask_job() -> tuple[np.ndarray, SkinModel, np.ndarray, np.ndarray]:
+    def mask_job() -> SkinMasks:
         t = time.perf_counter()
-        skin, model = skin_mask(work, pts, f)
-        loose, region = loose_mask(work, pts, f, model)
+        masks = skin_masks(work, pts, f)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
-        return skin, model, loose, region
+        return masks
 
     def person_job() -> np.ndarray | None:
         if not need_person:
@@ -79,9 +78,10 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     jobs = [mask_job, person_job]
     if pmap is not None and need_person and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX:
-        (skin, model, loose, region), person = pmap(lambda job: job(), jobs)
+        masks, person = pmap(lambda job: job(), jobs)
     else:
-        (skin, model, loose, region), person = mask_job(), person_job()
+        masks, person = mask_job(), person_job()
+    skin = masks.skin
     if timings is not None:
         for key, value in spent.items():
             timings[key] = timings.get(key, 0.0) + value
@@ -89,7 +89,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     cur = work
     if params.spots > 0:
-        healed = heal_delta(work, np.maximum(skin, loose), f, params.spots)
+        healed = heal_delta(work, masks.spot, f, params.spots, pts)
         if healed is not None:
             cur = work + healed
     clock.tick("retouch.spots")
@@ -97,27 +97,34 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing)
     clock.tick("retouch.smooth")
     if params.lines > 0:
-        d = lines_delta(luma(cur), loose, region, pts, f, params.lines)
+        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines)
         cur = cur + d[..., None]
     clock.tick("retouch.lines")
-    if params.eyebags > 0:
-        cur = cur + eyebags_delta(cur, loose, pts, f, params.eyebags)
-    clock.tick("retouch.eyebags")
-    if params.tone > 0 or params.whitening > 0 or params.rosy > 0:
+    # eye bags and tone are smooth: both at half work scale, upsampled once
+    do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
+    change = None
+    if params.eyebags > 0 or do_tone:
         shape = work.shape[:2]
         small = shrink2(cur)
         k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
         pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(skin)
-        person_s = None if person is None else shrink2(person)
-        mask = tone_mask(small, skin_s, model, pts_s, f_s, person_s)
-        change = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
-                            rosy=params.rosy)
-        change *= mask[..., None]
+        if params.eyebags > 0:
+            change = eyebags_delta(small, shrink2(masks.loose), pts_s, f_s, params.eyebags)
+        clock.tick("retouch.eyebags")
+        if do_tone:
+            person_s = None if person is None else shrink2(person)
+            same = masks.small.shape[:2] == small.shape[:2]
+            mask = tone_mask(small, skin_s, masks.model, pts_s, f_s, person_s,
+                             masks.neck_gate if same else None, masks.features_s if same else None)
+            tone = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
+                              rosy=params.rosy)
+            tone *= mask[..., None]
+            change = tone if change is None else change + tone
         change = grow_to(change, shape)
-        if person is not None:           # exact zero outside the person at full work scale
+        if person is not None:           # exact zero outside the person (or oval) at work scale
             change *= inside(shape, pts, person)[..., None]
         else:
-            change *= (skin > 0)[..., None]
+            change *= (poly(shape, pts[FACE_OVAL]) > 0)[..., None]
         cur = cur + change
     clock.tick("retouch.tone")
     if params.eyes > 0 or params.teeth > 0:

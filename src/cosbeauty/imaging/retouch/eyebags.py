@@ -1,14 +1,14 @@
 """Eye bags and dark circles: the band under each lower lid is moved toward the colour of the
 cheek below it (one target per side), only where it is darker than that cheek, so it can never
 be over-brightened into a grey patch. Runs at half work scale inside the band's box (the
-change is smooth) and is upsampled."""
+change is smooth; the driver upsamples it with the tone change)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from . import zones
-from .common import blur, grow_to, luma, nonzero_box, shrink2
+from .common import blur, luma, nonzero_box
 
 CHEEKS = (50, 280)       # right, left cheek sample points
 CAP = 0.07               # max change per channel, 0..1
@@ -16,11 +16,9 @@ GAIN = 0.85
 
 
 def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, amount: float) -> np.ndarray:
-    """Change (H x W x 3) lifting the under-eye band toward the cheek."""
-    shape = cur.shape[:2]
-    small, skin_s = shrink2(cur), shrink2(skin)
-    k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
-    pts_s, f_s = pts * k, f * float(k[0])
+    """Change (H x W x 3, same scale as ``cur``: the driver passes half work scale) lifting the
+    under-eye band toward the cheek."""
+    small, skin_s, pts_s, f_s = cur, skin, pts, f
     band = zones.under_eye(small.shape[:2], pts_s, f_s, 0.1, 0.75) * skin_s
     out = np.zeros_like(small)
     mid_x = 0.5 * (pts_s[33][0] + pts_s[263][0])
@@ -45,4 +43,4 @@ def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, 
         lift = np.clip(luma(d) / 0.01, 0, 1)                 # only where darker than the cheek
         out[y0:y1, x0:x1] += d * (lift * half[y0:y1, x0:x1])[..., None]
     out *= np.float32(GAIN * amount)
-    return grow_to(out, shape)
+    return out

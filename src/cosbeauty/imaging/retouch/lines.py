@@ -17,9 +17,9 @@ from . import zones
 from .common import blur, disc, grow_to, nonzero_box
 
 FINE_CAP = 0.07          # max fill, luma 0..1
-FOLD_CAP = 0.10
+FOLD_CAP = 0.16
 FINE_GAIN = 1.0
-FOLD_GAIN = 0.85
+FOLD_GAIN = 0.9 
 BAND_GAIN = 0.85         # fraction of the wrinkle band removed at lines = 1
 EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
 
@@ -28,11 +28,12 @@ def _blackhat(y: np.ndarray, r: float) -> np.ndarray:
     return cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, disc(r))
 
 
-def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float,
-                amount: float) -> np.ndarray:
+def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: np.ndarray,
+                pts: np.ndarray, f: float, amount: float) -> np.ndarray:
     """Luma change (H x W) filling fine lines and folds inside their zones. ``skin``: the
     (lenient) skin mask; ``region``: oval minus features without a colour gate, used for the
-    under-eye band (skin behind tinted lenses)."""
+    under-eye band (skin behind tinted lenses); ``fold_skin``: skin colour with a low luma
+    floor (a deep fold is in shadow)."""
     shape = y.shape
     out = np.zeros(shape, np.float32)
     q = zones.Quarter(shape, pts, f)
@@ -53,7 +54,7 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, pts: np.nda
         guard = np.clip((EDGE[1] - cv2.magnitude(gx, gy) * 0.125) / (EDGE[1] - EDGE[0]), 0, 1)
         change = fine * np.float32(FINE_GAIN * amount) - band * guard * np.float32(BAND_GAIN * amount)
         out[y0:y1, x0:x1] = change * zone[y0:y1, x0:x1]
-    corridor = grow_to(q.corridors(), shape) * skin
+    corridor = grow_to(q.corridors(), shape) * fold_skin
     box = nonzero_box(corridor > 0.01, pad=int(0.1 * f) + 2)
     if box is not None:
         x0, y0, x1, y1 = box

@@ -67,15 +67,18 @@ def region(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
 
 
 def tone_mask(work: np.ndarray, skin: np.ndarray, model: SkinModel, pts: np.ndarray, f: float,
-              person: np.ndarray | None) -> np.ndarray:
+              person: np.ndarray | None, colour: np.ndarray | None = None,
+              feats: np.ndarray | None = None) -> np.ndarray:
     """Face skin plus connected visible skin, at the resolution of ``work`` (the driver passes
-    half work scale). Without ``person``: the face skin."""
+    half work scale). Without ``person``: the face skin. ``colour`` (the skin model's gate with
+    slack 4, floor 0.12) and ``feats`` may be passed when already computed at this scale."""
     if person is None:
         return skin
     shape = skin.shape
-    colour = model.gate(work, slack=4.0, floor=0.12)
+    if colour is None:
+        colour = model.gate(work, slack=4.0, floor=0.12)
     sure = np.clip((person - 0.4) / 0.3, 0, 1)
-    keep = 1.0 - cv2.dilate(features(shape, pts, f), disc(0.02 * f))
+    keep = 1.0 - cv2.dilate(features(shape, pts, f) if feats is None else feats, disc(0.02 * f))
     m = colour * sure * region(shape, pts, f) * keep
     m = blur(cv2.morphologyEx(m, cv2.MORPH_CLOSE, disc(0.03 * f)), 0.015 * f)
     return np.maximum(m, skin) * inside(shape, pts, person)

@@ -49,7 +49,7 @@ class RetouchParams:
             lines=0.55 * _ramp(s, 0.5) + 0.45 * max(0.0, s - 0.5) / 0.5,
             eyebags=_ramp(s, 0.6),
             tone=_ramp(s, 0.6),
-            whitening=s,
+            whitening=s ** 0.8,
             rosy=s,
             eyes=s,
             teeth=s,

@@ -84,20 +84,59 @@ def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> tuple[np.ndarray, 
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR) * oval, model
 
 
-def loose_mask(work: np.ndarray, pts: np.ndarray, f: float, model: SkinModel) -> tuple[np.ndarray, np.ndarray]:
-    """A lenient skin mask for the landmark zones (lines, eye bags): face oval minus features,
-    a wider colour tolerance (skin seen through tinted lenses, shadowed creases) but a higher
-    luma floor (dark frames and brows stay out). Computed at half scale, upsampled.
-    Returns (mask, the same without the colour gate: for the under-eye band, seen through
-    tinted lenses, where the edge guard of the line filter keeps frames out)."""
+@dataclass
+class SkinMasks:
+    """Every skin mask of one face from one colour model and one distance map (full work
+    scale unless noted). ``small``/``pts_s``/``f_s``: the mask scale (half the work scale when
+    F >= 160 px); ``neck_gate``/``features_s``: at the mask scale, for the neck step."""
+
+    skin: np.ndarray         # strict: smoothing, tone
+    loose: np.ndarray        # lenient colour, higher luma floor: lines, eye bags
+    region: np.ndarray       # oval minus features, no colour gate: the under-eye band
+    spot: np.ndarray         # where spots may be healed
+    fold: np.ndarray         # lenient colour, low luma floor: folds are shadowed
+    model: SkinModel
+    small: np.ndarray
+    pts_s: np.ndarray
+    f_s: float
+    neck_gate: np.ndarray
+    features_s: np.ndarray
+
+
+def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
+    """All masks at once: the skin model is fit and the chroma distance computed once; the
+    lenient masks (lines, eye bags; skin seen through tinted lenses and in shadowed creases)
+    widen the colour tolerance but raise the luma floor (dark frames and brows stay out)."""
     h, w = work.shape[:2]
-    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-    k = np.array([half.shape[1] / w, half.shape[0] / h], np.float32)
-    hp, hf = pts * k, f * float(k[0])
-    shape = half.shape[:2]
-    region = poly(shape, hp[FACE_OVAL]) & (1 - features(shape, hp, hf, grow=0.5))
-    core = blur(cv2.erode(region, disc(0.01 * hf)).astype(np.float32), 0.006 * hf)
-    gate = blur(model.gate(half, slack=4.5, floor=0.5), 0.006 * hf)
+    if f < 160:
+        small, k = work, np.array([1.0, 1.0], np.float32)
+    else:
+        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+        k = np.array([small.shape[1] / w, small.shape[0] / h], np.float32)
+    pts_s, f_s = pts * k, f * float(k[0])
+    shape = small.shape[:2]
+    feats = features(shape, pts_s, f_s)
+    region = poly(shape, pts_s[FACE_OVAL]) & (1 - feats)
+    model = SkinModel.fit(small, region, pts_s, f_s)
+    y = luma(small)
+    d = model.distance(small, y)
+    ratio = y * np.float32(1.0 / max(model.y_med, 1e-3))
+
+    def gate(slack: float, floor: float) -> np.ndarray:
+        g = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2) * np.clip((ratio - floor) / 0.2, 0, 1)
+        return g.astype(np.float32)
+
+    strict = blur(cv2.morphologyEx(gate(2.5, 0.3), cv2.MORPH_CLOSE, disc(0.04 * f_s)), 0.015 * f_s)
+    sigma = 0.02 * f_s
+    skin_s = blur(cv2.erode(region, disc(2.0 * sigma)).astype(np.float32), sigma) * strict
+    core = blur(cv2.erode(region, disc(0.015 * f_s)).astype(np.float32), 0.01 * f_s)
+    loose_s = core * blur(gate(4.5, 0.5), 0.006 * f_s)
+    spot_s = np.maximum(skin_s, core * blur(gate(2.5, 0.45), 0.006 * f_s))
     oval = poly((h, w), pts[FACE_OVAL])
-    mask = cv2.resize(core * gate, (w, h), interpolation=cv2.INTER_LINEAR) * oval
-    return mask, cv2.resize(core, (w, h), interpolation=cv2.INTER_LINEAR) * oval
+
+    def full(m: np.ndarray) -> np.ndarray:
+        return (m if m.shape[:2] == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)) * oval
+
+    fold_s = core * blur(gate(4.5, 0.15), 0.006 * f_s)
+    return SkinMasks(full(skin_s), full(loose_s), full(core), full(spot_s), full(fold_s), model, small,
+                     pts_s, f_s, gate(4.0, 0.12), feats)

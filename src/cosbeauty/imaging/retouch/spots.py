@@ -15,13 +15,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import blur, disc, luma, odd
+from .common import LEFT_EYE, LIPS, RIGHT_EYE, blur, disc, grow_to, luma, nonzero_box, odd, poly
 
 MAX_SPOT = 0.05          # x F: widest healed spot (bounding box side)
 MAX_MOLE = 0.12          # x F: widest softened mark
 MOLE_SOFTEN = 0.4
-DARK_MIN = 7.0           # levels darker than the whole ring
+DETECT_F = 190.0         # px: detection scale cap (cost), healing stays at work scale
+MAX_COUNT = 40           # healed/softened marks per face, most contrasty first
+DARK_MIN = 9.0           # levels darker than the whole ring
 RED_MIN = 4.0            # Cr levels redder than the whole ring
+EYE_MARGIN = 0.07        # x F around the eyes: no spot healing (lashes, lens rims)
+LIP_MARGIN = 0.045       # x F around the lips
+STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
 
 
@@ -74,7 +79,11 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
         np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
         np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
     on_skin = skin > 0.5
-    cand = (((dark > DARK_MIN) | (red > RED_MIN)) & on_skin).astype(np.uint8)
+    # not next to strong edges (frames, nostrils, the lip line): a spot's own edge is far softer
+    gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+    strong = cv2.dilate((cv2.magnitude(gx, gy) * 0.125 > STRONG_EDGE).astype(np.uint8), disc(max(1.0, 0.01 * f)))
+    cand = (((dark > DARK_MIN) | (red > RED_MIN)) & on_skin & (strong == 0)).astype(np.uint8)
     cand = cv2.dilate(cand, disc(max(1.0, 0.006 * f)))       # the core -> the whole spot
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     weight = np.zeros(n, np.float32)
@@ -85,6 +94,12 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
         spot = compact & (side <= max(3.0, MAX_SPOT * f))
         mole = compact & ~spot & (side <= MAX_MOLE * f)
         weight[1:] = np.where(spot, 1.0, np.where(mole, MOLE_SOFTEN, 0.0))
+        if np.count_nonzero(weight) > MAX_COUNT:      # bounded: the most contrasty ones only
+            peak = np.zeros(n, np.float32)
+            sel = cand.astype(bool)
+            np.maximum.at(peak, labels[sel], np.maximum(dark[sel] / DARK_MIN, red[sel] / RED_MIN))
+            peak[weight == 0] = -1
+            weight[np.argsort(peak)[:-MAX_COUNT]] = 0
     w = weight[labels]
     # the detected core -> the whole spot: grow into the pixels around it that are still darker
     # or redder than the median reference (a spot's soft edge)
@@ -96,15 +111,41 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
     return blur(w, max(0.7, 0.003 * f)) * np.minimum(skin * 2, 1), ref
 
 
-def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float) -> np.ndarray | None:
-    """The change (H x W x 3) that heals spots, or None when there is nothing to heal."""
-    w, ref = spot_weights(work, skin, f)
-    if not w.any():
+def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
+               pts: np.ndarray | None = None) -> np.ndarray | None:
+    """The change (H x W x 3) that heals spots, or None when there is nothing to heal. With
+    ``pts``, the eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F)
+    are left alone. Works inside the skin's bounding box; detection runs at a scale where F is
+    at most DETECT_F px (spots of 0.5 % F are still ~1 px there), healing at work scale."""
+    if pts is not None:
+        eyes = poly(skin.shape, pts[RIGHT_EYE], hull=True) | poly(skin.shape, pts[LEFT_EYE], hull=True)
+        lips = cv2.dilate(poly(skin.shape, pts[LIPS], hull=True), disc(LIP_MARGIN * f))
+        skin = skin * (1 - (cv2.dilate(eyes, disc(EYE_MARGIN * f)) | lips))
+    box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
+    if box is None:
         return None
-    y = luma(work)
+    x0, y0, x1, y1 = box
+    sub, sub_skin = work[y0:y1, x0:x1], skin[y0:y1, x0:x1]
+    h, w = sub.shape[:2]
+    ds = min(1.0, DETECT_F / max(f, 1.0))
+    if ds < 1.0:
+        size = (max(1, round(w * ds)), max(1, round(h * ds)))
+        weight, ref = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
+                                   cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds)
+        if not weight.any():
+            return None
+        weight = grow_to(weight, (h, w))
+        ref = grow_to(ref, (h, w))
+    else:
+        weight, ref = spot_weights(sub, sub_skin, f)
+        if not weight.any():
+            return None
+    y = luma(sub)
     texture = y - blur(y, max(0.8, 0.004 * f))
     shift = max(2, int(round(MAX_SPOT * f)))
     texture = np.roll(texture, shift, axis=1)                 # skin grain from a neighbour patch
     target = ref + texture[..., None]
-    w *= np.float32(amount)
-    return (target - work) * w[..., None]
+    weight *= np.float32(amount)
+    out = np.zeros_like(work)
+    out[y0:y1, x0:x1] = (target - sub) * weight[..., None]
+    return out

@@ -20,7 +20,7 @@ import numpy as np
 from . import zones
 from .common import blur, grow_to, luma
 
-WHITEN_LEVELS = 7.0 / 255      # luma offset at whitening = 1
+WHITEN_LEVELS = 6.5 / 255      # luma offset at whitening = 1
 WHITEN_CB = 2.5 / 255          # Cb increase (less yellow) at whitening = 1
 REDNESS_KEEP = 0.35            # fraction of excess redness kept at tone = 1
 ROSY_CR = 3.0 / 255            # Cr increase on the cheek apples at rosy = 1
