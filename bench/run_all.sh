@@ -9,7 +9,7 @@ R=${ROUNDS:-5}
 mkdir -p bench/results
 $PY bench/s3_ops.py --rounds "$R" --n 300 --json bench/results/s3_ops.json
 $PY bench/cold_start.py --rounds "$R" --json bench/results/cold_start.json
-$PY bench/ci_http.py --rounds "$R" --requests 24 --conc 1 4 --json bench/results/ci_http.json
+$PY bench/ci_http.py --rounds "$R" --requests 24 --conc 1 4 --also-no-fsync --json bench/results/ci_http.json
 $PY bench/beauty_floor.py --rounds "$R" --json bench/results/beauty_floor.json
 $PY bench/cli_folder.py --rounds "$R" --json bench/results/cli_folder.json
 $PY bench/memory.py --calls 100 1000 --json bench/results/memory.json
