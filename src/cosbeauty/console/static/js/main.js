@@ -41,6 +41,7 @@ function resetUiState() { Object.assign(ui, freshUiState()); }
 
 let client = null;
 let cleanup = null;
+let routed = 0;          // views shown in this page load (the first one keeps the browser's focus)
 
 export function getClient() { return client; }
 
@@ -168,6 +169,9 @@ async function route() {
     else if (r.name === "beauty") cleanup = await renderBeauty(ctx, r.bucket, r.key);
     else if (r.name === "usage") cleanup = await renderUsage(ctx);
     else cleanup = await renderBuckets(ctx);
+    // after an in-app navigation the clicked link is gone: start keyboard focus at the new view
+    const active = document.activeElement;
+    if (routed++ && (!active || active === document.body)) view.content.focus({ preventScroll: true });
   } catch (err) {
     if (err && (err.code === "InvalidAccessKeyId" || err.code === "SignatureDoesNotMatch")) {
       toast("Your keys were refused; please sign in again.", "error");
