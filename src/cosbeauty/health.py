@@ -150,4 +150,7 @@ def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.
     db = getattr(app.backend, "db", None)
     if db is not None:
         metrics.watch_db(db)
+    blobs = getattr(app.backend, "blobs", None)
+    if blobs is not None:
+        metrics.watch_blobs(blobs)
     return MetricsMiddleware(app, metrics)

@@ -7,6 +7,8 @@
     cosbeauty_ci_queue_depth / _ci_workers / _ci_capacity   image jobs running or queued, pool size, admission limit
     cosbeauty_ci_process_seconds                       AIFaceBeauty (and other CI) processing, queue wait included
     cosbeauty_db_writer_queue_depth                    metadata writes waiting for the group-commit writer
+    cosbeauty_blobstore_requests_total{operation, outcome}, cosbeauty_blobstore_request_duration_seconds{operation}
+                                                       requests to a remote (S3) blob store
 
 ``operation`` is the endpoint's handler (``objects:get_object``, ``multipart:upload_part`` ...,
 see api/router.py), ``mounted:/-/admin`` style for mounted apps, ``unmatched`` for requests no
@@ -41,6 +43,11 @@ class Metrics:
         self.sent = Counter("cosbeauty_sent_bytes", "Response body bytes sent", registry=r)
         self.ci_seconds = Histogram("cosbeauty_ci_process_seconds", "Image processing calls, queue wait included",
                                     buckets=CI_BUCKETS, registry=r)
+        self.blob_requests = Counter("cosbeauty_blobstore_requests", "Requests to the remote blob store",
+                                     ("operation", "outcome"), registry=r)
+        self.blob_latency = Histogram("cosbeauty_blobstore_request_duration_seconds",
+                                      "Remote blob store request time (to the response headers)", ("operation",),
+                                      buckets=LATENCY_BUCKETS, registry=r)
         self._counters: dict[tuple[str, str], Any] = {}      # labelled children, looked up once
         self._timers: dict[str, Any] = {}
 
@@ -75,6 +82,16 @@ class Metrics:
                 hist.observe(time.perf_counter() - start)
 
         service.process = timed
+
+    def watch_blobs(self, store: Any) -> None:
+        """Count and time every request ``store`` makes (S3 stores call ``store.observer``)."""
+        requests, latency = self.blob_requests, self.blob_latency
+
+        def observe(op: str, outcome: str, seconds: float) -> None:
+            requests.labels(op, outcome).inc()
+            latency.labels(op).observe(seconds)
+
+        store.observer = observe
 
     def watch_db(self, db: Any) -> None:
         q = getattr(db, "_queue", None) or getattr(db, "queue", None)

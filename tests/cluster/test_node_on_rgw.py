@@ -75,6 +75,10 @@ def test_boto3_put_get_range_multipart_copy_delete_on_rgw(rgw_node, rgw_s3, rgw_
         s3.delete_object(Bucket=bucket, Key=key)
     assert blob_keys(rgw_s3, rgw_bucket, rgw_node.blob_prefix) - before == set()
     cos.delete_bucket(Bucket=bucket)
+    with urllib.request.urlopen(f"{rgw_node.endpoint}/-/metrics", timeout=10) as resp:
+        metrics = resp.read().decode()
+    for op in ("put_object", "get_object", "copy_object", "delete_object"):
+        assert f'cosbeauty_blobstore_requests_total{{operation="{op}",outcome="ok"}}' in metrics
 
 
 def test_cos_sdk_upload_download_on_rgw(rgw_node, tmp_path):

@@ -21,7 +21,7 @@ import abc
 import logging
 import re
 import uuid
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from cosbeauty.storage.base import BlobWriter, StorageError
 
@@ -58,6 +58,8 @@ class BlobStore(abc.ABC):
     """Immutable blobs by name. Thread-safe; every method may block (call it off the event loop)."""
 
     url: str = ""
+    # observer(operation, "ok"|"error", seconds) for every request to a remote store (metrics)
+    observer: Callable[[str, str, float], None] | None = None
 
     @abc.abstractmethod
     def writer(self, *, allow_inline: bool = True) -> BlobWriter:

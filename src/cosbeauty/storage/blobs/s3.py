@@ -26,6 +26,7 @@ import concurrent.futures
 import io
 import logging
 import os
+import time
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from cosbeauty.storage.base import BlobWriter, StorageError
@@ -77,12 +78,18 @@ class S3BlobStore(BlobStore):
     def call(self, op: str, client: Any = None, **kwargs: Any) -> Any:
         """One S3 call; transport errors and 5xx become StorageError('ServiceUnavailable')."""
         from botocore.exceptions import BotoCoreError, ClientError
+        start, outcome = time.perf_counter(), "error"
         try:
-            return getattr(client or self.client, op)(Bucket=self.bucket, **kwargs)
+            res = getattr(client or self.client, op)(Bucket=self.bucket, **kwargs)
+            outcome = "ok"
+            return res
         except ClientError as exc:
             raise _storage_error(self.url, op, exc) from None
         except BotoCoreError as exc:
             raise BlobStoreError("ServiceUnavailable", f"blob store {self.url}: {op}: {exc}") from None
+        finally:
+            if self.observer is not None:
+                self.observer(op, outcome, time.perf_counter() - start)
 
     # -- contract ----------------------------------------------------------------------------
     def writer(self, *, allow_inline: bool = True) -> BlobWriter:
@@ -336,9 +343,14 @@ class _S3Reader(io.RawIOBase):
     def _open_body(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
         store = self._store
+        start = time.perf_counter()
         try:
             res = store.client.get_object(Bucket=store.bucket, Key=self._key, Range=f"bytes={self._pos}-")
+            if store.observer is not None:
+                store.observer("get_object", "ok", time.perf_counter() - start)
         except ClientError as exc:
+            if store.observer is not None:
+                store.observer("get_object", "error", time.perf_counter() - start)
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "InvalidRange":        # at or past the end (an empty blob)
                 self._body = False
@@ -347,6 +359,8 @@ class _S3Reader(io.RawIOBase):
                 raise BlobStoreError("InternalError", f"blob {self._key} is missing from {store.url}") from None
             raise _storage_error(store.url, "get_object", exc) from None
         except BotoCoreError as exc:
+            if store.observer is not None:
+                store.observer("get_object", "error", time.perf_counter() - start)
             raise BlobStoreError("ServiceUnavailable", f"blob store {store.url}: get_object: {exc}") from None
         self._body = res["Body"]
 
