@@ -4,6 +4,8 @@ version, a bucket emptied through ListObjectVersions, and the schema migration o
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -217,3 +219,39 @@ def test_tagging_and_acl_of_a_version(s3, vbucket):
     with pytest.raises(ClientError) as e:
         s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="f" * 32)
     assert e.value.response["Error"]["Code"] == "NoSuchVersion"
+
+
+def test_noncurrent_versions_survive_restart_and_sweep(tmp_path):
+    """Noncurrent versions and their blobs are committed state: a restart (and its orphan sweep)
+    keeps them; deleting a version for good frees its blob."""
+    import os
+
+    from tests.conftest import Server, free_port, s3_client
+    data = str(tmp_path / "data")
+    srv = Server(data, free_port()).start()
+    big1, big2 = os.urandom(200_000), os.urandom(200_000)       # > inline size: real blob files
+    try:
+        s3 = s3_client(srv.port)
+        s3.create_bucket(Bucket="keep")
+        s3.put_bucket_versioning(Bucket="keep", VersioningConfiguration={"Status": "Enabled"})
+        v1 = s3.put_object(Bucket="keep", Key="k", Body=big1)["VersionId"]
+        s3.put_object(Bucket="keep", Key="k", Body=big2)
+        marker = s3.delete_object(Bucket="keep", Key="k")["VersionId"]
+    finally:
+        srv.stop()
+
+    def blob_count() -> int:
+        return sum(len(files) for _, _, files in os.walk(os.path.join(data, "blobs")))
+    assert blob_count() == 2
+    srv = Server(data, free_port()).start()
+    try:
+        s3 = s3_client(srv.port)
+        time.sleep(1.5)         # the start-up sweep runs in the background
+        assert blob_count() == 2
+        assert s3.get_object(Bucket="keep", Key="k", VersionId=v1)["Body"].read() == big1
+        s3.delete_object(Bucket="keep", Key="k", VersionId=marker)
+        assert s3.get_object(Bucket="keep", Key="k")["Body"].read() == big2
+        s3.delete_object(Bucket="keep", Key="k", VersionId=v1)
+        assert blob_count() == 1
+    finally:
+        srv.stop()
