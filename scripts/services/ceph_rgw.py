@@ -3,6 +3,7 @@
 
     python3 scripts/services/ceph_rgw.py start DIR [--rgw-port N]   # prints a JSON line, exits 0 when S3 answers
     python3 scripts/services/ceph_rgw.py stop DIR                   # stops every daemon; DIR is left for you
+    python3 scripts/services/ceph_rgw.py kill DIR                   # SIGKILL every daemon (crash tests); start restarts
 
 Everything lives in DIR (config, keyrings, mon store, a sparse 10 GiB BlueStore file, logs, admin
 sockets); nothing touches /etc/ceph or /var/lib/ceph. Daemons: mon.a, mgr.x, osd.0, client.rgw.x.
@@ -207,7 +208,24 @@ class Cluster:
         self._run("ceph-osd", "-c", self.conf, "-i", "0")
         self._run("radosgw", "-c", self.conf, "-n", "client.rgw.x")
 
+    def _wait_osd(self, deadline: float) -> None:
+        """After a restart (kill -9 above all) the mon may report a dead OSD as up for a while: ask
+        the OSD itself (its admin socket) until it says it is active."""
+        asok = os.path.join(self.d, "run", "osd.0.asok")
+        state = "no admin socket"
+        while time.monotonic() < deadline:
+            if os.path.exists(asok):
+                proc = subprocess.run(["ceph", "--admin-daemon", asok, "status"], capture_output=True, text=True,
+                                      timeout=10)
+                if proc.returncode == 0:
+                    state = json.loads(proc.stdout).get("state", "?")
+                    if state == "active":
+                        return
+            time.sleep(0.2)
+        raise RuntimeError(f"osd.0 not active ({state}); logs in {self.d}/log")
+
     def _wait_s3(self, endpoint: str, deadline: float) -> None:
+        self._wait_osd(deadline)
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
@@ -231,12 +249,12 @@ class Cluster:
                 pass
         return out
 
-    def stop(self, timeout: float = 20) -> None:
+    def stop(self, timeout: float = 20, sig: int = signal.SIGTERM) -> None:
         for pid in self.pids().values():
             if not _is_ceph(pid):
                 continue
             try:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 continue
             deadline = time.monotonic() + timeout
@@ -271,7 +289,7 @@ def _is_ceph(pid: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("start", "stop"))
+    p.add_argument("action", choices=("start", "stop", "kill"), help="kill: SIGKILL every daemon (crash tests)")
     p.add_argument("dir")
     p.add_argument("--rgw-port", type=int)
     args = p.parse_args(argv)
@@ -283,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             cluster.stop()
             raise
         print(json.dumps(info), flush=True)
+    elif args.action == "kill":
+        cluster.stop(sig=signal.SIGKILL)
     else:
         cluster.stop()
     return 0
