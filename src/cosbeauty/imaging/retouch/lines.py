@@ -19,7 +19,7 @@ from .common import blur, disc, grow_to, nonzero_box
 FINE_CAP = 0.07          # max fill, luma 0..1
 FOLD_CAP = 0.16
 FINE_GAIN = 1.0
-FOLD_GAIN = 0.9 
+FOLD_GAIN = 0.9
 BAND_GAIN = 0.85         # fraction of the wrinkle band removed at lines = 1
 EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
 

@@ -6,8 +6,8 @@ texture copied from a neighbouring patch (so no smooth disc is left). Larger com
 Detection at work scale (see :func:`spot_weights`): darker or redder than a whole ring around
 it, on skin. Connected components are kept if compact (aspect <= 3, fill >= 0.3) and at most
 0.05 F across; compact components up to 0.12 F are moles (softened by 40 %); everything else
-(lines, frames) is left. The healing reference is a median (window 0.1 F, at half resolution,
-so spots up to 0.04 F across vanish from it).
+(lines, frames) is left. The healing reference is a median (window 0.1 F, at quarter
+resolution, so spots up to 0.05 F across vanish from it).
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a
 
 
 def _median_reference(work: np.ndarray, f: float) -> np.ndarray:
+    """Per-channel median over a ~0.1 F window, computed at quarter scale (k = 5 at F ~ 190:
+    OpenCV's fast small-kernel path) and upsampled: spots up to 0.05 F across vanish from it."""
     h, w = work.shape[:2]
-    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-    half8 = cv2.convertScaleAbs(half, alpha=255.0)
-    med = cv2.medianBlur(half8, odd(0.05 * f))
+    small = cv2.resize(work, ((w + 3) // 4, (h + 3) // 4), interpolation=cv2.INTER_AREA)
+    med = cv2.medianBlur(cv2.convertScaleAbs(small, alpha=255.0), odd(0.025 * f))
     return cv2.resize(med, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32) * np.float32(1 / 255)
 
 
@@ -117,10 +118,14 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     ``pts``, the eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F)
     are left alone. Works inside the skin's bounding box; detection runs at a scale where F is
     at most DETECT_F px (spots of 0.5 % F are still ~1 px there), healing at work scale."""
-    if pts is not None:
-        eyes = poly(skin.shape, pts[RIGHT_EYE], hull=True) | poly(skin.shape, pts[LEFT_EYE], hull=True)
-        lips = cv2.dilate(poly(skin.shape, pts[LIPS], hull=True), disc(LIP_MARGIN * f))
-        skin = skin * (1 - (cv2.dilate(eyes, disc(EYE_MARGIN * f)) | lips))
+    if pts is not None:                  # exclusions built at quarter scale (coarse by nature)
+        h, w = skin.shape
+        q = ((h + 3) // 4, (w + 3) // 4)
+        k = np.array([q[1] / w, q[0] / h], np.float32)
+        eyes = poly(q, pts[RIGHT_EYE] * k, hull=True) | poly(q, pts[LEFT_EYE] * k, hull=True)
+        near = cv2.dilate(eyes, disc(EYE_MARGIN * f * k[0])) | \
+            cv2.dilate(poly(q, pts[LIPS] * k, hull=True), disc(LIP_MARGIN * f * k[0]))
+        skin = skin * (1 - cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST))
     box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
     if box is None:
         return None
