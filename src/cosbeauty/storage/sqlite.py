@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS object_versions (
     grants TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (bucket, key, version_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS object_versions_by_seq ON object_versions (bucket, key, seq);
+CREATE INDEX IF NOT EXISTS object_versions_order ON object_versions (bucket, key, seq DESC);
 CREATE TABLE IF NOT EXISTS completed_uploads (
     upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,
     completed REAL NOT NULL

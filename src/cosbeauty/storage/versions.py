@@ -14,6 +14,7 @@ nothing here: writes behave exactly as before (the old bytes are dropped).
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import sqlite3
@@ -141,14 +142,20 @@ def version_segments(conn: sqlite3.Connection):
     return conn.execute("SELECT segments FROM object_versions WHERE segments != '[]'")
 
 
-_LIST_SQL = (
-    "SELECT key, version_id, seq, dm, size, etag, mtime, storage_class FROM ("
-    " SELECT key, version_id, seq, 0 AS dm, size, etag, mtime, storage_class FROM objects WHERE bucket=:b"
-    " AND (key > :k OR (key = :k AND seq < :s)) AND key >= :lo {upper_o}"
-    " UNION ALL"
-    " SELECT key, version_id, seq, delete_marker, size, etag, mtime, storage_class FROM object_versions"
-    " WHERE bucket=:b AND (key > :k OR (key = :k AND seq < :s)) AND key >= :lo {upper_v}"
-    ") ORDER BY key, seq DESC LIMIT :n")
+# one page of each table from the cursor (key, seq) on, both in listing order (key, newest first)
+# straight off their indexes, merged in Python: a page costs O(page), never a scan of the bucket
+_WHERE = "bucket=:b AND key >= :k AND (key > :k OR seq < :s) AND key >= :lo {upper}"
+_CURRENT_SQL = ("SELECT key, version_id, seq, 0, size, etag, mtime, storage_class FROM objects WHERE "
+                + _WHERE + " ORDER BY key LIMIT :n")
+_NONCURRENT_SQL = ("SELECT key, version_id, seq, delete_marker, size, etag, mtime, storage_class FROM object_versions "
+                   "WHERE " + _WHERE + " ORDER BY key, seq DESC LIMIT :n")
+
+
+def _batch(conn: sqlite3.Connection, params: dict, upper: bool) -> list[tuple]:
+    cond = "AND key < :hi" if upper else ""
+    current = conn.execute(_CURRENT_SQL.format(upper=cond), params).fetchall()
+    noncurrent = conn.execute(_NONCURRENT_SQL.format(upper=cond), params).fetchall()
+    return list(heapq.merge(current, noncurrent, key=lambda r: (r[0], -r[2])))[:params["n"]]
 
 
 def _after(prefix: str) -> str:
@@ -178,13 +185,12 @@ def list_versions(conn: sqlite3.Connection, bucket: str, *, prefix: str, delimit
     elif prefix:
         cursor_key, cursor_seq = prefix, big
     upper = _after(prefix) if prefix else None
-    sql = _LIST_SQL.format(upper_o="AND key < :hi" if upper else "", upper_v="AND key < :hi" if upper else "")
     items: list = []                     # VersionRow or common-prefix str, in listing order
     prev_key = key_marker                # resuming inside key_marker: its newest version came earlier
     while len(items) <= max_keys:
         need = max_keys + 1 - len(items)
-        rows = conn.execute(sql, {"b": bucket, "k": cursor_key, "s": cursor_seq, "lo": prefix, "hi": upper,
-                                  "n": need}).fetchall()
+        rows = _batch(conn, {"b": bucket, "k": cursor_key, "s": cursor_seq, "lo": prefix, "hi": upper, "n": need},
+                      upper is not None)
         jumped = False
         for key, vid, seq, dm, size, etag, mtime, sclass in rows:
             if delimiter:
