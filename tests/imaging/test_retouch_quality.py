@@ -422,3 +422,21 @@ def test_components_are_separately_controllable(photos):
     assert np.array_equal(beautify_array(img, 0.5, faces=[face], params=default)[0], outs[0.5])
     with pytest.raises(ValueError):
         RetouchParams(spots=1.5)
+
+
+def test_cli_retouch_flag(tmp_path):
+    """``cosbeauty beautify --retouch NAME=AMOUNT,...`` overrides single components."""
+    from cosbeauty.cli import main
+
+    src = tmp_path / "in.png"
+    cv2.imwrite(str(src), skimage.data.astronaut()[..., ::-1])
+    off = ",".join(f"{n}=0" for n in ("smoothing", "spots", "lines", "eyebags", "tone", "whitening", "rosy",
+                                      "eyes", "teeth"))
+    assert main(["beautify", str(src), "-o", str(tmp_path / "none.png"), "--retouch", off]) == 0
+    assert main(["beautify", str(src), "-o", str(tmp_path / "default.png")]) == 0
+    none = cv2.imread(str(tmp_path / "none.png"))
+    assert np.array_equal(none, cv2.imread(str(src)))              # every component off: untouched
+    assert not np.array_equal(cv2.imread(str(tmp_path / "default.png")), none)
+    with pytest.raises(SystemExit) as exc:
+        main(["beautify", str(src), "--retouch", "wrinkles=2"])
+    assert exc.value.code == 2

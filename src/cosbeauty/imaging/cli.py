@@ -52,6 +52,7 @@ class Options:
     format: str | None
     quality: int | None
     reshape: bool
+    retouch: tuple[tuple[str, float], ...] = ()     # per-component overrides (RetouchParams)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ def register(subparsers: Any) -> None:
                         help=f"output format: {', '.join(FORMAT_SUFFIX)} (default: as input)")
     parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (default: the source's)")
     parser.add_argument("--reshape", action="store_true", help="also slim the face and enlarge the eyes")
+    parser.add_argument("--retouch", type=_retouch_arg, default=(), metavar="NAME=AMOUNT,...",
+                        help="per-component amounts 0..1 over the strength's defaults, e.g. "
+                             "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
     parser.add_argument("--jobs", type=int, default=default_jobs(),
                         help="parallel workers for a folder (default: %(default)s, one per CPU)")
     parser.add_argument("--processes", action="store_true",
@@ -82,7 +86,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = Options(args.strength, args.format, args.quality, args.reshape)
+    options = Options(args.strength, args.format, args.quality, args.reshape, args.retouch)
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
@@ -95,6 +99,34 @@ def run(args: argparse.Namespace) -> int:
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _retouch_arg(value: str) -> tuple[tuple[str, float], ...]:
+    """``spots=1,teeth=0`` -> (("spots", 1.0), ("teeth", 0.0)); names and ranges checked."""
+    from dataclasses import fields
+
+    from cosbeauty.imaging.retouch.params import RetouchParams
+
+    names = {f.name for f in fields(RetouchParams)} - {"neck"}
+    out = []
+    for item in filter(None, value.split(",")):
+        name, _, amount = item.partition("=")
+        try:
+            number = float(amount)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: expected NAME=AMOUNT") from None
+        if name.strip() not in names or not 0.0 <= number <= 1.0:
+            raise argparse.ArgumentTypeError(f"{item!r}: NAME is one of {', '.join(sorted(names))}, AMOUNT 0..1")
+        out.append((name.strip(), number))
+    return tuple(out)
+
+
+def _retouch_params(options: Options) -> Any:
+    from dataclasses import replace
+
+    from cosbeauty.imaging.retouch.params import RetouchParams
+
+    return replace(RetouchParams.for_strength(options.strength), **dict(options.retouch))
 
 
 def _format_arg(value: str) -> str:
@@ -134,8 +166,9 @@ def _process(source: Path, destination: Path | None, options: Options) -> Outcom
     from cosbeauty.imaging.pipeline import beautify
 
     try:
+        extra = {"params": _retouch_params(options)} if options.retouch else {}
         result = beautify(source.read_bytes(), options.strength, limits=Limits(), format=options.format,
-                          quality=options.quality, reshape=options.reshape)
+                          quality=options.quality, reshape=options.reshape, **extra)
         _write(result.data, destination)
     except UnsupportedFormat as exc:
         status = FAILED if source.suffix.lower() in IMAGE_SUFFIXES else SKIPPED

@@ -131,7 +131,7 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
         info = probe(data, limits)
         if format is None or normalize_format(format) == info.format:
             return Result(data, info.format, info.width, info.height, [], dict.fromkeys(STAGES, 0.0))
-    unknown = set(options) - {"reshape", "slim", "eyes"}
+    unknown = set(options) - {"reshape", "slim", "eyes", "params"}   # params: RetouchParams
     if unknown:      # what beautify_array's signature would reject
         raise TypeError(f"beautify() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
     skip = strength == 0 and not options.get("reshape")
@@ -146,15 +146,21 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     if not pixels.flags.writeable:  # Pillow hands out read-only views (PNG, WebP, ...)
         pixels = decoded.rgb = pixels.copy()
     strips = None
-    lossless = (out_format == info.format == "JPEG" and keep_bytes and info.orientation == 1
-                and not options.get("reshape") and jpeg_lossless.supported(data))
-    if lossless:
+    splicer = None
+    if out_format == info.format == "JPEG" and keep_bytes and info.orientation == 1 and not options.get("reshape"):
+        splicer = jpeg_lossless.Splicer.open(data)     # None: not a JPEG it can splice
+    if splicer is not None:
         rois = [roi_for(f, pixels.shape) for f in faces]
         regions = [(r.x0, r.y0, r.x1, r.y1) for r in rois]
         before = [pixels[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in regions]
-        apply_faces(pixels, faces, strength, timings=timings, **options)
+        splicer.start()                  # libjpeg reads the source's coefficients meanwhile
+        try:
+            apply_faces(pixels, faces, strength, timings=timings, **options)
+        except BaseException:
+            splicer.abort()
+            raise
         t = time.perf_counter()
-        encoded = jpeg_lossless.splice(data, before, pixels, regions)
+        encoded = splicer.finish(before, pixels, regions)
         if encoded is not None:
             _tick(timings, "encode", t)
             return Result(encoded, out_format, info.width, info.height, boxes, timings)
