@@ -162,3 +162,18 @@ def test_ui_state_is_reset_between_sign_ins(env):
     ui.js("location.hash = arguments[0]", f"#/b/{SCOPED}/")
     ui.row("readme.txt")
     assert ui.css("#page-size").get_attribute("value") == "50"
+
+
+def test_sign_in_errors_are_sentences(env):
+    ui, _, reader, _ = env
+    ui.js("document.querySelectorAll('.backdrop').forEach((b) => b.remove()); location.hash = '#/login'")
+    for secret_id, secret_key, sentence in ((reader.secret_id, "not-the-key", "Wrong SecretKey for this SecretId."),
+                                            ("AKIDnobodyhasthiskey00000000000000", "x", "Unknown SecretId.")):
+        ui.visible("#secret-id").clear()
+        ui.css("#secret-id").send_keys(secret_id)
+        ui.css("#secret-key").clear()
+        ui.css("#secret-key").send_keys(secret_key)
+        ui.click("#login-submit")
+        ui.until(lambda s=sentence: ui.css("#login-error").is_displayed() and s in ui.css("#login-error").text, sentence)
+        assert "Details" in ui.css("#login-error").text
+    assert "not-the-key" not in (ui.js("return sessionStorage.getItem('cosbeauty.console.credentials')") or "")
