@@ -26,11 +26,12 @@ import ctypes.util
 import io
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["available", "changed_mcus", "splice", "supported"]
+__all__ = ["Splicer", "available", "changed_mcus", "splice", "supported"]
 
 TJXOP_NONE = 0
 TJXOPT_NOOUTPUT = 16
@@ -165,13 +166,24 @@ def changed_mcus(before: np.ndarray, after: np.ndarray, mcu: tuple[int, int]) ->
 
 def _region_mask(crops: list[np.ndarray], after: np.ndarray, regions: list[tuple[int, int, int, int]],
                  mcu: tuple[int, int]) -> np.ndarray:
+    """Like :func:`changed_mcus`, comparing only inside ``regions`` (``crops`` = their before)."""
+    import cv2
+
     h, w = after.shape[:2]
     mw, mh = mcu
     mask = np.zeros((-(-h // mh), -(-w // mw)), bool)
     for (x0, y0, x1, y1), crop in zip(regions, crops):
-        diff = np.any(crop != after[y0:y1, x0:x1], axis=2) if crop.ndim == 3 else crop != after[y0:y1, x0:x1]
-        ys, xs = np.nonzero(diff)
-        mask[(ys + y0) // mh, (xs + x0) // mw] = True
+        if x1 <= x0 or y1 <= y0:
+            continue
+        diff = cv2.absdiff(crop, after[y0:y1, x0:x1])
+        if diff.ndim == 3:               # saturating channel sum: > 0 iff any channel differs
+            diff = cv2.transform(diff, np.ones((1, diff.shape[2]), np.float32))
+        ax0, ay0 = x0 // mw * mw, y0 // mh * mh
+        ax1, ay1 = -(-x1 // mw) * mw, -(-y1 // mh) * mh
+        grid = np.zeros((ay1 - ay0, ax1 - ax0), np.uint8)
+        grid[y0 - ay0:y1 - ay0, x0 - ax0:x1 - ax0] = diff
+        blocks = grid.reshape((ay1 - ay0) // mh, mh, (ax1 - ax0) // mw, mw).max(axis=(1, 3)) > 0
+        mask[ay0 // mh:ay1 // mh, ax0 // mw:ax1 // mw] |= blocks
     return mask
 
 
@@ -200,7 +212,7 @@ def supported(source: bytes) -> bool:
     return available() and _layout(source) is not None
 
 
-def splice(source: bytes, before: np.ndarray, after: np.ndarray,
+def splice(source: bytes, before: np.ndarray | list[np.ndarray], after: np.ndarray,
            regions: list[tuple[int, int, int, int]] | None = None) -> bytes | None:
     """The source JPEG with only the MCUs whose pixels differ between ``before`` (the decoded
     source, upright = stored: orientation 1) and ``after`` re-encoded; None when this source
@@ -208,49 +220,98 @@ def splice(source: bytes, before: np.ndarray, after: np.ndarray,
 
     ``regions``: (x0, y0, x1, y1) boxes outside which ``before`` and ``after`` are known to be
     equal; ``before`` is then a list of the crops of those boxes (saves a full-frame copy)."""
-    if not available():
-        return None
-    parsed = _layout(source)
-    if parsed is None:
-        return None
-    layout, im = parsed
-    if (after.shape[1], after.shape[0]) != (layout.width, layout.height):
-        return None
-    grey = len(layout.factors) == 1
-    mcu = layout.mcu
-    if regions is None:
-        mask = changed_mcus(before, after, mcu)
-    else:
-        mask = _region_mask(before, after, regions, mcu)
-    if not mask.any():
-        return source
-    patches = []
-    for r0, c0, r1, c1 in _boxes(mask):
-        x0, y0 = c0 * mcu[0], r0 * mcu[1]
-        x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
-        crop = np.ascontiguousarray(after[y0:y1, x0:x1])
-        if grey and crop.ndim == 3:
-            import cv2
+    splicer = Splicer.open(source)
+    return None if splicer is None else splicer.finish(before, after, regions)
 
-            crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-        coeffs = _coefficients(_encode_like(crop, im, layout))
-        patches.append((r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]))
 
-    def replace(view: np.ndarray, row: int, comp: int) -> None:
-        h, v = layout.factors[comp]
-        mcu_row = row // v
-        for r0, c0, r1, _c1, coeffs, sub in patches:
-            if not r0 <= mcu_row < r1:
-                continue
-            js = np.flatnonzero(sub[mcu_row - r0])       # only the changed MCUs of this row
-            if not len(js):
-                continue
-            cols = (js[:, None] * h + np.arange(h)).ravel()          # block columns in the patch
-            keep = (cols + c0 * h < view.shape[0]) & (cols < coeffs[comp].shape[1])
-            cols = cols[keep]
-            view[cols + c0 * h] = coeffs[comp][row - r0 * v, cols]
+class Splicer:
+    """:func:`splice` in two steps, so that libjpeg's entropy decoding of the source overlaps the
+    retouch: :meth:`start` runs the transform on a helper thread, whose coefficient filter then
+    waits for the new blocks that :meth:`finish` computes; :meth:`abort` releases it. The output
+    does not depend on which thread ran what."""
 
-    return _transform(source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
+    def __init__(self, source: bytes, layout: _Layout, im: Image.Image) -> None:
+        self.source, self.layout, self.im = source, layout, im
+        self.patches: list | None = None
+        self.ready = threading.Event()
+        self.job: Any = None
+
+    @classmethod
+    def open(cls, source: bytes) -> "Splicer | None":
+        if not available():
+            return None
+        parsed = _layout(source)
+        return None if parsed is None else cls(source, *parsed)
+
+    def start(self) -> "Splicer":
+        from .faces import executor
+
+        self.job = executor().submit(self._transform)
+        return self
+
+    def abort(self) -> None:
+        self.patches = None
+        self.ready.set()
+        if self.job is not None and not self.job.cancel():
+            try:
+                self.job.result()
+            except Exception:  # noqa: BLE001 - aborted on purpose
+                pass
+
+    def finish(self, before: np.ndarray | list[np.ndarray], after: np.ndarray,
+               regions: list[tuple[int, int, int, int]] | None = None) -> bytes | None:
+        layout = self.layout
+        if (after.shape[1], after.shape[0]) != (layout.width, layout.height):
+            self.abort()
+            return None
+        mcu = layout.mcu
+        if regions is None:
+            assert isinstance(before, np.ndarray)
+            mask = changed_mcus(before, after, mcu)
+        else:
+            assert isinstance(before, list)
+            mask = _region_mask(before, after, regions, mcu)
+        if not mask.any():
+            self.abort()
+            return self.source
+        patches = []
+        for r0, c0, r1, c1 in _boxes(mask):
+            x0, y0 = c0 * mcu[0], r0 * mcu[1]
+            x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
+            crop = np.ascontiguousarray(after[y0:y1, x0:x1])
+            if len(layout.factors) == 1 and crop.ndim == 3:
+                import cv2
+
+                crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+            coeffs = _coefficients(_encode_like(crop, self.im, layout))
+            patches.append((r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]))
+        self.patches = patches
+        self.ready.set()
+        if self.job is None or self.job.cancel():      # never started: do it here
+            return self._transform()
+        return self.job.result()
+
+    def _transform(self) -> bytes | None:
+        layout = self.layout
+
+        def replace(view: np.ndarray, row: int, comp: int) -> None:
+            self.ready.wait()
+            if self.patches is None:
+                raise RuntimeError("splice aborted")
+            h, v = layout.factors[comp]
+            mcu_row = row // v
+            for r0, c0, r1, _c1, coeffs, sub in self.patches:
+                if not r0 <= mcu_row < r1:
+                    continue
+                js = np.flatnonzero(sub[mcu_row - r0])       # only the changed MCUs of this row
+                if not len(js):
+                    continue
+                cols = (js[:, None] * h + np.arange(h)).ravel()          # block columns in the patch
+                keep = (cols + c0 * h < view.shape[0]) & (cols < coeffs[comp].shape[1])
+                cols = cols[keep]
+                view[cols + c0 * h] = coeffs[comp][row - r0 * v, cols]
+
+        return _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
 
 
 def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> bytes:
