@@ -134,7 +134,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None and cycle is not previous:
-            self._watch_100_continue(cycle)
+            self._watch_response_start(cycle)
             self._arm_body_timer()
 
     def on_message_complete(self) -> None:
@@ -158,22 +158,23 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._send_timer = None
 
     # -- helpers -------------------------------------------------------------------------
-    def _watch_100_continue(self, cycle: Any) -> None:
-        """A response that starts before ``100 Continue`` was sent, while the body is still
-        owed, ends the connection: the client will not send that body, so whatever it sends next
-        would be misread as the body."""
-        if not cycle.waiting_for_100_continue:
-            return
+    def _watch_response_start(self, cycle: Any) -> None:
+        """At the start of each response: a response sent before ``100 Continue`` while the body
+        is still owed ends the connection (the client will not send that body, so whatever it sends
+        next would be misread as the body); and a response on a connection that is closing says so
+        once (the app may have written ``Connection: keep-alive`` itself)."""
         send = cycle.send
 
-        async def send_then_close_if_body_owed(message: Any) -> None:
-            if message["type"] == "http.response.start" and cycle.waiting_for_100_continue and cycle.more_body:
-                cycle.keep_alive = False
-                headers = [(k, v) for k, v in message.get("headers", []) if bytes.lower(k) != b"connection"]
-                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        async def send_with_connection_header(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                if cycle.waiting_for_100_continue and cycle.more_body:
+                    cycle.keep_alive = False
+                if not cycle.keep_alive:
+                    headers = [(k, v) for k, v in message.get("headers", []) if bytes.lower(k) != b"connection"]
+                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
 
-        cycle.send = send_then_close_if_body_owed
+        cycle.send = send_with_connection_header
 
     def _arm_body_timer(self, delay: float | None = None) -> None:
         if self._body_timer is not None:
