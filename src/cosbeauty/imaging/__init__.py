@@ -16,21 +16,26 @@ _LAZY = {
     "FaceBox": ".pipeline", "Result": ".pipeline", "beautify": ".pipeline", "get_processor": ".registry",
     "CorruptImage": ".errors", "ImageError": ".errors", "ImageTooLarge": ".errors",
     "InvalidParameter": ".errors", "UnsupportedFormat": ".errors",
+    "face_effect": ".face_effects", "FaceEffectResult": ".face_effects", "beautify_components": ".components",
+    "RetouchParams": ".retouch.params",
 }
 
 __all__ = [
     "CorruptImage", "Face", "FaceBox", "ImageError", "ImageTooLarge", "InvalidParameter",
     "Limits", "Result", "UnsupportedFormat", "beautify", "beautify_array", "detect_faces",
-    "get_processor",
+    "get_processor", "face_effect", "FaceEffectResult", "beautify_components", "RetouchParams",
 ]
 
 if TYPE_CHECKING:
     from .beauty import beautify_array
+    from .components import beautify_components
+    from .face_effects import FaceEffectResult, face_effect
     from .errors import CorruptImage, ImageError, ImageTooLarge, InvalidParameter, UnsupportedFormat
     from .faces import Face, detect_faces
     from .limits import Limits
     from .pipeline import FaceBox, Result, beautify
     from .registry import get_processor
+    from .retouch.params import RetouchParams
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from . import face_effect
+from . import face_effects
 from .errors import InvalidParameter
 from .limits import Limits
 
@@ -105,5 +105,5 @@ def ai_face_beauty(data: bytes, params: Mapping[str, str], limits: Limits) -> Re
 
 # ci:FaceEffect is the action the English page (and the older Chinese one) names; the current Chinese
 # page names ci:CreateFaceEffectJob. The policy engine treats the two as one action (iam/policy.py).
-register(face_effect.NAME, params=face_effect.PARAMS, validate=face_effect.parse_params, action="ci:FaceEffect",
-         ignore_error=False, reply=XML, meter_as=face_effect.meter_name)(face_effect.process)
+register(face_effects.NAME, params=face_effects.PARAMS, validate=face_effects.parse_params, action="ci:FaceEffect",
+         ignore_error=False, reply=XML, meter_as=face_effects.meter_name)(face_effects.process)

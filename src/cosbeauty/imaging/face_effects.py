@@ -168,27 +168,11 @@ def _check_input(data: bytes, spec: FaceEffectSpec, limits: Limits) -> Any:
     return info
 
 
-def _beautify(data: bytes, spec: FaceEffectSpec, limits: Limits, timings: dict) -> FaceEffectResult:
-    from .beauty import beautify_array
-    from .codec import decode, encode
-    from .pipeline import FaceBox
-
-    params = retouch_params(spec)
-    t = time.perf_counter()
-    decoded = decode(data, limits)
-    info = decoded.info
-    timings["decode"] = (time.perf_counter() - t) * 1000
-    if not params.any() and not spec.reshape:       # every level 0: the image as it came
-        return FaceEffectResult(data, info.format, info.width, info.height, [], None, timings)
-    out, faces = beautify_array(decoded.rgb, 0.0, reshape=spec.reshape, slim=spec.face_lifting / 100,
-                                eyes=spec.eye_enlarging / 100, params=params, timings=timings)
-    boxes = [FaceBox(*f.box, score=round(f.score, 4)) for f in faces]
-    if not faces:
-        return FaceEffectResult(data, info.format, info.width, info.height, [], None, timings)
-    t = time.perf_counter()
-    encoded = encode(decoded, out)
-    timings["encode"] = (time.perf_counter() - t) * 1000
-    return FaceEffectResult(encoded, info.format, info.width, info.height, boxes, None, timings)
+def _beautify(data: bytes, spec: FaceEffectSpec, limits: Limits) -> FaceEffectResult:
+    from .components import beautify_components
+    out = beautify_components(data, retouch_params(spec), slim=spec.face_lifting / 100,
+                              eyes=spec.eye_enlarging / 100, limits=limits)
+    return FaceEffectResult(out.data, out.format, out.width, out.height, out.faces, None, out.timings)
 
 
 def _png(pixels: Any) -> bytes:
@@ -231,11 +215,10 @@ def run(data: bytes, spec: FaceEffectSpec, limits: Limits = Limits()) -> FaceEff
     (and ``limits``, whichever is tighter)."""
     limits = _limits(limits)
     _check_input(data, spec, limits)
-    timings: dict[str, float] = {}
     if spec.type == SEGMENTATION:
-        return _segment(data, limits, timings)
+        return _segment(data, limits, {})
     if spec.type == BEAUTIFY:
-        return _beautify(data, spec, limits, timings)
+        return _beautify(data, spec, limits)
     raise EffectNotImplemented(f"face-effect type={spec.type} is not implemented by this server.")
 
 

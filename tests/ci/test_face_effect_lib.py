@@ -1,0 +1,90 @@
+"""The library side of face-effect: ``cosbeauty.imaging.face_effect`` / ``beautify_components``,
+the mapping of Tencent's four levels onto the retouch components, and parameter parsing."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import cosbeauty.imaging as imaging
+from cosbeauty.imaging import face_effects
+from cosbeauty.imaging.errors import InvalidParameter
+from tests.ci.conftest import encode
+from tests.imaging.corpus import hopper
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    return encode(hopper(), ".png")
+
+
+def test_public_names():
+    from cosbeauty.imaging import registry  # noqa: F401  (imports the face_effects module)
+    assert callable(imaging.face_effect) and imaging.face_effect is face_effects.face_effect
+    assert imaging.FaceEffectResult is face_effects.FaceEffectResult
+    assert callable(imaging.beautify_components)
+
+
+def test_level_mapping():
+    spec = face_effects.parse_params({"type": "face-beautify"})
+    assert (spec.whitening, spec.smoothing, spec.face_lifting, spec.eye_enlarging) == (30, 10, 70, 70)
+    params = face_effects.retouch_params(spec)
+    curve = imaging.RetouchParams.for_strength(0.1)
+    assert params.whitening == 0.3
+    assert (params.smoothing, params.spots, params.lines, params.eyebags, params.tone) == (
+        curve.smoothing, curve.spots, curve.lines, curve.eyebags, curve.tone)
+    assert (params.rosy, params.eyes, params.teeth) == (0, 0, 0)       # not in Tencent's API
+    off = face_effects.retouch_params(face_effects.FaceEffectSpec("face-beautify", 0, 0, 0, 0))
+    assert not off.any()
+
+
+@pytest.mark.parametrize("params,error", [
+    ({"type": "face-beautify", "whitening": "100"}, None),
+    ({"type": "face-beautify", "whitening": "0100"}, InvalidParameter),       # at most three digits
+    ({"type": "face-beautify", "smoothing": "+5"}, InvalidParameter),
+    ({"type": "face-beautify", "gender": "1"}, None),                         # only acts with its own type
+    ({"type": "face-beautify", "age": "81"}, InvalidParameter),
+    ({"type": "face-gender-transformation", "gender": "1"}, face_effects.EffectNotImplemented),
+    ({"type": "face-gender-transformation"}, InvalidParameter),
+])
+def test_parse_params(params, error):
+    if error is None:
+        face_effects.parse_params(params)
+    else:
+        with pytest.raises(error):
+            face_effects.parse_params(params)
+
+
+def test_library_matches_levels(photo):
+    default = imaging.face_effect(photo)
+    assert default.format == "PNG" and len(default.faces) == 1 and default.mask is None
+    same = imaging.face_effect(photo, whitening=30, smoothing=10, face_lifting=70, eye_enlarging=70)
+    assert same.data == default.data
+    assert imaging.face_effect(photo, whitening=0, smoothing=0, face_lifting=0, eye_enlarging=0).data == photo
+    with pytest.raises(InvalidParameter):
+        imaging.face_effect(photo, whitening=101)
+    with pytest.raises(face_effects.EffectNotImplemented):
+        imaging.face_effect(photo, "face-age-transformation")
+
+
+def test_library_segmentation(photo):
+    out = imaging.face_effect(photo, "face-segmentation")
+    cut = cv2.imdecode(np.frombuffer(out.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imdecode(np.frombuffer(out.mask, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert cut.shape == (600, 512, 4) and mask.shape == (600, 512)
+    assert mask[150:280, 210:330].min() == 255 and mask[:80, 450:].max() == 0   # face in, backdrop out
+
+
+def test_beautify_components_single_component(photo):
+    """One component at a time changes the picture; all zero is the input, as bytes."""
+    zero = imaging.RetouchParams()
+    assert imaging.beautify_components(photo, zero).data == photo
+    from dataclasses import replace
+    src = hopper().astype(int)
+    only_white = imaging.beautify_components(photo, replace(zero, whitening=1.0))
+    img = cv2.cvtColor(cv2.imdecode(np.frombuffer(only_white.data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert (img.astype(int) - src)[150:330, 170:360].mean() > 2          # brighter face
+    assert np.array_equal(img[:, :60], hopper()[:, :60])                  # lossless background untouched
+    with pytest.raises(ValueError):
+        imaging.beautify_components(photo, zero, slim=1.5)
