@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import resource
 import ssl
@@ -70,4 +71,23 @@ def uvicorn_config(app: Any, config: ServerConfig) -> Any:
 def run(app: Any, config: ServerConfig) -> None:
     import uvicorn
 
-    uvicorn.Server(uvicorn_config(app, config)).run()
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            """uvicorn gives TLS handshakes asyncio's default 60 s and no way to change it; a
+            handshake gets the head timeout instead (a connection counts against the connection
+            cap only once its handshake is done)."""
+            loop = asyncio.get_running_loop()
+            create_server = loop.create_server
+
+            async def with_handshake_timeout(*args: Any, **kwargs: Any) -> Any:
+                if kwargs.get("ssl") is not None:
+                    kwargs.setdefault("ssl_handshake_timeout", config.header_timeout)
+                return await create_server(*args, **kwargs)
+
+            loop.create_server = with_handshake_timeout  # type: ignore[method-assign]
+            try:
+                await super().startup(sockets)
+            finally:
+                del loop.create_server
+
+    Server(uvicorn_config(app, config)).run()

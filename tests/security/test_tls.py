@@ -146,3 +146,19 @@ def test_forwarded_proto_from_trusted_proxy():
         assert put_code(direct, bucket) == "AccessDenied"                            # the proxy said nothing
         proxied = cos_with_headers(srv.port, sid, skey, {"X-Forwarded-Proto": "https"})
         assert put_code(proxied, bucket) == "OK"                                     # the proxy terminated TLS
+
+
+def test_stalled_tls_handshake_is_dropped(tls):
+    """A TCP connection to the TLS port that never handshakes is closed after --header-timeout
+    (asyncio's default would hold it for 60 s, outside the connection cap)."""
+    import time
+    with running_server("cosbeauty-tls-", ["--no-fsync", "--tls-cert", tls.cert, "--tls-key", tls.key,
+                                           "--header-timeout", "1.5"]) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        started = time.monotonic()
+        try:
+            assert s.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        assert time.monotonic() - started < 6
+        s.close()
