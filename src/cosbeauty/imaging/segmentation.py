@@ -2,7 +2,8 @@
 
 MediaPipe's selfie-segmentation model (the *general* 256x256 variant, bundled in the mediapipe
 wheel; no download) gives a person probability for an image reduced to at most
-``MODEL_SIDE`` px on its long side. The probability is upsampled to ``REFINE_SIDE`` px, its
+``MODEL_SIDE`` px on its long side, a second time on the box around the people when they are
+small in the frame. The probability, at ``REFINE_SIDE`` px, has its
 edges snapped to the image's own edges with a guided filter (hair and shoulder outlines follow
 the photo, not the model's coarse grid), then upsampled to full size. One model instance per
 thread (MediaPipe graphs are not thread-safe; the CI workers each build theirs on first use).
@@ -22,6 +23,7 @@ __all__ = ["person_mask", "cutout"]
 
 MODEL_SIDE = 512          # the model sees 256x256 anyway: feeding it more only costs time
 REFINE_SIDE = 768         # guided-filter resolution (cost grows with pixels: 2000^2 took 1 s)
+CROP_MARGIN = 0.25        # second pass: the people's box grown by this much of its size per side
 ALPHA_RAMP = (0.35, 0.65)  # refined probability -> alpha: 0 below, 1 above, linear between
 
 _local = threading.local()
@@ -47,19 +49,43 @@ def _resize(img: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
+def _run(rgb8: np.ndarray) -> np.ndarray:
+    """The model's probability at the size of ``rgb8``."""
+    h, w = rgb8.shape[:2]
+    prob = _segmenter().process(np.ascontiguousarray(_resize(rgb8, MODEL_SIDE))).segmentation_mask
+    if prob is None:
+        return np.zeros((h, w), np.float32)
+    return cv2.resize(np.asarray(prob, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _probability(img: np.ndarray) -> np.ndarray:
+    """Two passes: the whole picture, then -- when the people found fill less than half of it --
+    again on the box around them (grown by ``CROP_MARGIN`` of its size), so that they fill the
+    model's 256 px input and thin or dark parts (a dark hat on a dark coat) are not lost. The
+    first pass stays the answer outside the box."""
+    prob = _run(img)
+    ys, xs = np.nonzero(prob > 0.5)
+    if ys.size == 0:
+        return prob
+    h, w = prob.shape
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    if (y1 - y0) * (x1 - x0) >= 0.5 * h * w:
+        return prob
+    my, mx = int(CROP_MARGIN * (y1 - y0)) + 2, int(CROP_MARGIN * (x1 - x0)) + 2
+    y0, y1, x0, x1 = max(0, y0 - my), min(h, y1 + my), max(0, x0 - mx), min(w, x1 + mx)
+    prob[y0:y1, x0:x1] = _run(img[y0:y1, x0:x1])
+    return prob
+
+
 def person_mask(rgb8: np.ndarray) -> np.ndarray:
     """Person alpha (H x W float32 in [0, 1]) of an RGB uint8 image: 1 on the person, 0 on the
     background, a soft edge of a few pixels between. Deterministic."""
     if rgb8.ndim != 3 or rgb8.shape[2] != 3 or rgb8.dtype != np.uint8:
         raise ValueError("expected an H x W x 3 uint8 RGB array")
     h, w = rgb8.shape[:2]
-    small = np.ascontiguousarray(_resize(rgb8, MODEL_SIDE))
-    prob = _segmenter().process(small).segmentation_mask
-    if prob is None:
-        return np.zeros((h, w), np.float32)
     guide = _resize(rgb8, REFINE_SIDE)
     gh, gw = guide.shape[:2]
-    prob = cv2.resize(np.asarray(prob, np.float32), (gw, gh), interpolation=cv2.INTER_LINEAR)
+    prob = _probability(guide)
     radius = max(2, round(max(gh, gw) / 150))
     refined = cv2.ximgproc.guidedFilter(guide, prob, radius, 50.0)
     lo, hi = ALPHA_RAMP
