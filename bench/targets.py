@@ -210,6 +210,7 @@ class Cosbeauty(Target):
         self.name = name
         self.server = BenchServer(*serve_args, src=src)
         self.port, self.pid = self.server.port, self.server.proc.pid
+        self.server.wait_warm()   # the models warm up in the background: not part of any figure
 
     def bucket_name(self, stem: str) -> str:
         return f"{stem}-{APPID}"
