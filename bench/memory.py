@@ -58,7 +58,7 @@ def main() -> int:
         samples.append(Sample(label, 0, value, load1(), 0.0, extra))
         print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f})", file=sys.stderr, flush=True)
 
-    with Cosbeauty() as srv:
+    with Cosbeauty(wait_warm=False) as srv:
         pid = srv.pid
         record("after start (first answer)", rss_mib(pid))
         srv.server.wait_warm()

@@ -205,12 +205,14 @@ class Cosbeauty(Target):
     name = "cosbeauty"
     scheme = "cos"
 
-    def __init__(self, *serve_args: str, src: str | None = None, name: str = "cosbeauty") -> None:
+    def __init__(self, *serve_args: str, src: str | None = None, name: str = "cosbeauty",
+                 wait_warm: bool = True) -> None:
         super().__init__()
         self.name = name
         self.server = BenchServer(*serve_args, src=src)
         self.port, self.pid = self.server.port, self.server.proc.pid
-        self.server.wait_warm()   # the models warm up in the background: not part of any figure
+        if wait_warm:   # the models warm up in the background: not part of any figure
+            self.server.wait_warm()
 
     def bucket_name(self, stem: str) -> str:
         return f"{stem}-{APPID}"
