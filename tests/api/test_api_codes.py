@@ -215,3 +215,49 @@ def test_crc32c_checksum_header(server, bucket):
     with pytest.raises(ClientError) as e:
         bad.put_object(Bucket=bucket, Key="c32c-bad", Body=body)
     assert code(e.value) == "BadDigest"
+
+
+def test_aws_chunked_gzip_upload_keeps_only_gzip(server, bucket):
+    """boto3 over HTTPS sends a gzip body as `Content-Encoding: gzip,aws-chunked` with a CRC32
+    trailer: captured from boto3 (HTTPS endpoint, nothing sent) and replayed here byte for byte."""
+    import gzip
+    import http.client
+    from urllib.parse import urlsplit
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    from tests.conftest import REGION, SECRET_ID, SECRET_KEY, s3_client
+    client = boto3.client("s3", endpoint_url="https://127.0.0.1:9443", region_name=REGION,
+                          aws_access_key_id=SECRET_ID, aws_secret_access_key=SECRET_KEY,
+                          config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    sent = []
+
+    def capture(request, **_):
+        sent.append(request)
+
+        class Raw:
+            def stream(self, **__):
+                yield b""
+        return AWSResponse(request.url, 200, {"ETag": '"0"'}, Raw())
+    client.meta.events.register("before-send.s3", capture)
+    body = gzip.compress(b"zipped " * 500)
+    client.put_object(Bucket=bucket, Key="z.gz", Body=body, ContentEncoding="gzip")
+    request = sent[0]
+    headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+    assert "aws-chunked" in headers["Content-Encoding"]
+    raw = request.body if isinstance(request.body, bytes) else request.body.read()
+    url = urlsplit(request.url)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.putrequest("PUT", url.path + (f"?{url.query}" if url.query else ""), skip_host=True,
+                    skip_accept_encoding=True)
+    conn.putheader("Host", url.netloc)       # what the signature covers (the server ignores the port)
+    for name, value in headers.items():
+        if name.lower() != "expect":
+            conn.putheader(name, value)
+    conn.endheaders(raw, encode_chunked=True)        # Transfer-Encoding: chunked, as boto3 sends it
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.read()
+    head = s3_client(server.port).head_object(Bucket=bucket, Key="z.gz")
+    assert head["ContentEncoding"] == "gzip" and head["ContentLength"] == len(body)
