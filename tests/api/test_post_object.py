@@ -172,3 +172,10 @@ def test_html_form_in_chromium(server, cos, page_site, tmp_path_factory):
     got = cos.get_object(Bucket=b, Key="browser/from-browser.txt")
     assert got["Body"].get_raw_stream().read() == b"sent by a real HTML form"
     assert got["x-cos-meta-from"] == "chromium"
+
+
+def test_unsupported_form_fields_are_refused(server, s3, bucket):
+    post = s3.generate_presigned_post(Bucket=bucket, Key="t", Fields={"tagging": "<Tagging/>"},
+                                      Conditions=[{"tagging": "<Tagging/>"}], ExpiresIn=300)
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("t", b"t")}, timeout=10)
+    assert r.status_code == 501 and b"tagging" in r.content

@@ -59,6 +59,21 @@ _SIGNATURE_FIELDS = {"policy", "signature", "x-amz-signature", "q-signature", "a
                      "x-amz-date", "x-amz-security-token", "x-cos-security-token", "file"}
 
 
+# fields this handler uses (besides the signature fields, x-ignore-* and user metadata x-cos-/x-amz-meta-*)
+_USED_FIELDS = {"key", "acl", "x-cos-acl", "x-amz-acl", "content-type", "cache-control", "content-disposition",
+                "content-encoding", "expires", "x-cos-storage-class", "x-amz-storage-class", "success_action_status",
+                "success_action_redirect", "redirect", "bucket"}
+
+
+def _check_known(fields: dict[str, str]) -> None:
+    """A field this server would not act on is refused (501), never silently dropped."""
+    for name in fields:
+        if name in _USED_FIELDS or name in _SIGNATURE_FIELDS or name.startswith(("x-ignore-", "x-cos-meta-",
+                                                                                  "x-amz-meta-")):
+            continue
+        raise CosError("NotImplemented", f"The form field {name!r} is not supported by this server's POST Object.")
+
+
 def _denied(message: str) -> CosError:
     return CosError("AccessDenied", message)
 
@@ -268,6 +283,7 @@ async def post_object(ctx: Ctx) -> Response:
     if "${filename}" in key:
         key = key.replace("${filename}", (part.filename or "").replace("\\", "/").rsplit("/", 1)[-1])
     addressing.check_key(key, ctx.app.config.max_key_bytes)
+    _check_known(fields)
     policy_b64 = fields.get("policy")
     ctx.identity = _authenticate(ctx, fields, policy_b64)
     ctx.principal = None
