@@ -191,3 +191,21 @@ def test_s3_writer_does_no_network_io_on_the_event_loop(rgw, rgw_bucket):
     assert read(st, name) == data
     st.delete([name])
     st.close()
+
+
+def test_s3_delete_called_on_the_event_loop_runs_in_the_background(rgw, rgw_bucket):
+    import asyncio
+    with aws_env(rgw["access_key"], rgw["secret_key"]):
+        st = S3BlobStore(rgw_bucket, f"bgdel{uuid.uuid4().hex[:6]}", endpoint=rgw["endpoint"])
+    name = write(st, b"d" * 70_000)
+
+    async def on_loop() -> float:
+        t0 = time.perf_counter()
+        st.delete([name])
+        return time.perf_counter() - t0
+    assert asyncio.run(on_loop()) < 0.05
+    deadline = time.time() + 10
+    while name in names(st) and time.time() < deadline:
+        time.sleep(0.05)
+    assert name not in names(st)
+    st.close()

@@ -122,6 +122,14 @@ class S3BlobStore(BlobStore):
 
     def delete(self, names: Iterable[str]) -> None:
         names = list(names)
+        if not names:
+            return
+        if _on_event_loop():        # an error path on the event loop: never block it on the network
+            self._uploads.submit(self._delete, names)
+            return
+        self._delete(names)
+
+    def _delete(self, names: list[str]) -> None:
         try:
             if len(names) == 1:
                 self.call("delete_object", Key=self.key(names[0]))
