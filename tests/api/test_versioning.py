@@ -255,3 +255,14 @@ def test_noncurrent_versions_survive_restart_and_sweep(tmp_path):
         assert blob_count() == 1
     finally:
         srv.stop()
+
+
+def test_upload_part_copy_from_a_version(s3, vbucket):
+    v1 = s3.put_object(Bucket=vbucket, Key="src", Body=b"A" * 2048)["VersionId"]
+    s3.put_object(Bucket=vbucket, Key="src", Body=b"B" * 2048)
+    up = s3.create_multipart_upload(Bucket=vbucket, Key="dst")
+    part = s3.upload_part_copy(Bucket=vbucket, Key="dst", UploadId=up["UploadId"], PartNumber=1,
+                               CopySource={"Bucket": vbucket, "Key": "src", "VersionId": v1})
+    s3.complete_multipart_upload(Bucket=vbucket, Key="dst", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=vbucket, Key="dst")["Body"].read() == b"A" * 2048

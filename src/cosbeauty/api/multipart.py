@@ -20,7 +20,7 @@ from cosbeauty.api.object_meta import new_meta
 from cosbeauty.api.objects import copy_source, parse_range
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.api.conditions import write_condition
-from cosbeauty.api.versioning import version_headers
+from cosbeauty.api.versioning import copy_source_version, version_headers
 from cosbeauty.storage import ObjectMeta, PartInfo, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
 
@@ -68,7 +68,9 @@ async def upload_part(ctx: Ctx) -> Response:
 async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     src_bucket, src_key = copy_source(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
-    src = ctx.app.backend.get_object(src_bucket, src_key)
+    src = ctx.app.backend.get_object(src_bucket, src_key, version_id=copy_source_version(ctx))
+    if src.delete_marker:
+        raise ctx.error("InvalidRequest", "The copy source version is a delete marker.")
     rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
     start, end = parse_range(rng, src.size) or (0, src.size)
     backend = ctx.app.backend
