@@ -113,13 +113,13 @@ async def _process(ctx: Ctx, method: str, process: Process, data: bytes, params:
     return out
 
 
-def _xml_reply(out: Processed) -> Response:
+def _xml_body(out: Processed) -> bytes:
     """Tencent's face-effect answer: ``<Response><ResultImage>`` (+ ``<ResultMask>``), base64."""
     body = {"ResultImage": base64.b64encode(out.result.data).decode("ascii")}
     mask = getattr(out.result, "mask", None)
     if mask is not None:
         body["ResultMask"] = base64.b64encode(mask).decode("ascii")
-    return Response(xml.render("Response", body), headers={"content-type": "application/xml"})
+    return xml.render("Response", body)
 
 
 async def _answer_image(ctx: Ctx, method: str, process: Process, data: bytes, params: dict[str, str],
@@ -130,8 +130,8 @@ async def _answer_image(ctx: Ctx, method: str, process: Process, data: bytes, pa
         if not (ignore and err.code in RECOVERABLE):
             raise
         return Response(data, headers={"content-type": original_type})
-    if process.reply == registry.XML:
-        return _xml_reply(out)
+    if process.reply == registry.XML:       # megabytes of base64: off the event loop
+        return Response(await run(_xml_body, out), headers={"content-type": "application/xml"})
     return Response(out.result.data, headers={"content-type": MIME[out.result.format]})
 
 
