@@ -21,26 +21,29 @@ def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, 
     small, skin_s, pts_s, f_s = cur, skin, pts, f
     band = zones.under_eye(small.shape[:2], pts_s, f_s, 0.1, 0.75) * skin_s
     out = np.zeros_like(small)
-    mid_x = 0.5 * (pts_s[33][0] + pts_s[263][0])
+    box = nonzero_box(band > 0.005)
+    if box is None:
+        return out
     r = max(1, int(0.06 * f_s))
     base_all = blur(small, 0.02 * f_s)
-    for side, idx in enumerate(CHEEKS):
+    targets = []
+    for idx in CHEEKS:
         cx, cy = int(round(pts_s[idx][0])), int(round(pts_s[idx][1]))
         patch = base_all[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1].reshape(-1, 3)
         if patch.size == 0:
-            continue
-        target = np.median(patch, axis=0).astype(np.float32)
-        half = band.copy()
-        cols = np.arange(band.shape[1])
-        this_side = (cols < mid_x) == ((pts_s[33][0] < pts_s[263][0]) == (side == 0))
-        half[:, ~this_side] = 0
-        box = nonzero_box(half > 0.005)
-        if box is None:
-            continue
-        x0, y0, x1, y1 = box
-        base = base_all[y0:y1, x0:x1]
-        d = np.clip(target - base, -CAP, CAP)
-        lift = np.clip(luma(d) / 0.01, 0, 1)                 # only where darker than the cheek
-        out[y0:y1, x0:x1] += d * (lift * half[y0:y1, x0:x1])[..., None]
+            return out
+        targets.append(np.median(patch, axis=0).astype(np.float32))
+    x0, y0, x1, y1 = box
+    # one target per side, blended smoothly across the nose (no seam between the two bands)
+    right, left = pts_s[CHEEKS[0]], pts_s[CHEEKS[1]]
+    axis = (left - right) / max(float(np.linalg.norm(left - right)), 1e-6)
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    mid = 0.5 * (right + left)
+    t = np.clip(((gx - mid[0]) * axis[0] + (gy - mid[1]) * axis[1]) / (0.1 * f_s) + 0.5, 0, 1)[..., None]
+    target = targets[0] * (1 - t) + targets[1] * t
+    base = base_all[y0:y1, x0:x1]
+    d = np.clip(target - base, -CAP, CAP)
+    lift = np.clip(luma(d) / 0.01, 0, 1)                     # only where darker than the cheek
+    out[y0:y1, x0:x1] = d * (lift * band[y0:y1, x0:x1])[..., None]
     out *= np.float32(GAIN * amount)
     return out

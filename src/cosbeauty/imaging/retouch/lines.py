@@ -20,7 +20,7 @@ FINE_CAP = 0.07          # max fill, luma 0..1
 FOLD_CAP = 0.16
 FINE_GAIN = 1.0
 FOLD_GAIN = 0.9
-BAND_GAIN = 0.85         # fraction of the wrinkle band removed at lines = 1
+BAND_GAIN = 0.92         # fraction of the wrinkle band removed at lines = 1
 EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
 
 
@@ -47,8 +47,12 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: 
         fine = np.minimum(_blackhat(lo, 0.024 * f), FINE_CAP)
         fine = blur(fine, max(0.7, 0.003 * f))
         # the wrinkle band itself (between the pore scale and 0.03 F) is attenuated too, except
-        # across strong edges (frames, nostrils), so ridges between lines flatten as well
-        band = lo + fine - blur(part + fine, 0.03 * f)
+        # across strong edges (frames, nostrils), so ridges between lines flatten as well. Its
+        # low-pass is a normalised convolution over the zone's skin only: a hat brim, hairline or
+        # brow next to the zone must not leak in (that would darken a band along it).
+        w = zone[y0:y1, x0:x1]
+        low = blur((part + fine) * w, 0.03 * f) / np.maximum(blur(w, 0.03 * f), 1e-3)
+        band = lo + fine - low
         gx = cv2.Sobel(lo, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(lo, cv2.CV_32F, 0, 1, ksize=3)
         guard = np.clip((EDGE[1] - cv2.magnitude(gx, gy) * 0.125) / (EDGE[1] - EDGE[0]), 0, 1)

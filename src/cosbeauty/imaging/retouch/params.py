@@ -46,7 +46,7 @@ class RetouchParams:
         return cls(
             smoothing=s,
             spots=_ramp(s, 0.45),
-            lines=0.55 * _ramp(s, 0.5) + 0.45 * max(0.0, s - 0.5) / 0.5,
+            lines=0.65 * _ramp(s, 0.5) + 0.35 * max(0.0, s - 0.5) / 0.5,
             eyebags=_ramp(s, 0.6),
             tone=_ramp(s, 0.6),
             whitening=s ** 0.8,

@@ -92,7 +92,7 @@ class SkinMasks:
 
     skin: np.ndarray         # strict: smoothing, tone
     loose: np.ndarray        # lenient colour, higher luma floor: lines, eye bags
-    region: np.ndarray       # oval minus features, no colour gate: the under-eye band
+    region: np.ndarray       # oval minus features (small margins), no colour gate: under-eye band
     spot: np.ndarray         # where spots may be healed
     fold: np.ndarray         # lenient colour, low luma floor: folds are shadowed
     model: SkinModel
@@ -138,5 +138,8 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
         return (m if m.shape[:2] == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)) * oval
 
     fold_s = core * blur(gate(4.5, 0.15), 0.006 * f_s)
-    return SkinMasks(full(skin_s), full(loose_s), full(core), full(spot_s), full(fold_s), model, small,
+    # the under-eye band reaches up to the lower lid: lashes excluded with a small margin only
+    near = poly(shape, pts_s[FACE_OVAL]) & (1 - features(shape, pts_s, f_s, grow=0.4))
+    near = blur(cv2.erode(near, disc(0.006 * f_s)).astype(np.float32), 0.005 * f_s)
+    return SkinMasks(full(skin_s), full(loose_s), full(near), full(spot_s), full(fold_s), model, small,
                      pts_s, f_s, gate(4.0, 0.12), feats)

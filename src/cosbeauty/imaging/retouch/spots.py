@@ -25,6 +25,8 @@ MAX_COUNT = 40           # healed/softened marks per face, most contrasty first
 DARK_MIN = 9.0           # levels darker than the whole ring
 RED_MIN = 4.0            # Cr levels redder than the whole ring
 EYE_MARGIN = 0.07        # x F around the eyes: no spot healing (lashes, lens rims)
+NOSE_BRIDGE = 168
+BRIDGE_R = 0.07          # x F around the nose bridge (glasses' bridge and nose pads)
 LIP_MARGIN = 0.045       # x F around the lips
 STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
@@ -116,8 +118,9 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
                pts: np.ndarray | None = None) -> np.ndarray | None:
     """The change (H x W x 3) that heals spots, or None when there is nothing to heal. With
     ``pts``, the eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F)
-    are left alone. Works inside the skin's bounding box; detection runs at a scale where F is
-    at most DETECT_F px (spots of 0.5 % F are still ~1 px there), healing at work scale."""
+    and the nose bridge (a glasses bridge looks like a spot) are left alone. Works inside the
+    skin's bounding box; detection runs at a scale where F is at most DETECT_F px (spots of
+    0.5 % F are still ~1 px there), healing at work scale."""
     if pts is not None:                  # exclusions built at quarter scale (coarse by nature)
         h, w = skin.shape
         q = ((h + 3) // 4, (w + 3) // 4)
@@ -125,7 +128,9 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
         eyes = poly(q, pts[RIGHT_EYE] * k, hull=True) | poly(q, pts[LEFT_EYE] * k, hull=True)
         near = cv2.dilate(eyes, disc(EYE_MARGIN * f * k[0])) | \
             cv2.dilate(poly(q, pts[LIPS] * k, hull=True), disc(LIP_MARGIN * f * k[0]))
-        skin = skin * (1 - cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST))
+        bridge = pts[NOSE_BRIDGE] * k                      # where glasses rest: their bridge is no spot
+        cv2.circle(near, (int(round(bridge[0])), int(round(bridge[1]))), max(1, int(BRIDGE_R * f * k[0])), 1, -1)
+        skin = skin * (1 - cv2.resize(near.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR))
     box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
     if box is None:
         return None
