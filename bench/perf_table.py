@@ -58,15 +58,23 @@ def s3_section(cmps: list[Comparison]) -> list[str]:
 
 
 def generic_section(c: Comparison, heading: str, base: str | None) -> list[str]:
+    """Figures per arm and, against ``base``, the per-round ratio: ``arm / base`` of the figure
+    itself (for times: below 1 = faster than base; for rates: above 1 = faster)."""
+    what = "time" if not c.higher_is_better else "rate"
     out = [f"**{heading}** ({c.title}; {len(c.rounds())} interleaved rounds, load {loads([c])}"
            + (f"; {c.note}" if c.note else "") + "):", "",
-           f"| arm | median {c.unit} | min | max |" + (f" per-round ratio vs {base} (min / median / max) |" if base else ""),
+           f"| arm | median {c.unit} | min | max |"
+           + (f" {what} / {base}'s, per round (min / median / max) |" if base else ""),
            "|---|---:|---:|---:|" + ("---|" if base else "")]
     for arm in c.arms:
         v = c.values(arm)
         row = f"| {arm} | {fmt(statistics.median(v))} | {fmt(min(v))} | {fmt(max(v))} |"
         if base:
-            row += " |" if arm == base else f" {ratio_cell(c, arm, base)} |"
+            if arm == base:
+                row += " |"
+            else:
+                r = sorted(x if c.higher_is_better else 1 / x for x in c.ratios(arm, base))
+                row += f" {r[0]:.2f} / **{statistics.median(r):.2f}** / {r[-1]:.2f} |"
         out.append(row)
     return out
 
@@ -101,8 +109,11 @@ def section(results: str) -> str:
             lines += generic_section(c, heading, base if base in c.arms else None) + [""]
             if name == "ci_http.json":
                 over = c.overheads("http", "engine")
-                lines[-1:] = [f"HTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
-                              f"median **{100 * statistics.median(over):+.1f}%**.", ""]
+                cpu = {a: statistics.median(s.extra.get("cpu_ms", 0) for s in c.samples if s.arm == a)
+                       for a in c.arms}
+                lines[-1:] = ["", f"HTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
+                                  f"median **{100 * statistics.median(over):+.1f}%**. CPU per request (median): "
+                                  f"engine {cpu['engine']:.1f} ms, server {cpu['http']:.1f} ms.", ""]
             if name == "cli_folder.json" and "engine" in c.arms:
                 files = int(re.search(r"of (\d+) photos", c.title).group(1))
                 eng = c.values("engine")
@@ -112,8 +123,8 @@ def section(results: str) -> str:
                         continue
                     per = [(a - e) / files * 1000 for a, e in zip(c.values(arm), eng)]
                     parts.append(f"{arm} {statistics.median(per):+.0f} ms")
-                lines[-1:] = [f"CLI time over the engine's own time, per file (start-up included): "
-                              f"{', '.join(parts)}.", ""]
+                lines[-1:] = ["", f"CLI time over the engine's own time, per file (start-up included): "
+                                  f"{', '.join(parts)}.", ""]
     for c in get("memory.json"):
         lines += [f"**Memory** ({c.title}; {c.note}):", "", "| point | server RSS MiB | load |", "|---|---:|---:|"]
         lines += [f"| {s.arm} | {s.value:.0f} | {s.load:.1f} |" for s in c.samples] + [""]
