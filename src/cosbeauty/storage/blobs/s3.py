@@ -14,8 +14,10 @@ parts of ``part_size`` bytes in memory per writer (two being uploaded while the 
 * delete: DeleteObject / DeleteObjects (1000 per request);
 * sweep: unreferenced blobs and abandoned multipart uploads older than the grace period.
 
-Checksums: botocore >= 1.36 adds CRC32 trailers to uploads by default; many S3-compatible servers
-(Ceph RGW 16 among them) do not understand them, so they are only sent when an operation requires one.
+Checksums: botocore >= 1.36 computes a CRC32 of every upload by default (an ``aws-chunked`` trailer
+for streamed bodies, which older S3-compatible servers and proxies may refuse); here they are only
+sent when an operation requires one (PutObject carries Content-MD5; SigV4 signs the payload's
+SHA-256 over plain HTTP).
 """
 
 from __future__ import annotations
