@@ -106,3 +106,28 @@ def test_segmentation_of_a_small_person(scale):
     truth[y0:, x0:x0 + w] = person_mask(small) > 0.5
     found = person_mask(canvas) > 0.5
     assert (found & truth).sum() / (found | truth).sum() >= 0.9
+
+
+def test_cli_reshape_amounts(tmp_path, photo):
+    """``cosbeauty beautify --slim/--enlarge-eyes``: face-effect's faceLifting/eyeEnlarging amounts."""
+    from cosbeauty.cli import main as cli_main
+    src = tmp_path / "h.png"
+    src.write_bytes(photo)
+    outs = {}
+    for name, flags in (("slim", ["--slim", "1", "--enlarge-eyes", "0"]), ("eyes", ["--enlarge-eyes", "1", "--slim", "0"])):
+        out = tmp_path / f"{name}.png"
+        assert cli_main(["beautify", str(src), "-o", str(out), "--strength", "0", *flags]) == 0
+        outs[name] = np.abs(cv2.imread(str(out)).astype(int) - cv2.imread(str(src))).max(axis=2) > 8
+    from cosbeauty.imaging import detect_faces
+    (face,) = detect_faces(hopper())
+    r = int(0.08 * face.cheek_width)
+
+    def around(mask: np.ndarray, *points: int) -> int:
+        return sum(int(mask[int(y) - r:int(y) + r, int(x) - r:int(x) + r].sum())
+                   for x, y in face.landmarks[list(points)])
+    eyes_pts, jaw_pts = (468, 473), (172, 397, 136, 365)
+    assert around(outs["slim"], *jaw_pts) > 4 * max(1, around(outs["slim"], *eyes_pts))      # the jaw moves
+    assert around(outs["eyes"], *eyes_pts) > 4 * max(1, around(outs["eyes"], *jaw_pts))      # the eyes grow
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["beautify", str(src), "--slim", "2"])
+    assert exc.value.code == 2

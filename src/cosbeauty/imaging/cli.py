@@ -53,6 +53,8 @@ class Options:
     quality: int | None
     reshape: bool
     retouch: tuple[tuple[str, float], ...] = ()     # per-component overrides (RetouchParams)
+    slim: float | None = None                       # reshape amounts (None: --strength)
+    eyes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ def register(subparsers: Any) -> None:
                         help=f"output format: {', '.join(FORMAT_SUFFIX)} (default: as input)")
     parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (default: the source's)")
     parser.add_argument("--reshape", action="store_true", help="also slim the face and enlarge the eyes")
+    parser.add_argument("--slim", type=_amount_arg, metavar="0..1",
+                        help="slim-face amount (implies --reshape; face-effect's faceLifting/100)")
+    parser.add_argument("--enlarge-eyes", type=_amount_arg, metavar="0..1",
+                        help="eye-enlarging amount (implies --reshape; face-effect's eyeEnlarging/100)")
     parser.add_argument("--retouch", type=_retouch_arg, default=(), metavar="NAME=AMOUNT,...",
                         help="per-component amounts 0..1 over the strength's defaults, e.g. "
                              "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
@@ -86,7 +92,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = Options(args.strength, args.format, args.quality, args.reshape, args.retouch)
+    reshape = args.reshape or args.slim is not None or args.enlarge_eyes is not None
+    options = Options(args.strength, args.format, args.quality, reshape, args.retouch, args.slim, args.enlarge_eyes)
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
@@ -99,6 +106,16 @@ def run(args: argparse.Namespace) -> int:
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _amount_arg(value: str) -> float:
+    try:
+        amount = float(value)
+    except ValueError:
+        amount = -1.0
+    if not 0.0 <= amount <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value!r}")
+    return amount
 
 
 def _retouch_arg(value: str) -> tuple[tuple[str, float], ...]:
@@ -167,6 +184,7 @@ def _process(source: Path, destination: Path | None, options: Options) -> Outcom
 
     try:
         extra = {"params": _retouch_params(options)} if options.retouch else {}
+        extra.update({k: v for k, v in (("slim", options.slim), ("eyes", options.eyes)) if v is not None})
         result = beautify(source.read_bytes(), options.strength, limits=Limits(), format=options.format,
                           quality=options.quality, reshape=options.reshape, **extra)
         _write(result.data, destination)
