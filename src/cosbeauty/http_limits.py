@@ -171,7 +171,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                     cycle.keep_alive = False
                 if not cycle.keep_alive:
                     headers = [(k, v) for k, v in message.get("headers", []) if bytes.lower(k) != b"connection"]
-                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
+                    message = {**message, "headers": [*headers, (_connection_name(), b"close")]}
             await send(message)
 
         cycle.send = send_with_connection_header
@@ -234,3 +234,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 def protocol_class(limits: HttpLimits) -> type[LimitedHttpToolsProtocol]:
     """A protocol class for ``uvicorn.Config(http=...)`` that enforces ``limits``."""
     return type("LimitedHttpToolsProtocol", (LimitedHttpToolsProtocol,), {"limits": limits})
+
+
+def _connection_name() -> bytes:
+    """``Connection`` spelled as COS spells it (issue 14): uvicorn lower-cases plain ``bytes`` header
+    names; the app's canonical names (api/app.py) keep their case on the wire."""
+    from cosbeauty.api.app import _CANONICAL
+    return _CANONICAL[b"connection"]
