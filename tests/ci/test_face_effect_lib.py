@@ -131,3 +131,13 @@ def test_cli_reshape_amounts(tmp_path, photo):
     with pytest.raises(SystemExit) as exc:
         cli_main(["beautify", str(src), "--slim", "2"])
     assert exc.value.code == 2
+
+
+def test_cli_equivalent_of_the_default_face_effect(tmp_path, photo):
+    """The documented CLI spelling of face-effect's defaults gives the same bytes (PNG)."""
+    from cosbeauty.cli import main as cli_main
+    src, out = tmp_path / "h.png", tmp_path / "out.png"
+    src.write_bytes(photo)
+    assert cli_main(["beautify", str(src), "-o", str(out), "--strength", "0.1",
+                     "--retouch", "whitening=0.3,rosy=0,eyes=0,teeth=0", "--slim", "0.7", "--enlarge-eyes", "0.7"]) == 0
+    assert out.read_bytes() == imaging.face_effect(photo).data
