@@ -71,11 +71,12 @@ export async function renderUsage(ctx) {
     dailyChart(records, days));
 
     const totals = (data && data.totals) || [];
-    const totalsTable = h("div.card.table-card", h("div.card-head", h("h2", "By bucket and method")),
+    const totalsTable = h("div.card.table-card", h("div.card-head", h("h2", "By bucket, method and process")),
       totals.length ? h("table.table#usage-totals",
         h("thead", h("tr", ["Bucket", "Method", "Calls", "OK", "Faces", "Input", "Output"].map((t, i) => h(i > 1 ? "th.num" : "th", t)))),
         h("tbody", totals.map((t) => h("tr",
-          h("td", t.bucket), h("td", h("span.badge", t.method)), h("td.num", String(t.calls)), h("td.num", String(t.ok)),
+          h("td", t.bucket), h("td", h("span.badge", t.method), t.process ? h("span.muted", ` ${t.process}`) : ""),
+          h("td.num", String(t.calls)), h("td.num", String(t.ok)),
           h("td.num", String(t.faces)), h("td.num", formatBytes(t.input_bytes)), h("td.num", formatBytes(t.output_bytes))))))
         : h("div.empty.small", h("p.muted", "No calls in this period.")));
 
