@@ -108,7 +108,7 @@ def test_acl_round_trip_boto3(s3, bucket):
     # a group grant round-trips as a canned ACL
     s3.put_bucket_acl(Bucket=bucket, ACL="authenticated-read")
     groups = [g for g in s3.get_bucket_acl(Bucket=bucket)["Grants"] if g["Grantee"]["Type"] == "Group"]
-    assert groups == [{"Grantee": {"Type": "Group", "URI": "http://cam.qcloud.com/groups/global/AuthenticatedUsers"},
+    assert groups == [{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"},
                        "Permission": "READ"}]
 
 

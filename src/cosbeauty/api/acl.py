@@ -182,12 +182,16 @@ def _grant_xml(grantee: str, permission: str, display: str | None = None) -> str
 
 
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
+    """The AccessControlPolicy document. Group grantees are spelled as the client's service does:
+    ``http://cam.qcloud.com/groups/global/...`` for COS clients, ``http://acs.amazonaws.com/...``
+    for S3 clients (boto3, s3-tests compare the URI)."""
     owner = owner_xml(ctx)
+    s3 = bool(ctx.identity and ctx.identity.scheme.startswith("sigv")) or any(k.startswith("x-amz-") for k in ctx.headers)
     entries = [_grant_xml(owner["ID"], "FULL_CONTROL", owner["DisplayName"])]
     for perm in sorted(_CANNED_GRANTS[acl], reverse=True):      # READ, then WRITE
-        entries.append(_grant_xml(ALL_USERS, perm))
+        entries.append(_grant_xml(ALL_USERS_IDS[1] if s3 else ALL_USERS, perm))
     if acl == "authenticated-read":
-        entries.append(_grant_xml(AUTHENTICATED_USERS, "READ"))
+        entries.append(_grant_xml(AUTHENTICATED_IDS[1] if s3 else AUTHENTICATED_USERS, "READ"))
     for perm, ids in grants.items():
         entries += [_grant_xml(i, perm) for i in ids]
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy>'
