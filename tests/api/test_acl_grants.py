@@ -36,7 +36,7 @@ def test_object_grant_headers_on_put(server, cos, s3):
     assert not can_read(server, other, b, "shared")
     assert not can_read(server, user, b, "private")
     grants = s3.get_object_acl(Bucket=b, Key="shared")["Grants"]
-    assert {"Grantee": {"Type": "CanonicalUser", "ID": grant_id(user), "DisplayName": grant_id(user)},
+    assert {"Grantee": {"Type": "CanonicalUser", "ID": grant_id(user), "DisplayName": user.name},
             "Permission": "READ"} in grants
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=b, Key="both", Body=b"x", ACL="public-read", GrantRead=f'id="{grant_id(user)}"')
@@ -123,3 +123,14 @@ def test_grants_on_create_bucket(server, s3):
     client = s3_client(server.port, user.secret_id, user.secret_key)
     assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
     assert any(g["Grantee"].get("ID") == grant_id(user) for g in s3.get_bucket_acl(Bucket=name)["Grants"])
+
+
+def test_grant_display_names_and_email_grants(server, s3, cos):
+    b = new_bucket(cos)
+    user = make_user(server)
+    s3.put_bucket_acl(Bucket=b, GrantRead=f'id="{grant_id(user)}"')
+    grant = [g for g in s3.get_bucket_acl(Bucket=b)["Grants"] if g["Grantee"].get("ID") == grant_id(user)][0]
+    assert grant["Grantee"]["DisplayName"] == user.name
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=b, GrantRead='emailAddress="someone@example.com"')
+    assert e.value.response["Error"]["Code"] == "UnresolvableGrantByEmailAddress"

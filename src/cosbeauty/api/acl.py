@@ -112,9 +112,16 @@ def _parse_grantees(value: str) -> list[str]:
         m = _GRANTEE.match(value, pos)
         if m is None or m.end() == pos:
             raise CosError("InvalidArgument", f'Malformed grant header {value!r}; use id="qcs::cam::uin/..:uin/..".')
+        if m.group(1).lower() == "emailaddress":
+            raise _no_email()
         out.append(m.group(2))
         pos = m.end()
     return out
+
+
+def _no_email() -> CosError:
+    return CosError("UnresolvableGrantByEmailAddress", "Accounts here have no e-mail addresses; grant by id.",
+                    status=400)
 
 
 def _fold(canned: str, grants: dict[str, list[str]]) -> tuple[str, dict[str, list[str]]]:
@@ -150,6 +157,8 @@ def _grants_from_body(body: bytes, owner_id: str) -> dict[str, list[str]]:
         if grantee is None or perm not in PERMISSIONS:
             raise CosError("MalformedXML", "Each Grant needs a Grantee and a Permission "
                                            f"({', '.join(PERMISSIONS)}).")
+        if xml.child_text(grantee, "EmailAddress"):
+            raise _no_email()
         who = xml.child_text(grantee, "URI") or xml.child_text(grantee, "ID") or ""
         if who and who != owner_id:
             grants.setdefault(perm, []).append(who)
@@ -181,6 +190,14 @@ def _grant_xml(grantee: str, permission: str, display: str | None = None) -> str
             f"<Permission>{permission}</Permission></Grant>")
 
 
+def _display_names(ctx: Ctx) -> dict[str, str]:
+    """Sub-account uin -> name, for the DisplayName of grants to them (the grantee id otherwise)."""
+    store = getattr(ctx.app.accounts, "store", None)
+    if store is None:
+        return {}
+    return {str(u["uin"]): u["name"] for u in store.list_users()}
+
+
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     """The AccessControlPolicy document. Group grantees are spelled as the client's service does:
     ``http://cam.qcloud.com/groups/global/...`` for COS clients, ``http://acs.amazonaws.com/...``
@@ -192,8 +209,9 @@ def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
         entries.append(_grant_xml(ALL_USERS_IDS[1] if s3 else ALL_USERS, perm))
     if acl == "authenticated-read":
         entries.append(_grant_xml(AUTHENTICATED_IDS[1] if s3 else AUTHENTICATED_USERS, "READ"))
+    names = _display_names(ctx) if grants else {}
     for perm, ids in grants.items():
-        entries += [_grant_xml(i, perm) for i in ids]
+        entries += [_grant_xml(i, perm, names.get(i.rsplit("/", 1)[-1])) for i in ids]
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy>'
             f"<Owner><ID>{escape(owner['ID'])}</ID><DisplayName>{escape(owner['DisplayName'])}</DisplayName></Owner>"
             f"<AccessControlList>{''.join(entries)}</AccessControlList></AccessControlPolicy>")
