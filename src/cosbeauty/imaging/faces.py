@@ -51,6 +51,10 @@ _LEVEL_STEP = 2.0            # window pass: face size ratio between pyramid leve
 _CANDIDATES_PER_FACE = 3     # landmark/verify at most this many candidates per wanted face
 _UPRIGHT_SURE = 0.75         # an upright detection this confident skips the turned passes
 _EDGE_PAD = 0.15             # whole-image pass: mirrored border, fraction of the long side
+_SKIN_CR = (131, 185)        # window pass: skin chroma box (Chai & Ngan 1999, widened), 0-255 scale
+_SKIN_CB = (70, 130)
+_SKIN_CELL = 4               # ... measured on 4x4 cell means (chroma noise averages out)
+_WINDOW_MIN_SKIN = 3         # window pass: skip windows with fewer skin-chroma cells
 _WINDOW_PAD = 20             # window pass: mirrored border (px at each level's scale)
 _ALTERNATES = 2              # other passes' views of a face tried when the first one fails
 _PRESENCE_FLOOR = 0.5        # MediaPipe's own gate on the landmark model's face presence
@@ -487,11 +491,41 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
     for src, sx, sy in sources:
         padded = mirror_pad(src, pad)
         sh, sw = padded.shape[:2]
+        skin = _skin_integral(padded)
         jobs += [(padded, sx, sy, x0, y0, x1, y1) for y0, y1 in _windows(sh, _DET_INPUT)
-                 for x0, x1 in _windows(sw, _DET_INPUT)]
+                 for x0, x1 in _windows(sw, _DET_INPUT)
+                 if skin is None or _area(skin, x0, y0, x1, y1) >= _WINDOW_MIN_SKIN]
     return [d for found in pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad,
                                                      j[1], j[2]), jobs)
             for d in found]
+
+
+def _skin_integral(rgb: np.ndarray) -> np.ndarray | None:
+    """Integral image of the skin-chroma cells (Chai & Ngan's Cr/Cb box widened, nearly the locus
+    that :mod:`.verify` requires of a face's cheeks), or None for a colourless image (grey faces
+    are verified without colour, so nothing can be skipped).
+
+    A window without a patch of skin chroma cannot hold a face that passes verification, so
+    the window pass skips it: on a typical photo most windows are sky, walls, floor."""
+    from .verify import GREY_CHROMA
+
+    small, _, _ = shrink(rgb[:, :, :3], 1 / _SKIN_CELL)    # 4x4 means: chroma noise averages out
+    ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
+    step = max(1, min(ycc.shape[:2]) // 64)
+    sample = ycc[::step, ::step, 1:].astype(np.int16) - 128
+    if float(np.abs(sample).sum(axis=2).mean()) < GREY_CHROMA:
+        return None
+    mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
+    return cv2.integral(mask // 255)
+
+
+def _area(integral: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int:
+    """Skin pixels (in _SKIN_CELL x _SKIN_CELL cells) of the window [x0, x1) x [y0, y1)."""
+    n = _SKIN_CELL
+    h, w = integral.shape[0] - 1, integral.shape[1] - 1
+    x0, y0 = min(w, x0 // n), min(h, y0 // n)
+    x1, y1 = min(w, -(-x1 // n)), min(h, -(-y1 // n))
+    return int(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
