@@ -204,12 +204,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self.transport.is_closing() or not self._in_head:
             return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # the previous request is still being answered (a client may send a stray CRLF after a
+            # body): the next head's turn has not come yet, so its clock starts over
+            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+            return
         self.logger.info("request head not complete after %.0f s from %s: 408", self.limits.header_timeout,
                          self.client and self.client[0])
-        if self.cycle is None or self.cycle.response_complete:
-            self._refuse(HEAD_TIMEOUT)
-        else:
-            self.transport.close()
+        self._refuse(HEAD_TIMEOUT)
 
     def _send_timed_out(self) -> None:
         self._send_timer = None

@@ -267,3 +267,4 @@ def test_connection_cap_fits_a_small_file_limit(tmp_path):
             s.close()
         proc.terminate()
         proc.wait(10)
+
