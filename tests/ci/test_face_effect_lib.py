@@ -141,3 +141,15 @@ def test_cli_equivalent_of_the_default_face_effect(tmp_path, photo):
     assert cli_main(["beautify", str(src), "-o", str(out), "--strength", "0.1",
                      "--retouch", "whitening=0.3,rosy=0,eyes=0,teeth=0", "--slim", "0.7", "--enlarge-eyes", "0.7"]) == 0
     assert out.read_bytes() == imaging.face_effect(photo).data
+
+
+def test_reshape_moves_the_alpha_too(photo):
+    """Beautifying a cut-out (segmentation's RGBA PNG): the reshape warps the alpha with the colour,
+    so no transparent (black) surrounding is pulled inside the opaque outline (598 such pixels
+    at faceLifting/eyeEnlarging 100 when only the colour moved)."""
+    cut = imaging.face_effect(photo, "face-segmentation").data
+    out = imaging.face_effect(cut, whitening=0, smoothing=0, face_lifting=100, eye_enlarging=100)
+    rgba = cv2.imdecode(np.frombuffer(out.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape[2] == 4 and len(out.faces) == 1
+    black_opaque = (rgba[..., :3].max(axis=2) == 0) & (rgba[..., 3] > 128)
+    assert black_opaque.sum() == 0

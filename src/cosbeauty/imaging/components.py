@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from .beauty import RetouchParams, beautify_array
 from .codec import decode, encode, normalize_format
 from .limits import Limits
@@ -23,6 +25,15 @@ def _check_amount(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     return float(value)
+
+
+def _warp_alpha(alpha: np.ndarray, faces: list, slim: float, eyes: float) -> np.ndarray:
+    """The reshape moves the picture; the alpha channel has to move with it, or a cut-out's
+    transparent (black) surroundings are pulled inside its opaque outline. Same faces, same
+    amounts, nothing else: the displacement field is the one the colour pixels got."""
+    planes = np.ascontiguousarray(np.repeat(alpha[..., None], 3, axis=2))
+    moved, _ = beautify_array(planes, 0.0, faces=faces, reshape=True, slim=slim, eyes=eyes, params=RetouchParams())
+    return moved[..., 0]
 
 
 def beautify_components(data: bytes, params: RetouchParams, *, slim: float = 0.0, eyes: float = 0.0,
@@ -50,6 +61,8 @@ def beautify_components(data: bytes, params: RetouchParams, *, slim: float = 0.0
     boxes = [FaceBox(*f.box, score=round(f.score, 4)) for f in faces]
     if keep and not faces:
         return Result(data, info.format, info.width, info.height, [], timings)
+    if reshape and faces and decoded.alpha is not None:
+        decoded.alpha = _warp_alpha(decoded.alpha, faces, slim, eyes)
     t = time.perf_counter()
     encoded = encode(decoded, pixels, format=out_format, quality=quality)
     timings["encode"] = (time.perf_counter() - t) * 1000
