@@ -12,8 +12,8 @@ the client then sends its next request, which the server reads as the old body. 
   from the moment it is accepted and after every response;
 * answers ``408`` and closes when a request head is not complete ``header_timeout`` seconds after
   its first byte (slowloris), and closes when a request body stalls (no byte for ``body_timeout``
-  seconds while the server is ready to read it) or a response stalls (the client does not read
-  for ``send_timeout`` seconds);
+  seconds while the server is ready to read it) or a response stalls (the client reads nothing
+  for ``send_timeout`` seconds; a slow reader that makes progress is not cut);
 * refuses connections beyond ``max_connections`` with ``503`` + close at once;
 * closes the connection after a response sent while the client still waits for
   ``100 Continue`` (it has not sent the body, and will not).
@@ -25,12 +25,17 @@ for a moment, so the client reads the answer instead of a connection reset.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 LINGER_SECONDS = 1.0     # how long a refused connection is drained before it is closed
+TCP_INFO = getattr(socket, "TCP_INFO", 11)
+TCPI_BYTES_ACKED = 120   # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info
+MIN_PROGRESS = 1024      # bytes a stalled response must deliver per send_timeout to stay open
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._send_timer is None:
-            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_timed_out)
+            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_timed_out,
+                                                    self._delivered())
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -213,12 +219,31 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                          self.client and self.client[0])
         self._refuse(HEAD_TIMEOUT)
 
-    def _send_timed_out(self) -> None:
+    def _delivered(self) -> int:
+        """Bytes the client has acknowledged so far (Linux TCP_INFO ``tcpi_bytes_acked``), or,
+        where that is not available, minus what is still buffered: grows while the client reads."""
+        sock = self.transport.get_extra_info("socket")
+        try:
+            info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 128)
+            if len(info) >= 128:
+                return struct.unpack_from("=Q", info, TCPI_BYTES_ACKED)[0]
+        except (AttributeError, OSError, struct.error):
+            pass
+        return -self.transport.get_write_buffer_size()
+
+    def _send_timed_out(self, delivered: int) -> None:
+        """Writes have been paused for ``send_timeout``: fine if the client read something
+        meanwhile (a slow link draining a 1 MiB chunk), else it has stopped reading."""
         self._send_timer = None
-        if not self.transport.is_closing():
-            self.logger.info("client %s did not read its response for %.0f s: closing",
-                             self.client and self.client[0], self.limits.send_timeout)
-            self.transport.abort()
+        if self.transport.is_closing():
+            return
+        now = self._delivered()
+        if now - delivered >= MIN_PROGRESS:
+            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_timed_out, now)
+            return
+        self.logger.info("client %s did not read its response for %.0f s: closing",
+                         self.client and self.client[0], self.limits.send_timeout)
+        self.transport.abort()
 
     def _refuse(self, response: bytes) -> None:
         """Answer, half-close, drain briefly, close."""

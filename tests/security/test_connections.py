@@ -4,6 +4,7 @@ whose limits are set low by flags so every test finishes in a few seconds."""
 from __future__ import annotations
 
 import io
+import os
 import socket
 import time
 
@@ -268,3 +269,25 @@ def test_connection_cap_fits_a_small_file_limit(tmp_path):
         proc.terminate()
         proc.wait(10)
 
+
+
+def test_slow_but_steady_reader_is_not_dropped(srv):
+    """--send-timeout is 1.5 s here, yet a client reading 64 KiB every 0.4 s (a 1 MiB chunk takes
+    6 s to drain) gets the whole object: only a reader that reads nothing is dropped."""
+    s3 = s3_client(srv.port)
+    s3.create_bucket(Bucket="steady-1250000000")
+    body = os.urandom(3 * 1024 * 1024)
+    s3.put_object(Bucket="steady-1250000000", Key="obj", Body=body)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "steady-1250000000", "Key": "obj"})
+    s = connect(srv.port, rcvbuf=4096)
+    s.sendall(f"GET {url.split(str(srv.port), 1)[1]} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n".encode())
+    got, started = b"", time.monotonic()
+    while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < len(body):
+        assert time.monotonic() - started < 60
+        time.sleep(0.4 if time.monotonic() - started < 4 else 0)     # slow for a while, then catch up
+        chunk = s.recv(64 * 1024)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    assert got.split(b"\r\n\r\n", 1)[1] == body
