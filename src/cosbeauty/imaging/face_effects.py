@@ -54,7 +54,8 @@ FORMATS = ("JPEG", "PNG", "BMP")                 # "PNG, JPG, JPEG, BMP; GIF is 
 MAX_BASE64_BYTES = 5 * 1024 * 1024               # "after base64 encoding must not exceed 5MB"
 MAX_INPUT_BYTES = MAX_BASE64_BYTES // 4 * 3      # 3,932,160 raw bytes encode to exactly 5 MiB
 SEGMENTATION_MAX_SIDE = 2000                     # "resolution must be less than 2000*2000"
-PNG_LEVEL = 1                                    # zlib level of the cut-out: 3x faster than 3, 7 % larger
+PNG_LEVEL = 1              # zlib level of the cut-out: 3x faster than 3, 7 % larger; with libpng's fast
+                           # row filters another 2x (1999 px square: 755 -> 386 ms, +1 % size)
 _INT = re.compile(r"[0-9]{1,3}")
 
 
@@ -180,7 +181,8 @@ def _png(pixels: Any) -> bytes:
     import cv2
     import numpy as np
     img = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA)
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(img), [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL])
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(img), [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL,
+                                                                cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS])
     if not ok:      # pragma: no cover - OpenCV encodes any uint8 array as PNG
         raise RuntimeError("PNG encoding failed")
     return buf.tobytes()
