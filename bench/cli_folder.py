@@ -7,9 +7,10 @@ The folder holds --files JPEG photos (q92): 1920x1080 one face, 1920x1080 six fa
 4000x3000 one face in a 2:1:1 mix. Arms, each a fresh ``cosbeauty beautify`` process timed from
 launch to exit:
 
-* ``default``: no flags (worker threads, one per CPU);
+* ``default``: no flags (worker threads, one per idle CPU: CPUs minus the load average);
+* ``threads``: ``--jobs <CPUs>`` (worker threads, one per CPU, whatever the load);
 * ``jobs1``: ``--jobs 1`` (in order);
-* ``processes``: ``--processes`` (a spawn-started process pool, one per CPU);
+* ``processes``: ``--processes --jobs <CPUs>`` (a spawn-started process pool);
 * ``pillow``: a plain ``python -c`` Pillow open+save loop over the same files (a floor: no face
   work at all).
 
@@ -90,14 +91,16 @@ def engine_arm(names: list[str]):
     return run
 
 
-ARMS = {"default": (), "jobs1": ("--jobs", "1"), "processes": ("--processes",)}
+CPUS = str(len(os.sched_getaffinity(0)))
+ARMS = {"default": (), "threads": ("--jobs", CPUS), "jobs1": ("--jobs", "1"),
+        "processes": ("--processes", "--jobs", CPUS)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--files", type=int, default=20)
-    ap.add_argument("--arms", nargs="+", default=["default", "jobs1", "processes", "pillow"],
+    ap.add_argument("--arms", nargs="+", default=["default", "threads", "jobs1", "processes", "pillow"],
                     choices=[*ARMS, "pillow"])
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -124,7 +127,7 @@ def main() -> int:
         per_round = [(c - e) / args.files * 1000 for c, e in zip(cmp.values(name), cmp.values("engine"))]
         print(f"{name}: CLI overhead over the engine {statistics.median(per_round):+.0f} ms/file "
               f"(min {min(per_round):+.0f}, max {max(per_round):+.0f}; includes start-up, "
-              f"{'parallel' if name != 'jobs1' else 'sequential'} run)")
+              f"{'sequential' if name == 'jobs1' else 'parallel'} run)")
     if args.json:
         save([cmp], args.json)
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -47,10 +48,16 @@ def run(folder: Path, out: Path, *flags: str, capsys) -> tuple[int, str, dict[st
     return code, err.splitlines()[-1], {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_default_is_threads_one_per_cpu():
+def test_default_is_threads_one_per_idle_cpu(monkeypatch):
     args = build_parser().parse_args(["beautify", "in", "-o", "out"])
-    assert args.jobs == beautify_cli.default_jobs() >= 1
-    assert args.processes is False
+    assert args.jobs is None and args.processes is False       # -> default_jobs() threads
+    cpus = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert beautify_cli.default_jobs() == cpus
+    monkeypatch.setattr(os, "getloadavg", lambda: (cpus + 5.0, 1.0, 1.0))
+    assert beautify_cli.default_jobs() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (cpus - 1.0, 1.0, 1.0))
+    assert beautify_cli.default_jobs() == 1
 
 
 def test_threads_and_jobs1_write_identical_files(tmp_path, folder, capsys):

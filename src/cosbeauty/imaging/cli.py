@@ -10,9 +10,10 @@ A folder (parallel, sub-folders mirrored with ``--recursive``)::
     cosbeauty beautify shots/ -o beautified/ --recursive
 
 The folder default is the fastest configuration measured (``bench/cli_folder.py``): worker
-*threads* in this one process, as many as CPUs (OpenCV and MediaPipe release the GIL, each thread
+*threads* in this one process, one per idle CPU (OpenCV and MediaPipe release the GIL, each thread
 keeps its own face detector, and no worker pays the ~2 s interpreter + model start-up a process
-would). ``--processes`` uses a spawn-started process pool instead; ``--jobs 1`` runs in order.
+would; on a machine already busy, one). ``--processes`` uses a spawn-started process pool
+instead; ``--jobs 1`` runs in order.
 
 Every regular, non-hidden file is tried. Files whose bytes are not an image (UnsupportedFormat)
 are *skipped* when their name has no image extension (README.txt) and *failed* when it has
@@ -83,8 +84,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--retouch", type=_retouch_arg, default=(), metavar="NAME=AMOUNT,...",
                         help="per-component amounts 0..1 over the strength's defaults, e.g. "
                              "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
-    parser.add_argument("--jobs", type=int, default=default_jobs(),
-                        help="parallel workers for a folder (default: %(default)s, one per CPU)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel workers for a folder (default: one per idle CPU, i.e. CPUs minus "
+                             "the 1-minute load average, at least 1)")
     parser.add_argument("--processes", action="store_true",
                         help="workers are processes (each pays ~2 s start-up) instead of threads")
     parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
@@ -97,15 +99,24 @@ def run(args: argparse.Namespace) -> int:
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
-        return _run_folder(args.input, Path(args.output), options, max(1, args.jobs), args.recursive,
-                           processes=args.processes)
+        jobs = default_jobs() if args.jobs is None else max(1, args.jobs)
+        return _run_folder(args.input, Path(args.output), options, jobs, args.recursive, processes=args.processes)
     if not args.input.is_file():
         return _usage(f"{args.input}: no such file or folder")
     return _run_file(args.input, args.output, options)
 
 
 def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """One worker per idle CPU: the CPUs this process may use minus the 1-minute load average
+    (like ``make --load-average``), at least 1. Measured (bench/cli_folder.py): on an idle
+    2-core machine two threads beat one; on a machine already busy with other work, extra
+    threads only add detector start-up and contention, and one is fastest."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
 
 
 def _amount_arg(value: str) -> float:
