@@ -108,9 +108,11 @@ def run(args: argparse.Namespace) -> int:
 
 def default_jobs() -> int:
     """One worker per idle CPU: the CPUs this process may use minus the 1-minute load average
-    (like ``make --load-average``), at least 1. Measured (bench/cli_folder.py): on an idle
-    2-core machine two threads beat one; on a machine already busy with other work, extra
-    threads only add detector start-up and contention, and one is fastest."""
+    (like ``make --load-average``), at least 1. Threads overlap one file's single-threaded
+    stages (neural-network calls, decode) with another's, which pays on idle cores; on a machine
+    already busy with other work, the extra threads only add a detector start-up each and
+    contention (bench/cli_folder.py, interleaved rounds at load 13-16 on 2 cores: --jobs 2 slower
+    than --jobs 1 in most rounds)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0]
