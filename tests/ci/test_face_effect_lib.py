@@ -153,3 +153,45 @@ def test_reshape_moves_the_alpha_too(photo):
     assert rgba.shape[2] == 4 and len(out.faces) == 1
     black_opaque = (rgba[..., :3].max(axis=2) == 0) & (rgba[..., 3] > 128)
     assert black_opaque.sum() == 0
+
+
+def _edge_inputs() -> dict[str, bytes]:
+    import io
+
+    from PIL import Image
+    h = hopper()
+
+    def pil(img, fmt: str, **kw) -> bytes:
+        buf = io.BytesIO()
+        img.save(buf, fmt, **kw)
+        return buf.getvalue()
+    rotated = Image.fromarray(np.ascontiguousarray(np.rot90(h)))
+    exif = rotated.getexif()
+    exif[0x0112] = 6                        # stored turned: upright after rotating 90 degrees clockwise
+    return {"grey-jpeg": pil(Image.fromarray(h).convert("L"), "JPEG"),
+            "png16": cv2.imencode(".png", cv2.cvtColor(h, cv2.COLOR_RGB2BGR).astype(np.uint16) * 257)[1].tobytes(),
+            "bmp": pil(Image.fromarray(h), "BMP"),
+            "rgba-png": pil(Image.fromarray(np.dstack([h, np.full(h.shape[:2], 200, np.uint8)])), "PNG"),
+            "exif-jpeg": pil(rotated, "JPEG", exif=exif, quality=95)}
+
+
+@pytest.mark.parametrize("name", ["grey-jpeg", "png16", "bmp", "rgba-png", "exif-jpeg"])
+def test_edge_inputs(name, photo):
+    """Grey, 16-bit, BMP, alpha and EXIF-rotated inputs: beautify keeps what the codec keeps;
+    segmentation answers an upright 8-bit RGBA PNG whose mask matches the plain photo's."""
+    data = _edge_inputs()[name]
+    out = imaging.face_effect(data)
+    img = cv2.imdecode(np.frombuffer(out.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert len(out.faces) == 1 and (out.width, out.height) == (512, 600)
+    expected = {"grey-jpeg": ((600, 512), np.uint8), "png16": ((600, 512, 3), np.uint16),
+                "bmp": ((600, 512, 3), np.uint8), "rgba-png": ((600, 512, 4), np.uint8),
+                "exif-jpeg": ((600, 512, 3), np.uint8)}[name]
+    assert (img.shape, img.dtype) == expected
+    plain = cv2.imdecode(np.frombuffer(imaging.face_effect(photo, "face-segmentation").mask, np.uint8), 0)
+    seg = imaging.face_effect(data, "face-segmentation")
+    cut = cv2.imdecode(np.frombuffer(seg.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imdecode(np.frombuffer(seg.mask, np.uint8), 0)
+    assert cut.shape == (600, 512, 4) and cut.dtype == np.uint8
+    scale = 200 / 255 if name == "rgba-png" else 1.0       # the source's own alpha multiplies in
+    agree = np.abs(mask.astype(float) - plain * scale) < 64
+    assert agree.mean() > 0.97
