@@ -195,3 +195,28 @@ def test_edge_inputs(name, photo):
     scale = 200 / 255 if name == "rgba-png" else 1.0       # the source's own alpha multiplies in
     agree = np.abs(mask.astype(float) - plain * scale) < 64
     assert agree.mean() > 0.97
+
+
+def test_parse_params_fuzz():
+    """Any text in any parameter: a valid spec or InvalidParameter/EffectNotImplemented, nothing else;
+    a level is accepted exactly when it is 1-3 ASCII digits with a value in [0, 100]."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(["type", "whitening", "smoothing", "faceLifting", "eyeEnlarging", "gender", "age"])
+    values = st.one_of(st.text(max_size=6), st.integers(-5, 1000).map(str),
+                       st.sampled_from(list(face_effects.TYPES)))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(names, values, max_size=7))
+    def check(params):
+        try:
+            spec = face_effects.parse_params(params)
+        except (InvalidParameter, face_effects.EffectNotImplemented):
+            return
+        assert spec.type in (face_effects.BEAUTIFY, face_effects.SEGMENTATION)
+        for name in face_effects.LEVELS:
+            if name in params:
+                raw = params[name]
+                assert raw.isascii() and raw.isdigit() and len(raw) <= 3 and 0 <= int(raw) <= 100
+    check()
