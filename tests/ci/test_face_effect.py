@@ -318,10 +318,16 @@ def test_metering(cos, server, ci_bucket, face_jpeg, capsys):
     assert "face-effect/face-segmentation" in capsys.readouterr().out
 
 
-def test_activation_required(cos, face_jpeg):
-    from tests.ci.conftest import new_bucket
+def test_activation_required(cos, server, face_jpeg):
+    """CI bound and AI recognition enabled, as the English page asks (the stricter reading)."""
+    from tests.ci.conftest import activate, new_bucket
     bucket = new_bucket(cos)
     cos.put_object(Bucket=bucket, Key="a.jpg", Body=face_jpeg)
-    err = sdk_error(cos.ci_process, Bucket=bucket, Key="a.jpg", CiProcess="face-effect",
-                    Params={"type": "face-beautify"})
-    assert err.get_error_code() == "NoSuchCIBucket"
+
+    def call():
+        return cos.ci_process(Bucket=bucket, Key="a.jpg", CiProcess="face-effect", Params={"type": "face-segmentation"})
+    assert sdk_error(call).get_error_code() == "NoSuchCIBucket"
+    activate(server.data_dir, bucket, "bind")
+    assert sdk_error(call).get_error_code() == "AIRecognitionNotEnabled"
+    activate(server.data_dir, bucket, "enable-ai")
+    assert "ResultMask" in call()
