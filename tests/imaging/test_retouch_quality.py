@@ -338,11 +338,7 @@ def jaw_step(before: np.ndarray, after: np.ndarray, face: Face) -> tuple[float, 
     return (float(np.mean(np.abs(steps))) if steps else float("nan")), len(steps)
 
 
-@pytest.mark.parametrize("name", [
-    "hopper",
-    pytest.param("astronaut2x", marks=pytest.mark.xfail(strict=False, reason="1.73 levels, target 1.5: "
-                                                       "smoothing near the jaw, see docs/beauty.md")),
-])
+@pytest.mark.parametrize("name", list(INPUTS))
 def test_no_step_at_the_jaw(photos, name):
     img, face, outs = photos[name]
     step, count = jaw_step(img, outs[1.0], face)

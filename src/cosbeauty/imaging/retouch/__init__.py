@@ -94,7 +94,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             cur = work + healed
     clock.tick("retouch.spots")
     if params.smoothing > 0:
-        cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing)
+        cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing,
+                                 poly(work.shape[:2], pts[FACE_OVAL]))
     clock.tick("retouch.smooth")
     if params.lines > 0:
         d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines)

@@ -28,10 +28,10 @@ def eyes_delta(cur: np.ndarray, pts: np.ndarray, f: float, amount: float) -> lis
         white = eye * (1 - irism) * np.clip((y - 0.45) / 0.1, 0, 1) * np.clip((0.16 - chroma) / 0.06, 0, 1)
         white = blur(white, 0.8)
         d = np.zeros_like(patch)
-        lift = 0.10 * amount * np.maximum(0.88 - y, 0) * white
+        lift = 0.08 * amount * np.maximum(0.88 - y, 0) * white
         d += lift[..., None]
         d[..., 0] -= 0.3 * amount * np.maximum(patch[..., 0] - y, 0) * white     # redness
         detail = y - blur(y, max(1.0, 0.35 * r_iris))
-        d += (0.5 * amount * detail * blur(irism, 0.7))[..., None]
+        d += (0.3 * amount * detail * blur(irism, 0.7))[..., None]
         out.append(((x0, y0, x1, y1), d.astype(np.float32)))
     return out

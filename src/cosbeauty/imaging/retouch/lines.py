@@ -21,6 +21,7 @@ FOLD_CAP = 0.16
 FINE_GAIN = 1.0
 FOLD_GAIN = 0.9
 BAND_GAIN = 0.92         # fraction of the wrinkle band removed at lines = 1
+EYE_MARGIN = 0.035       # x F around the eye outline: no line filling
 EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
 
 
@@ -39,6 +40,7 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: 
     q = zones.Quarter(shape, pts, f)
     zone = grow_to(np.maximum(q.forehead(), q.crows_feet()), shape) * skin
     zone = np.maximum(zone, grow_to(q.under_eye(0.08, 0.6), shape) * region)
+    zone *= grow_to(q.away_from_eyes(EYE_MARGIN), shape)     # lids and lashes stay crisp
     box = nonzero_box(zone > 0.01, pad=int(0.03 * f) + 2)
     if box is not None:
         x0, y0, x1, y1 = box

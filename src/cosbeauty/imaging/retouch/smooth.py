@@ -8,8 +8,8 @@ import numpy as np
 
 from .common import blur, disc
 
-LOCAL_MEAN = 0.025       # x F: the smoothing change has zero mean at this scale ...
-RIM = 0.1                # x F: ... within this distance of the mask's edge
+LOCAL_MEAN = 0.015       # x F: the smoothing change has zero mean at this scale ...
+RIM = 0.14               # x F: ... within this distance of the face outline
 
 
 def guided_self(p: np.ndarray, r: int, eps: float) -> np.ndarray:
@@ -41,8 +41,11 @@ def base_layer(work: np.ndarray, f: float, s: float) -> np.ndarray:
     return guided_self(work, max(1, round(radius * f)), eps)
 
 
-def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float) -> np.ndarray:
-    """The change (H x W x 3) that removes the coarse residual inside ``mask``."""
+def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float,
+                 oval: np.ndarray | None = None) -> np.ndarray:
+    """The change (H x W x 3) that removes the coarse residual inside ``mask``. ``oval`` (the
+    face outline) places the zero-mean rim along the jaw and cheeks only, not around the
+    eyes, nose and mouth (default: along every edge of ``mask``)."""
     smooth, _, _, fine = controls(s)
     residual = work - base
     coarse = blur(residual, max(1.0, 0.004 * f))           # split at the pore scale
@@ -53,13 +56,18 @@ def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float,
     delta = cv2.multiply(removed, cv2.merge([mask.astype(np.float32, copy=False)] * 3))
     # keep the local mean: near strong edges (the jaw over a shadowed neck, the nose) the
     # residual is not zero-mean, and removing it would shift a band's brightness (a seam)
-    # (only in a rim along the mask's outer edge: inside, blotch removal keeps its full effect)
+    # (only in a rim along the face's outline: inside, blotch removal keeps its full effect)
+    # (at the coarsest of 1/4, 1/2, 1/1 scale where that mean is still >= 1 px wide)
     h, w = delta.shape[:2]
-    size = ((w + 3) // 4, (h + 3) // 4)
-    small = cv2.resize(delta, size, interpolation=cv2.INTER_AREA)
-    inner = cv2.erode((cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0.9).astype(np.uint8),
-                      disc(RIM * f / 4))
-    rim = 1.0 - blur(inner.astype(np.float32), 0.3 * RIM * f / 4)
-    low = blur(small, LOCAL_MEAN * f / 4) * rim[..., None]
-    delta -= cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR) * mask[..., None]
+    ds = next(d for d in (4, 2, 1) if LOCAL_MEAN * f / d >= 1.0 or d == 1)
+    size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
+    small = cv2.resize(delta, size, interpolation=cv2.INTER_AREA) if ds > 1 else delta
+    region = mask if oval is None else oval.astype(np.float32)
+    m = cv2.resize(region, size, interpolation=cv2.INTER_AREA) if ds > 1 else region
+    inner = cv2.erode((m > 0.9).astype(np.uint8), disc(RIM * f / ds))
+    rim = 1.0 - blur(inner.astype(np.float32), 0.3 * RIM * f / ds)
+    low = cv2.GaussianBlur(small, (0, 0), LOCAL_MEAN * f / ds, borderType=cv2.BORDER_REPLICATE) * rim[..., None]
+    if ds > 1:
+        low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+    delta -= low * mask[..., None]
     return delta

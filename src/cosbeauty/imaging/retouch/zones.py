@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import blur, poly
+from .common import LEFT_EYE, RIGHT_EYE, blur, disc, poly
 
 FOREHEAD_TOP = [54, 103, 67, 109, 10, 338, 297, 332, 284]
 RIGHT_BROW_TOP = [70, 63, 105, 66, 107]
@@ -62,8 +62,8 @@ def crows_feet(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
     for outer, inner in ((33, 133), (263, 362)):
         out_dir = pts[outer] - pts[inner]
         out_dir /= max(float(np.linalg.norm(out_dir)), 1e-6)
-        c = pts[outer] + out_dir * 0.55 * ew
-        cv2.circle(mask, (int(round(c[0])), int(round(c[1]))), max(1, int(0.5 * ew)), 1, -1)
+        c = pts[outer] + out_dir * 0.7 * ew
+        cv2.circle(mask, (int(round(c[0])), int(round(c[1]))), max(1, int(0.6 * ew)), 1, -1)
     return _soft(mask, 0.1 * ew)
 
 
@@ -115,3 +115,9 @@ class Quarter:
 
     def cheek_apples(self) -> np.ndarray:
         return cheek_apples(self.shape, self.pts, self.f)
+
+    def away_from_eyes(self, margin: float) -> np.ndarray:
+        """0 within ``margin`` x F of either eye outline, rising softly to 1."""
+        eyes = poly(self.shape, self.pts[RIGHT_EYE], hull=True) | poly(self.shape, self.pts[LEFT_EYE], hull=True)
+        near = cv2.dilate(eyes, disc(margin * self.f))
+        return 1.0 - blur(near.astype(np.float32), 0.3 * margin * self.f)
