@@ -134,3 +134,39 @@ def test_grant_display_names_and_email_grants(server, s3, cos):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_acl(Bucket=b, GrantRead='emailAddress="someone@example.com"')
     assert e.value.response["Error"]["Code"] == "UnresolvableGrantByEmailAddress"
+
+
+@pytest.fixture(scope="module")
+def alt_user(server):
+    return make_user(server)
+
+
+# the access matrix of ceph s3-tests' test_access_bucket_<bucket acl>_object_<object acl>: what an
+# other (policy-less) account may do under each pair of canned ACLs
+@pytest.mark.parametrize("bucket_acl, object_acl, get, listing, put", [
+    ("private", "private", 403, 403, 403),
+    ("private", "public-read", 200, 403, 403),
+    ("private", "public-read-write", 200, 403, 403),
+    ("public-read", "private", 403, 200, 403),
+    ("public-read", "public-read", 200, 200, 403),
+    ("public-read-write", "private", 403, 200, 200),
+    ("public-read-write", "public-read", 200, 200, 200),
+    ("authenticated-read", "private", 403, 200, 403),
+])
+def test_access_matrix_like_s3_tests(server, s3, alt_user, bucket_acl, object_acl, get, listing, put):
+    import uuid
+    alt = s3_client(server.port, alt_user.secret_id, alt_user.secret_key)
+    name = f"matrix-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name, ACL=bucket_acl)
+    s3.put_object(Bucket=name, Key="foo", Body=b"foocontent", ACL=object_acl)
+
+    def status(call) -> int:
+        try:
+            call()
+            return 200
+        except ClientError as exc:
+            return exc.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert status(lambda: alt.get_object(Bucket=name, Key="foo")["Body"].read()) == get
+    assert status(lambda: alt.list_objects(Bucket=name)) == listing
+    assert status(lambda: alt.put_object(Bucket=name, Key="foo", Body=b"overwrite")) == put
+    assert status(lambda: alt.put_object(Bucket=name, Key="new", Body=b"new")) == put
