@@ -11,9 +11,11 @@ the client then sends its next request, which the server reads as the old body. 
 * closes a connection that stays idle (no request started) for ``keep_alive_timeout`` seconds,
   from the moment it is accepted and after every response;
 * answers ``408`` and closes when a request head is not complete ``header_timeout`` seconds after
-  its first byte (slowloris), and closes when a request body stalls (no byte for ``body_timeout``
-  seconds while the server is ready to read it) or a response stalls (the client reads nothing
-  for ``send_timeout`` seconds; a slow reader that makes progress is not cut);
+  its first byte (slowloris);
+* closes when a request body stalls: less than 1 KiB of it in ``body_timeout`` seconds while the
+  server is ready to read it (silent or dripping senders);
+* closes when a response stalls: less than 1 KiB delivered in ``send_timeout`` seconds while
+  writes wait (a slow reader that makes progress is not cut);
 * refuses connections beyond ``max_connections`` with ``503`` + close at once;
 * closes the connection after a response sent while the client still waits for
   ``100 Continue`` (it has not sent the body, and will not).
@@ -35,7 +37,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 LINGER_SECONDS = 1.0     # how long a refused connection is drained before it is closed
 TCP_INFO = getattr(socket, "TCP_INFO", 11)
 TCPI_BYTES_ACKED = 120   # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info
-MIN_PROGRESS = 1024      # bytes a stalled response must deliver per send_timeout to stay open
+MIN_PROGRESS = 1024      # bytes a body / a stalled response must move per body_timeout / send_timeout
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
-        self._body_seen = 0.0
+        self._body_bytes = 0          # request body bytes received on this connection
+        self._body_mark = 0           # ... when the body timer was last armed
         self._refused = False
 
     # -- connection ----------------------------------------------------------------------
@@ -100,7 +103,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return                    # draining after a refusal
         if not self._in_head:
-            self._body_seen = self.loop.time()
+            self._body_bytes += len(data)
             super().data_received(data)
             return
         if self._head_timer is None:      # bytes of a head (even blank lines before one) start its clock
@@ -182,28 +185,25 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
         cycle.send = send_with_connection_header
 
-    def _arm_body_timer(self, delay: float | None = None) -> None:
+    def _arm_body_timer(self) -> None:
         if self._body_timer is not None:
             self._body_timer.cancel()
-        self._body_seen = self.loop.time()
-        self._body_timer = self.loop.call_later(self.limits.body_timeout if delay is None else delay,
-                                                self._body_timed_out, self.cycle)
+        self._body_mark = self._body_bytes
+        self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out, self.cycle)
 
     def _body_timed_out(self, cycle: Any) -> None:
+        """Every ``body_timeout`` while a body is owed: the client must have sent at least
+        MIN_PROGRESS bytes of it meanwhile (a silent or dripping sender is cut), unless we were
+        the ones not reading (back-pressure, or no ``100 Continue`` sent yet)."""
         self._body_timer = None
         if self.transport.is_closing() or cycle is not self.cycle or not cycle.more_body:
             return
-        if self.flow.read_paused or cycle.waiting_for_100_continue:
-            self._arm_body_timer()        # we are not reading (back-pressure / no 100 yet): not the client's fault
+        if self.flow.read_paused or cycle.waiting_for_100_continue or \
+                self._body_bytes - self._body_mark >= MIN_PROGRESS:
+            self._arm_body_timer()
             return
-        quiet = self.loop.time() - self._body_seen
-        if quiet < self.limits.body_timeout:
-            seen = self._body_seen
-            self._arm_body_timer(self.limits.body_timeout - quiet)
-            self._body_seen = seen
-            return
-        self.logger.info("request body stalled for %.0f s from %s: closing", self.limits.body_timeout,
-                         self.client and self.client[0])
+        self.logger.info("request body from %s: under %d bytes in %.0f s: closing", self.client and self.client[0],
+                         MIN_PROGRESS, self.limits.body_timeout)
         self.transport.close()
 
     def _head_timed_out(self) -> None:

@@ -25,9 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--keep-alive-timeout", type=float, default=d.keep_alive_timeout,
                    help="seconds an idle connection stays open (default %(default)s)")
     g.add_argument("--body-timeout", type=float, default=d.body_timeout,
-                   help="longest silence, in seconds, while a request body is read (default %(default)s)")
+                   help="seconds in which a request body must move at least 1 KiB (default %(default)s)")
     g.add_argument("--send-timeout", type=float, default=d.send_timeout,
-                   help="seconds a response may wait for a client that does not read (default %(default)s)")
+                   help="seconds in which a waiting response must deliver at least 1 KiB (default %(default)s)")
     g.add_argument("--max-connections", type=int, default=d.max_connections,
                    help="open connections; more are refused with 503 (default %(default)s, lowered to fit "
                         "the open-file limit)")

@@ -291,3 +291,26 @@ def test_slow_but_steady_reader_is_not_dropped(srv):
         got += chunk
     s.close()
     assert got.split(b"\r\n\r\n", 1)[1] == body
+
+
+def test_dripping_body_is_closed(srv):
+    """A body sent a byte at a time (R.U.D.Y.) never goes silent, yet delivers under 1 KiB per
+    --body-timeout (1.5 s): the connection is closed, not held for ever."""
+    s = connect(srv.port)
+    s.sendall(b"PUT /nobucket-1250000000/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
+    started, closed = time.monotonic(), False
+    s.settimeout(0.1)
+    data = b""
+    while time.monotonic() - started < 10 and not closed:
+        try:
+            s.sendall(b"x")
+            chunk = s.recv(65536)
+            closed = not chunk
+            data += chunk
+        except TimeoutError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+    assert closed and time.monotonic() - started < 6
+    assert data.startswith(b"HTTP/1.1 403 ")          # answered at once (unsigned), then cut off
+    s.close()
