@@ -39,8 +39,8 @@ class ServerConfig:
     max_header_bytes: int = 64 * 1024           # request line + headers; more -> 431
     header_timeout: float = 20.0                # seconds from a request's first byte to the end of its head
     keep_alive_timeout: float = 30.0            # idle connection (before the first / between requests)
-    body_timeout: float = 60.0                  # longest silence while a request body is being read
-    send_timeout: float = 60.0                  # longest time a response waits for the client to read
+    body_timeout: float = 60.0                  # a request body must move >= 1 KiB per this many seconds
+    send_timeout: float = 60.0                  # a waiting response must deliver >= 1 KiB per this many seconds
     max_connections: int = 1000                 # open connections; more are refused with 503
     tls_cert: str | None = None                 # PEM certificate chain: serve HTTPS (TLS 1.2+)
     tls_key: str | None = None                  # PEM private key
