@@ -13,10 +13,13 @@ one-pixel reach of the decoder's chroma upsampling into the neighbouring MCU); q
 tables, Huffman-vs-progressive mode (``TJXOPT_PROGRESSIVE`` when the source is progressive),
 colour space and every APPn/COM marker (EXIF, ICC, XMP, Adobe) are kept byte-for-byte.
 
+CMYK (Adobe, not subsampled) stays CMYK with its profile: the retouched MCUs are written as
+naive CMYK (K = 0) of the retouched RGB, everything else keeps its four planes.
+
 Not kept: the source's restart interval (TurboJPEG 2.1's transformer has no setting for it; the
-output has no restart markers). Arithmetic-coded sources, CMYK/YCCK sources and sources whose
-EXIF orientation is not 1 are not handled here (:func:`splice` returns None and the caller
-re-encodes as before).
+output has no restart markers). Arithmetic-coded, YCCK and subsampled-CMYK sources and sources
+whose EXIF orientation is not 1 are not handled here (:func:`splice` returns None and the
+caller re-encodes as before).
 """
 
 from __future__ import annotations
@@ -141,11 +144,14 @@ class _Layout:
 
 def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     im = Image.open(io.BytesIO(data))
-    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+    if im.format != "JPEG" or im.mode not in ("RGB", "L", "CMYK"):
         return None
     layers = getattr(im, "layer", None) or []
-    if len(layers) not in (1, 3) or im.info.get("arithmetic"):
+    if len(layers) not in (1, 3, 4) or im.info.get("arithmetic"):
         return None
+    if len(layers) == 4 and (im.mode != "CMYK" or im.info.get("adobe_transform") not in (0, None)
+                             or any((h, v) != (1, 1) for _, h, v, _ in layers)):
+        return None                    # YCCK or subsampled CMYK: not handled
     if len(layers) == 3 and im.info.get("adobe") is not None and im.info.get("adobe_transform") == 0:
         return None                    # stored as RGB, not YCbCr: a crop encode would not match
     factors = [(h, v) for _, h, v, _ in layers]
@@ -284,6 +290,9 @@ class Splicer:
 
                 crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
             coeffs = _coefficients(_encode_like(crop, self.im, layout))
+            if len(coeffs) != len(layout.factors):
+                self.abort()
+                return None
             patches.append((r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]))
         self.patches = patches
         self.ready.set()
@@ -319,6 +328,11 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
     and chroma sampling, so its blocks drop into the source's grid."""
     out = io.BytesIO()
     options: dict = {"qtables": source.quantization, "optimize": False}
+    if len(layout.factors) == 4:
+        # CMYK: the retouched RGB goes back through Pillow's naive RGB -> CMYK (K = 0), the
+        # inverse of the naive CMYK -> RGB the decoder used; Pillow writes Adobe-style CMYK
+        Image.fromarray(pixels).convert("CMYK").save(out, "JPEG", **options)
+        return out.getvalue()
     if len(layout.factors) == 3:
         (h0, v0), (h1, v1), (h2, v2) = layout.factors
         if (h1, v1) != (1, 1) or (h2, v2) != (1, 1):
