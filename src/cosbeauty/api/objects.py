@@ -68,7 +68,11 @@ _SOURCE_HOST = re.compile(r"^(?P<bucket>[^./]+)\.cos\.[a-z0-9-]+\.myqcloud\.com/
 
 def parse_copy_source(ctx: Ctx, value: str) -> tuple[str, str]:
     value = value.split("?versionId=", 1)[0]
-    decoded = unquote(value)
+    try:        # strict: replacement characters would make different keys collide (%ff%fe)
+        decoded = unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise ctx.error("InvalidArgument", "x-cos-copy-source is not valid UTF-8 once percent-decoded; "
+                                           "object keys are UTF-8.") from None
     m = _SOURCE_HOST.match(decoded)
     if m:
         bucket, key = m["bucket"], m["key"]

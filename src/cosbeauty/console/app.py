@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
-import json
 import logging
 import os
 import re
@@ -29,6 +28,8 @@ from typing import TYPE_CHECKING
 import anyio
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from cosbeauty.api import safejson
+from cosbeauty.api import scope as request_scope
 from cosbeauty.api.addressing import Target, check_bucket_name, check_key
 from cosbeauty.api.auth import SignedRequest, authenticate
 from cosbeauty.api.context import Ctx
@@ -177,10 +178,7 @@ class ConsoleApp:
     def _authenticate(self, ctx: Ctx, bucket: str, key: str = "") -> None:
         """Verify the request like a COS call (signed path = the full request path)."""
         ctx.target = Target(bucket, key, False)
-        ctx.identity = authenticate(
-            SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
-                          headers=ctx.headers, cos_paths=[ctx.path]),
-            self.cos.accounts.lookup_secret, time.time())
+        _verify(ctx, self.cos)
         check_bucket_name(bucket)
         if key:
             check_key(key, self.cos.config.max_key_bytes)
@@ -202,10 +200,7 @@ class ConsoleApp:
             if principal is None or not principal.is_root:
                 raise CosError("AccessDenied", "Changing Cloud Infinite activation needs the root account.")
             body = await ctx.read_body(4096)
-            try:
-                flags = json.loads(body or b"{}")
-            except ValueError:
-                raise CosError("InvalidArgument", "The body must be JSON.") from None
+            flags = safejson.loads(body or b"{}", "The body")
             if not isinstance(flags, dict) or not flags or set(flags) - {"bound", "ai"} or not all(
                     isinstance(v, bool) for v in flags.values()):
                 raise CosError("InvalidArgument", 'Send {"bound": true|false, "ai": true|false} (either or both).')
@@ -219,10 +214,7 @@ class ConsoleApp:
         """Dry-run authorisation: ``?checks=[{"action","bucket","key"}, ...]`` (at most
         MAX_PERMISSION_CHECKS) -> which of them the signer may do. Nothing is performed."""
         ctx.target = Target("", "", False)
-        ctx.identity = authenticate(
-            SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
-                          headers=ctx.headers, cos_paths=[ctx.path]),
-            self.cos.accounts.lookup_secret, time.time())
+        _verify(ctx, self.cos)
         checks = _parse_checks(ctx.query.get("checks", "[]"), self.cos.config.max_key_bytes)
         principal = self.cos.authorizer.principal(ctx)     # InvalidToken / ExpiredToken surface here
         results = []
@@ -266,11 +258,22 @@ class ConsoleApp:
         }
 
 
+def _verify(ctx: Ctx, cos: "CosApp") -> None:
+    """Authenticate like a COS call (signed path = the full request path), with the same rules
+    (docs/signing.md): one value per parameter, and everything that must be signed is."""
+    if ctx.bad_input is not None:       # path or query not UTF-8 once percent-decoded
+        raise ctx.bad_input
+    names = [name for name, _ in ctx.query_pairs]
+    request_scope.check_unique(names)
+    ctx.identity = authenticate(
+        SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path, query=ctx.query_pairs,
+                      headers=ctx.headers, cos_paths=[ctx.path]),
+        cos.accounts.lookup_secret, time.time())
+    request_scope.check_signed(ctx.identity, ctx.headers, names)
+
+
 def _parse_checks(raw: str, max_key_bytes: int) -> list[tuple[str, str, str]]:
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise CosError("InvalidArgument", "checks must be a JSON list.") from None
+    items = safejson.loads(raw, "checks")
     if not isinstance(items, list) or len(items) > MAX_PERMISSION_CHECKS:
         raise CosError("InvalidArgument", f"checks must be a JSON list of at most {MAX_PERMISSION_CHECKS} items.")
     out = []

@@ -1,0 +1,98 @@
+"""Issue #13, re-run of the attacker's probe set after the fix: what still failed, driven over HTTP
+against a real server (each test names the probe it repeats).
+
+* a copy source whose percent-escapes are not UTF-8 (``%ff%fe``) was decoded with replacement
+  characters and copied another object (the one named ``U+FFFD U+FFFD``);
+* the console's own JSON API (``/console/api/...``) answered 500 to deeply nested JSON and skipped
+  the one-value-per-parameter and what-must-be-signed rules the COS API enforces.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+import requests
+from qcloud_cos import CosConfig
+from qcloud_cos.cos_auth import CosS3Auth
+
+from tests.api.wire import send
+from tests.conftest import REGION, SECRET_ID, SECRET_KEY, cos_client, new_bucket, running_server
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with running_server("cosbeauty-reprobe-", ["--no-fsync"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def cos(srv):
+    return cos_client(srv.port)
+
+
+def cos_auth(method: str, path: str, host: str, headers: dict | None = None, params: dict | None = None) -> str:
+    """cos-python-sdk-v5's Authorization over ``path`` (signing host, ``headers`` and ``params``)."""
+    conf = CosConfig(Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY)
+    req = requests.Request(method, f"http://{host}/x").prepare()
+    req.headers = requests.structures.CaseInsensitiveDict({"Host": host, **(headers or {})})
+    return CosS3Auth(conf, path, params=params or {}, expire=600)(req).headers["Authorization"]
+
+
+def console(srv, method: str, path: str, params: dict | None = None, headers: dict | None = None,
+            body: bytes = b"", query: str | None = None, signed_params: dict | None = None):
+    """A signed console API call, path-style on the server's own host (as the browser makes it)."""
+    host = f"127.0.0.1:{srv.port}"
+    params = params or {}
+    auth = cos_auth(method, path, host, headers, params if signed_params is None else signed_params)
+    qs = query if query is not None else "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params.items())
+    return send(srv.port, method, path + (f"?{qs}" if qs else ""), {"Authorization": auth, **(headers or {})}, body)
+
+
+def test_copy_source_with_invalid_utf8_is_400_not_another_object(srv, cos):
+    bucket = new_bucket(cos, "cpsrc")
+    cos.put_object(Bucket=bucket, Key="\ufffd\ufffd", Body=b"the object named U+FFFD U+FFFD")
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    for source in (f"{host}/%ff%fe", f"/{bucket}/%ff%fe"):
+        for name in ("x-cos-copy-source",):       # (the COS SDK's signer leaves x-amz-* out)
+            headers = {name: source}
+            reply = send(srv.port, "PUT", "/copy", {"Host": host, "Authorization": cos_auth("PUT", "/copy", host, headers),
+                                                    **headers})
+            assert reply.status == 400, (source, reply.status, reply.message)
+            assert reply.code == "InvalidArgument" and "UTF-8" in reply.message, reply.body
+    assert "Contents" not in cos.list_objects(Bucket=bucket, Prefix="copy")
+
+
+@pytest.mark.parametrize("route", ["permissions", "ci"])
+def test_console_api_deep_json_is_400(srv, cos, route):
+    """Was 500 Internal Server Error with a RecursionError traceback in the log."""
+    if route == "permissions":
+        reply = console(srv, "GET", "/console/api/permissions", {"checks": "[" * 3000 + "]" * 3000})
+    else:
+        bucket = new_bucket(cos, "deep")
+        reply = console(srv, "PUT", f"/console/api/ci/{bucket}", headers={"Content-Type": "application/json"},
+                        body=b"[" * 2000 + b"]" * 2000)
+    assert reply.status == 400, (reply.status, reply.body)
+    assert b"nested too deep" in reply.body
+    assert "Traceback" not in srv.log()
+
+
+def test_console_api_obeys_the_signing_rules(srv, cos):
+    bucket = new_bucket(cos, "crules")
+    checks = '[{"action": "cos:GetObject", "bucket": "%s", "key": "a"}]' % bucket
+    ok = console(srv, "GET", "/console/api/permissions", {"checks": checks})
+    assert ok.status == 200, ok.body
+    # one value per parameter: a second (unsigned, case-variant) checks is refused, not chosen
+    dup = console(srv, "GET", "/console/api/permissions", {"checks": checks},
+                  query=f"Checks=%5B%5D&checks={quote(checks, safe='')}")
+    assert dup.status == 400 and b"more than once" in dup.body, dup.body
+    # a parameter the signature does not cover
+    unsigned = console(srv, "GET", "/console/api/permissions", {"checks": checks}, signed_params={})
+    assert unsigned.status == 403 and b"query parameter checks" in unsigned.body, unsigned.body
+    # an unsigned x-cos-* header on a signed console call
+    auth = cos_auth("GET", f"/console/api/ci/{bucket}", f"127.0.0.1:{srv.port}")
+    extra = send(srv.port, "GET", f"/console/api/ci/{bucket}", {"Authorization": auth, "x-cos-acl": "public-read"})
+    assert extra.status == 403 and b"x-cos-acl" in extra.body, extra.body
+    # a path that is not UTF-8 is refused, not decoded with replacement characters
+    bad = console(srv, "GET", "/console/api/faces/%s/%%ff%%fe" % bucket)
+    assert bad.status == 400, bad.body
