@@ -15,7 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .common import FACE_OVAL, grow_to, luma, poly, shrink2
+from .common import FACE_OVAL, grow_to, luma, nonzero_box, poly, shrink2
 from .eyebags import eyebags_delta
 from .eyes import eyes_delta
 from .lines import lines_delta
@@ -94,8 +94,14 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             cur = work + healed
     clock.tick("retouch.spots")
     if params.smoothing > 0:
-        cur = cur + smooth_delta(cur, base_layer(cur, f, params.smoothing), skin, f, params.smoothing,
-                                 poly(work.shape[:2], pts[FACE_OVAL]))
+        box = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)     # the face only, not the neck band
+        if box is not None:
+            x0, y0, x1, y1 = box
+            part = cur[y0:y1, x0:x1]
+            d = smooth_delta(part, base_layer(part, f, params.smoothing), skin[y0:y1, x0:x1], f,
+                             params.smoothing, poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0]))
+            cur = cur.copy() if cur is work else cur
+            cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
     if params.lines > 0:
         d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines)
