@@ -17,6 +17,7 @@ import os
 import re
 import statistics
 import sys
+import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ab import Comparison, fmt, load  # noqa: E402
@@ -38,22 +39,26 @@ def med(c: Comparison, arm: str) -> str:
     return fmt(statistics.median(c.values(arm)))
 
 
+KIND = {"moto": "moto's server, in-memory", "rgw": "Ceph RGW one-node, BlueStore on a file"}
+
+
 def s3_section(cmps: list[Comparison]) -> list[str]:
     arms = cmps[0].arms
-    base = arms[1]
-    out = [f"**Object server**, cosbeauty (durable: fsync on) against {', '.join(arms[1:])} (in-memory), "
-           f"4 KiB objects, {len(cmps[0].rounds())} interleaved rounds of {cmps[0].note.split(' ops')[0]} "
+    others = arms[1:]
+    against = ", ".join(f"{a} ({KIND.get(a, a)})" for a in others)
+    out = [f"**Object server**, cosbeauty (durable: fsync on) against {against}, 4 KiB objects, "
+           f"{len(cmps[0].rounds())} interleaved rounds of {cmps[0].note.split(' ops')[0]} "
            f"operations per figure (`bench/s3_ops.py`), load {loads(cmps)}:", "",
            "| operation | client | concurrency | " + " | ".join(f"{a} ops/s" for a in arms)
-           + f" | cosbeauty / {base} per round (min / median / max) | load |",
-           "|---|---|---:|" + "---:|" * len(arms) + "---|---|"]
+           + "".join(f" | cosbeauty / {b} per round (min / median / max)" for b in others) + " | load |",
+           "|---|---|---:|" + "---:|" * len(arms) + "---|" * len(others) + "---|"]
     for c in cmps:
         m = re.match(r"(.+), (\w+) client, concurrency (\d+)", c.title)
         if not m:
             continue
         op, client, conc = m.groups()
         out.append(f"| {op} | {client} | {conc} | " + " | ".join(med(c, a) for a in arms)
-                   + f" | {ratio_cell(c, arms[0], base)} | {loads([c])} |")
+                   + "".join(f" | {ratio_cell(c, arms[0], b)}" for b in others) + f" | {loads([c])} |")
     return out
 
 
@@ -101,6 +106,9 @@ def section(results: str) -> str:
                                        "(COS v5 for cosbeauty, SigV4 for S3 servers), so the figures are the "
                                        "servers'; `boto3` is one boto3 client per thread and is bound by "
                                        "boto3's own per-call cost.", ""]
+    rgw = get("s3_rgw.json")
+    if rgw:
+        lines += s3_section(rgw) + [""]
     for name, heading, base in (("cold_start.json", "Cold start", "moto"),
                                 ("cli_folder.json", "Folder CLI", "jobs1"),
                                 ("beauty_floor.json", "Beauty engine against the OpenCV decode+encode floor", "floor"),
@@ -128,11 +136,20 @@ def section(results: str) -> str:
     for c in get("memory.json"):
         lines += [f"**Memory** ({c.title}; {c.note}):", "", "| point | server RSS MiB | load |", "|---|---:|---:|"]
         lines += [f"| {s.arm} | {s.value:.0f} | {s.load:.1f} |" for s in c.samples] + [""]
+    lines = [wrap(line) for line in lines]
     notes = os.path.join(results, "notes.md")   # hand-written reading of the figures, kept as is
     if os.path.exists(notes):
         with open(notes) as f:
             lines += [f.read().strip(), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def wrap(line: str, width: int = 100) -> str:
+    """Prose lines wrapped like the rest of the README; table rows and headings left alone."""
+    if not line or line.startswith(("|", "#")) or len(line) <= width:
+        return line
+    indent = "  " if line.startswith("* ") else ""
+    return textwrap.fill(line, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
 
 
 def write_readme(path: str, text: str) -> None:
