@@ -14,6 +14,7 @@ from cosbeauty.http_limits import HttpLimits, protocol_class
 log = logging.getLogger("cosbeauty")
 
 FD_RESERVE = 128       # descriptors kept for the database, blobs, fetches, logs
+SSL_SHUTDOWN_TIMEOUT = 3.0   # seconds a closing TLS connection waits for the peer's close_notify (asyncio: 30)
 
 
 def raise_file_limit() -> int:
@@ -75,13 +76,15 @@ def run(app: Any, config: ServerConfig) -> None:
         async def startup(self, sockets: Any = None) -> None:
             """uvicorn gives TLS handshakes asyncio's default 60 s and no way to change it; a
             handshake gets the head timeout instead (a connection counts against the connection
-            cap only once its handshake is done)."""
+            cap only once its handshake is done). Closing a TLS connection waits at most 3 s for
+            the peer's close_notify (asyncio: 30 s, which held up shutdown with idle clients)."""
             loop = asyncio.get_running_loop()
             create_server = loop.create_server
 
             async def with_handshake_timeout(*args: Any, **kwargs: Any) -> Any:
                 if kwargs.get("ssl") is not None:
                     kwargs.setdefault("ssl_handshake_timeout", config.header_timeout)
+                    kwargs.setdefault("ssl_shutdown_timeout", SSL_SHUTDOWN_TIMEOUT)
                 return await create_server(*args, **kwargs)
 
             loop.create_server = with_handshake_timeout  # type: ignore[method-assign]
