@@ -32,6 +32,9 @@ def start_without_env_credentials(data_dir: str, port: int) -> tuple[subprocess.
 def test_generated_credentials_printed_once_and_private(tmp_path):
     data_dir = str(tmp_path / "data")
     proc, log = start_without_env_credentials(data_dir, free_port())
+    deadline = time.time() + 60       # the models warm up in the background after the first answer
+    while "warm in" not in open(log).read() and time.time() < deadline:
+        time.sleep(0.2)
     proc.terminate()
     proc.wait(10)
     creds_path = os.path.join(data_dir, "credentials.json")
