@@ -9,6 +9,7 @@ against a real server (each test names the probe it repeats).
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import pytest
@@ -96,3 +97,38 @@ def test_console_api_obeys_the_signing_rules(srv, cos):
     # a path that is not UTF-8 is refused, not decoded with replacement characters
     bad = console(srv, "GET", "/console/api/faces/%s/%%ff%%fe" % bucket)
     assert bad.status == 400, bad.body
+
+
+def test_full_disk_on_admin_and_console_apis_is_507_without_traceback():
+    """Probe 8 (full disk) on the mounted APIs: the COS API answered 507, but the admin API and the
+    console API answered a bare 500 with a sqlite3 'database or disk is full' traceback."""
+    import os
+
+    from tests.api.test_bad_input_more import small_filesystem
+    from tests.conftest import Server, free_port
+
+    with small_filesystem("8m") as data_dir:
+        server = Server(data_dir, free_port()).start()
+        try:
+            bucket = new_bucket(cos_client(server.port), "full")
+            with open(os.path.join(data_dir, "filler"), "wb") as filler:   # fill the disk to the last byte
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+            admin = console(server, "POST", "/-/admin/users", headers={"Content-Type": "application/json"},
+                            body=b'{"name": "full-disk-user"}')
+            assert admin.status == 507 and b"InsufficientStorage" in admin.body, (admin.status, admin.body)
+            ci = console(server, "PUT", f"/console/api/ci/{bucket}", headers={"Content-Type": "application/json"},
+                         body=b'{"bound": true}')
+            assert ci.status == 507 and ci.code == "InsufficientStorage", (ci.status, ci.body)
+            deadline = time.monotonic() + 10
+            while server.log().count("InsufficientStorage (disk full)") < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            log = server.log()
+            assert "Traceback" not in log, log
+            assert log.count("InsufficientStorage (disk full)") == 2, log      # one line per failed request
+        finally:
+            server.stop()

@@ -167,6 +167,13 @@ class AdminApi:
             response = _error(err.code, err.message, err.status, request_id)
         except IamError as err:
             response = _error(err.code, err.message, IAM_STATUS.get(err.code, 400), request_id)
+        except Exception as exc:    # a full disk (507, one log line) or a bug (500, logged)
+            from cosbeauty.api.app import unexpected_error
+            from cosbeauty.api.context import ClientDisconnected
+            if isinstance(exc, ClientDisconnected):
+                raise
+            err = unexpected_error(exc, scope["method"], scope["path"])
+            response = _error(err.code, err.message, err.status, request_id)
         await response(scope, receive, send)
 
     async def _dispatch(self, ctx: Ctx) -> Response:

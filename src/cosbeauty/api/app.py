@@ -83,6 +83,19 @@ def _disk_full(exc: BaseException | None) -> bool:
     return False
 
 
+def unexpected_error(exc: BaseException, method: str, path: str) -> CosError:
+    """The answer to an exception no handler expected, for mounted sub-apps (admin API, console API)
+    as the COS API answers it: a full disk is 507 InsufficientStorage with one log line, input nested
+    too deep for a parser is 400, anything else is a bug: InternalError, logged with its traceback."""
+    if _disk_full(exc):
+        log.warning("%s %s -> InsufficientStorage (disk full)", method, path)
+        return CosError("InsufficientStorage")
+    if isinstance(exc, RecursionError):
+        return CosError("InvalidArgument", "The request is nested too deep to process.")
+    log.error("internal error on %s %s", method, path, exc_info=exc)
+    return CosError("InternalError")
+
+
 def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [(_CANONICAL.get(k, k), v) for k, v in raw]
 

@@ -148,6 +148,12 @@ class ConsoleApp:
             response = self.cos.error_response(ctx, err)
         except StorageError as exc:
             response = self.cos.error_response(ctx, CosError(exc.code, exc.message))
+        except Exception as exc:    # a full disk (507, one log line) or a bug (500, logged)
+            from cosbeauty.api.app import unexpected_error
+            from cosbeauty.api.context import ClientDisconnected
+            if isinstance(exc, ClientDisconnected):
+                raise
+            response = self.cos.error_response(ctx, unexpected_error(exc, ctx.method, ctx.raw_path))
         response.headers["x-cos-request-id"] = ctx.request_id
         response.headers["cache-control"] = "no-store"
         return response
