@@ -31,10 +31,12 @@ class UI:
         return self.d.find_elements(By.CSS_SELECTOR, selector)
 
     def until(self, fn, message: str = "", timeout: float | None = None):
-        if timeout is None:
-            return self.wait.until(lambda d: fn(), message)
+        """Wait for fn() to be truthy; an element re-rendered under us is retried, not an error."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
-        return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(lambda d: fn(), message)
+        wait = WebDriverWait(self.d, WAIT if timeout is None else timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,))
+        return wait.until(lambda d: fn(), message)
 
     def visible(self, selector: str):
         return self.until(lambda: next((e for e in self.all(selector) if e.is_displayed()), None), selector)
@@ -45,8 +47,8 @@ class UI:
         el.click()
 
     def attr(self, selector: str, name: str) -> str | None:
-        els = self.all(selector)
-        return els[0].get_attribute(name) if els else None
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
+                       selector, name)
 
     def js(self, script: str, *args):
         return self.d.execute_script(script, *args)
@@ -68,6 +70,12 @@ class UI:
         if "/console/" not in self.d.current_url:
             self.open("#/login")
         self.js("document.querySelectorAll('.backdrop').forEach((b) => b.remove()); location.hash = '#/login'")
+        try:
+            self.until(lambda: self.js("const e = document.getElementById('secret-id'); return !!(e && e.offsetParent)"),
+                       "sign-in form", timeout=min(WAIT, 20))
+        except Exception as exc:
+            raise AssertionError(f"no sign-in form at {self.d.current_url}: "
+                                 f"{self.js('return document.body.innerHTML.slice(0, 600)')} {self.d.get_log('browser')}") from exc
         self.visible("#secret-id").clear()
         self.css("#secret-id").send_keys(secret_id)
         self.css("#secret-key").clear()
