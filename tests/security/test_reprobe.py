@@ -132,3 +132,25 @@ def test_full_disk_on_admin_and_console_apis_is_507_without_traceback():
             assert log.count("InsufficientStorage (disk full)") == 2, log      # one line per failed request
         finally:
             server.stop()
+
+
+def test_mounted_apis_carry_nosniff_and_the_sandbox_policy(srv, cos):
+    """Probe 9 on every path: the COS API had the headers, the mounted JSON/text APIs did not (the
+    console's faces reply echoes object keys). The console's own pages keep their own policy."""
+    bucket = new_bucket(cos, "hdrs")
+    cos.put_object(Bucket=bucket, Key="<svg>.jpg", Body=b"not an image")
+    replies = {
+        "healthz": send(srv.port, "GET", "/-/healthz"),
+        "metrics": send(srv.port, "GET", "/-/metrics"),
+        "admin": console(srv, "GET", "/-/admin/users"),
+        "usage": console(srv, "GET", "/-/usage"),
+        "console-info": send(srv.port, "GET", "/console/api/info"),
+        "console-faces": console(srv, "GET", f"/console/api/faces/{bucket}/<svg>.jpg"),
+        "console-404": console(srv, "GET", "/console/api/nope"),
+    }
+    for name, reply in replies.items():
+        assert reply.headers.get("x-content-type-options") == "nosniff", (name, reply.headers)
+        assert reply.headers.get("content-security-policy", "").startswith("sandbox;"), (name, reply.headers)
+    page = send(srv.port, "GET", "/console/")
+    assert page.status == 200 and page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["content-security-policy"].startswith("default-src 'self'"), page.headers

@@ -21,7 +21,7 @@ from cosbeauty.api import scope as request_scope
 from cosbeauty.api.auth import Identity, SignedRequest, authenticate
 from cosbeauty.api.context import ClientDisconnected, Ctx, run
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
-from cosbeauty.api.hardening import harden
+from cosbeauty.api.hardening import harden, hardened_send
 from cosbeauty.config import ServerConfig
 from cosbeauty.storage import Backend, StorageError
 
@@ -123,7 +123,7 @@ class CosApp:
             return
         sub = self._mounted(scope)
         if sub is not None:
-            await sub(scope, receive, send)
+            await sub(scope, receive, hardened_send(send))     # nosniff + CSP unless the sub-app sets its own
             return
         request_id = new_request_id()
         ctx = Ctx(self, scope, receive, request_id)

@@ -12,7 +12,9 @@ COS API (object bodies, CI results, listings, errors) carries:
   styles still render. The policy does not touch a page on another origin that embeds or fetches
   the object (CSP applies to the document that the response becomes, not to subresources).
 
-The console and the admin API are mounted sub-apps and set their own headers.
+The mounted sub-apps (console, admin and usage APIs, health and metrics) get the same two headers
+through :func:`hardened_send` wherever they do not set their own (the console's pages carry a
+stricter policy of their own that lets its scripts run).
 """
 
 from __future__ import annotations
@@ -26,3 +28,19 @@ def harden(response: Response) -> None:
     """Add the headers above to a COS API response."""
     response.headers["x-content-type-options"] = "nosniff"
     response.headers["content-security-policy"] = OBJECT_CSP
+
+
+_RAW = ((b"x-content-type-options", b"nosniff"), (b"content-security-policy", OBJECT_CSP.encode()))
+
+
+def hardened_send(send):
+    """Wrap an ASGI ``send`` so a response gets the headers above unless it sets them itself."""
+    async def wrapped(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            present = {bytes(name).lower() for name, _ in headers}
+            missing = [(name, value) for name, value in _RAW if name not in present]
+            if missing:
+                message = {**message, "headers": headers + missing}
+        await send(message)
+    return wrapped
