@@ -154,3 +154,18 @@ def test_mounted_apis_carry_nosniff_and_the_sandbox_policy(srv, cos):
     page = send(srv.port, "GET", "/console/")
     assert page.status == 200 and page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["content-security-policy"].startswith("default-src 'self'"), page.headers
+
+
+@pytest.mark.parametrize("key,filename", [(b"\xff\xfe", b"a.txt"), (b"${filename}", b"\xff\xfe")])
+def test_post_object_form_fields_that_are_not_utf8_are_400(srv, cos, key, filename):
+    """Probe 8 (%ff%fe keys) on the POST Object form: the key field (and ${filename}) was decoded with
+    replacement characters, so it overwrote the object named U+FFFD U+FFFD."""
+    bucket = new_bucket(cos, "form")
+    cos.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    cos.put_object(Bucket=bucket, Key="\ufffd\ufffd", Body=b"original")
+    body = (b'--zz\r\nContent-Disposition: form-data; name="key"\r\n\r\n' + key +
+            b'\r\n--zz\r\nContent-Disposition: form-data; name="file"; filename="' + filename +
+            b'"\r\nContent-Type: text/plain\r\n\r\noverwritten\r\n--zz--\r\n')
+    reply = send(srv.port, "POST", f"/{bucket}", {"Content-Type": "multipart/form-data; boundary=zz"}, body)
+    assert reply.status == 400 and reply.code == "MalformedPOSTRequest" and "UTF-8" in reply.message, reply.body
+    assert cos.get_object(Bucket=bucket, Key="\ufffd\ufffd")["Body"].get_raw_stream().read() == b"original"

@@ -83,7 +83,10 @@ class FormReader:
         while (end := self._buf.find(b"\r\n\r\n")) < 0:
             if len(self._buf) > MAX_PART_HEAD or not await self._fill():
                 raise bad("A form part's headers are too long or incomplete.")
-        head = bytes(self._buf[:end]).decode("utf-8", "replace")
+        try:        # strict: replacement characters would make different keys collide
+            head = bytes(self._buf[:end]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad("A form part's headers are not valid UTF-8.") from None
         del self._buf[:end + 4]
         name = filename = ctype = None
         for line in head.split("\r\n"):
@@ -125,4 +128,7 @@ class FormReader:
             data += chunk
             if len(data) > limit:
                 raise bad(f"A form field is longer than {limit} bytes.")
-        return data.decode("utf-8", "replace")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad("A form field is not valid UTF-8.") from None
