@@ -141,3 +141,15 @@ def test_dialog_fits_a_phone(ui, artifacts_dir):
     ui.keys("\ue00c")          # Escape
     ui.until(lambda: not ui.all(".dialog"), "closed")
     assert ui.js_errors() == []
+
+
+def test_sign_out_and_sign_in_on_a_phone(ui, artifacts_dir):
+    ui.js("document.querySelectorAll('.backdrop').forEach((b) => b.remove()); location.hash = '#/buckets'")
+    ui.click("#sign-out")
+    ui.visible("#secret-id")
+    assert_fits(ui, "sign-in")
+    assert reachable(ui, ui.css("#login-submit"))
+    ui.assert_accessible("sign-in at 390 px")
+    ui.screenshot(artifacts_dir, "mobile-sign-in.png")
+    ui.sign_in()
+    ui.visible("#bucket-table")
