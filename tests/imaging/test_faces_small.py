@@ -69,6 +69,7 @@ def cut_canvas(head: np.ndarray, size: int, side: str, out: float) -> np.ndarray
     return canvas
 
 
+@pytest.mark.slow
 def test_faces_cut_by_the_frame_found_and_retouched_cleanly():
     found = total = 0
     missed, seams = [], []
