@@ -169,3 +169,20 @@ def test_post_object_form_fields_that_are_not_utf8_are_400(srv, cos, key, filena
     reply = send(srv.port, "POST", f"/{bucket}", {"Content-Type": "multipart/form-data; boundary=zz"}, body)
     assert reply.status == 400 and reply.code == "MalformedPOSTRequest" and "UTF-8" in reply.message, reply.body
     assert cos.get_object(Bucket=bucket, Key="\ufffd\ufffd")["Body"].get_raw_stream().read() == b"original"
+
+
+@pytest.mark.parametrize("value", ["0\x1f", "0.5\x1c"])
+def test_strength_with_a_separator_control_character_is_400(srv, cos, value):
+    """Found by bench/fuzz.py (probe 10): str.strip() removes \\x1c-\\x1f, float() does not accept
+    them, so strength=0%1F was a 500 InternalError with a traceback."""
+    from cosbeauty.cli import main as cli_main
+
+    bucket = new_bucket(cos, "strength")
+    for step in ("bind", "enable-ai"):
+        assert cli_main(["ci", step, bucket, "--data-dir", srv.data_dir]) == 0
+    cos.put_object(Bucket=bucket, Key="a.jpg", Body=b"\xff\xd8 not decoded: parameters are checked first")
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    params = {"ci-process": "AIFaceBeauty", "strength": value}
+    reply = send(srv.port, "GET", f"/a.jpg?ci-process=AIFaceBeauty&strength={quote(value)}",
+                 {"Host": host, "Authorization": cos_auth("GET", "/a.jpg", host, params=params)})
+    assert reply.status == 400 and reply.code == "InvalidArgument" and "strength" in reply.message, reply.body

@@ -88,9 +88,10 @@ def parse_strength(params: Mapping[str, str], default: float = 0.5) -> float:
     raw = params.get("strength")
     if raw is None:
         return default
-    if not _FLOAT.fullmatch(raw.strip()):
+    text = raw.strip(" \t")   # str.strip() also drops \x1c-\x1f, which float() refuses (was a 500)
+    if not _FLOAT.fullmatch(text):
         raise InvalidParameter(f"strength must be a decimal number in [0, 1], got {raw!r}")
-    value = float(raw)      # what pipeline.check_strength accepts, without importing the pipeline
+    value = float(text)     # what pipeline.check_strength accepts, without importing the pipeline
     if not 0.0 <= value <= 1.0:
         raise InvalidParameter(f"strength must be in [0, 1], got {value!r}")
     return value
