@@ -7,10 +7,13 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-# libturbojpeg (lossless JPEG splicing in imaging/jpeg_lossless.py, loaded with ctypes): a Debian package
-if ! ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' && command -v apt-get >/dev/null; then
-  { apt-get install -y -q libturbojpeg0 || { apt-get update -q && apt-get install -y -q libturbojpeg0; }; } >/dev/null \
-    || echo "test.sh: libturbojpeg0 not installed; JPEG output falls back to re-encoding, tests/imaging/test_lossless.py skips" >&2
+# libturbojpeg + jpegtran (lossless JPEG splicing in imaging/jpeg_lossless.py; libturbojpeg is
+# loaded with ctypes, jpegtran puts restart markers back): Debian packages
+if { ! ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || ! command -v jpegtran >/dev/null; } \
+    && command -v apt-get >/dev/null; then
+  { apt-get install -y -q libturbojpeg0 libjpeg-turbo-progs \
+    || { apt-get update -q && apt-get install -y -q libturbojpeg0 libjpeg-turbo-progs; }; } >/dev/null \
+    || echo "test.sh: libturbojpeg0/libjpeg-turbo-progs not installed; JPEG output re-encodes, tests/imaging/test_lossless.py skips" >&2
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'

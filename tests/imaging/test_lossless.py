@@ -158,3 +158,21 @@ def test_cmyk_jpeg_stays_cmyk_with_its_profile_and_untouched_blocks():
     expected, _ = beautify_array(decoded, 1.0, faces=detect_faces(decoded))
     got = np.asarray(dst.convert("RGB")).astype(np.int16)
     assert np.percentile(np.abs(got - expected), 99.9) <= 4
+
+
+def test_restart_markers_kept():
+    """A source with a restart interval (DRI, RSTn markers) keeps it: TurboJPEG's transformer
+    drops it, so the splice output goes through ``jpegtran -restart`` (libjpeg-turbo-progs)."""
+    import shutil
+
+    if shutil.which("jpegtran") is None:
+        pytest.skip("jpegtran (libjpeg-turbo-progs) not installed")
+    data = cv2.imencode(".jpg", photo()[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90,
+                                                      cv2.IMWRITE_JPEG_RST_INTERVAL, 4])[1].tobytes()
+    assert jpeg_lossless.restart_interval(data) == 4
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    assert jpeg_lossless.restart_interval(result.data) == 4
+    assert sum(result.data.count(bytes((0xFF, 0xD0 + i))) for i in range(8)) > 100
+    before, after = codec.decode(data).rgb, codec.decode(result.data).rgb
+    assert int(np.any(before != after, axis=2)[outside_mask(before, after, (16, 16))].sum()) == 0

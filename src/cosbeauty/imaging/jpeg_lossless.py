@@ -16,8 +16,9 @@ colour space and every APPn/COM marker (EXIF, ICC, XMP, Adobe) are kept byte-for
 CMYK (Adobe, not subsampled) stays CMYK with its profile: the retouched MCUs are written as
 naive CMYK (K = 0) of the retouched RGB, everything else keeps its four planes.
 
-Not kept: the source's restart interval (TurboJPEG 2.1's transformer has no setting for it; the
-output has no restart markers). Arithmetic-coded, YCCK and subsampled-CMYK sources and sources
+Restart markers: TurboJPEG 2.1's transformer has no restart setting, so when the source declares
+a restart interval the output is passed through libjpeg-turbo's ``jpegtran -restart`` (another
+lossless transcode; without ``jpegtran`` the output has no restart markers). Arithmetic-coded, YCCK and subsampled-CMYK sources and sources
 whose EXIF orientation is not 1 are not handled here (:func:`splice` returns None and the
 caller re-encodes as before).
 """
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-__all__ = ["Splicer", "available", "changed_mcus", "splice", "supported"]
+__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "splice", "supported"]
 
 TJXOP_NONE = 0
 TJXOPT_NOOUTPUT = 16
@@ -320,7 +321,40 @@ class Splicer:
                 cols = cols[keep]
                 view[cols + c0 * h] = coeffs[comp][row - r0 * v, cols]
 
-        return _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
+        out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
+        interval = restart_interval(self.source)
+        if out is not None and interval:
+            out = _with_restarts(out, interval, layout.progressive)
+        return out
+
+
+def restart_interval(jpeg: bytes) -> int:
+    """The DRI restart interval (MCUs) declared before the first SOS, 0 when none."""
+    pos = 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF:
+        code = jpeg[pos + 1]
+        length = int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+        if code == 0xDD and length == 4:
+            return int.from_bytes(jpeg[pos + 4:pos + 6], "big")
+        if code == 0xDA:
+            return 0
+        pos += 2 + length
+    return 0
+
+
+def _with_restarts(jpeg: bytes, interval: int, progressive: bool) -> bytes:
+    """Put the source's restart interval back: libjpeg-turbo's ``jpegtran -restart NB`` (a lossless
+    transcode; Debian libjpeg-turbo-progs). TurboJPEG 2.1's transformer has no such setting.
+    Without jpegtran the output keeps no restart markers (pixels are the same either way)."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("jpegtran")
+    if tool is None:
+        return jpeg
+    args = [tool, "-copy", "all", "-restart", f"{interval}B"] + (["-progressive"] if progressive else [])
+    done = subprocess.run(args, input=jpeg, capture_output=True, timeout=60, check=False)
+    return done.stdout if done.returncode == 0 and done.stdout.startswith(b"\xff\xd8") else jpeg
 
 
 def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> bytes:
