@@ -113,3 +113,16 @@ def test_dry_run_denials_are_marked_in_the_audit_log(caplog):
             console_app._dry_run.reset(token)
     assert [r.getMessage() for r in caplog.records] == [
         "deny request_id=r1 action=cos:PutObject", "dry-run deny request_id=r2 action=cos:PutObject"]
+
+
+def test_dry_run_denials_in_the_server_audit_log(console_server, user):
+    import time
+    r = ask(console_server, [{"action": "cos:DeleteBucket", "bucket": BUCKET}], user.secret_id, user.secret_key)
+    request_id = r.headers["x-cos-request-id"]
+    deadline = time.time() + 10                       # the server's log reaches the file a little later
+    while True:
+        lines = [ln for ln in console_server.log().splitlines() if request_id in ln]
+        if lines or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert lines and all("dry-run deny" in ln and "cos:DeleteBucket" in ln for ln in lines), lines
