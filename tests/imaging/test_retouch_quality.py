@@ -167,10 +167,10 @@ def spotted():
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 target partly met: mean residual at 0.5 is 0.11-0.26 "
-                   "(<= .30 met) but a 1-px cheek spot on Hopper is missed (0.83), 1.0 heals no more than "
-                   "0.5 (mean .09-.21, target .10), texture around spots on the x2-upscaled astronaut "
-                   ".4-.5 (target .6; Hopper .6-.7); see docs/beauty.md")
+@pytest.mark.xfail(strict=False, reason="issue 9 target partly met: mean residual at 0.5 is .05-.28 "
+                   "(<= .30 met) but a 1-px cheek spot on Hopper is missed (.84), at 1.0 Hopper's dark "
+                   "spots keep .23 (target .10; astronaut .05-.09), texture around spots on the "
+                   "x2-upscaled astronaut .5-.55 (target .6; Hopper .6-.7); see docs/beauty.md")
 @pytest.mark.parametrize("name", list(INPUTS))
 @pytest.mark.parametrize("kind", ["dark", "red"])
 def test_spots_are_healed_and_texture_stays(spotted, name, kind):

@@ -6,8 +6,9 @@ texture copied from a neighbouring patch (so no smooth disc is left). Larger com
 Detection at work scale (see :func:`spot_weights`): darker or redder than a whole ring around
 it, on skin. Connected components are kept if compact (aspect <= 3, fill >= 0.3) and at most
 0.05 F across; compact components up to 0.12 F are moles (softened by 40 %); everything else
-(lines, frames) is left. The healing reference is a median (window 0.1 F, at quarter
-resolution, so spots up to 0.05 F across vanish from it).
+(lines, frames) is left. Under each spot the base is inpainted (Telea) from the smoothed skin
+around it; elsewhere the reference is a median (window 0.1 F, at quarter resolution, so spots
+up to 0.05 F across vanish from it). The skin grain is then copied from a patch 0.05 F away.
 """
 
 from __future__ import annotations
@@ -150,6 +151,12 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
         weight, ref = spot_weights(sub, sub_skin, f)
         if not weight.any():
             return None
+    # the base under each spot: inpainted from the skin around it (follows local shading better
+    # than the median), at the smoothed scale; the median stays the fallback far from spots
+    hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
+    smooth8 = cv2.convertScaleAbs(blur(sub, max(0.8, 0.004 * f)), alpha=255.0)
+    filled = cv2.inpaint(smooth8, hole, max(2.0, 0.02 * f), cv2.INPAINT_TELEA).astype(np.float32) / 255
+    ref = np.where(hole[..., None] > 0, filled, ref)
     y = luma(sub)
     texture = y - blur(y, max(0.8, 0.004 * f))
     shift = max(2, int(round(MAX_SPOT * f)))
