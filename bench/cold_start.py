@@ -43,10 +43,12 @@ def first_answer(port: int, headers, deadline: float = 30.0) -> float:
     raise RuntimeError("no answer")
 
 
-def cosbeauty_once(beauty: bool = False) -> tuple[float, dict]:
+def cosbeauty_once(beauty: bool = False, src: str | None = None) -> tuple[float, dict]:
     root = temp_dir("cosbeauty-cold-")
     port = free_port()
     env = {**os.environ, "COSBEAUTY_SECRET_ID": SECRET_ID, "COSBEAUTY_SECRET_KEY": SECRET_KEY}
+    if src:   # another version of the package, for before/after
+        env["PYTHONPATH"] = os.path.abspath(src)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "cosbeauty", "serve", "--data-dir", os.path.join(root, "d"),
                              "--port", str(port), "--appid", APPID, "--region", REGION],
@@ -103,9 +105,13 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--beauty", action="store_true", help="also time the first AIFaceBeauty call")
     ap.add_argument("--no-moto", action="store_true")
+    ap.add_argument("--versions", nargs="*", default=[], metavar="SRC",
+                    help="also arms running the package from these source trees (before/after)")
     ap.add_argument("--json")
     args = ap.parse_args()
     arms = {"cosbeauty": lambda: cosbeauty_once(args.beauty)}
+    for src in args.versions:
+        arms[f"cosbeauty@{src}"] = lambda src=src: cosbeauty_once(args.beauty, src)
     if not args.no_moto:
         arms["moto"] = moto_once
     cmp = compare(arms, args.rounds, unit="s", higher_is_better=False,
