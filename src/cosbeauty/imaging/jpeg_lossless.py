@@ -232,10 +232,12 @@ def splice(source: bytes, before: np.ndarray | list[np.ndarray], after: np.ndarr
 
 
 class Splicer:
-    """:func:`splice` in two steps, so that libjpeg's entropy decoding of the source overlaps the
-    retouch: :meth:`start` runs the transform on a helper thread, whose coefficient filter then
-    waits for the new blocks that :meth:`finish` computes; :meth:`abort` releases it. The output
-    does not depend on which thread ran what."""
+    """:func:`splice` in two steps. :meth:`finish` computes the new blocks and runs the transform;
+    optionally :meth:`start` first runs the transform on a helper thread, whose coefficient
+    filter then waits for the new blocks, so libjpeg's entropy decoding of the source overlaps
+    the caller's work (:meth:`abort` releases it). The pipeline does not use :meth:`start`: the
+    blocked helper costs the retouch its own parallelism. The output does not depend on which
+    thread ran what."""
 
     def __init__(self, source: bytes, layout: _Layout, im: Image.Image) -> None:
         self.source, self.layout, self.im = source, layout, im
