@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "cosbeauty.admin_cli",       # user, key, policy, token
     "cosbeauty.ci_cli",          # ci, usage
     "cosbeauty.master_key_cli",  # master-key generate|reseal (cluster mode)
+    "cosbeauty.db_cli",          # db upgrade|version (PostgreSQL metadata, cluster mode)
 ]
 
 

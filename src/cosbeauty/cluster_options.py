@@ -17,6 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "AWS_SHARED_CREDENTIALS_FILE). Default: <data-dir>/blobs")
     g.add_argument("--blobs-endpoint", metavar="URL", default=d.blobs_endpoint,
                    help="endpoint of the S3-compatible store for s3:// (e.g. http://rgw:7480)")
+    g.add_argument("--metadata", metavar="URL", default=d.metadata,
+                   help="shared metadata store: postgresql://USER@HOST:PORT/DB (psycopg conninfo URL; password "
+                        "from the URL, PGPASSWORD or ~/.pgpass). Needs --blobs. Default: <data-dir>/meta.sqlite3")
     g.add_argument("--master-key-file", metavar="FILE", default=d.master_key_file,
                    help="32-byte key sealing signing keys, the same file on every node (also "
                         "COSBEAUTY_MASTER_KEY_FILE, or the key itself in COSBEAUTY_MASTER_KEY). "
@@ -33,4 +36,4 @@ def config_kwargs(args: argparse.Namespace) -> dict:
     if args.blobs_endpoint and not (args.blobs or "").startswith("s3://"):
         raise SystemExit("cosbeauty serve: --blobs-endpoint needs --blobs s3://BUCKET/PREFIX")
     return {name: getattr(args, name) for name in (
-        "blobs", "blobs_endpoint", "master_key_file", "metrics_public", "drain_seconds")}
+        "blobs", "blobs_endpoint", "metadata", "master_key_file", "metrics_public", "drain_seconds")}

@@ -48,6 +48,7 @@ class ServerConfig:
     # cluster mode (docs/cluster.md)
     blobs: str | None = None                    # blob store URL: file:///path or s3://BUCKET/PREFIX (None: <data>/blobs)
     blobs_endpoint: str | None = None           # endpoint URL of the S3-compatible store
+    metadata: str | None = None                 # postgresql://... (None: SQLite in <data>/meta.sqlite3)
     master_key_file: str | None = None          # key sealing signing keys (None: <data>/master.key)
     metrics_public: bool = False                # /-/metrics for every client (default: loopback only)
     drain_seconds: float = 0.0                  # after SIGTERM: /-/readyz 503 this long before stopping

@@ -23,7 +23,7 @@ def build_app(config: ServerConfig) -> CosApp:
     box = SecretBox.for_data_dir(config.data_dir, config.master_key_file)
     secret_id, secret_key, created = load_root_credentials(config.data_dir, box)
     backend = open_backend(config.data_dir, fsync=config.fsync, blobs=config.blobs,
-                           blobs_endpoint=config.blobs_endpoint)
+                           blobs_endpoint=config.blobs_endpoint, metadata=config.metadata)
     store = IamStore(backend.db, box)      # sub-accounts share the backend's metadata database
     accounts = Accounts(config.appid, secret_id, secret_key, store)
     app = CosApp(config, backend, accounts)

@@ -24,13 +24,13 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS iam_users (
         name TEXT PRIMARY KEY, uin TEXT NOT NULL UNIQUE, created REAL NOT NULL) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS iam_keys (
-        secret_id TEXT PRIMARY KEY, user TEXT NOT NULL, secret TEXT NOT NULL,
+        secret_id TEXT PRIMARY KEY, "user" TEXT NOT NULL, secret TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'active', created REAL NOT NULL,
         expires REAL, token_sha256 TEXT, policy TEXT) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS iam_keys_by_user ON iam_keys (user)",
+    "CREATE INDEX IF NOT EXISTS iam_keys_by_user ON iam_keys (\"user\")",
     """CREATE TABLE IF NOT EXISTS iam_policies (
-        user TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, attached REAL NOT NULL,
-        PRIMARY KEY (user, name)) WITHOUT ROWID""",
+        "user" TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, attached REAL NOT NULL,
+        PRIMARY KEY ("user", name)) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS iam_state (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID",
     "INSERT OR IGNORE INTO iam_state (k, v) VALUES ('generation', 0)",
 )
@@ -112,8 +112,8 @@ class IamStore:
         if secret_id in self._credentials:
             return self._credentials[secret_id]
         row = self.db.reader().execute(
-            "SELECT k.secret, k.user, u.uin, k.status, k.expires, k.token_sha256, k.policy "
-            "FROM iam_keys k JOIN iam_users u ON u.name = k.user WHERE k.secret_id=?", (secret_id,)).fetchone()
+            "SELECT k.secret, k.\"user\", u.uin, k.status, k.expires, k.token_sha256, k.policy "
+            "FROM iam_keys k JOIN iam_users u ON u.name = k.\"user\" WHERE k.secret_id=?", (secret_id,)).fetchone()
         cred = None
         if row is not None:
             sealed, user, uin, status, expires, token_sha256, policy = row
@@ -126,7 +126,7 @@ class IamStore:
         self._fresh()
         cached = self._policies.get(user)
         if cached is None:
-            rows = self.db.reader().execute("SELECT document FROM iam_policies WHERE user=? ORDER BY name",
+            rows = self.db.reader().execute("SELECT document FROM iam_policies WHERE \"user\"=? ORDER BY name",
                                             (user,)).fetchall()
             cached = self._policies[user] = tuple(parse_policy(r[0]) for r in rows)
         return cached
@@ -151,9 +151,9 @@ class IamStore:
         conn = self.db.reader()
         users = []
         for name, uin, created in conn.execute("SELECT name, uin, created FROM iam_users ORDER BY name"):
-            keys = conn.execute("SELECT count(*) FROM iam_keys WHERE user=? AND token_sha256 IS NULL",
+            keys = conn.execute("SELECT count(*) FROM iam_keys WHERE \"user\"=? AND token_sha256 IS NULL",
                                 (name,)).fetchone()[0]
-            policies = [r[0] for r in conn.execute("SELECT name FROM iam_policies WHERE user=? ORDER BY name",
+            policies = [r[0] for r in conn.execute("SELECT name FROM iam_policies WHERE \"user\"=? ORDER BY name",
                                                    (name,))]
             users.append({"name": name, "uin": uin, "created": created, "keys": keys, "policies": policies})
         return users
@@ -162,7 +162,7 @@ class IamStore:
         def job(conn: sqlite3.Connection) -> None:
             self._require_user(conn, name)
             for table in ("iam_keys", "iam_policies"):
-                conn.execute(f"DELETE FROM {table} WHERE user=?", (name,))
+                conn.execute(f"DELETE FROM {table} WHERE \"user\"=?", (name,))
             conn.execute("DELETE FROM iam_users WHERE name=?", (name,))
             _bump(conn)
         self.db.write(job)
@@ -194,15 +194,15 @@ class IamStore:
             self._require_user(conn, user)
             if conn.execute("SELECT 1 FROM iam_keys WHERE secret_id=?", (secret_id,)).fetchone():
                 raise IamError("KeyAlreadyExists", f"SecretId {secret_id} is already in use")
-            conn.execute("INSERT INTO iam_keys (secret_id, user, secret, created) VALUES (?,?,?,?)",
+            conn.execute("INSERT INTO iam_keys (secret_id, \"user\", secret, created) VALUES (?,?,?,?)",
                          (secret_id, user, sealed, time.time()))
             _bump(conn)
         self.db.write(job)
         return {"user": user, "secret_id": secret_id, "secret_key": secret_key}
 
     def list_keys(self, user: str | None = None) -> list[dict]:
-        sql = ("SELECT secret_id, user, status, created, expires FROM iam_keys "
-               "WHERE (? IS NULL OR user=?) AND token_sha256 IS NULL ORDER BY user, created")
+        sql = ("SELECT secret_id, \"user\", status, created, expires FROM iam_keys "
+               "WHERE (CAST(? AS TEXT) IS NULL OR \"user\"=?) AND token_sha256 IS NULL ORDER BY \"user\", created")
         rows = self.db.reader().execute(sql, (user, user)).fetchall()
         return [{"secret_id": r[0], "user": r[1], "status": r[2], "created": r[3]} for r in rows]
 
@@ -231,7 +231,7 @@ class IamStore:
 
         def job(conn: sqlite3.Connection) -> None:
             self._require_user(conn, user)
-            conn.execute("INSERT OR REPLACE INTO iam_policies (user, name, document, attached) VALUES (?,?,?,?)",
+            conn.execute("INSERT OR REPLACE INTO iam_policies (\"user\", name, document, attached) VALUES (?,?,?,?)",
                          (user, name, document, time.time()))
             _bump(conn)
         self.db.write(job)
@@ -239,7 +239,7 @@ class IamStore:
     def detach_policy(self, user: str, name: str) -> None:
         def job(conn: sqlite3.Connection) -> None:
             self._require_user(conn, user)
-            if conn.execute("DELETE FROM iam_policies WHERE user=? AND name=?", (user, name)).rowcount == 0:
+            if conn.execute("DELETE FROM iam_policies WHERE \"user\"=? AND name=?", (user, name)).rowcount == 0:
                 raise IamError("NoSuchPolicy", f"user {user!r} has no policy {name!r}")
             _bump(conn)
         self.db.write(job)
@@ -247,7 +247,7 @@ class IamStore:
     def list_policies(self, user: str) -> list[dict]:
         conn = self.db.reader()
         self._require_user(conn, user)
-        rows = conn.execute("SELECT name, document, attached FROM iam_policies WHERE user=? ORDER BY name",
+        rows = conn.execute("SELECT name, document, attached FROM iam_policies WHERE \"user\"=? ORDER BY name",
                             (user,)).fetchall()
         return [{"name": r[0], "document": r[1], "attached": r[2]} for r in rows]
 
@@ -270,7 +270,7 @@ class IamStore:
         def job(conn: sqlite3.Connection) -> None:
             self._require_user(conn, user)
             conn.execute("DELETE FROM iam_keys WHERE expires IS NOT NULL AND expires < ?", (now - EXPIRED_KEEP,))
-            conn.execute("INSERT INTO iam_keys (secret_id, user, secret, created, expires, token_sha256, policy) "
+            conn.execute("INSERT INTO iam_keys (secret_id, \"user\", secret, created, expires, token_sha256, policy) "
                          "VALUES (?,?,?,?,?,?,?)", (secret_id, user, sealed, now, expires, token_digest(token), policy))
             _bump(conn)
         self.db.write(job)

@@ -131,8 +131,9 @@ def _after(prefix_or_key: str) -> str:
 
 
 class LocalBackend(Backend):
-    def __init__(self, data_dir: str, *, fsync: bool = True, blobs=None) -> None:
+    def __init__(self, data_dir: str, *, fsync: bool = True, blobs=None, db=None, gc=None) -> None:
         self.blobs = blobs      # a storage.blobs.BlobStore for object bytes elsewhere (None: <data>/blobs)
+        self.gc = gc            # cluster mode: storage.gc.DeferredDeletes (deletes after a grace period)
         self.root = os.path.abspath(data_dir)
         self.fsync = fsync
         self.blob_dir = os.path.join(self.root, "blobs")
@@ -147,9 +148,13 @@ class LocalBackend(Backend):
                 os.makedirs(os.path.join(self.blob_dir, f"{i:02x}"), exist_ok=True)
             _fsync_dir(self.blob_dir)
             _fsync_dir(self.root)
-        self.db = Database(os.path.join(self.root, "meta.sqlite3"), fsync=fsync)
+        # the metadata store: SQLite in the data dir, or a shared one (storage.postgres.PgDatabase)
+        self.db = db if db is not None else Database(os.path.join(self.root, "meta.sqlite3"), fsync=fsync)
         self._started = time.time()
-        threading.Thread(target=self.sweep_orphans, name="cosbeauty-sweep", daemon=True).start()
+        if gc is not None:
+            gc.start(self)      # periodic, one node at a time (advisory lock)
+        else:
+            threading.Thread(target=self.sweep_orphans, name="cosbeauty-sweep", daemon=True).start()
 
     # -- blobs ---------------------------------------------------------------------------
     def new_blob_path(self) -> tuple[str, str]:
@@ -179,6 +184,8 @@ class LocalBackend(Backend):
         return new
 
     def drop_blobs(self, names) -> None:
+        if self.gc is not None:
+            return self.gc.defer(names)
         if self.blobs is not None:
             return self.blobs.delete(names)
         for name in names:
@@ -187,7 +194,7 @@ class LocalBackend(Backend):
             except FileNotFoundError:
                 pass
 
-    def sweep_orphans(self) -> int:
+    def sweep_orphans(self, older_than: float | None = None) -> int:
         """Remove blobs no row references (left by a crash between rename and commit)."""
         conn = self.db.reader()
         referenced = {r[0] for r in conn.execute("SELECT blob FROM parts")}
@@ -195,8 +202,10 @@ class LocalBackend(Backend):
             referenced.update(name for name, _ in json.loads(segments))
         for (segments,) in v.version_segments(conn):     # noncurrent versions keep their bytes
             referenced.update(name for name, _ in json.loads(segments))
+        if self.gc is not None:
+            referenced.update(self.gc.pending())            # deleted later, after their grace period
         if self.blobs is not None:
-            return self.blobs.sweep(referenced, self._started - 600)
+            return self.blobs.sweep(referenced, self._started - 600 if older_than is None else older_than)
         removed = 0
         for sub in os.listdir(self.blob_dir):
             d = os.path.join(self.blob_dir, sub)
@@ -218,13 +227,12 @@ class LocalBackend(Backend):
         info = BucketInfo(name=name, created=time.time(), owner=owner, acl=acl)
 
         def job(conn: sqlite3.Connection) -> None:
-            try:
-                conn.execute("INSERT INTO buckets (name, created, owner, acl) VALUES (?,?,?,?)",
-                             (name, info.created, owner, acl))
-            except sqlite3.IntegrityError:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is not None:
                 # one APPID per server: every bucket here belongs to the caller's account (COS/S3
                 # answer BucketAlreadyOwnedByYou to the owner)
-                raise StorageError("BucketAlreadyOwnedByYou") from None
+                raise StorageError("BucketAlreadyOwnedByYou")
+            conn.execute("INSERT INTO buckets (name, created, owner, acl) VALUES (?,?,?,?)",
+                         (name, info.created, owner, acl))
 
         self.db.write(job)
         return info
@@ -565,7 +573,7 @@ class LocalBackend(Backend):
             conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
             now = time.time()
             conn.execute("DELETE FROM completed_uploads WHERE completed < ?", (now - COMPLETED_TTL,))
-            conn.execute("INSERT OR REPLACE INTO completed_uploads VALUES (?,?,?,?,?)",
+            conn.execute("INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, etag, completed) VALUES (?,?,?,?,?)",
                          (upload.upload_id, upload.bucket, upload.key, meta.etag, now))
             return old, unused
 
@@ -599,9 +607,11 @@ class LocalBackend(Backend):
         return row[0] if row else None
 
     def kv_put(self, ns: str, key: str, value: str) -> None:
-        self.db.write(lambda conn: conn.execute("INSERT OR REPLACE INTO kv VALUES (?,?,?)", (ns, key, value)))
+        self.db.write(lambda conn: conn.execute("INSERT OR REPLACE INTO kv (ns, k, v) VALUES (?,?,?)", (ns, key, value)))
 
     def close(self) -> None:
+        if self.gc is not None:
+            self.gc.close()
         self.db.close()
         if self.blobs is not None:
             self.blobs.close()

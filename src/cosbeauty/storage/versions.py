@@ -60,7 +60,7 @@ def versioning_state(conn: sqlite3.Connection, bucket: str) -> str | None:
 
 def next_seq(conn: sqlite3.Connection, bucket: str, key: str) -> int:
     row = conn.execute("SELECT MAX(s) FROM (SELECT seq AS s FROM objects WHERE bucket=? AND key=? "
-                       "UNION ALL SELECT seq FROM object_versions WHERE bucket=? AND key=?)",
+                       "UNION ALL SELECT seq FROM object_versions WHERE bucket=? AND key=?) AS u",
                        (bucket, key, bucket, key)).fetchone()
     return max(time.time_ns(), (row[0] or 0) + 1)
 

@@ -1,0 +1,228 @@
+"""PostgreSQL metadata store (cluster mode: ``cosbeauty serve --metadata postgresql://...``).
+
+The same interface as the embedded :class:`~cosbeauty.storage.sqlite.Database` -- ``reader()``,
+``write(job)``, ``submit(job)``, ``close()`` -- so the backend, IAM, CI activation and metering run
+their one set of queries on either store (:mod:`cosbeauty.storage.sql`).
+
+* A psycopg 3 connection pool (``psycopg_pool.ConnectionPool``), connections in autocommit mode.
+* Reads: each statement borrows a connection and runs on its own (read committed), exactly like the
+  embedded store's reader connections outside a transaction: a read sees every acknowledged write.
+* Writes: each job runs in one ``SERIALIZABLE`` transaction, retried from the start on a
+  serialization failure or deadlock. Every check-then-write a job does (conditional PUTs,
+  versioning, multipart completion, IAM changes) is therefore race-free across nodes: the outcome
+  is that of some serial order of the jobs, as with SQLite's single writer.
+* PostgreSQL unreachable (down, restarting, pool exhausted for ``POOL_TIMEOUT``):
+  ``StorageError("ServiceUnavailable")`` -> HTTP 503; broken connections are dropped by the pool and
+  replaced, so the node recovers by itself. A read on a connection that broke is retried once on a
+  fresh one; a write is retried only when it failed before its COMMIT was sent (never twice applied).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import random
+import threading
+import time
+from typing import Any, Callable
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from cosbeauty.storage.base import StorageError
+from cosbeauty.storage.sql import migrations
+from cosbeauty.storage.sql.dialect import PostgresDialect
+
+log = logging.getLogger("cosbeauty.metadata")
+
+POOL_TIMEOUT = 4.0           # seconds a request waits for a pooled connection before 503 (< readyz 5 s)
+CONNECT_TIMEOUT = 5          # seconds per connection attempt
+MAX_ATTEMPTS = 40            # serialization retries per write job
+_RETRY = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+_UNAVAILABLE = "The metadata store is unavailable; please retry."
+
+
+class MetadataUnavailable(StorageError):
+    def __init__(self, detail: str) -> None:
+        super().__init__("ServiceUnavailable", _UNAVAILABLE)
+        self.detail = detail
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and url.split("://", 1)[0] in ("postgresql", "postgres")
+
+
+class Rows:
+    """A fetched result, shaped like a DB-API cursor (what the shared queries use of one)."""
+
+    __slots__ = ("_rows", "_pos", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self._rows, self._pos, self.rowcount = rows, 0, rowcount
+
+    def fetchone(self):
+        if self._pos >= len(self._rows):
+            return None
+        self._pos += 1
+        return self._rows[self._pos - 1]
+
+    def fetchall(self) -> list:
+        rows, self._pos = self._rows[self._pos:], len(self._rows)
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+def _run(conn: psycopg.Connection, dialect: PostgresDialect, sql: str, params: Any) -> Rows:
+    text = dialect.translate(sql)
+    if text is None:                       # schema statements: the migrations own the schema
+        return Rows([], -1)
+    cur = conn.execute(text, params if params is not None else ())
+    return Rows(cur.fetchall() if cur.description else [], cur.rowcount)
+
+
+class PgConnection:
+    """What a write job receives: ``execute`` runs the shared SQL inside the job's transaction."""
+
+    def __init__(self, conn: psycopg.Connection, dialect: PostgresDialect) -> None:
+        self._conn, self._dialect = conn, dialect
+
+    def execute(self, sql: str, params: Any = None) -> Rows:
+        return _run(self._conn, self._dialect, sql, params)
+
+    def executemany(self, sql: str, rows) -> None:
+        for params in rows:
+            self.execute(sql, params)
+
+
+class PgReader:
+    """``db.reader()``: each statement on a pooled connection of its own (autocommit)."""
+
+    def __init__(self, db: "PgDatabase") -> None:
+        self._db = db
+
+    def execute(self, sql: str, params: Any = None) -> Rows:
+        return self._db.query(sql, params)
+
+
+class PgDatabase:
+    dialect_name = "postgresql"
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 16, upgrade: bool = False) -> None:
+        self.url = url
+        self.path = url             # what logs and messages name
+        self.dialect = migrations.dialect()
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, name="cosbeauty-metadata",
+                                   kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+                                   timeout=POOL_TIMEOUT)
+        try:
+            self.pool.open(wait=True, timeout=max(POOL_TIMEOUT, 2 * CONNECT_TIMEOUT))
+        except Exception as exc:
+            self.pool.close()
+            raise RuntimeError(f"metadata store {redact(url)} is unreachable: {exc}") from None
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_size, thread_name_prefix="cosbeauty-pg")
+        self._reader = PgReader(self)
+        self.retries = 0            # serialization retries so far (metrics, tests)
+        self._lock = threading.Lock()
+        try:
+            self._check_schema(upgrade)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- schema --------------------------------------------------------------------------
+    def _check_schema(self, upgrade: bool) -> None:
+        with self.pool.connection() as conn:
+            version = migrations.current_version(conn)
+            if version == 0 or upgrade:     # a new database is created; an old one only on request
+                migrations.upgrade(conn)
+                return
+            if version < migrations.LATEST:
+                raise RuntimeError(f"metadata store {redact(self.url)} has schema version {version}, this cosbeauty "
+                                   f"needs {migrations.LATEST}: run `cosbeauty db upgrade --metadata URL` first")
+            if version > migrations.LATEST:
+                raise RuntimeError(f"metadata store {redact(self.url)} has schema version {version}, newer than "
+                                   f"this cosbeauty knows ({migrations.LATEST}): upgrade cosbeauty")
+
+    # -- reads ---------------------------------------------------------------------------
+    def reader(self) -> PgReader:
+        return self._reader
+
+    def query(self, sql: str, params: Any = None) -> Rows:
+        for attempt in (1, 2):
+            try:
+                with self.pool.connection() as conn:
+                    return _run(conn, self.dialect, sql, params)
+            except psycopg.OperationalError as exc:
+                if attempt == 1 and not isinstance(exc, _RETRY) and "timeout" not in type(exc).__name__.lower():
+                    continue                # a connection that broke (PostgreSQL restarted): once more
+                raise MetadataUnavailable(f"metadata store: {exc}") from None
+        raise AssertionError("unreachable")
+
+    # -- writes --------------------------------------------------------------------------
+    def write(self, job: Callable[[PgConnection], Any]) -> Any:
+        """Run ``job(conn)`` in one committed SERIALIZABLE transaction and return its result."""
+        delay = 0.002
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            committing = False
+            try:
+                with self.pool.connection() as conn:
+                    conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    try:
+                        result = job(PgConnection(conn, self.dialect))
+                    except BaseException:
+                        _rollback(conn)
+                        raise
+                    committing = True
+                    conn.execute("COMMIT")
+                    return result
+            except _RETRY as exc:
+                if attempt == MAX_ATTEMPTS:
+                    raise MetadataUnavailable(f"metadata store: gave up after {attempt} conflicts: {exc}") from None
+                with self._lock:
+                    self.retries += 1
+                time.sleep(delay * random.random())
+                delay = min(delay * 2, 0.1)
+            except psycopg.OperationalError as exc:
+                if not committing and attempt == 1 and "timeout" not in type(exc).__name__.lower():
+                    continue                # a connection that broke before anything was sent to commit
+                raise MetadataUnavailable(f"metadata store: {exc}") from None
+        raise AssertionError("unreachable")
+
+    def submit(self, job: Callable[[PgConnection], Any]) -> concurrent.futures.Future:
+        return self._executor.submit(self.write, job)
+
+    def pool_stats(self) -> dict[str, int]:
+        return self.pool.get_stats()
+
+    def close(self) -> None:
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
+        self.pool.close()
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except psycopg.Error:
+        pass                                # a broken connection: the pool discards it
+
+
+def redact(url: str) -> str:
+    """The URL without a password (for messages)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+        info = conninfo_to_dict(url)
+    except Exception:   # noqa: BLE001
+        return "postgresql://..."
+    return f"postgresql://{info.get('user', '')}@{info.get('host', '')}:{info.get('port', '5432')}/{info.get('dbname', '')}"
+
+
+def upgrade(url: str) -> tuple[int, list[int]]:
+    """``cosbeauty db upgrade``: (version before, versions applied)."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+        before = migrations.current_version(conn)
+        return before, migrations.upgrade(conn)
