@@ -1,0 +1,59 @@
+"""The A/B harness (bench/ab.py) and the README table script (bench/perf_table.py): arms
+alternate A B / B A, every figure carries a load average, per-round ratios read the right way
+round, results survive JSON, and --write replaces only the Performance section."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench")
+sys.path.insert(0, BENCH)
+
+import ab  # noqa: E402
+import perf_table  # noqa: E402
+
+
+def test_arms_alternate_and_every_figure_has_a_load():
+    order: list[str] = []
+    ticks = itertools.count(1)
+
+    def arm(name: str):
+        def run() -> float:
+            order.append(name)
+            return float(next(ticks))
+        return run
+
+    cmp = ab.compare({"a": arm("a"), "b": arm("b")}, rounds=4, warmup=False, progress=False, unit="ops/s")
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert [s.round for s in cmp.samples] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert all(isinstance(s.load, float) and s.load >= 0 for s in cmp.samples)
+
+
+def test_ratios_read_above_one_as_better_for_rates_and_times():
+    samples = [ab.Sample("new", r, v, 0.5, 0.1) for r, v in enumerate((10.0, 20.0))] + \
+              [ab.Sample("old", r, v, 0.5, 0.1) for r, v in enumerate((5.0, 40.0))]
+    rate = ab.Comparison("t", "ops/s", True, ["new", "old"], samples, 0.0)
+    time_ = ab.Comparison("t", "s", False, ["new", "old"], samples, 0.0)
+    assert rate.ratios("new", "old") == [2.0, 0.5]
+    assert time_.ratios("new", "old") == [0.5, 2.0]
+    assert [round(x, 3) for x in rate.overheads("new", "old")] == [-0.5, 1.0]
+    assert "| new / old | 0.50x | 1.25x | 2.00x |" in rate.report(baseline="old")
+
+
+def test_json_round_trip_and_readme_section(tmp_path):
+    cmp = ab.compare({"cosbeauty": lambda: 300.0, "moto": lambda: 100.0}, rounds=2, warmup=False,
+                     progress=False, unit="ops/s", title="4 KiB PUT, raw client, concurrency 1",
+                     note="300 ops per figure")
+    results = tmp_path / "results"
+    ab.save([cmp], str(results / "s3_ops.json"))
+    (results / "notes.md").write_text("Hand-written notes.\n")
+    assert ab.load(str(results / "s3_ops.json"))[0].values("moto") == [100.0, 100.0]
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n## Performance\n\nold figures\n\n## Layout\n\nkept\n")
+    perf_table.write_readme(str(readme), perf_table.section(str(results)))
+    text = readme.read_text()
+    assert "old figures" not in text and text.startswith("# x\n\n## Performance\n")
+    assert "| 4 KiB PUT | raw | 1 | 300 | 100 | 3.00 / **3.00** / 3.00 |" in text
+    assert "Hand-written notes." in text and text.endswith("## Layout\n\nkept\n")
