@@ -103,20 +103,28 @@ def test_grey_alpha_stays_grey_alpha(photo, alpha_plane, fmt):
     assert out.mode == "LA" and np.array_equal(np.asarray(out), la)
 
 
-def test_palette_with_transparency_becomes_rgba(photo):
+def test_palette_with_transparency_decodes_rgba_and_stays_palette(photo):
     im = Image.fromarray(photo).quantize(64)
     im.info["transparency"] = 0
     decoded = decode(save(im, "PNG", transparency=0))
     expected = np.asarray(im.convert("RGBA"))
     assert np.array_equal(decoded.rgb, expected[:, :, :3])
     assert np.array_equal(decoded.alpha, expected[:, :, 3])
-    assert reopen(encode(decoded)).mode == "RGBA"
+    out = reopen(encode(decoded))
+    assert out.mode == "P" and np.array_equal(np.asarray(out.convert("RGBA")), expected)
 
 
-def test_palette_without_transparency_becomes_rgb(photo):
+def test_palette_without_transparency_decodes_rgb_and_stays_palette(photo):
     im = Image.fromarray(photo).quantize(64)
     decoded = decode(save(im, "PNG"))
     assert decoded.alpha is None and np.array_equal(decoded.rgb, np.asarray(im.convert("RGB")))
+    changed = decoded.rgb.copy()
+    changed[10:20, 10:20] = (255, 0, 255)           # a colour the palette lacks: nearest entry
+    out = reopen(encode(decoded, changed))
+    assert out.mode == "P" and np.array_equal(out.getpalette()[:192], im.getpalette()[:192])
+    got = np.asarray(out.convert("RGB"))
+    assert np.array_equal(got[20:], decoded.rgb[20:])          # untouched pixels: same colours
+    assert not np.array_equal(got[10:20, 10:20], decoded.rgb[10:20, 10:20])
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "BMP", "TIFF"])

@@ -126,7 +126,7 @@ def test_lossless_formats_change_nothing_outside_and_keep_their_mode(fmt, mode):
     result = beautify(data, 1.0)
     assert len(result.faces) == 1
     src, dst = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(result.data))
-    expected_mode = {"P": "RGB"}.get(mode, src.mode)      # palette -> RGB: documented conversion
+    expected_mode = src.mode                              # palette stays palette (own palette)
     assert dst.mode == expected_mode and dst.format == fmt
     a = np.asarray(src.convert("RGBA" if "A" in src.mode else "RGB")).astype(np.int32)
     b = np.asarray(dst.convert("RGBA" if "A" in src.mode else "RGB")).astype(np.int32)

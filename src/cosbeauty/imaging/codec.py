@@ -20,7 +20,9 @@ Decoding semantics (what ``Decoded`` holds):
   written back single-channel.
 * 16-bit PNG/TIFF decode to uint16 and are written back 16-bit by PNG/TIFF (other output formats
   get 8 bits, rounded).
-* Palette images become RGB(A); animated WebP/TIFF keep the first frame only.
+* Palette PNGs (upright) are written back as palette PNGs with their own palette: unchanged
+  pixels keep their index, changed ones get the nearest palette colour. Other palette images
+  become RGB(A); animated WebP/TIFF keep the first frame only.
 * JPEG is re-encoded at the source's estimated IJG quality (per table: luma and chroma) and
   chroma subsampling, so untouched blocks do not visibly degrade; the source quantisation
   tables are in ``extra["qtables"]``.
@@ -120,6 +122,8 @@ def decode(data: bytes, limits: Limits = Limits()) -> Decoded:
             pixels, grey, mode = _pil_pixels(im)
         orientation = _orientation(im, fmt, loaded=True)
         extra = _extra(im, fmt, data, converted_from_cmyk=mode == "CMYK")
+        if fmt == "PNG" and mode == "P" and orientation == 1:
+            extra["palette"] = _palette_of(im)
     except ImageError:
         raise
     except Exception as exc:  # Pillow raises many types on hostile data
@@ -134,6 +138,10 @@ def encode(decoded: Decoded, rgb: np.ndarray | None = None, *, format: str | Non
     fmt = normalize_format(format) if format else decoded.info.format
     if quality is not None and not 1 <= quality <= 100:
         raise InvalidParameter(f"quality must be 1..100, got {quality}")
+    if fmt == "PNG" and decoded.extra.get("palette") is not None:
+        out = _encode_palette(decoded, decoded.rgb if rgb is None else rgb)
+        if out is not None:
+            return out
     pixels = _output_pixels(decoded, decoded.rgb if rgb is None else rgb, fmt)
     if fmt == "JPEG":
         return _encode_jpeg(pixels, decoded, quality)
@@ -574,6 +582,51 @@ def _cv_encode(ext: str, image: np.ndarray, decoded: Decoded | None, params: lis
     if not ok:
         raise CorruptImage(f"OpenCV could not encode {ext}")
     return buf.tobytes()
+
+
+def _palette_of(im: Image.Image) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(indices H x W uint8, palette 256 x 3 uint8, tRNS info) of a palette PNG."""
+    raw = im.getpalette() or []
+    palette = np.zeros((256, 3), np.uint8)
+    entries = np.array(raw[:768], np.uint8).reshape(-1, 3)
+    palette[:len(entries)] = entries
+    return np.asarray(im).copy(), palette, im.info.get("transparency")
+
+
+def _encode_palette(decoded: Decoded, rgb: np.ndarray) -> bytes | None:
+    """A palette PNG written back as a palette PNG with its own palette: every pixel whose colour
+    did not change keeps its index (so the file decodes bit-identically outside the retouch),
+    changed pixels get the nearest palette colour (Euclidean RGB, fully transparent entries
+    excluded). None when ``rgb`` does not fit (another size, 16-bit)."""
+    indices, palette, transparency = decoded.extra["palette"]
+    if rgb.dtype != np.uint8 or rgb.shape[:2] != indices.shape or rgb.ndim != 3:
+        return None
+    changed = np.any(rgb != palette[indices], axis=2)
+    out = indices.copy()
+    if changed.any():
+        candidates = np.ones(256, bool)
+        if isinstance(transparency, bytes):
+            alpha = np.frombuffer(transparency, np.uint8)
+            candidates[:len(alpha)] = alpha > 0
+        elif isinstance(transparency, int):
+            candidates[transparency] = False
+        colours, inverse = np.unique(rgb[changed], axis=0, return_inverse=True)
+        pal = palette.astype(np.int32)
+        pal[~candidates] = 1 << 20                      # never chosen
+        d = ((colours[:, None, :].astype(np.int32) - pal[None]) ** 2).sum(axis=2)
+        out[changed] = d.argmin(axis=1).astype(np.uint8)[inverse.ravel()]
+    image = Image.fromarray(out, "P")
+    image.putpalette(palette.ravel().tolist())
+    options: dict = {"compress_level": PNG_COMPRESS_LEVEL}
+    if transparency is not None:
+        options["transparency"] = transparency
+    if decoded.extra.get("icc_profile"):
+        options["icc_profile"] = decoded.extra["icc_profile"]
+    if decoded.extra.get("exif"):
+        options["exif"] = decoded.extra["exif"]
+    buf = io.BytesIO()
+    image.save(buf, "PNG", **options)
+    return buf.getvalue()
 
 
 def _pil_encode(pixels: np.ndarray, decoded: Decoded, fmt: str, quality: int | None) -> bytes:
