@@ -98,6 +98,13 @@ class Metrics:
         if q is not None and hasattr(q, "qsize"):
             Gauge("cosbeauty_db_writer_queue_depth", "Metadata writes waiting for the writer thread",
                   registry=self.registry).set_function(q.qsize)
+        stats = getattr(db, "pool_stats", None)        # PostgreSQL metadata: the psycopg pool
+        if stats is not None:
+            for key, text in (("pool_size", "Connections open to PostgreSQL"),
+                              ("pool_available", "Idle connections in the pool"),
+                              ("requests_waiting", "Requests waiting for a pooled connection")):
+                Gauge(f"cosbeauty_db_{key}", text, registry=self.registry).set_function(
+                    lambda k=key: stats().get(k, 0))
 
 
 def operation(app: Any, scope: dict) -> str:

@@ -75,6 +75,8 @@ def test_write_on_a_read_and_list_on_b(nodes):
     versions = s3_client(c.port).list_object_versions(Bucket=bucket, Prefix="v")["Versions"]
     assert [(x["VersionId"], x["IsLatest"]) for x in versions] == [(v2, True), (v1, False)]
     assert sb.get_object(Bucket=bucket, Key="v", VersionId=v1)["Body"].read() == b"one"
+    metrics = requests.get(f"{b.endpoint}/-/metrics", timeout=10).text      # the DB pool gauges
+    assert "cosbeauty_db_pool_size" in metrics and "cosbeauty_db_requests_waiting" in metrics
 
 
 def test_concurrent_overwrites_from_two_nodes_one_winner_never_torn(nodes):
