@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "cosbeauty.ci_cli",          # ci, usage
     "cosbeauty.master_key_cli",  # master-key generate|reseal (cluster mode)
     "cosbeauty.db_cli",          # db upgrade|version (PostgreSQL metadata, cluster mode)
+    "cosbeauty.migrate_cli",     # migrate --from DATA_DIR --to-metadata URL --to-blobs URL
 ]
 
 
