@@ -164,6 +164,13 @@ def collage() -> tuple[np.ndarray, int]:
     return canvas, len(layout)
 
 
+def central_first(faces: list[Face], img: np.ndarray) -> list[Face]:
+    """The face nearest the image centre first (the measured one): rot45's mirrored corner copy
+    can be a pixel larger than the real face, and detection orders by size."""
+    centre = np.array([img.shape[1] / 2, img.shape[0] / 2])
+    return sorted(faces, key=lambda f: float(np.hypot(*(np.array(f.center) - centre))))
+
+
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:
     return skimage.data.astronaut()
@@ -181,7 +188,7 @@ def runs(astronaut):
     }
     out = {}
     for name, img in inputs.items():
-        faces = detect_faces(img)
+        faces = central_first(detect_faces(img), img)
         assert faces, f"no face found in {name}"
         outs = {s: beautify_array(img, s, faces=faces)[0] for s in STRENGTHS}
         out[name] = (img, faces, outs)
@@ -228,7 +235,7 @@ def test_features_untouched(runs, name):
     img, faces, outs = runs[name]
     ssim = [feature_ssim(img, outs[s], faces[0]) for s in (0.5, 1.0)]
     print(name, "feature SSIM", np.round(ssim, 4))
-    assert ssim[0] >= 0.99
+    assert ssim[0] >= 0.98        # issue 9: eyes brightened and crisper on purpose (was 0.99)
     assert ssim[1] >= 0.98
 
 
@@ -255,7 +262,7 @@ def test_skin_colour_shift_is_small_and_brightening(runs, name):
 def test_landmarks_do_not_move(runs, name):
     img, faces, outs = runs[name]
     for s in (0.5, 1.0):
-        again = detect_faces(outs[s])
+        again = central_first(detect_faces(outs[s]), img)
         assert len(again) == len(faces)          # rot45: + the mirrored face in its corner
         err = nme(faces[0], again[0])
         print(name, s, "NME %IOD", round(100 * err, 2))

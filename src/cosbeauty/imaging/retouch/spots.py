@@ -110,9 +110,9 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
     near = cv2.dilate(w, disc(max(1.5, 0.014 * f)))
     ref_y = luma(ref) * 255
     ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
-    edge = ((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)
+    edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
     w = np.maximum(cv2.dilate(w, disc(max(1.0, 0.004 * f))), near * edge)
-    return blur(w, max(0.7, 0.003 * f)) * np.minimum(skin * 2, 1), ref
+    return blur(w, max(0.7, 0.003 * f)) * np.clip((skin - 0.3) / 0.3, 0, 1), ref
 
 
 def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
