@@ -296,10 +296,34 @@ export class CosClient {
     return this.getObjectBlob(bucket, key, this.beautyParams(strength), signal);
   }
 
-  /** Method 3: process a stored object and save the result as `target` (a full key in the same bucket). */
-  async saveProcessed(bucket, key, target, strength) {
+  /** ci-process=face-effect parameters: type, and the four levels with type=face-beautify. */
+  faceEffectParams(type, levels = {}) {
+    const params = { "ci-process": "face-effect", type };
+    if (type === "face-beautify") {
+      for (const name of FACE_EFFECT_LEVELS) if (levels[name] !== undefined) params[name] = String(levels[name]);
+    }
+    return params;
+  }
+
+  /** GET ?ci-process=face-effect (every parameter signed): the reply is XML
+   *  <Response><ResultImage>base64</ResultImage>[<ResultMask>base64</ResultMask>]</Response>,
+   *  decoded here to {image: Blob, mask: Blob | null}. */
+  async faceEffect(bucket, key, type, levels, signal) {
+    const r = await this.request("GET", { bucket, key, params: this.faceEffectParams(type, levels), signal });
+    const doc = parseXml(r.body);
+    const image = text(doc, "ResultImage");
+    if (!image) throw new CosError(r.status, "InvalidResponse", "The face-effect reply has no ResultImage.");
+    const mask = text(doc, "ResultMask");
+    return { image: base64Blob(image), mask: mask ? base64Blob(mask) : null };
+  }
+
+  /** Method 3: process a stored object with `rule` (e.g. "ci-process=AIFaceBeauty&strength=0.50" or
+   *  "ci-process=face-effect&type=face-beautify&whitening=30&...") and save the result as `target`
+   *  (a full key in the same bucket). A bare number is an AIFaceBeauty strength. */
+  async saveProcessed(bucket, key, target, rule) {
+    if (!String(rule).startsWith("ci-process=")) rule = `ci-process=AIFaceBeauty&strength=${rule}`;
     const fileid = "/" + target.replace(/^\/+/, "");     // absolute: not relative to the source's folder
-    const ops = JSON.stringify({ is_pic_info: 1, rules: [{ fileid, rule: `ci-process=AIFaceBeauty&strength=${strength}` }] })
+    const ops = JSON.stringify({ is_pic_info: 1, rules: [{ fileid, rule }] })
       .replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));   // header values are bytes
     const r = await this.request("POST", { bucket, key, params: { image_process: "" },
       headers: { "Pic-Operations": ops } });
@@ -331,6 +355,27 @@ export class CosClient {
 }
 
 export const DELETE_BATCH = 1000;
+/** face-effect's levels (type=face-beautify), in Tencent's spelling. */
+export const FACE_EFFECT_LEVELS = ["whitening", "smoothing", "faceLifting", "eyeEnlarging"];
+
+/** Image type from the first bytes (the face-effect reply carries no Content-Type of its own). */
+export function sniffImageType(bytes) {
+  const b = bytes;
+  if (b[0] === 0xff && b[1] === 0xd8) return "image/jpeg";
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
+  if (b[0] === 0x42 && b[1] === 0x4d) return "image/bmp";
+  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45) return "image/webp";
+  if ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a)) return "image/tiff";
+  return "";
+}
+
+/** A Blob from base64 text, typed by its magic bytes. */
+export function base64Blob(b64) {
+  const bin = atob(b64.replace(/\s+/g, ""));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Blob([bytes], { type: sniffImageType(bytes) || "application/octet-stream" });
+}
 
 function xmlEscape(s) {
   return s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" }[c]));

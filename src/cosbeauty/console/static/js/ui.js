@@ -61,6 +61,7 @@ const ICONS = {
   face: '<rect x="3" y="3" width="18" height="18" rx="3"/><circle cx="9" cy="10" r="1"/><circle cx="15" cy="10" r="1"/><path d="M9 15c1.7 1.3 4.3 1.3 6 0"/>',
   home: '<path d="M3 11l9-7 9 7"/><path d="M5 10v10h14V10"/>',
   search: '<circle cx="11" cy="11" r="6.5"/><path d="m16 16 4.5 4.5"/>',
+  cut: '<circle cx="6" cy="6" r="3"/><circle cx="6" cy="18" r="3"/><path d="M8.1 8.1 20 20M8.1 15.9 20 4"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
 };
 
@@ -115,6 +116,7 @@ const VERBS = {
   "cos:GetBucket": "list the objects in this bucket", "cos:HeadBucket": "open this bucket",
   "cos:PutObject": "upload here", "cos:GetObject": "open or download this object", "cos:HeadObject": "check this object",
   "cos:DeleteObject": "delete this object", "ci:CreateAIFaceBeautifyJob": "run AI face beauty",
+  "ci:FaceEffect": "run face effects", "ci:CreateFaceEffectJob": "run face effects",
   "cos:InitiateMultipartUpload": "upload large files here", "cos:UploadPart": "upload large files here",
 };
 
@@ -138,6 +140,7 @@ export function humanError(err, doing = "") {
     case "SlowDown": return "The server is busy right now. Please try again in a moment.";
     case "EntityTooLarge": return "The file is too large for the server.";
     case "InvalidImageFormat": return "This object is not an image that can be processed.";
+    case "ImageTooLarge": return "The image is too large for this kind of processing.";
     case "NoSuchCIBucket": case "CINotEnabled": return "Cloud Infinite is not switched on for this bucket.";
     case "AIRecognitionNotEnabled": return "AI face beauty is not switched on for this bucket.";
     case "RequestTimeTooSkewed": return "Your computer's clock is too far off the server's.";

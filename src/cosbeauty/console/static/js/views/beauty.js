@@ -1,16 +1,29 @@
-// The beauty studio for one image: before/after with a draggable split, a strength slider that
-// re-requests ci-process=AIFaceBeauty (debounced), face boxes, and "save as new object"
-// (POST ?image_process with Pic-Operations). Saving never silently replaces an object: the default
-// key is one that does not exist yet (checked with HEAD), and any existing target needs an explicit
-// "Replace". Save is only offered when there is a result worth saving (a face was found, AI is on,
-// the keys may write here); otherwise the studio says why.
+// The beauty studio for one image: before/after with a draggable split and two modes:
+//   * "AI beauty (strength)": a strength slider that re-requests ci-process=AIFaceBeauty;
+//   * "Face effect": four sliders (whitening, smoothing, face slimming, eye enlarging, 0..100) that
+//     re-request ci-process=face-effect&type=face-beautify (the XML reply's base64 ResultImage is
+//     decoded into a blob URL), and a "Cut-out" (type=face-segmentation) shown on a checkerboard.
+// Previews are debounced and a newer request aborts the older one. Face boxes, and "save as new
+// object" (POST ?image_process with Pic-Operations) with the rule that is chosen. Saving never
+// silently replaces an object: the default key is one that does not exist yet (checked with HEAD),
+// and any existing target needs an explicit "Replace". Save is only offered when there is a result
+// worth saving (a face was found, AI is on, the keys may write here); otherwise the studio says why,
+// and controls that cannot work (AI off, a permission missing, a format face-effect refuses) are
+// disabled with the reason next to them.
 
-import { h, icon, button, clear, toast, formatBytes, errorBlock, humanError, debounce, confirmDialog, denyControl } from "../ui.js";
-import { AbortError } from "../api.js";
+import { h, icon, button, clear, toast, formatBytes, errorBlock, humanError, debounce, confirmDialog } from "../ui.js";
+import { AbortError, sniffImageType } from "../api.js";
 import { enableAiButton } from "./ci.js";
 
 const PRESETS = [["Off", 0], ["Natural", 0.3], ["Balanced", 0.5], ["Strong", 0.8]];
 const DEBOUNCE_MS = 250;
+// face-effect&type=face-beautify: Tencent's parameter, our label, the API's default (docs/ci.md)
+const LEVELS = [["whitening", "Whitening", 30], ["smoothing", "Smoothing", 10],
+  ["faceLifting", "Face slimming", 70], ["eyeEnlarging", "Eye enlarging", 70]];
+const EFFECT_TYPES = ["image/jpeg", "image/png", "image/bmp"];     // face-effect takes PNG, JPEG and BMP
+const EFFECT_MAX_BYTES = 3932160;                                 // 5 MB once base64 encoded
+const CUTOUT_MAX_SIDE = 2000;                                     // segmentation: both sides under 2000 px
+const AI_OFF_CODES = ["AIRecognitionNotEnabled", "NoSuchCIBucket", "CINotEnabled"];
 
 export async function renderBeauty(ctx, bucket, key) {
   const { client, content, setHeader, objectsHash } = ctx;
@@ -38,19 +51,47 @@ export async function renderBeauty(ctx, bucket, key) {
   const handle = h("div.split-handle#split-handle", { role: "slider", tabindex: "0", "aria-label": "Before/after split",
     "aria-valuemin": "0", "aria-valuemax": "100" }, h("div.split-knob", icon("back"), icon("chevron")));
   const divider = h("div.split-line", handle);
-  const busy = h("div.cmp-busy", { hidden: true }, h("span.spinner"), h("span", "Beautifying…"));
+  const busyLabel = h("span", "Beautifying…");
+  const busy = h("div.cmp-busy", { hidden: true }, h("span.spinner"), busyLabel);
   const notice = h("div.cmp-notice", { hidden: true });
-  const compare = h("div.compare#compare", { dataset: { state: "loading" } },
+  const afterTag = h("span.cmp-tag.right#after-tag", "After");
+  const compare = h("div.compare#compare", { dataset: { state: "loading", mode: "strength", kind: "strength" } },
     before, afterClip, faceLayer, divider,
-    h("span.cmp-tag.left", "Before"), h("span.cmp-tag.right", "After"), busy);
+    h("span.cmp-tag.left", "Before"), afterTag, busy);
   const stage = h("div.stage", compare, notice);
 
   // -- controls ------------------------------------------------------------------------------
+  let mode = "strength";                  // "strength" (AIFaceBeauty) | "effect" (face-effect)
+  let cutout = false;                     // in effect mode: show the portrait cut-out instead
+  const modeRadio = (value, label) => h("label.seg-option", h("input.visually-hidden", { type: "radio", name: "studio-mode",
+    id: `mode-${value}`, value, checked: value === mode, on: { change: (e) => { if (e.target.checked) setMode(value); } } }),
+  h("span", label));
+  const modeGroup = h("fieldset.segmented#studio-mode", h("legend.visually-hidden", "Editing mode"),
+    modeRadio("strength", "AI beauty (strength)"), modeRadio("effect", "Face effect"));
+
   const slider = h("input#strength", { type: "range", min: "0", max: "1", step: "0.05", value: "0.5",
-    "aria-label": "Strength" });
-  const strengthValue = h("output.value-pill#strength-value", "0.50");
+    "aria-label": "Strength", "aria-describedby": "strength-hint" });
+  const strengthValue = h("output.value-pill#strength-value", { for: "strength" }, "0.50");
   const presets = h("div.chips", PRESETS.map(([label, v]) => h("button.chip", { type: "button", dataset: { value: String(v) },
     on: { click: () => { slider.value = String(v); onStrength(); } } }, label)));
+  const strengthHint = h("p.save-hint.control-hint#strength-hint", { hidden: true });
+
+  const levels = Object.fromEntries(LEVELS.map(([n, , d]) => [n, d]));
+  const fxSliders = {};
+  const fxRows = LEVELS.map(([n, label, d]) => {
+    const input = h(`input.fx-slider#fx-${n}`, { type: "range", min: "0", max: "100", step: "1", value: String(d),
+      dataset: { param: n, default: String(d) }, "aria-describedby": "effect-hint" });
+    const out = h(`output.value-pill#fx-${n}-value`, { for: `fx-${n}` }, String(d));
+    input.addEventListener("input", () => onLevel(n));
+    fxSliders[n] = { input, out, label };
+    return h("div.fx-row", h("div.slider-row", h("label", { for: `fx-${n}` }, label), out), input);
+  });
+  const resetBtn = button("Defaults", { kind: "ghost small", iconName: "refresh", id: "fx-reset",
+    title: "Back to the API's defaults (30 / 10 / 70 / 70)", on: () => resetLevels() });
+  const cutoutBtn = h("button.btn.ghost.grow#fx-cutout", { type: "button", "aria-pressed": "false",
+    "aria-describedby": "effect-hint", on: { click: () => toggleCutout() } }, icon("cut"), h("span", "Cut-out (portrait segmentation)"));
+  const effectHint = h("p.save-hint.control-hint#effect-hint", { hidden: true });
+
   const showFaces = h("input#show-faces", { type: "checkbox", checked: true,
     on: { change: () => faceLayer.classList.toggle("hidden", !showFaces.checked) } });
   const stat = (label, id) => h("div.kv", h("span.kv-label", label), h(`span.kv-value#${id}`, "–"));
@@ -58,24 +99,32 @@ export async function renderBeauty(ctx, bucket, key) {
   const saveBtn = button("Save as new object", { kind: "primary grow", iconName: "save", id: "save-result", on: () => save() });
   const saveResult = h("div.save-result#save-status");
   const saveHint = h("p.save-hint#save-hint", { "aria-live": "polite" });
+  const saveRule = h("p.muted.save-rule#save-rule");
   const creds = (ctx.session && ctx.session.load()) || {};
   const downloadBtn = h("button.btn.ghost.square#download-result", { type: "button", title: "Download the result",
-    on: { click: () => downloadResult() } }, icon("download"));
+    "aria-label": "Download the result", on: { click: () => downloadResult() } }, icon("download"));
+
+  const strengthSection = h("div#strength-controls",
+    h("div.slider-row", h("label", { for: "strength" }, "Strength"), strengthValue),
+    slider,
+    h("div.slider-scale", { "aria-hidden": "true" }, h("span", "0"), h("span", "0.5"), h("span", "1")),
+    presets, strengthHint);
+  const effectSection = h("div#effect-controls", { hidden: true },
+    h("div.fx-head", h("span.muted", "0 = off · 100 = strongest"), resetBtn),
+    fxRows, cutoutBtn, effectHint);
 
   const panel = h("aside.side-panel",
     h("div.panel-section",
-      h("div.panel-title", icon("sparkles"), h("span", "AI face beauty")),
-      h("div.slider-row", h("label", { for: "strength" }, "Strength"), strengthValue),
-      slider,
-      h("div.slider-scale", h("span", "0"), h("span", "0.5"), h("span", "1")),
-      presets),
+      h("div.panel-title", icon("sparkles"), h("h2.panel-heading", "AI face beauty")),
+      modeGroup, strengthSection, effectSection),
     h("div.panel-section",
       h("label.switch", showFaces, h("span.switch-track"), h("span", "Show face boxes")),
       h("div.kvs", stat("Faces", "faces-count"), stat("Dimensions", "image-size"), stat("Original", "original-bytes"),
         stat("Result", "result-bytes"), stat("Processed in", "process-ms"))),
     h("div.panel-section",
-      h("div.panel-title", icon("save"), h("span", "Save result")),
+      h("div.panel-title", icon("save"), h("h2.panel-heading", "Save result")),
       h("div.field", h("label", { for: "save-key" }, "New object key"), saveKey),
+      saveRule,
       h("div.save-row", saveBtn, downloadBtn), saveHint, saveResult));
 
   clear(content,
@@ -89,6 +138,7 @@ export async function renderBeauty(ctx, bucket, key) {
     afterClip.style.clipPath = `inset(0 0 0 ${split}%)`;
     divider.style.left = `${split}%`;
     handle.setAttribute("aria-valuenow", String(Math.round(split)));
+    handle.setAttribute("aria-valuetext", `${Math.round(split)}% original, ${100 - Math.round(split)}% result`);
     compare.dataset.split = String(Math.round(split));
   };
   setSplit(50);
@@ -118,22 +168,35 @@ export async function renderBeauty(ctx, bucket, key) {
     e.preventDefault();
   });
 
-  // -- data ----------------------------------------------------------------------------------------
+  // -- what is asked for -------------------------------------------------------------------------
   let size = null;
+  let original = null;                    // {type, bytes} of the photo
   let resultBlob = null;
   let afterUrl = null;
   let inflight = null;
   let seq = 0;
 
   const fmt = (v) => Number(v).toFixed(2);
-  const baseKey = (n) => {
-    const stem = name.replace(/\.[^.]+$/, "");
-    const ext = (name.match(/\.[^.]+$/) || [".jpg"])[0];
-    return `${dir}${stem}_beauty_${String(Math.round(Number(slider.value) * 100)).padStart(2, "0")}${n > 1 ? `-${n}` : ""}${ext}`;
-  };
+  const stem = name.replace(/\.[^.]+$/, "");
+  const ext = (name.match(/\.[^.]+$/) || [".jpg"])[0];
+  /** The request the controls describe now: kind, rule (Pic-Operations spelling), key suffix. */
+  function chosen() {
+    if (mode === "strength") {
+      const s = fmt(slider.value);
+      return { kind: "strength", strength: s, rule: `ci-process=AIFaceBeauty&strength=${s}`,
+        tag: `_beauty_${String(Math.round(Number(slider.value) * 100)).padStart(2, "0")}`, ext };
+    }
+    if (cutout) return { kind: "cutout", type: "face-segmentation", rule: "ci-process=face-effect&type=face-segmentation", tag: "_cutout", ext: ".png" };
+    const lv = { ...levels };
+    return { kind: "effect", type: "face-beautify", levels: lv,
+      rule: "ci-process=face-effect&type=face-beautify&" + LEVELS.map(([n]) => `${n}=${lv[n]}`).join("&"),
+      tag: `_effect_${LEVELS.map(([n]) => lv[n]).join("-")}`, ext };
+  }
+  const baseKey = (n) => { const c = chosen(); return `${dir}${stem}${c.tag}${n > 1 ? `-${n}` : ""}${c.ext}`; };
+
   let keyEdited = false;
   let keySeq = 0;
-  /** The first of name_beauty_NN.ext, name_beauty_NN-2.ext, ... that does not exist (HEAD). */
+  /** The first of name_<tag>.ext, name_<tag>-2.ext, ... that does not exist (HEAD). */
   async function freeDefaultKey() {
     const mine = ++keySeq;
     saveKey.value = baseKey(1);
@@ -152,28 +215,122 @@ export async function renderBeauty(ctx, bucket, key) {
   }
   const refreshKey = debounce(() => { if (!keyEdited) freeDefaultKey(); }, 150);
   saveKey.addEventListener("input", () => { keyEdited = true; keySeq++; saveKey.dataset.checked = "edited"; });
-  const syncStrength = () => {
-    strengthValue.textContent = fmt(slider.value);
-    slider.style.setProperty("--fill", `${Number(slider.value) * 100}%`);
-    for (const c of presets.children) c.classList.toggle("active", Number(c.dataset.value) === Number(slider.value));
+  const syncKey = () => {
+    saveRule.textContent = `Rule: ${chosen().rule}`;
     if (!keyEdited) { saveKey.value = baseKey(1); refreshKey(); }
   };
+  const syncStrength = () => {
+    strengthValue.textContent = fmt(slider.value);
+    slider.setAttribute("aria-valuetext", `${fmt(slider.value)} of 1`);
+    slider.style.setProperty("--fill", `${Number(slider.value) * 100}%`);
+    for (const c of presets.children) c.classList.toggle("active", Number(c.dataset.value) === Number(slider.value));
+    syncKey();
+  };
+  const syncLevels = () => {
+    for (const [n] of LEVELS) {
+      const { input, out } = fxSliders[n];
+      const v = Number(input.value);
+      out.textContent = String(v);
+      input.setAttribute("aria-valuetext", `${v} of 100${v === Number(input.dataset.default) ? " (default)" : ""}${v === 0 ? ", off" : ""}`);
+      input.style.setProperty("--fill", `${v}%`);
+    }
+    syncKey();
+  };
   syncStrength();
+  syncLevels();
 
-  // what Save needs: a processed result with a face in it, and permission to write here
-  const why = { result: "Waiting for the beautified result…", faces: "", perm: "" };
+  // -- what is allowed, and why not ----------------------------------------------------------------
+  // Save needs a processed result with a face in it (a cut-out: a person), and permission to write here.
+  const why = { result: "Waiting for the beautified result…", faces: "", person: "" };
+  const perm = { put: true, beauty: true, effect: true };
+  let aiOff = false;
   let facesFound = null;
+  let personFound = null;
+  const aiOffText = "AI is switched off for this bucket (see the notice on the image).";
+  /** Why a kind of request cannot be made now ("" = it can). */
+  function blocked(kind) {
+    if (kind === "strength") {
+      if (!perm.beauty) return "Your keys may not run AI face beauty (ci:CreateAIFaceBeautifyJob).";
+      return aiOff ? aiOffText : "";
+    }
+    if (!perm.effect) return "Your keys may not run face effects (ci:FaceEffect).";
+    if (aiOff) return aiOffText;
+    if (original && !EFFECT_TYPES.includes(original.type)) {
+      return `Face effect takes JPEG, PNG or BMP photos; this one is ${original.type ? original.type.replace("image/", "").toUpperCase() : "in another format"}. Use AI beauty (strength) instead.`;
+    }
+    if (original && original.bytes > EFFECT_MAX_BYTES) {
+      return `Face effect takes photos of at most ${formatBytes(EFFECT_MAX_BYTES)}; this one is ${formatBytes(original.bytes)}.`;
+    }
+    if (kind === "cutout" && size && Math.max(size.w, size.h) >= CUTOUT_MAX_SIDE) {
+      return `The cut-out needs both sides under ${CUTOUT_MAX_SIDE} px; this photo is ${size.w} × ${size.h}.`;
+    }
+    return "";
+  }
+  const setDenied = (el, reason) => {
+    el.disabled = Boolean(reason);
+    if (reason) { el.setAttribute("aria-disabled", "true"); el.title = reason; el.dataset.denied = reason; }
+    else { el.removeAttribute("aria-disabled"); el.removeAttribute("title"); delete el.dataset.denied; }
+  };
+  let stopped = false;
+  /** Enable or disable the controls and say why, next to them. */
+  function syncControls() {
+    const s = stopped ? "There is no image to work on." : blocked("strength");
+    setDenied(slider, s);
+    for (const c of presets.children) setDenied(c, s);
+    strengthHint.textContent = s;
+    strengthHint.hidden = !s;
+    const e = stopped ? "There is no image to work on." : blocked("effect");
+    for (const [n] of LEVELS) setDenied(fxSliders[n].input, e);
+    setDenied(resetBtn, e);
+    const c = e || blocked("cutout");
+    setDenied(cutoutBtn, c);
+    effectHint.textContent = e || (c ? c : "");
+    effectHint.hidden = !(e || c);
+    effectHint.dataset.reason = e ? "effect" : c ? "cutout" : "";
+  }
+
   function syncSave() {
-    const reason = why.perm || why.result || why.faces;
+    const c = chosen();
+    const denied = !perm.put ? "Your keys may not save objects in this folder (cos:PutObject)."
+      : c.kind === "strength" && !perm.beauty ? "Your keys may not run AI face beauty (ci:CreateAIFaceBeautifyJob)."
+        : c.kind !== "strength" && !perm.effect ? "Your keys may not run face effects (ci:FaceEffect)." : "";
+    const reason = denied || why.result || (c.kind === "cutout" ? why.person : why.faces);
     saveBtn.disabled = Boolean(reason);
+    if (denied) { saveBtn.title = denied; saveBtn.dataset.denied = denied; }
+    else { saveBtn.removeAttribute("title"); delete saveBtn.dataset.denied; }
     saveHint.textContent = reason;
     saveHint.hidden = !reason;
-    downloadBtn.disabled = Boolean(why.result);
+    downloadBtn.disabled = Boolean(why.result) || !resultBlob;
   }
+  syncControls();
   syncSave();
+
+  // -- notes on the stage: no face, nobody in the cut-out -------------------------------------------
+  const noFaceText = h("p");
+  const noFace = h("div.stage-note#no-face", { hidden: true, role: "status" }, icon("face"),
+    h("div", h("strong", "No face found"), noFaceText));
+  const noPerson = h("div.stage-note#no-person", { hidden: true, role: "status" }, icon("face"),
+    h("div", h("strong", "Nobody found"),
+      h("p", "The portrait cut-out found no person in this photo, so it is fully transparent. " +
+        "Try a photo where a person is clearly visible.")));
+  stage.append(noFace, noPerson);
+  function syncNotes() {
+    const kind = chosen().kind;
+    noFaceText.textContent = kind === "strength"
+      ? "AI face beauty only changes faces, and none was found in this photo, so the result is the same as the original. " +
+        "Try a photo where a face is clearly visible (front-facing, not too small)."
+      : "Face effects only change faces, and none was found in this photo, so the result is the same as the original. " +
+        "The cut-out (portrait segmentation) still works on people whose face is not visible.";
+    noFace.hidden = !(facesFound === 0 && kind !== "cutout" && !stopped);
+    noPerson.hidden = !(personFound === false && kind === "cutout" && !stopped);
+    compare.dataset.noFace = String(!noFace.hidden);
+  }
 
   async function loadOriginal() {
     const { blob } = await client.getObjectBlob(bucket, key);
+    const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
+    original = { type: sniffImageType(head), bytes: blob.size };
+    compare.dataset.format = original.type;
     before.src = objectUrl(blob);
     const decoded = await before.decode().then(() => true, () => false);
     if (!decoded || !before.naturalWidth) {
@@ -188,6 +345,7 @@ export async function renderBeauty(ctx, bucket, key) {
     faceLayer.setAttribute("viewBox", `0 0 ${size.w} ${size.h}`);
     document.getElementById("image-size").textContent = `${size.w} × ${size.h}`;
     document.getElementById("original-bytes").textContent = formatBytes(blob.size);
+    syncControls();
   }
 
   async function loadFaces() {
@@ -214,71 +372,162 @@ export async function renderBeauty(ctx, bucket, key) {
       document.getElementById("faces-count").textContent = String(info.faces.length);
       compare.dataset.faces = String(info.faces.length);
       facesFound = info.faces.length;
-      if (!facesFound) {
-        why.faces = "No face was found, so the result would equal the original: there is nothing to save.";
-        noFace.hidden = false;
-      }
+      if (!facesFound) why.faces = "No face was found, so the result would equal the original: there is nothing to save.";
+      syncNotes();
       syncSave();
     } catch (err) {
       document.getElementById("faces-count").textContent = "–";
       compare.dataset.faces = "error";
     }
   }
-  const noFace = h("div.stage-note#no-face", { hidden: true, role: "status" }, icon("face"),
-    h("div", h("strong", "No face found"),
-      h("p", "AI face beauty only changes faces, and none was found in this photo, so the result is the same as the original. " +
-        "Try a photo where a face is clearly visible (front-facing, not too small).")));
-  stage.append(noFace);
+
+  /** Whether a cut-out's mask holds anyone (any pixel clearly above 0, looked at on a small copy). */
+  async function maskHasPerson(maskBlob) {
+    try {
+      const bmp = await createImageBitmap(maskBlob);
+      const w = Math.max(1, Math.min(128, bmp.width)), hh = Math.max(1, Math.min(128, bmp.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = w;
+      canvas.height = hh;
+      const g = canvas.getContext("2d", { willReadFrequently: true });
+      g.drawImage(bmp, 0, 0, w, hh);
+      bmp.close();
+      const px = g.getImageData(0, 0, w, hh).data;
+      for (let i = 0; i < px.length; i += 4) if (px[i] > 8) return true;
+      return false;
+    } catch {
+      return null;        // cannot tell: say nothing
+    }
+  }
+
+  /** Nothing can be asked for now: show the original on both sides and say why (next to the controls). */
+  function showBlocked(reason) {
+    seq++;
+    if (inflight) { inflight.abort(); inflight = null; }
+    busy.hidden = true;
+    after.src = before.src;
+    resultBlob = null;
+    compare.dataset.state = "blocked";
+    why.result = `${reason} There is nothing to save.`;
+    syncSave();
+  }
 
   async function process() {
-    const strength = fmt(slider.value);
+    if (stopped) return;
+    const req = chosen();
+    const reason = blocked(req.kind);
+    if (reason) { showBlocked(reason); return; }
     const mine = ++seq;
     if (inflight) inflight.abort();
     inflight = new AbortController();
+    busyLabel.textContent = req.kind === "cutout" ? "Cutting out…" : "Beautifying…";
     busy.hidden = false;
     compare.dataset.state = "processing";
     const t0 = performance.now();
     try {
-      const { blob } = await client.processed(bucket, key, strength, inflight.signal);
+      let blob, mask = null;
+      if (req.kind === "strength") ({ blob } = await client.processed(bucket, key, req.strength, inflight.signal));
+      else ({ image: blob, mask } = await client.faceEffect(bucket, key, req.type, req.levels, inflight.signal));
       if (mine !== seq) return;
       const url = objectUrl(blob);
       after.src = url;
       await after.decode().catch(() => {});
+      if (mine !== seq) { drop(url); return; }
       drop(afterUrl);
       afterUrl = url;
       resultBlob = blob;
       notice.hidden = true;
       document.getElementById("process-ms").textContent = `${Math.round(performance.now() - t0)} ms`;
       document.getElementById("result-bytes").textContent = formatBytes(blob.size);
-      after.dataset.strength = strength;
-      compare.dataset.strength = strength;
+      compare.classList.toggle("cutout", req.kind === "cutout");
+      afterTag.textContent = req.kind === "cutout" ? "Cut-out" : "After";
+      after.alt = req.kind === "cutout" ? "Portrait cut-out on a transparent background" : "Beautified";
+      after.dataset.strength = req.strength || "";
+      if (req.strength) compare.dataset.strength = req.strength;
+      compare.dataset.kind = req.kind;
+      compare.dataset.rule = req.rule;
+      compare.dataset.resultBytes = String(blob.size);
+      personFound = req.kind === "cutout" && mask ? await maskHasPerson(mask) : null;
+      if (mine !== seq) return;
+      why.person = personFound === false ? "Nobody was found, so the cut-out is empty: there is nothing to save." : "";
+      compare.dataset.person = personFound === null ? "" : String(personFound);
       compare.dataset.state = "ready";
       why.result = "";
+      syncNotes();
       syncSave();
     } catch (err) {
       if (err instanceof AbortError || mine !== seq) return;
       compare.dataset.state = "error";
-      why.result = err.code === "AIRecognitionNotEnabled" || err.code === "NoSuchCIBucket" || err.code === "CINotEnabled"
-        ? "AI face beauty is off for this bucket, so there is no result to save." : "There is no result to save: processing failed.";
+      if (AI_OFF_CODES.includes(err.code)) {
+        aiOff = true;
+        syncControls();
+        why.result = req.kind === "strength" ? "AI face beauty is off for this bucket, so there is no result to save."
+          : "Face effects need AI, which is off for this bucket, so there is no result to save.";
+      } else {
+        why.result = "There is no result to save: processing failed.";
+      }
       syncSave();
-      showNotice(err);
+      showNotice(err, req.kind);
     } finally {
       if (mine === seq) { busy.hidden = true; inflight = null; }
     }
   }
 
-  function showNotice(err) {
-    const needsCi = ["NoSuchCIBucket", "AIRecognitionNotEnabled", "CINotEnabled"].includes(err.code);
+  function showNotice(err, kind) {
+    const needsCi = AI_OFF_CODES.includes(err.code);
+    const doing = kind === "strength" ? "beautify the image" : kind === "cutout" ? "cut out the portrait" : "apply the face effect";
     clear(notice, icon("alert"), h("div",
-      h("strong", needsCi ? "AI face beauty is off for this bucket" : "Processing failed"),
-      errorBlock(err, "beautify the image"),
-      needsCi ? enableAiButton(client, bucket, () => process(), Boolean(creds.root)) : null));
+      h("strong", needsCi ? (kind === "strength" ? "AI face beauty is off for this bucket" : "AI is off for this bucket, so face effects are too")
+        : "Processing failed"),
+      errorBlock(err, doing),
+      needsCi ? enableAiButton(client, bucket, () => { aiOff = false; syncControls(); process(); }, Boolean(creds.root)) : null));
     notice.hidden = false;
   }
 
   const debounced = debounce(process, DEBOUNCE_MS);
   function onStrength() { syncStrength(); debounced(); }
   slider.addEventListener("input", onStrength);
+  function onLevel(n) {
+    levels[n] = Number(fxSliders[n].input.value);
+    if (cutout) setCutout(false);
+    syncLevels();
+    syncNotes();
+    syncSave();
+    debounced();
+  }
+  function resetLevels() {
+    for (const [n, , d] of LEVELS) { fxSliders[n].input.value = String(d); levels[n] = d; }
+    if (cutout) setCutout(false);
+    syncLevels();
+    syncNotes();
+    syncSave();
+    debounced();
+  }
+  function setCutout(on) {
+    cutout = on;
+    cutoutBtn.setAttribute("aria-pressed", String(on));
+    cutoutBtn.classList.toggle("active", on);
+  }
+  function toggleCutout() {
+    setCutout(!cutout);
+    syncKey();
+    syncNotes();
+    syncSave();
+    debounced.cancel();
+    process();
+  }
+  function setMode(next) {
+    if (next === mode) return;
+    mode = next;
+    compare.dataset.mode = mode;
+    strengthSection.hidden = mode !== "strength";
+    effectSection.hidden = mode !== "effect";
+    syncKey();
+    syncNotes();
+    syncSave();
+    debounced.cancel();
+    process();
+  }
 
   /** Ask before replacing anything: the image itself, or any object that exists under that key. */
   async function confirmTarget(fileid) {
@@ -299,14 +548,15 @@ export async function renderBeauty(ctx, bucket, key) {
   async function save() {
     const fileid = saveKey.value.trim().replace(/^\/+/, "");
     if (!fileid) { toast("Enter a key for the new object.", "error"); saveKey.focus(); return; }
+    const rule = chosen().rule;            // what the controls say now (the preview shows the same)
     if (!(await confirmTarget(fileid))) { clear(saveResult, h("p.muted#save-cancelled", "Not saved.")); return; }
     saveBtn.disabled = true;
     saveBtn.classList.add("busy");
     clear(saveResult);
     try {
-      const res = await client.saveProcessed(bucket, key, fileid, fmt(slider.value));
+      const res = await client.saveProcessed(bucket, key, fileid, rule);
       const parent = fileid.includes("/") ? fileid.slice(0, fileid.lastIndexOf("/") + 1) : "";
-      clear(saveResult, h("div.saved#saved-ok", icon("check"), h("div",
+      clear(saveResult, h("div.saved#saved-ok", { dataset: { rule } }, icon("check"), h("div",
         h("strong", "Saved"), h("span.ellipsis", { title: res.key }, res.key),
         h("span.muted", [res.width && res.height ? `${res.width} × ${res.height}` : "", res.size ? formatBytes(res.size) : ""].filter(Boolean).join(" · ")),
         h("a#saved-open", { href: objectsHash(bucket, parent) }, "Show in bucket →"))));
@@ -330,23 +580,23 @@ export async function renderBeauty(ctx, bucket, key) {
   }
 
   const stop = (state, heading, body) => {
+    stopped = true;
     compare.dataset.state = state;
     clear(stage, h(`div.stage-message#stage-message`, { dataset: { state }, role: "alert" }, icon("alert"),
       h("h2", heading), body,
       h("a.btn.ghost", { href: objectsHash(bucket, dir) }, icon("back"), h("span", "Back to the folder"))));
     stage.dataset.state = state;
-    slider.disabled = true;
-    for (const c of presets.children) c.disabled = true;
+    syncControls();
     why.result = heading + ": there is nothing to save.";
     syncSave();
   };
   if (!creds.root) {
-    client.permissions([{ action: "cos:PutObject", bucket, key: dir }, { action: "ci:CreateAIFaceBeautifyJob", bucket, key }])
+    client.permissions([{ action: "cos:PutObject", bucket, key: dir }, { action: "ci:CreateAIFaceBeautifyJob", bucket, key },
+      { action: "ci:FaceEffect", bucket, key }])
       .then((res) => {
-        const [put, ci] = res.results.map((r) => r.allowed);
-        why.perm = !put ? "Your keys may not save objects in this folder (cos:PutObject)."
-          : !ci ? "Your keys may not run AI face beauty (ci:CreateAIFaceBeautifyJob)." : "";
-        if (why.perm) denyControl(saveBtn, why.perm);
+        [perm.put, perm.beauty, perm.effect] = res.results.map((r) => r.allowed);
+        compare.dataset.perm = JSON.stringify(perm);
+        syncControls();
         syncSave();
       }).catch(() => {});
   }

@@ -1,7 +1,14 @@
 // Usage: the CI metering records (GET /-/usage, root-signed) as summary cards, a per-day chart
-// (plain SVG) and tables.
+// (plain SVG) and tables. Every call shows its process (AIFaceBeauty, face-effect/face-beautify,
+// face-effect/face-segmentation); a face-changing call that succeeded with 0 faces (as metering
+// records it) is marked "no face" and counted.
 
 import { h, icon, button, clear, formatBytes, formatDate, errorBlock } from "../ui.js";
+
+/** A call that changes faces, succeeded, and found none (a cut-out does not count faces). */
+export const noFaceCall = (r) => String(r.outcome).startsWith("ok") && Number(r.faces) === 0
+  && !String(r.process || "").endsWith("face-segmentation");
+const noFaceTag = () => h("span.tag.no-face", { title: "No face was found: the result equals the original" }, "no face");
 
 const PERIODS = [["7d", "Last 7 days", 7], ["30d", "Last 30 days", 30], ["90d", "Last 90 days", 90]];
 
@@ -19,7 +26,7 @@ export async function renderUsage(ctx) {
     bucketFilter ? h("option", { value: bucketFilter, selected: true }, bucketFilter) : null);
   const body = h("div.usage-body");
   clear(content,
-    h("div.page-head", h("div", h("h1", "Usage"), h("p.muted", "Cloud Infinite AIFaceBeauty calls, metered per request.")),
+    h("div.page-head", h("div", h("h1", "Usage"), h("p.muted", "Cloud Infinite calls (AIFaceBeauty and face-effect), metered per request.")),
       h("div.filters", { role: "group", "aria-label": "Filters" },
         h("div.filter", h("label", { for: "usage-bucket" }, "Bucket"), bucketSelect),
         h("div.filter", h("label", { for: "usage-period" }, "Period"), periodSelect))),
@@ -59,10 +66,16 @@ export async function renderUsage(ctx) {
     const ok = records.filter((r) => String(r.outcome).startsWith("ok")).length;
     const sum = (k) => records.reduce((a, r) => a + (Number(r[k]) || 0), 0);
     const avgMs = records.length ? sum("ms") / records.length : 0;
+    const noFace = records.filter(noFaceCall).length;
+    const noFaceBy = new Map();
+    for (const r of records) if (noFaceCall(r)) {
+      const k = `${r.bucket}\n${r.method}\n${r.process}`;
+      noFaceBy.set(k, (noFaceBy.get(k) || 0) + 1);
+    }
     const cards = h("div.kpis",
       kpi("Calls", String(records.length), `${ok} succeeded`, "kpi-calls"),
       kpi("Success rate", records.length ? `${Math.round((ok / records.length) * 100)}%` : "–", `${records.length - ok} failed`, "kpi-rate"),
-      kpi("Faces processed", String(sum("faces")), "across all calls", "kpi-faces"),
+      kpi("Faces processed", String(sum("faces")), noFace ? `${noFace} ${noFace === 1 ? "call" : "calls"} found no face` : "across all calls", "kpi-faces"),
       kpi("Data", formatBytes(sum("input_bytes")), `in · ${formatBytes(sum("output_bytes"))} out`, "kpi-bytes"),
       kpi("Avg. time", records.length ? `${Math.round(avgMs)} ms` : "–", "per call", "kpi-ms"));
 
@@ -73,22 +86,28 @@ export async function renderUsage(ctx) {
     const totals = (data && data.totals) || [];
     const totalsTable = h("div.card.table-card", h("div.card-head", h("h2", "By bucket, method and process")),
       totals.length ? h("table.table#usage-totals",
-        h("thead", h("tr", ["Bucket", "Method", "Calls", "OK", "Faces", "Input", "Output"].map((t, i) => h(i > 1 ? "th.num" : "th", t)))),
-        h("tbody", totals.map((t) => h("tr",
-          h("td", t.bucket), h("td", h("span.badge", t.method), t.process ? h("span.muted", ` ${t.process}`) : ""),
-          h("td.num", String(t.calls)), h("td.num", String(t.ok)),
-          h("td.num", String(t.faces)), h("td.num", formatBytes(t.input_bytes)), h("td.num", formatBytes(t.output_bytes))))))
+        h("thead", h("tr", ["Bucket", "Method", "Calls", "OK", "Faces", "No face", "Input", "Output"].map((t, i) => h(i > 1 ? "th.num" : "th", t)))),
+        h("tbody", totals.map((t) => {
+          const none = noFaceBy.get(`${t.bucket}\n${t.method}\n${t.process}`) || 0;
+          return h("tr", { dataset: { process: t.process || "", noFace: String(none) } },
+            h("td", t.bucket), h("td", h("span.badge", t.method), t.process ? h("span.muted", ` ${t.process}`) : ""),
+            h("td.num", String(t.calls)), h("td.num", String(t.ok)),
+            h("td.num", String(t.faces)), h("td.num", String(none)),
+            h("td.num", formatBytes(t.input_bytes)), h("td.num", formatBytes(t.output_bytes)));
+        })))
         : h("div.empty.small", h("p.muted", "No calls in this period.")));
 
     const recent = records.slice().sort((a, b) => b.ts - a.ts).slice(0, 50);
     const recordsTable = h("div.card.table-card", h("div.card-head", h("h2", "Recent calls"), h("span.muted", `${records.length} in period`)),
       recent.length ? h("table.table.compact#usage-records",
-        h("thead", h("tr", ["Time", "Bucket", "Method", "Outcome", "Faces", "Input", "Output", "Time (ms)"].map((t, i) => h(i > 3 ? "th.num" : "th", t)))),
-        h("tbody", recent.map((r) => h("tr",
+        h("thead", h("tr", ["Time", "Bucket", "Method", "Process", "Outcome", "Faces", "Input", "Output", "Time (ms)"].map((t, i) => h(i > 4 ? "th.num" : "th", t)))),
+        h("tbody", recent.map((r) => h("tr", { dataset: { process: r.process || "", faces: String(r.faces), noFace: String(noFaceCall(r)) } },
           h("td.muted", formatDate(new Date(r.ts * 1000).toISOString())), h("td", r.bucket), h("td", h("span.badge", r.method)),
+          h("td.process", r.process || ""),
           h("td", h(`span.status.${String(r.outcome).startsWith("ok") ? "ok" : "fail"}`, r.outcome)),
-          h("td.num", String(r.faces)), h("td.num", formatBytes(r.input_bytes)), h("td.num", formatBytes(r.output_bytes)),
-          h("td.num", String(Math.round(r.ms))))))) : h("div.empty.small", h("p.muted", "No calls yet. Open an image and move the strength slider.")));
+          h("td.num", String(r.faces), noFaceCall(r) ? [" ", noFaceTag()] : null),
+          h("td.num", formatBytes(r.input_bytes)), h("td.num", formatBytes(r.output_bytes)),
+          h("td.num", String(Math.round(r.ms))))))) : h("div.empty.small", h("p.muted", "No calls yet. Open an image and move a slider in the studio.")));
     clear(body, cards, chart, h("div.stack", totalsTable, recordsTable));
   }
 
