@@ -167,10 +167,10 @@ def spotted():
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 target partly met: mean residual at 0.5 is .05-.28 "
-                   "(<= .30 met) but a 1-px cheek spot on Hopper is missed (.84), at 1.0 Hopper's dark "
-                   "spots keep .23 (target .10; astronaut .05-.09), texture around spots on the "
-                   "x2-upscaled astronaut .5-.55 (target .6; Hopper .6-.7); see docs/beauty.md")
+@pytest.mark.xfail(strict=False, reason="issue 9 target partly met: mean residual at 0.5 .05-.13 "
+                   "(astronaut; Hopper red .13, dark .31), at 1.0 astronaut .04-.08 but Hopper .12-.25; "
+                   "a 1-px cheek spot on Hopper is missed (.84); texture around spots on the "
+                   "x2-upscaled astronaut .51-.58 (target .6; Hopper .66-.69); see docs/beauty.md")
 @pytest.mark.parametrize("name", list(INPUTS))
 @pytest.mark.parametrize("kind", ["dark", "red"])
 def test_spots_are_healed_and_texture_stays(spotted, name, kind):
