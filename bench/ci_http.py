@@ -167,8 +167,9 @@ def main() -> int:
             print(f"\n{other} overhead per round: {', '.join(f'{100 * x:+.1f}%' for x in o)}; "
                   f"median {100 * statistics.median(o):+.1f}%")
         over = c.overheads("http", "engine")
+        med = statistics.median(over)
         print(f"\nHTTP overhead per round: {', '.join(f'{100 * o:+.1f}%' for o in over)}; "
-              f"median {100 * statistics.median(over):+.1f}%")
+              f"median {100 * med:+.1f}% (target <= 10 %: {'met' if med <= 0.10 else 'NOT met'})")
         cpu = {a: statistics.median(s.extra["cpu_ms"] for s in c.samples if s.arm == a) for a in c.arms}
         print(f"CPU per request (median): engine {cpu['engine']:.1f} ms in-process, server {cpu['http']:.1f} ms "
               f"over HTTP ({100 * (cpu['http'] / cpu['engine'] - 1):+.1f}%)\n")

@@ -109,7 +109,8 @@ def main() -> int:
         print(f"| {s.arm} | {s.value:.0f} | {s.load:.2f} |")
     if len(args.calls) >= 2:
         a, b = (next(s.value for s in samples if s.arm == f"after {n} calls") for n in args.calls[-2:])
-        print(f"\ngrowth from {args.calls[-2]} to {args.calls[-1]} calls: {b - a:+.0f} MiB")
+        print(f"\ngrowth from {args.calls[-2]} to {args.calls[-1]} calls: {b - a:+.0f} MiB "
+              f"(target: none; {'met' if b - a <= 0.05 * a else 'NOT met'}, 5 % tolerance for allocator noise)")
     if args.json:
         save([cmp], args.json)
     return 0

@@ -121,6 +121,23 @@ def run_huge(target: Cosbeauty, mib: int) -> str:
             f"server peak RSS {rss_mib(target.pid, 'VmHWM'):.0f} MiB (before: {before:.0f})")
 
 
+TARGETS = {("PUT", "raw", "1"): 3.0, ("PUT", "raw", "8"): 5.0}   # cosbeauty / moto, in every round
+
+
+def targets_verdict(results: list[Comparison]) -> str:
+    """The issue's object-server targets against the per-round ratios."""
+    lines = ["targets (cosbeauty / moto in every round):"]
+    for c in results:
+        parts = c.title.replace(",", "").split()       # "4 KiB PUT raw client concurrency 1"
+        key = (parts[2], parts[3], parts[-1]) if len(parts) >= 7 else None
+        if key in TARGETS:
+            r = c.ratios("cosbeauty", "moto")
+            ok = min(r) >= TARGETS[key]
+            lines.append(f"  {c.title}: >= {TARGETS[key]:.0f}x -> min {min(r):.2f}x, median "
+                         f"{statistics.median(r):.2f}x: {'met' if ok else 'NOT met'}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -165,6 +182,8 @@ def main() -> int:
         for other in names[2:]:
             r = c.ratios(names[0], other)
             print(f"{names[0]} / {other}: {min(r):.2f}x / {statistics.median(r):.2f}x / {max(r):.2f}x\n")
+    if names[:2] == ["cosbeauty", "moto"]:
+        print(targets_verdict(results))
     for line in extra_lines:
         print(line)
     if args.json:
