@@ -181,13 +181,18 @@ class CosApp:
         else:
             level = "service" if not target.bucket else ("bucket" if not target.key else "object")
             sub = router.subresource(ctx.query)
-        endpoint = router.match(ctx.method, level, sub)
-        router.check_params(ctx.method, level, sub, endpoint, names)
-        if endpoint.unsigned:       # CORS preflight: never signed, never authenticated
+        try:
+            endpoint, unroutable = router.match(ctx.method, level, sub), None
+            router.check_params(ctx.method, level, sub, endpoint, names)
+        except CosError as err:     # answered after the signature checks: an unsigned item is named first
+            unroutable = err
+        if unroutable is None and endpoint.unsigned:    # CORS preflight: never signed, never authenticated
             ctx.identity = Identity(anonymous=True)
         else:
             ctx.identity = await self._authenticate(ctx, self._signed_request(ctx))
             request_scope.check_signed(ctx.identity, ctx.headers, names)
+        if unroutable is not None:  # 405 / 501 NotImplemented / 400 for what no endpoint (or this one) reads
+            raise unroutable
         if target.bucket:
             addressing.check_bucket_name(target.bucket)
         if target.key and level == "object":
