@@ -211,3 +211,19 @@ def test_unsigned_parameter_on_a_presigned_url_is_403_even_where_no_endpoint_tak
         assert f"query parameter {name}" in reply.message, reply.message
     else:
         assert reply.code == "SignatureDoesNotMatch" and (scheme == "sigv4" or scheme == "sigv2"), reply.body
+
+
+def test_mounted_apis_refuse_parameters_they_do_not_read(srv, cos):
+    """Probe 7 (no silent fallback) on the mounted APIs: an unknown parameter was ignored, so a
+    typo such as /-/admin/keys?usr=alice listed every user's keys instead of alice's."""
+    bucket = new_bucket(cos, "params")
+    for path, params in [("/-/admin/keys", {"usr": "alice"}), ("/-/admin/users", {"user": "alice"}),
+                         ("/-/usage", {"buckt": bucket}), ("/console/api/permissions", {"check": "[]"}),
+                         (f"/console/api/ci/{bucket}", {"bound": "true"})]:
+        reply = console(srv, "GET", path, params)
+        assert reply.status == 400, (path, reply.status, reply.body)
+        assert b"Unknown query parameter" in reply.body, reply.body
+    for path, params in [("/-/admin/keys", {"user": "alice"}), ("/-/usage", {"bucket": bucket, "since": "1h"}),
+                         ("/console/api/permissions", {"checks": "[]"}), (f"/console/api/ci/{bucket}", {})]:
+        reply = console(srv, "GET", path, params)
+        assert reply.status in (200, 404), (path, reply.status, reply.body)      # 404: no such user

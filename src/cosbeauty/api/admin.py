@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from starlette.responses import JSONResponse, Response
 
 from cosbeauty.api import safejson
+from cosbeauty.api import scope as request_scope
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.iam.store import IamError, IamStore
@@ -184,6 +185,8 @@ class AdminApi:
             if m is None:
                 continue
             if method == ctx.method:
+                request_scope.check_only([n for n, _ in ctx.query_pairs], ("user",) if handler is list_keys else (),
+                                         f"{method} {ctx.path}")
                 response = await handler(ctx, self.store, m.groupdict())
                 response.headers["x-cos-request-id"] = ctx.request_id
                 return response

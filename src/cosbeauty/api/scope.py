@@ -110,6 +110,15 @@ def check_known(method: str, level: str, sub: str | None, accepted: Iterable[str
         raise CosError("InvalidArgument", f"Unknown query parameter '{_shown(name)}' on {where}.")
 
 
+def check_only(names: Iterable[str], accepted: Iterable[str], where: str) -> None:
+    """For the mounted APIs (admin, usage, console): a query parameter the route does not read is
+    400 InvalidArgument, never ignored (``?usr=alice`` must not list every user's keys)."""
+    allowed = AUTH_PARAMS.union(accepted)
+    for name in names:
+        if name not in allowed:
+            raise CosError("InvalidArgument", f"Unknown query parameter '{_shown(name)}' on {where}.")
+
+
 def _must_sign(header: str) -> bool:
     return header in SIGNED_HEADER_NAMES or (header.startswith(SIGNED_HEADER_PREFIXES)
                                              and header not in SIGNATURE_HEADERS)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError, new_request_id
+from cosbeauty.api.scope import check_only
 from cosbeauty.ci.metering import query, totals
 from cosbeauty.ci.timeparse import parse_since
 
@@ -16,6 +17,7 @@ from cosbeauty.ci.timeparse import parse_since
 async def _usage(app, ctx: Ctx) -> Response:
     if ctx.method != "GET":
         raise CosError("MethodNotAllowed", "Use GET on the usage API.")
+    check_only([name for name, _ in ctx.query_pairs], ("bucket", "since"), "GET /-/usage")
     try:
         since = parse_since(ctx.query["since"]) if "since" in ctx.query else None
     except ValueError as exc:

@@ -276,6 +276,7 @@ def _verify(ctx: Ctx, cos: "CosApp") -> None:
                       headers=ctx.headers, cos_paths=[ctx.path]),
         cos.accounts.lookup_secret, time.time())
     request_scope.check_signed(ctx.identity, ctx.headers, names)
+    request_scope.check_only(names, ("checks",) if ctx.path.endswith("/permissions") else (), f"{ctx.method} {ctx.path}")
 
 
 def _parse_checks(raw: str, max_key_bytes: int) -> list[tuple[str, str, str]]:
