@@ -321,8 +321,9 @@ export async function renderBeauty(ctx, bucket, key) {
         "Try a photo where a face is clearly visible (front-facing, not too small)."
       : "Face effects only change faces, and none was found in this photo, so the result is the same as the original. " +
         "The cut-out (portrait segmentation) still works on people whose face is not visible.";
-    noFace.hidden = !(facesFound === 0 && kind !== "cutout" && !stopped);
-    noPerson.hidden = !(personFound === false && kind === "cutout" && !stopped);
+    const quiet = stopped || !notice.hidden;        // a failure notice says more; the two would overlap
+    noFace.hidden = !(facesFound === 0 && kind !== "cutout" && !quiet);
+    noPerson.hidden = !(personFound === false && kind === "cutout" && !quiet);
     compare.dataset.noFace = String(!noFace.hidden);
   }
 
@@ -482,6 +483,7 @@ export async function renderBeauty(ctx, bucket, key) {
       errorBlock(err, doing),
       needsCi ? enableAiButton(client, bucket, () => { aiOff = false; syncControls(); process(); }, Boolean(creds.root)) : null));
     notice.hidden = false;
+    syncNotes();
   }
 
   const debounced = debounce(process, DEBOUNCE_MS);
