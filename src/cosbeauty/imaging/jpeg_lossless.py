@@ -203,6 +203,14 @@ def _boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     return [(int(s[1]), int(s[0]), int(s[1] + s[3]), int(s[0] + s[2])) for s in stats[1:count]]
 
 
+def _bands(box: tuple[int, int, int, int], rows: int = 24) -> list[tuple[int, int, int, int]]:
+    """A box of MCUs cut into horizontal bands of <= ``rows`` MCU rows (encoded in parallel)."""
+    r0, c0, r1, c1 = box
+    n = max(1, -(-(r1 - r0) // rows))
+    step = -(-(r1 - r0) // n)
+    return [(r, c0, min(r1, r + step), c1) for r in range(r0, r1, step)]
+
+
 def _coefficients(data: bytes) -> list[np.ndarray]:
     """Every component's quantised coefficients of a JPEG: (block rows, block cols, 64) int16."""
     rows: dict[int, dict[int, np.ndarray]] = {}
@@ -232,12 +240,11 @@ def splice(source: bytes, before: np.ndarray | list[np.ndarray], after: np.ndarr
 
 
 class Splicer:
-    """:func:`splice` in two steps. :meth:`finish` computes the new blocks and runs the transform;
-    optionally :meth:`start` first runs the transform on a helper thread, whose coefficient
-    filter then waits for the new blocks, so libjpeg's entropy decoding of the source overlaps
-    the caller's work (:meth:`abort` releases it). The pipeline does not use :meth:`start`: the
-    blocked helper costs the retouch its own parallelism. The output does not depend on which
-    thread ran what."""
+    """:func:`splice` in two steps. :meth:`start` (optional) runs the transform on a thread of its
+    own, whose coefficient filter waits for the new blocks, so libjpeg's entropy decoding of the
+    source overlaps the caller's retouch; :meth:`finish` computes the new blocks (in bands, on the
+    caller plus a pool helper) and returns the result; :meth:`abort` releases a started
+    transform. The output does not depend on which thread ran what."""
 
     def __init__(self, source: bytes, layout: _Layout, im: Image.Image) -> None:
         self.source, self.layout, self.im = source, layout, im
@@ -253,9 +260,21 @@ class Splicer:
         return None if parsed is None else cls(source, *parsed)
 
     def start(self) -> "Splicer":
-        from .faces import executor
+        """Run the transform on a thread of its own (not the shared helper pool: blocked in the
+        coefficient filter until :meth:`finish`, it would take a helper from the retouch)."""
+        from concurrent.futures import Future
 
-        self.job = executor().submit(self._transform)
+        future: Future = Future()
+
+        def run() -> None:
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(self._transform())
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    future.set_exception(exc)
+
+        self.job = future
+        threading.Thread(target=run, name="cosbeauty-jpeg-splice", daemon=True).start()
         return self
 
     def abort(self) -> None:
@@ -283,8 +302,12 @@ class Splicer:
         if not mask.any():
             self.abort()
             return self.source
-        patches = []
-        for r0, c0, r1, c1 in _boxes(mask):
+        from .faces import pmap
+
+        bands = [band for box in _boxes(mask) for band in _bands(box)]
+
+        def patch(box: tuple[int, int, int, int]) -> tuple:
+            r0, c0, r1, c1 = box
             x0, y0 = c0 * mcu[0], r0 * mcu[1]
             x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
             crop = np.ascontiguousarray(after[y0:y1, x0:x1])
@@ -293,13 +316,19 @@ class Splicer:
 
                 crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
             coeffs = _coefficients(_encode_like(crop, self.im, layout))
-            if len(coeffs) != len(layout.factors):
-                self.abort()
-                return None
-            patches.append((r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]))
+            return r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]
+
+        try:
+            patches = pmap(patch, bands)         # Pillow's encoder and ctypes release the GIL
+        except BaseException:
+            self.abort()
+            raise
+        if any(len(p[4]) != len(layout.factors) for p in patches):
+            self.abort()
+            return None
         self.patches = patches
         self.ready.set()
-        if self.job is None or self.job.cancel():      # never started: do it here
+        if self.job is None or self.job.cancel():      # not started: do it here
             return self._transform()
         return self.job.result()
 
