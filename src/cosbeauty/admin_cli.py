@@ -21,9 +21,9 @@ EXIT_ERROR = 1
 
 def _open_store(data_dir: str) -> IamStore:
     from cosbeauty.iam.crypto import SecretBox
-    from cosbeauty.storage.sqlite import Database
+    from cosbeauty.storage.cluster import open_metadata
     os.makedirs(data_dir, exist_ok=True)
-    return IamStore(Database(os.path.join(data_dir, "meta.sqlite3")), SecretBox.for_data_dir(data_dir))
+    return IamStore(open_metadata(data_dir), SecretBox.for_data_dir(data_dir))   # $COSBEAUTY_METADATA: PostgreSQL
 
 
 def _when(ts: float) -> str:

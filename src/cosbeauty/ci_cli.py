@@ -17,19 +17,32 @@ EXIT_ERROR = 1
 
 
 def _db_path(data_dir: str) -> str:
+    from cosbeauty.storage.cluster import env_metadata_url
+    if env_metadata_url():           # cluster mode: $COSBEAUTY_METADATA names the PostgreSQL store
+        return ""
     path = os.path.join(data_dir, "meta.sqlite3")
     if not os.path.exists(path):
         raise FileNotFoundError(f"no cosbeauty data in {os.path.abspath(data_dir)} (missing meta.sqlite3)")
     return path
 
 
+def _reader(data_dir: str):
+    import sqlite3
+
+    from cosbeauty.storage.cluster import CliReader, env_metadata_url, open_metadata
+    if env_metadata_url():
+        return CliReader(open_metadata(data_dir))
+    return sqlite3.connect(f"file:{_db_path(data_dir)}?mode=ro", uri=True)
+
+
 def _set_flags(args: argparse.Namespace, **flags: bool) -> int:
     from cosbeauty.api.errors import CosError
     from cosbeauty.ci.activation import update_job
     from cosbeauty.storage import StorageError
-    from cosbeauty.storage.sqlite import Database
+    from cosbeauty.storage.cluster import open_metadata
 
-    db = Database(_db_path(args.data_dir))
+    _db_path(args.data_dir)
+    db = open_metadata(args.data_dir)
     try:
         state = db.write(update_job(args.bucket, **flags))
     except (StorageError, CosError) as exc:
@@ -42,9 +55,8 @@ def _set_flags(args: argparse.Namespace, **flags: bool) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    import sqlite3
 
-    conn = sqlite3.connect(f"file:{_db_path(args.data_dir)}?mode=ro", uri=True)
+    conn = _reader(args.data_dir)
     try:
         rows = conn.execute("SELECT name, attrs FROM buckets" + (" WHERE name=?" if args.bucket else "")
                             + " ORDER BY name", (args.bucket,) if args.bucket else ()).fetchall()
@@ -63,7 +75,6 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _usage(args: argparse.Namespace) -> int:
-    import sqlite3
 
     from cosbeauty.ci.metering import query, totals
     from cosbeauty.ci.timeparse import parse_since
@@ -73,7 +84,7 @@ def _usage(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"cosbeauty: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    conn = sqlite3.connect(f"file:{_db_path(args.data_dir)}?mode=ro", uri=True)
+    conn = _reader(args.data_dir)
     try:
         rows = query(conn, bucket=args.bucket, since=since)
     finally:

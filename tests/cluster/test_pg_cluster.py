@@ -43,6 +43,7 @@ def nodes(cluster_db, rgw, rgw_bucket, tmp_path_factory):
     with node(args, env) as a, node(args, env) as b, node(args, env) as c:
         for srv in (a, b, c):
             wait_ready(srv)
+            srv.metadata, srv.master_key = cluster_db, str(key)
         yield a, b, c
 
 
@@ -303,3 +304,35 @@ def test_db_upgrade_command_and_versioned_schema(postgres, capsys):
         pg.setdefault(table, set()).add(column)
     for table in parse_tables(";".join(migrations.sqlite_schema())).values():
         assert set(table.columns) == pg.get(table.name), table.name
+
+
+def test_admin_clis_on_the_cluster_database(nodes, monkeypatch, tmp_path, capsys):
+    """With $COSBEAUTY_METADATA the admin CLIs (user/key, ci, usage) work on the shared PostgreSQL."""
+    import json
+    from cosbeauty.cli import main
+    from qcloud_cos.cos_exception import CosServiceError
+    a, b, _ = nodes
+    bucket = new_bucket(cos_client(a.port), "cli")
+    monkeypatch.setenv("COSBEAUTY_METADATA", a.metadata)
+    monkeypatch.setenv("COSBEAUTY_MASTER_KEY_FILE", a.master_key)
+    data = str(tmp_path / "unused")
+    user = f"c{uuid.uuid4().hex[:8]}"
+    assert main(["user", "create", user, "--data-dir", data]) == 0
+    assert main(["key", "create", user, "--secret-id", "AKIDclitest" + uuid.uuid4().hex[:12],
+                 "--secret-key", "cli-secret-key-0123456789", "--data-dir", data]) == 0
+    out = capsys.readouterr().out
+    sid = next(w for w in out.split() if w.startswith("AKIDclitest"))
+    with pytest.raises(CosServiceError) as e:          # the key created by the CLI is known to node B
+        cos_client(b.port, sid, "cli-secret-key-0123456789").put_object(Bucket=bucket, Key="k", Body=b"1")
+    assert e.value.get_error_code() == "AccessDenied"
+    assert main(["ci", "bind", bucket, "--data-dir", data]) == 0
+    assert main(["ci", "enable-ai", bucket, "--data-dir", data]) == 0
+    capsys.readouterr()
+    assert main(["ci", "status", bucket, "--json", "--data-dir", data]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"bucket": bucket, "bound": True, "ai": True}]
+    cos_client(a.port).put_object(Bucket=bucket, Key="junk.jpg", Body=b"junk" * 100)
+    with pytest.raises(CosServiceError):
+        cos_client(b.port).ci_process(Bucket=bucket, Key="junk.jpg", CiProcess="AIFaceBeauty")
+    assert main(["usage", "--json", "--bucket", bucket, "--data-dir", data]) == 0
+    assert [r["outcome"] for r in json.loads(capsys.readouterr().out)["records"]] == ["InvalidImageFormat"]
+    assert not os.path.exists(data + "/meta.sqlite3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from cosbeauty.storage.base import Backend
@@ -43,3 +44,37 @@ def open_cluster_backend(data_dir: str, *, fsync: bool, metadata: str, blobs: st
         raise
     from cosbeauty.storage.gc import DeferredDeletes
     return LocalBackend(data_dir, fsync=fsync, blobs=store, db=db, gc=DeferredDeletes(db, store))
+
+
+METADATA_ENV = "COSBEAUTY_METADATA"
+
+
+def env_metadata_url() -> str | None:
+    """The PostgreSQL URL the admin CLIs use instead of ``<data>/meta.sqlite3`` ($COSBEAUTY_METADATA)."""
+    from cosbeauty.storage.postgres import is_postgres_url
+    url = os.environ.get(METADATA_ENV)
+    return url if is_postgres_url(url) else None
+
+
+def open_metadata(data_dir: str):
+    """The metadata database for an admin CLI: PostgreSQL when $COSBEAUTY_METADATA names one, else
+    the data dir's SQLite file."""
+    url = env_metadata_url()
+    if url:
+        from cosbeauty.storage.postgres import PgDatabase
+        return PgDatabase(url, min_size=1, max_size=2)
+    from cosbeauty.storage.sqlite import Database
+    return Database(os.path.join(data_dir, "meta.sqlite3"))
+
+
+class CliReader:
+    """A read-only handle for the CLIs: ``execute`` and ``close`` on either store."""
+
+    def __init__(self, db) -> None:
+        self._db = db
+
+    def execute(self, sql: str, params=()):
+        return self._db.reader().execute(sql, params)
+
+    def close(self) -> None:
+        self._db.close()
