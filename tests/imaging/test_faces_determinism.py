@@ -80,7 +80,11 @@ def test_import_and_detection_print_nothing_to_stderr():
             "from concurrent.futures import ThreadPoolExecutor\n"
             "img = skimage.data.astronaut()\n"
             "with ThreadPoolExecutor(3) as pool:\n"          # graphs built on several threads
-            "    print(sum(len(f) for f in pool.map(detect_faces, [img] * 6)))\n")
+            "    print(sum(len(f) for f in pool.map(detect_faces, [img] * 6)))\n"
+            "import cv2\n"                                       # the retouch's segmentation too
+            "from cosbeauty.imaging import beautify\n"
+            "data = cv2.imencode('.jpg', cv2.resize(img, (1024, 1024))[:, :, ::-1])[1].tobytes()\n"
+            "assert len(beautify(data, 0.5).faces) == 1\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "6"

@@ -37,7 +37,14 @@ def _segmenter() -> Any:
             warnings.simplefilter("ignore")
             from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
 
-            seg = _local.seg = SelfieSegmentation(model_selection=0)
+            from cosbeauty.imaging.faces import quietly   # MediaPipe's start-up chatter off stderr
+
+            def build() -> Any:
+                graph = SelfieSegmentation(model_selection=0)
+                graph.process(np.zeros((64, 64, 3), np.uint8))     # opens the calculators
+                return graph
+
+            seg = _local.seg = quietly(build)
     return seg
 
 
