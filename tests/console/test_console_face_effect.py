@@ -35,6 +35,13 @@ def jpeg(array=None, size=(96, 96), color=(128, 128, 128)) -> bytes:
     return buf.getvalue()
 
 
+def image_bytes(fmt: str) -> bytes:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (96, 96), (128, 128, 128)).save(buf, fmt)
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def env(console_server, driver):
     from skimage import data
@@ -46,6 +53,8 @@ def env(console_server, driver):
     face = jpeg(data.astronaut())
     cos.put_object(Bucket=BUCKET, Key="astronaut.jpg", Body=face)
     cos.put_object(Bucket=BUCKET, Key="gray.jpg", Body=jpeg())
+    cos.put_object(Bucket=BUCKET, Key="wide.jpg", Body=jpeg(size=(2000, 400)))      # too wide to cut out
+    cos.put_object(Bucket=BUCKET, Key="gray.webp", Body=image_bytes("WEBP"))       # face-effect: no WebP
     cos.put_object(Bucket=NOAI, Key="astronaut.jpg", Body=face)
     # may read, write and run AI face beauty here, but not face effects
     beauty_only = make_user(console_server, policy(
@@ -59,7 +68,9 @@ def env(console_server, driver):
 
 
 def open_studio(ui: UI, bucket: str, key: str) -> None:
-    ui.js("location.hash = arguments[0]", f"#/beauty/{bucket}/{key}")
+    # the previous studio's stage must not be mistaken for the new one while the route re-renders
+    ui.js("const c = document.getElementById('compare'); if (c) c.id = 'compare-leaving';"
+          "location.hash = arguments[0]", f"#/beauty/{bucket}/{key}")
     ui.until(lambda: ui.attr("#compare", "data-state") in ("ready", "error", "blocked"), f"studio for {key}")
 
 
@@ -198,6 +209,14 @@ def test_no_face_found_in_both_modes_and_on_the_usage_page(env, artifacts_dir):
     assert "No face was found" in ui.css("#save-hint").text
     ui.assert_accessible("studio, face effect, no face found")
     ui.screenshot(artifacts_dir, "22-studio-face-effect-no-face.png")
+    # a cut-out of nobody is fully transparent: said so, and not saved
+    ui.click("#fx-cutout")
+    ready(ui, "ci-process=face-effect&type=face-segmentation")
+    ui.until(lambda: ui.attr("#compare", "data-person") == "false", "mask looked at")
+    assert "Nobody found" in ui.visible("#no-person").text
+    assert not ui.all("#no-face") or not ui.css("#no-face").is_displayed()
+    assert not ui.css("#save-result").is_enabled()
+    assert "Nobody was found" in ui.css("#save-hint").text
 
     # the usage page: calls that found no face are marked and counted, with their process
     ui.click('a.nav-item[data-nav="usage"]')
@@ -228,6 +247,18 @@ def test_controls_disabled_with_a_reason_when_ai_is_off_or_not_allowed(env, cons
     assert "AI is switched off" in ui.visible("#effect-hint").text
     assert not ui.css("#save-result").is_enabled()
     ui.assert_accessible("studio, face effect, AI off")
+
+    # what face-effect refuses is said before asking: WebP (AI beauty takes it), a side of 2000 px for the cut-out
+    open_studio(ui, BUCKET, "gray.webp")
+    effect_mode(ui)
+    ui.until(lambda: ui.attr("#compare", "data-state") == "blocked", "face effect not asked for")
+    assert not ui.css("#fx-whitening").is_enabled()
+    assert "JPEG, PNG or BMP" in ui.visible("#effect-hint").text and "WEBP" in ui.css("#effect-hint").text
+    open_studio(ui, BUCKET, "wide.jpg")
+    effect_mode(ui)
+    ready(ui, DEFAULT_RULE)
+    assert ui.css("#fx-whitening").is_enabled() and not ui.css("#fx-cutout").is_enabled()
+    assert "under 2000 px" in ui.visible("#effect-hint").text and "2000 × 400" in ui.css("#effect-hint").text
 
     # keys that may run AI face beauty but not face effects (ci:FaceEffect)
     ui.sign_in(beauty_only.secret_id, beauty_only.secret_key)
