@@ -231,7 +231,7 @@ def test_no_face_found_in_both_modes_and_on_the_usage_page(env, artifacts_dir):
     ui.screenshot(artifacts_dir, "23-usage-face-effect.png")
 
 
-def test_controls_disabled_with_a_reason_when_ai_is_off_or_not_allowed(env, console_server):
+def test_controls_disabled_with_a_reason_when_ai_is_off_or_not_allowed(env, artifacts_dir):
     ui, _, _, beauty_only = env
     # AI off for the bucket: the first call says so, and every processing control is off, with why
     open_studio(ui, NOAI, "astronaut.jpg")
@@ -275,6 +275,7 @@ def test_controls_disabled_with_a_reason_when_ai_is_off_or_not_allowed(env, cons
         assert not ui.css("#save-result").is_enabled()
         assert "ci:FaceEffect" in ui.css("#save-hint").text
         ui.assert_accessible("studio, face effect not allowed")
+        ui.screenshot(artifacts_dir, "24-studio-face-effect-not-allowed.png")
     finally:
         ui.sign_in()
     assert ui.js_errors() == []
