@@ -46,10 +46,10 @@ def reseal(args: argparse.Namespace) -> int:
 
     from cosbeauty.iam.crypto import SecretBox
     from cosbeauty.iam.store import IamStore
-    from cosbeauty.storage.sqlite import Database
+    from cosbeauty.storage.cluster import open_metadata
 
     box = SecretBox.for_data_dir(args.data_dir, args.master_key_file)
-    db = Database(os.path.join(args.data_dir, "meta.sqlite3"))
+    db = open_metadata(args.data_dir)       # $COSBEAUTY_METADATA: the cluster's PostgreSQL
     IamStore(db, box)      # schema
     unreadable: list[str] = []
 

@@ -336,3 +336,38 @@ def test_admin_clis_on_the_cluster_database(nodes, monkeypatch, tmp_path, capsys
     assert main(["usage", "--json", "--bucket", bucket, "--data-dir", data]) == 0
     assert [r["outcome"] for r in json.loads(capsys.readouterr().out)["records"]] == ["InvalidImageFormat"]
     assert not os.path.exists(data + "/meta.sqlite3")
+
+
+def test_master_key_reseal_on_postgresql(postgres, tmp_path, monkeypatch, capsys):
+    """`master-key reseal` re-seals the keys kept in PostgreSQL ($COSBEAUTY_METADATA)."""
+    from cosbeauty.cli import main
+    from cosbeauty.iam.crypto import SecretBox
+    from cosbeauty.iam.store import IamStore
+    from cosbeauty.storage.postgres import PgDatabase
+    name = f"rk_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    old, new = tmp_path / "old.key", tmp_path / "new.key"
+    old.write_bytes(os.urandom(32))
+    new.write_bytes(os.urandom(32))
+    for var in ("COSBEAUTY_MASTER_KEY", "COSBEAUTY_MASTER_KEY_FILE", "COSBEAUTY_MASTER_KEY_PREVIOUS_FILES"):
+        monkeypatch.delenv(var, raising=False)
+    db = PgDatabase(url)
+    try:
+        store = IamStore(db, SecretBox.for_data_dir(str(tmp_path), str(old)))
+        store.create_user("rot")
+        sid = store.create_key("rot")["secret_id"]
+    finally:
+        db.close()
+    monkeypatch.setenv("COSBEAUTY_METADATA", url)
+    monkeypatch.setenv("COSBEAUTY_MASTER_KEY_PREVIOUS_FILES", str(old))
+    assert main(["master-key", "reseal", "--data-dir", str(tmp_path / "d"), "--master-key-file", str(new)]) == 0
+    assert "re-sealed 1 signing key" in capsys.readouterr().out
+    monkeypatch.delenv("COSBEAUTY_MASTER_KEY_PREVIOUS_FILES")
+    db = PgDatabase(url)
+    try:
+        cred = IamStore(db, SecretBox.for_data_dir(str(tmp_path), str(new))).credential(sid)
+        assert cred is not None and len(cred.secret_key) == 32        # opens with the new key alone
+    finally:
+        db.close()
