@@ -209,6 +209,17 @@ def test_no_face_found_in_both_modes_and_on_the_usage_page(env, artifacts_dir):
     assert "No face was found" in ui.css("#save-hint").text
     ui.assert_accessible("studio, face effect, no face found")
     ui.screenshot(artifacts_dir, "22-studio-face-effect-no-face.png")
+    # at 390 px the mode switch and the sliders fit, nothing scrolls sideways
+    ui.viewport(390, 844, mobile=True)
+    try:
+        ui.until(lambda: ui.js("return document.documentElement.scrollWidth") <= 390, "no sideways scroll at 390 px")
+        for sel in ("#mode-strength + span", "#mode-effect + span", "#fx-eyeEnlarging", "#fx-cutout", "#save-result"):
+            r = ui.js("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.left, r.right]", sel)
+            assert 0 <= r[0] and r[1] <= 390, (sel, r)
+        ui.js("document.getElementById('effect-controls').scrollIntoView()")
+        ui.screenshot(artifacts_dir, "25-mobile-face-effect.png")
+    finally:
+        ui.reset_viewport()
     # a cut-out of nobody is fully transparent: said so, and not saved
     ui.click("#fx-cutout")
     ready(ui, "ci-process=face-effect&type=face-segmentation")
