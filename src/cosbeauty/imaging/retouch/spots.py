@@ -155,7 +155,7 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     # than the median), at the smoothed scale; the median stays the fallback far from spots
     hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
     smooth8 = cv2.convertScaleAbs(blur(sub, max(0.8, 0.004 * f)), alpha=255.0)
-    filled = cv2.inpaint(smooth8, hole, max(2.0, 0.02 * f), cv2.INPAINT_TELEA).astype(np.float32) / 255
+    filled = cv2.inpaint(smooth8, hole, max(2.0, 0.012 * f), cv2.INPAINT_TELEA).astype(np.float32) / 255
     ref = np.where(hole[..., None] > 0, filled, ref)
     y = luma(sub)
     texture = y - blur(y, max(0.8, 0.004 * f))
