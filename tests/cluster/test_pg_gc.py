@@ -163,3 +163,46 @@ def test_node_killed_mid_put_nothing_visible_and_sweep_cleans_up(gc_cluster, rgw
     assert not rgw_s3.list_multipart_uploads(Bucket=rgw_bucket, Prefix=prefix).get("Uploads")
     left = blobs_on_rgw(rgw, rgw_bucket, prefix) - before
     assert not any(orphan in k for k in left)
+
+
+def test_node_killed_mid_upload_part_nothing_partial_and_retry_elsewhere(gc_cluster, rgw, rgw_bucket):
+    from tests.iam.conftest import signed
+    a, b, prefix = gc_cluster["a"], gc_cluster["b"], gc_cluster["prefix"]
+    bucket = new_bucket(cos_client(a.port), "killmp")
+    rgw_s3 = s3_for(rgw["endpoint"], rgw["access_key"], rgw["secret_key"])
+    up = s3_client(b.port).create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    p1, p2 = os.urandom(5 * MiB), os.urandom(10 * MiB)
+    e1 = s3_client(a.port).upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=p1)["ETag"]
+    in_flight = {u["UploadId"] for u in rgw_s3.list_multipart_uploads(Bucket=rgw_bucket, Prefix=prefix)
+                 .get("Uploads", [])}
+    with node(gc_cluster["args"], gc_cluster["env"]) as victim:
+        wait_ready(victim)
+        body = _SlowBody(10 * MiB, 9 * MiB)          # part 2, streamed to RGW as a multipart upload
+        t = threading.Thread(target=lambda: _quiet(lambda: signed(
+            victim, "PUT", f"/{bucket}/mp", data=body, params={"partNumber": "2", "uploadId": up})))
+        t.start()
+        assert body.paused.wait(60)
+        deadline = time.time() + 30
+        while not {u["UploadId"] for u in rgw_s3.list_multipart_uploads(Bucket=rgw_bucket, Prefix=prefix)
+                   .get("Uploads", [])} - in_flight:
+            assert time.time() < deadline, "no blob upload in flight on RGW"
+            time.sleep(0.2)
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(10)
+        body.release.set()
+        t.join(30)
+    parts = s3_client(a.port).list_parts(Bucket=bucket, Key="mp", UploadId=up).get("Parts", [])
+    assert [p["PartNumber"] for p in parts] == [1]                      # nothing partial
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3_client(b.port).head_object(Bucket=bucket, Key="mp")
+    e2 = s3_client(b.port).upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=2, Body=p2)["ETag"]
+    s3_client(a.port).complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert s3_client(b.port).get_object(Bucket=bucket, Key="mp")["Body"].read() == p1 + p2
+
+
+def _quiet(call) -> None:
+    try:
+        call()
+    except Exception:   # noqa: BLE001 -- the connection dies with the node
+        pass
