@@ -35,5 +35,11 @@ def config_kwargs(args: argparse.Namespace) -> dict:
     """The ServerConfig fields these flags set."""
     if args.blobs_endpoint and not (args.blobs or "").startswith("s3://"):
         raise SystemExit("cosbeauty serve: --blobs-endpoint needs --blobs s3://BUCKET/PREFIX")
+    if args.metadata and args.metadata.split("://", 1)[0] not in ("postgresql", "postgres"):
+        raise SystemExit("cosbeauty serve: --metadata takes a postgresql://USER@HOST:PORT/DB URL")
+    if args.metadata and not args.blobs:
+        raise SystemExit("cosbeauty serve: --metadata postgresql://... needs a shared blob store (--blobs "
+                         "s3://BUCKET/PREFIX or --blobs file:///shared/path): bytes in one node's data dir are "
+                         "invisible to the other nodes")
     return {name: getattr(args, name) for name in (
         "blobs", "blobs_endpoint", "metadata", "master_key_file", "metrics_public", "drain_seconds")}

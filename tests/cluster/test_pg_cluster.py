@@ -266,7 +266,13 @@ def test_postgres_restart_under_traffic_503_then_recovery(nodes, postgres):
 
 
 def test_metadata_flag_refusals(postgres, tmp_path):
+    from cosbeauty import cluster_options
+    from cosbeauty.cli import build_parser
     from cosbeauty.storage import open_backend
+    for argv, message in ((["--metadata", postgres["dsn"]], "needs a shared blob store"),
+                          (["--metadata", "sqlite:///x", "--blobs", "file:///x"], "postgresql://")):
+        with pytest.raises(SystemExit, match=message):   # refused before anything starts
+            cluster_options.config_kwargs(build_parser().parse_args(["serve", *argv]))
     with pytest.raises(RuntimeError, match="needs a shared blob store"):
         open_backend(str(tmp_path / "d"), metadata=postgres["dsn"])
     with pytest.raises(RuntimeError, match="postgresql://"):
