@@ -105,6 +105,8 @@ class Metrics:
                               ("requests_waiting", "Requests waiting for a pooled connection")):
                 Gauge(f"cosbeauty_db_{key}", text, registry=self.registry).set_function(
                     lambda k=key: stats().get(k, 0))
+            Gauge("cosbeauty_db_serialization_retries", "Write transactions retried after a serialization "
+                  "conflict (since start)", registry=self.registry).set_function(lambda: db.retries)
 
 
 def operation(app: Any, scope: dict) -> str:

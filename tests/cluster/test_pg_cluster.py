@@ -78,6 +78,7 @@ def test_write_on_a_read_and_list_on_b(nodes):
     assert sb.get_object(Bucket=bucket, Key="v", VersionId=v1)["Body"].read() == b"one"
     metrics = requests.get(f"{b.endpoint}/-/metrics", timeout=10).text      # the DB pool gauges
     assert "cosbeauty_db_pool_size" in metrics and "cosbeauty_db_requests_waiting" in metrics
+    assert "cosbeauty_db_serialization_retries" in metrics
 
 
 def test_concurrent_overwrites_from_two_nodes_one_winner_never_torn(nodes):
