@@ -33,7 +33,7 @@ __all__ = ["RetouchParams", "apply_faces", "beautify_array", "roi_for", "skin_ma
 __all__ += ["FACE_OVAL", "LEFT_BROW", "LEFT_EYE", "LEFT_NOSTRIL", "LIPS", "RIGHT_BROW", "RIGHT_EYE",
             "RIGHT_NOSTRIL", "SKIN_SAMPLES"]
 
-WORK_F = 256.0                       # cheek width at work scale, px
+WORK_F = 200.0                       # cheek width at work scale, px
 PARALLEL_MIN_WORK_PX = 40_000        # smaller work images run on one thread (GIL hand-offs cost more)
 JAW_SLIM = [(132, 361), (58, 288), (172, 397), (136, 365), (150, 379)]
 NOSE_TIP = 4
