@@ -381,3 +381,48 @@ def test_master_key_reseal_on_postgresql(postgres, tmp_path, monkeypatch, capsys
         assert cred is not None and len(cred.secret_key) == 32        # opens with the new key alone
     finally:
         db.close()
+
+
+def test_blob_store_down_under_two_pg_nodes_503_nothing_committed(postgres, tmp_path):
+    """Two PostgreSQL nodes keep their blobs on a third cosbeauty (embedded) acting as the S3 server;
+    it goes away: writes needing a blob are 503 on both, nothing is committed, an overwrite leaves the
+    old object intact; it comes back: both recover without a restart."""
+    import shutil
+    from tests.cluster.conftest import s3_for
+    from tests.conftest import SECRET_ID, SECRET_KEY, Server, free_port
+    name = f"bs_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    (tmp_path / "s").mkdir()
+    store = Server(str(tmp_path / "s" / "data"), free_port()).start()
+    key = tmp_path / "master.key"
+    key.write_bytes(os.urandom(32))
+    try:
+        store_bucket = f"store-{APPID}"
+        s3_for(store.endpoint, SECRET_ID, SECRET_KEY, "ap-guangzhou").create_bucket(Bucket=store_bucket)
+        env = {"AWS_ACCESS_KEY_ID": SECRET_ID, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+        args = ["--metadata", url, "--blobs", f"s3://{store_bucket}/c", "--blobs-endpoint", store.endpoint,
+                "--master-key-file", str(key)]
+        with node(args, env) as a, node(args, env) as b:
+            wait_ready(a)
+            wait_ready(b)
+            bucket = new_bucket(cos_client(a.port), "bsdown")
+            s3_client(a.port).put_object(Bucket=bucket, Key="k", Body=b"x" * 200_000)
+            store.stop()
+            for srv, body in ((a, b"y" * 200_000), (b, b"z" * 200_000)):
+                with pytest.raises(botocore.exceptions.ClientError) as exc:
+                    s3_client(srv.port).put_object(Bucket=bucket, Key="k", Body=body)      # overwrite
+                assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+                r = requests.get(f"{srv.endpoint}/-/readyz", timeout=10)
+                assert r.status_code == 503 and "blob store" in r.text
+            assert s3_client(b.port).head_object(Bucket=bucket, Key="k")["ContentLength"] == 200_000
+            store.start()
+            wait_ready(a)
+            wait_ready(b)
+            assert s3_client(b.port).get_object(Bucket=bucket, Key="k")["Body"].read() == b"x" * 200_000
+            s3_client(b.port).put_object(Bucket=bucket, Key="k", Body=b"w" * 200_000)
+            assert s3_client(a.port).get_object(Bucket=bucket, Key="k")["Body"].read() == b"w" * 200_000
+    finally:
+        store.stop()
+        shutil.rmtree(tmp_path / "s", ignore_errors=True)
