@@ -565,9 +565,14 @@ class LocalBackend(Backend):
         def job(conn: sqlite3.Connection) -> tuple[ObjectMeta | None, list[str]]:
             if conn.execute("SELECT 1 FROM uploads WHERE upload_id=?", (upload.upload_id,)).fetchone() is None:
                 raise StorageError("NoSuchUpload")
-            unused = [r[0] for r in conn.execute(
-                "SELECT blob FROM parts WHERE upload_id=? AND number NOT IN (%s)" % ",".join("?" * len(used_parts)),
-                (upload.upload_id, *used_parts))]
+            stored = conn.execute("SELECT number, blob FROM parts WHERE upload_id=?", (upload.upload_id,)).fetchall()
+            current = dict(stored)
+            if [current.get(n) for n in used_parts] != [name for name, _ in meta.segments]:
+                # a part uploaded again between the caller's listing and this commit: its old blob is gone
+                raise StorageError("InvalidPart", "A part was uploaded again while the upload was being completed; "
+                                                  "list the parts and complete again.")
+            used = set(used_parts)
+            unused = [blob for number, blob in stored if number not in used]
             old = self._upsert(conn, meta, cond)
             conn.execute("DELETE FROM parts WHERE upload_id=?", (upload.upload_id,))
             conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload.upload_id,))
