@@ -191,7 +191,8 @@ def test_ci_switches(http, photo_bucket):
     # the COS API sees it: AIFaceBeauty works now
     resp = http.get(f"/{photo_bucket}/people/astronaut.jpg", params={"ci-process": "AIFaceBeauty", "strength": "0.6"},
                     headers={"authorization": cos_v5("GET", f"/{photo_bucket}/people/astronaut.jpg",
-                                                     params={"ci-process": "AIFaceBeauty", "strength": "0.6"})})
+                                                     params={"ci-process": "AIFaceBeauty", "strength": "0.6"},
+                                                     headers={"host": http.base_url.netloc.decode()})})
     assert resp.status_code == 200 and resp.headers["content-type"] == "image/jpeg"
     # unbinding turns AI off too
     off = json.dumps({"bound": False})

@@ -227,3 +227,21 @@ def test_mounted_apis_refuse_parameters_they_do_not_read(srv, cos):
                          ("/console/api/permissions", {"checks": "[]"}), (f"/console/api/ci/{bucket}", {})]:
         reply = console(srv, "GET", path, params)
         assert reply.status in (200, 404), (path, reply.status, reply.body)      # 404: no such user
+
+
+def test_path_style_cos_v5_without_host_cannot_replay_a_virtual_host_signature(srv, cos):
+    """Probe 4 (Host not signed): a pre-signed GET for key ``A/x`` of bucket B that does not sign Host
+    is the same HMAC as a path-style GET of key ``x`` in bucket A. Path-style COS v5 requests must sign
+    Host, so the replay is refused; the same signature still works where it was meant to."""
+    victim, other = new_bucket(cos), new_bucket(cos)
+    cos.put_object(Bucket=victim, Key="x", Body=b"secret of A")
+    cos.put_object(Bucket=other, Key=f"{victim}/x", Body=b"B's own object")
+    conf = CosConfig(Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY)
+    req = requests.Request("GET", "http://h/x").prepare()
+    req.headers = requests.structures.CaseInsensitiveDict({})
+    auth = CosS3Auth(conf, f"{victim}/x", params={}, expire=600, sign_host=False)(req).headers["Authorization"]
+    replay = send(srv.port, "GET", f"/{victim}/x", {"Authorization": auth})
+    assert replay.status == 403 and b"secret of A" not in replay.body
+    assert b"Host" in replay.body
+    own = send(srv.port, "GET", f"/{victim}/x", {"Host": f"{other}.cos.{REGION}.myqcloud.com", "Authorization": auth})
+    assert own.status == 200 and own.body == b"B's own object"

@@ -199,6 +199,11 @@ def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str
     secret = lookup_secret(auth.access_key)
     if secret is None:
         raise CosError("InvalidAccessKeyId")
+    if req.bucket and not req.virtual_host and "host" not in {unquote(n).lower() for n in auth.header_list}:
+        # without Host, a signature over "/A/x" for key "A/x" of bucket B (virtual-host) would also be
+        # a path-style signature for key "x" of bucket A
+        raise CosError("AccessDenied", "A path-style COS v5 request must sign the Host header "
+                                       "(q-header-list must name host).")
     params = _signed_params(req.query, auth.param_list)
     candidates = [
         http_string(req.method, path, params, headers)

@@ -137,7 +137,7 @@ export class CosClient {
   /** A pre-signed GET URL (for downloads and <a href>). */
   async presignedUrl(bucket, key, params = {}, expires = 3600) {
     const { signed, url } = this.paths(bucket, key);
-    const auth = await this.sign("GET", signed, params, {}, expires);
+    const auth = await this.sign("GET", signed, params, { host: this.host }, expires);
     const qs = queryString(params);
     return `${this.origin}${url}?${qs ? qs + "&" : ""}${presignQuery(auth.fields)}`;
   }
