@@ -145,6 +145,7 @@ function maskId(id) {
 }
 
 async function route() {
+  const token = ++routeToken;
   if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
   closeAllDialogs();
   const r = parse(location.hash);
@@ -163,12 +164,16 @@ async function route() {
   }
   document.body.classList.remove("logged-out");
   const view = shell(r.name === "beauty" ? "buckets" : r.name === "objects" ? "buckets" : r.name);
-  const ctx = { client, ...view, route: r, navigate, objectsHash, beautyHash, session, ui, creds: session.load() || {} };
+  const current = () => token === routeToken;
+  const ctx = { client, ...view, route: r, current, navigate: (hash) => { if (current()) navigate(hash); }, objectsHash, beautyHash, session, ui, creds: session.load() || {} };
   try {
-    if (r.name === "objects") cleanup = await renderObjects(ctx, r.bucket, r.prefix, r.query || {});
-    else if (r.name === "beauty") cleanup = await renderBeauty(ctx, r.bucket, r.key);
-    else if (r.name === "usage") cleanup = await renderUsage(ctx);
-    else cleanup = await renderBuckets(ctx);
+    let done;
+    if (r.name === "objects") done = await renderObjects(ctx, r.bucket, r.prefix, r.query || {});
+    else if (r.name === "beauty") done = await renderBeauty(ctx, r.bucket, r.key);
+    else if (r.name === "usage") done = await renderUsage(ctx);
+    else done = await renderBuckets(ctx);
+    if (!current()) { try { if (done) done(); } catch { /* ignore */ } return; }   // left while loading
+    cleanup = done;
     // after an in-app navigation the clicked link is gone: start keyboard focus at the new view
     const active = document.activeElement;
     if (routed++ && (!active || active === document.body)) view.content.focus({ preventScroll: true });
@@ -181,6 +186,8 @@ async function route() {
     clear(view.content, h("div.card", h("div.empty.error-state", icon("alert"), h("h2", "Something went wrong"), errorBlock(err))));
   }
 }
+
+let routeToken = 0;   // a view whose route was left while it was still loading must not navigate or rewrite the URL
 
 window.addEventListener("hashchange", route);
 if (document.readyState === "loading") window.addEventListener("DOMContentLoaded", route);

@@ -143,7 +143,7 @@ export async function renderObjects(ctx, bucket, prefix, query = {}) {
 
   function syncUrl() {
     const hash = objectsHash(bucket, prefix, { q: filter, page: page ? String(page + 1) : "", size: sizeParam() });
-    if (location.hash !== hash) history.replaceState(null, "", hash);
+    if (ctx.current() && location.hash !== hash) history.replaceState(null, "", hash);
   }
 
   /** [page, marker] for page n (0-based), clamped to the pages that exist (or that were counted). */
