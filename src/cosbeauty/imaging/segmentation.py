@@ -29,8 +29,11 @@ ALPHA_RAMP = (0.35, 0.65)  # refined probability -> alpha: 0 below, 1 above, lin
 _local = threading.local()
 
 
-def _segmenter() -> Any:
-    seg = getattr(_local, "seg", None)
+def segmenter(model_selection: int = 0) -> Any:
+    """This thread's MediaPipe selfie-segmentation graph (0 = general 256x256, 1 = landscape
+    144x256), built once per thread and model with MediaPipe's start-up chatter kept off stderr."""
+    cache = _local.__dict__.setdefault("graphs", {})
+    seg = cache.get(model_selection)
     if seg is None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         with warnings.catch_warnings():
@@ -40,11 +43,11 @@ def _segmenter() -> Any:
             from cosbeauty.imaging.faces import quietly   # MediaPipe's start-up chatter off stderr
 
             def build() -> Any:
-                graph = SelfieSegmentation(model_selection=0)
+                graph = SelfieSegmentation(model_selection=model_selection)
                 graph.process(np.zeros((64, 64, 3), np.uint8))     # opens the calculators
                 return graph
 
-            seg = _local.seg = quietly(build)
+            seg = cache[model_selection] = quietly(build)
     return seg
 
 
@@ -59,7 +62,7 @@ def _resize(img: np.ndarray, side: int) -> np.ndarray:
 def _run(rgb8: np.ndarray) -> np.ndarray:
     """The model's probability at the size of ``rgb8``."""
     h, w = rgb8.shape[:2]
-    prob = _segmenter().process(np.ascontiguousarray(_resize(rgb8, MODEL_SIDE))).segmentation_mask
+    prob = segmenter(0).process(np.ascontiguousarray(_resize(rgb8, MODEL_SIDE))).segmentation_mask
     if prob is None:
         return np.zeros((h, w), np.float32)
     return cv2.resize(np.asarray(prob, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)

@@ -11,45 +11,21 @@ the tone change has no step there. Background (segmentation < 0.5) never changes
 
 from __future__ import annotations
 
-import os
-import threading
-import warnings
-from typing import Any
-
 import cv2
 import numpy as np
 
+from ..segmentation import segmenter
 from . import zones
 from .common import FACE_OVAL, JAW, blur, disc, features, poly
 from .skin import SkinModel
 
-_local = threading.local()
 NECK_DEPTH = 0.6         # x F below the jaw covered by the ROI and the region
 FADE = (0.25, 0.55)      # x F below the chin: full tone until the first, none from the second
 
 
-def _segmenter() -> Any:
-    seg = getattr(_local, "seg", None)
-    if seg is None:
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
-
-            from cosbeauty.imaging.faces import quietly   # MediaPipe's start-up chatter off stderr
-
-            def build() -> Any:
-                graph = SelfieSegmentation(model_selection=1)
-                graph.process(np.zeros((64, 64, 3), np.uint8))     # opens the calculators
-                return graph
-
-            seg = _local.seg = quietly(build)
-    return seg
-
-
 def person_probability(rgb8: np.ndarray) -> np.ndarray:
     """Selfie-segmentation probability (H x W float32) of an RGB uint8 image."""
-    result = _segmenter().process(np.ascontiguousarray(rgb8))
+    result = segmenter(1).process(np.ascontiguousarray(rgb8))
     mask = result.segmentation_mask
     if mask is None:
         return np.zeros(rgb8.shape[:2], np.float32)
