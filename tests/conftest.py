@@ -73,6 +73,14 @@ class Server:
     def log(self) -> str:
         return open(self.log_path, errors="replace").read()
 
+    def wait_warm(self, timeout: float = 60) -> None:
+        """Wait for the background model warm-up to end (its memory would count in RSS figures)."""
+        deadline = time.time() + timeout
+        while "warm in" not in self.log() and "warm-up failed" not in self.log():
+            if time.time() > deadline:
+                raise AssertionError("the server's model warm-up did not finish")
+            time.sleep(0.1)
+
 
 @contextlib.contextmanager
 def running_server(prefix: str = "cosbeauty-test-", extra_args: list[str] | None = None):

@@ -25,6 +25,7 @@ def test_256mib_put_get_bounded_memory(server, bucket):
     md5 = hashlib.md5()
     for _ in range(size_mib):
         md5.update(chunk)
+    server.wait_warm()          # the models load in the background after start: not part of this figure
     before = peak_rss_mib(server.proc.pid)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
     headers = {"Host": host, "Content-Length": str(size_mib << 20)}
