@@ -30,23 +30,16 @@ from cosbeauty.storage.base import (
     VersionEntry, VersionPage, WriteCondition,
 )
 from cosbeauty.storage import versions as v
+from cosbeauty.storage.blobs import INLINE_MAX
+from cosbeauty.storage.blobs.files import fsync_dir as _fsync_dir
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64, crc64_combine
 from cosbeauty.storage.sqlite import Database
 
-INLINE_MAX = 64 * 1024
 _OBJ_COLS = ("bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id, "
              "grants")
 _INLINE = 13            # index of the inline column when selected after _OBJ_COLS
 APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalBlobWriter(BlobWriter):

@@ -28,7 +28,7 @@ from cosbeauty.storage.base import BlobWriter, StorageError
 log = logging.getLogger("cosbeauty.blobs")
 
 BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
-INLINE_MAX = 64 * 1024          # same threshold as the embedded backend
+INLINE_MAX = 64 * 1024          # objects up to this size live in the metadata row (embedded and blob stores)
 SWEEP_GRACE = 600.0             # seconds: an unreferenced blob younger than this may be an in-flight write
 
 

@@ -26,7 +26,8 @@ log = logging.getLogger("cosbeauty.blobs")
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.EOPNOTSUPP}
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
+    """fsync a directory (makes a rename or a new entry in it durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -61,7 +62,7 @@ class _FileWriter(SpillingBlobWriter):
         path = self._store.path(self._name)
         os.rename(self._tmp, path)
         if self._store.fsync:
-            _fsync_dir(os.path.dirname(path))
+            fsync_dir(os.path.dirname(path))
         return self._name
 
     def _discard(self) -> None:
@@ -85,8 +86,8 @@ class FileBlobStore(BlobStore):
         if not os.path.isdir(os.path.join(self.blob_dir, "ff")):
             for i in range(256):
                 os.makedirs(os.path.join(self.blob_dir, f"{i:02x}"), exist_ok=True)
-            _fsync_dir(self.blob_dir)
-            _fsync_dir(self.root)
+            fsync_dir(self.blob_dir)
+            fsync_dir(self.root)
 
     def path(self, name: str) -> str:
         return os.path.join(self.blob_dir, name[:2], name)
@@ -116,7 +117,7 @@ class FileBlobStore(BlobStore):
                     os.fsync(f.fileno())
             os.rename(tmp, dst)
         if self.fsync:
-            _fsync_dir(os.path.dirname(dst))
+            fsync_dir(os.path.dirname(dst))
         return new
 
     def delete(self, names: Iterable[str]) -> None:
