@@ -270,7 +270,7 @@ def test_postgres_restart_under_traffic_503_then_recovery(nodes, postgres):
 
 
 def test_metadata_flag_refusals(postgres, tmp_path):
-    from cosbeauty import cluster_options
+    from cosbeauty.cli import cluster_options
     from cosbeauty.cli import build_parser
     from cosbeauty.storage import open_backend
     for argv, message in ((["--metadata", postgres["dsn"]], "needs a shared blob store"),

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from cosbeauty.cli import main
-from cosbeauty.imaging.cli import DONE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, FAILED, Outcome, Progress
+from cosbeauty.cli.beautify import DONE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, FAILED, Outcome, Progress
 
 needs_pipeline = pytest.mark.skipif(importlib.util.find_spec("cosbeauty.imaging.pipeline") is None,
                                     reason="cosbeauty.imaging.pipeline has not landed yet")

@@ -15,8 +15,8 @@ from PIL import Image
 from skimage import data as skdata
 
 from cosbeauty.cli import build_parser, main
-from cosbeauty.imaging import cli as beautify_cli
-from cosbeauty.imaging.cli import EXIT_FAILED, Options
+from cosbeauty.cli import beautify as beautify_cli
+from cosbeauty.cli.beautify import EXIT_FAILED, Options
 
 
 def jpeg(pixels, quality: int = 90) -> bytes:

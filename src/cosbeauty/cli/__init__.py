@@ -9,13 +9,13 @@ import sys
 
 # module path -> registers one or more subcommands
 COMMAND_MODULES = [
-    "cosbeauty.server_cli",      # serve
-    "cosbeauty.imaging.cli",     # beautify
-    "cosbeauty.admin_cli",       # user, key, policy, token
-    "cosbeauty.ci_cli",          # ci, usage
-    "cosbeauty.master_key_cli",  # master-key generate|reseal (cluster mode)
-    "cosbeauty.db_cli",          # db upgrade|version (PostgreSQL metadata, cluster mode)
-    "cosbeauty.migrate_cli",     # migrate --from DATA_DIR --to-metadata URL --to-blobs URL
+    "cosbeauty.cli.serve",      # serve
+    "cosbeauty.cli.beautify",     # beautify
+    "cosbeauty.cli.admin",       # user, key, policy, token
+    "cosbeauty.cli.ci",          # ci, usage
+    "cosbeauty.cli.master_key",  # master-key generate|reseal (cluster mode)
+    "cosbeauty.cli.db",          # db upgrade|version (PostgreSQL metadata, cluster mode)
+    "cosbeauty.cli.migrate",     # migrate --from DATA_DIR --to-metadata URL --to-blobs URL
 ]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cosbeauty import serve_options
-from cosbeauty import cluster_options
+from cosbeauty.cli import serve_options
+from cosbeauty.cli import cluster_options
 from cosbeauty.config import ServerConfig
 
 
