@@ -38,7 +38,8 @@ class Principal:
         return f"qcs::cam::uin/{self.appid}:uin/{self.account_uin or self.name}"
 
 
-def _write_private_json(path: str, data: dict) -> None:
+def write_private_json(path: str, data: dict) -> None:
+    """Write JSON readable only by the owner, crash-safe (temp file, fsync, rename)."""
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -59,13 +60,13 @@ def load_root_credentials(data_dir: str, box: SecretBox | None = None) -> tuple[
         with open(path) as f:
             data = json.load(f)
         if "secret_key" in data:
-            _write_private_json(path, {"secret_id": data["secret_id"],
+            write_private_json(path, {"secret_id": data["secret_id"],
                                        "sealed_secret_key": box.seal(data["secret_key"], data["secret_id"])})
             return data["secret_id"], data["secret_key"], False
         return data["secret_id"], box.open(data["sealed_secret_key"], data["secret_id"]), False
     os.makedirs(data_dir, exist_ok=True)
     secret_id, secret_key = new_secret_id(), secrets.token_urlsafe(24)
-    _write_private_json(path, {"secret_id": secret_id, "sealed_secret_key": box.seal(secret_key, secret_id)})
+    write_private_json(path, {"secret_id": secret_id, "sealed_secret_key": box.seal(secret_key, secret_id)})
     return secret_id, secret_key, True
 
 

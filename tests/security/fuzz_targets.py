@@ -136,12 +136,8 @@ def _chunk_body() -> st.SearchStrategy:
                      structured.map(lambda b: b + b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"))
 
 
-def _decode_chunked(example: tuple) -> object:
-    from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decode_aws_chunked
-    body, mode_index, splits, trailer, length = example
-    ctx = ChunkedContext(mode=STREAMING_MODES[mode_index % len(STREAMING_MODES)], signing_key=b"k" * 32,
-                         amz_date="20251124T160000Z", scope="20251124/ap-guangzhou/s3/aws4_request",
-                         seed_signature="0" * 64, trailer=trailer, decoded_length=length)
+def _split_source(body: bytes, splits: list[int]):
+    """An async byte source that yields ``body`` cut at the (wrapped) offsets in ``splits``."""
     pieces, start = [], 0
     for cut in sorted(s % (len(body) + 1) for s in splits):
         pieces.append(body[start:cut])
@@ -151,9 +147,19 @@ def _decode_chunked(example: tuple) -> object:
     async def source():
         for piece in pieces:
             yield piece
+    return source()
+
+
+def _decode_chunked(example: tuple) -> object:
+    from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decode_aws_chunked
+    body, mode_index, splits, trailer, length = example
+    ctx = ChunkedContext(mode=STREAMING_MODES[mode_index % len(STREAMING_MODES)], signing_key=b"k" * 32,
+                         amz_date="20251124T160000Z", scope="20251124/ap-guangzhou/s3/aws4_request",
+                         seed_signature="0" * 64, trailer=trailer, decoded_length=length)
+    source = _split_source(body, splits)
 
     async def drain() -> int:
-        return sum([len(b) async for b in decode_aws_chunked(source(), ctx)])
+        return sum([len(b) async for b in decode_aws_chunked(source, ctx)])
 
     return asyncio.run(drain())
 
@@ -370,18 +376,10 @@ def _form(example: tuple) -> object:
     from cosbeauty.api.formdata import FormReader, boundary_of
     content_type, body, splits = example
     boundary = boundary_of(content_type)
-    pieces, start = [], 0
-    for cut in sorted(s % (len(body) + 1) for s in splits):
-        pieces.append(body[start:cut])
-        start = cut
-    pieces.append(body[start:])
-
-    async def source():
-        for piece in pieces:
-            yield piece
+    source = _split_source(body, splits)
 
     async def read_all() -> int:
-        reader, total = FormReader(source(), boundary), 0
+        reader, total = FormReader(source, boundary), 0
         while (part := await reader.next_part()) is not None:
             total += len(await reader.read_field(1024)) if part.filename is None else \
                 sum([len(c) async for c in reader.chunks()])

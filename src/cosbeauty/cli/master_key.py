@@ -91,11 +91,6 @@ def _reseal_root(data_dir: str, box) -> bool:
         return False
     plain = box.open(data["sealed_secret_key"], data["secret_id"])
     data["sealed_secret_key"] = box.seal(plain, data["secret_id"])
-    tmp = path + ".reseal.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from cosbeauty.accounts import write_private_json
+    write_private_json(path, data)
     return True
