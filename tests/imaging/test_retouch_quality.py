@@ -135,15 +135,22 @@ def spot_contrast(img: np.ndarray, c: np.ndarray, r: float, kind: str) -> float:
     return float(v[inner].mean() - v[ring].mean())
 
 
-def ring_texture(img: np.ndarray, c: np.ndarray, r: float) -> float:
-    """Variance of the finest luma band (Y - G(1) Y) in the ring 2.5-6 r around a spot."""
+def ring_texture(img: np.ndarray, c: np.ndarray, r: float,
+                 others: list[tuple[np.ndarray, float]] = ()) -> float:
+    """Variance of the finest luma band (Y - G(1) Y) in the ring 2.5-6 r around a spot, without
+    the pixels within 2.5 r of the ``others`` (a neighbouring synthetic spot in the ring is
+    damage, not skin texture: its edge would count as "texture" that the heal then "loses")."""
     rr = max(r, 1.0)
     x0, y0 = int(c[0] - 8 * rr), int(c[1] - 8 * rr)
     patch = luma(img[y0:int(c[1] + 8 * rr), x0:int(c[0] + 8 * rr)])
     fine = patch - cv2.GaussianBlur(patch, (0, 0), 1.0)
     gy, gx = np.mgrid[0:patch.shape[0], 0:patch.shape[1]]
     d = np.hypot(gx + x0 - c[0], gy + y0 - c[1])
-    return float(fine[(d >= 2.5 * rr) & (d <= 6 * rr)].var())
+    ring = (d >= 2.5 * rr) & (d <= 6 * rr)
+    for oc, orad in others:
+        if oc is not c:
+            ring &= np.hypot(gx + x0 - oc[0], gy + y0 - oc[1]) > 2.5 * max(orad, 1.0)
+    return float(fine[ring].var())
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +189,7 @@ def test_spots_are_healed_and_texture_stays(spotted, name, kind):
         for s, out in outs.items():
             left = spot_contrast(out, c, r, kind) - spot_contrast(clean, c, r, kind)
             residual[s].append(abs(left) / abs(added))
-        texture.append(ring_texture(outs[0.5], c, r) / ring_texture(img, c, r))
+        texture.append(ring_texture(outs[0.5], c, r, spots) / ring_texture(img, c, r, spots))
     print(name, kind, {s: np.round(v, 2).tolist() for s, v in residual.items()}, "texture", np.round(texture, 2))
     assert np.mean(residual[0.5]) <= 0.30 and max(residual[0.5]) <= 0.45
     assert np.mean(residual[1.0]) <= 0.10 and max(residual[1.0]) <= 0.25

@@ -151,18 +151,22 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
         weight, ref = spot_weights(sub, sub_skin, f)
         if not weight.any():
             return None
-    # the base under each spot: inpainted from the skin around it (follows local shading better
-    # than the median), at the smoothed scale; the median stays the fallback far from spots
+    # heal: under each spot the skin's low-pass (blur at the pore scale) is inpainted (Telea)
+    # from around the spot, and the grain over it is the grain of a neighbouring patch, blended
+    # with the pixel's own grain so that the texture's variance is kept at every weight
+    # (cos/sin weights of two uncorrelated textures): no smooth disc, no faded ring around it.
+    # Outside the feathered hole nothing changes.
+    sigma = max(0.8, 0.004 * f)
     hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
-    smooth8 = cv2.convertScaleAbs(blur(sub, max(0.8, 0.004 * f)), alpha=255.0)
-    filled = cv2.inpaint(smooth8, hole, max(2.0, 0.012 * f), cv2.INPAINT_TELEA).astype(np.float32) / 255
-    ref = np.where(hole[..., None] > 0, filled, ref)
-    y = luma(sub)
-    texture = y - blur(y, max(0.8, 0.004 * f))
+    low = blur(sub, sigma)
+    filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole, max(2.0, 0.012 * f),
+                         cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
+    texture = sub - low
     shift = max(2, int(round(MAX_SPOT * f)))
-    texture = np.roll(texture, shift, axis=1)                 # skin grain from a neighbour patch
-    target = ref + texture[..., None]
-    weight *= np.float32(amount)
+    copied = np.roll(texture, shift, axis=1)                  # skin grain from a neighbour patch
+    m = weight * np.float32(amount)
+    theta = m * np.float32(np.pi / 2)
     out = np.zeros_like(work)
-    out[y0:y1, x0:x1] = (target - sub) * weight[..., None]
+    out[y0:y1, x0:x1] = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
+                         + copied * np.sin(theta)[..., None])
     return out
