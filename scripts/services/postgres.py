@@ -73,7 +73,8 @@ class Postgres:
             info = {"port": port, "host": "127.0.0.1", "user": USER, "database": DATABASE, "dir": self.d,
                     "dsn": f"postgresql://{USER}@127.0.0.1:{port}/{DATABASE}"}
         opts = (f"-c listen_addresses=127.0.0.1 -c port={info['port']} -c unix_socket_directories={self.d} "
-                f"-c fsync={'on' if fsync else 'off'} -c max_connections=200 -c shared_buffers=64MB")
+                f"-c fsync={'on' if fsync else 'off'} -c max_connections=200 -c shared_buffers=64MB "
+                "-c shared_preload_libraries=pg_stat_statements")   # per-statement counts (bench/cluster.py)
         self._as_owner(f"{b}/pg_ctl", "-D", self.data, "-l", os.path.join(self.d, "server.log"), "-o", opts,
                        "-w", "-t", str(int(timeout)), "start", timeout=timeout + 5)
         if not os.path.exists(self.info_path):

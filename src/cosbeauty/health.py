@@ -134,6 +134,19 @@ def _loopback(scope: dict) -> bool:
         return False
 
 
+def _watch_db_counts(metrics: Metrics, db: Any) -> None:
+    """PostgreSQL round trips and transactions since start (cluster mode; see storage.postgres.Counts)."""
+    counts = getattr(db, "counts", None)
+    if counts is None:
+        return
+    from prometheus_client import Gauge
+    for attr, text in (("round_trips", "Statements sent to PostgreSQL (each one round trip, BEGIN/COMMIT included)"),
+                       ("transactions", "PostgreSQL transactions: autocommit reads plus write transactions"),
+                       ("write_transactions", "Write transactions begun (retries included)")):
+        Gauge(f"cosbeauty_db_{attr}", text + " since start", registry=metrics.registry).set_function(
+            lambda a=attr: getattr(counts, a))
+
+
 def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.0) -> MetricsMiddleware:
     """Mount /-/healthz, /-/readyz, /-/metrics on ``app`` (a CosApp) and return the app wrapped in the
     request-counting middleware: serve that."""
@@ -150,6 +163,7 @@ def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.
     db = getattr(app.backend, "db", None)
     if db is not None:
         metrics.watch_db(db)
+        _watch_db_counts(metrics, db)
     blobs = getattr(app.backend, "blobs", None)
     if blobs is not None:
         metrics.watch_blobs(blobs)

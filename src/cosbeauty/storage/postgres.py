@@ -83,13 +83,33 @@ def _run(conn: psycopg.Connection, dialect: PostgresDialect, sql: str, params: A
     return Rows(cur.fetchall() if cur.description else [], cur.rowcount)
 
 
+class Counts:
+    """Round trips to PostgreSQL and transactions since start (``/-/metrics``, bench/cluster.py):
+    every statement is one round trip (BEGIN and COMMIT included); a transaction is a read
+    statement on its own (autocommit) or one write job's BEGIN..COMMIT (each attempt)."""
+
+    __slots__ = ("round_trips", "transactions", "write_transactions", "_lock")
+
+    def __init__(self) -> None:
+        self.round_trips = self.transactions = self.write_transactions = 0
+        self._lock = threading.Lock()
+
+    def add(self, round_trips: int, transactions: int = 0, writes: int = 0) -> None:
+        with self._lock:
+            self.round_trips += round_trips
+            self.transactions += transactions
+            self.write_transactions += writes
+
+
 class PgConnection:
     """What a write job receives: ``execute`` runs the shared SQL inside the job's transaction."""
 
-    def __init__(self, conn: psycopg.Connection, dialect: PostgresDialect) -> None:
-        self._conn, self._dialect = conn, dialect
+    def __init__(self, conn: psycopg.Connection, dialect: PostgresDialect, counts: Counts | None = None) -> None:
+        self._conn, self._dialect, self._counts = conn, dialect, counts
 
     def execute(self, sql: str, params: Any = None) -> Rows:
+        if self._counts is not None:
+            self._counts.add(1)
         return _run(self._conn, self._dialect, sql, params)
 
     def executemany(self, sql: str, rows) -> None:
@@ -125,6 +145,7 @@ class PgDatabase:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_size, thread_name_prefix="cosbeauty-pg")
         self._reader = PgReader(self)
         self.retries = 0            # serialization retries so far (metrics, tests)
+        self.counts = Counts()
         self._lock = threading.Lock()
         try:
             self._check_schema(upgrade)
@@ -154,6 +175,7 @@ class PgDatabase:
         for attempt in (1, 2):
             try:
                 with self.pool.connection() as conn:
+                    self.counts.add(1, 1)
                     return _run(conn, self.dialect, sql, params)
             except psycopg.OperationalError as exc:
                 if attempt == 1 and not isinstance(exc, _RETRY) and "timeout" not in type(exc).__name__.lower():
@@ -169,9 +191,10 @@ class PgDatabase:
             committing = False
             try:
                 with self.pool.connection() as conn:
+                    self.counts.add(2, 1, 1)        # BEGIN, then COMMIT or ROLLBACK
                     conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
                     try:
-                        result = job(PgConnection(conn, self.dialect))
+                        result = job(PgConnection(conn, self.dialect, self.counts))
                     except BaseException:
                         _rollback(conn)
                         raise
