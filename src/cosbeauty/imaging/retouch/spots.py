@@ -21,7 +21,7 @@ from .common import LEFT_EYE, LIPS, RIGHT_EYE, blur, disc, grow_to, luma, nonzer
 MAX_SPOT = 0.05          # x F: widest healed spot (bounding box side)
 MAX_MOLE = 0.12          # x F: widest softened mark
 MOLE_SOFTEN = 0.4
-DETECT_F = 190.0         # px: detection scale cap (cost), healing stays at work scale
+DETECT_F = 210.0         # px: detection scale cap (above the work scale F of 200: no resize there)
 MAX_COUNT = 40           # healed/softened marks per face, most contrasty first
 DARK_MIN = 9.0           # levels darker than the whole ring
 RED_MIN = 4.0            # Cr levels redder than the whole ring
@@ -158,15 +158,27 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     # Outside the feathered hole nothing changes.
     sigma = max(0.8, 0.004 * f)
     hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
-    low = blur(sub, sigma)
-    filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole, max(2.0, 0.012 * f),
-                         cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
-    texture = sub - low
+    radius = max(2.0, 0.012 * f)
+    hb = nonzero_box(hole, pad=int(radius + 3 * sigma) + 2)   # all further work inside the holes' box
+    if hb is None:
+        return None
+    hx0, hy0, hx1, hy1 = hb
     shift = max(2, int(round(MAX_SPOT * f)))
-    copied = np.roll(texture, shift, axis=1)                  # skin grain from a neighbour patch
-    m = weight * np.float32(amount)
+    # the box grown by ``shift`` to the left (reflected at the border): the neighbour's grain
+    left = min(shift, hx0)
+    ext = sub[hy0:hy1, hx0 - left:hx1]
+    if left < shift:
+        ext = cv2.copyMakeBorder(ext, 0, 0, shift - left, 0, cv2.BORDER_REFLECT)
+    low_ext = blur(ext, sigma)
+    tex_ext = ext - low_ext
+    low, texture = low_ext[:, shift:], tex_ext[:, shift:]
+    copied = tex_ext[:, :hx1 - hx0]                         # skin grain from a neighbour patch
+    filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole[hy0:hy1, hx0:hx1], radius,
+                         cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
+    m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
     theta = m * np.float32(np.pi / 2)
     out = np.zeros_like(work)
-    out[y0:y1, x0:x1] = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
-                         + copied * np.sin(theta)[..., None])
+    out[y0 + hy0:y0 + hy1, x0 + hx0:x0 + hx1] = ((filled - low) * m[..., None]
+                                                 + texture * (np.cos(theta) - 1)[..., None]
+                                                 + copied * np.sin(theta)[..., None])
     return out
