@@ -96,9 +96,9 @@ def test_anonymous_get_of_missing_key(server, cos):
     assert r.status_code == 403        # may not list: does not learn whether the key exists
 
 
-def test_acl_round_trip_boto3(s3, bucket):
+def test_acl_round_trip_boto3(server, s3, bucket):
     acl = s3.get_bucket_acl(Bucket=bucket)
-    grantee = {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/100000000011"}
+    grantee = {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/{make_user(server).uin}"}
     assert all("Type" in g["Grantee"] for g in acl["Grants"])
     s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={
         "Owner": acl["Owner"], "Grants": acl["Grants"] + [{"Grantee": grantee, "Permission": "READ"}]})
@@ -112,17 +112,18 @@ def test_acl_round_trip_boto3(s3, bucket):
                        "Permission": "READ"}]
 
 
-def test_acl_round_trip_cos_sdk(cos, bucket):
+def test_acl_round_trip_cos_sdk(server, cos, bucket):
     acl = cos.get_bucket_acl(Bucket=bucket)
     grants = acl["AccessControlList"]["Grant"]
     grants = grants if isinstance(grants, list) else [grants]
     assert grants[0]["Grantee"]["Type"] == "CanonicalUser"
-    grants.append({"Grantee": {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/100000000012"},
+    uin = make_user(server).uin
+    grants.append({"Grantee": {"Type": "CanonicalUser", "ID": f"qcs::cam::uin/{APPID}:uin/{uin}"},
                    "Permission": "WRITE"})
     cos.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": acl["Owner"],
                                                            "AccessControlList": {"Grant": grants}})
     again = cos.get_bucket_acl(Bucket=bucket)["AccessControlList"]["Grant"]
-    assert any(g["Grantee"].get("ID", "").endswith("100000000012") and g["Permission"] == "WRITE" for g in again)
+    assert any(g["Grantee"].get("ID", "").endswith(uin) and g["Permission"] == "WRITE" for g in again)
 
 
 def test_authenticated_read(server, cos):

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from qcloud_cos.cos_exception import CosServiceError
 
+from tests.conftest import new_bucket
 from tests.iam.conftest import admin, allow, deny, objects, policy, signed
 
 GET_CI = ["name/cos:GetObject", "ci:CreateAIFaceBeautifyJob"]
@@ -123,8 +124,11 @@ def test_prefix_scoped_resource(iam_server, root_cos, iam_bucket, user_factory):
     assert sdk_code(lambda: sdk.put_object(Bucket=iam_bucket, Key="users/bob/1.txt", Body=b"1")) == "AccessDenied"
     assert sdk_code(lambda: sdk.put_object(Bucket=iam_bucket, Key="users/alice", Body=b"1")) == "AccessDenied"
     assert sdk_code(lambda: sdk.list_objects(Bucket=iam_bucket)) == "AccessDenied"
-    other = f"other{iam_bucket}"
+    other = new_bucket(root_cos, "other")
     assert sdk_code(lambda: sdk.put_object(Bucket=other, Key="users/alice/1.txt", Body=b"1")) == "AccessDenied"
+    # a bucket that does not exist is 404 NoSuchBucket to anyone, as on COS and S3 (names are public)
+    missing = f"missing{iam_bucket}"
+    assert sdk_code(lambda: sdk.put_object(Bucket=missing, Key="users/alice/1.txt", Body=b"1")) == "NoSuchBucket"
 
 
 def test_condition_on_client_ip(iam_server, iam_bucket, user_factory):

@@ -2,9 +2,19 @@
 (``x-cos-grant-*`` headers or an AccessControlPolicy body), GET/PUT ``?acl``, and the ACL half of
 authorization (:func:`acl_allows`).
 
-Storage: a bucket's canned ACL is ``BucketInfo.acl`` and its grants to sub-accounts are
-``attrs["grants"]`` (``{permission: [grantee id, ...]}``); an object carries only a canned ACL
-(``default`` = the bucket's). Grants to everyone (AllUsers) are folded into the canned ACL.
+Storage: a bucket's canned ACL is ``BucketInfo.acl`` and its grants to accounts are
+``attrs["grants"]`` (``{permission: [grantee id, ...]}``); an object's are ``ObjectMeta.acl``
+(``default`` = the bucket's, as on COS) and ``ObjectMeta.grants``. Grants to everyone (AllUsers,
+AuthenticatedUsers) are folded into the canned ACL. Two reserved keys of a grants dict:
+
+* ``_owner``: ``[uin]`` of the sub-account that wrote the object (absent: the root account, which
+  owns every bucket). The owner gets FULL_CONTROL from a canned ACL, may always read and change the
+  object's ACL, and ``bucket-owner-read`` / ``bucket-owner-full-control`` add a grant to the bucket
+  owner (the root account) next to it.
+* ``_exact``: the ACL was set from an AccessControlPolicy body or grant headers, whose grants are
+  kept exactly as given, the owner's included (no implicit owner FULL_CONTROL entry; an empty list
+  stays empty). The root account is never limited by an ACL; a sub-account owner keeps READ_ACP
+  and WRITE_ACP.
 """
 
 from __future__ import annotations
@@ -26,7 +36,6 @@ if TYPE_CHECKING:
     from cosbeauty.storage import Backend
 
 BUCKET_ACLS = ("private", "public-read", "public-read-write", "authenticated-read")
-# one APPID per server: the object owner is the bucket owner, so bucket-owner-* grant nothing more
 OBJECT_ACLS = ("default",) + BUCKET_ACLS + ("bucket-owner-read", "bucket-owner-full-control")
 AUTHENTICATED_USERS = "http://cam.qcloud.com/groups/global/AuthenticatedUsers"
 AUTHENTICATED_IDS = (AUTHENTICATED_USERS, "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
@@ -35,6 +44,9 @@ ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
 ALL_USERS_IDS = (ALL_USERS, "http://acs.amazonaws.com/groups/global/AllUsers", "qcs::cam::anyone:anyone")
 PERMISSIONS = ("READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL")
 GRANT_HEADERS = {p: p.lower().replace("_", "-") for p in PERMISSIONS}     # x-cos-grant-<this>
+OWNER_KEY, EXACT_KEY = "_owner", "_exact"       # reserved keys of a grants dict (module docstring)
+ACP_ACTIONS = ("cos:GetObjectACL", "cos:PutObjectACL")
+_ACCOUNT_ID = re.compile(r"qcs::cam::uin/(\d{1,20}):uin/(\d{1,20})")
 
 # which ACL permission each action needs
 OBJECT_READ = {"cos:GetObject", "cos:HeadObject"}
@@ -65,10 +77,12 @@ def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal
         return False
     canned = info.acl
     obj_grants: dict = {}
+    owner = ""
     if key and action in OBJECT_ACL_ACTIONS:
         try:
             obj = backend.get_object(bucket, key, with_inline=False)
             obj_grants = obj.grants
+            owner = object_owner(obj.grants)
             if action in OBJECT_READ:
                 canned = info.acl if obj.acl == "default" else obj.acl
         except StorageError:
@@ -83,9 +97,29 @@ def acl_allows(backend: "Backend", action: str, bucket: str, key: str, principal
         return True
     names = {f"uin/{principal.account_uin}", f"uin/{principal.name}", principal.account_uin, principal.name,
              principal.uin} - {"", "uin/"}
-    return any(grantee in names or grantee.rsplit(":", 1)[-1] in names
+
+    def named(grantee: str) -> bool:
+        return grantee in names or grantee.rsplit(":", 1)[-1] in names
+    if owner and named(owner) and (action in ACP_ACTIONS or EXACT_KEY not in obj_grants):
+        return True         # the object's owner: FULL_CONTROL unless an exact ACL says otherwise; ACP always
+    return any(named(grantee)
                for grants in (info.attrs.get("grants", {}), obj_grants)
                for perm in (needed, "FULL_CONTROL") for grantee in grants.get(perm, []))
+
+
+def object_owner(grants: dict) -> str:
+    """The grantee id of the sub-account that owns an object ("" = the root account)."""
+    owners = grants.get(OWNER_KEY) or [""]
+    return owners[0]
+
+
+def writer_grants(ctx: Ctx, grants: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``grants`` of a new object with its writer recorded as owner when that is a sub-account
+    (an object written by the root account, anonymously or by a form upload is the root's)."""
+    principal = ctx.principal
+    if principal is None or principal.is_root:
+        return grants
+    return {**grants, OWNER_KEY: [principal.uin]}
 
 
 def owner_xml(ctx: Ctx) -> dict:
@@ -103,7 +137,8 @@ def canned_acl_from_request(ctx: Ctx, default: str, allowed=BUCKET_ACLS) -> str:
     return value
 
 
-_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*(?:,|$)', re.IGNORECASE)
+# id="..." as documented; id=... unquoted as S3 also accepts (s3-tests sends it so)
+_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*(?:"([^"]*)"|([^",\s]+))\s*(?:,|$)', re.IGNORECASE)
 
 
 def _parse_grantees(value: str) -> list[str]:
@@ -114,9 +149,34 @@ def _parse_grantees(value: str) -> list[str]:
             raise CosError("InvalidArgument", f'Malformed grant header {value!r}; use id="qcs::cam::uin/..:uin/..".')
         if m.group(1).lower() == "emailaddress":
             raise _no_email()
-        out.append(m.group(2))
+        out.append(m.group(2) if m.group(2) is not None else m.group(3))
         pos = m.end()
     return out
+
+
+def _check_grantees(ctx: Ctx, grants: dict[str, list[str]]) -> None:
+    """Every grantee must be a group, ``qcs::cam::anyone:anyone`` or an account id
+    ``qcs::cam::uin/<APPID>:uin/<uin>``; of this server's APPID it must name the root account or an
+    existing sub-account (400 InvalidArgument otherwise, as S3 answers an unknown canonical id).
+    Ids of other APPIDs are kept (other COS accounts, e.g. an ACL migrated from COS): they grant
+    nothing here, since no one on this server signs as them."""
+    appid = ctx.app.config.appid
+    known: set[str] | None = None
+    for ids in grants.values():
+        for who in ids:
+            if who in ALL_USERS_IDS or who in AUTHENTICATED_IDS:
+                continue
+            m = _ACCOUNT_ID.fullmatch(who)
+            if m is None:
+                raise CosError("InvalidArgument", f"Invalid id {who!r}: grant to an account as "
+                                                  "qcs::cam::uin/<APPID>:uin/<uin>, or to a group by URI.")
+            if m.group(1) != appid or m.group(2) == appid:
+                continue
+            if known is None:
+                known = set(_display_names(ctx))
+            if m.group(2) not in known:
+                raise CosError("InvalidArgument", f"Invalid id {who!r}: no sub-account {m.group(2)} "
+                                                  f"of account {appid}.")
 
 
 def _no_email() -> CosError:
@@ -145,10 +205,12 @@ def _grants_from_headers(ctx: Ctx) -> dict[str, list[str]]:
         value = ctx.header("x-cos-grant-" + suffix) or ctx.header("x-amz-grant-" + suffix)
         if value:
             grants[perm] = _parse_grantees(value)
+    _check_grantees(ctx, grants)
     return grants
 
 
-def _grants_from_body(body: bytes, owner_id: str) -> dict[str, list[str]]:
+def _grants_from_body(body: bytes) -> dict[str, list[str]]:
+    """The grants of an AccessControlPolicy body, exactly (the owner's own grants included)."""
     root = xml.parse(body, "AccessControlPolicy")
     grants: dict[str, list[str]] = {}
     for grant in root.iter("Grant"):
@@ -160,23 +222,32 @@ def _grants_from_body(body: bytes, owner_id: str) -> dict[str, list[str]]:
         if xml.child_text(grantee, "EmailAddress"):
             raise _no_email()
         who = xml.child_text(grantee, "URI") or xml.child_text(grantee, "ID") or ""
-        if who and who != owner_id:
-            grants.setdefault(perm, []).append(who)
+        if not who:
+            raise CosError("MalformedXML", "Each Grantee needs an ID or a URI.")
+        grants.setdefault(perm, []).append(who)
     return grants
 
 
 async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
-    """(canned, grants) from the x-cos-acl / x-cos-grant-* headers, else from the body. Like COS,
-    the request replaces the whole ACL."""
+    """(canned, grants) from the x-cos-acl / x-cos-grant-* headers, else from the body (then
+    marked ``_exact``). Like COS, the request replaces the whole ACL."""
     canned = canned_acl_from_request(ctx, default="", allowed=allowed)
     grants = _grants_from_headers(ctx)
-    if canned or grants:
-        return _fold(canned or "private", grants)
+    if canned and grants:
+        raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
+    if canned:
+        return _fold(canned, grants)
+    if grants:      # grant headers are the whole ACL, as on S3: no implicit owner entry
+        acl, kept = _fold("private", grants)
+        return acl, {**kept, EXACT_KEY: []}
     body = await ctx.read_body(64 * 1024)
     if not body.strip():
         raise CosError("InvalidRequest", "Give an x-cos-acl header, x-cos-grant-* headers or an "
                                          "AccessControlPolicy body.")
-    return _fold("private", _grants_from_body(body, owner_xml(ctx)["ID"]))
+    from_body = _grants_from_body(body)
+    _check_grantees(ctx, from_body)
+    canned, kept = _fold("private", from_body)
+    return canned, {**kept, EXACT_KEY: []}
 
 
 def _grant_xml(grantee: str, permission: str, display: str | None = None) -> str:
@@ -201,17 +272,28 @@ def _display_names(ctx: Ctx) -> dict[str, str]:
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     """The AccessControlPolicy document. Group grantees are spelled as the client's service does:
     ``http://cam.qcloud.com/groups/global/...`` for COS clients, ``http://acs.amazonaws.com/...``
-    for S3 clients (boto3, s3-tests compare the URI)."""
-    owner = owner_xml(ctx)
+    for S3 clients (boto3, s3-tests compare the URI). The order is COS's for COS clients (owner
+    first) and S3's for S3 clients (group grants first, as s3-tests expects)."""
+    bucket_owner = owner_xml(ctx)
+    names = _display_names(ctx) if any(grants.values()) else {}
+    owner_id = object_owner(grants) or bucket_owner["ID"]
+    owner = {"ID": owner_id, "DisplayName": names.get(owner_id.rsplit("/", 1)[-1], owner_id)} \
+        if owner_id != bucket_owner["ID"] else bucket_owner
     s3 = bool(ctx.identity and ctx.identity.scheme.startswith("sigv")) or any(k.startswith("x-amz-") for k in ctx.headers)
-    entries = [_grant_xml(owner["ID"], "FULL_CONTROL", owner["DisplayName"])]
-    for perm in sorted(_CANNED_GRANTS[acl], reverse=True):      # READ, then WRITE
-        entries.append(_grant_xml(ALL_USERS_IDS[1] if s3 else ALL_USERS, perm))
+    groups = []
+    for perm in [p for p in ("READ", "WRITE") if p in _CANNED_GRANTS[acl]]:
+        groups.append(_grant_xml(ALL_USERS_IDS[1] if s3 else ALL_USERS, perm))
     if acl == "authenticated-read":
-        entries.append(_grant_xml(AUTHENTICATED_IDS[1] if s3 else AUTHENTICATED_USERS, "READ"))
-    names = _display_names(ctx) if grants else {}
-    for perm, ids in grants.items():
-        entries += [_grant_xml(i, perm, names.get(i.rsplit("/", 1)[-1])) for i in ids]
+        groups.append(_grant_xml(AUTHENTICATED_IDS[1] if s3 else AUTHENTICATED_USERS, "READ"))
+    owners = [] if EXACT_KEY in grants else [_grant_xml(owner["ID"], "FULL_CONTROL", owner["DisplayName"])]
+    if owner is not bucket_owner and acl in ("bucket-owner-read", "bucket-owner-full-control"):
+        owners.append(_grant_xml(bucket_owner["ID"], "READ" if acl == "bucket-owner-read" else "FULL_CONTROL",
+                                 bucket_owner["DisplayName"]))
+    entries = groups + owners if s3 else owners + groups
+    for perm in PERMISSIONS:
+        for i in grants.get(perm, []):
+            display = bucket_owner["DisplayName"] if i == bucket_owner["ID"] else names.get(i.rsplit("/", 1)[-1])
+            entries.append(_grant_xml(i, perm, display))
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy>'
             f"<Owner><ID>{escape(owner['ID'])}</ID><DisplayName>{escape(owner['DisplayName'])}</DisplayName></Owner>"
             f"<AccessControlList>{''.join(entries)}</AccessControlList></AccessControlPolicy>")
@@ -237,8 +319,12 @@ async def get_object_acl(ctx: Ctx) -> Response:
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
+    from cosbeauty.api.versioning import load
     acl, grants = await _requested_acl(ctx, OBJECT_ACLS)
     vid = ctx.query.get("versionId") or None
+    owner = object_owner(load(ctx, with_inline=False).grants)     # a new ACL keeps the object's owner
+    if owner:
+        grants[OWNER_KEY] = [owner]
     await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants, version_id=vid))
     return empty(200)
 
@@ -253,4 +339,5 @@ def object_acl_from_request(ctx: Ctx, allowed=OBJECT_ACLS, default: str = "defau
         raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
     if not grants:
         return canned or default, {}
-    return _fold("private", grants)
+    acl, kept = _fold("private", grants)
+    return acl, {**kept, EXACT_KEY: []}

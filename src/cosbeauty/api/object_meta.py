@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from cosbeauty.api.acl import object_acl_from_request
+from cosbeauty.api.acl import object_acl_from_request, writer_grants
 from cosbeauty.api.context import Ctx
 from cosbeauty.api.responses import headers_to_store, meta_size
 from cosbeauty.api.tagging import tags_from_header
@@ -27,7 +27,7 @@ def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=
     acl, grants = object_acl_from_request(ctx)
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
                       content_type=ctx.header("content-type") or "application/octet-stream",
-                      headers=stored, acl=acl, grants=grants,
+                      headers=stored, acl=acl, grants=writer_grants(ctx, grants),
                       storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
                                      or "STANDARD").upper(),
                       segments=list(segments), inline=inline,

@@ -50,11 +50,32 @@ class Authorizer:
             return
         for action in actions:
             if not self._allowed(ctx, principal, action, bucket, key):
+                self._existence(ctx, action, bucket)
                 resource = resource_names(self.app.config.region, self.app.config.appid, bucket, key)[0]
                 self._audit(ctx, principal, action, resource, "AccessDenied")
                 raise CosError("AccessDenied", f"Access Denied: {action} on {resource} is not allowed "
                                                f"for {principal.uin if principal else 'anonymous'}.",
                                resource=ctx.resource())
+
+    def _existence(self, ctx: "Ctx", action: str, bucket: str) -> None:
+        """Bucket names are public (one namespace, as on COS and S3), so a denied caller learns
+        what anyone learns from PUT Bucket: 404 NoSuchBucket for a bucket that does not exist and
+        409 BucketAlreadyExists when creating a name that is taken -- before AccessDenied."""
+        if not bucket:
+            return
+        try:
+            self.app.backend.get_bucket(bucket)
+            exists = True
+        except StorageError as exc:
+            if exc.code != "NoSuchBucket":
+                return
+            exists = False
+        if action == "cos:PutBucket":
+            if exists:
+                raise CosError("BucketAlreadyExists", "The requested bucket name is not available.",
+                               resource=ctx.resource())
+        elif not exists:
+            raise CosError("NoSuchBucket", "The specified bucket does not exist.", resource=ctx.resource())
 
     def principal(self, ctx: "Ctx") -> "Principal | None":
         """Who signed the request (None: anonymous), after checking any session token."""
