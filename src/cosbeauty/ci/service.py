@@ -132,4 +132,6 @@ def _warm_thread() -> None:
 
     import cosbeauty.imaging.pipeline  # noqa: F401  (the whole filter, imported here, not on a request)
     from cosbeauty.imaging.faces import detect_faces
+    from cosbeauty.imaging.segmentation import warm
     detect_faces(np.full((64, 64, 3), 128, np.uint8))
+    warm()        # selfie segmentation: the retouch's neck step and the portrait cut-out

@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-__all__ = ["person_mask", "cutout"]
+__all__ = ["person_mask", "cutout", "segmenter", "warm"]
 
 MODEL_SIDE = 512          # the model sees 256x256 anyway: feeding it more only costs time
 REFINE_SIDE = 768         # guided-filter resolution (cost grows with pixels: 2000^2 took 1 s)
@@ -49,6 +49,30 @@ def segmenter(model_selection: int = 0) -> Any:
 
             seg = cache[model_selection] = quietly(build)
     return seg
+
+
+def warm(timeout: float = 5.0) -> None:
+    """Build the selfie-segmentation graphs ahead of the first call: both models on the calling
+    thread (a CI worker: the portrait cut-out uses the general model, the retouch's neck step
+    the landscape one) and the landscape model on every helper thread of
+    :func:`cosbeauty.imaging.faces.executor` (the retouch runs its person segmentation there,
+    side by side with the skin masks). The helpers are reached one task each through a barrier;
+    if they are busy past ``timeout`` the rest build their graph on first use instead."""
+    from cosbeauty.imaging.faces import _HELPERS, executor
+
+    segmenter(0)
+    segmenter(1)
+    barrier = threading.Barrier(_HELPERS)
+
+    def helper() -> None:
+        try:
+            barrier.wait(timeout)
+        except threading.BrokenBarrierError:
+            pass
+        segmenter(1)
+
+    for job in [executor().submit(helper) for _ in range(_HELPERS)]:
+        job.result()
 
 
 def _resize(img: np.ndarray, side: int) -> np.ndarray:
