@@ -424,3 +424,27 @@ def test_exif_rotated_photo_comes_out_upright(astronaut, orientation, to_stored)
                                              (got.height, want.height)))
     diff = np.abs(np.asarray(out, np.int16) - np.asarray(Image.open(io.BytesIO(expected.data)), np.int16))
     assert diff.mean() < 2.0
+
+
+def test_segmentation_warm_builds_every_graph_the_retouch_uses():
+    """segmentation.warm() (the CI warm-up): both models on the calling thread and the
+    landscape model (the retouch's neck step) on every imaging helper thread."""
+    import threading
+
+    from cosbeauty.imaging import segmentation
+    from cosbeauty.imaging.faces import _HELPERS, executor
+
+    def built() -> set:
+        return set(segmentation._local.__dict__.get("graphs", {}))
+
+    segmentation.warm()
+    assert {0, 1} <= built()
+    barrier = threading.Barrier(_HELPERS)
+
+    def helper() -> tuple[str, set]:
+        barrier.wait(10)                     # one task per helper thread
+        return threading.current_thread().name, built()
+
+    seen = [job.result() for job in [executor().submit(helper) for _ in range(_HELPERS)]]
+    assert len({name for name, _ in seen}) == _HELPERS
+    assert all(1 in graphs for _, graphs in seen)
