@@ -173,3 +173,95 @@ def test_access_matrix_like_s3_tests(server, s3, alt_user, bucket_acl, object_ac
     assert status(lambda: alt.list_objects(Bucket=name)) == listing
     assert status(lambda: alt.put_object(Bucket=name, Key="foo", Body=b"overwrite")) == put
     assert status(lambda: alt.put_object(Bucket=name, Key="new", Body=b"new")) == put
+
+
+def test_object_written_by_a_sub_account_is_owned_by_it(server, cos, s3):
+    """Item 2: the writer of an object owns it; bucket-owner-read / bucket-owner-full-control add
+    the bucket owner (the root account) next to it; a new ACL keeps the owner."""
+    b = new_bucket(cos)
+    writer, other = make_user(server), make_user(server)
+    s3.put_bucket_acl(Bucket=b, GrantWrite=f'id="{grant_id(writer)}"', GrantRead=f'id="{grant_id(other)}"')
+    w = s3_client(server.port, writer.secret_id, writer.secret_key)
+    owner = {"ID": grant_id(writer), "DisplayName": writer.name}
+    root = {"ID": f"qcs::cam::uin/{APPID}:uin/{APPID}", "DisplayName": APPID}
+
+    def grants(key: str) -> list:
+        return sorted(((g["Grantee"]["ID"], g["Permission"]) for g in s3.get_object_acl(Bucket=b, Key=key)["Grants"]))
+
+    w.put_object(Bucket=b, Key="plain", Body=b"p")
+    assert s3.get_object_acl(Bucket=b, Key="plain")["Owner"] == owner
+    assert grants("plain") == [(owner["ID"], "FULL_CONTROL")]
+    assert w.get_object(Bucket=b, Key="plain")["Body"].read() == b"p"       # owner: FULL_CONTROL
+    assert w.get_object_acl(Bucket=b, Key="plain")["Owner"] == owner
+    w.put_object(Bucket=b, Key="bor", Body=b"r", ACL="bucket-owner-read")
+    assert grants("bor") == sorted([(owner["ID"], "FULL_CONTROL"), (root["ID"], "READ")])
+    w.put_object(Bucket=b, Key="bofc", Body=b"f", ACL="bucket-owner-full-control")
+    assert grants("bofc") == sorted([(owner["ID"], "FULL_CONTROL"), (root["ID"], "FULL_CONTROL")])
+    # the root account's own objects: bucket-owner-* add nothing (it is the bucket owner)
+    s3.put_object(Bucket=b, Key="mine", Body=b"m", ACL="bucket-owner-full-control")
+    assert grants("mine") == [(root["ID"], "FULL_CONTROL")]
+    # a new canned ACL keeps the owner; the bucket's READ grant still lets `other` read
+    s3.put_object_acl(Bucket=b, Key="plain", ACL="private")
+    assert s3.get_object_acl(Bucket=b, Key="plain")["Owner"] == owner
+    o = s3_client(server.port, other.secret_id, other.secret_key)
+    assert o.get_object(Bucket=b, Key="plain")["Body"].read() == b"p"
+    with pytest.raises(ClientError) as e:
+        o.get_object_acl(Bucket=b, Key="plain")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # a COS client sees the same owner
+    assert cos.get_object_acl(Bucket=b, Key="bor")["Owner"]["ID"] == owner["ID"]
+
+
+def test_acl_bodies_and_grant_headers_are_kept_exactly(server, s3, cos):
+    b = new_bucket(cos)
+    s3.put_object(Bucket=b, Key="k", Body=b"x")
+    acl = s3.get_object_acl(Bucket=b, Key="k")
+    acl["Grants"][0]["Permission"] = "READ"
+    s3.put_object_acl(Bucket=b, Key="k", AccessControlPolicy={"Owner": acl["Owner"], "Grants": acl["Grants"]})
+    got = s3.get_object_acl(Bucket=b, Key="k")["Grants"]
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in got] == [(acl["Owner"]["ID"], "READ")]
+    assert s3.get_object(Bucket=b, Key="k")["Body"].read() == b"x"     # the root account is never limited
+    s3.put_bucket_acl(Bucket=b, AccessControlPolicy={"Owner": acl["Owner"], "Grants": []})
+    assert s3.get_bucket_acl(Bucket=b)["Grants"] == []
+    user = make_user(server)
+    s3.put_bucket_acl(Bucket=b, GrantRead=f"id={grant_id(user)}")       # unquoted, as S3 also accepts
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in s3.get_bucket_acl(Bucket=b)["Grants"]] == \
+        [(grant_id(user), "READ")]
+    s3.put_bucket_acl(Bucket=b, ACL="private")
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=b)["Grants"]] == ["FULL_CONTROL"]
+
+
+@pytest.mark.parametrize("grantee", ["_foo", f"qcs::cam::uin/{APPID}:uin/99999999999", "uin/123"])
+def test_grants_to_unknown_ids_are_refused(server, s3, cos, grantee):
+    b = new_bucket(cos)
+    acl = s3.get_bucket_acl(Bucket=b)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=b, AccessControlPolicy={
+            "Owner": acl["Owner"], "Grants": acl["Grants"] + [
+                {"Grantee": {"Type": "CanonicalUser", "ID": grantee}, "Permission": "READ"}]})
+    assert (e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]) == \
+        (400, "InvalidArgument")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=b, Key="k", Body=b"x", GrantRead=f'id="{grantee}"')
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    # an account of another APPID (an ACL migrated from COS) is kept, and grants nothing here
+    foreign = "qcs::cam::uin/100000000001:uin/100000000001"
+    s3.put_bucket_acl(Bucket=b, GrantRead=f'id="{foreign}"')
+    assert foreign in [g["Grantee"].get("ID") for g in s3.get_bucket_acl(Bucket=b)["Grants"]]
+
+
+def test_denied_callers_learn_bucket_existence_as_everyone_does(server, cos):
+    user = make_user(server)
+    client = s3_client(server.port, user.secret_id, user.secret_key)
+    b = new_bucket(cos)
+    for call, code, status in ((lambda: client.get_object(Bucket=b + "x", Key="k"), "NoSuchBucket", 404),
+                               (lambda: client.delete_object(Bucket=b + "x", Key="k"), "NoSuchBucket", 404),
+                               (lambda: client.create_bucket(Bucket=b), "BucketAlreadyExists", 409),
+                               (lambda: client.get_object(Bucket=b, Key="k"), "AccessDenied", 403)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == \
+            (code, status)
+    import requests
+    r = requests.get(f"http://127.0.0.1:{server.port}/{b}x/k", timeout=10)
+    assert r.status_code == 404 and b"NoSuchBucket" in r.content
