@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import LEFT_EYE, LIPS, RIGHT_EYE, blur, disc, grow_to, luma, nonzero_box, odd, poly
+from .common import FACE_OVAL, LEFT_EYE, LIPS, RIGHT_EYE, blur, disc, grow_to, luma, nonzero_box, odd, poly
 
 MAX_SPOT = 0.05          # x F: widest healed spot (bounding box side)
 MAX_MOLE = 0.12          # x F: widest softened mark
@@ -28,6 +28,7 @@ RED_MIN = 4.0            # Cr levels redder than the whole ring
 EYE_MARGIN = 0.07        # x F around the eyes: no spot healing (lashes, lens rims)
 NOSE_BRIDGE = 168
 BRIDGE_R = 0.07          # x F around the nose bridge (glasses' bridge and nose pads)
+OUTLINE_MARGIN = 0.06    # x F inside the face oval: no spot healing
 LIP_MARGIN = 0.045       # x F around the lips
 STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
@@ -131,6 +132,8 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
             cv2.dilate(poly(q, pts[LIPS] * k, hull=True), disc(LIP_MARGIN * f * k[0]))
         bridge = pts[NOSE_BRIDGE] * k                      # where glasses rest: their bridge is no spot
         cv2.circle(near, (int(round(bridge[0])), int(round(bridge[1]))), max(1, int(BRIDGE_R * f * k[0])), 1, -1)
+        # nor along the face's outline (hair, ears, the jaw's shadow: edges, not spots)
+        near |= 1 - cv2.erode(poly(q, pts[FACE_OVAL] * k), disc(OUTLINE_MARGIN * f * k[0]))
         skin = skin * (1 - cv2.resize(near.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR))
     box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
     if box is None:
