@@ -24,6 +24,7 @@ from typing import Any, Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from cosbeauty.api import addressing, router
+from cosbeauty.api.app import OPERATION_KEY
 
 disable_created_metrics()      # no *_created series: they double the output and nobody graphs them
 
@@ -142,7 +143,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         m = self.metrics
-        op = operation(self.app, scope)
         start = time.perf_counter()
         status = [0]
 
@@ -168,6 +168,9 @@ class MetricsMiddleware:
             await self.app(scope, counting_receive, counting_send)
         finally:
             m.in_flight.dec()
+            op = scope.get(OPERATION_KEY)   # set by CosApp once it has routed the request
+            if op is None or op == "mounted":
+                op = operation(self.app, scope)
             m.record(op, str(status[0] or 499), time.perf_counter() - start)
 
     def __getattr__(self, name: str) -> Any:    # config, services, accounts ... of the wrapped app

@@ -21,7 +21,7 @@ from cosbeauty.api import scope as request_scope
 from cosbeauty.api.auth import Identity, SignedRequest, authenticate
 from cosbeauty.api.context import ClientDisconnected, Ctx, run
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
-from cosbeauty.api.hardening import harden, hardened_send
+from cosbeauty.api.hardening import OBJECT_CSP, hardened_send
 from cosbeauty.config import ServerConfig
 from cosbeauty.storage import Backend, StorageError
 
@@ -29,6 +29,7 @@ log = logging.getLogger("cosbeauty.api")
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 INLINE_AUTH_BYTES = 16 * 1024   # headers + query up to this size are verified on the event loop
+OPERATION_KEY = "cosbeauty.operation"   # scope key: the endpoint that took the request (router handler name)
 
 # COS answers with these spellings, and cos-python-sdk-v5 copies headers into a plain
 # (case-sensitive) dict, so user code reads resp["ETag"], resp["Content-Length"] ...
@@ -100,6 +101,38 @@ def _canonical_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, byte
     return [(_CANONICAL.get(k, k), v) for k, v in raw]
 
 
+_HARDENING = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", OBJECT_CSP.encode())]
+_fixed_cache: list = [0, []]
+
+
+def _fixed_headers() -> list[tuple[bytes, bytes]]:
+    """server, date (cached for the second) and the hardening pair every COS API answer carries."""
+    now = int(time.time())
+    if _fixed_cache[0] != now:
+        _fixed_cache[0], _fixed_cache[1] = now, [(b"server", b"tencent-cos"),
+                                                 (b"date", _http_date_now().encode()), *_HARDENING]
+    return _fixed_cache[1]
+
+
+def _final_headers(raw: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``raw`` (a response's lower-case header list) with every ``extra`` header set (replacing
+    one of the same name, as ``response.headers[name] = value`` would), names in COS spelling."""
+    names = {k for k, _ in extra}
+    if any(k in names for k, _ in raw):     # rare: a handler set one of them itself
+        replaced = dict(extra)
+        out, seen = [], set()
+        for k, v in raw:
+            if k in replaced:
+                if k in seen:
+                    continue
+                seen.add(k)
+                v = replaced[k]
+            out.append((_CANONICAL.get(k, k), v))
+        return out + [(_CANONICAL.get(k, k), v) for k, v in extra if k not in seen]
+    canonical = _CANONICAL.get
+    return [(canonical(k, k), v) for k, v in raw] + [(canonical(k, k), v) for k, v in extra]
+
+
 class CosApp:
     def __init__(self, config: ServerConfig, backend: Backend, accounts, authorizer=None) -> None:
         from cosbeauty.api.policy import Authorizer
@@ -123,6 +156,7 @@ class CosApp:
             return
         sub = self._mounted(scope)
         if sub is not None:
+            scope[OPERATION_KEY] = "mounted"      # the metrics middleware names the prefix
             await sub(scope, receive, hardened_send(send))     # nosniff + CSP unless the sub-app sets its own
             return
         request_id = new_request_id()
@@ -146,16 +180,15 @@ class CosApp:
                 response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
         if "origin" in ctx.headers:
             cors.apply(ctx, response)
-        response.headers["x-cos-request-id"] = request_id
+        rid = request_id.encode()
+        extra = [(b"x-cos-request-id", rid)]
         if _is_s3_client(ctx):      # boto3 & co. read the request id from x-amz-request-id
-            response.headers["x-amz-request-id"] = request_id
-        if ctx.scope.get("http_version") == "1.1":   # "Connection" as COS spells it (uvicorn would write it lower-case)
+            extra.append((b"x-amz-request-id", rid))
+        if scope.get("http_version") == "1.1":   # "Connection" as COS spells it (uvicorn would write it lower-case)
             closing = "close" in ctx.headers.get("connection", "").lower()
-            response.headers["connection"] = "close" if closing else "keep-alive"
-        response.headers["server"] = "tencent-cos"
-        response.headers["date"] = _http_date_now()
-        harden(response)                 # nosniff + sandboxing CSP: objects cannot script this origin
-        response.raw_headers = _canonical_headers(response.raw_headers)
+            extra.append((b"connection", b"close" if closing else b"keep-alive"))
+        extra += _fixed_headers()   # server, date, and (api/hardening.py) nosniff + sandboxing CSP
+        response.raw_headers = _final_headers(response.raw_headers, extra)
         await response(scope, receive, send)
 
     def _mounted(self, scope: dict) -> ASGIApp | None:
@@ -183,6 +216,7 @@ class CosApp:
             sub = router.subresource(ctx.query)
         try:
             endpoint, unroutable = router.match(ctx.method, level, sub), None
+            ctx.scope[OPERATION_KEY] = endpoint.handler     # for the metrics middleware (cosbeauty.metrics)
             router.check_params(ctx.method, level, sub, endpoint, names)
         except CosError as err:     # answered after the signature checks: an unsigned item is named first
             unroutable = err

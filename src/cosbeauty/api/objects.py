@@ -22,6 +22,7 @@ from cosbeauty.api.responses import (
     CHECKSUM_HEADERS, BlobResponse, empty, iso_date, object_headers, quoted, xml_response,
 )
 from cosbeauty.storage import ObjectMeta, StorageError
+from cosbeauty.storage.blobs import INLINE_MAX
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER
 
 MAX_DELETE_KEYS = 1000
@@ -48,7 +49,11 @@ async def put_object(ctx: Ctx) -> Response:
 
 async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     """Receive the request body as object ``bucket/key`` and commit it (used by PUT and CI)."""
-    ctx.app.backend.get_bucket(bucket)   # fail fast, before reading the body
+    declared = ctx.declared_length()
+    if declared is None or declared > INLINE_MAX:
+        # fail fast, before reading (and writing to disk) a body; a small body is held in memory and
+        # its commit answers NoSuchBucket itself, which spares a metadata read on the event loop
+        ctx.app.backend.get_bucket(bucket)
     cond = write_condition(ctx)
     precheck(ctx, bucket, key, cond)
     tags_from_header(ctx)                # bad tags fail before the body too

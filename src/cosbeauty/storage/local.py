@@ -118,6 +118,10 @@ def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
                       grants=json.loads(grants))
 
 
+def _json(value: dict | list, empty: str) -> str:
+    return json.dumps(value) if value else empty
+
+
 def _after(prefix_or_key: str) -> str:
     """The smallest string greater than every string starting with ``prefix_or_key``."""
     return prefix_or_key[:-1] + chr(ord(prefix_or_key[-1]) + 1)
@@ -304,8 +308,8 @@ class LocalBackend(Backend):
         conn.execute(
             f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
-             json.dumps(meta.headers), meta.acl, meta.storage_class, json.dumps(meta.segments),
-             json.dumps(meta.tags), meta.version_id, json.dumps(meta.grants), seq, meta.inline))
+             json.dumps(meta.headers), meta.acl, meta.storage_class, _json(meta.segments, "[]"),
+             _json(meta.tags, "{}"), meta.version_id, _json(meta.grants, "{}"), seq, meta.inline))
         return dropped
 
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:

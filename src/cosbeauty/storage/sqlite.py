@@ -146,6 +146,9 @@ class Database:
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, batch: list) -> None:
+        if len(batch) == 1:     # a lone job needs no savepoint: its failure rolls back the transaction
+            Database._commit_one(conn, *batch[0])
+            return
         outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -172,3 +175,16 @@ class Database:
                 fut.set_exception(exc)
             else:
                 fut.set_result(result)
+
+    @staticmethod
+    def _commit_one(conn: sqlite3.Connection, job: Job, fut: concurrent.futures.Future) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = job(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the job's or the commit's failure: nothing happened
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            fut.set_exception(exc)
+            return
+        fut.set_result(result)
