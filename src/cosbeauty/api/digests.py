@@ -53,8 +53,8 @@ class BodyChecks:
 
 
 def _other_checksums() -> dict:
-    from cosbeauty.api.auth.chunked import _CHECKSUMS
-    return {name: factory for name, factory in _CHECKSUMS.items() if name != "x-amz-checksum-crc32"}
+    from cosbeauty.api.auth.chunked import CHECKSUMS
+    return {name: factory for name, factory in CHECKSUMS.items() if name != "x-amz-checksum-crc32"}
 
 
 _OTHER_CHECKSUMS = _other_checksums()

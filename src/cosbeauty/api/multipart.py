@@ -2,10 +2,18 @@
 
 Parts are stored as blobs; completing an upload commits an object whose segments *are* those
 blobs, so nothing is copied or concatenated.
+
+S3 additional checksums: ``x-amz-checksum-algorithm`` (CRC32, CRC32C, SHA1, SHA256) and
+``x-amz-checksum-type`` (COMPOSITE, the default, or FULL_OBJECT for the CRCs) on initiate; each
+part's checksum (header or aws-chunked trailer) is verified on upload and echoed; complete
+recomputes every part's checksum from its blob (parts carry no checksum in storage), checks the
+ones the request lists (InvalidPart; all are required, as on S3) and stores the object's checksum:
+``base64(checksum(part digests...))-N`` (COMPOSITE) or the checksum of the whole content.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 
@@ -13,6 +21,7 @@ from starlette.responses import Response
 
 from cosbeauty.api import xml
 from cosbeauty.api.acl import owner_xml
+from cosbeauty.api.auth.chunked import CHECKSUMS
 from cosbeauty.api.bodies import receive_blob
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.listing import parse_max_keys
@@ -32,14 +41,42 @@ def _upload(ctx: Ctx):
     return ctx.app.backend.get_upload(ctx.bucket, ctx.key, upload_id)
 
 
+ALGORITHMS = {name.rsplit("-", 1)[-1].upper(): name for name in CHECKSUMS}    # CRC32 -> x-amz-checksum-crc32
+CHECKSUM_BLOCK = 1024 * 1024
+
+
+def _requested_checksum(ctx: Ctx) -> dict | None:
+    """{"algorithm": "CRC32", "type": "COMPOSITE"} from initiate's headers (None: no checksum)."""
+    algorithm = (ctx.header("x-amz-checksum-algorithm") or "").strip().upper()
+    kind = (ctx.header("x-amz-checksum-type") or "").strip().upper()
+    if not algorithm:
+        if kind:
+            raise ctx.error("InvalidRequest", "x-amz-checksum-type needs x-amz-checksum-algorithm.")
+        return None
+    if algorithm not in ALGORITHMS:
+        raise ctx.error("InvalidRequest", f"Checksum algorithm {algorithm!r} is not supported here; use one of "
+                                          f"{', '.join(ALGORITHMS)}.")
+    kind = kind or "COMPOSITE"
+    if kind not in ("COMPOSITE", "FULL_OBJECT"):
+        raise ctx.error("InvalidRequest", "x-amz-checksum-type must be COMPOSITE or FULL_OBJECT.")
+    if kind == "FULL_OBJECT" and algorithm.startswith("SHA"):
+        raise ctx.error("InvalidRequest", f"The FULL_OBJECT checksum type cannot be used with {algorithm}.")
+    return {"algorithm": algorithm, "type": kind}
+
+
 async def initiate(ctx: Ctx) -> Response:
     ctx.app.backend.get_bucket(ctx.bucket)
+    checksum = _requested_checksum(ctx)
     template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
     saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
              "storage_class": template.storage_class, "tags": template.tags, "grants": template.grants}
+    if checksum:
+        saved["checksum"] = checksum
     upload = await run(ctx.app.backend.create_upload, ctx.bucket, ctx.key, saved)
+    headers = {"x-amz-checksum-algorithm": checksum["algorithm"], "x-amz-checksum-type": checksum["type"]} \
+        if checksum else None
     return xml_response("InitiateMultipartUploadResult",
-                        {"Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id})
+                        {"Bucket": ctx.bucket, "Key": ctx.key, "UploadId": upload.upload_id}, headers=headers)
 
 
 def _part_number(ctx: Ctx) -> int:
@@ -62,7 +99,16 @@ async def upload_part(ctx: Ctx) -> Response:
     received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
     part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob, received.crc64)
     await run(ctx.app.backend.put_part, upload.upload_id, part)
-    return empty(200, {"etag": quoted(part.etag), CRC_HEADER: str(part.crc64)})
+    return empty(200, {"etag": quoted(part.etag), CRC_HEADER: str(part.crc64), **_part_checksums(ctx)})
+
+
+def _part_checksums(ctx: Ctx) -> dict[str, str]:
+    """The part's S3 checksums the request carried, verified by now (headers or aws-chunked trailer)."""
+    out = {name: v.strip() for name in CHECKSUMS if (v := ctx.header(name))}
+    chunked = getattr(ctx.identity, "chunked", None)
+    if chunked is not None:
+        out.update(chunked.verified)
+    return out
 
 
 async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
@@ -91,7 +137,8 @@ async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     return xml_response("CopyPartResult", {"ETag": quoted(part.etag), "LastModified": iso_date(part.mtime)})
 
 
-def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str]]:
+def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str, dict[str, str]]]:
+    """(number, etag, {algorithm: base64 checksum}) of every <Part>, in order."""
     root = xml.parse(body, "CompleteMultipartUpload")
     parts = []
     for node in root.findall("Part"):
@@ -100,21 +147,67 @@ def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str]]:
         except ValueError:
             raise ctx.error("MalformedXML", "Every <Part> needs an integer <PartNumber>.") from None
         etag = (xml.child_text(node, "ETag", "") or "").strip().strip('"')
-        parts.append((number, etag))
+        sums = {alg: value.strip() for alg in ALGORITHMS if (value := xml.child_text(node, "Checksum" + alg))}
+        parts.append((number, etag, sums))
     if not parts:
         raise ctx.error("MalformedXML", "CompleteMultipartUpload needs at least one <Part>.")
-    numbers = [n for n, _ in parts]
+    numbers = [n for n, _, _ in parts]
     if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
         raise ctx.error("InvalidPartOrder")
     return parts
 
 
-def _complete_result(ctx: Ctx, etag: str, crc: str | None) -> Response:
+def _object_checksum(ctx: Ctx, checksum: dict, chosen: list[PartInfo],
+                     claimed: list[dict[str, str]]) -> tuple[str, str]:
+    """(header name, value) of the completed object's checksum, recomputed from the part blobs
+    (blocking: run in a worker thread). Every part must list its checksum, and it must match."""
+    algorithm = checksum["algorithm"]
+    factory = CHECKSUMS[ALGORITHMS[algorithm]]
+    whole = factory() if checksum["type"] == "FULL_OBJECT" else None
+    digests = []
+    for part, sums in zip(chosen, claimed):
+        if algorithm not in sums:
+            raise ctx.error("InvalidRequest", f"The upload was created with a {algorithm} checksum: the complete "
+                                              f"request must give Checksum{algorithm} for every part "
+                                              f"(part {part.number} has none).")
+        digest = factory()
+        with ctx.app.backend.open_blob(part.blob) as f:
+            while block := f.read(CHECKSUM_BLOCK):
+                digest.update(block)
+                if whole is not None:
+                    whole.update(block)
+        raw = digest.digest()
+        if base64.b64encode(raw).decode() != sums[algorithm]:
+            raise ctx.error("InvalidPart", f"Part {part.number}: Checksum{algorithm} does not match the part.")
+        digests.append(raw)
+    if whole is not None:
+        return ALGORITHMS[algorithm], base64.b64encode(whole.digest()).decode()
+    combined = factory()
+    combined.update(b"".join(digests))
+    return ALGORITHMS[algorithm], f"{base64.b64encode(combined.digest()).decode()}-{len(chosen)}"
+
+
+def _check_listed_parts(ctx: Ctx, chosen: list[PartInfo], claimed: list[dict[str, str]]) -> None:
+    for part, sums in zip(chosen, claimed):
+        for algorithm, value in sums.items():
+            digest = CHECKSUMS[ALGORITHMS[algorithm]]()
+            with ctx.app.backend.open_blob(part.blob) as f:
+                while block := f.read(CHECKSUM_BLOCK):
+                    digest.update(block)
+            if base64.b64encode(digest.digest()).decode() != value:
+                raise ctx.error("InvalidPart", f"Part {part.number}: Checksum{algorithm} does not match the part.")
+
+
+def _complete_result(ctx: Ctx, etag: str, crc: str | None, checksum: tuple[str, str] | None = None) -> Response:
     region = ctx.target.region or ctx.app.config.region
-    return xml_response("CompleteMultipartUploadResult", {
-        "Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
-        "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag),
-    }, headers={CRC_HEADER: crc} if crc is not None else None)
+    body = {"Location": f"{ctx.bucket}.cos.{region}.myqcloud.com/{ctx.key}",
+            "Bucket": ctx.bucket, "Key": ctx.key, "ETag": quoted(etag)}
+    if checksum is not None:
+        name, value = checksum
+        body["Checksum" + name.rsplit("-", 1)[-1].upper()] = value
+        body["ChecksumType"] = "COMPOSITE" if "-" in value else "FULL_OBJECT"
+    return xml_response("CompleteMultipartUploadResult", body,
+                        headers={CRC_HEADER: crc} if crc is not None else None)
 
 
 async def _repeated_complete(ctx: Ctx) -> Response:
@@ -125,14 +218,15 @@ async def _repeated_complete(ctx: Ctx) -> Response:
     if etag is None:
         raise ctx.error("NoSuchUpload")
     await ctx.read_body(4 * 1024 * 1024)
-    crc = None
+    crc, checksum = None, None
     try:
         current = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
         if current.etag == etag:
             crc = current.headers.get(CRC_HEADER)
+            checksum = next(((n, current.headers[n]) for n in CHECKSUMS if n in current.headers), None)
     except StorageError:
         pass
-    return _complete_result(ctx, etag, crc)
+    return _complete_result(ctx, etag, crc, checksum)
 
 
 async def complete(ctx: Ctx) -> Response:
@@ -146,7 +240,7 @@ async def complete(ctx: Ctx) -> Response:
     requested = _requested_parts(ctx, await ctx.read_body(4 * 1024 * 1024))
     stored = {p.number: p for p in ctx.app.backend.list_parts(upload.upload_id)}
     chosen: list[PartInfo] = []
-    for i, (number, etag) in enumerate(requested):
+    for i, (number, etag, _) in enumerate(requested):
         part = stored.get(number)
         if part is None or (etag and etag != part.etag):
             raise ctx.error("InvalidPart", f"Part {number} was not uploaded or its ETag does not match.")
@@ -159,13 +253,21 @@ async def complete(ctx: Ctx) -> Response:
     crc = 0
     for p in chosen:
         crc = crc64_combine(crc, p.crc64, p.size)
+    checksum = None
+    if saved.get("checksum"):
+        claimed = [sums for _, _, sums in requested]
+        checksum = await run(_object_checksum, ctx, saved["checksum"], chosen, claimed)
+    elif any(sums for _, _, sums in requested):
+        # an upload created without an algorithm: the checksums the request lists are still
+        # checked (boto3 sends one with every part by default), and the object gets none
+        await run(_check_listed_parts, ctx, chosen, [sums for _, _, sums in requested])
     meta = ObjectMeta(bucket=ctx.bucket, key=ctx.key, size=sum(p.size for p in chosen), etag=etag,
                       mtime=time.time(), content_type=saved["content_type"],
-                      headers={**saved["headers"], CRC_HEADER: str(crc)},
+                      headers={**saved["headers"], CRC_HEADER: str(crc), **dict([checksum] if checksum else [])},
                       acl=saved["acl"], grants=saved.get("grants", {}), storage_class=saved["storage_class"],
                       segments=[[p.blob, p.size] for p in chosen], tags=saved.get("tags", {}))
     await run(ctx.app.backend.complete_upload, upload, meta, [p.number for p in chosen], cond)
-    response = _complete_result(ctx, etag, str(crc))
+    response = _complete_result(ctx, etag, str(crc), checksum)
     response.headers.update(version_headers(ctx, meta.version_id))
     return response
 

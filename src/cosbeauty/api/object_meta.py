@@ -20,6 +20,9 @@ def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=
     """Object metadata from the request headers (content type, stored headers, ACL, user meta),
     with the CRC-64 COS reports in ``x-cos-hash-crc64ecma``."""
     stored = headers_to_store(ctx.headers) if headers is None else headers
+    chunked = getattr(ctx.identity, "chunked", None)
+    if headers is None and chunked is not None:
+        stored.update(chunked.verified)      # an aws-chunked upload's trailing checksum, verified
     if crc64 is not None:
         stored[CRC_HEADER] = str(crc64)
     if meta_size(stored) > MAX_USER_META:

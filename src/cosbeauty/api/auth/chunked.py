@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable, Protocol
 
 from cosbeauty.api.errors import CosError
@@ -45,6 +45,8 @@ class ChunkedContext:
     seed_signature: str           # the request's SigV4 signature
     trailer: str | None = None    # lower-case trailer name announced in x-amz-trailer
     decoded_length: int | None = None   # x-amz-decoded-content-length
+    # filled once the body is decoded: {trailer name: value} of the verified trailing checksum
+    verified: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def signed_chunks(self) -> bool:
@@ -125,7 +127,7 @@ class _Crc:
         return (self._value & 0xFFFFFFFF).to_bytes(4, "big")
 
 
-_CHECKSUMS: dict[str, Callable[[], _Checksum]] = {
+CHECKSUMS: dict[str, Callable[[], _Checksum]] = {
     "x-amz-checksum-crc32": lambda: _Crc(zlib.crc32),
     "x-amz-checksum-crc32c": lambda: _Crc(crc32c),
     "x-amz-checksum-sha1": hashlib.sha1,
@@ -240,6 +242,7 @@ def _check_trailers(ctx: ChunkedContext, trailers: list[tuple[str, str]], previo
     if checksum is not None and ctx.trailer:
         if base64.b64encode(checksum.digest()).decode() != values[ctx.trailer]:
             raise CosError("BadDigest", f"The {ctx.trailer} you specified did not match the calculated checksum.")
+        ctx.verified[ctx.trailer] = values[ctx.trailer]
 
 
 def _check_length(ctx: ChunkedContext, total: int, final: bool) -> None:
@@ -257,7 +260,7 @@ async def decode_aws_chunked(source: AsyncIterator[bytes], ctx: ChunkedContext) 
     Raises :class:`CosError` (SignatureDoesNotMatch, BadDigest, IncompleteBody, InvalidRequest).
     """
     reader = _Reader(source)
-    factory = _CHECKSUMS.get(ctx.trailer or "")
+    factory = CHECKSUMS.get(ctx.trailer or "")
     checksum = factory() if factory else None
     previous, total = ctx.seed_signature, 0
     while True:

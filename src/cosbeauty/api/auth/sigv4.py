@@ -23,7 +23,9 @@ from email.utils import parsedate_tz, mktime_tz
 from typing import Callable
 from urllib.parse import quote
 
-from cosbeauty.api.auth.chunked import STREAMING_MODES, ChunkedContext, decoded_content_length, same_signature, utf8
+from cosbeauty.api.auth.chunked import (
+    CHECKSUMS, STREAMING_MODES, ChunkedContext, decoded_content_length, same_signature, utf8,
+)
 from cosbeauty.api.auth.types import Identity, SignedRequest
 from cosbeauty.api.errors import CosError
 
@@ -215,6 +217,9 @@ def _secret(lookup_secret: Callable[[str], str | None], access_key: str) -> str:
 
 def _chunked_context(req: SignedRequest, params: SigV4Params, key: bytes, mode: str) -> ChunkedContext:
     trailer = req.headers.get("x-amz-trailer", "").strip().lower() or None
+    if trailer is not None and trailer not in CHECKSUMS:
+        raise CosError("InvalidRequest", f"x-amz-trailer {trailer!r} is not supported here; use one of "
+                                         f"{', '.join(CHECKSUMS)}.")
     return ChunkedContext(mode=mode, signing_key=key, amz_date=params.amz_date, scope=params.credential.scope,
                           seed_signature=params.signature, trailer=trailer,
                           decoded_length=decoded_content_length(req.headers))
