@@ -51,3 +51,25 @@ def test_racing_appends_one_wins(server, bucket):
     assert results.count("ok") == 1, results
     body = clients[0].get_object(Bucket=bucket, Key="race")["Body"].get_raw_stream().read()
     assert body == b"start" + f"<{results.index('ok')}>".encode()
+
+
+def test_append_answer_as_cos_documents_it(cos, bucket):
+    """COS's APPEND Object answer: ETag (the object's identifier, the same one HEAD/GET give),
+    x-cos-content-sha1 (SHA-1 of the appended chunk, hex) and x-cos-next-append-position; HEAD
+    tells the object type (x-cos-object-type: appendable)."""
+    import hashlib
+    chunks = [b"first chunk\n", b"second\n"]
+    position = 0
+    for chunk in chunks:
+        got = cos.append_object(Bucket=bucket, Key="doc.log", Position=position, Data=chunk)
+        position += len(chunk)
+        assert got["x-cos-content-sha1"] == hashlib.sha1(chunk).hexdigest()
+        assert got["x-cos-next-append-position"] == str(position)
+        head = cos.head_object(Bucket=bucket, Key="doc.log")
+        assert head["ETag"] == got["ETag"]
+        assert head["x-cos-object-type"] == "appendable"
+    assert cos.get_object(Bucket=bucket, Key="doc.log")["ETag"] == got["ETag"]
+    # different content, different identifier
+    cos.append_object(Bucket=bucket, Key="other.log", Position=0, Data=b"first chunk\n")
+    other = cos.append_object(Bucket=bucket, Key="other.log", Position=12, Data=b"SECOND\n")
+    assert other["ETag"] != got["ETag"]

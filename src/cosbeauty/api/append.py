@@ -2,8 +2,10 @@
 object. Position 0 creates it (Content-Type, Cache-Control, x-cos-meta-*, x-cos-acl ... of that
 first request are kept); each later append must give the current length as position
 (409 PositionNotEqualToLength otherwise, with ``x-cos-next-append-position``); objects written by
-PUT, copy or multipart are not appendable (409 ObjectNotAppendable). The answer carries
-``x-cos-next-append-position``, the ETag and ``x-cos-hash-crc64ecma`` of the whole object.
+PUT, copy or multipart are not appendable (409 ObjectNotAppendable). The answer carries what COS
+documents: ``x-cos-next-append-position``, the ETag ("unique identifier of the object", the one
+HEAD/GET answer) and ``x-cos-content-sha1`` (hex SHA-1 of the chunk just appended), plus
+``x-cos-hash-crc64ecma`` of the whole object.
 
 Appended bytes are a new immutable blob each; the position check and the commit are one metadata
 transaction, so concurrent appends at the same position cannot both succeed. As on COS, the ETag
@@ -12,6 +14,8 @@ buckets with versioning enabled refuse appends.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from starlette.responses import Response
 
@@ -42,6 +46,7 @@ async def append_object(ctx: Ctx) -> Response:
     received = await receive_blob(ctx, max_size=MAX_APPENDABLE - position, allow_inline=False)
     meta = new_meta(ctx, ctx.bucket, ctx.key, received.size, received.md5_hex, segments=received.segments,
                     crc64=received.crc64)
+    sha1 = await run(_sha1_of, ctx, received.segments)      # before the commit: the blob is still ours alone
     try:
         whole = await run(ctx.app.backend.append_object, meta, position)
     except StorageError as exc:
@@ -55,4 +60,15 @@ async def append_object(ctx: Ctx) -> Response:
             pass
         raise CosError(exc.code, exc.message, resource=ctx.resource(), headers=headers) from None
     return empty(200, {"etag": quoted(whole.etag), "x-cos-next-append-position": str(whole.size),
+                       "x-cos-content-sha1": sha1,
                        CRC_HEADER: whole.headers.get(CRC_HEADER, "0")})
+
+
+def _sha1_of(ctx: Ctx, segments: list) -> str:
+    """Hex SHA-1 of the appended chunk, read back from its blob (blocking: a worker thread)."""
+    digest = hashlib.sha1()
+    for name, _ in segments:
+        with ctx.app.backend.open_blob(name) as f:
+            while block := f.read(1024 * 1024):
+                digest.update(block)
+    return digest.hexdigest()
