@@ -87,11 +87,12 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             timings[key] = timings.get(key, 0.0) + value
     clock.t = time.perf_counter()
 
-    cur = work
+    cur = work.copy()                    # every step adds its change in place
     if params.spots > 0:
         healed = heal_delta(work, masks.spot, f, params.spots, pts)
         if healed is not None:
-            cur = work + healed
+            (x0, y0, x1, y1), d = healed
+            cur[y0:y1, x0:x1] += d
     clock.tick("retouch.spots")
     if params.smoothing > 0:
         box = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)     # the face only, not the neck band
@@ -100,12 +101,11 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             part = cur[y0:y1, x0:x1]
             d = smooth_delta(part, base_layer(part, f, params.smoothing), skin[y0:y1, x0:x1], f,
                              params.smoothing, poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0]))
-            cur = cur.copy() if cur is work else cur
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
     if params.lines > 0:
         d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines)
-        cur = cur + d[..., None]
+        cur += d[..., None]
     clock.tick("retouch.lines")
     # eye bags and tone are smooth: both at half work scale, upsampled once
     do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
@@ -132,17 +132,15 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             change *= inside(shape, pts, person)[..., None]
         else:
             change *= (poly(shape, pts[FACE_OVAL]) > 0)[..., None]
-        cur = cur + change
+        cur += change
     clock.tick("retouch.tone")
     if params.eyes > 0 or params.teeth > 0:
-        if cur is work:
-            cur = work.copy()
         local = (eyes_delta(cur, pts, f, params.eyes) if params.eyes > 0 else []) + \
                 (teeth_delta(cur, pts, f, params.teeth) if params.teeth > 0 else [])
         for (x0, y0, x1, y1), d in local:
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.eyes")
-    delta = cur - work
+    delta = np.subtract(cur, work, out=cur)
     if _grey(work):                      # a grey photo stays grey: luma change only
         delta = cv2.merge([luma(delta)] * 3)
     return delta

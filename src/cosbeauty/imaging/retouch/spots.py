@@ -58,8 +58,8 @@ def _ring(radius: float) -> np.ndarray:
     return ((d >= radius - 0.75) & (d <= radius + 0.75)).astype(np.uint8)
 
 
-def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray]:
-    """(heal weight in [0, 1] per pixel, median reference H x W x 3).
+def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
+    """The heal weight in [0, 1] per pixel (H x W).
 
     A pixel is a spot candidate when it is darker (luma) or redder (Cr) than *every* pixel of a
     ring around it, for a small and a large ring (about 1 % and 3 % of F): a spot is enclosed
@@ -69,7 +69,6 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
     of four quarter arcs", which also finds spots touching a wrinkle; on Grace Hopper it healed
     wrinkle texture too, fine-texture retention around spots fell from ~0.7 to ~0.5.)
     """
-    ref = _median_reference(work, f)
     g = blur(work, 0.6)
     y = luma(g) * 255
     cr = (g[..., 0] * 255 - y) * 0.713
@@ -106,19 +105,31 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> tuple[np.ndarr
             peak[weight == 0] = -1
             weight[np.argsort(peak)[:-MAX_COUNT]] = 0
     w = weight[labels]
+    # the rest only around the kept spots (a few % of the box)
+    bb = nonzero_box(w > 0, pad=int(0.02 * f) + 3)
+    out = np.zeros(w.shape, np.float32)
+    if bb is None:
+        return out
+    x0, y0, x1, y1 = bb
     # the detected core -> the whole spot: grow into the pixels around it that are still darker
-    # or redder than the median reference (a spot's soft edge)
+    # or redder than the median reference (a spot's soft edge); the median sees 0.06 F around
+    pad = int(0.06 * f) + 4
+    cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
+    ref = _median_reference(work[cy0:y1 + pad, cx0:x1 + pad], f)[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+    w, y, cr, on_skin = w[y0:y1, x0:x1], y[y0:y1, x0:x1], cr[y0:y1, x0:x1], on_skin[y0:y1, x0:x1]
     near = cv2.dilate(w, disc(max(1.5, 0.014 * f)))
     ref_y = luma(ref) * 255
     ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
     edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
     w = np.maximum(cv2.dilate(w, disc(max(1.0, 0.004 * f))), near * edge)
-    return blur(w, max(0.7, 0.003 * f)) * np.clip((skin - 0.3) / 0.3, 0, 1), ref
+    out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
+    return out
 
 
 def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
-               pts: np.ndarray | None = None) -> np.ndarray | None:
-    """The change (H x W x 3) that heals spots, or None when there is nothing to heal. With
+               pts: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
+    nothing to heal. With
     ``pts``, the eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F)
     and the nose bridge (a glasses bridge looks like a spot) are left alone. Works inside the
     skin's bounding box; detection runs at a scale where F is at most DETECT_F px (spots of
@@ -144,14 +155,13 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     ds = min(1.0, DETECT_F / max(f, 1.0))
     if ds < 1.0:
         size = (max(1, round(w * ds)), max(1, round(h * ds)))
-        weight, ref = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
-                                   cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds)
+        weight = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
+                              cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds)
         if not weight.any():
             return None
         weight = grow_to(weight, (h, w))
-        ref = grow_to(ref, (h, w))
     else:
-        weight, ref = spot_weights(sub, sub_skin, f)
+        weight = spot_weights(sub, sub_skin, f)
         if not weight.any():
             return None
     # heal: under each spot the skin's low-pass (blur at the pore scale) is inpainted (Telea)
@@ -180,8 +190,6 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
                          cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
     m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
     theta = m * np.float32(np.pi / 2)
-    out = np.zeros_like(work)
-    out[y0 + hy0:y0 + hy1, x0 + hx0:x0 + hx1] = ((filled - low) * m[..., None]
-                                                 + texture * (np.cos(theta) - 1)[..., None]
-                                                 + copied * np.sin(theta)[..., None])
-    return out
+    change = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
+              + copied * np.sin(theta)[..., None])
+    return (x0 + hx0, y0 + hy0, x0 + hx1, y0 + hy1), change
