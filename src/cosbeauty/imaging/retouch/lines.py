@@ -22,6 +22,7 @@ FINE_GAIN = 1.0
 FOLD_GAIN = 0.9
 BAND_GAIN = 0.92         # fraction of the wrinkle band removed at lines = 1
 EYE_MARGIN = 0.035       # x F around the eye outline: no line filling
+PORE_SIGMA = 1.0         # px: the band below this (pores, grain) is never touched
 EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none above
 
 
@@ -45,7 +46,7 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: 
     if box is not None:
         x0, y0, x1, y1 = box
         part = y[y0:y1, x0:x1]
-        lo = blur(part, max(0.7, 0.004 * f))
+        lo = blur(part, max(PORE_SIGMA, 0.004 * f))
         fine = np.minimum(_blackhat(lo, 0.024 * f), FINE_CAP)
         fine = blur(fine, max(0.7, 0.003 * f))
         # the wrinkle band itself (between the pore scale and 0.03 F) is attenuated too, except
