@@ -63,6 +63,16 @@ _ROI_SCALE = 1.5             # MediaPipe's detection/landmarks -> ROI enlargemen
 _MERGE_IOM = 0.3             # boxes overlapping more than this (IoU over the smaller) merge
 _SMALL_FACE = 0.15           # largest face below this fraction of the short side -> tile pass
 _MIN_SCORE = 0.4            # the landmark model's face-presence gate verifies each box
+_PROPOSE_FACE_PX = 12        # proposal pass: the smallest face is seen this wide by the proposer
+_PROPOSE_INPUT = 128         # ... the short-range BlazeFace's input side
+_PROPOSE_SCORE = 0.2         # ... its (low) threshold: every face of 12-30 px scores >= 0.22
+_PROPOSE_OVERLAP = 32        # ... window overlap (px): the largest face of a level (2x12 px) + margin
+_PROPOSE_PAD = 16            # ... mirrored border (px): a face up to half cut by the frame
+_PROPOSE_MIN_SKIN = 2        # ... windows with fewer skin-chroma cells are skipped
+_PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 12 px square at their centre
+_CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cell, 3x3 per call
+_CONFIRM_FACE_PX = 30        # ... the level's smallest face is shown this wide (its largest: 44-53 px)
+_CONFIRM_MAX_CALLS = 8       # ... at most this many mosaics (72 proposals, best first): bounded work
 
 _local = threading.local()
 _T = TypeVar("_T")
@@ -275,18 +285,28 @@ def _solution(graph_text: str, outputs: list[str], side_inputs: dict | None = No
                                           outputs=outputs)
 
 
-def _build_detector() -> Any:
+def _proposer() -> Any:
+    """This thread's short-range BlazeFace graph (128 px input, low threshold: the proposal
+    pass), built on first use."""
+    graph = getattr(_local, "proposer", None)
+    if graph is None:
+        graph = _local.proposer = quietly(
+            lambda: _build_detector("FaceDetectionShortRange", _PROPOSE_SCORE))
+    return graph
+
+
+def _build_detector(calculator: str = "FaceDetectionFullRange", min_score: float = _MIN_SCORE) -> Any:
     threads = 1     # see the module docstring: 2 threads spin-wait under load
     graph = _solution(f"""
         input_stream: "IMAGE:image"
         output_stream: "DETECTIONS:detections"
         node {{
-          calculator: "FaceDetectionFullRange"
+          calculator: "{calculator}"
           input_stream: "IMAGE:image"
           output_stream: "DETECTIONS:detections"
           node_options {{
             [type.googleapis.com/mediapipe.FaceDetectionOptions] {{
-              min_score_thresh: {_MIN_SCORE}
+              min_score_thresh: {min_score}
               delegate {{ xnnpack {{ num_threads: {threads} }} }}
             }}
           }}
@@ -363,7 +383,7 @@ def _build_landmarker() -> Any:
 
 
 def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float = 1.0,
-               max_side: int | None = None, turns: int = 0) -> list[_Detection]:
+               max_side: int | None = None, turns: int = 0, proposer: bool = False) -> list[_Detection]:
     """Run the detector on ``src``: image pixels scaled by (sx, sy) with origin (x0, y0) of the
     scaled image; boxes come back in image pixels. ``max_side`` pre-shrinks ``src``; ``turns``
     quarter turns counter-clockwise (``np.rot90``) are applied to the detector's input, so a face
@@ -374,8 +394,8 @@ def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float
     sh, sw = small.shape[:2]
     view = np.ascontiguousarray(np.rot90(small, turns)) if turns % 4 else small
     vh, vw = view.shape[:2]
-    detector, _ = _graphs()
-    result = detector.process({"image": view})
+    detector = _proposer() if proposer else _graphs()[0]
+    result = detector.process({"image": np.ascontiguousarray(view)})
     kx, ky = sw / ssx, sh / ssy        # small pixels -> src pixels
 
     def to_image(px: float, py: float) -> tuple[float, float]:
@@ -454,11 +474,13 @@ def _levels(h: int, w: int, min_face_px: int = 20) -> list[float]:
     return scales
 
 
-def _windows(length: int, side: int) -> list[tuple[int, int]]:
-    """Overlapping (>= 20 %) spans of ``side`` px covering ``length`` (scaled) pixels."""
+def _windows(length: int, side: int, overlap: float | None = None) -> list[tuple[int, int]]:
+    """Spans of ``side`` px covering ``length`` (scaled) pixels, overlapping by >= ``overlap``
+    px (default 20 % of ``side``)."""
     if length <= side:
         return [(0, length)]
-    n = max(2, math.ceil((length - 0.2 * side) / (0.8 * side) - 0.05))
+    overlap = 0.2 * side if overlap is None else overlap
+    n = max(2, math.ceil((length - overlap) / (side - overlap) - 0.05))
     return [(round(i * (length - side) / (n - 1)), round(i * (length - side) / (n - 1)) + side)
             for i in range(n)]
 
@@ -502,10 +524,187 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
             for d in found]
 
 
-def _skin_integral(rgb: np.ndarray) -> np.ndarray | None:
+def _small_face_pass(image: np.ndarray | None, h: int, w: int,
+                     scaled: tuple[np.ndarray, float, float] | None = None,
+                     min_face_px: int = 20, known: Sequence[_Detection] = ()) -> list[_Detection]:
+    """Faces smaller than the whole-image pass sees: the proposal pass on colour images, the
+    exhaustive window pass (:func:`_tile_pass`) on colourless ones (the proposer misses tightly
+    cropped grey faces; grey photos pay the full scan)."""
+    src = image if image is not None else scaled[0] if scaled is not None else None
+    if src is None or not _colourful(src):
+        return _tile_pass(image, h, w, scaled, min_face_px)
+    return _proposal_pass(image, h, w, scaled, min_face_px, known)
+
+
+def _colourful(rgb: np.ndarray) -> bool:
+    """Mean chroma of a <= 64 px sample grid at or above verify's grey limit."""
+    from .verify import GREY_CHROMA
+
+    step = max(1, min(rgb.shape[:2]) // 64)
+    sample = np.ascontiguousarray(rgb[::step, ::step, :3])
+    ycc = cv2.cvtColor(sample, cv2.COLOR_RGB2YCrCb)[:, :, 1:].astype(np.int16) - 128
+    return float(np.abs(ycc).sum(axis=2).mean()) >= GREY_CHROMA
+
+
+def _pyramid(image: np.ndarray | None, scales: list[float],
+             scaled: tuple[np.ndarray, float, float] | None) -> list[tuple[np.ndarray, float, float]]:
+    """(src, sx, sy) per scale (decreasing), each shrunk from the previous one; the first from
+    ``scaled`` (a reduced copy) when it has the resolution, else from ``image``."""
+    sources: list[tuple[np.ndarray, float, float]] = []
+    prev: tuple[np.ndarray, float, float] | None = None
+    for need in scales:
+        if prev is None:
+            if scaled is not None and min(scaled[1], scaled[2]) >= need * 0.999:
+                prev = scaled
+            else:
+                assert image is not None
+                prev = (image, 1.0, 1.0)
+        src, sx, sy = prev
+        if min(sx, sy) > need * 1.001:
+            src, ex, ey = shrink(src, need / min(sx, sy))
+            sx, sy = sx * ex, sy * ey
+        prev = (src, sx, sy)
+        sources.append(prev)
+    return sources
+
+
+def _proposal_pass(image: np.ndarray | None, h: int, w: int,
+                   scaled: tuple[np.ndarray, float, float] | None = None,
+                   min_face_px: int = 20, known: Sequence[_Detection] = ()) -> list[_Detection]:
+    """Small faces in two cheap steps instead of the full-range detector on every window:
+
+    1. **Proposals**: the short-range BlazeFace (128 px input, 1.7 ms a call against 6.2 ms for
+       the full-range 192 px one: 1.6x cheaper per pixel, and it still scores every face seen
+       12-30 px wide >= 0.22) at a low threshold on overlapping windows of a pyramid whose
+       levels show the faces of :func:`_levels`' size ranges ~12-24 px wide; windows without
+       skin-chroma cells are skipped.
+    2. **Confirmation**: each proposal (best first, near-duplicates dropped) is cut out so the
+       face is ~24 px wide in a 64 px cell; nine cells make one 192 px mosaic for the
+       full-range detector at its usual threshold, so what comes out is the same kind of
+       detection (box, eye keypoints, score) the window pass gave, for 1/9 of a call each.
+    """
+    m = min_face(h, w, min_face_px)
+    sizes = [m * _LEVEL_STEP ** k for k in range(len(_levels(h, w, min_face_px)))]
+    if not sizes:
+        return []
+    scales = [min(1.0, _PROPOSE_FACE_PX / size) for size in sizes]
+    jobs = []
+    pad = _PROPOSE_PAD
+    levels = []
+    for size, (src, sx, sy) in zip(sizes, _pyramid(image, scales, scaled)):
+        padded = mirror_pad(src, pad)
+        ph, pw = padded.shape[:2]
+        skin = _skin_integral(padded, colour=True)
+        levels.append((sx, sy, skin))
+        jobs += [(padded, sx, sy, x0, y0, x1, y1, size, len(levels) - 1)
+                 for y0, y1 in _windows(ph, _PROPOSE_INPUT, _PROPOSE_OVERLAP)
+                 for x0, x1 in _windows(pw, _PROPOSE_INPUT, _PROPOSE_OVERLAP)
+                 if skin is None or _area(skin, x0, y0, x1, y1) >= _PROPOSE_MIN_SKIN]
+    found = pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad,
+                                      j[1], j[2], proposer=True), jobs)
+    sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
+    proposals = []
+    for job, dets in zip(jobs, found):
+        sx, sy, skin = levels[job[8]]
+        for d in dets:
+            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+            if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
+                continue              # inside a face the whole-image passes already found
+            if skin is not None:      # the face's centre must show skin chroma
+                lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, _PROPOSE_FACE_PX // 2
+                if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
+                    continue
+            proposals.append((d, job[7]))
+    cells = _proposal_cells(proposals, h, w)
+    per = (_DET_INPUT // _CONFIRM_CELL) ** 2
+    mosaics = [cells[i:i + per] for i in range(0, len(cells), per)][:_CONFIRM_MAX_CALLS]
+    return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+
+
+def _proposal_cells(proposals: list[tuple[_Detection, float]], h: int, w: int) -> list[tuple[float, float, float]]:
+    """(cx, cy, side) in image pixels of the confirmation cell of each (proposal, level face
+    size) worth one: the best first (ties by position, so the order never depends on thread
+    timing), dropping those centred within half a face of a kept one of the same level, or
+    centred outside the frame. The short-range boxes of faces seen 12-24 px wide all come out
+    ~40 px (measured), so the cell's scale comes from the level: its faces (size..2.4 size)
+    are shown 22-53 px wide."""
+    kept: list[tuple[float, float, float]] = []
+    order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], tuple(np.round(p[0].box, 3))))
+    for det, size in order:
+        cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+        if not (0 <= cx < w and 0 <= cy < h):
+            continue
+        if any(k[2] == size and math.hypot(cx - k[0], cy - k[1]) < 0.5 * size for k in kept):
+            continue
+        kept.append((cx, cy, size))
+    return [(cx, cy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX) for cx, cy, size in kept]
+
+
+def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+             cells: list[tuple[float, float, float]]) -> list[_Detection]:
+    """The full-range detector on one mosaic of up to 3x3 proposal cells (``image`` pixels, or
+    those of ``scaled`` = (copy, sx, sy) when the image is not given); detections are mapped
+    back to image pixels, those not centred well inside their own cell are dropped."""
+    n = _DET_INPUT // _CONFIRM_CELL
+    c = _CONFIRM_CELL
+    mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
+    src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
+    for i, (cx, cy, side) in enumerate(cells):
+        mosaic[(i // n) * c:(i // n + 1) * c, (i % n) * c:(i % n + 1) * c] = \
+            _cell(src, cx * sx, cy * sy, side * min(sx, sy), c)
+    detector, _ = _graphs()
+    result = detector.process({"image": mosaic})
+    found = []
+    for det in result.detections or []:
+        loc = det.location_data
+        bb = loc.relative_bounding_box
+        x0, y0 = bb.xmin * _DET_INPUT, bb.ymin * _DET_INPUT
+        x1, y1 = x0 + bb.width * _DET_INPUT, y0 + bb.height * _DET_INPUT
+        col, row = int((x0 + x1) / 2 // c), int((y0 + y1) / 2 // c)
+        i = row * n + col
+        if not (0 <= col < n and 0 <= row < n) or i >= len(cells):
+            continue
+        ox, oy = col * c, row * c
+        if min(x0 - ox, y0 - oy, ox + c - x1, oy + c - y1) < -0.15 * c:     # spans two cells
+            continue
+        cx, cy, side = cells[i]
+        k = side / c
+
+        def back(px: float, py: float, ox: int = ox, oy: int = oy, k: float = k,
+                 cx: float = cx, cy: float = cy, side: float = side) -> tuple[float, float]:
+            return cx - side / 2 + (px - ox) * k, cy - side / 2 + (py - oy) * k
+
+        lo, hi = back(x0, y0), back(x1, y1)
+        eyes = np.array([back(kp.x * _DET_INPUT, kp.y * _DET_INPUT) for kp in loc.relative_keypoints[:2]])
+        found.append(_Detection(np.array([lo[0], lo[1], hi[0], hi[1]]), float(det.score[0]), eyes))
+    return found
+
+
+def _cell(src: np.ndarray, cx: float, cy: float, side: float, out: int) -> np.ndarray:
+    """The ``side`` x ``side`` square of ``src`` centred on (cx, cy) resized to ``out`` px; the
+    part outside the frame is mirrored (a face cut by the frame becomes whole)."""
+    h, w = src.shape[:2]
+    x0, y0 = int(math.floor(cx - side / 2)), int(math.floor(cy - side / 2))
+    x1, y1 = x0 + max(1, int(round(side))), y0 + max(1, int(round(side)))
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 - cx0 < 2 or cy1 - cy0 < 2:
+        return np.full((out, out, 3), 128, np.uint8)
+    crop = np.ascontiguousarray(src[cy0:cy1, cx0:cx1, :3])
+    if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):
+        top, bottom, left, right = cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1
+        if max(top, bottom) >= crop.shape[0] or max(left, right) >= crop.shape[1]:
+            crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
+        else:
+            crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REFLECT_101)
+    shrinking = crop.shape[0] > out
+    return cv2.resize(crop, (out, out), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def _skin_integral(rgb: np.ndarray, colour: bool = False) -> np.ndarray | None:
     """Integral image of the skin-chroma cells (Chai & Ngan's Cr/Cb box widened, nearly the locus
     that :mod:`.verify` requires of a face's cheeks), or None for a colourless image (grey faces
-    are verified without colour, so nothing can be skipped).
+    are verified without colour, so nothing can be skipped) unless ``colour`` says the whole
+    image was found colourful (:func:`_colourful`: then a grey backdrop is gated too).
 
     A window without a patch of skin chroma cannot hold a face that passes verification, so
     the window pass skips it: on a typical photo most windows are sky, walls, floor."""
@@ -515,7 +714,7 @@ def _skin_integral(rgb: np.ndarray) -> np.ndarray | None:
     ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
     step = max(1, min(ycc.shape[:2]) // 64)
     sample = ycc[::step, ::step, 1:].astype(np.int16) - 128
-    if float(np.abs(sample).sum(axis=2).mean()) < GREY_CHROMA:
+    if not colour and float(np.abs(sample).sum(axis=2).mean()) < GREY_CHROMA:
         return None
     mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
     return cv2.integral(mask // 255)
@@ -747,7 +946,7 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
     if turns if turns is not None else _want_turns(dets, want_tiles):
         dets += _whole_pass(image, turns=TURNS, edges=True)
     if want_tiles:
-        dets += _tile_pass(image, h, w, min_face_px=min_face_px)
+        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets)
     return _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
 
 
@@ -821,5 +1020,5 @@ class ScaledDetection:
         image = _as_rgb8(rgb)
         dets = list(self.dets)
         if self.tiles:
-            dets += _tile_pass(image, self.h, self.w, self.scaled, self.min_face_px)
+            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets)
         return _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)

@@ -1,0 +1,182 @@
+"""Face detection cost per case, before/after, interleaved; and the lossless JPEG path at 12 MP.
+
+    .venv/bin/python bench/faces.py [--ref GIT_REF] [--rounds R] [--cases a,b] [--no-lossless]
+
+``--ref`` (default ``HEAD``) names the commit whose ``imaging/faces.py`` is the "before" arm: it is
+loaded from git as a module of its own next to the working tree's ``faces.py`` (both use the
+working tree's ``verify.py``), and the two arms run alternately (A B, B A, ...) in the same
+process, so load drift hits both. Each cell is the median of the rounds: wall ms / CPU ms
+(``time.process_time``: all threads of the process, so MediaPipe's and the helper thread's work
+counts) and the faces found; the 1-minute load average is printed with every table.
+
+Cases (all built in memory from images shipped by scikit-image/matplotlib):
+
+* no-face 1080p: the rocket tiled to 1920x1080 (the issue's false positive; skin-like colours
+  everywhere: the worst case for the skin gate) and the coffee cup scaled to 1920x1080;
+* upright 1 face 1080p and 6 faces 1080p: ``tests/imaging/scenes.py`` (bench/beauty.py's);
+* 12 MP group, 10 faces of 60-250 px on a noisy 4000x3000 canvas;
+* rotated: the astronaut turned 135 degrees, Grace Hopper turned 200 degrees.
+
+The lossless table: ``pipeline.beautify`` on a 4000x3000 one-face JPEG (q92) with the coefficient
+splice (default) against the same call forced to decode + re-encode (``quality=92``), and the
+splice alone (``jpeg_lossless.splice``) against a Pillow encode of the whole frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import skimage.data
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from tests.imaging import corpus  # noqa: E402
+from tests.imaging.scenes import one_face, six_faces  # noqa: E402
+
+
+def load_ref(ref: str):
+    """``faces.py`` of commit ``ref`` as module ``cosbeauty.imaging._faces_ref``."""
+    import cosbeauty.imaging
+
+    source = subprocess.run(["git", "show", f"{ref}:src/cosbeauty/imaging/faces.py"], cwd=ROOT,
+                            check=True, capture_output=True).stdout
+    path = os.path.join(os.path.dirname(cosbeauty.imaging.__file__), "_faces_ref_bench.py")
+    with open(path, "wb") as f:
+        f.write(source)
+    try:
+        spec = importlib.util.spec_from_file_location("cosbeauty.imaging._faces_ref_bench", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    finally:
+        os.unlink(path)
+    return module
+
+
+def group_12mp() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    canvas = np.clip(rng.normal(170, 10, (3000, 4000, 3)), 0, 255).astype(np.uint8)
+    heads = list(corpus.heads().values())
+    sizes = [60, 80, 100, 140, 200, 70, 90, 120, 160, 250]
+    for i, s in enumerate(sizes):
+        corpus.place(canvas, heads[i % 2], s, 400 + (i % 5) * 800, 900 + (i // 5) * 1200)
+    return canvas
+
+
+def turned(img: np.ndarray, degrees: float) -> np.ndarray:
+    return corpus.rotate(img, degrees)
+
+
+CASES: dict[str, Callable[[], np.ndarray]] = {
+    "no-face 1080p (rocket)": lambda: corpus._tile_to(skimage.data.rocket(), 1920, 1080),
+    "no-face 1080p (coffee)": lambda: cv2.resize(skimage.data.coffee(), (1920, 1080), interpolation=cv2.INTER_CUBIC),
+    "upright 1 face 1080p": lambda: one_face(1920, 1080),
+    "6 faces 1080p": lambda: six_faces(1920, 1080),
+    "12 MP group, 10 faces": group_12mp,
+    "astronaut at 135 deg": lambda: turned(corpus.astronaut(), 135),
+    "Hopper at 200 deg": lambda: turned(corpus.hopper(), 200),
+}
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, out
+
+
+def detection_table(arms: dict[str, object], names: list[str], rounds: int) -> str:
+    images = {n: CASES[n]() for n in names}
+    for module in arms.values():            # graphs of every thread built before timing
+        module.detect_faces(images[names[0]])
+    cells: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    loads = []
+    order = list(arms)
+    for r in range(rounds):
+        for name in names:
+            for arm in (order if r % 2 == 0 else order[::-1]):
+                module, image = arms[arm], images[name]
+                wall, cpu, faces = timed(lambda: module.detect_faces(image, max_faces=20))  # noqa: B023
+                cells.setdefault((name, arm), []).append((wall, cpu, len(faces)))
+            loads.append(os.getloadavg()[0])
+    lines = [f"detect_faces, median of {rounds} interleaved rounds, wall / CPU ms (faces found); "
+             f"load average (1 min) {min(loads):.2f}-{max(loads):.2f}, {os.cpu_count()} CPUs", "",
+             "| case | " + " | ".join(order) + " | CPU ratio |", "| --- |" + " --- |" * (len(order) + 1)]
+    for name in names:
+        row = []
+        for arm in order:
+            s = cells[(name, arm)]
+            row.append(f"{statistics.median(x[0] for x in s):.0f} / {statistics.median(x[1] for x in s):.0f} "
+                       f"({s[-1][2]})")
+        ratio = statistics.median(b[1] / max(a[1], 1e-6) for a, b in zip(cells[(name, order[-1])], cells[(name, order[0])]))
+        lines.append(f"| {name} | " + " | ".join(row) + f" | {ratio:.2f}x |")
+    return "\n".join(lines)
+
+
+def lossless_table(rounds: int) -> str:
+    from PIL import Image
+
+    from cosbeauty.imaging import jpeg_lossless, pipeline
+
+    rgb = one_face(4000, 3000)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=92)
+    data = buf.getvalue()
+    if not jpeg_lossless.available():
+        return "lossless: libturbojpeg not installed"
+    pipeline.beautify(data, 0.5)
+    samples: dict[str, list[tuple[float, float]]] = {}
+    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    after = decoded.copy()
+    after[1000:1400, 1800:2200] //= 2              # a 400x400 px change: a face-sized retouch
+    arms = {
+        "beautify, coefficient splice": lambda: pipeline.beautify(data, 0.5),
+        "beautify, decode + re-encode (quality=92)": lambda: pipeline.beautify(data, 0.5, quality=92),
+        "splice only (400x400 changed)": lambda: jpeg_lossless.splice(data, decoded, after),
+        "Pillow encode only (whole frame q92)": lambda: Image.fromarray(after).save(io.BytesIO(), "JPEG", quality=92),
+    }
+    loads = []
+    for r in range(rounds):
+        for name in (list(arms) if r % 2 == 0 else list(arms)[::-1]):
+            wall, cpu, _ = timed(arms[name])
+            samples.setdefault(name, []).append((wall, cpu))
+        loads.append(os.getloadavg()[0])
+    lines = [f"4000x3000 JPEG q92, one face, median of {rounds} interleaved rounds; load average "
+             f"{min(loads):.2f}-{max(loads):.2f}", "", "| path | wall ms | CPU ms |", "| --- | --- | --- |"]
+    for name, s in samples.items():
+        lines.append(f"| {name} | {statistics.median(x[0] for x in s):.0f} | {statistics.median(x[1] for x in s):.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' faces.py ('' = none)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--no-lossless", action="store_true")
+    args = parser.parse_args()
+    from cosbeauty.imaging import faces
+
+    arms: dict[str, object] = {}
+    if args.ref:
+        arms[f"before ({args.ref})"] = load_ref(args.ref)
+    arms["after (working tree)"] = faces
+    names = [n for n in CASES if not args.cases or any(c.strip() and c.strip() in n for c in args.cases.split(","))]
+    print(detection_table(arms, names, args.rounds))
+    if not args.no_lossless:
+        print()
+        print(lossless_table(args.rounds))
+
+
+if __name__ == "__main__":
+    main()
