@@ -90,6 +90,8 @@ def app(tmp_path, monkeypatch):
     from cosbeauty.config import ServerConfig
     from cosbeauty.server import build_app
     cos = build_app(ServerConfig(data_dir=str(tmp_path), appid=APPID, region=REGION, fsync=False))
+    # the bucket exists: a denied caller of a missing bucket learns NoSuchBucket, not AccessDenied
+    cos.backend.create_bucket(BUCKET, "root")
     yield cos
     cos.backend.close()
 
