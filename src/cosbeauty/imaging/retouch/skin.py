@@ -131,7 +131,6 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
     skin_s = blur(cv2.erode(region, disc(2.0 * sigma)).astype(np.float32), sigma) * strict
     core = blur(cv2.erode(region, disc(0.015 * f_s)).astype(np.float32), 0.01 * f_s)
     loose_s = core * blur(gate(4.5, 0.5), 0.006 * f_s)
-    spot_s = np.maximum(skin_s, core * blur(gate(2.5, 0.45), 0.006 * f_s))
     oval = poly((h, w), pts[FACE_OVAL])
 
     def full(m: np.ndarray) -> np.ndarray:
@@ -141,5 +140,7 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
     # the under-eye band reaches up to the lower lid: lashes excluded with a small margin only
     near = poly(shape, pts_s[FACE_OVAL]) & (1 - features(shape, pts_s, f_s, grow=0.4))
     near = blur(cv2.erode(near, disc(0.006 * f_s)).astype(np.float32), 0.005 * f_s)
+    # spots may sit right next to a brow: the colour gate (luma floor 0.45) keeps brow hairs out
+    spot_s = np.maximum(skin_s, near * blur(gate(2.5, 0.45), 0.006 * f_s))
     return SkinMasks(full(skin_s), full(loose_s), full(near), full(spot_s), full(fold_s), model, small,
                      pts_s, f_s, gate(4.0, 0.12), feats)
