@@ -48,16 +48,27 @@ def run(folder: Path, out: Path, *flags: str, capsys) -> tuple[int, str, dict[st
     return code, err.splitlines()[-1], {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_default_is_threads_one_per_idle_cpu(monkeypatch):
+def test_default_is_threads_one_per_cpu_whatever_the_load(monkeypatch):
+    """The default used to subtract the load average, which made it --jobs 1 right after any busy
+    minute (the bench's own previous run included), where two workers are faster on 2 cores."""
     args = build_parser().parse_args(["beautify", "in", "-o", "out"])
     assert args.jobs is None and args.processes is False       # -> default_jobs() threads
     cpus = len(os.sched_getaffinity(0))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
-    assert beautify_cli.default_jobs() == cpus
-    monkeypatch.setattr(os, "getloadavg", lambda: (cpus + 5.0, 1.0, 1.0))
-    assert beautify_cli.default_jobs() == 1
-    monkeypatch.setattr(os, "getloadavg", lambda: (cpus - 1.0, 1.0, 1.0))
-    assert beautify_cli.default_jobs() == 1
+    for load in (0.1, cpus - 1.0, cpus + 5.0):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, 1.0, 1.0))
+        assert beautify_cli.default_jobs() == cpus
+
+
+def test_parallel_workers_run_opencv_single_threaded_and_restore_it(tmp_path, folder, capsys, monkeypatch):
+    import cv2
+
+    seen: list[int] = []
+    real = beautify_cli._process
+    monkeypatch.setattr(beautify_cli, "_process", lambda *a: (seen.append(cv2.getNumThreads()), real(*a))[1])
+    before = cv2.getNumThreads()
+    run(folder, tmp_path / "thr", "--jobs", "2", capsys=capsys)
+    assert seen and set(seen) == {1}
+    assert cv2.getNumThreads() == before
 
 
 def test_threads_and_jobs1_write_identical_files(tmp_path, folder, capsys):

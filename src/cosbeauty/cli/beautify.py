@@ -10,10 +10,11 @@ A folder (parallel, sub-folders mirrored with ``--recursive``)::
     cosbeauty beautify shots/ -o beautified/ --recursive
 
 The folder default is the fastest configuration measured (``bench/cli_folder.py``): worker
-*threads* in this one process, one per idle CPU (OpenCV and MediaPipe release the GIL, each thread
-keeps its own face detector, and no worker pays the ~2 s interpreter + model start-up a process
-would; on a machine already busy, one). ``--processes`` uses a spawn-started process pool
-instead; ``--jobs 1`` runs in order.
+*threads* in this one process, one per CPU, each file's OpenCV work single-threaded (OpenCV and
+MediaPipe release the GIL, each thread keeps its own face detector, no worker pays the interpreter
+and model start-up a process would, and one file's parallelism no longer competes with the other
+workers'). ``--processes`` uses a spawn-started process pool instead; ``--jobs 1`` runs in order,
+one file at a time with OpenCV's own threads.
 
 Every regular, non-hidden file is tried. Files whose bytes are not an image (UnsupportedFormat)
 are *skipped* when their name has no image extension (README.txt) and *failed* when it has
@@ -35,7 +36,7 @@ import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 from cosbeauty.imaging.errors import ImageError, UnsupportedFormat
 from cosbeauty.imaging.limits import Limits
@@ -85,8 +86,7 @@ def register(subparsers: Any) -> None:
                         help="per-component amounts 0..1 over the strength's defaults, e.g. "
                              "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="parallel workers for a folder (default: one per idle CPU, i.e. CPUs minus "
-                             "the 1-minute load average, at least 1)")
+                        help="parallel workers for a folder (default: one per CPU this process may use)")
     parser.add_argument("--processes", action="store_true",
                         help="workers are processes (each pays ~2 s start-up) instead of threads")
     parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
@@ -107,18 +107,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def default_jobs() -> int:
-    """One worker per idle CPU: the CPUs this process may use minus the 1-minute load average
-    (like ``make --load-average``), at least 1. Threads overlap one file's single-threaded
-    stages (neural-network calls, decode) with another's, which pays on idle cores; on a machine
-    already busy with other work, the extra threads only add a detector start-up each and
-    contention (bench/cli_folder.py, interleaved rounds at load 13-16 on 2 cores: --jobs 2 slower
-    than --jobs 1 in most rounds)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cpus, int(cpus - busy + 0.5)))
+    """One worker per CPU this process may use. (It used to be CPUs minus the 1-minute load
+    average; that turned the default into ``--jobs 1`` right after any busy minute, the previous
+    run of this command included, while two single-threaded workers beat one file at a time with
+    OpenCV's threads on 2 cores: bench/cli_folder.py.)"""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _amount_arg(value: str) -> float:
@@ -263,25 +258,47 @@ def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int,
         yield from (_process(source, target, options) for source, target in tasks)
         return
     workers = min(jobs, len(tasks))
-    with _pool(workers, processes) as pool:
-        pending: set[Future[Outcome]] = set()
-        queue = iter(tasks)
-        for source, target in queue:
-            pending.add(pool.submit(_process, source, target, options))
-            if len(pending) >= 2 * workers:
-                done = next(as_completed(pending))
-                pending.discard(done)
-                yield done.result()
-        for future in as_completed(pending):
-            yield future.result()
+    restore = None if processes else _single_threaded_opencv()
+    try:
+        with _pool(workers, processes) as pool:
+            pending: set[Future[Outcome]] = set()
+            queue = iter(tasks)
+            for source, target in queue:
+                pending.add(pool.submit(_process, source, target, options))
+                if len(pending) >= 2 * workers:
+                    done = next(as_completed(pending))
+                    pending.discard(done)
+                    yield done.result()
+            for future in as_completed(pending):
+                yield future.result()
+    finally:
+        if restore is not None:
+            restore()
 
 
 def _pool(workers: int, processes: bool) -> Executor:
     if processes:
         import multiprocessing
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker)
-    return ThreadPoolExecutor(workers, thread_name_prefix="cosbeauty-beautify")
+                                   initializer=_init_process)
+    # each thread builds its face detector as it starts, both at once, while the first files are read
+    return ThreadPoolExecutor(workers, thread_name_prefix="cosbeauty-beautify", initializer=_init_worker)
+
+
+def _single_threaded_opencv() -> Callable[[], None]:
+    """Parallel workers each run one file's OpenCV calls on their own thread: OpenCV's thread pool
+    on top of the workers oversubscribes the CPUs (two workers with OpenCV's 2 threads each ran up
+    to 2x slower than one file at a time on 2 cores, bench/cli_folder.py). Returns the undo."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    return lambda: cv2.setNumThreads(before)
+
+
+def _init_process() -> None:
+    _single_threaded_opencv()
+    _init_worker()
 
 
 def _init_worker() -> None:
