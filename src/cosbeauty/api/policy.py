@@ -60,8 +60,10 @@ class Authorizer:
     def _existence(self, ctx: "Ctx", action: str, bucket: str) -> None:
         """Bucket names are public (one namespace, as on COS and S3), so a denied caller learns
         what anyone learns from PUT Bucket: 404 NoSuchBucket for a bucket that does not exist and
-        409 BucketAlreadyExists when creating a name that is taken -- before AccessDenied."""
-        if not bucket:
+        409 BucketAlreadyExists when creating a name that is taken -- before AccessDenied. Only
+        for the request's own bucket (not a copy source, nor the console's dry-run checks, which
+        read AccessDenied as "not allowed")."""
+        if not bucket or bucket != ctx.bucket:
             return
         try:
             self.app.backend.get_bucket(bucket)
