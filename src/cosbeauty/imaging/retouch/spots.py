@@ -31,6 +31,7 @@ BRIDGE_R = 0.07          # x F around the nose bridge (glasses' bridge and nose 
 OUTLINE_MARGIN = 0.06    # x F inside the face oval: no spot healing
 LIP_MARGIN = 0.045       # x F around the lips
 STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
+GROW = 0.007            # x F: the found core grown by this (its feather then starts past the edge)
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
 
 
@@ -121,7 +122,7 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
     ref_y = luma(ref) * 255
     ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
     edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
-    w = np.maximum(cv2.dilate(w, disc(max(1.0, 0.004 * f))), near * edge)
+    w = np.maximum(cv2.dilate(w, disc(max(1.0, GROW * f))), near * edge)
     out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
     return out
 
