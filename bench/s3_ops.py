@@ -1,7 +1,7 @@
 """Object-server throughput, cosbeauty against moto (and Ceph RGW / a cluster node when available),
 measured side by side with the A/B harness (``ab.py``).
 
-Usage: python bench/s3_ops.py [--rounds 5] [--n 300] [--conc 8] [--client raw boto3]
+Usage: python bench/s3_ops.py [--rounds 5] [--n 300] [--n-boto3 N] [--conc 8] [--client raw boto3]
                               [--targets cosbeauty moto] [--big-mib 0] [--huge-mib 0]
                               [--no-fsync] [--json bench/results/s3_ops.json]
 
@@ -9,7 +9,9 @@ For every client and operation (4 KiB PUT and GET, sequential and --conc-way), t
 alternately for --rounds rounds (each round: --n operations on each target, fresh keys), and the
 per-round ratios cosbeauty / baseline are printed (min / median / max) with the load average of
 every figure. cosbeauty runs durable (fsync on, its default) unless --no-fsync; moto keeps objects
-in memory. ``--big-mib`` adds a big-object PUT/GET MiB/s comparison; ``--huge-mib`` streams one
+in memory. Every figure carries the disk's ``fdatasync`` latency measured right after it
+(``fsync_ms``: a durable PUT waits for one, moto for none). ``--big-mib`` adds a big-object PUT/GET
+MiB/s comparison; ``--huge-mib`` streams one
 object that big through cosbeauty and reports its peak RSS.
 """
 
@@ -47,6 +49,25 @@ def timed(fn, items, conc: int, pool: concurrent.futures.ThreadPoolExecutor | No
     return time.perf_counter() - t0, lat
 
 
+def fsync_probe(directory: str | None = None, n: int = 20) -> float:
+    """Median milliseconds of one ``fdatasync`` of a 16 KiB overwrite on the disk the servers use
+    (a durable PUT waits for one): the figure that moves most between a quiet and a busy disk."""
+    import tempfile
+    fd, path = tempfile.mkstemp(prefix="fsync-probe-", dir=directory or os.environ.get("BENCH_TMP"))
+    try:
+        block = os.urandom(16384)
+        times = []
+        for _ in range(n):
+            os.pwrite(fd, block, 0)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1000
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000
@@ -71,7 +92,7 @@ class SmallOps:
             elapsed, lat = timed(lambda k: self.client.put(k, BODY), keys, self.conc, self.pool)
         else:
             elapsed, lat = timed(self.client.get, self.keys, self.conc, self.pool)
-        return self.n / elapsed, {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+        return self.n / elapsed, {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "fsync_ms": fsync_probe()}
 
     def close(self) -> None:
         if self.pool:
@@ -141,7 +162,9 @@ def targets_verdict(results: list[Comparison]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--n", type=int, default=300, help="operations per arm per round")
+    ap.add_argument("--n", type=int, default=300, help="operations per arm per round (raw client)")
+    ap.add_argument("--n-boto3", type=int, default=None, help="operations per arm per round with boto3 "
+                    "(default: --n; boto3 costs several times the raw client per call)")
     ap.add_argument("--conc", type=int, default=8)
     ap.add_argument("--client", nargs="+", default=["raw", "boto3"], choices=("raw", "boto3"))
     ap.add_argument("--targets", nargs="+", default=["cosbeauty", "moto"],
@@ -162,10 +185,11 @@ def main() -> int:
         for kind in args.client:
             for op in args.ops:
                 for conc in (1, args.conc):
-                    arms = {t.name: SmallOps(t, kind, op, conc, args.n) for t in targets}
+                    n = args.n_boto3 if kind == "boto3" and args.n_boto3 else args.n
+                    arms = {t.name: SmallOps(t, kind, op, conc, n) for t in targets}
                     results.append(compare(arms, args.rounds, unit="ops/s",
                                            title=f"4 KiB {op}, {kind} client, concurrency {conc}",
-                                           note=f"{args.n} ops per figure, cosbeauty fsync {fsync}"))
+                                           note=f"{n} ops per figure, cosbeauty fsync {fsync}"))
                     for arm in arms.values():
                         arm.close()
                 if args.big_mib:

@@ -57,3 +57,19 @@ def test_json_round_trip_and_readme_section(tmp_path):
     assert "old figures" not in text and text.startswith("# x\n\n## Performance\n")
     assert "| 4 KiB PUT | raw | 1 | 300 | 100 | 3.00 / **3.00** / 3.00 |" in text
     assert "Hand-written notes." in text and text.endswith("## Layout\n\nkept\n")
+
+
+def test_targets_are_judged_from_the_figures_in_every_round(tmp_path):
+    """A median above the target is not enough: the sequential PUT target holds in every round."""
+    def arm(*figures: float):
+        values = iter(figures)
+        return lambda: (next(values), {"fsync_ms": 0.25})
+
+    arms = {"cosbeauty": arm(900.0, 1000.0, 500.0), "moto": arm(300.0, 250.0, 250.0)}   # 3.0, 4.0, 2.0
+    cmp = ab.compare(arms, rounds=3, warmup=False, progress=False, unit="ops/s",
+                     title="4 KiB PUT, raw client, concurrency 1", note="300 ops per figure")
+    results = tmp_path / "results"
+    ab.save([cmp], str(results / "s3_ops.json"))
+    text = perf_table.section(str(results))
+    assert "sequential durable 4 KiB PUT >= 3x moto in every round (raw client): **not met**" in text
+    assert "median 3.00x" in text and "| 0.25 (0.25-0.25) |" in text
