@@ -174,12 +174,18 @@ def spotted():
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 target partly met: mean residual at 0.5 .05-.13 "
-                   "(astronaut; Hopper red .13, dark .31), at 1.0 astronaut .04-.08 but Hopper .12-.25; "
-                   "a 1-px cheek spot on Hopper is missed (.84); texture around spots on the "
-                   "x2-upscaled astronaut .51-.58 (target .6; Hopper .66-.69); see docs/beauty.md")
-@pytest.mark.parametrize("name", list(INPUTS))
-@pytest.mark.parametrize("kind", ["dark", "red"])
+DARK_XFAIL = pytest.mark.xfail(strict=False, reason=(
+    "issue 9 target not met for dark spots: Hopper .21 mean at 0.5 (<= .30 met) but a 1-px cheek spot "
+    "on her coarse skin is not found (.85; it ranks below Hopper's own age spots under the 40-spot "
+    "cap, and a larger cap moves the landmarks > 1 % IOD), mean .18 at 1.0 (target .10; a smooth fill "
+    "cannot restore the clean skin's own contrast at the site, .11 on average); astronaut x2: a 1.5 % F "
+    "spot on the fringe's shadow slope keeps .30-.33 (Telea fills it from the darker upper edge). "
+    "Texture around spots .73 (met). See docs/beauty.md"))
+SPOT_CASES = [pytest.param("dark", "hopper", marks=DARK_XFAIL), pytest.param("dark", "astronaut2x", marks=DARK_XFAIL),
+              ("red", "hopper"), ("red", "astronaut2x")]
+
+
+@pytest.mark.parametrize(("kind", "name"), SPOT_CASES)
 def test_spots_are_healed_and_texture_stays(spotted, name, kind):
     clean, img, spots, outs = spotted[name, kind]
     residual = {s: [] for s in outs}
@@ -409,8 +415,10 @@ def landmark_shift(img: np.ndarray, face: Face, out: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param("hopper", marks=pytest.mark.xfail(strict=False, reason="1.0-1.05 % IOD at 1.0 (target < 1 %; "
-                                                   "0.55 % without spot healing, re-detection floor ~0.7 %)")),
+    pytest.param("hopper", marks=pytest.mark.xfail(strict=False, reason="0.9-1.09 % IOD at 1.0 between runs (target < 1 %): "
+                                                   "re-detection drift spread over the whole mesh (oval .98, eyes 1.2, "
+                                                   "lips .74 %; a common offset of ~0.4 % IOD), about the same with any "
+                                                   "single component off")),
     "astronaut2x",
 ])
 def test_landmarks_stay_at_full_strength(photos, name):
