@@ -262,3 +262,20 @@ def test_aws_chunked_gzip_upload_keeps_only_gzip(server, bucket):
     assert resp.status == 200, resp.read()
     head = s3_client(server.port).head_object(Bucket=bucket, Key="z.gz")
     assert head["ContentEncoding"] == "gzip" and head["ContentLength"] == len(body)
+
+
+def test_upload_part_copy_range_is_checked(s3, bucket):
+    """UploadPartCopy's x-amz-copy-source-range must be bytes=<first>-<last> inside the source:
+    beyond it is InvalidRange, malformed is InvalidArgument (never a silent whole-object copy)."""
+    s3.put_object(Bucket=bucket, Key="src", Body=b"12345")
+    up = s3.create_multipart_upload(Bucket=bucket, Key="dst")
+    src = {"Bucket": bucket, "Key": "src"}
+    for bad, code in (("bytes=0-21", "InvalidRange"), ("bytes=5-5", "InvalidRange"), ("bytes=3-1", "InvalidArgument"),
+                      ("bytes=-2", "InvalidArgument"), ("bytes=0-", "InvalidArgument"), ("0-1", "InvalidArgument")):
+        with pytest.raises(ClientError) as e:
+            s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=up["UploadId"], PartNumber=1,
+                                CopySource=src, CopySourceRange=bad)
+        assert e.value.response["Error"]["Code"] == code, bad
+    s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=up["UploadId"], PartNumber=1, CopySource=src,
+                        CopySourceRange="bytes=1-3")
+    assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=up["UploadId"])["Parts"][0]["Size"] == 3

@@ -129,3 +129,4 @@ def test_multipart_full_object_crc32_and_boto3_transfer(https_s3):
     out = io.BytesIO()
     https_s3.download_fileobj("checksums", "managed", out)
     assert out.getvalue() == data
+

@@ -27,7 +27,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SUITES = {"acl": "test_s3_acl_v.py"}
+SUITES = {"acl": "test_s3_acl_v.py", "multipart": "test_s3_multipart_upload_v.py", "tagging": "test_s3_tagging_v.py",
+          "versioning": "test_s3_versioning_v.py", "policy": "test_s3_policy_v.py", "bucket": "test_s3_bucket_v.py",
+          "object": "test_s3_object_v.py", "headers": "test_s3_headers_x.py", "cors": "test_s3_cors_x.py"}
 ALT_ID = "AKIDs3testsALTuser000000000000000001"
 ALT_KEY = "s3tests-alt-secret-key-00000000001"
 RUN_TIMEOUT = 900

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 
 from starlette.responses import Response
@@ -24,9 +25,10 @@ from cosbeauty.api.acl import owner_xml
 from cosbeauty.api.auth.chunked import CHECKSUMS
 from cosbeauty.api.bodies import receive_blob
 from cosbeauty.api.context import Ctx, run
+from cosbeauty.api.errors import CosError
 from cosbeauty.api.listing import parse_max_keys
 from cosbeauty.api.object_meta import new_meta
-from cosbeauty.api.objects import copy_source, parse_range
+from cosbeauty.api.objects import copy_source
 from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.api.conditions import write_condition
 from cosbeauty.api.versioning import copy_source_version, version_headers
@@ -118,7 +120,7 @@ async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     if src.delete_marker:
         raise ctx.error("InvalidRequest", "The copy source version is a delete marker.")
     rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
-    start, end = parse_range(rng, src.size) or (0, src.size)
+    start, end = _copy_range(ctx, rng, src.size) if rng is not None else (0, src.size)
     backend = ctx.app.backend
 
     def copy() -> PartInfo:
@@ -135,6 +137,22 @@ async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     part = await run(copy)
     await run(backend.put_part, upload.upload_id, part)
     return xml_response("CopyPartResult", {"ETag": quoted(part.etag), "LastModified": iso_date(part.mtime)})
+
+
+_COPY_RANGE = re.compile(r"bytes=(\d{1,20})-(\d{1,20})")
+
+
+def _copy_range(ctx: Ctx, value: str, size: int) -> tuple[int, int]:
+    """(start, end_exclusive) of x-cos-copy-source-range: exactly ``bytes=<first>-<last>`` (as COS
+    and S3 document it), inside the source object."""
+    m = _COPY_RANGE.fullmatch(value.strip())
+    if m is None or int(m[2]) < int(m[1]):
+        raise ctx.error("InvalidArgument", f"The copy source range {value!r} is not bytes=<first>-<last>.")
+    first, last = int(m[1]), int(m[2])
+    if last >= size:
+        raise CosError("InvalidRange", f"The copy source range {value!r} is not inside the source object "
+                                       f"({size} bytes).", status=400, resource=ctx.resource())
+    return first, last + 1
 
 
 def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str, dict[str, str]]]:
