@@ -103,4 +103,4 @@ def test_faces_cut_by_the_frame_found_and_retouched_cleanly():
     corpus.contact_sheet("edges", _edges, cols=8)
     print(f"cut faces found {found}/{total}; missed {missed}; seam/interior step median "
           f"{np.median(seams):.2f} max {max(seams):.2f}")
-    assert found >= 0.85 * total
+    assert found >= total - 1, missed       # measured 47/48: Hopper 150 px, half out at the top

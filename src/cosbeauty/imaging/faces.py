@@ -795,7 +795,8 @@ def _roi_from_landmarks(pts: np.ndarray) -> _Roi:
     return _Roi(float(centre[0]), float(centre[1]), size, angle)
 
 
-def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> tuple[np.ndarray, float] | None:
+def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0,
+               border: int = cv2.BORDER_REFLECT_101) -> tuple[np.ndarray, float] | None:
     """(478 landmarks in image pixels, the model's face-presence score) inside ``roi`` (image
     pixels), or None when the ROI has no pixels. ``src`` is the image scaled by ``scale`` (a
     reduced decode) or the image itself."""
@@ -812,7 +813,7 @@ def _landmarks(src: np.ndarray, roi: _Roi, scale: float = 1.0) -> tuple[np.ndarr
     crop, sx, sy = src[cy0:cy1, cx0:cx1], 1.0, 1.0
     if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):     # cut by the frame: mirror the missing part
         crop = cv2.copyMakeBorder(np.ascontiguousarray(crop), cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1,
-                                  cv2.BORDER_REFLECT_101)
+                                  border)
     if max(crop.shape[:2]) > _LM_CROP_MAX:
         crop, sx, sy = shrink(crop, _LM_CROP_MAX / max(crop.shape[:2]))
     else:
@@ -854,18 +855,33 @@ def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
 
 def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
                    shape: tuple[int, int] | None, check: bool) -> Face | None:
+    """Landmarks and verification of one view. A candidate cut by the frame is seen with the
+    missing part mirrored; when that fails, once more with the frame's edge rows/columns
+    repeated instead (measured on the cut-face corpus: each border finds faces the other
+    misses, mirroring more; the candidate must still pass every check)."""
+    face, cut = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REFLECT_101)
+    if face is None and cut and check:
+        face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE)
+    return face
+
+
+def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, int] | None,
+              check: bool, border: int) -> tuple[Face | None, bool]:
+    """(the face or None, whether its ROI was cut by the frame)."""
     from .verify import face_checks, is_face, needs_stability
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
-    got = _landmarks(rgb, roi, scale)
+    got = _landmarks(rgb, roi, scale, border)
+    cut = _cut(rgb, roi, scale)
     if got is None or got[1] < _PRESENCE_FLOOR:
-        return None
+        return None, cut
     pts, presence = got
     refined = _roi_from_landmarks(pts)
     if _needs_refine(roi, refined):
-        got = _landmarks(rgb, refined, scale) if refined.size > 4 else None
+        cut = cut or _cut(rgb, refined, scale)
+        got = _landmarks(rgb, refined, scale, border) if refined.size > 4 else None
         if got is None or got[1] < _PRESENCE_FLOOR:
-            return None
+            return None, cut
         pts, presence = got
     h, w = shape or rgb.shape[:2]
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
@@ -873,21 +889,29 @@ def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
     box = (int(lo[0]), int(lo[1]), int(hi[0] - lo[0] + 1), int(hi[1] - lo[1] + 1))
     checks = face_checks(rgb, pts, scale, presence, det.score)
     if check and not is_face(checks):
-        return None
+        return None, cut
     if not check or needs_stability(checks):
-        checks["stability"] = _stability(rgb, pts, scale)
+        checks["stability"] = _stability(rgb, pts, scale, border)
         if check and not is_face(checks):
-            return None
-    return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks)
+            return None, cut
+    return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
 
 
-def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float) -> float:
+def _cut(src: np.ndarray, roi: _Roi, scale: float) -> bool:
+    """The ROI (with its rotation margin) reaches outside the frame of ``src``."""
+    h, w = src.shape[:2]
+    half = roi.size * scale * (abs(math.cos(roi.angle)) + abs(math.sin(roi.angle))) / 2
+    cx, cy = roi.cx * scale, roi.cy * scale
+    return cx - half < 0 or cy - half < 0 or cx + half > w or cy + half > h
+
+
+def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float, border: int = cv2.BORDER_REFLECT_101) -> float:
     """How much the mesh moves when the landmark model sees the same place through a turned
     (+25 degrees) and enlarged (x1.15) window: mean point distance / F. A real face stays put,
     a face-like pattern's mesh is hallucinated and moves (or loses its presence score)."""
     roi = _roi_from_landmarks(pts)
     other = _Roi(roi.cx, roi.cy, roi.size * 1.15, roi.angle + math.radians(25))
-    got = _landmarks(rgb, other, scale)
+    got = _landmarks(rgb, other, scale, border)
     if got is None or got[1] < _PRESENCE_FLOOR:
         return 1.0
     f = max(float(np.linalg.norm(pts[234] - pts[454])), 1.0)
