@@ -124,3 +124,20 @@ def test_s3_list_buckets_paging(s3, cos):
     assert got == names
     first = s3.list_buckets(MaxBuckets=1, Prefix=prefix)
     assert [b["Name"] for b in first["Buckets"]] == names[:1] and first["ContinuationToken"]
+
+
+def test_tagging_header_key_without_value_and_sorted_tag_set(s3, bucket):
+    """``x-amz-tagging: foo=bar&bar`` is two tags (bar has an empty value), as S3 reads it; GET
+    ?tagging lists tags by key."""
+    def raw_header(params, **_):
+        params["headers"]["x-amz-tagging"] = "foo=bar&bar"
+    s3.meta.events.register("before-call.s3.PutObject", raw_header)
+    try:
+        s3.put_object(Bucket=bucket, Key="hdr-tags", Body=b"x")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", raw_header)
+    assert s3.get_object_tagging(Bucket=bucket, Key="hdr-tags")["TagSet"] == [
+        {"Key": "bar", "Value": ""}, {"Key": "foo", "Value": "bar"}]
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="bad-tags", Body=b"x", Tagging="a=1&&b=2")
+    assert e.value.response["Error"]["Code"] == "InvalidTag"

@@ -46,6 +46,7 @@ from cosbeauty.api.errors import CosError
 from cosbeauty.api.formdata import FormReader, bad, boundary_of
 from cosbeauty.api.object_meta import MAX_USER_META
 from cosbeauty.api.responses import headers_to_store, meta_size, quoted, xml_response
+from cosbeauty.api.tagging import tags_from_xml
 from cosbeauty.storage import ObjectMeta
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER
 
@@ -62,7 +63,7 @@ _SIGNATURE_FIELDS = {"policy", "signature", "x-amz-signature", "q-signature", "a
 # fields this handler uses (besides the signature fields, x-ignore-* and user metadata x-cos-/x-amz-meta-*)
 _USED_FIELDS = {"key", "acl", "x-cos-acl", "x-amz-acl", "content-type", "cache-control", "content-disposition",
                 "content-encoding", "expires", "x-cos-storage-class", "x-amz-storage-class", "success_action_status",
-                "success_action_redirect", "redirect", "bucket"}
+                "success_action_redirect", "redirect", "bucket", "tagging"}
 
 
 def _check_known(fields: dict[str, str]) -> None:
@@ -229,9 +230,10 @@ def _object_meta(ctx: Ctx, fields: dict[str, str], key: str, part_type: str | No
     if acl not in OBJECT_ACLS:
         raise ctx.error("InvalidArgument", f"Unsupported ACL {acl!r}.")
     sclass = (fields.get("x-cos-storage-class") or fields.get("x-amz-storage-class") or "STANDARD").upper()
+    tags = tags_from_xml(fields["tagging"].encode()) if fields.get("tagging") else {}   # S3's XML field
     return ObjectMeta(bucket=ctx.bucket, key=key, size=0, etag="", mtime=time.time(),
                       content_type=fields.get("content-type") or part_type or "application/octet-stream",
-                      headers=stored, acl=acl, storage_class=sclass)
+                      headers=stored, acl=acl, storage_class=sclass, tags=tags)
 
 
 async def _receive_file(ctx: Ctx, form: FormReader, limit: int):

@@ -9,7 +9,7 @@ Storage: bucket tags in ``attrs["tags"]`` (``{key: value}``, None = none); objec
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.responses import Response
 
@@ -47,10 +47,15 @@ def tags_from_header(ctx: Ctx, limit: int = MAX_OBJECT_TAGS) -> dict[str, str]:
     value = ctx.header("x-cos-tagging") or ctx.header("x-amz-tagging")
     if not value:
         return {}
-    try:
-        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=True)
-    except ValueError:
-        raise CosError("InvalidTag", "x-cos-tagging must look like key1=value1&key2=value2.") from None
+    pairs = []
+    for item in value.split("&"):
+        if not item:
+            raise CosError("InvalidTag", "x-cos-tagging must look like key1=value1&key2=value2.")
+        key, _, tag_value = item.partition("=")      # "key" alone: an empty value, as S3 reads it
+        try:
+            pairs.append((unquote_plus(key, errors="strict"), unquote_plus(tag_value, errors="strict")))
+        except UnicodeDecodeError:
+            raise CosError("InvalidTag", "x-cos-tagging is not valid UTF-8 once percent-decoded.") from None
     return validate(pairs, limit)
 
 
@@ -62,7 +67,12 @@ def tags_for_copy(ctx: Ctx, source_tags: dict[str, str]) -> dict[str, str]:
 
 
 async def _tags_from_body(ctx: Ctx, limit: int) -> dict[str, str]:
-    root = xml.parse(await ctx.read_body(MAX_BODY), "Tagging")
+    return tags_from_xml(await ctx.read_body(MAX_BODY), limit)
+
+
+def tags_from_xml(data: bytes, limit: int = MAX_OBJECT_TAGS) -> dict[str, str]:
+    """Tags of a ``<Tagging><TagSet><Tag>...`` document (a ?tagging body, POST Object's tagging field)."""
+    root = xml.parse(data, "Tagging")
     tag_set = root.find("TagSet")
     if tag_set is None:
         raise CosError("MalformedXML", "Tagging needs a <TagSet>.")
@@ -75,7 +85,7 @@ async def _tags_from_body(ctx: Ctx, limit: int) -> dict[str, str]:
 
 
 def _render(tags: dict[str, str]) -> Response:
-    return xml_response("Tagging", {"TagSet": {"Tag": [{"Key": k, "Value": v} for k, v in tags.items()]}})
+    return xml_response("Tagging", {"TagSet": {"Tag": [{"Key": k, "Value": tags[k]} for k in sorted(tags)]}})
 
 
 # -- bucket -----------------------------------------------------------------------------------
