@@ -5,7 +5,47 @@ from __future__ import annotations
 import os
 import uuid
 
-from cosbeauty.storage.base import Backend
+from typing import Any
+
+from cosbeauty.storage.base import Backend, DeleteResult, ObjectMeta, UploadInfo, WriteCondition
+from cosbeauty.storage.local import LocalBackend
+from cosbeauty.storage.postgres import bucket_scope, key_scope
+
+
+class ClusterBackend(LocalBackend):
+    """LocalBackend on PostgreSQL: each write of one object key runs under that key's lock (READ
+    COMMITTED, see storage.postgres): concurrent writers of different keys never conflict, writers
+    of one key take turns. The queries are LocalBackend's own."""
+
+    def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
+        with key_scope(meta.bucket, meta.key):
+            return super().put_object(meta, cond)
+
+    async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
+        with key_scope(meta.bucket, meta.key):
+            return await super().put_object_async(meta, cond)
+
+    def delete_object(self, bucket: str, key: str, cond: WriteCondition | None = None,
+                      version_id: str | None = None) -> DeleteResult:
+        with key_scope(bucket, key):
+            return super().delete_object(bucket, key, cond, version_id)
+
+    def append_object(self, meta: ObjectMeta, position: int) -> ObjectMeta:
+        with key_scope(meta.bucket, meta.key):
+            return super().append_object(meta, position)
+
+    def update_object(self, bucket: str, key: str, **kwargs: Any) -> ObjectMeta:
+        with key_scope(bucket, key):
+            return super().update_object(bucket, key, **kwargs)
+
+    def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int],
+                        cond: WriteCondition | None = None) -> ObjectMeta | None:
+        with key_scope(meta.bucket, meta.key, serializable=True):    # reads parts and uploads too
+            return super().complete_upload(upload, meta, used_parts, cond)
+
+    def delete_bucket(self, name: str) -> None:
+        with bucket_scope(name):        # no object write runs while the bucket is checked and dropped
+            return super().delete_bucket(name)
 
 
 def cluster_metadata_id(db) -> str:
@@ -22,7 +62,6 @@ def cluster_metadata_id(db) -> str:
 def open_cluster_backend(data_dir: str, *, fsync: bool, metadata: str, blobs: str | None,
                          blobs_endpoint: str | None) -> Backend:
     from cosbeauty.storage.blobs import open_blob_store
-    from cosbeauty.storage.local import LocalBackend
     from cosbeauty.storage.postgres import PgDatabase, is_postgres_url
 
     if not is_postgres_url(metadata):
@@ -43,7 +82,7 @@ def open_cluster_backend(data_dir: str, *, fsync: bool, metadata: str, blobs: st
         db.close()
         raise
     from cosbeauty.storage.gc import DeferredDeletes
-    return LocalBackend(data_dir, fsync=fsync, blobs=store, db=db, gc=DeferredDeletes(db, store))
+    return ClusterBackend(data_dir, fsync=fsync, blobs=store, db=db, gc=DeferredDeletes(db, store))
 
 
 METADATA_ENV = "COSBEAUTY_METADATA"

@@ -11,6 +11,14 @@ their one set of queries on either store (:mod:`cosbeauty.storage.sql`).
   serialization failure or deadlock. Every check-then-write a job does (conditional PUTs,
   versioning, multipart completion, IAM changes) is therefore race-free across nodes: the outcome
   is that of some serial order of the jobs, as with SQLite's single writer.
+* Object writes (:func:`key_scope`: PUT, DELETE, append, ACL/tags of one key) run instead in a
+  ``READ COMMITTED`` transaction that first takes a per-key advisory lock (and a shared per-bucket
+  one): every job that touches one key's rows holds that key's lock, so its read-check-write is
+  atomic against every other writer of the key, and writers of *different* keys never conflict
+  (SERIALIZABLE keeps predicate locks per B-tree page, so concurrent PUTs of neighbouring keys
+  failed and ran again). Jobs that span keys stay SERIALIZABLE; multipart completion takes the key
+  lock (session-level, before its snapshot) and stays SERIALIZABLE; bucket deletion takes the
+  bucket lock exclusively, so no object write runs while it checks that the bucket is empty.
 * PostgreSQL unreachable (down, restarting, pool exhausted for ``POOL_TIMEOUT``):
   ``StorageError("ServiceUnavailable")`` -> HTTP 503; broken connections are dropped by the pool and
   replaced, so the node recovers by itself. A read on a connection that broke is retried once on a
@@ -20,11 +28,14 @@ their one set of queries on either store (:mod:`cosbeauty.storage.sql`).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import contextvars
+import hashlib
 import logging
 import random
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -47,6 +58,67 @@ class MetadataUnavailable(StorageError):
     def __init__(self, detail: str) -> None:
         super().__init__("ServiceUnavailable", _UNAVAILABLE)
         self.detail = detail
+
+
+# -- lock scopes ------------------------------------------------------------------------------
+# What the next write job on this context locks, set by the cluster backend around object writes:
+# ("key", bucket, key) READ COMMITTED + xact locks; ("key-serializable", bucket, key) and
+# ("bucket", bucket) SERIALIZABLE after session locks taken before the snapshot.
+_SCOPE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("cosbeauty_pg_scope", default=None)
+
+
+def _lock_id(*parts: str) -> int:
+    """A signed 64-bit advisory lock id for a bucket ("b", name) or a key ("k", bucket, key)."""
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextlib.contextmanager
+def key_scope(bucket: str, key: str, *, serializable: bool = False) -> Iterator[None]:
+    """The write job run next in this context writes the rows of one key (see the module doc)."""
+    token = _SCOPE.set(("key-serializable" if serializable else "key", bucket, key))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextlib.contextmanager
+def bucket_scope(bucket: str) -> Iterator[None]:
+    """The write job run next in this context needs the bucket to itself (bucket deletion)."""
+    token = _SCOPE.set(("bucket", bucket))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextlib.contextmanager
+def no_scope() -> Iterator[None]:
+    """Write jobs in this context lock nothing beyond SERIALIZABLE (e.g. GC bookkeeping after a PUT)."""
+    token = _SCOPE.set(None)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def _begin(scope: tuple | None) -> tuple[list[str], str | None]:
+    """(statements that open the transaction, one round trip each; the statement that releases
+    session locks afterwards). No parameters, so one statement may hold several (simple query
+    protocol: BEGIN and the xact locks travel together)."""
+    if scope is None:
+        return ["BEGIN ISOLATION LEVEL SERIALIZABLE"], None
+    bucket_lock = _lock_id("b", scope[1])
+    if scope[0] == "key":
+        return [f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared({bucket_lock}), "
+                f"pg_advisory_xact_lock({_lock_id('k', scope[1], scope[2])})"], None
+    # session locks first, so the SERIALIZABLE snapshot is taken after they are granted
+    if scope[0] == "key-serializable":
+        lock = f"SELECT pg_advisory_lock_shared({bucket_lock}), pg_advisory_lock({_lock_id('k', scope[1], scope[2])})"
+    else:
+        lock = f"SELECT pg_advisory_lock({bucket_lock})"
+    return [lock, "BEGIN ISOLATION LEVEL SERIALIZABLE"], "SELECT pg_advisory_unlock_all()"
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -185,22 +257,29 @@ class PgDatabase:
 
     # -- writes --------------------------------------------------------------------------
     def write(self, job: Callable[[PgConnection], Any]) -> Any:
-        """Run ``job(conn)`` in one committed SERIALIZABLE transaction and return its result."""
+        """Run ``job(conn)`` in one committed transaction and return its result: SERIALIZABLE, or
+        READ COMMITTED under the key lock of the enclosing :func:`key_scope`."""
+        begin, release = _begin(_SCOPE.get())
         delay = 0.002
         for attempt in range(1, MAX_ATTEMPTS + 1):
             committing = False
             try:
                 with self.pool.connection() as conn:
-                    self.counts.add(2, 1, 1)        # BEGIN, then COMMIT or ROLLBACK
-                    conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    self.counts.add(len(begin) + 1 + (release is not None), 1, 1)   # (locks,) BEGIN, COMMIT (, unlock)
                     try:
-                        result = job(PgConnection(conn, self.dialect, self.counts))
-                    except BaseException:
-                        _rollback(conn)
-                        raise
-                    committing = True
-                    conn.execute("COMMIT")
-                    return result
+                        for statement in begin:
+                            conn.execute(statement)
+                        try:
+                            result = job(PgConnection(conn, self.dialect, self.counts))
+                        except BaseException:
+                            _rollback(conn)
+                            raise
+                        committing = True
+                        conn.execute("COMMIT")
+                        return result
+                    finally:
+                        if release is not None:
+                            _release(conn, release)
             except _RETRY as exc:
                 if attempt == MAX_ATTEMPTS:
                     raise MetadataUnavailable(f"metadata store: gave up after {attempt} conflicts: {exc}") from None
@@ -215,7 +294,7 @@ class PgDatabase:
         raise AssertionError("unreachable")
 
     def submit(self, job: Callable[[PgConnection], Any]) -> concurrent.futures.Future:
-        return self._executor.submit(self.write, job)
+        return self._executor.submit(contextvars.copy_context().run, self.write, job)   # with the lock scope
 
     def pool_stats(self) -> dict[str, int]:
         return self.pool.get_stats()
@@ -225,6 +304,17 @@ class PgDatabase:
         if executor is not None:
             executor.shutdown(wait=True)
         self.pool.close()
+
+
+def _release(conn: psycopg.Connection, statement: str) -> None:
+    """Release session-level advisory locks; a connection that cannot is closed (the pool drops it,
+    and PostgreSQL releases a session's locks when it ends)."""
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        conn.execute(statement)
+    except psycopg.Error:
+        conn.close()
 
 
 def _rollback(conn: psycopg.Connection) -> None:
