@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
 import ssl
 from typing import Any
@@ -15,6 +16,19 @@ log = logging.getLogger("cosbeauty")
 
 FD_RESERVE = 128       # descriptors kept for the database, blobs, fetches, logs
 SSL_SHUTDOWN_TIMEOUT = 3.0   # seconds a closing TLS connection waits for the peer's close_notify (asyncio: 30)
+SHUTDOWN_TIMEOUT = 30.0      # seconds in-flight requests get to finish once the server stops accepting
+SHUTDOWN_TIMEOUT_ENV = "COSBEAUTY_SHUTDOWN_TIMEOUT_SECONDS"
+
+
+def shutdown_timeout(config: ServerConfig) -> float:
+    """How long a stopping server lets in-flight requests finish before cancelling them (then it
+    exits): ``serve --shutdown-timeout`` / $COSBEAUTY_SHUTDOWN_TIMEOUT_SECONDS, default 30 s.
+    Without a bound, one stalled upload (a body moving 1 KiB a minute passes the body timeout)
+    could hold a stopping node forever."""
+    value = getattr(config, "shutdown_timeout", None)
+    if value is None:
+        value = float(os.environ.get(SHUTDOWN_TIMEOUT_ENV, SHUTDOWN_TIMEOUT))
+    return max(0.0, float(value))
 
 
 def raise_file_limit() -> int:
@@ -64,6 +78,7 @@ def uvicorn_config(app: Any, config: ServerConfig) -> Any:
         app, host=config.host, port=config.port, log_level="warning", access_log=False,
         server_header=False, date_header=False, http=protocol_class(limits), loop="auto",
         timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
+        timeout_graceful_shutdown=shutdown_timeout(config),
         # X-Forwarded-Proto/-For only from proxies named explicitly (uvicorn trusts loopback by default)
         proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=list(config.trusted_proxies) or [],
         **kwargs)

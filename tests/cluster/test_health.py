@@ -87,3 +87,40 @@ def test_sigterm_drains_then_finishes_in_flight_requests_and_exits():
         assert time.monotonic() - t0 >= 1.5
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+
+
+def test_sigterm_finishes_a_slow_request_and_cuts_a_stalled_one_after_the_shutdown_timeout():
+    """--shutdown-timeout bounds the wait for in-flight requests: an upload that completes within it
+    is answered 200; one that stalls (its body would pass the 60 s body timeout) is cut when the
+    timeout is over and the process exits then, not a minute later."""
+    with node(["--shutdown-timeout", "3"]) as srv:
+        wait_ready(srv)
+        bucket = new_bucket(cos_client(srv.port), "stop")
+        body = b"s" * 200_000
+
+        def start_upload(key: str) -> socket.socket:
+            url = s3_client(srv.port).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key})
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+            sock.sendall(f"PUT {url.split(str(srv.port), 1)[1]} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:100_000])
+            return sock
+
+        slow, stalled = start_upload("slow"), start_upload("stalled")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert srv.proc.poll() is None                          # waiting for the requests in flight
+        slow.sendall(body[100_000:])                            # finishes within the timeout: answered
+        reply = slow.recv(65536).decode(errors="replace")
+        assert reply.startswith("HTTP/1.1 200"), reply
+        srv.proc.wait(20)
+        elapsed = time.monotonic() - t0
+        assert 2.5 <= elapsed < 15, elapsed                     # the stalled upload held it ~3 s, not 60
+        stalled.settimeout(5)
+        try:
+            assert not stalled.recv(65536).startswith(b"HTTP/1.1 200")
+        except OSError:
+            pass                                                # reset: also not a success
+        slow.close()
+        stalled.close()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from cosbeauty.config import ServerConfig
 
@@ -29,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--drain-seconds", type=float, default=d.drain_seconds,
                    help="after SIGTERM, seconds /-/readyz answers 503 while requests are still served, "
                         "before the server stops accepting (default %(default)s)")
+    g.add_argument("--shutdown-timeout", type=float, default=None, metavar="SECONDS",
+                   help="once the server stops accepting, seconds in-flight requests get to finish before "
+                        "they are cut and the process exits (default 30; also "
+                        "COSBEAUTY_SHUTDOWN_TIMEOUT_SECONDS)")
 
 
 def config_kwargs(args: argparse.Namespace) -> dict:
@@ -41,5 +46,14 @@ def config_kwargs(args: argparse.Namespace) -> dict:
         raise SystemExit("cosbeauty serve: --metadata postgresql://... needs a shared blob store (--blobs "
                          "s3://BUCKET/PREFIX or --blobs file:///shared/path): bytes in one node's data dir are "
                          "invisible to the other nodes")
-    return {name: getattr(args, name) for name in (
+    kwargs = {name: getattr(args, name) for name in (
         "blobs", "blobs_endpoint", "metadata", "master_key_file", "metrics_public", "drain_seconds")}
+    if args.shutdown_timeout is not None:
+        if args.shutdown_timeout < 0:
+            raise SystemExit("cosbeauty serve: --shutdown-timeout must be >= 0")
+        if hasattr(ServerConfig(), "shutdown_timeout"):
+            kwargs["shutdown_timeout"] = args.shutdown_timeout
+        else:       # ServerConfig has no field for it yet: cosbeauty.http_server reads the variable
+            from cosbeauty.http_server import SHUTDOWN_TIMEOUT_ENV
+            os.environ[SHUTDOWN_TIMEOUT_ENV] = str(args.shutdown_timeout)
+    return kwargs
