@@ -1,14 +1,15 @@
 """Spot healing: small dark or red anomalies on skin (acne, blemishes, spots up to ~2 % of the
-face width in radius) are found against a local median and replaced by that median plus skin
-texture copied from a neighbouring patch (so no smooth disc is left). Larger compact marks
-(moles, birthmarks) are only softened.
+face width in radius) are found and replaced by the skin around them with the skin's grain over
+them (so no smooth disc is left). Larger compact marks (moles, birthmarks) are only softened.
 
 Detection at work scale (see :func:`spot_weights`): darker or redder than a whole ring around
 it, on skin. Connected components are kept if compact (aspect <= 3, fill >= 0.3) and at most
 0.05 F across; compact components up to 0.12 F are moles (softened by 40 %); everything else
-(lines, frames) is left. Under each spot the base is inpainted (Telea) from the smoothed skin
-around it; elsewhere the reference is a median (window 0.1 F, at quarter resolution, so spots
-up to 0.05 F across vanish from it). The skin grain is then copied from a patch 0.05 F away.
+(lines, frames) is left. Each kept core grows into the spot's soft edge (pixels darker or
+redder than a median over 0.1 F, computed around the kept spots only). The heal (see
+:func:`heal_delta`): the low-pass under each spot is inpainted (Telea) from around it, and the
+grain over it is a neighbouring patch's grain (0.05 F away) blended with the pixel's own so
+that the texture's variance is kept at every weight.
 """
 
 from __future__ import annotations
