@@ -98,9 +98,51 @@ def test_jpeg_with_restart_markers_and_no_face_keeps_its_bytes():
     assert beautify(data, 1.0).data == data
 
 
+STORED = {3: lambda a: a[::-1, ::-1], 5: lambda a: a.swapaxes(0, 1), 6: lambda a: a[:, ::-1].swapaxes(0, 1),
+          8: lambda a: a[::-1].swapaxes(0, 1)}       # upright -> stored for EXIF orientation o
+
+
+@pytest.mark.parametrize("orientation", sorted(STORED))
+def test_exif_rotated_jpeg_keeps_its_orientation_and_untouched_blocks(orientation):
+    """A JPEG stored turned, with an EXIF orientation: the splice works in the stored frame, so
+    the output keeps the orientation tag, the tables and every untouched block (the re-encode
+    path wrote it upright with orientation 1, changing every pixel)."""
+    upright = photo()
+    stored = np.ascontiguousarray(STORED[orientation](upright))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    Image.fromarray(stored).save(out, "JPEG", quality=90, exif=exif.tobytes(), icc_profile=ICC)
+    data = out.getvalue()
+    assert codec.decode(data).rgb.shape == upright.shape            # decoded upright
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    src, dst = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(result.data))
+    assert dst.info.get("exif") == src.info.get("exif") and dst.getexif()[0x0112] == orientation
+    assert dst.quantization == src.quantization and dst.size == src.size
+    a, b = np.asarray(src), np.asarray(dst)                          # stored pixels
+    outside = outside_mask(a, b, (16, 16))
+    assert int(np.any(a != b, axis=2)[outside].sum()) == 0
+    assert 0 < jpeg_lossless.changed_mcus(a, b, (16, 16)).mean() < 0.1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_stored_view_and_box_invert_the_decoders_orientation(orientation):
+    rng = np.random.default_rng(orientation)
+    stored = rng.integers(0, 255, (37, 53, 3), dtype=np.uint8)
+    upright = codec._orient(stored, orientation)
+    assert np.array_equal(jpeg_lossless.stored_view(upright, orientation), stored)
+    h, w = upright.shape[:2]
+    for _ in range(5):
+        x0, y0 = int(rng.integers(0, w - 1)), int(rng.integers(0, h - 1))
+        x1, y1 = int(rng.integers(x0 + 1, w + 1)), int(rng.integers(y0 + 1, h + 1))
+        sx0, sy0, sx1, sy1 = jpeg_lossless.stored_box((x0, y0, x1, y1), orientation, w, h)
+        assert np.array_equal(jpeg_lossless.stored_view(upright[y0:y1, x0:x1], orientation),
+                              stored[sy0:sy1, sx0:sx1])
+
+
 def test_explicit_quality_takes_the_reencode_path():
-    """quality= asks for a re-encode (new tables). (EXIF-rotated JPEGs, written upright with
-    orientation 1, also take the re-encode path: a splice of the stored blocks cannot turn them.)"""
+    """quality= asks for a re-encode (new tables)."""
     data = save_jpeg(photo(), quality=90)
     out = beautify(data, 0.5, quality=80)
     assert Image.open(io.BytesIO(out.data)).quantization != Image.open(io.BytesIO(data)).quantization

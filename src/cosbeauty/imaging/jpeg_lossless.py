@@ -18,9 +18,12 @@ naive CMYK (K = 0) of the retouched RGB, everything else keeps its four planes.
 
 Restart markers: TurboJPEG 2.1's transformer has no restart setting, so when the source declares
 a restart interval the output is passed through libjpeg-turbo's ``jpegtran -restart`` (another
-lossless transcode; without ``jpegtran`` the output has no restart markers). Arithmetic-coded, YCCK and subsampled-CMYK sources and sources
-whose EXIF orientation is not 1 are not handled here (:func:`splice` returns None and the
-caller re-encodes as before).
+lossless transcode; without ``jpegtran`` the output has no restart markers).
+
+A source with an EXIF orientation other than 1 is spliced in its stored frame (:func:`stored_view`,
+:func:`stored_box` turn the upright retouch back), so it keeps its orientation tag and layout.
+Arithmetic-coded, YCCK and subsampled-CMYK sources are not handled here (:func:`splice` returns
+None and the caller re-encodes as before; docs/faces.md says why).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "splice", "supported"]
+__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "splice", "stored_box", "stored_view",
+           "supported"]
 
 TJXOP_NONE = 0
 TJXOPT_NOOUTPUT = 16
@@ -182,7 +186,7 @@ def _region_mask(crops: list[np.ndarray], after: np.ndarray, regions: list[tuple
     for (x0, y0, x1, y1), crop in zip(regions, crops):
         if x1 <= x0 or y1 <= y0:
             continue
-        diff = cv2.absdiff(crop, after[y0:y1, x0:x1])
+        diff = cv2.absdiff(np.ascontiguousarray(crop), np.ascontiguousarray(after[y0:y1, x0:x1]))
         if diff.ndim == 3:               # saturating channel sum: > 0 iff any channel differs
             diff = cv2.transform(diff, np.ones((1, diff.shape[2]), np.float32))
         ax0, ay0 = x0 // mw * mw, y0 // mh * mh
@@ -209,6 +213,35 @@ def _bands(box: tuple[int, int, int, int], rows: int = 24) -> list[tuple[int, in
     n = max(1, -(-(r1 - r0) // rows))
     step = -(-(r1 - r0) // n)
     return [(r, c0, min(r1, r + step), c1) for r in range(r0, r1, step)]
+
+
+_TO_STORED = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1), 6: lambda a: a[:, ::-1].swapaxes(0, 1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1], 8: lambda a: a[::-1].swapaxes(0, 1),
+}
+
+
+def stored_view(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """The upright ``pixels`` (EXIF ``orientation`` applied, as :mod:`.codec` decodes) seen in the
+    JPEG's stored frame: a numpy view, no copy (the inverse of ``codec._orient``)."""
+    return _TO_STORED[orientation](pixels) if orientation in _TO_STORED else pixels
+
+
+def stored_box(box: tuple[int, int, int, int], orientation: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the upright ``width`` x ``height`` image -> the same pixels' box in the
+    stored frame."""
+    x0, y0, x1, y1 = box
+    if orientation in (5, 6, 7, 8):             # stored transposed: rows <-> columns
+        x0, y0, x1, y1, width, height = y0, x0, y1, x1, height, width
+        flip_x, flip_y = orientation in (7, 8), orientation in (6, 7)
+    else:
+        flip_x, flip_y = orientation in (2, 3), orientation in (3, 4)
+    if flip_x:
+        x0, x1 = width - x1, width - x0
+    if flip_y:
+        y0, y1 = height - y1, height - y0
+    return x0, y0, x1, y1
 
 
 def _coefficients(data: bytes) -> list[np.ndarray]:

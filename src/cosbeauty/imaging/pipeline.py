@@ -148,12 +148,17 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
         pixels = decoded.rgb = pixels.copy()
     strips = None
     splicer = None
-    if out_format == info.format == "JPEG" and keep_bytes and info.orientation == 1 and not options.get("reshape"):
+    if out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
         splicer = jpeg_lossless.Splicer.open(data)     # None: not a JPEG it can splice
     if splicer is not None:
         rois = [roi_for(f, pixels.shape) for f in faces]
         regions = [(r.x0, r.y0, r.x1, r.y1) for r in rois]
         before = [pixels[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in regions]
+        orientation = info.orientation
+        if orientation != 1:         # spliced in the stored frame: the EXIF orientation stays
+            h, w = pixels.shape[:2]
+            before = [np.ascontiguousarray(jpeg_lossless.stored_view(b, orientation)) for b in before]
+            regions = [jpeg_lossless.stored_box(r, orientation, w, h) for r in regions]
         if info.width * info.height >= SPLICE_OVERLAP_MIN_PIXELS:
             splicer.start()              # libjpeg reads the source's coefficients meanwhile
         try:
@@ -162,7 +167,7 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
             splicer.abort()
             raise
         t = time.perf_counter()
-        encoded = splicer.finish(before, pixels, regions)
+        encoded = splicer.finish(before, jpeg_lossless.stored_view(pixels, info.orientation), regions)
         if encoded is not None:
             _tick(timings, "encode", t)
             return Result(encoded, out_format, info.width, info.height, boxes, timings)
