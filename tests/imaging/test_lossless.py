@@ -202,6 +202,37 @@ def test_cmyk_jpeg_stays_cmyk_with_its_profile_and_untouched_blocks():
     assert np.percentile(np.abs(got - expected), 99.9) <= 4
 
 
+def sof_marker(jpeg: bytes) -> int:
+    pos = 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF:
+        code = jpeg[pos + 1]
+        if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+            return code
+        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+    return 0
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_arithmetic_coded_jpeg_stays_arithmetic_with_untouched_blocks(progressive):
+    """An arithmetic-coded source (SOF9/SOF10, made with libjpeg-turbo's jpegtran) is spliced
+    like any other and comes back arithmetic-coded (TurboJPEG's transformer writes Huffman; the
+    output goes through ``jpegtran -arithmetic``, lossless); untouched blocks decode identically."""
+    import shutil
+    import subprocess
+
+    if shutil.which("jpegtran") is None:
+        pytest.skip("jpegtran (libjpeg-turbo-progs) not installed")
+    args = ["jpegtran", "-copy", "all", "-arithmetic"] + (["-progressive"] if progressive else [])
+    data = subprocess.run(args, input=save_jpeg(photo(), quality=90), capture_output=True, check=True).stdout
+    assert sof_marker(data) == (0xCA if progressive else 0xC9)
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    assert sof_marker(result.data) == sof_marker(data)
+    before, after = codec.decode(data).rgb, codec.decode(result.data).rgb
+    assert int(np.any(before != after, axis=2)[outside_mask(before, after, (16, 16))].sum()) == 0
+    assert np.any(before != after)
+
+
 def test_restart_markers_kept():
     """A source with a restart interval (DRI, RSTn markers) keeps it: TurboJPEG's transformer
     drops it, so the splice output goes through ``jpegtran -restart`` (libjpeg-turbo-progs)."""

@@ -22,8 +22,9 @@ lossless transcode; without ``jpegtran`` the output has no restart markers).
 
 A source with an EXIF orientation other than 1 is spliced in its stored frame (:func:`stored_view`,
 :func:`stored_box` turn the upright retouch back), so it keeps its orientation tag and layout.
-Arithmetic-coded, YCCK and subsampled-CMYK sources are not handled here (:func:`splice` returns
-None and the caller re-encodes as before; docs/faces.md says why).
+Arithmetic-coded sources are spliced too (libjpeg-turbo reads them) and put back to arithmetic
+coding by ``jpegtran -arithmetic``. YCCK and subsampled-CMYK sources are not handled here
+(:func:`splice` returns None and the caller re-encodes as before; docs/faces.md says why).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "splice", "stored_box", "stored_view",
-           "supported"]
+__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "sof_marker", "splice", "stored_box",
+           "stored_view", "supported"]
 
 TJXOP_NONE = 0
 TJXOPT_NOOUTPUT = 16
@@ -387,8 +388,9 @@ class Splicer:
 
         out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
         interval = restart_interval(self.source)
-        if out is not None and interval:
-            out = _with_restarts(out, interval, layout.progressive)
+        arithmetic = sof_marker(self.source) in _ARITHMETIC_SOF
+        if out is not None and (interval or arithmetic):
+            out = _jpegtran(out, interval, layout.progressive, arithmetic)
         return out
 
 
@@ -406,17 +408,34 @@ def restart_interval(jpeg: bytes) -> int:
     return 0
 
 
-def _with_restarts(jpeg: bytes, interval: int, progressive: bool) -> bytes:
-    """Put the source's restart interval back: libjpeg-turbo's ``jpegtran -restart NB`` (a lossless
-    transcode; Debian libjpeg-turbo-progs). TurboJPEG 2.1's transformer has no such setting.
-    Without jpegtran the output keeps no restart markers (pixels are the same either way)."""
+_ARITHMETIC_SOF = (0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF)
+
+
+def sof_marker(jpeg: bytes) -> int:
+    """The code of the first SOFn marker (0xC0 baseline, 0xC2 progressive, 0xC9/0xCA arithmetic
+    ...), 0 when none is found."""
+    pos = 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF:
+        code = jpeg[pos + 1]
+        if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+            return code
+        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+    return 0
+
+
+def _jpegtran(jpeg: bytes, interval: int, progressive: bool, arithmetic: bool = False) -> bytes:
+    """Put back what TurboJPEG 2.1's transformer cannot write: the source's restart interval
+    (``-restart NB``) and arithmetic coding (``-arithmetic``), with libjpeg-turbo's ``jpegtran``
+    (a lossless transcode; Debian libjpeg-turbo-progs). Without jpegtran the output has no
+    restart markers and is Huffman-coded (pixels are the same either way)."""
     import shutil
     import subprocess
 
     tool = shutil.which("jpegtran")
     if tool is None:
         return jpeg
-    args = [tool, "-copy", "all", "-restart", f"{interval}B"] + (["-progressive"] if progressive else [])
+    args = [tool, "-copy", "all"] + (["-restart", f"{interval}B"] if interval else []) \
+        + (["-arithmetic"] if arithmetic else []) + (["-progressive"] if progressive else [])
     done = subprocess.run(args, input=jpeg, capture_output=True, timeout=60, check=False)
     return done.stdout if done.returncode == 0 and done.stdout.startswith(b"\xff\xd8") else jpeg
 
