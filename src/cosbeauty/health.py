@@ -26,6 +26,7 @@ from typing import Any, Callable
 from starlette.responses import PlainTextResponse, Response
 
 from cosbeauty.metrics import Metrics, MetricsMiddleware
+from cosbeauty.storage.base import StorageError
 
 log = logging.getLogger("cosbeauty")
 PROBE_TIMEOUT = 5.0
@@ -134,6 +135,72 @@ def _loopback(scope: dict) -> bool:
         return False
 
 
+class FirstBodyGuard:
+    """Holds each response's status line until its first body bytes are ready.
+
+    An object GET streams its blobs after the status line (``BlobResponse``): when the blob store
+    fails as the GET starts (down, timing out, the blob missing), the error used to surface after
+    ``200 OK`` had gone out, and the client got a cut connection. Holding the start message until
+    the first body message (which for a GET is the first chunk read from the store) turns such an
+    error into a clean error response (``503 ServiceUnavailable``). An error after body bytes were
+    sent propagates: uvicorn then closes the connection short of its Content-Length, so the client
+    sees an error, never a short 200. Other responses are unchanged (their start and first body
+    message are sent back to back, as before)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:     # the wrapped CosApp's attributes (mounts, config, ...)
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict | None = None
+        sent = False
+
+        async def guarded_send(message: dict) -> None:
+            nonlocal held, sent
+            if message["type"] == "http.response.start" and not sent:
+                held = message
+                return
+            if held is not None:
+                start, held = held, None
+                sent = True
+                await send(start)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except StorageError as exc:
+            if sent:
+                raise               # bytes are out: the connection is cut short of its length
+            await _storage_error(scope, send, exc, held)
+            return
+        if held is not None:        # a start without a body message (not ASGI-conformant): flush it
+            await send(held)
+            await send({"type": "http.response.body", "body": b""})
+
+
+async def _storage_error(scope: dict, send: Callable, exc: StorageError, start: dict | None) -> None:
+    from cosbeauty.api.errors import CosError, error_xml
+
+    err = CosError(exc.code, exc.message)
+    request_id = ""
+    for name, value in (start or {}).get("headers", []):
+        if name.lower() == b"x-cos-request-id":
+            request_id = value.decode("latin-1")
+    log.warning("%s %s -> %s %s (before the first body byte)", scope.get("method"), scope.get("path"),
+                err.code, getattr(exc, "detail", err.message))
+    body = b"" if scope.get("method") == "HEAD" else error_xml(err, request_id)
+    headers = [(b"content-type", b"application/xml"), (b"content-length", str(len(body)).encode())]
+    if request_id:
+        headers += [(b"x-cos-request-id", request_id.encode()), (b"x-amz-request-id", request_id.encode())]
+    await send({"type": "http.response.start", "status": err.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _watch_db_counts(metrics: Metrics, db: Any) -> None:
     """PostgreSQL round trips and transactions since start (cluster mode; see storage.postgres.Counts)."""
     counts = getattr(db, "counts", None)
@@ -167,4 +234,4 @@ def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.
     blobs = getattr(app.backend, "blobs", None)
     if blobs is not None:
         metrics.watch_blobs(blobs)
-    return MetricsMiddleware(app, metrics)
+    return MetricsMiddleware(FirstBodyGuard(app), metrics)
