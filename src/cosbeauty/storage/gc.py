@@ -34,6 +34,14 @@ ORPHAN_INTERVAL = float(os.environ.get("COSBEAUTY_GC_ORPHAN_INTERVAL_SECONDS", "
 BATCH = 1000
 
 
+def _unscoped(db):
+    import contextlib
+    if getattr(db, "dialect_name", "") != "postgresql":
+        return contextlib.nullcontext()
+    from cosbeauty.storage.postgres import no_scope
+    return no_scope()
+
+
 class DeferredDeletes:
     def __init__(self, db, store, *, grace: float = GRACE, interval: float = INTERVAL,
                  orphan_interval: float = ORPHAN_INTERVAL) -> None:
@@ -52,7 +60,8 @@ class DeferredDeletes:
             for row in rows:
                 conn.execute("INSERT OR REPLACE INTO blob_gc (name, due) VALUES (?,?)", row)
         try:
-            self.db.write(job)
+            with _unscoped(self.db):     # not under the object key lock of the write that dropped them
+                self.db.write(job)
         except StorageError as exc:      # PostgreSQL away right after the commit: the orphan sweep finds them
             log.warning("could not queue %d blobs for deletion (%s); the orphan sweep will remove them",
                         len(rows), getattr(exc, "detail", exc))
@@ -111,3 +120,23 @@ class DeferredDeletes:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+class LocalDeferredDeletes(DeferredDeletes):
+    """The same grace period for the embedded default with ``--blobs`` (SQLite metadata, blobs in a
+    remote store): a GET streaming an overwritten object's blob must not be cut by the overwrite
+    (on S3 a deleted blob is gone at once). The store is claimed by this one metadata store, so
+    this process is its only sweeper: a thread lock instead of the advisory lock."""
+
+    def __init__(self, db, store, **kwargs) -> None:
+        super().__init__(db, store, **kwargs)
+        self._sweeping = threading.Lock()
+        db.write(lambda conn: conn.execute(SCHEMA))
+
+    def _locked(self, work) -> int | None:
+        if not self._sweeping.acquire(blocking=False):
+            return None
+        try:
+            return work()
+        finally:
+            self._sweeping.release()

@@ -50,4 +50,14 @@ def open_local_with_blobs(data_dir: str, *, fsync: bool, url: str, endpoint: str
     except BaseException:
         store.close()
         raise
-    return LocalBackend(data_dir, fsync=fsync, blobs=store)
+    from cosbeauty.storage.gc import LocalDeferredDeletes
+    from cosbeauty.storage.sqlite import Database
+
+    db = Database(os.path.join(data_dir, "meta.sqlite3"), fsync=fsync)
+    try:
+        gc = LocalDeferredDeletes(db, store)   # overwritten blobs deleted after a grace period, not at once
+    except BaseException:
+        db.close()
+        store.close()
+        raise
+    return LocalBackend(data_dir, fsync=fsync, blobs=store, db=db, gc=gc)
