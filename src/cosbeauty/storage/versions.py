@@ -179,14 +179,16 @@ def list_versions(conn: sqlite3.Connection, bucket: str, *, prefix: str, delimit
                                "SELECT seq FROM object_versions WHERE bucket=? AND key=? AND version_id=?",
                                (bucket, key_marker, version_id_marker, bucket, key_marker, version_id_marker)
                                ).fetchone()
-            if row is None:
-                raise StorageError("InvalidArgument", "version-id-marker does not name a version of key-marker.")
-            cursor_seq = row[0]
+            # a marker version deleted since the previous page (a clean-up deleting page by page):
+            # resume at the versions of key_marker that remain -- the deleted ones cannot come
+            # back, so nothing is skipped (version ids are random: the gone one has no position)
+            cursor_seq = row[0] if row is not None else big
     elif prefix:
         cursor_key, cursor_seq = prefix, big
     upper = _after(prefix) if prefix else None
     items: list = []                     # VersionRow or common-prefix str, in listing order
-    prev_key = key_marker                # resuming inside key_marker: its newest version came earlier
+    # resuming inside key_marker: its newest version came earlier (unless resuming at its start)
+    prev_key = key_marker if cursor_seq != big else ""
     while len(items) <= max_keys:
         need = max_keys + 1 - len(items)
         rows = _batch(conn, {"b": bucket, "k": cursor_key, "s": cursor_seq, "lo": prefix, "hi": upper, "n": need},
