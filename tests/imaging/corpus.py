@@ -176,3 +176,51 @@ def face_crop(img: np.ndarray, face, margin: float = 0.3) -> np.ndarray:
     for px, py in face.landmarks[:468:4]:
         cv2.circle(out, (int(px), int(py)), max(1, w // 60), (0, 255, 0), -1)
     return out[max(0, y - m):y + h + m, max(0, x - m):x + w + m]
+
+
+# ----------------------------------------------------------------------------- skin tones
+
+# (L*, b*) of the cheeks along the human skin locus, from very light to dark; the individual
+# typology angle ITA = atan((L* - 50) / b*) covers Chardon's classes: very light > 55, light
+# 41-55, intermediate 28-41, tan 10-28, brown -30..10, dark < -30 (Del Bino et al. 2006 measured
+# L* 27-70 and b* 10-20 over those classes).
+SKIN_TONES = ((70, 14), (62, 16), (55, 17), (48, 18), (42, 18), (36, 17), (30, 15), (26, 13))
+
+
+def ita(l_star: float, b_star: float) -> float:
+    return math.degrees(math.atan2(l_star - 50, b_star))
+
+
+def _lab(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+
+
+def skin_lab(img: np.ndarray, face) -> tuple[float, float, float]:
+    """Median (L*, a*, b*) of the verifier's cheek/forehead patches of ``face``."""
+    from cosbeauty.imaging import verify
+
+    lab, pts = _lab(img), face.landmarks
+    r = max(1, int(0.04 * face.cheek_width))
+    patches = [lab[int(pts[i][1]) - r:int(pts[i][1]) + r + 1, int(pts[i][0]) - r:int(pts[i][0]) + r + 1].reshape(-1, 3)
+               for i in verify.SKIN_SAMPLES]
+    lm, am, bm = np.median(np.concatenate(patches), axis=0)
+    return float(lm), float(am), float(bm)
+
+
+def tone_shift(img: np.ndarray, face, l_star: float, b_star: float) -> np.ndarray:
+    """A real photo with the person's skin taken to cheek (L*, b*): L* and b* (a* by the square
+    root of b*'s factor) scaled in CIELAB over the face and its surroundings (the landmark hull
+    grown by 0.6 F, feathered), so texture, shading and features stay the photo's own. Lips,
+    eyes and hair darken by the same factors (real darker skin differs in more than that)."""
+    lab = _lab(img)
+    lm, _, bm = skin_lab(img, face)
+    mask = np.zeros(img.shape[:2], np.float32)
+    cv2.fillConvexPoly(mask, cv2.convexHull(face.landmarks[:468].astype(np.int32)), 1.0)
+    k = max(3, int(face.cheek_width * 0.6))
+    mask = cv2.GaussianBlur(cv2.dilate(mask, np.ones((k, k), np.uint8)), (0, 0), face.cheek_width * 0.1)[:, :, None]
+    out = lab.copy()
+    out[:, :, 0] *= l_star / lm
+    out[:, :, 2] *= b_star / max(bm, 1.0)
+    out[:, :, 1] *= math.sqrt(b_star / max(bm, 1.0))
+    rgb = cv2.cvtColor((lab * (1 - mask) + out * mask).astype(np.float32), cv2.COLOR_Lab2RGB)
+    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
