@@ -279,3 +279,19 @@ def test_upload_part_copy_range_is_checked(s3, bucket):
     s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=up["UploadId"], PartNumber=1, CopySource=src,
                         CopySourceRange="bytes=1-3")
     assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=up["UploadId"])["Parts"][0]["Size"] == 3
+
+
+def test_list_objects_v1_prefix_as_each_service_answers(s3, cos, bucket):
+    """boto3 sends encoding-type=url on ListObjects and decodes keys and markers but not v1's own
+    <Prefix> (S3 leaves it unencoded); cos-python-sdk-v5 decodes it (COS encodes it)."""
+    for key in ("a b/1", "line\nbreak"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    for prefix in ("a b/", "line\n"):
+        got = s3.list_objects(Bucket=bucket, Prefix=prefix)
+        assert got["Prefix"] == prefix and [c["Key"] for c in got["Contents"]] == [prefix.replace("/", "/1")
+                                                                                  if "/" in prefix else "line\nbreak"]
+        assert s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Prefix"] == prefix
+    got = cos.list_objects(Bucket=bucket, Prefix="a b/")      # the SDK sends encoding-type=url and decodes
+    assert got["Prefix"] == "a b/" and got["Contents"][0]["Key"] == "a b/1"
+    raw = cos.list_objects(Bucket=bucket, Prefix="a b/", EncodingType="url")     # the caller decodes
+    assert raw["Prefix"] == "a%20b/" and raw["Contents"][0]["Key"] == "a%20b/1"

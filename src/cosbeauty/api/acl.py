@@ -269,6 +269,12 @@ def _display_names(ctx: Ctx) -> dict[str, str]:
     return {str(u["uin"]): u["name"] for u in store.list_users()}
 
 
+def is_s3_client(ctx: Ctx) -> bool:
+    """An S3 client (SigV4/V2 signature or any x-amz-* header) rather than a COS one: where COS and
+    S3 answer differently, each gets its service's answer."""
+    return bool(ctx.identity and ctx.identity.scheme.startswith("sigv")) or any(k.startswith("x-amz-") for k in ctx.headers)
+
+
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     """The AccessControlPolicy document. Group grantees are spelled as the client's service does:
     ``http://cam.qcloud.com/groups/global/...`` for COS clients, ``http://acs.amazonaws.com/...``
@@ -279,7 +285,7 @@ def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
     owner_id = object_owner(grants) or bucket_owner["ID"]
     owner = {"ID": owner_id, "DisplayName": names.get(owner_id.rsplit("/", 1)[-1], owner_id)} \
         if owner_id != bucket_owner["ID"] else bucket_owner
-    s3 = bool(ctx.identity and ctx.identity.scheme.startswith("sigv")) or any(k.startswith("x-amz-") for k in ctx.headers)
+    s3 = is_s3_client(ctx)
     groups = []
     for perm in [p for p in ("READ", "WRITE") if p in _CANNED_GRANTS[acl]]:
         groups.append(_grant_xml(ALL_USERS_IDS[1] if s3 else ALL_USERS, perm))

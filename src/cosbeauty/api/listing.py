@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import quote
 
 from starlette.responses import Response
 
-from cosbeauty.api.acl import owner_xml
+from cosbeauty.api.acl import is_s3_client, owner_xml
 from cosbeauty.api.context import Ctx
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import iso_date, quoted, xml_response
@@ -27,6 +28,9 @@ def parse_max_keys(value: str | None, name: str = "max-keys") -> int:
     if n < 0:
         raise CosError("InvalidArgument", f"{name} must not be negative.")
     return min(n, MAX_KEYS)
+
+
+_XML_SAFE = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
 def _encoder(ctx: Ctx):
@@ -69,7 +73,10 @@ async def list_objects(ctx: Ctx) -> Response:
     body: dict = {"Name": ctx.bucket}
     if "encoding-type" in q:
         body["EncodingType"] = q["encoding-type"]
-    body.update({"Prefix": enc(prefix), "Marker": enc(marker), "MaxKeys": max_keys})
+    # S3 leaves ListObjects v1's own <Prefix> unencoded (botocore does not decode it); COS encodes
+    # it (cos-python-sdk-v5 decodes it). Characters XML cannot carry are encoded either way.
+    plain_prefix = is_s3_client(ctx) and _XML_SAFE.fullmatch(prefix) is not None
+    body.update({"Prefix": prefix if plain_prefix else enc(prefix), "Marker": enc(marker), "MaxKeys": max_keys})
     if delimiter:        # only when the request gave one, as S3 and COS answer
         body["Delimiter"] = enc(delimiter)
     body["IsTruncated"] = page.truncated
