@@ -295,3 +295,16 @@ def test_list_objects_v1_prefix_as_each_service_answers(s3, cos, bucket):
     assert got["Prefix"] == "a b/" and got["Contents"][0]["Key"] == "a b/1"
     raw = cos.list_objects(Bucket=bucket, Prefix="a b/", EncodingType="url")     # the caller decodes
     assert raw["Prefix"] == "a%20b/" and raw["Contents"][0]["Key"] == "a%20b/1"
+
+
+def test_sigv4_presigned_expires_bounds(s3, bucket):
+    """X-Amz-Expires=0 is an expired URL (403, as S3); negative or over a week is S3's 400
+    AuthorizationQueryParametersError."""
+    s3.put_object(Bucket=bucket, Key="exp", Body=b"x")
+    for expires, status, code in ((0, 403, b"AccessDenied"), (-1000, 400, b"AuthorizationQueryParametersError"),
+                                  (604801, 400, b"AuthorizationQueryParametersError"), (60, 200, None)):
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "exp"}, ExpiresIn=expires)
+        r = requests.get(url, timeout=10)
+        assert r.status_code == status, (expires, r.text)
+        if code:
+            assert code in r.content

@@ -134,8 +134,11 @@ def parse_query(query: dict[str, str]) -> tuple[SigV4Params, int]:
     if missing:
         raise CosError("InvalidArgument", f"Pre-signed URL is missing {', '.join(missing)}")
     expires = query["X-Amz-Expires"].strip()
-    if not re.fullmatch(r"[0-9]{1,7}", expires) or not 0 < int(expires) <= MAX_EXPIRES:
-        raise CosError("InvalidArgument", f"X-Amz-Expires must be between 1 and {MAX_EXPIRES} seconds")
+    # as S3: 0 is a URL that has expired (403 in verify_presigned); negative, over a week or not a
+    # number is 400 AuthorizationQueryParametersError
+    if not re.fullmatch(r"[0-9]{1,7}", expires) or int(expires) > MAX_EXPIRES:
+        raise CosError("AuthorizationQueryParametersError",
+                       f"X-Amz-Expires must be a number of seconds from 0 to {MAX_EXPIRES} (a week)", status=400)
     params = _checked_params(parse_credential(query["X-Amz-Credential"]), query["X-Amz-Date"].strip(),
                              query["X-Amz-SignedHeaders"], query["X-Amz-Signature"])
     return params, int(expires)
@@ -267,7 +270,7 @@ def verify_presigned(req: SignedRequest, lookup_secret: Callable[[str], str | No
     signed_at = _epoch(params.amz_date)
     if signed_at > now + MAX_SKEW:
         raise CosError("RequestTimeTooSkewed", "X-Amz-Date is in the future")
-    if now > signed_at + expires:
+    if now > signed_at + expires or expires == 0:
         raise CosError("AccessDenied", "Request has expired")
     payload = req.headers.get("x-amz-content-sha256", "").strip() or UNSIGNED_PAYLOAD
     _check_payload_value(payload)
