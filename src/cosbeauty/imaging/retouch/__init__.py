@@ -15,6 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from . import zones
 from .common import FACE_OVAL, grow_to, luma, nonzero_box, poly, shrink2
 from .eyebags import eyebags_delta
 from .eyes import eyes_delta
@@ -30,6 +31,7 @@ from .tone import tone_delta
 __all__ = ["RetouchParams", "SkinMasks", "SkinModel", "face_delta", "skin_mask", "skin_masks"]
 
 PARALLEL_MIN_WORK_PX = 40_000
+NOSE_TIP = 1             # below it the smoothing's rim is normalised (jaw, see smooth_delta)
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -100,7 +102,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             x0, y0, x1, y1 = box
             part = cur[y0:y1, x0:x1]
             d = smooth_delta(part, base_layer(part, f, params.smoothing), skin[y0:y1, x0:x1], f,
-                             params.smoothing, poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0]))
+                             params.smoothing, poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0]),
+                             jaw=(pts[NOSE_TIP] - [x0, y0], zones.down_vector(pts)))
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
     if params.lines > 0:

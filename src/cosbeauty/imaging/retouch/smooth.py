@@ -42,10 +42,14 @@ def base_layer(work: np.ndarray, f: float, s: float) -> np.ndarray:
 
 
 def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float,
-                 oval: np.ndarray | None = None) -> np.ndarray:
+                 oval: np.ndarray | None = None,
+                 jaw: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The change (H x W x 3) that removes the coarse residual inside ``mask``. ``oval`` (the
     face outline) places the zero-mean rim along the jaw and cheeks only, not around the
-    eyes, nose and mouth (default: along every edge of ``mask``)."""
+    eyes, nose and mouth (default: along every edge of ``mask``). ``jaw`` = (a point, the
+    face's unit "down" vector), in ``work`` pixels: below that point, where the neck continues
+    the face, the rim's local mean is normalised by the mask's own feather (no step at the jaw
+    line); above it (hairline, hat) the plain local mean is kept."""
     smooth, _, _, fine = controls(s)
     residual = work - base
     coarse = blur(residual, max(1.0, 0.004 * f))           # split at the pore scale
@@ -66,7 +70,19 @@ def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float,
     m = cv2.resize(region, size, interpolation=cv2.INTER_AREA) if ds > 1 else region
     inner = cv2.erode((m > 0.9).astype(np.uint8), disc(RIM * f / ds))
     rim = 1.0 - blur(inner.astype(np.float32), 0.3 * RIM * f / ds)
-    low = cv2.GaussianBlur(small, (0, 0), LOCAL_MEAN * f / ds, borderType=cv2.BORDER_REPLICATE) * rim[..., None]
+    # normalised by the blurred mask: where the mask feathers out (the jaw) a plain blur of the
+    # masked change underestimates its local mean, and half of it was left as a step
+    ms = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if ds > 1 else mask
+    sigma = LOCAL_MEAN * f / ds
+    weight = cv2.GaussianBlur(ms.astype(np.float32, copy=False), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    low = cv2.GaussianBlur(small, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    gain = 1.0 / np.maximum(weight, 0.05)
+    if jaw is not None:
+        (px, py), (dx, dy) = jaw[0] / ds, jaw[1]
+        gy, gx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+        below = np.clip(((gx - px) * dx + (gy - py) * dy) / (0.1 * f / ds) + 0.5, 0, 1)
+        gain = 1.0 + (gain - 1.0) * below
+    low *= (rim * gain)[..., None]
     if ds > 1:
         low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
     delta -= low * mask[..., None]
