@@ -195,3 +195,27 @@ def test_form_tagging_field(server, s3, bucket):
                                      Conditions=[["starts-with", "$tagging", ""]], ExpiresIn=300)
     r = requests.post(bad["url"], data=bad["fields"], files={"file": ("t", b"t")}, timeout=10)
     assert r.status_code == 400 and b"MalformedXML" in r.content
+
+
+def _v2_form(s3, bucket: str, policy_doc: dict) -> dict:
+    """An S3 V2-signed form (AWSAccessKeyId / signature over the base64 policy), as s3-tests builds it."""
+    policy = base64.b64encode(json.dumps(policy_doc).encode()).decode()
+    signature = base64.b64encode(hmac.new(SECRET_KEY.encode(), policy.encode(), hashlib.sha1).digest()).decode()
+    return {"key": "v2.txt", "AWSAccessKeyId": SECRET_ID, "policy": policy, "signature": signature}
+
+
+def test_form_policy_expiration_and_missing_fields(server, s3, bucket):
+    url = f"http://127.0.0.1:{server.port}/{bucket}"
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    conditions = [{"bucket": bucket}, ["starts-with", "$key", "v2"]]
+    ok = _v2_form(s3, bucket, {"expiration": later.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "conditions": conditions})
+    assert requests.post(url, data=ok, files={"file": ("f", b"1")}, timeout=10).status_code == 204
+    # the expiration must be ISO 8601 UTC as documented (2025-01-01T12:00:00.000Z), not any date text
+    loose = _v2_form(s3, bucket, {"expiration": str(later), "conditions": conditions})
+    r = requests.post(url, data=loose, files={"file": ("f", b"1")}, timeout=10)
+    assert r.status_code == 400 and b"expiration" in r.content, r.text
+    # a form without its signature (or key id) is malformed: 400 InvalidArgument naming the field
+    for missing in ("signature", "AWSAccessKeyId"):
+        form = {k: v for k, v in ok.items() if k != missing}
+        r = requests.post(url, data=form, files={"file": ("f", b"1")}, timeout=10)
+        assert r.status_code == 400 and b"InvalidArgument" in r.content and missing.encode() in r.content, r.text

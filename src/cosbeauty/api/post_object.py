@@ -31,6 +31,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
@@ -137,8 +138,9 @@ def _authenticate(ctx: Ctx, fields: dict[str, str], policy_b64: str | None) -> I
         _compare(hmac.new(key, policy_b64.encode(), hashlib.sha256).hexdigest(), fields["x-amz-signature"].lower())
         return Identity(False, cred.access_key, "sigv4-post", fields.get("x-amz-security-token"))
     if "signature" in fields or "awsaccesskeyid" in fields:
-        if policy_b64 is None or not fields.get("awsaccesskeyid"):
-            raise _denied("A V2 form upload needs policy, AWSAccessKeyId and signature fields.")
+        for name in ("policy", "AWSAccessKeyId", "signature"):        # as S3: a malformed form, 400
+            if not fields.get(name.lower()):
+                raise CosError("InvalidArgument", f"Bucket POST must contain a field named '{name}'.")
         secret = _secret(lookup, fields["awsaccesskeyid"])
         digest = hmac.new(secret.encode(), policy_b64.encode(), hashlib.sha1).digest()
         _compare(base64.b64encode(digest).decode(), fields.get("signature", ""))
@@ -167,14 +169,22 @@ def _decode_policy(policy_b64: str) -> bytes:
         raise bad("The policy field is not base64.") from None
 
 
+# ISO 8601 in UTC as COS and S3 document it: 2025-01-01T12:00:00.000Z (fraction optional)
+_EXPIRATION = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z")
+
+
 def _expiration(value: object) -> float:
     if not isinstance(value, str):
         raise bad("The policy needs an expiration.")
+    text = value.strip()
     try:
-        when = datetime.fromisoformat(value.strip())
+        if _EXPIRATION.fullmatch(text) is None:
+            raise ValueError(text)
+        when = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
     except ValueError:
-        raise bad(f"The policy expiration {value!r} is not an ISO 8601 time.") from None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+        raise bad(f"The policy expiration {value!r} is not an ISO 8601 UTC time like "
+                  "2025-01-01T12:00:00.000Z.") from None
+    return when.replace(tzinfo=timezone.utc).timestamp()
 
 
 def _check_policy(ctx: Ctx, policy_b64: str | None, fields: dict[str, str], key: str) -> tuple[int, int] | None:
