@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _server import APPID, REGION, SECRET_ID, SECRET_KEY, BenchServer  # noqa: E402
 from ab import Comparison, compare, load1, save  # noqa: E402
-from targets import RawClient, Rgw, Target  # noqa: E402
+from targets import RawClient, Rgw, Target, cpu_seconds  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG_SCRIPT = os.path.join(ROOT, "scripts", "services", "postgres.py")
@@ -94,7 +94,7 @@ class ClusterNodes(Target):
     """``n`` cosbeauty nodes sharing one PostgreSQL database and one RGW blob prefix."""
     scheme = "cos"
 
-    def __init__(self, n: int, pg: Postgres, rgw: Rgw, blob_bucket: str, name: str) -> None:
+    def __init__(self, n: int, pg: Postgres, rgw: Rgw, blob_bucket: str, name: str, src: str | None = None) -> None:
         super().__init__()
         self.name = name
         self.db_url = pg.new_database("bench")
@@ -109,7 +109,7 @@ class ClusterNodes(Target):
         self.servers: list[BenchServer] = []
         try:
             for _ in range(n):
-                self.servers.append(BenchServer(*args))
+                self.servers.append(BenchServer(*args, src=src))
             for s in self.servers:
                 s.wait_warm()
         except BaseException:
@@ -311,12 +311,49 @@ class Beauty:
 
 # ------------------------------------------------------------------------------ costs
 
-class Counter:
-    """Snapshots of one node's PostgreSQL statements / transactions and blob store requests."""
+def _pids() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            out.append((int(d), ppid, cmd))
+    return out
 
-    def __init__(self, pg: Postgres, nodes: ClusterNodes) -> None:
+
+def cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            pass
+    return total
+
+
+class Counter:
+    """Snapshots of one node's PostgreSQL statements / transactions, blob store requests, and the
+    CPU seconds of the node, of this PostgreSQL (postmaster and backends) and of the Ceph daemons."""
+
+    def __init__(self, pg: Postgres, nodes: ClusterNodes, rgw: Rgw) -> None:
         self.pg, self.nodes = pg, nodes
         self.dbname = nodes.db_url.rsplit("/", 1)[1]
+        with open(os.path.join(pg.dir, "data", "postmaster.pid")) as f:
+            self.postmaster = int(f.readline())
+        self.ceph_dir = rgw.dir
+
+    def cpu(self) -> dict[str, float]:
+        procs = _pids()
+        pg = [self.postmaster] + [p for p, pp, _ in procs if pp == self.postmaster]
+        ceph = [p for p, _, cmd in procs if self.ceph_dir and self.ceph_dir in cmd and
+                any(d in cmd.split(" ", 1)[0] for d in ("radosgw", "ceph-osd", "ceph-mon", "ceph-mgr"))]
+        return {"node": cpu_seconds(self.nodes.pid), "postgres": cpu_of(pg), "ceph": cpu_of(ceph)}
 
     def snap(self) -> dict[str, Any]:
         with self.pg.connect() as conn:
@@ -325,8 +362,8 @@ class Counter:
                                       "GROUP BY query", (oid,)).fetchall())
         m = scrape(self.nodes.port)
         blob = {k: v for k, v in m.items() if k.startswith("cosbeauty_blobstore_requests_total{")}
-        return {"stmts": stmts, "blob": blob, **{k: m.get(f"cosbeauty_db_{k}", 0.0) for k in
-                                                 ("round_trips", "transactions", "write_transactions")}}
+        return {"stmts": stmts, "blob": blob, "cpu": self.cpu(), **{k: m.get(f"cosbeauty_db_{k}", 0.0) for k in
+                                                                    ("round_trips", "transactions", "write_transactions")}}
 
     @staticmethod
     def diff(a: dict, b: dict, n: int) -> dict[str, Any]:
@@ -338,12 +375,13 @@ class Counter:
         blob = {re.search(r'operation="([^"]+)"', k).group(1) + ("" if 'outcome="ok"' in k else " (error)"):
                 (v - a["blob"].get(k, 0.0)) / n for k, v in b["blob"].items() if v - a["blob"].get(k, 0.0) > 0}
         return {**{k: (b[k] - a[k]) / n for k in ("round_trips", "transactions", "write_transactions")},
+                "cpu_ms": {k: (b["cpu"][k] - a["cpu"][k]) / n * 1000 for k in a["cpu"]},
                 "blob_requests": blob, "statements": stmts}
 
 
-def measure_costs(pg: Postgres, nodes: ClusterNodes, n: int = 40) -> dict[str, dict]:
+def measure_costs(pg: Postgres, nodes: ClusterNodes, rgw: Rgw, n: int = 200) -> dict[str, dict]:
     """Per-operation costs on one node (sequential requests, so nothing conflicts)."""
-    counter = Counter(pg, nodes)
+    counter = Counter(pg, nodes, rgw)
     rr = nodes.client("raw", nodes.bucket_name(f"cost{uuid.uuid4().hex[:6]}"))
     rr.create_bucket()
     c = rr.clients[0]
@@ -360,24 +398,27 @@ def measure_costs(pg: Postgres, nodes: ClusterNodes, n: int = 40) -> dict[str, d
     phase("PUT 4 KiB (overwrite)", lambda i: c.put(f"small/{i:04d}", SMALL))
     phase("GET 4 KiB", lambda i: c.get(f"small/{i:04d}"))
     phase("HEAD 4 KiB", lambda i: c.request("HEAD", f"small/{i:04d}"))
-    phase("PUT 1 MiB (new key)", lambda i: c.put(f"mid/{i:04d}", one_mib))
-    phase("GET 1 MiB", lambda i: c.get(f"mid/{i:04d}"))
+    phase("PUT 1 MiB (new key)", lambda i: c.put(f"mid/{i:04d}", one_mib), 40)
+    phase("GET 1 MiB", lambda i: c.get(f"mid/{i:04d}"), 40)
     for i in range(60):
         c.put(f"list/{i:04d}", b"x")
-    phase("LIST (100 keys of 140)", lambda i: list_objects(c, "", 100))
-    phase("PUT 1 MiB (overwrite)", lambda i: c.put(f"mid/{i:04d}", one_mib))
+    phase("LIST (100 keys)", lambda i: list_objects(c, "", 100))
+    phase("PUT 1 MiB (overwrite)", lambda i: c.put(f"mid/{i:04d}", one_mib), 40)
     phase("DELETE", lambda i: c.request("DELETE", f"small/{i:04d}"))
     uploads = []
 
     def initiate(i: int) -> None:
         uploads.append(multipart_start(c, f"mp/{i:04d}"))
-    phase("InitiateMultipartUpload", initiate, 10)
+    phase("InitiateMultipartUpload", initiate, 20)
     parts: list[list[str]] = [[] for _ in uploads]
 
     def part(i: int) -> None:
         parts[i // 2].append(upload_part(c, *uploads[i // 2], i % 2 + 1, os.urandom(5 * MIB + 1)))
     phase("UploadPart 5 MiB", part, 2 * len(uploads))
     phase("CompleteMultipartUpload (2 parts)", lambda i: multipart_complete(c, *uploads[i], parts[i]), len(uploads))
+    beauty = Beauty(nodes, beauty_image(), 1, 10, None)
+    beauty.one(0)                                           # warm the connection and the worker
+    phase("AIFaceBeauty 1920x1080 (GET ?ci-process)", beauty.one, 10)
     return out
 
 
@@ -433,12 +474,14 @@ def multipart_complete(c: RawClient, key: str, upload_id: str, etags: list[str])
 
 def costs_report(costs: dict[str, dict]) -> str:
     lines = ["## Per-operation costs (one cluster node on PostgreSQL + RGW, sequential requests)", "",
-             "| operation | PostgreSQL round trips (statements) | transactions (of which write) | blob store requests |",
-             "|---|---:|---:|---|"]
+             "| operation | PostgreSQL round trips (statements) | transactions (of which write) | blob store requests "
+             "| CPU ms: node | PostgreSQL | Ceph (RGW+OSD+mon+mgr) |",
+             "|---|---:|---:|---|---:|---:|---:|"]
     for name, c in costs.items():
         blob = ", ".join(f"{v:.2f} {k}" for k, v in sorted(c["blob_requests"].items())) or "none"
+        cpu = c["cpu_ms"]
         lines.append(f"| {name} | {c['round_trips']:.2f} | {c['transactions']:.2f} ({c['write_transactions']:.2f}) "
-                     f"| {blob} |")
+                     f"| {blob} | {cpu['node']:.2f} | {cpu['postgres']:.2f} | {cpu['ceph']:.2f} |")
     lines += ["", "Statements per operation (pg_stat_statements calls / operations):"]
     for name, c in costs.items():
         lines.append(f"* {name}:")
@@ -459,32 +502,45 @@ def start_rgw() -> tuple[Rgw, str]:
     return rgw, bucket
 
 
-def retries_run(pg: Postgres, rgw: Rgw, bucket: str, conc: int, n: int, rounds: int) -> str:
-    lines = [f"## Serialization retries: {conc} threads PUT neighbouring 4 KiB keys (handed out in order)", "",
-             "| nodes | PUTs | retried transactions | retries per PUT | ops/s | load |", "|---|---:|---:|---:|---:|---:|"]
+def retries_run(pg: Postgres, rgw: Rgw, bucket: str, conc: int, n: int, rounds: int,
+                baseline_src: str | None) -> list[Comparison]:
+    """Concurrent PUTs of neighbouring keys; with ``baseline_src`` (another version's src/ tree, e.g.
+    ``git archive`` of the commit before the key locks) both versions interleaved."""
+    out = []
     for count in (1, 2):
-        with contextlib.closing(ClusterNodes(count, pg, rgw, bucket, f"retries{count}")) as nodes:
-            arm = Small(nodes, "PUT", conc, n)
-            total_r, total_ops, rates = 0.0, 0, []
-            for _ in range(rounds):
-                rate, extra = arm()
-                total_r += extra["retries_per_op"] * n
-                total_ops += n
-                rates.append(rate)
-            lines.append(f"| {count} | {total_ops} | {total_r:.0f} | {total_r / total_ops:.3f} | "
-                         f"{sorted(rates)[len(rates) // 2]:,.0f} | {load1():.1f} |")
+        with contextlib.ExitStack() as stack:
+            arms = {}
+            versions = {"this tree": None, **({"baseline": baseline_src} if baseline_src else {})}
+            for label, src in versions.items():
+                nodes = ClusterNodes(count, pg, rgw, bucket, f"retries{count}{label[:4]}", src=src)
+                stack.callback(nodes.close)
+                arms[label] = Small(nodes, "PUT", conc, n)
+            out.append(compare(arms, rounds, unit="ops/s", title=f"4 KiB PUT of neighbouring keys, {conc} threads, "
+                               f"{count} node{'s' if count > 1 else ''}",
+                               note=f"{n} PUTs per figure, keys handed out in order"))
+    return out
+
+
+def retries_report(c: Comparison) -> str:
+    lines = [c.report(baseline="baseline" if "baseline" in c.arms else None), ""]
+    for arm in c.arms:
+        r = [s.extra["retries_per_op"] for s in c.samples if s.arm == arm]
+        lines.append(f"  {arm}: serialization retries per PUT {', '.join(f'{x:.3f}' for x in r)}")
     return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cost-n", type=int, default=200, help="costs: small operations per figure")
     ap.add_argument("--n", type=int, default=400, help="4 KiB operations per figure")
     ap.add_argument("--conc", type=int, default=8)
     ap.add_argument("--big-mib", type=int, default=64)
     ap.add_argument("--beauty", type=int, default=24, help="AIFaceBeauty calls per figure (0: skip)")
     ap.add_argument("--only", nargs="+", default=["throughput", "costs", "retries"],
                     choices=("throughput", "costs", "retries"))
+    ap.add_argument("--baseline-src", help="retries: also run this source tree's src/ (another version) "
+                                           "interleaved, e.g. a git archive of an older commit")
     ap.add_argument("--json", help="save the comparisons and costs here")
     args = ap.parse_args()
     results: list[Comparison] = []
@@ -497,12 +553,14 @@ def main() -> int:
         stack.callback(rgw.close)
         if "costs" in args.only:
             with contextlib.closing(ClusterNodes(1, pg, rgw, blob_bucket, "costs")) as nodes:
-                costs = measure_costs(pg, nodes)
+                costs = measure_costs(pg, nodes, rgw, args.cost_n)
             reports.append(costs_report(costs) + f"\n\n(load average {load1():.1f})")
             print(reports[-1], flush=True)
         if "retries" in args.only:
-            reports.append(retries_run(pg, rgw, blob_bucket, args.conc, args.n, args.rounds))
-            print(reports[-1], flush=True)
+            for c in retries_run(pg, rgw, blob_bucket, args.conc, args.n, args.rounds, args.baseline_src):
+                results.append(c)
+                reports.append(retries_report(c))
+                print(reports[-1], flush=True)
         if "throughput" in args.only:
             targets: dict[str, Any] = {}
             for name, make in (("embedded", Embedded),
@@ -529,6 +587,8 @@ def main() -> int:
                 results.append(compare(arms, args.rounds, unit="calls/s", note=note,
                                        title="AIFaceBeauty 1920x1080 one face, 4 threads"))
     for c in results:
+        if "embedded" not in c.arms:
+            continue            # printed above
         print(c.report(baseline="embedded"), end="\n")
         retries = [s.extra.get("retries_per_op") for s in c.samples if s.extra.get("retries_per_op") is not None]
         if c.title.startswith("4 KiB PUT") and retries:
