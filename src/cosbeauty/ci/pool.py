@@ -1,16 +1,33 @@
 """A bounded pool of processing threads. OpenCV and MediaPipe release the GIL, and the imaging
 code keeps one detector per thread, so threads give real parallelism. Admission is counted on
 the event loop: at most ``workers + queue`` jobs are running or waiting; the next one gets
-503 SlowDown at once instead of piling up."""
+503 SlowDown at once instead of piling up.
+
+A job goes to the thread that went idle *last* (a stack, not ThreadPoolExecutor's queue, whose
+idle threads take turns): at concurrency 1 every call then runs on the same thread, with that
+thread's models and buffers still warm in the CPU caches. Taking turns between two threads, each
+with its own face models, made a 1080p beauty call 29 % slower in wall time for 2 % more CPU
+(in-process, 6 interleaved rounds, load 6).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import queue
 import threading
 from typing import Any, Callable
 
 from cosbeauty.api.errors import CosError
+
+_Job = tuple[concurrent.futures.Future, Callable[..., Any], tuple]
+
+
+class _Worker:
+    def __init__(self, pool: "WorkerPool", name: str) -> None:
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=pool._loop, args=(self,), name=name, daemon=True)
 
 
 class WorkerPool:
@@ -19,20 +36,40 @@ class WorkerPool:
         self.workers = max(1, workers)
         self.busy = busy
         self.capacity = self.workers + max(0, queue)
-        self._executor = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix=name)
         self._admitted = 0
+        self._lock = threading.Lock()
+        self._backlog: collections.deque[_Job] = collections.deque()
+        self._closed = False
+        self._threads = [_Worker(self, f"{name}_{i}") for i in range(self.workers)]
+        self._idle = list(reversed(self._threads))      # the last one is taken first: thread _0
+        for worker in self._threads:
+            worker.thread.start()
 
     @property
     def admitted(self) -> int:
         """Jobs running or queued right now."""
         return self._admitted
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        """Run ``fn(*args)`` on the most recently idle thread, or queue it when all are busy."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        job = (future, fn, args)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            if not self._idle:
+                self._backlog.append(job)
+                return future
+            worker = self._idle.pop()
+        worker.jobs.put(job)
+        return future
+
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` on a worker; raise SlowDown when the pool and its queue are full."""
         if self._admitted >= self.capacity:
             raise CosError("SlowDown", self.busy)
         self._admitted += 1
-        future = self._executor.submit(fn, *args)
+        future = self.submit(fn, *args)
         loop = asyncio.get_running_loop()
         # a slot is free only when the thread is done, even if the client went away earlier
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
@@ -41,16 +78,44 @@ class WorkerPool:
     def _release(self) -> None:
         self._admitted -= 1
 
+    def _loop(self, worker: _Worker) -> None:
+        job = worker.jobs.get()
+        while job is not None:
+            future, fn, args = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args)
+                except BaseException as exc:    # the caller gets it
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del job, future, fn, args           # hold no reference to the last job's data while idle
+            with self._lock:
+                if self._backlog and not self._closed:
+                    job = self._backlog.popleft()
+                    continue
+                if worker.jobs.empty():     # else on_every_thread gave it a job directly: run that first
+                    self._idle.append(worker)
+            job = worker.jobs.get()
+
     async def on_every_thread(self, fn: Callable[[], None], timeout: float = 120.0) -> None:
         """Run ``fn`` once on each worker thread (e.g. to build its detector before traffic)."""
-        barrier = threading.Barrier(self.workers, timeout=timeout)
-
-        def job() -> None:
-            fn()
-            barrier.wait()   # hold this thread so the next job lands on a different one
-
-        futures = [self._executor.submit(job) for _ in range(self.workers)]
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        with self._lock:
+            for worker in self._threads:     # taken out of the idle stack: each runs fn first
+                if worker in self._idle:
+                    self._idle.remove(worker)
+        futures = []
+        for worker in self._threads:
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            worker.jobs.put((future, fn, ()))
+            futures.append(asyncio.wrap_future(future))
+        await asyncio.wait_for(asyncio.gather(*futures), timeout)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            backlog, self._backlog = list(self._backlog), collections.deque()
+        for future, _, _ in backlog:
+            future.cancel()
+        for worker in self._threads:
+            worker.jobs.put(None)

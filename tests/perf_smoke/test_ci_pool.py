@@ -1,0 +1,68 @@
+"""The CI worker pool (ci/pool.py): at concurrency 1 every job runs on the same thread (the most
+recently idle one, whose models are warm) instead of taking turns; jobs beyond the threads queue
+and all complete; admission past workers + queue is SlowDown; on_every_thread reaches each thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from cosbeauty.api.errors import CosError
+from cosbeauty.ci.pool import WorkerPool
+
+
+def test_sequential_jobs_stay_on_one_warm_thread():
+    async def main() -> list[str]:
+        pool = WorkerPool(2, 4)
+        try:
+            await pool.on_every_thread(lambda: None)       # as the service's warm-up: both threads started
+            return [await pool.run(lambda: threading.current_thread().name) for _ in range(12)]
+        finally:
+            pool.close()
+
+    names = asyncio.run(main())
+    assert len(set(names)) == 1, names
+
+
+def test_queued_jobs_all_run_and_admission_is_bounded():
+    async def main() -> None:
+        pool = WorkerPool(2, 2)
+        gate = threading.Event()
+        seen: list[str] = []
+
+        def job(i: int) -> int:
+            gate.wait(10)
+            seen.append(threading.current_thread().name)
+            return i
+
+        tasks = [asyncio.ensure_future(pool.run(job, i)) for i in range(4)]
+        await asyncio.sleep(0)
+        with pytest.raises(CosError) as err:        # 2 running + 2 queued: the fifth is refused
+            await pool.run(job, 99)
+        assert err.value.code == "SlowDown"
+        gate.set()
+        assert await asyncio.gather(*tasks) == [0, 1, 2, 3]
+        await asyncio.sleep(0.05)
+        assert pool.admitted == 0 and len(set(seen)) == 2
+        pool.close()
+
+    asyncio.run(main())
+
+
+def test_on_every_thread_runs_once_per_thread_even_when_one_is_busy():
+    async def main() -> None:
+        pool = WorkerPool(3, 0)
+        busy = asyncio.ensure_future(pool.run(time.sleep, 0.2))
+        await asyncio.sleep(0.05)
+        names: list[str] = []
+        await pool.on_every_thread(lambda: names.append(threading.current_thread().name))
+        await busy
+        assert sorted(names) == sorted(w.thread.name for w in pool._threads)
+        results = await asyncio.gather(*(pool.run(lambda: 1) for _ in range(3)))    # every thread usable after
+        assert results == [1, 1, 1] and len(pool._idle) == 3
+        pool.close()
+
+    asyncio.run(main())
