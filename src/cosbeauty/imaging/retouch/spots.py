@@ -32,6 +32,7 @@ BRIDGE_R = 0.07          # x F around the nose bridge (glasses' bridge and nose 
 OUTLINE_MARGIN = 0.06    # x F inside the face oval: no spot healing
 LIP_MARGIN = 0.045       # x F around the lips
 STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
+GRAIN_CAP = 2.0          # x the grain's robust sigma: largest copied grain value
 GROW = 0.007            # x F: the found core grown by this (its feather then starts past the edge)
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
 
@@ -188,6 +189,10 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     tex_ext = ext - low_ext
     low, texture = low_ext[:, shift:], tex_ext[:, shift:]
     copied = tex_ext[:, :hx1 - hx0]                         # skin grain from a neighbour patch
+    # ... as grain only: a crease, a lash or a frame edge in the source patch would be copied
+    # as a mark, so the copy is limited to the grain's own robust amplitude
+    cap = np.float32(GRAIN_CAP * 1.4826 * max(float(np.median(np.abs(texture))), 1e-3))
+    copied = np.clip(copied, -cap, cap)
     filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole[hy0:hy1, hx0:hx1], radius,
                          cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
     m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
