@@ -85,12 +85,19 @@ def test_boto3_put_get_range_multipart_copy_delete_on_rgw(rgw_node, rgw_s3, rgw_
         s3.delete_object(Bucket=bucket, Key=key)
     wait_swept(rgw_s3, rgw_bucket, rgw_node.blob_prefix, blob_keys(rgw_s3, rgw_bucket, rgw_node.blob_prefix) - before)
     cos.delete_bucket(Bucket=bucket)
-    with urllib.request.urlopen(f"{rgw_node.endpoint}/-/metrics", timeout=10) as resp:
-        metrics = resp.read().decode()
+    deadline = time.time() + 15
+    while True:         # the sweep thread deletes (and counts) in its own time
+        with urllib.request.urlopen(f"{rgw_node.endpoint}/-/metrics", timeout=10) as resp:
+            metrics = resp.read().decode()
+        if any(f'cosbeauty_blobstore_requests_total{{operation="{op}",outcome="ok"}}' in metrics
+               for op in ("delete_object", "delete_objects")) or time.time() > deadline:
+            break
+        time.sleep(0.5)
     for op in ("put_object", "get_object", "copy_object"):
         assert f'cosbeauty_blobstore_requests_total{{operation="{op}",outcome="ok"}}' in metrics
     assert any(f'cosbeauty_blobstore_requests_total{{operation="{op}",outcome="ok"}}' in metrics
-               for op in ("delete_object", "delete_objects"))     # the sweep deletes in batches
+               for op in ("delete_object", "delete_objects")), \
+        [line for line in metrics.splitlines() if line.startswith("cosbeauty_blobstore_requests_total")]
 
 
 def test_overwritten_blob_outlives_a_get_in_flight_then_is_swept(rgw_node, rgw_s3, rgw_bucket):
