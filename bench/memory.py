@@ -1,7 +1,7 @@
 """Server memory: RSS after start, after warm-up, and after 100 and 1000 AIFaceBeauty calls of
 mixed sizes (and the growth between 100 and 1000, which should be none).
 
-Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--json bench/results/memory.json]
+Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--src TREE] [--json bench/results/memory.json]
 
 The server (``cosbeauty serve``, default workers) gets pre-signed keep-alive GETs from --conc
 threads, cycling through JPEGs of 512x512 one face, 1920x1080 one face, 1920x1080 six faces,
@@ -48,6 +48,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, nargs="+", default=[100, 1000], help="checkpoints (cumulative)")
     ap.add_argument("--conc", type=int, default=2)
+    ap.add_argument("--src", help="run the server from this source tree (e.g. a `git archive` of another commit)")
     ap.add_argument("--json")
     args = ap.parse_args()
     images = inputs()
@@ -58,7 +59,7 @@ def main() -> int:
         samples.append(Sample(label, 0, value, load1(), 0.0, extra))
         print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f})", file=sys.stderr, flush=True)
 
-    with Cosbeauty(wait_warm=False) as srv:
+    with Cosbeauty(wait_warm=False, src=args.src) as srv:
         pid = srv.pid
         record("after start (first answer)", rss_mib(pid))
         srv.server.wait_warm()

@@ -5,6 +5,8 @@ and all complete; admission past workers + queue is SlowDown; on_every_thread re
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 
@@ -66,3 +68,42 @@ def test_on_every_thread_runs_once_per_thread_even_when_one_is_busy():
         pool.close()
 
     asyncio.run(main())
+
+
+FAULTS = """
+import resource, sys, threading
+import numpy as np
+if sys.argv[1] == "tuned":
+    from cosbeauty.ci.pool import WorkerPool
+    WorkerPool(1, 0).close()            # a pool makes glibc keep freed image buffers
+out = []
+def call():                             # the shape of a 1080p beauty call: several buffers live at once
+    a = np.ones((1080, 1920, 3), np.float32)
+    b = np.ones((1080, 1920), np.float32)
+    c = np.ones((540, 960, 3), np.float32)
+    d = [np.ones((1080, 1920), np.uint8) for _ in range(4)]
+    return (np.ones((1080, 1920, 3), np.float32) * a).sum() + b.sum() + c.sum() + len(d)
+def work():
+    for _ in range(3):                  # warm: thresholds settle, the heaps grow
+        call()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        call()
+    out.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 5)
+t = threading.Thread(target=work); t.start(); t.join()
+print(int(out[0]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_image_sized_buffers_are_reused_not_faulted_in_again():
+    """A worker thread's image buffers freed and allocated again: hundreds of page faults per call
+    by default (the memory went back to the kernel and is faulted in again, zeroed), none once the
+    pool has tuned malloc."""
+    def faults(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+    default, tuned = faults("default"), faults("tuned")
+    assert default > 300, default
+    assert tuned < 30, tuned

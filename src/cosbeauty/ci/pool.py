@@ -23,6 +23,33 @@ from cosbeauty.api.errors import CosError
 
 _Job = tuple[concurrent.futures.Future, Callable[..., Any], tuple]
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc mallopt() parameters
+MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
+TRIM_THRESHOLD = 256 << 20
+_malloc_tuned: list[bool] = []
+
+
+def keep_freed_image_buffers() -> bool:
+    """Make glibc keep freed image-sized buffers (up to 32 MiB) for the next call.
+
+    By default a freed buffer above malloc's mmap threshold goes back to the kernel at once (and a
+    worker thread's heap is trimmed), so the next call's buffer of the same size is faulted in
+    again, page by page, zeroed: 1,300-3,200 minor page faults and about 7 ms of CPU per 1080p
+    beauty call in the server, while the in-process engine had ~5 (its threshold had grown).
+    A fixed 32 MiB mmap threshold and a 256 MiB trim threshold took the server to 6 faults and
+    55 ms of CPU per call from 62 (engine: 52). Process-wide, once; False where there is no glibc."""
+    if _malloc_tuned:
+        return _malloc_tuned[0]
+    ok = False
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        ok = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        pass
+    _malloc_tuned.append(ok)
+    return ok
+
 
 class _Worker:
     def __init__(self, pool: "WorkerPool", name: str) -> None:
@@ -33,6 +60,7 @@ class _Worker:
 class WorkerPool:
     def __init__(self, workers: int, queue: int, name: str = "cosbeauty-ci",
                  busy: str = "Image processing is saturated; please retry later.") -> None:
+        keep_freed_image_buffers()
         self.workers = max(1, workers)
         self.busy = busy
         self.capacity = self.workers + max(0, queue)

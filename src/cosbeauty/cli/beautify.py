@@ -94,6 +94,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cosbeauty.ci.pool import keep_freed_image_buffers
+    keep_freed_image_buffers()      # no page faults for every buffer of every file (ci/pool.py)
     reshape = args.reshape or args.slim is not None or args.enlarge_eyes is not None
     options = Options(args.strength, args.format, args.quality, reshape, args.retouch, args.slim, args.enlarge_eyes)
     if args.input.is_dir():
