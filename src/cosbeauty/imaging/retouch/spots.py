@@ -14,6 +14,8 @@ that the texture's variance is kept at every weight.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -52,8 +54,10 @@ def _robust_sigma(x: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
+@functools.lru_cache(maxsize=64)
 def _ring(radius: float) -> np.ndarray:
-    """A one-to-two pixel wide ring structuring element of the given radius."""
+    """A one-to-two pixel wide ring structuring element of the given radius (cached: callers
+    pass radii derived from F, a handful of values per process)."""
     k = odd(2 * radius + 3)
     c = k // 2
     yy, xx = np.mgrid[0:k, 0:k]
@@ -191,7 +195,7 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     copied = tex_ext[:, :hx1 - hx0]                         # skin grain from a neighbour patch
     # ... as grain only: a crease, a lash or a frame edge in the source patch would be copied
     # as a mark, so the copy is limited to the grain's own robust amplitude
-    cap = np.float32(GRAIN_CAP * 1.4826 * max(float(np.median(np.abs(texture))), 1e-3))
+    cap = np.float32(GRAIN_CAP * 1.4826 * max(float(np.median(np.abs(texture[::2, ::2]))), 1e-3))
     copied = np.clip(copied, -cap, cap)
     filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole[hy0:hy1, hx0:hx1], radius,
                          cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
