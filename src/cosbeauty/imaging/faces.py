@@ -63,16 +63,17 @@ _ROI_SCALE = 1.5             # MediaPipe's detection/landmarks -> ROI enlargemen
 _MERGE_IOM = 0.3             # boxes overlapping more than this (IoU over the smaller) merge
 _SMALL_FACE = 0.15           # largest face below this fraction of the short side -> tile pass
 _MIN_SCORE = 0.4            # the landmark model's face-presence gate verifies each box
-_PROPOSE_FACE_PX = 12        # proposal pass: the smallest face is seen this wide by the proposer
+_PROPOSE_FACE_PX = 14        # proposal pass: the smallest face is seen this wide by the proposer
 _PROPOSE_INPUT = 128         # ... the short-range BlazeFace's input side
-_PROPOSE_SCORE = 0.2         # ... its (low) threshold: every face of 12-30 px scores >= 0.22
-_PROPOSE_OVERLAP = 32        # ... window overlap (px): the largest face of a level (2x12 px) + margin
+_PROPOSE_SCORE = 0.15        # ... its (low) threshold (chosen on the size sweep, see docs/faces.md)
+_PROPOSE_OVERLAP = 32        # ... window overlap (px): the largest face of a level (2x14 px) + margin
 _PROPOSE_PAD = 16            # ... mirrored border (px): a face up to half cut by the frame
 _PROPOSE_MIN_SKIN = 2        # ... windows with fewer skin-chroma cells are skipped
-_PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 12 px square at their centre
+_PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 14 px square at their centre
+_PROPOSE_BIG = 0.6           # ... a proposal this confident is also confirmed at twice the size
 _CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cell, 3x3 per call
-_CONFIRM_FACE_PX = 30        # ... the level's smallest face is shown this wide (its largest: 44-53 px)
-_CONFIRM_MAX_CALLS = 8       # ... at most this many mosaics (72 proposals, best first): bounded work
+_CONFIRM_FACE_PX = 30        # ... the level's smallest face is shown this wide (its largest: 60 px)
+_CONFIRM_PER_FACE = 8        # ... at most this many proposals per wanted face (best first): bounded work
 
 _local = threading.local()
 _T = TypeVar("_T")
@@ -188,6 +189,7 @@ class _Detection:
     score: float
     eyes: np.ndarray       # (2, 2): detector keypoints 0 (right eye) and 1 (left eye)
     alts: list["_Detection"] = field(default_factory=list)   # merged-away duplicates
+    coarse: bool = False   # from a proposal mosaic (face 30-60 px): its ROI is always refined
 
 
 @dataclass
@@ -421,15 +423,21 @@ def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float
     return found
 
 
-def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0,
-                turns: Sequence[int] = (0,), edges: bool = False) -> list[_Detection]:
-    """The whole image (``src`` = image scaled by (sx, sy)) shrunk to <= _DET_MAX_SIDE, once per
-    quarter turn in ``turns`` (in parallel); ``edges``: with a mirrored border, for faces cut by
-    the frame (it makes every face ~25 % smaller in the detector's input, so the first, upright
-    pass goes without)."""
+def _whole_small(src: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``src`` shrunk to <= _DET_MAX_SIDE (the whole-image passes' input) -> (small, sx, sy)."""
     h, w = src.shape[:2]
-    small, ssx, ssy = (shrink(src, _DET_MAX_SIDE / max(h, w)) if max(h, w) > _DET_MAX_SIDE
-                       else (np.ascontiguousarray(src), 1.0, 1.0))
+    return (shrink(src, _DET_MAX_SIDE / max(h, w)) if max(h, w) > _DET_MAX_SIDE
+            else (np.ascontiguousarray(src), 1.0, 1.0))
+
+
+def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0,
+                turns: Sequence[int] = (0,), edges: bool = False,
+                small: tuple[np.ndarray, float, float] | None = None) -> list[_Detection]:
+    """The whole image (``src`` = image scaled by (sx, sy)) shrunk to <= _DET_MAX_SIDE (or
+    ``small``, that shrink already made), once per quarter turn in ``turns`` (in parallel);
+    ``edges``: with a mirrored border, for faces cut by the frame (it makes every face ~25 %
+    smaller in the detector's input, so the first, upright pass goes without)."""
+    small, ssx, ssy = small if small is not None else _whole_small(src)
     pad = round(_EDGE_PAD * max(small.shape[:2])) if edges else 0
     padded = mirror_pad(small, pad)
     return [d for found in pmap(lambda k: _detect_in(padded, -pad, -pad, sx * ssx, sy * ssy, turns=k), turns)
@@ -526,14 +534,15 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
 
 def _small_face_pass(image: np.ndarray | None, h: int, w: int,
                      scaled: tuple[np.ndarray, float, float] | None = None,
-                     min_face_px: int = 20, known: Sequence[_Detection] = ()) -> list[_Detection]:
+                     min_face_px: int = 20, known: Sequence[_Detection] = (),
+                     max_faces: int = 10) -> list[_Detection]:
     """Faces smaller than the whole-image pass sees: the proposal pass on colour images, the
     exhaustive window pass (:func:`_tile_pass`) on colourless ones (the proposer misses tightly
     cropped grey faces; grey photos pay the full scan)."""
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
-    return _proposal_pass(image, h, w, scaled, min_face_px, known)
+    return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces)
 
 
 def _colourful(rgb: np.ndarray) -> bool:
@@ -570,24 +579,29 @@ def _pyramid(image: np.ndarray | None, scales: list[float],
 
 def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                    scaled: tuple[np.ndarray, float, float] | None = None,
-                   min_face_px: int = 20, known: Sequence[_Detection] = ()) -> list[_Detection]:
+                   min_face_px: int = 20, known: Sequence[_Detection] = (),
+                   max_faces: int = 10) -> list[_Detection]:
     """Small faces in two cheap steps instead of the full-range detector on every window:
 
     1. **Proposals**: the short-range BlazeFace (128 px input, 1.7 ms a call against 6.2 ms for
-       the full-range 192 px one: 1.6x cheaper per pixel, and it still scores every face seen
-       12-30 px wide >= 0.22) at a low threshold on overlapping windows of a pyramid whose
-       levels show the faces of :func:`_levels`' size ranges ~12-24 px wide; windows without
-       skin-chroma cells are skipped.
-    2. **Confirmation**: each proposal (best first, near-duplicates dropped) is cut out so the
-       face is ~24 px wide in a 64 px cell; nine cells make one 192 px mosaic for the
-       full-range detector at its usual threshold, so what comes out is the same kind of
-       detection (box, eye keypoints, score) the window pass gave, for 1/9 of a call each.
+       the full-range 192 px one: 1.6x cheaper per pixel) at a low threshold (0.15) on
+       overlapping windows of a pyramid whose levels show the faces of :func:`_levels`' size
+       ranges 14-28 px wide; windows without skin-chroma cells are skipped. At 14 px and 0.15
+       a sweep of 352 faces of 24-343 px (1080p and 12 MP, 4 grid offsets) finds 348, the
+       exhaustive window pass 351; at 12 px and 0.2, 329 (the smallest astronaut faces score
+       0.1-0.3 depending on where they fall on the model's anchor grid); 16 px: 349 at ~1.3x
+       the calls.
+    2. **Confirmation**: each proposal (best first, near-duplicates dropped, at most
+       _CONFIRM_PER_FACE per wanted face) is cut out so the face is 30-60 px wide in a 64 px
+       cell; nine cells make one 192 px mosaic for the full-range detector at its usual
+       threshold, so what comes out is the same kind of detection (box, eye keypoints, score)
+       the window pass gave, for 1/9 of a call each.
     """
     m = min_face(h, w, min_face_px)
     sizes = [m * _LEVEL_STEP ** k for k in range(len(_levels(h, w, min_face_px)))]
     if not sizes:
         return []
-    scales = [min(1.0, _PROPOSE_FACE_PX / size) for size in sizes]
+    scales = [_snap(min(1.0, _PROPOSE_FACE_PX / size)) for size in sizes]
     jobs = []
     pad = _PROPOSE_PAD
     levels = []
@@ -611,32 +625,43 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
             if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
                 continue              # inside a face the whole-image passes already found
             if skin is not None:      # the face's centre must show skin chroma
-                lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, _PROPOSE_FACE_PX // 2
+                lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, int(_PROPOSE_FACE_PX // 2)
                 if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
                     continue
             proposals.append((d, job[7]))
     cells = _proposal_cells(proposals, h, w)
     per = (_DET_INPUT // _CONFIRM_CELL) ** 2
-    mosaics = [cells[i:i + per] for i in range(0, len(cells), per)][:_CONFIRM_MAX_CALLS]
+    cells = cells[:max(9, _CONFIRM_PER_FACE * max_faces)]
+    mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
     return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+
+
+def _snap(scale: float) -> float:
+    """``scale`` lowered to the power of 1/2 within 5 % below it (exact 2x2 halvings are
+    OpenCV's SIMD path: 1080p -> 1/2 in ~1 ms, against ~20 ms for a fractional 0.52), else kept."""
+    power = 2.0 ** round(math.log2(scale))
+    return power if scale * 0.95 <= power <= scale else scale
 
 
 def _proposal_cells(proposals: list[tuple[_Detection, float]], h: int, w: int) -> list[tuple[float, float, float]]:
     """(cx, cy, side) in image pixels of the confirmation cell of each (proposal, level face
     size) worth one: the best first (ties by position, so the order never depends on thread
-    timing), dropping those centred within half a face of a kept one of the same level, or
-    centred outside the frame. The short-range boxes of faces seen 12-24 px wide all come out
-    ~40 px (measured), so the cell's scale comes from the level: its faces (size..2.4 size)
-    are shown 22-53 px wide."""
+    timing), dropping those centred within half a face of a kept one of the same size, or
+    centred outside the frame. The short-range boxes of small faces say little about their
+    size (12-32 px faces all come out 18-22 px, measured), so the cell's scale comes from the
+    level: its faces (size..2 size) are shown 30-60 px wide in the 64 px cell. A confident
+    proposal (>= _PROPOSE_BIG) may be a face above the level's range (the proposer likes big
+    faces: a 100 px face scores 0.96 at the 23 px level, 0.2-0.3 at its own): it gets a second
+    cell at twice the size."""
     kept: list[tuple[float, float, float]] = []
     order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], tuple(np.round(p[0].box, 3))))
     for det, size in order:
         cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
         if not (0 <= cx < w and 0 <= cy < h):
             continue
-        if any(k[2] == size and math.hypot(cx - k[0], cy - k[1]) < 0.5 * size for k in kept):
-            continue
-        kept.append((cx, cy, size))
+        for face in (size, 2 * size) if det.score >= _PROPOSE_BIG else (size,):
+            if not any(k[2] == face and math.hypot(cx - k[0], cy - k[1]) < 0.5 * face for k in kept):
+                kept.append((cx, cy, face))
     return [(cx, cy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX) for cx, cy, size in kept]
 
 
@@ -676,7 +701,7 @@ def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
 
         lo, hi = back(x0, y0), back(x1, y1)
         eyes = np.array([back(kp.x * _DET_INPUT, kp.y * _DET_INPUT) for kp in loc.relative_keypoints[:2]])
-        found.append(_Detection(np.array([lo[0], lo[1], hi[0], hi[1]]), float(det.score[0]), eyes))
+        found.append(_Detection(np.array([lo[0], lo[1], hi[0], hi[1]]), float(det.score[0]), eyes, coarse=True))
     return found
 
 
@@ -748,7 +773,7 @@ def _merge(dets: list[_Detection]) -> list[_Detection]:
     for det in order:
         same = next((k for k in kept if _overlap(det.box, k.box) > _MERGE_IOM), None)
         if same is None:
-            kept.append(_Detection(det.box, det.score, det.eyes))
+            kept.append(_Detection(det.box, det.score, det.eyes, coarse=det.coarse))
         else:
             same.alts.append(det)      # another pass's view: its eye keypoints may be better
     return kept
@@ -877,7 +902,7 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         return None, cut
     pts, presence = got
     refined = _roi_from_landmarks(pts)
-    if _needs_refine(roi, refined):
+    if det.coarse or _needs_refine(roi, refined):   # a mosaic's box: landmark where the mesh says
         cut = cut or _cut(rgb, refined, scale)
         got = _landmarks(rgb, refined, scale, border) if refined.size > 4 else None
         if got is None or got[1] < _PRESENCE_FLOOR:
@@ -965,12 +990,13 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
     h, w = image.shape[:2]
     if min(h, w) < 8 or max_faces <= 0:
         return []
-    dets = _whole_pass(image)
+    whole = _whole_small(image)
+    dets = _whole_pass(image, small=whole)
     want_tiles = tiles if tiles is not None else _want_tiles(dets, h, w, min_face_px)
     if turns if turns is not None else _want_turns(dets, want_tiles):
-        dets += _whole_pass(image, turns=TURNS, edges=True)
+        dets += _whole_pass(image, turns=TURNS, edges=True, small=whole)
     if want_tiles:
-        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets)
+        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces)
     return _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
 
 
@@ -1026,10 +1052,11 @@ class ScaledDetection:
         self.scaled = (small, sx, sy)
         if min(self.h, self.w) < 8 or self.max_faces <= 0:
             return self
-        self.dets = _whole_pass(small, sx, sy)
+        whole = _whole_small(small)
+        self.dets = _whole_pass(small, sx, sy, small=whole)
         self.tiles = _want_tiles(self.dets, self.h, self.w, self.min_face_px)
         if _want_turns(self.dets, self.tiles):
-            self.dets += _whole_pass(small, sx, sy, turns=TURNS, edges=True)
+            self.dets += _whole_pass(small, sx, sy, turns=TURNS, edges=True, small=whole)
         if not self.tiles:
             scale = min(sx, sy)
             for det in _select(self.dets, self.max_faces, self.min_face_px, self.h, self.w):
@@ -1044,5 +1071,5 @@ class ScaledDetection:
         image = _as_rgb8(rgb)
         dets = list(self.dets)
         if self.tiles:
-            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets)
+            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces)
         return _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
