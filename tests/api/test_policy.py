@@ -93,7 +93,9 @@ def test_policy_conditions_s3_spelling(server, cos, s3):
     {"Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]},
     {"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:GetObject", "Resource": "*"}]},
     {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
-                    "Condition": {"StringLike": {"aws:Referer": "x"}}}]},
+                    "Condition": {"StringLike": {"aws:UserAgent": "x"}}}]},
+    {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+                    "Condition": {"NumericLessThanIfExists": {"s3:max-keys": "10"}}}]},
 ])
 def test_malformed_policies(s3, bucket, doc):
     with pytest.raises(ClientError) as e:
@@ -125,3 +127,32 @@ def test_tag_conditions(server, cos, s3):
     cos.put_bucket_tagging(Bucket=b, Tagging={"TagSet": {"Tag": [{"Key": "team", "Value": "red"}]}})
     with pytest.raises(CosServiceError):
         reader.cos(server).get_object(Bucket=b, Key="closed")
+
+
+def test_referer_conditions_and_if_exists(server, cos, s3):
+    """aws:Referer (qcs:referer) with String* operators and their ...IfExists forms, as s3-tests'
+    test_bucket_policy_set_condition_operator_end_with_if_exists uses them. The Referer header is
+    whatever the client sends: a hotlinking guard, not access control."""
+    b = new_bucket(cos)
+    for key in ("ifexists/k", "strict/k"):
+        cos.put_object(Bucket=b, Key=key, Body=b"x")
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/ifexists/*",
+         "Condition": {"StringLikeIfExists": {"aws:Referer": "http://www.example.com/*"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/strict/*",
+         "Condition": {"StringLike": {"aws:Referer": "http://www.example.com/*"}}}]}))
+
+    def get(key: str, referer: str | None) -> int:
+        headers = {"Referer": referer} if referer is not None else {}
+        return requests.get(f"http://127.0.0.1:{server.port}/{b}/{key}", headers=headers, timeout=10).status_code
+    assert get("ifexists/k", None) == 200                     # absent: ...IfExists holds
+    assert get("ifexists/k", "http://www.example.com/") == 200
+    assert get("ifexists/k", "http://www.example.com/a.html") == 200
+    assert get("ifexists/k", "http://www.example.com") == 403
+    assert get("strict/k", None) == 403                        # absent: StringLike does not hold
+    assert get("strict/k", "http://www.example.com/page") == 200
+    # the CAM spelling in a sub-account's policy
+    user = make_user(server, policy(allow("name/cos:GetObject", objects(b, "strict/"),
+                                          condition={"string_like_if_exist": {"qcs:referer": "https://app.example/*"}})))
+    sdk = user.cos(server)
+    assert sdk.get_object(Bucket=b, Key="strict/k")["Body"].get_raw_stream().read() == b"x"

@@ -105,7 +105,8 @@ class Authorizer:
     def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str) -> bool:
         cfg = self.app.config
         req = Request(action, resource_names(cfg.region, cfg.appid, bucket, key),
-                      ctx.client_ip, ctx.scope.get("scheme") == "https", self._tags(ctx, bucket, key))
+                      ctx.client_ip, ctx.scope.get("scheme") == "https", self._tags(ctx, bucket, key),
+                      ctx.header("referer"))
         bucket_decision = self._bucket_policy(bucket, req, principal)
         if bucket_decision == DENY:
             return False

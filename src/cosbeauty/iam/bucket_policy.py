@@ -42,7 +42,16 @@ _S3_ACTIONS = {
 _S3_CONDITIONS = {"ipaddress": "ip_equal", "notipaddress": "ip_not_equal", "bool": "bool_equal",
                   "stringequals": "string_equal", "stringnotequals": "string_not_equal",
                   "stringlike": "string_like", "stringnotlike": "string_not_like"}
-_S3_CONDITION_KEYS = {"aws:sourceip": "qcs:ip", "aws:securetransport": "qcs:secure_transport"}
+_S3_CONDITION_KEYS = {"aws:sourceip": "qcs:ip", "aws:securetransport": "qcs:secure_transport",
+                      "aws:referer": "qcs:referer"}
+
+
+def _condition_operator(op: str) -> str:
+    """S3 spelling -> CAM spelling (``StringLikeIfExists`` -> ``string_like_if_exist``)."""
+    low = op.lower()
+    if low.endswith("ifexists") and low[:-8] in _S3_CONDITIONS:
+        return _S3_CONDITIONS[low[:-8]] + "_if_exist"
+    return _S3_CONDITIONS.get(low, op)
 
 
 def _condition_key(key: str) -> str:
@@ -134,7 +143,7 @@ def _conditions(raw: Any, n: int) -> dict:
         raise PolicyError(f"statement {n}: Condition must be an object")
     out: dict = {}
     for op, keys in raw.items():
-        cam_op = _S3_CONDITIONS.get(str(op).lower(), op)
+        cam_op = _condition_operator(str(op))
         if not isinstance(keys, dict):
             raise PolicyError(f"statement {n}: Condition {op} must map keys to values")
         out[cam_op] = {_condition_key(str(k)): v for k, v in keys.items()}

@@ -37,6 +37,7 @@ class Request:
     ip: str                         # client address
     secure: bool                    # came in over HTTPS
     tags: "TagContext | None" = None   # tags for tag conditions, looked up only when a policy has one
+    referer: str | None = None      # the Referer header (qcs:referer; unsigned, whatever the client sends)
 
 
 class TagContext:
@@ -88,9 +89,14 @@ STRING_OPERATORS = ("string_equal", "string_not_equal", "string_like", "string_n
 RESOURCE_TAG_KEY = "qcs:resource_tag"                # COS: values "key&value" of the bucket's tags
 EXISTING_TAG_PREFIX = "cos:existingobjecttag/"       # S3 s3:ExistingObjectTag/<key>
 REQUEST_TAG_PREFIX = "cos:requestobjecttag/"         # S3 s3:RequestObjectTag/<key>
+REFERER_KEY = "qcs:referer"                          # S3 aws:Referer
+IF_EXIST = "_if_exist"      # operator suffix: the condition holds when the request has no value for the key
 
 
-def _tag_values(key: str, req: Request) -> list[str]:
+def _string_values(key: str, req: Request) -> list[str]:
+    """The request's values for a string condition key (empty: the key is absent)."""
+    if key == REFERER_KEY:
+        return [] if req.referer is None else [req.referer]
     if req.tags is None:
         return []
     if key == RESOURCE_TAG_KEY:
@@ -107,10 +113,13 @@ class Condition:
     operator: str                   # ip_equal, ip_not_equal, bool_equal, string_(not_)equal|like
     key: str
     values: tuple
+    if_exists: bool = False         # <operator>_if_exist (S3 ...IfExists): holds when the key is absent
 
     def holds(self, req: Request) -> bool:
         if self.operator in STRING_OPERATORS:
-            have = _tag_values(self.key, req)
+            have = _string_values(self.key, req)
+            if self.if_exists and not have:
+                return True
             if self.operator.endswith("like"):
                 hit = any(p.fullmatch(h) for p in self.values for h in have)
             else:
@@ -127,6 +136,9 @@ class Condition:
 
 
 def _condition(operator: str, key: str, raw: Any) -> Condition:
+    if operator.endswith(IF_EXIST) and operator[:-len(IF_EXIST)] in STRING_OPERATORS:
+        plain = _condition(operator[:-len(IF_EXIST)], key, raw)
+        return Condition(plain.operator, plain.key, plain.values, if_exists=True)
     values = _strings(raw, f"condition {operator}.{key}")
     if operator in ("ip_equal", "ip_not_equal"):
         if key not in IP_KEYS:
@@ -143,15 +155,16 @@ def _condition(operator: str, key: str, raw: Any) -> Condition:
         return Condition(operator, key, tuple(v.lower() == "true" for v in values))
     if operator in STRING_OPERATORS:
         low = key.lower()
-        if low != RESOURCE_TAG_KEY and not low.startswith((EXISTING_TAG_PREFIX, REQUEST_TAG_PREFIX)):
-            raise PolicyError(f"{operator} supports the tag keys qcs:resource_tag, cos:ExistingObjectTag/<key> and "
-                              f"cos:RequestObjectTag/<key> (s3:... in bucket policies), not {key!r}")
-        key = low if low == RESOURCE_TAG_KEY else low.split("/", 1)[0] + "/" + key.split("/", 1)[1]
+        if low not in (RESOURCE_TAG_KEY, REFERER_KEY) and not low.startswith((EXISTING_TAG_PREFIX, REQUEST_TAG_PREFIX)):
+            raise PolicyError(f"{operator} supports the keys qcs:referer, qcs:resource_tag, cos:ExistingObjectTag/<key> "
+                              f"and cos:RequestObjectTag/<key> (aws:Referer, s3:... in bucket policies), not {key!r}")
+        key = low if low in (RESOURCE_TAG_KEY, REFERER_KEY) else low.split("/", 1)[0] + "/" + key.split("/", 1)[1]
         if operator.endswith("like"):
             return Condition(operator, key, tuple(_glob(v, ignore_case=False) for v in values))
         return Condition(operator, key, tuple(values))
     raise PolicyError(f"unsupported condition operator {operator!r} (use ip_equal, ip_not_equal, bool_equal, "
-                      "string_equal, string_not_equal, string_like, string_not_like)")
+                      "string_equal, string_not_equal, string_like, string_not_like; the string ones also "
+                      f"with {IF_EXIST})")
 
 
 # one permission under several documented names: a statement naming any of them allows (or denies)
