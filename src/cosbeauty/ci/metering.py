@@ -48,7 +48,9 @@ class Meter:
 
     async def record(self, rec: UsageRecord) -> None:
         row = tuple(getattr(rec, c) for c in COLUMNS)   # (asdict() per column deep-copied the record 11 times)
-        await asyncio.wrap_future(self.db.submit(lambda conn: conn.execute(INSERT, row)))
+        job = lambda conn: conn.execute(INSERT, row)   # noqa: E731
+        submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
+        await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))
 
 
 def query(conn: sqlite3.Connection, *, bucket: str | None = None, since: float | None = None,

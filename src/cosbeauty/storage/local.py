@@ -325,7 +325,9 @@ class LocalBackend(Backend):
     async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """Awaits the group-commit writer directly: one thread hop fewer than put_object."""
         try:
-            old = await asyncio.wrap_future(self.db.submit(lambda conn: self._upsert(conn, meta, cond)))
+            job = lambda conn: self._upsert(conn, meta, cond)    # noqa: E731
+            submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
+            old = await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))
         except BaseException:
             self.drop_blobs(name for name, _ in meta.segments)
             raise

@@ -7,6 +7,7 @@ failing job never takes the others down.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import queue
 import sqlite3
@@ -57,6 +58,30 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 Job = Callable[[sqlite3.Connection], Any]
+
+
+class _LoopWaiter:
+    """What the writer resolves for ``submit_async``: set_result / set_exception, like a Future."""
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future = loop.create_future()
+
+    def set_result(self, result: Any) -> None:
+        self.loop.call_soon_threadsafe(_resolve, self.future, result, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.loop.call_soon_threadsafe(_resolve, self.future, None, exc)
+
+
+def _resolve(future: "asyncio.Future", result: Any, exc: BaseException | None) -> None:
+    if future.done():       # the awaiting task was cancelled: the write happened (or not) regardless
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -116,6 +141,14 @@ class Database:
         fut: concurrent.futures.Future = concurrent.futures.Future()
         self._queue.put((job, fut))
         return fut
+
+    def submit_async(self, job: Job) -> "asyncio.Future":
+        """``submit`` for the event loop: the writer resolves an asyncio future through
+        ``call_soon_threadsafe`` directly (no concurrent Future, its Condition and the chaining
+        ``asyncio.wrap_future`` sets up for each write)."""
+        waiter = _LoopWaiter(asyncio.get_running_loop())
+        self._queue.put((job, waiter))
+        return waiter.future
 
     def write(self, job: Job) -> Any:
         """Run ``job(conn)`` in a committed transaction and return its result (blocking)."""
