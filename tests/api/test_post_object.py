@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.conftest import SECRET_ID, SECRET_KEY, new_bucket
+from tests.conftest import APPID, SECRET_ID, SECRET_KEY, new_bucket
 
 
 def cos_form(bucket: str, key: str, extra_conditions: list, expires_in: int = 600,
@@ -219,3 +219,13 @@ def test_form_policy_expiration_and_missing_fields(server, s3, bucket):
         form = {k: v for k, v in ok.items() if k != missing}
         r = requests.post(url, data=form, files={"file": ("f", b"1")}, timeout=10)
         assert r.status_code == 400 and b"InvalidArgument" in r.content and missing.encode() in r.content, r.text
+
+
+def test_form_upload_by_a_sub_account_is_its_object(server, s3, cos, bucket):
+    from tests.iam.conftest import allow, make_user, objects, policy
+    user = make_user(server, policy(allow("name/cos:PostObject", objects(bucket, "mine/"))))
+    fields = cos_form(bucket, "mine/f.txt", [], secret_id=user.secret_id, secret_key=user.secret_key)
+    r = requests.post(f"http://127.0.0.1:{server.port}/{bucket}", data=fields, files={"file": ("f.txt", b"f")},
+                      timeout=10)
+    assert r.status_code == 204, r.text
+    assert s3.get_object_acl(Bucket=bucket, Key="mine/f.txt")["Owner"]["ID"] == f"qcs::cam::uin/{APPID}:uin/{user.uin}"

@@ -115,7 +115,7 @@ def object_owner(grants: dict) -> str:
 
 def writer_grants(ctx: Ctx, grants: dict[str, list[str]]) -> dict[str, list[str]]:
     """``grants`` of a new object with its writer recorded as owner when that is a sub-account
-    (an object written by the root account, anonymously or by a form upload is the root's)."""
+    (an object written by the root account or anonymously is the root's)."""
     principal = ctx.principal
     if principal is None or principal.is_root:
         return grants

@@ -39,7 +39,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import Response
 
 from cosbeauty.api import addressing, versioning
-from cosbeauty.api.acl import OBJECT_ACLS
+from cosbeauty.api.acl import OBJECT_ACLS, writer_grants
 from cosbeauty.api.auth import Identity
 from cosbeauty.api.auth.sigv4 import parse_credential, signing_key
 from cosbeauty.api.context import Ctx, run
@@ -243,7 +243,8 @@ def _object_meta(ctx: Ctx, fields: dict[str, str], key: str, part_type: str | No
     tags = tags_from_xml(fields["tagging"].encode()) if fields.get("tagging") else {}   # S3's XML field
     return ObjectMeta(bucket=ctx.bucket, key=key, size=0, etag="", mtime=time.time(),
                       content_type=fields.get("content-type") or part_type or "application/octet-stream",
-                      headers=stored, acl=acl, storage_class=sclass, tags=tags)
+                      headers=stored, acl=acl, storage_class=sclass, tags=tags,
+                      grants=writer_grants(ctx, {}))      # a sub-account's form upload is its object
 
 
 async def _receive_file(ctx: Ctx, form: FormReader, limit: int):
