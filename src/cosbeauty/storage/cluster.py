@@ -7,15 +7,58 @@ import uuid
 
 from typing import Any
 
-from cosbeauty.storage.base import Backend, DeleteResult, ObjectMeta, UploadInfo, WriteCondition
+from cosbeauty.storage.base import Backend, DeleteResult, ObjectMeta, PartInfo, UploadInfo, WriteCondition
 from cosbeauty.storage.local import LocalBackend
-from cosbeauty.storage.postgres import bucket_scope, key_scope
+from cosbeauty.storage.postgres import bucket_scope, key_scope, part_scope, upload_scope
 
 
 class ClusterBackend(LocalBackend):
     """LocalBackend on PostgreSQL: each write of one object key runs under that key's lock (READ
     COMMITTED, see storage.postgres): concurrent writers of different keys never conflict, writers
-    of one key take turns. The queries are LocalBackend's own."""
+    of one key take turns; parts of one upload likewise. The queries are LocalBackend's own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._upload_buckets: dict[str, str] = {}      # upload id -> bucket (never changes): for part locks
+        super().__init__(*args, **kwargs)
+
+    def _bucket_of_upload(self, upload_id: str) -> str | None:
+        bucket = self._upload_buckets.get(upload_id)
+        if bucket is None:
+            row = self.db.reader().execute("SELECT bucket FROM uploads WHERE upload_id=?", (upload_id,)).fetchone()
+            if row is None:
+                return None
+            bucket = self._remember(upload_id, row[0])
+        return bucket
+
+    def _remember(self, upload_id: str, bucket: str) -> str:
+        if len(self._upload_buckets) > 10000:
+            self._upload_buckets.clear()
+        self._upload_buckets[upload_id] = bucket
+        return bucket
+
+    def create_upload(self, bucket: str, key: str, headers: dict) -> UploadInfo:
+        upload = super().create_upload(bucket, key, headers)
+        self._remember(upload.upload_id, upload.bucket)
+        return upload
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadInfo:
+        upload = super().get_upload(bucket, key, upload_id)
+        self._remember(upload.upload_id, upload.bucket)
+        return upload
+
+    def put_part(self, upload_id: str, part: PartInfo) -> None:
+        bucket = self._bucket_of_upload(upload_id)
+        if bucket is None:                  # no such upload: LocalBackend's job answers NoSuchUpload
+            return super().put_part(upload_id, part)
+        with part_scope(bucket, upload_id, part.number):
+            return super().put_part(upload_id, part)
+
+    def abort_upload(self, upload_id: str) -> None:
+        bucket = self._bucket_of_upload(upload_id)
+        if bucket is None:
+            return super().abort_upload(upload_id)
+        with upload_scope(bucket, upload_id):
+            return super().abort_upload(upload_id)
 
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         with key_scope(meta.bucket, meta.key):
@@ -40,7 +83,7 @@ class ClusterBackend(LocalBackend):
 
     def complete_upload(self, upload: UploadInfo, meta: ObjectMeta, used_parts: list[int],
                         cond: WriteCondition | None = None) -> ObjectMeta | None:
-        with key_scope(meta.bucket, meta.key, serializable=True):    # reads parts and uploads too
+        with key_scope(meta.bucket, meta.key, serializable=True, upload_id=upload.upload_id):  # parts wait
             return super().complete_upload(upload, meta, used_parts, cond)
 
     def delete_bucket(self, name: str) -> None:

@@ -61,64 +61,75 @@ class MetadataUnavailable(StorageError):
 
 
 # -- lock scopes ------------------------------------------------------------------------------
-# What the next write job on this context locks, set by the cluster backend around object writes:
-# ("key", bucket, key) READ COMMITTED + xact locks; ("key-serializable", bucket, key) and
-# ("bucket", bucket) SERIALIZABLE after session locks taken before the snapshot.
+# What the next write job on this context locks, set by the cluster backend around its writes:
+# (serializable, shared lock ids, exclusive lock ids). READ COMMITTED jobs take transaction-level
+# locks right after BEGIN; SERIALIZABLE jobs take session-level locks *before* BEGIN (so their
+# snapshot is taken once the locks are granted) and release them after COMMIT/ROLLBACK. Lock order,
+# everywhere: bucket, key, upload, part (no cycles, so no deadlocks among these locks).
 _SCOPE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("cosbeauty_pg_scope", default=None)
 
 
 def _lock_id(*parts: str) -> int:
-    """A signed 64-bit advisory lock id for a bucket ("b", name) or a key ("k", bucket, key)."""
+    """A signed 64-bit advisory lock id: ("b", bucket), ("k", bucket, key), ("u", upload), ("p", upload, n)."""
     digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 @contextlib.contextmanager
-def key_scope(bucket: str, key: str, *, serializable: bool = False) -> Iterator[None]:
-    """The write job run next in this context writes the rows of one key (see the module doc)."""
-    token = _SCOPE.set(("key-serializable" if serializable else "key", bucket, key))
+def _scoped(value: tuple | None) -> Iterator[None]:
+    token = _SCOPE.set(value)
     try:
         yield
     finally:
         _SCOPE.reset(token)
 
 
-@contextlib.contextmanager
-def bucket_scope(bucket: str) -> Iterator[None]:
-    """The write job run next in this context needs the bucket to itself (bucket deletion)."""
-    token = _SCOPE.set(("bucket", bucket))
-    try:
-        yield
-    finally:
-        _SCOPE.reset(token)
+def key_scope(bucket: str, key: str, *, serializable: bool = False,
+              upload_id: str | None = None) -> contextlib.AbstractContextManager[None]:
+    """The write job run next in this context writes the rows of one key (see the module doc):
+    READ COMMITTED under the key's lock, or (``serializable``: multipart completion, which reads
+    the upload's parts too) SERIALIZABLE after the key's lock and, with ``upload_id``, the upload's."""
+    exclusive = [_lock_id("k", bucket, key)] + ([_lock_id("u", upload_id)] if upload_id else [])
+    return _scoped((serializable, (_lock_id("b", bucket),), tuple(exclusive)))
 
 
-@contextlib.contextmanager
-def no_scope() -> Iterator[None]:
+def part_scope(bucket: str, upload_id: str, number: int) -> contextlib.AbstractContextManager[None]:
+    """The write job run next stores one part: READ COMMITTED under the part's lock (parts of one
+    upload uploaded in parallel do not wait for each other), the upload's shared (completion and
+    abort take it exclusively) and the bucket's shared."""
+    return _scoped((False, (_lock_id("b", bucket), _lock_id("u", upload_id)),
+                    (_lock_id("p", upload_id, str(number)),)))
+
+
+def upload_scope(bucket: str, upload_id: str) -> contextlib.AbstractContextManager[None]:
+    """The write job run next removes an upload (abort): SERIALIZABLE with the upload to itself."""
+    return _scoped((True, (_lock_id("b", bucket),), (_lock_id("u", upload_id),)))
+
+
+def bucket_scope(bucket: str) -> contextlib.AbstractContextManager[None]:
+    """The write job run next needs the bucket to itself (bucket deletion): no object or part write
+    of the bucket runs while it checks that the bucket is empty."""
+    return _scoped((True, (), (_lock_id("b", bucket),)))
+
+
+def no_scope() -> contextlib.AbstractContextManager[None]:
     """Write jobs in this context lock nothing beyond SERIALIZABLE (e.g. GC bookkeeping after a PUT)."""
-    token = _SCOPE.set(None)
-    try:
-        yield
-    finally:
-        _SCOPE.reset(token)
+    return _scoped(None)
 
 
 def _begin(scope: tuple | None) -> tuple[list[str], str | None]:
     """(statements that open the transaction, one round trip each; the statement that releases
-    session locks afterwards). No parameters, so one statement may hold several (simple query
-    protocol: BEGIN and the xact locks travel together)."""
+    session locks afterwards). No parameters, so one round trip may carry several statements
+    (simple query protocol, executed in order: BEGIN and the locks travel together)."""
     if scope is None:
         return ["BEGIN ISOLATION LEVEL SERIALIZABLE"], None
-    bucket_lock = _lock_id("b", scope[1])
-    if scope[0] == "key":
-        return [f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared({bucket_lock}), "
-                f"pg_advisory_xact_lock({_lock_id('k', scope[1], scope[2])})"], None
-    # session locks first, so the SERIALIZABLE snapshot is taken after they are granted
-    if scope[0] == "key-serializable":
-        lock = f"SELECT pg_advisory_lock_shared({bucket_lock}), pg_advisory_lock({_lock_id('k', scope[1], scope[2])})"
-    else:
-        lock = f"SELECT pg_advisory_lock({bucket_lock})"
-    return [lock, "BEGIN ISOLATION LEVEL SERIALIZABLE"], "SELECT pg_advisory_unlock_all()"
+    serializable, shared, exclusive = scope
+    if not serializable:
+        locks = [f"SELECT pg_advisory_xact_lock_shared({i})" for i in shared] + \
+                [f"SELECT pg_advisory_xact_lock({i})" for i in exclusive]
+        return ["; ".join(["BEGIN ISOLATION LEVEL READ COMMITTED", *locks])], None
+    locks = [f"SELECT pg_advisory_lock_shared({i})" for i in shared] + [f"SELECT pg_advisory_lock({i})" for i in exclusive]
+    return ["; ".join(locks), "BEGIN ISOLATION LEVEL SERIALIZABLE"], "SELECT pg_advisory_unlock_all()"
 
 
 def is_postgres_url(url: str | None) -> bool:
