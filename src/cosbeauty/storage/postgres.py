@@ -16,9 +16,11 @@ their one set of queries on either store (:mod:`cosbeauty.storage.sql`).
   one): every job that touches one key's rows holds that key's lock, so its read-check-write is
   atomic against every other writer of the key, and writers of *different* keys never conflict
   (SERIALIZABLE keeps predicate locks per B-tree page, so concurrent PUTs of neighbouring keys
-  failed and ran again). Jobs that span keys stay SERIALIZABLE; multipart completion takes the key
-  lock (session-level, before its snapshot) and stays SERIALIZABLE; bucket deletion takes the
-  bucket lock exclusively, so no object write runs while it checks that the bucket is empty.
+  failed and ran again). Part uploads likewise, under a per-part lock (:func:`part_scope`). Jobs
+  that span keys stay SERIALIZABLE; multipart completion takes the key and upload locks
+  (session-level, before its snapshot) and stays SERIALIZABLE, abort the upload lock; bucket
+  deletion takes the bucket lock exclusively, so no object or part write runs while it checks that
+  the bucket is empty.
 * PostgreSQL unreachable (down, restarting, pool exhausted for ``POOL_TIMEOUT``):
   ``StorageError("ServiceUnavailable")`` -> HTTP 503; broken connections are dropped by the pool and
   replaced, so the node recovers by itself. A read on a connection that broke is retried once on a
