@@ -48,15 +48,25 @@ def run(folder: Path, out: Path, *flags: str, capsys) -> tuple[int, str, dict[st
     return code, err.splitlines()[-1], {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_default_is_threads_one_per_cpu_whatever_the_load(monkeypatch):
-    """The default used to subtract the load average, which made it --jobs 1 right after any busy
-    minute (the bench's own previous run included), where two workers are faster on 2 cores."""
+def test_default_is_threads_one_per_cpu_whatever_the_load_average(monkeypatch):
+    """The default used to subtract the 1-minute load average, which made it --jobs 1 for a minute
+    after any busy minute (the bench's own previous run included); only CPUs busy right now count."""
     args = build_parser().parse_args(["beautify", "in", "-o", "out"])
     assert args.jobs is None and args.processes is False       # -> default_jobs() threads
     cpus = len(os.sched_getaffinity(0))
     for load in (0.1, cpus - 1.0, cpus + 5.0):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, 1.0, 1.0))
         assert beautify_cli.default_jobs() == cpus
+        assert beautify_cli.default_jobs(idle=cpus - 1.0) == cpus       # idle now: one worker per CPU
+    assert beautify_cli.default_jobs(idle=0.2) == 1                     # the other CPUs busy now: one
+    assert beautify_cli.default_jobs(idle=None) == cpus                 # not measurable: per CPU
+
+
+def test_cpu_probe_reads_idle_cpus():
+    probe = beautify_cli.CpuProbe()
+    sum(i * i for i in range(200_000))
+    idle = probe.idle_cpus()
+    assert idle is None or 0.0 <= idle <= os.cpu_count()
 
 
 def test_parallel_workers_run_opencv_single_threaded_and_restore_it(tmp_path, folder, capsys, monkeypatch):

@@ -10,7 +10,8 @@ A folder (parallel, sub-folders mirrored with ``--recursive``)::
     cosbeauty beautify shots/ -o beautified/ --recursive
 
 The folder default is the fastest configuration measured (``bench/cli_folder.py``): worker
-*threads* in this one process, one per CPU, each file's OpenCV work single-threaded (OpenCV and
+*threads* in this one process, one per CPU (one when no other CPU is idle while the imaging
+stack is imported), each file's OpenCV work single-threaded (OpenCV and
 MediaPipe release the GIL, each thread keeps its own face detector, no worker pays the interpreter
 and model start-up a process would, and one file's parallelism no longer competes with the other
 workers'). ``--processes`` uses a spawn-started process pool instead; ``--jobs 1`` runs in order,
@@ -86,7 +87,8 @@ def register(subparsers: Any) -> None:
                         help="per-component amounts 0..1 over the strength's defaults, e.g. "
                              "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="parallel workers for a folder (default: one per CPU this process may use)")
+                        help="parallel workers for a folder (default: one per CPU this process may use; one "
+                             "when the other CPUs are busy)")
     parser.add_argument("--processes", action="store_true",
                         help="workers are processes (each pays ~2 s start-up) instead of threads")
     parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
@@ -101,21 +103,59 @@ def run(args: argparse.Namespace) -> int:
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
-        jobs = default_jobs() if args.jobs is None else max(1, args.jobs)
+        jobs = max(1, args.jobs) if args.jobs is not None else default_jobs(_idle_while_importing())
         return _run_folder(args.input, Path(args.output), options, jobs, args.recursive, processes=args.processes)
     if not args.input.is_file():
         return _usage(f"{args.input}: no such file or folder")
     return _run_file(args.input, args.output, options)
 
 
-def default_jobs() -> int:
-    """One worker per CPU this process may use. (It used to be CPUs minus the 1-minute load
-    average; that turned the default into ``--jobs 1`` right after any busy minute, the previous
-    run of this command included, while two single-threaded workers beat one file at a time with
-    OpenCV's threads on 2 cores: bench/cli_folder.py.)"""
+def default_jobs(idle: float | None = None) -> int:
+    """One worker per CPU this process may use, unless the machine is busy right now: ``idle``
+    (CPUs other processes left idle while this one imported the imaging stack, see
+    :class:`CpuProbe`) under 3/4 of a CPU means no second core is free, and a second worker would only
+    build another set of face models and contend (bench/cli_folder.py at load 7-9: two threads
+    0.87x the speed of one). The 1-minute load average is not used: it lags by a minute and
+    counted this command's own previous run, which made the default ``--jobs 1`` after any busy
+    minute."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        cpus = max(1, len(os.sched_getaffinity(0)))
+    else:
+        cpus = max(1, os.cpu_count() or 1)
+    if idle is None:
+        return cpus
+    return max(1, min(cpus, int(idle + 1.25)))       # this process's own core + the idle ones
+
+
+class CpuProbe:
+    """Idle CPUs between construction and :meth:`idle_cpus` (from /proc/stat; None elsewhere)."""
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)     # total, idle + iowait
+
+    def idle_cpus(self) -> float | None:
+        end = self._read()
+        if self._start is None or end is None or end[0] <= self._start[0]:
+            return None
+        total, idle = end[0] - self._start[0], end[1] - self._start[1]
+        return idle / total * (os.cpu_count() or 1)
+
+
+def _idle_while_importing() -> float | None:
+    """Import the imaging stack (needed for the first file anyway, about 1 s) and measure how
+    many CPUs the rest of the machine left idle meanwhile."""
+    probe = CpuProbe()
+    import cosbeauty.imaging.pipeline  # noqa: F401
+    return probe.idle_cpus()
 
 
 def _amount_arg(value: str) -> float:
