@@ -249,6 +249,29 @@ class Small:
         return self.n / elapsed, {"retries_per_op": retries / self.n}
 
 
+class Parts:
+    """UploadPart of ``n`` parts of one upload from ``conc`` threads (round-robin over the nodes)."""
+
+    def __init__(self, target: Any, conc: int, n: int, size: int = 64 * 1024) -> None:
+        self.target, self.conc, self.n, self.body = target, conc, n, os.urandom(size)
+        self.client = target.client("raw", target.bucket_name(f"parts{uuid.uuid4().hex[:6]}"))
+        self.client.create_bucket()
+
+    def __call__(self) -> tuple[float, dict]:
+        key, upload_id = multipart_start(self.client.clients[0], f"up/{uuid.uuid4().hex[:8]}")
+        retries0 = self.target.metric("cosbeauty_db_serialization_retries")
+        elapsed = run_threads(self.conc, list(range(1, self.n + 1)),
+                              lambda n: upload_part(self.client.pick(), key, upload_id, n, self.body))
+        retries = self.target.metric("cosbeauty_db_serialization_retries") - retries0
+        _signed(self.client.clients[0], "DELETE", "/" + key, {"uploadId": upload_id}, _cos_sign())
+        return self.n / elapsed, {"retries_per_op": retries / self.n}
+
+
+def _cos_sign():
+    from targets import cos_sign
+    return cos_sign
+
+
 class BigGet:
     def __init__(self, target: Any, mib: int, streams: int = 2, gets: int = 4) -> None:
         self.mib, self.streams, self.gets = mib, streams, gets
@@ -515,9 +538,14 @@ def retries_run(pg: Postgres, rgw: Rgw, bucket: str, conc: int, n: int, rounds: 
                 nodes = ClusterNodes(count, pg, rgw, bucket, f"retries{count}{label[:4]}", src=src)
                 stack.callback(nodes.close)
                 arms[label] = Small(nodes, "PUT", conc, n)
-            out.append(compare(arms, rounds, unit="ops/s", title=f"4 KiB PUT of neighbouring keys, {conc} threads, "
-                               f"{count} node{'s' if count > 1 else ''}",
-                               note=f"{n} PUTs per figure, keys handed out in order"))
+                arms[label + " "] = Parts(nodes, 10, 60)
+            puts = {k: v for k, v in arms.items() if not k.endswith(" ")}
+            parts = {k.strip(): v for k, v in arms.items() if k.endswith(" ")}
+            plural = "s" if count > 1 else ""
+            out.append(compare(puts, rounds, unit="ops/s", title=f"4 KiB PUT of neighbouring keys, {conc} threads, "
+                               f"{count} node{plural}", note=f"{n} PUTs per figure, keys handed out in order"))
+            out.append(compare(parts, rounds, unit="parts/s", title=f"UploadPart 64 KiB, 60 parts of one upload, "
+                               f"10 threads, {count} node{plural}", note="parts sent round-robin to the nodes"))
     return out
 
 
@@ -525,7 +553,7 @@ def retries_report(c: Comparison) -> str:
     lines = [c.report(baseline="baseline" if "baseline" in c.arms else None), ""]
     for arm in c.arms:
         r = [s.extra["retries_per_op"] for s in c.samples if s.arm == arm]
-        lines.append(f"  {arm}: serialization retries per PUT {', '.join(f'{x:.3f}' for x in r)}")
+        lines.append(f"  {arm}: serialization retries per operation {', '.join(f'{x:.3f}' for x in r)}")
     return "\n".join(lines)
 
 
