@@ -25,7 +25,7 @@ _Job = tuple[concurrent.futures.Future, Callable[..., Any], tuple]
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc mallopt() parameters
 MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
-TRIM_THRESHOLD = 256 << 20
+TRIM_THRESHOLD = 64 << 20
 _malloc_tuned: list[bool] = []
 
 
@@ -36,7 +36,7 @@ def keep_freed_image_buffers() -> bool:
     worker thread's heap is trimmed), so the next call's buffer of the same size is faulted in
     again, page by page, zeroed: 1,300-3,200 minor page faults and about 7 ms of CPU per 1080p
     beauty call in the server, while the in-process engine had ~5 (its threshold had grown).
-    A fixed 32 MiB mmap threshold and a 256 MiB trim threshold took the server to 6 faults and
+    A fixed 32 MiB mmap threshold and a 64 MiB trim threshold took the server to 5-9 faults and
     55 ms of CPU per call from 62 (engine: 52). Process-wide, once; False where there is no glibc."""
     if _malloc_tuned:
         return _malloc_tuned[0]
