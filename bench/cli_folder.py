@@ -7,7 +7,8 @@ The folder holds --files JPEG photos (q92): 1920x1080 one face, 1920x1080 six fa
 4000x3000 one face in a 2:1:1 mix. Arms, each a fresh ``cosbeauty beautify`` process timed from
 launch to exit:
 
-* ``default``: no flags (worker threads, one per CPU, OpenCV single-threaded in each);
+* ``default``: no flags (worker threads, one per CPU, OpenCV single-threaded in each; one worker
+  when the other CPUs are busy while the imaging stack is imported);
 * ``threads``: ``--jobs <CPUs>`` (the same as the default since the default stopped subtracting the
   load average; kept for older result files);
 * ``jobs1``: ``--jobs 1`` (in order);
