@@ -52,6 +52,7 @@ class ServerConfig:
     master_key_file: str | None = None          # key sealing signing keys (None: <data>/master.key)
     metrics_public: bool = False                # /-/metrics for every client (default: loopback only)
     drain_seconds: float = 0.0                  # after SIGTERM: /-/readyz 503 this long before stopping
+    shutdown_timeout: float | None = None       # after SIGTERM, for in-flight requests (None: $COSBEAUTY_SHUTDOWN_TIMEOUT_SECONDS or 30 s)
     log_level: str = "info"
 
     @property

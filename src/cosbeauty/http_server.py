@@ -25,7 +25,7 @@ def shutdown_timeout(config: ServerConfig) -> float:
     exits): ``serve --shutdown-timeout`` / $COSBEAUTY_SHUTDOWN_TIMEOUT_SECONDS, default 30 s.
     Without a bound, one stalled upload (a body moving 1 KiB a minute passes the body timeout)
     could hold a stopping node forever."""
-    value = getattr(config, "shutdown_timeout", None)
+    value = config.shutdown_timeout
     if value is None:
         value = float(os.environ.get(SHUTDOWN_TIMEOUT_ENV, SHUTDOWN_TIMEOUT))
     return max(0.0, float(value))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from cosbeauty.config import ServerConfig
 
@@ -51,9 +50,5 @@ def config_kwargs(args: argparse.Namespace) -> dict:
     if args.shutdown_timeout is not None:
         if args.shutdown_timeout < 0:
             raise SystemExit("cosbeauty serve: --shutdown-timeout must be >= 0")
-        if hasattr(ServerConfig(), "shutdown_timeout"):
-            kwargs["shutdown_timeout"] = args.shutdown_timeout
-        else:       # ServerConfig has no field for it yet: cosbeauty.http_server reads the variable
-            from cosbeauty.http_server import SHUTDOWN_TIMEOUT_ENV
-            os.environ[SHUTDOWN_TIMEOUT_ENV] = str(args.shutdown_timeout)
+        kwargs["shutdown_timeout"] = args.shutdown_timeout
     return kwargs
