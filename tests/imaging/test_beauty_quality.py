@@ -79,12 +79,13 @@ def feature_ssim(before: np.ndarray, after: np.ndarray, face: Face) -> float:
     return worst
 
 
-def outside_change(before: np.ndarray, after: np.ndarray, faces: list[Face]) -> int:
+def outside_change(before: np.ndarray, after: np.ndarray, faces: list[Face], people: np.ndarray | None = None) -> int:
     """Max abs difference outside the people: outside dilate(union of ovals, 0.10 F) and their
     neck bands (0.6 F under the jaw), and where
     the selfie-segmentation model (run on the whole image) sees no person (< 0.05). Since the
     v2 retouch (issue 9) the tone change continues onto the neck and other visible skin, so
-    the face oval alone is no longer the limit."""
+    the face oval alone is no longer the limit. ``people``: where the people are, when the test
+    knows it exactly (a collage of pasted photos); replaces the segmentation model's guess."""
     from cosbeauty.imaging.retouch.neck import person_probability
 
     from cosbeauty.imaging.retouch.common import JAW
@@ -98,9 +99,12 @@ def outside_change(before: np.ndarray, after: np.ndarray, faces: list[Face]) -> 
         inside |= poly_mask(before.shape, neck)
     # the filter segments each face's region, this the whole image: allow their boundaries to
     # disagree by 0.05 F
-    person = (person_probability(before) >= 0.05).astype(np.uint8)
-    reach = max(f.cheek_width for f in faces) if faces else 0.0
-    person = cv2.dilate(person, disc(0.05 * reach))
+    if people is not None:
+        person = people.astype(np.uint8)
+    else:
+        person = (person_probability(before) >= 0.05).astype(np.uint8)
+        reach = max(f.cheek_width for f in faces) if faces else 0.0
+        person = cv2.dilate(person, disc(0.05 * reach))
     background = (inside == 0) & (person == 0)
     diff = np.abs(before.astype(np.int32) - after.astype(np.int32)).max(axis=-1)
     return int(diff[background].max(initial=0))
@@ -385,16 +389,20 @@ def test_ten_and_more_faces_found_largest_first():
     canvas = np.clip(rng.normal(170, 14, (900, 1600, 3)), 0, 255).astype(np.uint8)
     heads = [skimage.data.astronaut()[20:260, 105:345], hopper()[60:420, 80:440]]
     sizes = [250, 240, 232, 224, 216, 208, 200, 192, 186, 180, 174, 168]
+    photos = np.zeros(canvas.shape[:2], bool)       # the pasted photos: the only places people are
     for i, size in enumerate(sizes):
         x, y = 5 + (i % 6) * 265, 60 + (i // 6) * 420 + (i % 3) * 30
         canvas[y:y + size, x:x + size] = cv2.resize(heads[i % 2], (size, size), interpolation=cv2.INTER_AREA)
+        photos[y:y + size, x:x + size] = True
     found = detect_faces(canvas, max_faces=len(sizes))
     assert len(found) >= len(sizes) - 1
-    widths = [f.box[2] for f in found]
+    widths = [f.cheek_width for f in found]         # detect_faces orders by the face's own width
     assert widths == sorted(widths, reverse=True)
     out, processed = beautify_array(canvas, 0.5)          # the default cap: the 10 largest
     assert len(processed) == 10
-    assert outside_change(canvas, out, processed) == 0
+    # nothing outside the pasted photos changes (the whole-image segmentation model sees these
+    # 170-250 px tiles poorly, so the collage's own layout is the oracle here)
+    assert outside_change(canvas, out, processed, people=photos) == 0
     save("twelve_faces_s05", canvas, out)
 
 
