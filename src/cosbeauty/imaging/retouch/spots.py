@@ -37,6 +37,12 @@ STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, neve
 GRAIN_CAP = 2.0          # x the grain's robust sigma: largest copied grain value
 GROW = 0.007            # x F: the found core grown by this (its feather then starts past the edge)
 EDGE_MIN = 2.0           # levels darker/redder than the median: still part of a found spot
+PIN_Z = 2.5              # pin-point dark spots: centre-surround darkness in robust sigmas of the skin's
+PIN_SURROUND = 0.0105    # x F (>= 2 px): the surround's Gaussian
+PIN_RED = 0.3            # ... and at most this fraction of the reddening the face's own dark grain shows
+PIN_SLOPE_MIN = 0.1      # Cr/Y x 100 per level: below it the face's grain does not redden (path off)
+PIN_ISO = 0.3            # smaller / larger Hessian eigenvalue: a blob, not a line
+PIN_MAX = 20             # pin-point spots per face (most contrasty first), beside MAX_COUNT
 
 
 def _median_reference(work: np.ndarray, f: float) -> np.ndarray:
@@ -95,6 +101,7 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
     gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
     strong = cv2.dilate((cv2.magnitude(gx, gy) * 0.125 > STRONG_EDGE).astype(np.uint8), disc(max(1.0, 0.01 * f)))
     cand = (((dark > DARK_MIN) | (red > RED_MIN)) & on_skin & (strong == 0)).astype(np.uint8)
+    pin = _pin_points(g, y, cr, on_skin & (strong == 0), f)
     cand = cv2.dilate(cand, disc(max(1.0, 0.006 * f)))       # the core -> the whole spot
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     weight = np.zeros(n, np.float32)
@@ -112,6 +119,8 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
             peak[weight == 0] = -1
             weight[np.argsort(peak)[:-MAX_COUNT]] = 0
     w = weight[labels]
+    if pin is not None:
+        w = np.maximum(w, cv2.dilate(pin, disc(max(1.0, 0.006 * f))).astype(np.float32))
     # the rest only around the kept spots (a few % of the box)
     bb = nonzero_box(w > 0, pad=int(0.02 * f) + 3)
     out = np.zeros(w.shape, np.float32)
@@ -130,6 +139,53 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
     edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
     w = np.maximum(cv2.dilate(w, disc(max(1.0, GROW * f))), near * edge)
     out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
+    return out
+
+
+def _pin_points(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f: float) -> np.ndarray | None:
+    """Pin-point dark spots (about a pixel across at detection scale) as a uint8 mask of their
+    centres, or None. At that size a spot is no darker than the skin's own grain (on coarse,
+    wrinkled skin the ring test misses it), so contrast alone cannot tell them apart; colour
+    can: skin's own dark grain (pore shadows, crease bottoms) is redder than the skin around it
+    (light scattered under the skin is red), in proportion to its depth, while a blackhead or a
+    pigment speck darkens without reddening. A candidate is a local maximum of centre-surround
+    darkness (blur 0.6 px vs ~0.01 F) at least PIN_Z robust sigmas of that response on the
+    face's skin, isotropic (Hessian eigenvalue ratio >= PIN_ISO: a blob, not a line), and at
+    most PIN_RED of the reddening that the face's own grain shows at that darkness (the slope of
+    Cr/Y against darkness over the skin). Faces whose grain does not redden (slope <
+    PIN_SLOPE_MIN) have no pin-point path (the ring test finds their spots: the grain is fine)."""
+    sel = ok & (y > 20)
+    if np.count_nonzero(sel) < 100:
+        return None
+    surround = max(2.0, PIN_SURROUND * f)
+    dy = blur(y, surround) - y                             # darker than around: positive
+    rc = cr / np.maximum(y, 1.0) * 100
+    drc = rc - blur(rc, surround)
+    a, b = dy[sel], drc[sel]
+    sig = _robust_sigma(a)
+    var = float(np.var(a))
+    if sig <= 0 or var <= 0:
+        return None
+    slope = float(np.mean((a - a.mean()) * (b - b.mean()))) / var
+    if slope < PIN_SLOPE_MIN:
+        return None
+    h = blur(y, 1.0)
+    dxx = cv2.Sobel(h, cv2.CV_32F, 2, 0)
+    dyy = cv2.Sobel(h, cv2.CV_32F, 0, 2)
+    dxy = cv2.Sobel(h, cv2.CV_32F, 1, 1)
+    tr = dxx + dyy
+    root = np.sqrt((dxx - dyy) ** 2 + 4 * dxy ** 2)
+    big, small = (tr + root) * 0.5, (tr - root) * 0.5
+    peak = (dy == cv2.dilate(dy, np.ones((3, 3), np.uint8))) & sel
+    cand = peak & (dy > PIN_Z * sig) & (drc < PIN_RED * slope * dy) & (big > 0) & (small > PIN_ISO * big)
+    ys, xs = np.nonzero(cand)
+    if ys.size == 0:
+        return None
+    if ys.size > PIN_MAX:
+        keep = np.argsort(dy[ys, xs])[-PIN_MAX:]
+        ys, xs = ys[keep], xs[keep]
+    out = np.zeros(y.shape, np.uint8)
+    out[ys, xs] = 1
     return out
 
 
