@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -64,9 +65,11 @@ def cli_arm(src: str, root: str, *flags: str):
         out = os.path.join(root, "out")
         remove(out)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cosbeauty", "beautify", src, "-o", out, *flags],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - t
+        done = subprocess.run([sys.executable, "-m", "cosbeauty", "beautify", src, "-o", out, *flags],
+                              check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seconds = time.perf_counter() - t
+        chosen = re.search(r"\((\d+ worker[^)]*)\)\s*$", done.stderr)     # the summary names its workers
+        return seconds, {"workers": chosen.group(1) if chosen else "?"}
     return run
 
 
@@ -130,6 +133,9 @@ def main() -> int:
         print(f"{name}: CLI overhead over the engine {statistics.median(per_round):+.0f} ms/file "
               f"(min {min(per_round):+.0f}, max {max(per_round):+.0f}; includes start-up, "
               f"{'sequential' if name == 'jobs1' else 'parallel'} run)")
+    if "default" in args.arms:
+        print("default chose, per round: " + ", ".join(s.extra.get("workers", "?") for s in cmp.samples
+                                                      if s.arm == "default"))
     if args.json:
         save([cmp], args.json)
     return 0

@@ -180,8 +180,10 @@ def section(results: str) -> str:
                         continue
                     per = [(a - e) / files * 1000 for a, e in zip(c.values(arm), eng)]
                     parts.append(f"{arm} {statistics.median(per):+.0f} ms")
+                chose = [s.extra["workers"] for s in c.samples if s.arm == "default" and "workers" in s.extra]
                 lines[-1:] = ["", f"CLI time over the engine's own time, per file (start-up included): "
-                                  f"{', '.join(parts)}.", ""]
+                                  f"{', '.join(parts)}." + (f" The default chose, per round: {', '.join(chose)}."
+                                                            if chose else ""), ""]
     for c in get("memory.json"):
         lines += [f"**Memory** ({c.title}; {c.note}):", "", "| point | server RSS MiB | load |", "|---|---:|---:|"]
         lines += [f"| {s.arm} | {s.value:.0f} | {s.load:.1f} |" for s in c.samples] + [""]

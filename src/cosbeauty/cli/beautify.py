@@ -272,7 +272,11 @@ def _run_folder(root: Path, out_root: Path, options: Options, jobs: int, recursi
     progress = Progress(len(tasks), sys.stderr)
     for outcome in _outcomes(tasks, options, jobs, processes):
         progress.update(outcome)
-    progress.finish()
+    workers = 1 if len(tasks) <= 1 else min(jobs, len(tasks))
+    if workers == 1:
+        progress.finish("1 worker")
+    else:
+        progress.finish(f"{workers} worker {'processes' if processes else 'threads'}")
     return EXIT_FAILED if progress.counts[FAILED] else EXIT_OK
 
 
@@ -375,11 +379,11 @@ class Progress:
             self.stream.write("\r" + self._bar())
             self.stream.flush()
 
-    def finish(self) -> None:
+    def finish(self, workers: str = "") -> None:
         elapsed = time.monotonic() - self.started
         c = self.counts
         self._line(f"beautify: {c[DONE]} done, {c[NO_FACE]} no face, {c[SKIPPED]} skipped, "
-                   f"{c[FAILED]} failed of {self.total} files in {elapsed:.1f}s")
+                   f"{c[FAILED]} failed of {self.total} files in {elapsed:.1f}s" + (f" ({workers})" if workers else ""))
 
     def _bar(self) -> str:
         finished = sum(self.counts.values())
