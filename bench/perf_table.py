@@ -95,6 +95,11 @@ def targets_section(get) -> list[str]:
             out.append(f"* folder CLI default faster than `--jobs 1`: {verdict(statistics.median(r) < 1.0)} (default "
                        f"time / jobs1 time per round {min(r):.2f}-{max(r):.2f}, median {statistics.median(r):.2f}, "
                        f"load {loads([c])})")
+    for c in get("beauty_floor.json"):
+        if re.search(r"1920x1080, 1 face", c.title) and "beauty" in c.arms:
+            v = statistics.median(c.values("beauty"))
+            out.append(f"* beauty engine, 1080p one face <= 45 ms: {verdict(v <= 45.0)} (median {v:.1f} ms, "
+                       f"load {loads([c])})")
     for c in get("ci_http.json"):
         if "http" in c.arms and "engine" in c.arms:
             over = statistics.median(c.overheads("http", "engine"))
