@@ -172,9 +172,26 @@ def spotted():
                                             crop(outs[1.0], face)],
                   ["clean", f"{kind} spots added", "strength 0.5", "strength 1.0"])
             sheet(f"spots_{kind}_{name}_zoom", [crop(clean, face, 0.55, 360, 0.1), crop(img, face, 0.55, 360, 0.1),
-                                                 crop(outs[0.5], face, 0.55, 360, 0.1)],
-                  ["clean", "spots", "strength 0.5"])
+                                                 crop(outs[0.5], face, 0.55, 360, 0.1),
+                                                 crop(outs[1.0], face, 0.55, 360, 0.1)],
+                  ["clean", "spots", "strength 0.5", "strength 1.0"])
+            site_sheet(f"spots_{kind}_{name}_sites", [clean, img, outs[0.5], outs[1.0]], spots)
     return out
+
+
+def site_sheet(name: str, images: list[np.ndarray], spots: list[tuple[np.ndarray, float]], half: int = 14,
+               zoom: int = 4) -> None:
+    """Every spot site up close (2 x ``half`` px around it, ``zoom`` x nearest-neighbour): one row
+    per spot, one column per image (clean, spotted, 0.5, 1.0), white gutters."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for c, _ in spots:
+        x, y = int(round(c[0])), int(round(c[1]))
+        tiles = [np.pad(cv2.resize(np.ascontiguousarray(img[y - half:y + half, x - half:x + half]), None, fx=zoom,
+                                   fy=zoom, interpolation=cv2.INTER_NEAREST), ((2, 2), (2, 2), (0, 0)),
+                        constant_values=255) for img in images]
+        rows.append(np.concatenate(tiles, axis=1))
+    cv2.imwrite(str(ARTIFACTS / f"retouch_{name}.png"), np.concatenate(rows, axis=0)[..., ::-1])
 
 
 def spot_residuals(clean, img, out, out_clean, spots, kind) -> tuple[list[float], list[float]]:
