@@ -28,6 +28,7 @@ from starlette.responses import Response
 from cosbeauty.api import xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
+from cosbeauty.api.flavour import is_s3_client, owner_xml
 from cosbeauty.api.responses import empty
 from cosbeauty.storage import StorageError
 
@@ -120,12 +121,6 @@ def writer_grants(ctx: Ctx, grants: dict[str, list[str]]) -> dict[str, list[str]
     if principal is None or principal.is_root:
         return grants
     return {**grants, OWNER_KEY: [principal.uin]}
-
-
-def owner_xml(ctx: Ctx) -> dict:
-    appid = ctx.app.config.appid
-    uin = f"qcs::cam::uin/{appid}:uin/{appid}"
-    return {"ID": uin, "DisplayName": appid}
 
 
 def canned_acl_from_request(ctx: Ctx, default: str, allowed=BUCKET_ACLS) -> str:
@@ -267,12 +262,6 @@ def _display_names(ctx: Ctx) -> dict[str, str]:
     if store is None:
         return {}
     return {str(u["uin"]): u["name"] for u in store.list_users()}
-
-
-def is_s3_client(ctx: Ctx) -> bool:
-    """An S3 client (SigV4/V2 signature or any x-amz-* header) rather than a COS one: where COS and
-    S3 answer differently, each gets its service's answer."""
-    return bool(ctx.identity and ctx.identity.scheme.startswith("sigv")) or any(k.startswith("x-amz-") for k in ctx.headers)
 
 
 def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:

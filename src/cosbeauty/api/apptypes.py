@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from cosbeauty.accounts import Accounts
     from cosbeauty.config import ServerConfig
     from cosbeauty.storage import Backend
 
@@ -16,6 +17,6 @@ if TYPE_CHECKING:
 class App(Protocol):
     config: "ServerConfig"
     backend: "Backend"
-    accounts: object             # cosbeauty.accounts.Accounts
+    accounts: "Accounts"
     authorizer: object           # cosbeauty.api.policy.Authorizer
     services: dict[str, object]  # shared helpers (ci worker pool, metering, ...)

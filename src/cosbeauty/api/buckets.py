@@ -9,7 +9,8 @@ import binascii
 from starlette.responses import Response
 
 from cosbeauty.api import xml
-from cosbeauty.api.acl import BUCKET_ACLS, object_acl_from_request, owner_xml
+from cosbeauty.api.acl import BUCKET_ACLS, object_acl_from_request
+from cosbeauty.api.flavour import owner_xml
 from cosbeauty.api import bucket_names
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.responses import empty, iso_date, xml_response

@@ -8,10 +8,19 @@ import base64
 import binascii
 import hashlib
 import zlib
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from cosbeauty.api.context import Ctx
+from cosbeauty.api.errors import CosError
+
+
+class Ctx(Protocol):
+    """What the checks read from the request (:class:`cosbeauty.api.context.Ctx` has it; typed
+    here as a protocol so api/context.py and this module do not import each other)."""
+    identity: object
+
+    def header(self, name: str, default: str | None = None) -> str | None: ...
+
+    def error(self, code: str, message: str | None = None) -> CosError: ...
 
 
 class BodyChecks:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from cosbeauty.api.acl import is_s3_client, owner_xml
+from cosbeauty.api.flavour import is_s3_client, owner_xml
 from cosbeauty.api.context import Ctx
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import iso_date, quoted, xml_response

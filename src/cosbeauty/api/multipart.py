@@ -21,7 +21,7 @@ import time
 from starlette.responses import Response
 
 from cosbeauty.api import xml
-from cosbeauty.api.acl import owner_xml
+from cosbeauty.api.flavour import owner_xml
 from cosbeauty.api.auth.chunked import CHECKSUMS
 from cosbeauty.api.bodies import receive_blob
 from cosbeauty.api.context import Ctx, run

@@ -29,14 +29,14 @@ from cosbeauty.storage import StorageError
 
 if TYPE_CHECKING:
     from cosbeauty.accounts import Principal
-    from cosbeauty.api.app import CosApp
+    from cosbeauty.api.apptypes import App
     from cosbeauty.api.context import Ctx
 
 audit = logging.getLogger("cosbeauty.audit")
 
 
 class Authorizer:
-    def __init__(self, app: "CosApp") -> None:
+    def __init__(self, app: "App") -> None:
         self.app = app
 
     async def check(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], *, bucket: str | None = None,

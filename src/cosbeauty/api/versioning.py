@@ -13,7 +13,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from cosbeauty.api import xml
-from cosbeauty.api.acl import owner_xml
+from cosbeauty.api.flavour import owner_xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.listing import _encoder, parse_max_keys

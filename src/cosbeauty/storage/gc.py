@@ -35,11 +35,10 @@ BATCH = 1000
 
 
 def _unscoped(db):
+    """PostgreSQL: write jobs here take no per-key locks (``PgDatabase.unscoped``); SQLite: nothing."""
     import contextlib
-    if getattr(db, "dialect_name", "") != "postgresql":
-        return contextlib.nullcontext()
-    from cosbeauty.storage.postgres import no_scope
-    return no_scope()
+    unscoped = getattr(db, "unscoped", None)
+    return unscoped() if unscoped is not None else contextlib.nullcontext()
 
 
 class DeferredDeletes:

@@ -215,6 +215,11 @@ class PgReader:
 class PgDatabase:
     dialect_name = "postgresql"
 
+    @staticmethod
+    def unscoped() -> contextlib.AbstractContextManager[None]:
+        """Write jobs in this context lock nothing beyond SERIALIZABLE (:func:`no_scope`)."""
+        return no_scope()
+
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 16, upgrade: bool = False) -> None:
         self.url = url
         self.path = url             # what logs and messages name

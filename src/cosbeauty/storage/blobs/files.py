@@ -19,7 +19,7 @@ import shutil
 from typing import BinaryIO, Iterable, Iterator
 
 from cosbeauty.storage.base import BlobWriter
-from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
+from cosbeauty.storage.blobs.base import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
 from cosbeauty.storage.blobs.common import SpillingBlobWriter
 
 log = logging.getLogger("cosbeauty.blobs")

@@ -32,7 +32,7 @@ import time
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from cosbeauty.storage.base import BlobWriter, StorageError
-from cosbeauty.storage.blobs import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
+from cosbeauty.storage.blobs.base import INLINE_MAX, BlobStore, BlobStoreError, BlobStoreOwned, new_blob_name
 from cosbeauty.storage.blobs.common import SpillingBlobWriter
 
 log = logging.getLogger("cosbeauty.blobs")
