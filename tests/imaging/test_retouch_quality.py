@@ -449,9 +449,10 @@ def landmark_shift(img: np.ndarray, face: Face, out: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", [
     pytest.param("hopper", marks=pytest.mark.xfail(strict=False, reason="0.9-1.09 % IOD at 1.0 between runs (target < 1 %): "
-                                                   "re-detection drift spread over the whole mesh (oval .98, eyes 1.2, "
-                                                   "lips .74 %; a common offset of ~0.4 % IOD), about the same with any "
-                                                   "single component off")),
+                                                   ".92 % on the input's own ROI (re-detection adds .1-.45 %); driven by "
+                                                   "smoothing and the crow's-feet line band at the temples next to the "
+                                                   "outline, fading them there trades the line-energy target; see "
+                                                   "docs/beauty.md")),
     "astronaut2x",
 ])
 def test_landmarks_stay_at_full_strength(photos, name):
