@@ -110,24 +110,35 @@ class WorkerPool:
         job = worker.jobs.get()
         while job is not None:
             future, fn, args = job
+            outcome: tuple[bool, Any] | None = None
             if future.set_running_or_notify_cancel():
                 try:
-                    result = fn(*args)
+                    outcome = (True, fn(*args))
                 except BaseException as exc:    # the caller gets it
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            del job, future, fn, args           # hold no reference to the last job's data while idle
+                    outcome = (False, exc)
+            # back on the idle stack before the caller hears of the result, so that its next job
+            # finds this (warm) thread free
             with self._lock:
-                if self._backlog and not self._closed:
-                    job = self._backlog.popleft()
-                    continue
-                if worker.jobs.empty():     # else on_every_thread gave it a job directly: run that first
+                following = self._backlog.popleft() if self._backlog and not self._closed else None
+                if following is None and worker.jobs.empty():   # else on_every_thread gave it a job
                     self._idle.append(worker)
-            job = worker.jobs.get()
+            if outcome is not None:
+                if outcome[0]:
+                    future.set_result(outcome[1])
+                else:
+                    future.set_exception(outcome[1])
+            del job, future, fn, args, outcome      # hold no reference to the last job's data while idle
+            job = following if following is not None else worker.jobs.get()
 
     async def on_every_thread(self, fn: Callable[[], None], timeout: float = 120.0) -> None:
-        """Run ``fn`` once on each worker thread (e.g. to build its detector before traffic)."""
+        """Run ``fn`` once on each worker thread (e.g. to build its detector before traffic); no
+        thread takes another job until every thread is done with ``fn``."""
+        barrier = threading.Barrier(len(self._threads), timeout=timeout)
+
+        def job() -> None:
+            fn()
+            barrier.wait()
+
         with self._lock:
             for worker in self._threads:     # taken out of the idle stack: each runs fn first
                 if worker in self._idle:
@@ -135,7 +146,7 @@ class WorkerPool:
         futures = []
         for worker in self._threads:
             future: concurrent.futures.Future = concurrent.futures.Future()
-            worker.jobs.put((future, fn, ()))
+            worker.jobs.put((future, job, ()))
             futures.append(asyncio.wrap_future(future))
         await asyncio.wait_for(asyncio.gather(*futures), timeout)
 
