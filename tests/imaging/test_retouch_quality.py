@@ -75,6 +75,16 @@ def astronaut2() -> np.ndarray:
 INPUTS = {"hopper": hopper, "astronaut2x": astronaut2}
 
 
+def hopper3() -> np.ndarray:
+    """Grace Hopper upscaled x3 (F ~ 567 px): the retouch works at F = 200, so a spot of 0.5 % F
+    is ~1 work pixel but ~3 image pixels; the heal is computed at work scale and upsampled."""
+    img = hopper()
+    return cv2.resize(img, (img.shape[1] * 3, img.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
+
+
+SPOT_INPUTS = {**INPUTS, "hopper3x": hopper3}
+
+
 @pytest.fixture(scope="module")
 def photos():
     out = {}
@@ -156,7 +166,7 @@ def ring_texture(img: np.ndarray, c: np.ndarray, r: float,
 @pytest.fixture(scope="module")
 def spotted():
     out = {}
-    for name, load in INPUTS.items():
+    for name, load in SPOT_INPUTS.items():
         clean = load()
         face = detect_faces(clean)[0]
         for kind in ("dark", "red"):
@@ -216,7 +226,14 @@ def spot_residuals(clean, img, out, out_clean, spots, kind) -> tuple[list[float]
     return isolated, vs_clean
 
 
-SPOT_CASES = [(kind, name) for kind in ("dark", "red") for name in INPUTS]
+UPSCALED_XFAIL = pytest.mark.xfail(strict=False, reason=(
+    "faces above the work scale (F > 200 px): the heal is computed at F = 200 and its change upsampled "
+    "bilinearly, softer than a sharp spot of a few image pixels: the 0.5 % F spots keep .26-.42 "
+    "(centre under-healed, a brighter ring around), a red one on the chin is missed at work scale (.75-.81); "
+    "needs a full-resolution spot pass in the fuse. "
+    "See docs/beauty.md"))
+SPOT_CASES = [(kind, name) for kind in ("dark", "red") for name in INPUTS] + \
+    [pytest.param(kind, "hopper3x", marks=UPSCALED_XFAIL) for kind in ("dark", "red")]
 
 
 @pytest.mark.parametrize(("kind", "name"), SPOT_CASES)
