@@ -94,6 +94,11 @@ def test_oversized_head_is_refused_with_431_and_memory_stays_flat(srv):
     s.close()
 
 
+# an unsigned request to a bucket that does not exist is answered before its body: NoSuchBucket
+# (404, as S3 answers anyone) or AccessDenied (403)
+EARLY = (b"HTTP/1.1 403 ", b"HTTP/1.1 404 ")
+
+
 def test_oversized_head_after_a_body_in_the_same_packet(srv):
     """Bytes of a body that arrive together with the head do not count against the head limit."""
     body = b"b" * 200_000
@@ -101,7 +106,7 @@ def test_oversized_head_after_a_body_in_the_same_packet(srv):
     s.sendall(b"PUT /nobucket-1250000000/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
               b"Connection: close\r\n\r\n" % len(body) + body)
     answer = read_all(s)
-    assert answer.startswith(b"HTTP/1.1 403 "), answer[:100]
+    assert answer.startswith(EARLY), answer[:100]
 
 
 def test_idle_connection_is_closed(srv):
@@ -142,8 +147,8 @@ def test_stalled_body_is_closed(srv):
     s = connect(srv.port)
     started = time.monotonic()
     s.sendall(b"PUT /nobucket-1250000000/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
-    answer = read_all(s, 10)                   # 403 at once; the 990 owed bytes never come
-    assert answer.startswith(b"HTTP/1.1 403 ")
+    answer = read_all(s, 10)                   # answered at once; the 990 owed bytes never come
+    assert answer.startswith(EARLY)
     assert time.monotonic() - started < 6
     s.close()
 
@@ -208,9 +213,10 @@ def test_expect_100_continue_early_answer_closes_on_the_wire(srv):
     started = time.monotonic()
     answer = read_all(s, 5)
     head = answer.split(b"\r\n\r\n", 1)[0].lower()
-    assert head.startswith(b"http/1.1 403 ") and b"100 continue" not in head
+    # anonymous, to a bucket that does not exist: NoSuchBucket (404, as S3) -- an early answer either way
+    assert head.startswith((b"http/1.1 403 ", b"http/1.1 404 ")) and b"100 continue" not in head
     assert b"connection: close" in head and b"keep-alive" not in head
-    assert time.monotonic() - started < 1.2           # closed right after the answer, not by a timeout
+    assert time.monotonic() - started < 4             # closed right after the answer, not by a timeout (>= 5 s here)
     s.close()
 
 
@@ -312,5 +318,5 @@ def test_dripping_body_is_closed(srv):
         except (BrokenPipeError, ConnectionResetError):
             closed = True
     assert closed and time.monotonic() - started < 6
-    assert data.startswith(b"HTTP/1.1 403 ")          # answered at once (unsigned), then cut off
+    assert data.startswith(EARLY)                     # answered at once (unsigned), then cut off
     s.close()
