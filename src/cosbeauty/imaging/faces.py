@@ -708,15 +708,16 @@ def _yunet_in(src: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def _skin_bands(rgb: np.ndarray, margin: float) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) of ``rgb`` that hold every skin-chroma 4x4 cell with ``margin``
-    px around it: runs of rows with skin, each cut to its columns' skin extent. A face that can
-    pass verification has skin chroma at its centre, so YuNet need not see the rest (sky,
-    walls, a studio backdrop). On most real scenes (wood, sand, fur are skin-like) it is one
-    box: the whole frame."""
+    """Boxes (x0, y0, x1, y1) of ``rgb`` that hold every 2x2 block of skin-chroma 4x4 cells
+    (a face >= 16 px has several) with ``margin`` px around it: runs of rows with skin, each
+    cut to its columns' skin extent. A face that can pass verification has skin chroma at its
+    centre, so YuNet need not see the rest (sky, walls, a studio backdrop). On most real
+    scenes (wood, sand, fur are skin-like) it is one box: the whole frame."""
     n = _SKIN_CELL
     small, _, _ = shrink(rgb[:, :, :3], 1 / n)
     ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
-    mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1])) > 0
+    mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
+    mask = cv2.erode(mask, np.ones((2, 2), np.uint8)) > 0     # 2x2 cells: not isolated chroma noise
     h, w = rgb.shape[:2]
     k = int(math.ceil(margin / n))
     rows = np.convolve(mask.any(axis=1), np.ones(2 * k + 1), mode="same") > 0
