@@ -256,8 +256,20 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     # as a mark, so the copy is limited to the grain's own robust amplitude
     cap = np.float32(GRAIN_CAP * 1.4826 * max(float(np.median(np.abs(texture[::2, ::2]))), 1e-3))
     copied = np.clip(copied, -cap, cap)
-    filled = cv2.inpaint(cv2.convertScaleAbs(low, alpha=255.0), hole[hy0:hy1, hx0:hx1], radius,
-                         cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
+    hole_box = hole[hy0:hy1, hx0:hx1]
+    low8 = cv2.convertScaleAbs(low, alpha=255.0)
+    if ds < 1.0:
+        # above the detection scale the low-pass is inpainted at that scale (it is smooth; Telea's
+        # cost grows with hole pixels x radius^2, ~9x per 3x of F) and upsampled into the holes
+        bh, bw = hole_box.shape
+        size = (max(1, round(bw * ds)), max(1, round(bh * ds)))
+        small_hole = (cv2.resize(hole_box.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        small = cv2.inpaint(cv2.resize(low8, size, interpolation=cv2.INTER_AREA), small_hole,
+                            max(2.0, radius * ds), cv2.INPAINT_TELEA)
+        filled = cv2.resize(small, (bw, bh), interpolation=cv2.INTER_LINEAR).astype(np.float32) * np.float32(1 / 255)
+        filled = np.where(hole_box[..., None] > 0, filled, low)
+    else:
+        filled = cv2.inpaint(low8, hole_box, radius, cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
     m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
     theta = m * np.float32(np.pi / 2)
     change = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
