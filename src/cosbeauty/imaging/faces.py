@@ -573,15 +573,12 @@ def _yunet_pass(image: np.ndarray | None, h: int, w: int,
     big = _TILE_FACE_PX * max(h, w) / _DET_INPUT * min(sx, sy)     # whole-pass faces at this scale
     rows = np.concatenate([np.zeros((0, 15), np.int32)]
                           + [_yunet_in(padded, box) for box in _skin_bands(padded, 0.75 * big + 8)])
-    sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
-    props = []
-    for r in rows[rows[:, 0] >= _YUNET_SCORE]:
+    props = []      # faces the whole-image passes found too are confirmed again: the mosaic sees
+    for r in rows[rows[:, 0] >= _YUNET_SCORE]:   # the full image, whichever copy those passes saw
         bx, by, bw, bh = (float(v) for v in r[1:5])
         cx, cy = (bx + bw / 2 - pad) / sx, (by + bh / 2 - pad) / sy
         if not (0 <= cx < w and 0 <= cy < h):
             continue
-        if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
-            continue              # inside a face the whole-image passes already found
         side = max(bw / sx, 2.0) * _CONFIRM_CELL / _YUNET_CELL_FACE
         props.append((-int(r[0]), round(cy, 3), round(cx, 3), side, r))
     props.sort(key=lambda p: p[:4])
