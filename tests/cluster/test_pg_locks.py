@@ -185,9 +185,6 @@ def test_abort_racing_part_uploads_leaves_no_part_behind(two_nodes):
         assert left == 0, f"attempt {attempt}: {left} part rows left after the abort"
 
 
-@pytest.mark.xfail(strict=True, reason="api/ reads object metadata synchronously on the event loop "
-                                       "(versioning.load); with PostgreSQL away each GET holds the loop for "
-                                       "the pool timeout (4 s). Fix: run the read off the loop (api/).")
 def test_a_get_waiting_for_an_unreachable_postgres_does_not_stall_healthz(two_nodes, postgres):
     import subprocess
     import sys

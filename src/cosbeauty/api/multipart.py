@@ -36,11 +36,11 @@ from cosbeauty.storage import ObjectMeta, PartInfo, StorageError
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
 
 
-def _upload(ctx: Ctx):
+async def _upload(ctx: Ctx):
     upload_id = ctx.query.get("uploadId", "")
     if not upload_id:
         raise ctx.error("NoSuchUpload", "uploadId is empty.")
-    return ctx.app.backend.get_upload(ctx.bucket, ctx.key, upload_id)
+    return await run(ctx.app.backend.get_upload, ctx.bucket, ctx.key, upload_id)
 
 
 ALGORITHMS = {name.rsplit("-", 1)[-1].upper(): name for name in CHECKSUMS}    # CRC32 -> x-amz-checksum-crc32
@@ -67,7 +67,7 @@ def _requested_checksum(ctx: Ctx) -> dict | None:
 
 
 async def initiate(ctx: Ctx) -> Response:
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     checksum = _requested_checksum(ctx)
     template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
     saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
@@ -95,7 +95,7 @@ def _part_number(ctx: Ctx) -> int:
 async def upload_part(ctx: Ctx) -> Response:
     number = _part_number(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:UploadPart"])   # before revealing whether the upload exists
-    upload = _upload(ctx)
+    upload = await _upload(ctx)
     if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
         return await _upload_part_copy(ctx, upload, number)
     received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
@@ -116,7 +116,8 @@ def _part_checksums(ctx: Ctx) -> dict[str, str]:
 async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     src_bucket, src_key = copy_source(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
-    src = ctx.app.backend.get_object(src_bucket, src_key, version_id=copy_source_version(ctx))
+    src_version = copy_source_version(ctx)
+    src = await run(lambda: ctx.app.backend.get_object(src_bucket, src_key, version_id=src_version))
     if src.delete_marker:
         raise ctx.error("InvalidRequest", "The copy source version is a delete marker.")
     rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
@@ -238,7 +239,7 @@ async def _repeated_complete(ctx: Ctx) -> Response:
     await ctx.read_body(4 * 1024 * 1024)
     crc, checksum = None, None
     try:
-        current = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+        current = await run(lambda: ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False))
         if current.etag == etag:
             crc = current.headers.get(CRC_HEADER)
             checksum = next(((n, current.headers[n]) for n in CHECKSUMS if n in current.headers), None)
@@ -249,14 +250,14 @@ async def _repeated_complete(ctx: Ctx) -> Response:
 
 async def complete(ctx: Ctx) -> Response:
     try:
-        upload = _upload(ctx)
+        upload = await _upload(ctx)
     except StorageError as exc:
         if exc.code != "NoSuchUpload":
             raise
         return await _repeated_complete(ctx)
     cond = write_condition(ctx)
     requested = _requested_parts(ctx, await ctx.read_body(4 * 1024 * 1024))
-    stored = {p.number: p for p in ctx.app.backend.list_parts(upload.upload_id)}
+    stored = {p.number: p for p in await run(ctx.app.backend.list_parts, upload.upload_id)}
     chosen: list[PartInfo] = []
     for i, (number, etag, _) in enumerate(requested):
         part = stored.get(number)
@@ -291,19 +292,19 @@ async def complete(ctx: Ctx) -> Response:
 
 
 async def abort(ctx: Ctx) -> Response:
-    upload = _upload(ctx)
+    upload = await _upload(ctx)
     await run(ctx.app.backend.abort_upload, upload.upload_id)
     return empty(204)
 
 
 async def list_parts(ctx: Ctx) -> Response:
-    upload = _upload(ctx)
+    upload = await _upload(ctx)
     max_parts = parse_max_keys(ctx.query.get("max-parts"), "max-parts")
     try:
         marker = int(ctx.query.get("part-number-marker") or 0)
     except ValueError:
         raise ctx.error("InvalidArgument", "part-number-marker must be an integer.") from None
-    parts = [p for p in ctx.app.backend.list_parts(upload.upload_id) if p.number > marker]
+    parts = [p for p in await run(ctx.app.backend.list_parts, upload.upload_id) if p.number > marker]
     page, truncated = parts[:max_parts], len(parts) > max_parts
     owner = owner_xml(ctx)
     body = {
@@ -318,12 +319,12 @@ async def list_parts(ctx: Ctx) -> Response:
 
 
 async def list_uploads(ctx: Ctx) -> Response:
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     prefix = ctx.query.get("prefix", "")
     max_uploads = parse_max_keys(ctx.query.get("max-uploads"), "max-uploads")
     key_marker = ctx.query.get("key-marker", "")
     id_marker = ctx.query.get("upload-id-marker", "")
-    uploads = [u for u in ctx.app.backend.list_uploads(ctx.bucket, prefix)
+    uploads = [u for u in await run(ctx.app.backend.list_uploads, ctx.bucket, prefix)
                if (u.key, u.upload_id) > (key_marker, id_marker) or not key_marker]
     page, truncated = uploads[:max_uploads], len(uploads) > max_uploads
     owner = owner_xml(ctx)

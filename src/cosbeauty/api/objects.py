@@ -52,10 +52,11 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     declared = ctx.declared_length()
     if declared is None or declared > INLINE_MAX:
         # fail fast, before reading (and writing to disk) a body; a small body is held in memory and
-        # its commit answers NoSuchBucket itself, which spares a metadata read on the event loop
-        ctx.app.backend.get_bucket(bucket)
+        # its commit answers NoSuchBucket itself, which spares a metadata read
+        await run(ctx.app.backend.get_bucket, bucket)
     cond = write_condition(ctx)
-    precheck(ctx, bucket, key, cond)
+    if cond is not None:
+        await run(precheck, ctx, bucket, key, cond)
     tags_from_header(ctx)                # bad tags fail before the body too
     received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
     try:
@@ -106,9 +107,9 @@ async def copy_object(ctx: Ctx) -> Response:
     src_bucket, src_key = copy_source(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     src_version = versioning.copy_source_version(ctx)
-    src = ctx.app.backend.get_object(src_bucket, src_key, version_id=src_version)
+    src = await run(lambda: ctx.app.backend.get_object(src_bucket, src_key, version_id=src_version))
     if src.delete_marker:
         raise ctx.error("InvalidRequest", "The copy source version is a delete marker.")
     check_conditions(ctx, src, copy=True)
@@ -205,7 +206,7 @@ def _checksum_mode(ctx: Ctx) -> bool:
 
 
 async def get_object(ctx: Ctx) -> Response:
-    meta = versioning.load(ctx, with_inline=True)
+    meta = await versioning.fetch(ctx, with_inline=True)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx), checksums=_checksum_mode(ctx) and not ctx.header("range"))
     for param, header in RESPONSE_OVERRIDES.items():
@@ -227,7 +228,7 @@ async def get_object(ctx: Ctx) -> Response:
 
 
 async def head_object(ctx: Ctx) -> Response:
-    meta = versioning.load(ctx, with_inline=False)
+    meta = await versioning.fetch(ctx, with_inline=False)
     check_conditions(ctx, meta)
     headers = object_headers(meta, aws=_is_aws(ctx), checksums=_checksum_mode(ctx))
     headers["content-length"] = str(meta.size)
@@ -247,7 +248,7 @@ async def delete_multiple(ctx: Ctx) -> Response:
     version_ids = [xml.child_text(o, "VersionId") for o in root.findall("Object")]
     if not keys or len(keys) > MAX_DELETE_KEYS:
         raise ctx.error("MalformedXML", f"Delete between 1 and {MAX_DELETE_KEYS} objects per request.")
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     deleted, errors = [], []
     for key, version_id in zip(keys, version_ids):
         try:

@@ -72,6 +72,12 @@ def load(ctx: Ctx, *, with_inline: bool) -> ObjectMeta:
     return meta
 
 
+async def fetch(ctx: Ctx, *, with_inline: bool) -> ObjectMeta:
+    """``load`` in a worker thread: a metadata read is a PostgreSQL round trip in cluster mode (and a
+    SQLite query embedded), never run on the event loop. Every async handler uses this."""
+    return await run(lambda: load(ctx, with_inline=with_inline))
+
+
 async def delete(ctx: Ctx, cond) -> Response:
     """DELETE Object (current or ``?versionId=``)."""
     result = await run(lambda: ctx.app.backend.delete_object(ctx.bucket, ctx.key, cond, requested_version(ctx)))
@@ -84,7 +90,7 @@ async def delete(ctx: Ctx, cond) -> Response:
 
 
 async def get_versioning(ctx: Ctx) -> Response:
-    status = ctx.app.backend.get_bucket(ctx.bucket).attrs.get(ATTR)
+    status = (await run(ctx.app.backend.get_bucket, ctx.bucket)).attrs.get(ATTR)
     return xml_response("VersioningConfiguration", {"Status": status} if status else {})
 
 
@@ -108,7 +114,7 @@ async def list_versions(ctx: Ctx) -> Response:
         raise ctx.error("InvalidArgument", "A version-id-marker cannot be specified without a key-marker.")
     max_keys = parse_max_keys(q.get("max-keys"))
     if max_keys == 0:
-        ctx.app.backend.get_bucket(ctx.bucket)
+        await run(ctx.app.backend.get_bucket, ctx.bucket)
     page = await run(lambda: ctx.app.backend.list_object_versions(
         ctx.bucket, prefix=prefix, delimiter=delimiter, key_marker=key_marker, version_id_marker=vid_marker,
         max_keys=max_keys)) if max_keys else None
