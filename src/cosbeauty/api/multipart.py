@@ -43,6 +43,46 @@ async def _upload(ctx: Ctx):
     return await run(ctx.app.backend.get_upload, ctx.bucket, ctx.key, upload_id)
 
 
+CRC_POLYS = {"CRC32": 0xEDB88320, "CRC32C": 0x82F63B78}     # reflected polynomials
+
+
+def _gf2_times(mat: list[int], vec: int) -> int:
+    out, i = 0, 0
+    while vec:
+        if vec & 1:
+            out ^= mat[i]
+        vec >>= 1
+        i += 1
+    return out
+
+
+def _gf2_square(mat: list[int]) -> list[int]:
+    return [_gf2_times(mat, row) for row in mat]
+
+
+def crc_combine(crc1: int, crc2: int, len2: int, poly: int) -> int:
+    """The 32-bit CRC of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine, any reflected poly)."""
+    if len2 <= 0:
+        return crc1
+    odd = [poly] + [1 << n for n in range(31)]      # one zero bit
+    even = _gf2_square(odd)                          # two
+    odd = _gf2_square(even)                          # four
+    while True:
+        even = _gf2_square(odd)
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
 ALGORITHMS = {name.rsplit("-", 1)[-1].upper(): name for name in CHECKSUMS}    # CRC32 -> x-amz-checksum-crc32
 CHECKSUM_BLOCK = 1024 * 1024
 
@@ -99,9 +139,21 @@ async def upload_part(ctx: Ctx) -> Response:
     if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
         return await _upload_part_copy(ctx, upload, number)
     received = await receive_blob(ctx, max_size=ctx.app.config.max_part_size, allow_inline=False)
-    part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob, received.crc64)
+    sums = _part_checksums(ctx)
+    part = PartInfo(number, received.size, received.md5_hex, time.time(), received.blob, received.crc64,
+                    checksum=_encode_checksums(sums))
     await run(ctx.app.backend.put_part, upload.upload_id, part)
-    return empty(200, {"etag": quoted(part.etag), CRC_HEADER: str(part.crc64), **_part_checksums(ctx)})
+    return empty(200, {"etag": quoted(part.etag), CRC_HEADER: str(part.crc64), **sums})
+
+
+def _encode_checksums(sums: dict[str, str]) -> str:
+    """{"x-amz-checksum-crc32": "AAAAAA=="} -> "CRC32:AAAAAA==" (PartInfo.checksum)."""
+    return " ".join(f"{name.rsplit('-', 1)[-1].upper()}:{value}" for name, value in sorted(sums.items()))
+
+
+def _stored_checksums(part: PartInfo) -> dict[str, str]:
+    """PartInfo.checksum -> {"CRC32": "AAAAAA=="}."""
+    return dict(item.split(":", 1) for item in part.checksum.split() if ":" in item)
 
 
 def _part_checksums(ctx: Ctx) -> dict[str, str]:
@@ -178,28 +230,41 @@ def _requested_parts(ctx: Ctx, body: bytes) -> list[tuple[int, str, dict[str, st
 
 def _object_checksum(ctx: Ctx, checksum: dict, chosen: list[PartInfo],
                      claimed: list[dict[str, str]]) -> tuple[str, str]:
-    """(header name, value) of the completed object's checksum, recomputed from the part blobs
-    (blocking: run in a worker thread). Every part must list its checksum, and it must match."""
+    """(header name, value) of the completed object's checksum, from the checksums stored with the
+    parts (a part stored without one is read from its blob: blocking, run in a worker thread). Every
+    part must list its checksum, and it must match."""
     algorithm = checksum["algorithm"]
     factory = CHECKSUMS[ALGORITHMS[algorithm]]
     whole = factory() if checksum["type"] == "FULL_OBJECT" else None
+    combinable = whole is not None and all(algorithm in _stored_checksums(p) for p in chosen)
     digests = []
     for part, sums in zip(chosen, claimed):
         if algorithm not in sums:
             raise ctx.error("InvalidRequest", f"The upload was created with a {algorithm} checksum: the complete "
                                               f"request must give Checksum{algorithm} for every part "
                                               f"(part {part.number} has none).")
-        digest = factory()
-        with ctx.app.backend.open_blob(part.blob) as f:
-            while block := f.read(CHECKSUM_BLOCK):
-                digest.update(block)
-                if whole is not None:
-                    whole.update(block)
-        raw = digest.digest()
-        if base64.b64encode(raw).decode() != sums[algorithm]:
+        stored = _stored_checksums(part).get(algorithm)
+        if stored is not None:
+            value = stored          # verified when the part was uploaded: its bytes are not read again
+        else:                       # a part uploaded without this checksum: computed from its blob
+            digest = factory()
+            with ctx.app.backend.open_blob(part.blob) as f:
+                while block := f.read(CHECKSUM_BLOCK):
+                    digest.update(block)
+            value = base64.b64encode(digest.digest()).decode()
+        if value != sums[algorithm]:
             raise ctx.error("InvalidPart", f"Part {part.number}: Checksum{algorithm} does not match the part.")
-        digests.append(raw)
+        digests.append(base64.b64decode(value))
     if whole is not None:
+        if combinable:              # the full-object CRC from the parts' CRCs, without reading a byte
+            crc = 0
+            for part, raw in zip(chosen, digests):
+                crc = crc_combine(crc, int.from_bytes(raw, "big"), part.size, CRC_POLYS[algorithm])
+            return ALGORITHMS[algorithm], base64.b64encode(crc.to_bytes(4, "big")).decode()
+        for part in chosen:
+            with ctx.app.backend.open_blob(part.blob) as f:
+                while block := f.read(CHECKSUM_BLOCK):
+                    whole.update(block)
         return ALGORITHMS[algorithm], base64.b64encode(whole.digest()).decode()
     combined = factory()
     combined.update(b"".join(digests))
@@ -208,7 +273,12 @@ def _object_checksum(ctx: Ctx, checksum: dict, chosen: list[PartInfo],
 
 def _check_listed_parts(ctx: Ctx, chosen: list[PartInfo], claimed: list[dict[str, str]]) -> None:
     for part, sums in zip(chosen, claimed):
+        stored = _stored_checksums(part)
         for algorithm, value in sums.items():
+            if algorithm in stored:
+                if stored[algorithm] != value:
+                    raise ctx.error("InvalidPart", f"Part {part.number}: Checksum{algorithm} does not match the part.")
+                continue
             digest = CHECKSUMS[ALGORITHMS[algorithm]]()
             with ctx.app.backend.open_blob(part.blob) as f:
                 while block := f.read(CHECKSUM_BLOCK):
@@ -313,7 +383,8 @@ async def list_parts(ctx: Ctx) -> Response:
         "PartNumberMarker": marker, "NextPartNumberMarker": page[-1].number if page else marker,
         "MaxParts": max_parts, "IsTruncated": truncated,
         "Part": [{"PartNumber": p.number, "LastModified": iso_date(p.mtime), "ETag": quoted(p.etag),
-                  "Size": p.size} for p in page],
+                  "Size": p.size, **{"Checksum" + alg: v for alg, v in _stored_checksums(p).items()}}
+                 for p in page],
     }
     return xml_response("ListPartsResult", body)
 

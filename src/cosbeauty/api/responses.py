@@ -77,8 +77,11 @@ def object_headers(meta: ObjectMeta, *, aws: bool = False, checksums: bool = Fal
     if meta.version_id != "null":
         out["x-amz-version-id" if aws else "x-cos-version-id"] = meta.version_id
     for name, value in meta.headers.items():
-        if name in CHECKSUM_HEADERS and not checksums:
-            continue
+        if name in CHECKSUM_HEADERS:
+            if not checksums:
+                continue
+            # S3's x-amz-checksum-type: a multipart composite ("<base64>-<parts>") or a full-object value
+            out["x-amz-checksum-type"] = "COMPOSITE" if "-" in value else "FULL_OBJECT"
         if aws and name.startswith("x-cos-meta-"):
             name = "x-amz-meta-" + name[len("x-cos-meta-"):]
         out[name] = value

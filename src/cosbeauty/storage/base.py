@@ -122,6 +122,9 @@ class PartInfo:
     mtime: float
     blob: str
     crc64: int = 0
+    # the S3 checksums the part was uploaded with, verified: "<ALGORITHM>:<base64>" pairs separated by
+    # spaces ("CRC32:AAAAAA=="), "" when the upload request carried none
+    checksum: str = ""
 
 
 @dataclass

@@ -534,9 +534,10 @@ class LocalBackend(Backend):
                 raise StorageError("NoSuchUpload")
             old = conn.execute("SELECT blob FROM parts WHERE upload_id=? AND number=?",
                                (upload_id, part.number)).fetchone()
-            conn.execute("INSERT OR REPLACE INTO parts (upload_id, number, size, etag, mtime, blob, crc64) "
-                         "VALUES (?,?,?,?,?,?,?)",
-                         (upload_id, part.number, part.size, part.etag, part.mtime, part.blob, str(part.crc64)))
+            conn.execute("INSERT OR REPLACE INTO parts (upload_id, number, size, etag, mtime, blob, crc64, checksum) "
+                         "VALUES (?,?,?,?,?,?,?,?)",
+                         (upload_id, part.number, part.size, part.etag, part.mtime, part.blob, str(part.crc64),
+                          part.checksum))
             return old[0] if old else None
 
         try:
@@ -549,9 +550,9 @@ class LocalBackend(Backend):
 
     def list_parts(self, upload_id: str) -> list[PartInfo]:
         rows = self.db.reader().execute(
-            "SELECT number, size, etag, mtime, blob, crc64 FROM parts WHERE upload_id=? ORDER BY number",
+            "SELECT number, size, etag, mtime, blob, crc64, checksum FROM parts WHERE upload_id=? ORDER BY number",
             (upload_id,)).fetchall()
-        return [PartInfo(*r[:5], crc64=int(r[5] or 0)) for r in rows]
+        return [PartInfo(*r[:5], crc64=int(r[5] or 0), checksum=r[6] or "") for r in rows]
 
     def list_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]:
         rows = self.db.reader().execute(

@@ -35,6 +35,7 @@ CREATE INDEX IF NOT EXISTS uploads_by_bucket ON uploads (bucket, key);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     mtime REAL NOT NULL, blob TEXT NOT NULL, crc64 TEXT NOT NULL DEFAULT '0',
+    checksum TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS object_versions (
@@ -89,6 +90,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(parts)")}
     if "crc64" not in columns:
         conn.execute("ALTER TABLE parts ADD COLUMN crc64 TEXT NOT NULL DEFAULT '0'")
+    if "checksum" not in columns:       # a part's S3 checksums (ListParts, complete)
+        conn.execute("ALTER TABLE parts ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
     if "tags" not in columns:
         conn.execute("ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'")

@@ -42,10 +42,16 @@ def _v2() -> list[str]:
             "CREATE INDEX IF NOT EXISTS blob_gc_by_due ON blob_gc (due)"]
 
 
+def _v3() -> list[str]:
+    # a part's S3 checksums ("CRC32:<base64>" ...), listed by ListParts and used by complete
+    return ["""ALTER TABLE parts ADD COLUMN IF NOT EXISTS checksum TEXT COLLATE "C" NOT NULL DEFAULT ''"""]
+
+
 # version -> statements (frozen once released: a schema change appends a version)
 MIGRATIONS: dict[int, Callable[[], list[str]]] = {
     1: _v1,
     2: _v2,
+    3: _v3,
 }
 LATEST = max(MIGRATIONS)
 
