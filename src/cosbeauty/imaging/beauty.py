@@ -151,8 +151,9 @@ def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: flo
     work = small.astype(np.float32) * np.float32(1.0 / peak)
     split: dict[str, float] = {}
     parallel = pmap if work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX else None
-    delta = face_delta(work, roi.pts, roi.f, params, scale=roi.scale, pmap=parallel,
-                                   timings=split) if params.any() else None
+    heals: list = []                     # spots healed at full resolution: (box in full, change)
+    delta = face_delta(work, roi.pts, roi.f, params, scale=roi.scale, pmap=parallel, timings=split,
+                       full=full if roi.scale < 1.0 else None, peak=peak, heals=heals) if params.any() else None
     if warp is not None:
         displacement = _displacement(work.shape[:2], roi.pts, roi.f, *warp)
     now = time.perf_counter()
@@ -168,6 +169,8 @@ def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: flo
     t = now
     if delta is not None and roi.scale < 1.0:
         delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+        for (x0, y0, x1, y1), d in heals:
+            delta[y0:y1, x0:x1] += d
     if warp is not None:
         base = full.astype(np.float32) if delta is None else full.astype(np.float32) + delta * peak
         result = _warp(base, *displacement)

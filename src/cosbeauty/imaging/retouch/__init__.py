@@ -24,7 +24,7 @@ from .neck import inside, person_probability, tone_mask
 from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
-from .spots import heal_delta
+from .spots import find_spots, heal_delta, heal_full
 from .teeth import teeth_delta
 from .tone import tone_delta
 
@@ -48,7 +48,8 @@ class _Clock:
 
 
 def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParams, *,
-               scale: float = 1.0, pmap: Callable | None = None, timings: dict | None = None) -> np.ndarray:
+               scale: float = 1.0, pmap: Callable | None = None, timings: dict | None = None,
+               full: np.ndarray | None = None, peak: float = 255.0, heals: list | None = None) -> np.ndarray:
     """The retouch change (H x W x 3 float32, image units 0..1) for one face.
 
     ``work``: the face ROI at work scale, float32 RGB in [0, 1]; ``pts``: its 478 landmarks in
@@ -56,6 +57,12 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     (faces under NECK_MIN_F image pixels get no neck continuation: the segmentation is not
     reliable there and a seam is not visible at that size). ``pmap`` (optional) runs the skin mask and
     the person segmentation side by side. Timings (ms) go to ``retouch.<step>`` keys.
+
+    ``full`` (the ROI at full resolution, uint8/uint16 with white ``peak``, ``scale`` < 1) and a
+    list ``heals``: spots are found at work scale but healed at full resolution, only in the
+    boxes around them (:func:`spots.heal_full`); their changes ``(full box, change)`` are
+    appended to ``heals`` for the caller to add, the later steps see the healed skin, and the
+    returned delta leaves the heal out (upsampling it would soften a spot's sharp edge).
     """
     clock = _Clock(timings)
     need_person = (params.neck and f / scale >= NECK_MIN_F
@@ -90,7 +97,16 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     clock.t = time.perf_counter()
 
     cur = work.copy()                    # every step adds its change in place
-    if params.spots > 0:
+    at_full = []                         # (work box, work-scale image of a full-resolution heal)
+    if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
+        found = find_spots(work, masks.spot, f, pts)
+        if found is not None:
+            for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
+                heals.append((fbox, d))
+                x0, y0, x1, y1 = wbox
+                cur[y0:y1, x0:x1] += small
+                at_full.append((wbox, small))
+    elif params.spots > 0:
         healed = heal_delta(work, masks.spot, f, params.spots, pts)
         if healed is not None:
             (x0, y0, x1, y1), d = healed
@@ -144,6 +160,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.eyes")
     delta = np.subtract(cur, work, out=cur)
+    for (x0, y0, x1, y1), small in at_full:     # healed at full resolution: not in the delta
+        delta[y0:y1, x0:x1] -= small
     if _grey(work):                      # a grey photo stays grey: luma change only
         delta = cv2.merge([luma(delta)] * 3)
     return delta

@@ -42,6 +42,7 @@ PIN_SURROUND = 0.0105    # x F (>= 2 px): the surround's Gaussian
 PIN_RED = 0.3            # ... and at most this fraction of the reddening the face's own dark grain shows
 PIN_SLOPE_MIN = 0.1      # Cr/Y x 100 per level: below it the face's grain does not redden (path off)
 PIN_ISO = 0.3            # smaller / larger Hessian eigenvalue: a blob, not a line
+FINE_EXCLUDE_F = 150.0   # px at work scale: from here the exclusions are rasterised at half scale
 PIN_MAX = 20             # pin-point spots per face (most contrasty first), beside MAX_COUNT
 
 
@@ -192,17 +193,20 @@ def _pin_points(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f:
     return out
 
 
-def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
-               pts: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
-    nothing to heal. With
-    ``pts``, the eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F)
-    and the nose bridge (a glasses bridge looks like a spot) are left alone. Works inside the
-    skin's bounding box; detection runs at a scale where F is at most DETECT_F px (spots of
-    0.5 % F are still ~1 px there), healing at work scale."""
-    if pts is not None:                  # exclusions built at quarter scale (coarse by nature)
+def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
+               pts: np.ndarray | None = None) -> tuple[int, int, np.ndarray] | None:
+    """``(x0, y0, weight)``: the heal weight (see :func:`spot_weights`) inside the skin's box
+    whose top-left corner is (x0, y0), or None when there is nothing to heal. With ``pts``, the
+    eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F) and the nose
+    bridge (a glasses bridge looks like a spot) are left alone. Detection runs at a scale where F
+    is at most DETECT_F px (spots of 0.5 % F are still ~1 px there); the weight is returned at
+    the scale of ``work``."""
+    if pts is not None:                  # exclusions built at a reduced scale (coarse by nature)
         h, w = skin.shape
-        q = ((h + 3) // 4, (w + 3) // 4)
+        # half scale from F = FINE_EXCLUDE_F (one raster pixel = 0.01 F at F 200: a spot next to
+        # a margin is kept or dropped by where it is, not by the raster's phase), quarter below
+        step = 2 if f >= FINE_EXCLUDE_F else 4
+        q = ((h + step - 1) // step, (w + step - 1) // step)
         k = np.array([q[1] / w, q[0] / h], np.float32)
         eyes = poly(q, pts[RIGHT_EYE] * k, hull=True) | poly(q, pts[LEFT_EYE] * k, hull=True)
         near = cv2.dilate(eyes, disc(EYE_MARGIN * f * k[0])) | \
@@ -230,19 +234,37 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
         weight = spot_weights(sub, sub_skin, f)
         if not weight.any():
             return None
-    # heal: under each spot the skin's low-pass (blur at the pore scale) is inpainted (Telea)
-    # from around the spot, and the grain over it is the grain of a neighbouring patch, blended
-    # with the pixel's own grain so that the texture's variance is kept at every weight
-    # (cos/sin weights of two uncorrelated textures): no smooth disc, no faded ring around it.
-    # Outside the feathered hole nothing changes.
+    return x0, y0, weight
+
+
+def heal_pad(f: float) -> int:
+    """Pixels around the holes that :func:`heal_region` reads (inpaint radius + low-pass reach)."""
+    return int(max(2.0, 0.012 * f) + 3 * max(0.8, 0.004 * f)) + 2
+
+
+def heal_shift(f: float) -> int:
+    """How far to the left of a hole :func:`heal_region` takes its grain (0.05 F)."""
+    return max(2, int(round(MAX_SPOT * f)))
+
+
+def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
+                amount: float) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """``((x0, y0, x1, y1), change inside that box of sub)`` healing the holes of ``weight``
+    (same size as ``sub``, float32 RGB in [0, 1]), or None. Under each spot the skin's low-pass
+    (blur at the pore scale) is inpainted (Telea) from around the spot, and the grain over it is
+    the grain of a neighbouring patch (``heal_shift`` to the left), blended with the pixel's own
+    grain so that the texture's variance is kept at every weight (cos/sin weights of two
+    uncorrelated textures): no smooth disc, no faded ring around it. Outside the feathered hole
+    nothing changes. Above F = DETECT_F the low-pass is inpainted at that scale (it is smooth;
+    Telea's cost grows with hole pixels x radius^2) and upsampled into the holes."""
     sigma = max(0.8, 0.004 * f)
     hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
     radius = max(2.0, 0.012 * f)
-    hb = nonzero_box(hole, pad=int(radius + 3 * sigma) + 2)   # all further work inside the holes' box
+    hb = nonzero_box(hole, pad=heal_pad(f))               # all further work inside the holes' box
     if hb is None:
         return None
     hx0, hy0, hx1, hy1 = hb
-    shift = max(2, int(round(MAX_SPOT * f)))
+    shift = heal_shift(f)
     # the box grown by ``shift`` to the left (reflected at the border): the neighbour's grain
     left = min(shift, hx0)
     ext = sub[hy0:hy1, hx0 - left:hx1]
@@ -258,9 +280,8 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     copied = np.clip(copied, -cap, cap)
     hole_box = hole[hy0:hy1, hx0:hx1]
     low8 = cv2.convertScaleAbs(low, alpha=255.0)
+    ds = min(1.0, DETECT_F / max(f, 1.0))
     if ds < 1.0:
-        # above the detection scale the low-pass is inpainted at that scale (it is smooth; Telea's
-        # cost grows with hole pixels x radius^2, ~9x per 3x of F) and upsampled into the holes
         bh, bw = hole_box.shape
         size = (max(1, round(bw * ds)), max(1, round(bh * ds)))
         small_hole = (cv2.resize(hole_box.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
@@ -274,4 +295,75 @@ def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
     theta = m * np.float32(np.pi / 2)
     change = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
               + copied * np.sin(theta)[..., None])
+    return (hx0, hy0, hx1, hy1), change
+
+
+def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
+               pts: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
+    nothing to heal: :func:`find_spots` then :func:`heal_region`, both on ``work``."""
+    found = find_spots(work, skin, f, pts)
+    if found is None:
+        return None
+    x0, y0, weight = found
+    h, w = weight.shape
+    healed = heal_region(work[y0:y0 + h, x0:x0 + w], weight, f, amount)
+    if healed is None:
+        return None
+    (hx0, hy0, hx1, hy1), change = healed
     return (x0 + hx0, y0 + hy0, x0 + hx1, y0 + hy1), change
+
+
+def spot_clusters(weight: np.ndarray, f: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) around groups of holes of ``weight``: each hole grown by what
+    :func:`heal_region` reads around it, grown holes that touch form one group."""
+    hole = (weight > 0.02).astype(np.uint8)
+    pad = heal_pad(f) + 2
+    grown = cv2.dilate(hole, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    return [(int(x), int(y), int(x + bw), int(y + bh)) for x, y, bw, bh, _ in stats[1:]]
+
+
+def heal_full(full: np.ndarray, peak: float, found: tuple[int, int, np.ndarray], f: float, scale: float,
+              work_shape: tuple[int, int], amount: float) -> list[tuple[tuple[int, int, int, int], np.ndarray,
+                                                                        tuple[int, int, int, int], np.ndarray]]:
+    """Heal the spots :func:`find_spots` found at work scale on the full-resolution ROI ``full``
+    (H x W x 3 uint8/uint16, ``peak`` its white), one box per group of holes (never the whole
+    face): per group, ``(full box, change there in image units 0..1, work box, that change
+    resampled to work scale)``. ``f``: cheek width at work scale; ``scale``: work px per image px.
+    The weight is resampled exactly (pixel centres) from work scale; the heal runs at full
+    resolution, so a spot's sharp edge is replaced, not the work-scale approximation of it."""
+    x0, y0, weight = found
+    h, w = full.shape[:2]
+    sx, sy = w / work_shape[1], h / work_shape[0]
+    f_full = f / scale
+    shift = heal_shift(f_full)
+    hole = (weight > 0.02).astype(np.uint8)
+    pad = int(np.ceil(heal_pad(f_full) / min(sx, sy))) + 2
+    grown = cv2.dilate(hole, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    out = []
+    for k in range(1, n):
+        bx, by, bw, bh = (int(v) for v in stats[k, :4])
+        wx0, wy0, wx1, wy1 = x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh      # work box
+        fx0, fy0 = int(np.floor(wx0 * sx)), int(np.floor(wy0 * sy))
+        fx1, fy1 = min(w, int(np.ceil(wx1 * sx))), min(h, int(np.ceil(wy1 * sy)))
+        ex0 = max(0, fx0 - shift)                                             # + the grain's source
+        part = weight[by:by + bh, bx:bx + bw] * (labels[by:by + bh, bx:bx + bw] == k)
+        # full pixel X (centre X + 0.5) -> work u = (X + 0.5) / sx - 0.5, local to the work box
+        m = np.array([[1 / sx, 0, (ex0 + 0.5) / sx - 0.5 - wx0],
+                      [0, 1 / sy, (fy0 + 0.5) / sy - 0.5 - wy0]], np.float32)
+        wfull = cv2.warpAffine(part, m, (fx1 - ex0, fy1 - fy0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        sub = full[fy0:fy1, ex0:fx1].astype(np.float32) * np.float32(1 / peak)
+        healed = heal_region(sub, wfull, f_full, amount)
+        if healed is None:
+            continue
+        (hx0, hy0, hx1, hy1), change = healed
+        inner = np.zeros((fy1 - fy0, fx1 - fx0, 3), np.float32)              # the change on the work box's area
+        cx0, cx1 = ex0 + hx0 - fx0, ex0 + hx1 - fx0
+        lo = max(0, -cx0)
+        inner[hy0:hy1, max(0, cx0):cx1] = change[:, lo:]
+        small = cv2.resize(inner, (wx1 - wx0, wy1 - wy0), interpolation=cv2.INTER_AREA)
+        out.append(((ex0 + hx0, fy0 + hy0, ex0 + hx1, fy0 + hy1), change, (wx0, wy0, wx1, wy1), small))
+    return out
