@@ -61,10 +61,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="sweeps, samples pooled")
     parser.add_argument("--strength", type=float, default=0.5)
+    parser.add_argument("--only", default="", help="comma-separated inputs to run, e.g. '1920x1080 1 face'")
     args = parser.parse_args()
     load_before = os.getloadavg()
     inputs = [(w, h, label, jpeg(build(w, h))) for w, h in SIZES
-              for label, build in (("1 face", one_face), ("6 faces", six_faces))]
+              for label, build in (("1 face", one_face), ("6 faces", six_faces))
+              if not args.only or f"{w}x{h} {label}" in args.only.split(",")]
     pooled: list[dict[str, list[float]]] = [{k: [] for k in (*STAGES, *SPLIT, "total", "cpu")} for _ in inputs]
     found = [0] * len(inputs)
     for _ in range(max(1, args.repeat)):
