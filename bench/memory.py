@@ -44,6 +44,49 @@ def settle_rss(pid: int, seconds: float = 1.0) -> float:
     return rss_mib(pid)
 
 
+HEAP_ALIGN = 64 << 20       # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's heaps are aligned to it
+
+
+def breakdown(pid: int) -> dict[str, float]:
+    """RSS split by what holds it, from /proc/<pid>/smaps (MiB): the main malloc arena ([heap]),
+    thread arenas (anonymous mappings starting on a 64 MiB boundary: glibc's per-arena heaps),
+    other anonymous memory (mmapped buffers >= the mmap threshold, thread stacks, Python's object
+    arenas, model tensors), and file-backed pages (libraries, mapped model files)."""
+    out = {"main arena": 0.0, "thread arenas": 0.0, "other anon": 0.0, "files": 0.0}
+    arenas = 0
+    kind = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                start = int(head[0].split("-")[0], 16)
+                name = head[5] if len(head) > 5 else ""
+                if name == "[heap]":
+                    kind = "main arena"
+                elif name.startswith("/"):
+                    kind = "files"
+                elif not name and head[1].startswith("rw") and start % HEAP_ALIGN == 0:
+                    kind = "thread arenas"
+                    arenas += 1
+                else:
+                    kind = "other anon"
+            elif head[0] == "Rss:" and kind is not None:
+                out[kind] += int(head[1]) / 1024
+    out["thread arena heaps"] = arenas
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the whole server process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, nargs="+", default=[100, 1000], help="checkpoints (cumulative)")
@@ -56,8 +99,11 @@ def main() -> int:
     started = time.time()
 
     def record(label: str, value: float, **extra) -> None:
+        if label != "peak (VmHWM)":
+            extra.update(breakdown(pid), threads=threads(pid))
         samples.append(Sample(label, 0, value, load1(), 0.0, extra))
-        print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f})", file=sys.stderr, flush=True)
+        parts = ", ".join(f"{k} {v:.0f}" for k, v in extra.items() if k not in ("calls_per_s",))
+        print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f}; {parts})", file=sys.stderr, flush=True)
 
     with Cosbeauty(wait_warm=False, src=args.src) as srv:
         pid = srv.pid
@@ -94,20 +140,26 @@ def main() -> int:
             done += len(images)
             record("after warm-up (one call per size)", settle_rss(pid))
             for target in args.calls:
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), cpu_seconds(pid)
                 list(pool.map(lambda _: call(), range(target - done)))
-                elapsed = time.perf_counter() - t
+                elapsed, cpu = time.perf_counter() - t, cpu_seconds(pid) - cpu
                 calls = target - done
                 done = target
-                record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed)
+                record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed,
+                       cpu_ms_per_call=1000 * cpu / calls)
         record("peak (VmHWM)", rss_mib(pid, "VmHWM"))
     cmp = Comparison("Server RSS under mixed-size AIFaceBeauty calls", "MiB", False,
                      [s.arm for s in samples], samples, started,
                      note=f"{args.conc} client threads; sizes 512, 1080p x1/x6 faces, 12 MP, PNG 1024x768")
     print(f"## {cmp.title}\n{cmp.note}; {os.cpu_count()} CPUs\n")
-    print("| point | RSS MiB | load (1 min) |\n|---|---:|---:|")
+    print("| point | RSS MiB | main arena | thread arenas (heaps) | other anon | files | threads "
+          "| server CPU ms/call | load (1 min) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in samples:
-        print(f"| {s.arm} | {s.value:.0f} | {s.load:.2f} |")
+        e = s.extra
+        cells = (f"{e['main arena']:.0f} | {e['thread arenas']:.0f} ({e['thread arena heaps']:.0f}) | "
+                 f"{e['other anon']:.0f} | {e['files']:.0f} | {e['threads']}" if "files" in e else " | | | | ")
+        cpu = f"{e['cpu_ms_per_call']:.1f}" if "cpu_ms_per_call" in e else ""
+        print(f"| {s.arm} | {s.value:.0f} | {cells} | {cpu} | {s.load:.2f} |")
     if len(args.calls) >= 2:
         a, b = (next(s.value for s in samples if s.arm == f"after {n} calls") for n in args.calls[-2:])
         print(f"\ngrowth from {args.calls[-2]} to {args.calls[-1]} calls: {b - a:+.0f} MiB "

@@ -107,3 +107,37 @@ def test_image_sized_buffers_are_reused_not_faulted_in_again():
     default, tuned = faults("default"), faults("tuned")
     assert default > 300, default
     assert tuned < 30, tuned
+
+
+ARENAS = """
+import ctypes, os, sys, threading
+import numpy as np
+if sys.argv[1] == "tuned":
+    from cosbeauty.ci.pool import WorkerPool
+    WorkerPool(2, 0).close()            # a pool caps glibc's malloc arenas at its thread count
+start = threading.Barrier(12)
+def work():                             # each thread holds image-sized buffers at the same time
+    start.wait()
+    bufs = [np.ones((540, 960), np.uint8) for _ in range(4)]
+    start.wait()
+    del bufs
+threads = [threading.Thread(target=work) for _ in range(12)]
+for t in threads: t.start()
+for t in threads: t.join()
+sys.stderr.flush()
+ctypes.CDLL("libc.so.6").malloc_stats()   # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_malloc_arenas_are_capped():
+    """Every thread that allocates (workers, MediaPipe's and OpenCV's own threads) gets a glibc
+    arena of its own, up to 8 per core, and each arena keeps freed image buffers up to the trim
+    threshold: the server's RSS grew with the number of arenas in use. The pool caps them."""
+    def arenas(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True)
+        return out.stderr.count("Arena ")
+
+    default, tuned = arenas("default"), arenas("tuned")
+    assert default > 2, default
+    assert tuned <= 2, tuned

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import os
 import queue
 import threading
 from typing import Any, Callable
@@ -23,13 +24,13 @@ from cosbeauty.api.errors import CosError
 
 _Job = tuple[concurrent.futures.Future, Callable[..., Any], tuple]
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc mallopt() parameters
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8     # glibc mallopt() parameters
 MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
 TRIM_THRESHOLD = 64 << 20
 _malloc_tuned: list[bool] = []
 
 
-def keep_freed_image_buffers() -> bool:
+def keep_freed_image_buffers(threads: int | None = None) -> bool:
     """Make glibc keep freed image-sized buffers (up to 32 MiB) for the next call.
 
     By default a freed buffer above malloc's mmap threshold goes back to the kernel at once (and a
@@ -44,7 +45,12 @@ def keep_freed_image_buffers() -> bool:
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
+        arenas = max(2, threads or os.cpu_count() or 2)
+        if os.environ.get("COSBEAUTY_MALLOC_ARENAS"):       # experiments only (bench/memory.py)
+            arenas = int(os.environ["COSBEAUTY_MALLOC_ARENAS"])
         ok = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        if arenas > 0:
+            ok = bool(libc.mallopt(M_ARENA_MAX, arenas)) and ok
     except (OSError, AttributeError):
         pass
     _malloc_tuned.append(ok)
@@ -60,7 +66,7 @@ class _Worker:
 class WorkerPool:
     def __init__(self, workers: int, queue: int, name: str = "cosbeauty-ci",
                  busy: str = "Image processing is saturated; please retry later.") -> None:
-        keep_freed_image_buffers()
+        keep_freed_image_buffers(workers)
         self.workers = max(1, workers)
         self.busy = busy
         self.capacity = self.workers + max(0, queue)
