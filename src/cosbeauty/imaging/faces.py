@@ -577,8 +577,9 @@ def _yunet_pass(image: np.ndarray | None, h: int, w: int,
     for r in rows[rows[:, 0] >= _YUNET_SCORE]:   # the full image, whichever copy those passes saw
         bx, by, bw, bh = (float(v) for v in r[1:5])
         cx, cy = (bx + bw / 2 - pad) / sx, (by + bh / 2 - pad) / sy
-        if not (0 <= cx < w and 0 <= cy < h):
-            continue
+        if not (-bw / 2 / sx <= cx < w + bw / 2 / sx and -bh / 2 / sy <= cy < h + bh / 2 / sy):
+            continue              # centred in the mirrored border: a mirror image of a face inside
+        cx, cy = min(max(cx, 0.0), w - 0.5), min(max(cy, 0.0), h - 0.5)   # a half face and its mirror
         side = max(bw / sx, 2.0) * _CONFIRM_CELL / _YUNET_CELL_FACE
         props.append((-int(r[0]), round(cy, 3), round(cx, 3), side, r))
     props.sort(key=lambda p: p[:4])
@@ -594,7 +595,21 @@ def _yunet_pass(image: np.ndarray | None, h: int, w: int,
             eyes = np.array([[(r[5] - pad) / sx, (r[6] - pad) / sy], [(r[7] - pad) / sx, (r[8] - pad) / sy]])
             found.append(_Detection(np.array([x0, y0, x0 + r[3] / sx, y0 + r[4] / sy]), -score / 100, eyes,
                                     coarse=True))
-    return found
+    return [_onto_frame(d, h, w) for d in found]
+
+
+def _onto_frame(det: _Detection, h: int, w: int) -> _Detection:
+    """A face cut by the frame is seen with its mirror image as one face centred on the edge
+    (up to half a box outside): such a detection is moved so its centre lies on the frame's
+    edge (the landmark ROI is then refined on the mesh); others are returned as they are."""
+    cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+    bw, bh = det.box[2] - det.box[0], det.box[3] - det.box[1]
+    dx = -cx if -bw / 2 <= cx < 0 else (w - 0.5 - cx if w <= cx < w + bw / 2 else 0.0)
+    dy = -cy if -bh / 2 <= cy < 0 else (h - 0.5 - cy if h <= cy < h + bh / 2 else 0.0)
+    if dx == 0.0 and dy == 0.0:
+        return det
+    shift = np.array([dx, dy])
+    return _Detection(det.box + np.concatenate([shift, shift]), det.score, det.eyes + shift, coarse=True)
 
 
 def _colourful(rgb: np.ndarray) -> bool:
@@ -971,8 +986,9 @@ def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
     ``rgb`` is the image, or a copy scaled by ``scale`` (then ``shape`` is the image's h, w).
     When the detector's eye keypoints were off (a rotated face: the landmark model then sees
     no face), the next views of the same face from other passes are tried (at most 2)."""
+    settle = det.coarse or any(a.coarse for a in det.alts)
     for cand in [det, *sorted(det.alts, key=lambda d: -d.score)[:_ALTERNATES]]:
-        face = _face_from_one(cand, rgb, scale, shape, check)
+        face = _face_from_one(cand, rgb, scale, shape, check, settle)
         if face is not None:
             face.score = det.score
             return face
@@ -980,20 +996,23 @@ def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
 
 
 def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
-                   shape: tuple[int, int] | None, check: bool) -> Face | None:
+                   shape: tuple[int, int] | None, check: bool, settle: bool = False) -> Face | None:
     """Landmarks and verification of one view. A candidate cut by the frame is seen with the
     missing part mirrored; when that fails, once more with the frame's edge rows/columns
     repeated instead (measured on the cut-face corpus: each border finds faces the other
     misses, mirroring more; the candidate must still pass every check)."""
-    face, cut = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REFLECT_101)
+    face, cut = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REFLECT_101, settle)
     if face is None and cut and check:
-        face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE)
+        face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE, settle)
     return face
 
 
 def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, int] | None,
-              check: bool, border: int) -> tuple[Face | None, bool]:
-    """(the face or None, whether its ROI was cut by the frame)."""
+              check: bool, border: int, settle: bool = False) -> tuple[Face | None, bool]:
+    """(the face or None, whether its ROI was cut by the frame). ``settle``: the face was also
+    seen by a proposal mosaic, whose box and the whole-image pass's differ: the mesh is
+    re-run on its own ROI once more, so the landmarks hardly depend on which view seeded
+    them (which one wins can flip between a photo and its retouch, or a reduced decode)."""
     from .verify import face_checks, is_face, needs_stability
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
@@ -1008,6 +1027,12 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         got = _landmarks(rgb, refined, scale, border) if refined.size > 4 else None
         if got is None or got[1] < _PRESENCE_FLOOR:
             return None, cut
+        pts, presence = got
+    if settle:
+        again = _roi_from_landmarks(pts)
+        got = _landmarks(rgb, again, scale, border) if again.size > 4 else None
+        if got is None or got[1] < _PRESENCE_FLOOR:
+            return None, cut or _cut(rgb, again, scale)
         pts, presence = got
     h, w = shape or rgb.shape[:2]
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
