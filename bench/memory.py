@@ -44,6 +44,7 @@ def settle_rss(pid: int, seconds: float = 1.0) -> float:
     return rss_mib(pid)
 
 
+IDLE_S = 8.0                # after the last call, for the idle point
 HEAP_ALIGN = 64 << 20       # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's heaps are aligned to it
 
 
@@ -147,6 +148,8 @@ def main() -> int:
                 done = target
                 record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed,
                        cpu_ms_per_call=1000 * cpu / calls)
+            # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py)
+            record(f"idle {IDLE_S:.0f} s after the last call", settle_rss(pid, IDLE_S - 1))
         record("peak (VmHWM)", rss_mib(pid, "VmHWM"))
     cmp = Comparison("Server RSS under mixed-size AIFaceBeauty calls", "MiB", False,
                      [s.arm for s in samples], samples, started,

@@ -141,3 +141,32 @@ def test_malloc_arenas_are_capped():
     default, tuned = arenas("default"), arenas("tuned")
     assert default > 2, default
     assert tuned <= 2, tuned
+
+
+IDLE_TRIM = """
+import time
+import numpy as np
+from cosbeauty.ci import pool as pool_mod
+pool_mod.IDLE_TRIM_S = 0.3
+pool = pool_mod.WorkerPool(1, 0)
+keep = []
+def job():                  # 48 MiB of 1 MiB buffers freed below a small live one: held by malloc
+    bufs = [np.ones(1 << 20, np.uint8) for _ in range(48)]
+    keep.append(np.ones(1 << 10, np.uint8))
+    del bufs
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 >> 20
+pool.submit(job).result()
+busy = rss()
+time.sleep(1.5)
+print(busy - rss())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_idle_pool_gives_freed_buffers_back():
+    """Freed buffers stay with malloc while calls keep coming; once the pool has been idle for
+    IDLE_TRIM_S they go back to the kernel (malloc_trim)."""
+    out = subprocess.run([sys.executable, "-c", IDLE_TRIM], capture_output=True, text=True, check=True)
+    assert int(out.stdout.strip()) >= 32, out.stdout

@@ -27,7 +27,9 @@ _Job = tuple[concurrent.futures.Future, Callable[..., Any], tuple]
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8     # glibc mallopt() parameters
 MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
 TRIM_THRESHOLD = 64 << 20
+IDLE_TRIM_S = 5.0               # a pool idle this long gives its freed buffers back (malloc_trim)
 _malloc_tuned: list[bool] = []
+_malloc_trim: list[Callable[[int], int]] = []
 
 
 def keep_freed_image_buffers(threads: int | None = None) -> bool:
@@ -38,7 +40,14 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
     again, page by page, zeroed: 1,300-3,200 minor page faults and about 7 ms of CPU per 1080p
     beauty call in the server, while the in-process engine had ~5 (its threshold had grown).
     A fixed 32 MiB mmap threshold and a 64 MiB trim threshold took the server to 5-9 faults and
-    55 ms of CPU per call from 62 (engine: 52). Process-wide, once; False where there is no glibc."""
+    55 ms of CPU per call from 62 (engine: 52).
+
+    The arenas are capped at ``max(2, threads)``: every thread that allocates (the workers, and
+    MediaPipe's and OpenCV's own threads: 52 in the server) otherwise gets an arena of its own, up
+    to 8 per core, each keeping freed buffers up to the trim threshold and fragmenting on its own;
+    the server's RSS grew with the arenas in use (954 MiB after 100 mixed-size calls, 471 with two
+    arenas, CPU per call unchanged). The cap holds for arenas made after this call (those made
+    before stay). Process-wide, once; False where there is no glibc."""
     if _malloc_tuned:
         return _malloc_tuned[0]
     ok = False
@@ -51,6 +60,9 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
         ok = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
         if arenas > 0:
             ok = bool(libc.mallopt(M_ARENA_MAX, arenas)) and ok
+        trim = libc.malloc_trim
+        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+        _malloc_trim.append(trim)
     except (OSError, AttributeError):
         pass
     _malloc_tuned.append(ok)
@@ -74,6 +86,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._backlog: collections.deque[_Job] = collections.deque()
         self._closed = False
+        self._trimmed = False
         self._threads = [_Worker(self, f"{name}_{i}") for i in range(self.workers)]
         self._idle = list(reversed(self._threads))      # the last one is taken first: thread _0
         for worker in self._threads:
@@ -95,6 +108,7 @@ class WorkerPool:
                 self._backlog.append(job)
                 return future
             worker = self._idle.pop()
+            self._trimmed = False
         worker.jobs.put(job)
         return future
 
@@ -134,7 +148,24 @@ class WorkerPool:
                 else:
                     future.set_exception(outcome[1])
             del job, future, fn, args, outcome      # hold no reference to the last job's data while idle
-            job = following if following is not None else worker.jobs.get()
+            job = following if following is not None else self._next(worker)
+
+    def _next(self, worker: _Worker) -> _Job | None:
+        """The worker's next job; the first thread to find the whole pool idle for IDLE_TRIM_S
+        hands the freed memory of every malloc arena back to the kernel, once per idle spell (under
+        load nothing is trimmed, so back-to-back calls keep reusing their buffers)."""
+        try:
+            return worker.jobs.get(timeout=IDLE_TRIM_S)
+        except queue.Empty:
+            pass
+        with self._lock:
+            trim = (not self._trimmed and not self._closed and not self._backlog
+                    and len(self._idle) == len(self._threads) and bool(_malloc_trim))
+            if trim:
+                self._trimmed = True
+        if trim:
+            _malloc_trim[0](0)
+        return worker.jobs.get()
 
     async def on_every_thread(self, fn: Callable[[], None], timeout: float = 120.0) -> None:
         """Run ``fn`` once on each worker thread (e.g. to build its detector before traffic); no
