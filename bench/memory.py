@@ -1,12 +1,15 @@
 """Server memory: RSS after start, after warm-up, and after 100 and 1000 AIFaceBeauty calls of
 mixed sizes (and the growth between 100 and 1000, which should be none).
 
-Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--src TREE] [--json bench/results/memory.json]
+Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--src TREE] [--ci-workers N] [--json bench/results/memory.json]
 
 The server (``cosbeauty serve``, default workers) gets pre-signed keep-alive GETs from --conc
 threads, cycling through JPEGs of 512x512 one face, 1920x1080 one face, 1920x1080 six faces,
 4000x3000 one face and a 1024x768 PNG. RSS is read from /proc/<pid>/status (VmRSS, and VmHWM
-for the peak) with the 1-minute load average next to every figure (``ab.Sample``).
+for the peak) with the 1-minute load average next to every figure (``ab.Sample``), split by
+what holds it (``breakdown``: glibc's main arena, its thread arenas, other anonymous memory,
+file-backed pages) from /proc/<pid>/smaps, with the thread count and the server's CPU time per
+call (user + system from /proc/<pid>/stat over each stretch of calls).
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def main() -> int:
     ap.add_argument("--calls", type=int, nargs="+", default=[100, 1000], help="checkpoints (cumulative)")
     ap.add_argument("--conc", type=int, default=2)
     ap.add_argument("--src", help="run the server from this source tree (e.g. a `git archive` of another commit)")
+    ap.add_argument("--ci-workers", type=int, help="server image threads (default: the server's, one per CPU)")
     ap.add_argument("--json")
     args = ap.parse_args()
     images = inputs()
@@ -106,7 +110,8 @@ def main() -> int:
         parts = ", ".join(f"{k} {v:.0f}" for k, v in extra.items() if k not in ("calls_per_s",))
         print(f"  {label}: {value:.0f} MiB (load {samples[-1].load:.2f}; {parts})", file=sys.stderr, flush=True)
 
-    with Cosbeauty(wait_warm=False, src=args.src) as srv:
+    serve = ("--ci-workers", str(args.ci_workers)) if args.ci_workers else ()
+    with Cosbeauty(*serve, wait_warm=False, src=args.src) as srv:
         pid = srv.pid
         record("after start (first answer)", rss_mib(pid))
         srv.server.wait_warm()
