@@ -73,11 +73,6 @@ _PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 14 px square
 _PROPOSE_BIG = 0.6           # ... a proposal this confident is also confirmed at twice the size
 _CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cell, 3x3 per call
 _CONFIRM_FACE_PX = 30        # ... the level's smallest face is shown this wide (its largest: 60 px)
-_YUNET_FACE_PX = 16          # YuNet proposals: the smallest face is seen this wide (15 px: 1 of 188 unseen at 12 MP)
-_YUNET_PAD = 24              # ... mirrored border (px at YuNet's scale): faces cut by the frame
-_YUNET_SCORE = 20            # ... threshold (0-100; real faces of the size sweep >= 22, most >= 68)
-_YUNET_DIRECT = 70           # ... a proposal this sure that the mosaic misses is landmarked as YuNet saw it
-_YUNET_CELL_FACE = 40        # ... the proposal's box is shown this wide in its 64 px confirmation cell
 _CONFIRM_PER_FACE = 8        # ... at most this many proposals per wanted face (best first): bounded work
 
 _local = threading.local()
@@ -548,68 +543,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
-    from . import yunet
-
-    if yunet.available():
-        return _yunet_pass(image, h, w, scaled, min_face_px, known, max_faces)
     return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces)
-
-
-def _yunet_pass(image: np.ndarray | None, h: int, w: int,
-                scaled: tuple[np.ndarray, float, float] | None = None,
-                min_face_px: int = 20, known: Sequence[_Detection] = (),
-                max_faces: int = 10) -> list[_Detection]:
-    """Small faces, proposals from one YuNet call (:mod:`.yunet`) on the whole frame shrunk so
-    the smallest wanted face (:func:`min_face`) is _YUNET_FACE_PX wide, with a mirrored border
-    (faces cut by the frame); proposals at a low threshold are confirmed by the full-range
-    detector on 3x3 mosaics (:func:`_confirm`) exactly like the BlazeFace proposal pass's, so
-    the candidates that reach verification are the same kind of detection."""
-
-    m = min_face(h, w, min_face_px)
-    scale = min(1.0, _YUNET_FACE_PX / m)
-    src, sx, sy = _pyramid(image, [scale], scaled, cv2.INTER_LINEAR)[0]
-    pad = _YUNET_PAD
-    padded = mirror_pad(src[:, :, :3], pad)
-    big = _TILE_FACE_PX * max(h, w) / _DET_INPUT * min(sx, sy)     # whole-pass faces at this scale
-    rows = np.concatenate([np.zeros((0, 15), np.int32)]
-                          + [_yunet_in(padded, box) for box in _skin_bands(padded, 0.75 * big + 8)])
-    props = []      # faces the whole-image passes found too are confirmed again: the mosaic sees
-    for r in rows[rows[:, 0] >= _YUNET_SCORE]:   # the full image, whichever copy those passes saw
-        bx, by, bw, bh = (float(v) for v in r[1:5])
-        cx, cy = (bx + bw / 2 - pad) / sx, (by + bh / 2 - pad) / sy
-        if not (-bw / 2 / sx <= cx < w + bw / 2 / sx and -bh / 2 / sy <= cy < h + bh / 2 / sy):
-            continue              # centred in the mirrored border: a mirror image of a face inside
-        cx, cy = min(max(cx, 0.0), w - 0.5), min(max(cy, 0.0), h - 0.5)   # a half face and its mirror
-        side = max(bw / sx, 2.0) * _CONFIRM_CELL / _YUNET_CELL_FACE
-        props.append((-int(r[0]), round(cy, 3), round(cx, 3), side, r))
-    props.sort(key=lambda p: p[:4])
-    props = props[:max(9, _CONFIRM_PER_FACE * max_faces)]
-    cells = [(cx, cy, side) for _, cy, cx, side, _ in props]
-    per = (_DET_INPUT // _CONFIRM_CELL) ** 2
-    mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
-    found = [d for group in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in group]
-    for score, cy, cx, _side, r in props:    # confident and not confirmed: YuNet's own box and eyes
-        if -score >= _YUNET_DIRECT and not any(d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]
-                                               for d in found):
-            x0, y0 = (r[1] - pad) / sx, (r[2] - pad) / sy
-            eyes = np.array([[(r[5] - pad) / sx, (r[6] - pad) / sy], [(r[7] - pad) / sx, (r[8] - pad) / sy]])
-            found.append(_Detection(np.array([x0, y0, x0 + r[3] / sx, y0 + r[4] / sy]), -score / 100, eyes,
-                                    coarse=True))
-    return [_onto_frame(d, h, w) for d in found]
-
-
-def _onto_frame(det: _Detection, h: int, w: int) -> _Detection:
-    """A face cut by the frame is seen with its mirror image as one face centred on the edge
-    (up to half a box outside): such a detection is moved so its centre lies on the frame's
-    edge (the landmark ROI is then refined on the mesh); others are returned as they are."""
-    cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
-    bw, bh = det.box[2] - det.box[0], det.box[3] - det.box[1]
-    dx = -cx if -bw / 2 <= cx < 0 else (w - 0.5 - cx if w <= cx < w + bw / 2 else 0.0)
-    dy = -cy if -bh / 2 <= cy < 0 else (h - 0.5 - cy if h <= cy < h + bh / 2 else 0.0)
-    if dx == 0.0 and dy == 0.0:
-        return det
-    shift = np.array([dx, dy])
-    return _Detection(det.box + np.concatenate([shift, shift]), det.score, det.eyes + shift, coarse=True)
 
 
 def _colourful(rgb: np.ndarray) -> bool:
@@ -703,53 +637,6 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     cells = cells[:max(9, _CONFIRM_PER_FACE * max_faces)]
     mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
     return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
-
-
-def _yunet_in(src: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """YuNet rows (:func:`.yunet.detect`) of the ``box`` (x0, y0, x1, y1) of RGB ``src``, in
-    ``src`` pixels."""
-    from . import yunet
-
-    x0, y0, x1, y1 = box
-    rows = yunet.detect(np.ascontiguousarray(src[y0:y1, x0:x1, ::-1]))
-    rows[:, 1] += x0
-    rows[:, 2] += y0
-    rows[:, 5:15:2] += x0
-    rows[:, 6:15:2] += y0
-    return rows
-
-
-def _skin_bands(rgb: np.ndarray, margin: float) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) of ``rgb`` that hold every 2x2 block of skin-chroma 4x4 cells
-    (a face >= 16 px has several) with ``margin`` px around it: runs of rows with skin, each
-    cut to its columns' skin extent. A face that can pass verification has skin chroma at its
-    centre, so YuNet need not see the rest (sky, walls, a studio backdrop). On most real
-    scenes (wood, sand, fur are skin-like) it is one box: the whole frame."""
-    n = _SKIN_CELL
-    small, _, _ = shrink(rgb[:, :, :3], 1 / n)
-    ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
-    mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
-    mask = cv2.erode(mask, np.ones((2, 2), np.uint8)) > 0     # 2x2 cells: not isolated chroma noise
-    h, w = rgb.shape[:2]
-    k = int(math.ceil(margin / n))
-    rows = np.convolve(mask.any(axis=1), np.ones(2 * k + 1), mode="same") > 0
-    boxes = []
-    r = 0
-    while r < len(rows):
-        if not rows[r]:
-            r += 1
-            continue
-        e = r
-        while e < len(rows) and rows[e]:
-            e += 1
-        cols = np.flatnonzero(mask[r:e].any(axis=0))
-        x0, x1 = max(0, (int(cols[0]) - k) * n), min(w, (int(cols[-1]) + 1 + k) * n)
-        y0, y1 = r * n, min(h, e * n)
-        x0, y0 = x0 // 32 * 32, y0 // 32 * 32     # YuNet's anchor grid (strides 8-32) kept in place
-        if x1 - x0 >= 16 and y1 - y0 >= 16:
-            boxes.append((x0, y0, x1, y1))
-        r = e
-    return boxes
 
 
 def _snap(scale: float) -> float:
@@ -986,9 +873,8 @@ def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
     ``rgb`` is the image, or a copy scaled by ``scale`` (then ``shape`` is the image's h, w).
     When the detector's eye keypoints were off (a rotated face: the landmark model then sees
     no face), the next views of the same face from other passes are tried (at most 2)."""
-    settle = det.coarse or any(a.coarse for a in det.alts)
     for cand in [det, *sorted(det.alts, key=lambda d: -d.score)[:_ALTERNATES]]:
-        face = _face_from_one(cand, rgb, scale, shape, check, settle)
+        face = _face_from_one(cand, rgb, scale, shape, check)
         if face is not None:
             face.score = det.score
             return face
@@ -996,23 +882,20 @@ def _face_from(det: _Detection, rgb: np.ndarray, scale: float = 1.0,
 
 
 def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
-                   shape: tuple[int, int] | None, check: bool, settle: bool = False) -> Face | None:
+                   shape: tuple[int, int] | None, check: bool) -> Face | None:
     """Landmarks and verification of one view. A candidate cut by the frame is seen with the
     missing part mirrored; when that fails, once more with the frame's edge rows/columns
     repeated instead (measured on the cut-face corpus: each border finds faces the other
     misses, mirroring more; the candidate must still pass every check)."""
-    face, cut = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REFLECT_101, settle)
+    face, cut = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REFLECT_101)
     if face is None and cut and check:
-        face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE, settle)
+        face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE)
     return face
 
 
 def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, int] | None,
-              check: bool, border: int, settle: bool = False) -> tuple[Face | None, bool]:
-    """(the face or None, whether its ROI was cut by the frame). ``settle``: the face was also
-    seen by a proposal mosaic, whose box and the whole-image pass's differ: the mesh is
-    re-run on its own ROI once more, so the landmarks hardly depend on which view seeded
-    them (which one wins can flip between a photo and its retouch, or a reduced decode)."""
+              check: bool, border: int) -> tuple[Face | None, bool]:
+    """(the face or None, whether its ROI was cut by the frame)."""
     from .verify import face_checks, is_face, needs_stability
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
@@ -1027,12 +910,6 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         got = _landmarks(rgb, refined, scale, border) if refined.size > 4 else None
         if got is None or got[1] < _PRESENCE_FLOOR:
             return None, cut
-        pts, presence = got
-    if settle:
-        again = _roi_from_landmarks(pts)
-        got = _landmarks(rgb, again, scale, border) if again.size > 4 else None
-        if got is None or got[1] < _PRESENCE_FLOOR:
-            return None, cut or _cut(rgb, again, scale)
         pts, presence = got
     h, w = shape or rgb.shape[:2]
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
