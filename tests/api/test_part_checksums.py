@@ -142,3 +142,26 @@ def test_sqlite_data_dir_without_the_checksum_column_is_upgraded(tmp_path):
         assert [p.checksum for p in backend.list_parts(upload.upload_id)] == ["", "CRC32:AAAAAA=="]
     finally:
         backend.close()
+
+
+def test_upload_part_copy_gets_the_uploads_checksum(srv_s3):
+    """UploadPartCopy into an upload created with an algorithm answers the copied part's checksum in
+    CopyPartResult (as S3 does), stores it for ListParts, and complete accepts it."""
+    _, s3 = srv_s3
+    source = bytes(range(256)) * (24 * 1024)          # 6 MiB
+    s3.put_object(Bucket=BUCKET, Key="copy-src", Body=source)
+    up = s3.create_multipart_upload(Bucket=BUCKET, Key="copied", ChecksumAlgorithm="CRC32")
+    r1 = s3.upload_part_copy(Bucket=BUCKET, Key="copied", UploadId=up["UploadId"], PartNumber=1,
+                             CopySource={"Bucket": BUCKET, "Key": "copy-src"})
+    assert r1["CopyPartResult"]["ChecksumCRC32"] == b64(crc32(source))
+    r2 = s3.upload_part_copy(Bucket=BUCKET, Key="copied", UploadId=up["UploadId"], PartNumber=2,
+                             CopySource={"Bucket": BUCKET, "Key": "copy-src"}, CopySourceRange="bytes=10-99")
+    assert r2["CopyPartResult"]["ChecksumCRC32"] == b64(crc32(source[10:100]))
+    listed = s3.list_parts(Bucket=BUCKET, Key="copied", UploadId=up["UploadId"])["Parts"]
+    assert [p["ChecksumCRC32"] for p in listed] == [b64(crc32(source)), b64(crc32(source[10:100]))]
+    parts = [{"PartNumber": n, "ETag": r["CopyPartResult"]["ETag"], "ChecksumCRC32": r["CopyPartResult"]["ChecksumCRC32"]}
+             for n, r in ((1, r1), (2, r2))]
+    done = s3.complete_multipart_upload(Bucket=BUCKET, Key="copied", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": parts})
+    assert done["ChecksumCRC32"] == b64(crc32(crc32(source) + crc32(source[10:100]))) + "-2"
+    assert s3.get_object(Bucket=BUCKET, Key="copied")["Body"].read() == source + source[10:100]

@@ -175,21 +175,30 @@ async def _upload_part_copy(ctx: Ctx, upload, number: int) -> Response:
     rng = ctx.header("x-cos-copy-source-range") or ctx.header("x-amz-copy-source-range")
     start, end = _copy_range(ctx, rng, src.size) if rng is not None else (0, src.size)
     backend = ctx.app.backend
+    # an upload created with an algorithm: the copied part gets that checksum, as on S3
+    algorithm = (upload.headers.get("checksum") or {}).get("algorithm")
 
     def copy() -> PartInfo:
+        digest = CHECKSUMS[ALGORITHMS[algorithm]]() if algorithm else None
         writer = backend.blob_writer(allow_inline=False)
         try:
             for chunk in backend.iter_object(src, start, end):
                 writer.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
             blob, _ = writer.finish()
         except BaseException:
             writer.abort()
             raise
-        return PartInfo(number, writer.size, writer.md5.hexdigest(), time.time(), blob, writer.crc64)
+        checksum = f"{algorithm}:{base64.b64encode(digest.digest()).decode()}" if digest is not None else ""
+        return PartInfo(number, writer.size, writer.md5.hexdigest(), time.time(), blob, writer.crc64,
+                        checksum=checksum)
 
     part = await run(copy)
     await run(backend.put_part, upload.upload_id, part)
-    return xml_response("CopyPartResult", {"ETag": quoted(part.etag), "LastModified": iso_date(part.mtime)})
+    body = {"ETag": quoted(part.etag), "LastModified": iso_date(part.mtime)}
+    body.update({"Checksum" + alg: value for alg, value in _stored_checksums(part).items()})
+    return xml_response("CopyPartResult", body)
 
 
 _COPY_RANGE = re.compile(r"bytes=(\d{1,20})-(\d{1,20})")
