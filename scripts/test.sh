@@ -25,4 +25,4 @@ if [ -f scripts/install-browser.sh ]; then
   bash scripts/install-browser.sh
 fi
 .venv/bin/ruff check src tests bench
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=15 "$@"     # the 15 slowest tests, to keep CI well under 20 min
