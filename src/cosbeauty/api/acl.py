@@ -296,7 +296,7 @@ def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
 
 
 async def get_bucket_acl(ctx: Ctx) -> Response:
-    info = ctx.app.backend.get_bucket(ctx.bucket)
+    info = await run(ctx.app.backend.get_bucket, ctx.bucket)
     return _policy(ctx, info.acl, info.attrs.get("grants", {}))
 
 
@@ -308,19 +308,25 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 
 async def get_object_acl(ctx: Ctx) -> Response:
     from cosbeauty.api.versioning import load
-    meta = load(ctx, with_inline=False)       # the current version, or ?versionId=
-    acl = meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl
-    return _policy(ctx, acl, meta.grants)
+
+    def read() -> tuple[str, dict]:     # one worker-thread hop for both reads
+        meta = load(ctx, with_inline=False)       # the current version, or ?versionId=
+        return (meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl), meta.grants
+    acl, grants = await run(read)
+    return _policy(ctx, acl, grants)
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
     from cosbeauty.api.versioning import load
     acl, grants = await _requested_acl(ctx, OBJECT_ACLS)
     vid = ctx.query.get("versionId") or None
-    owner = object_owner(load(ctx, with_inline=False).grants)     # a new ACL keeps the object's owner
-    if owner:
-        grants[OWNER_KEY] = [owner]
-    await run(lambda: ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants, version_id=vid))
+
+    def write() -> None:    # read and write in one worker-thread hop
+        owner = object_owner(load(ctx, with_inline=False).grants)     # a new ACL keeps the object's owner
+        if owner:
+            grants[OWNER_KEY] = [owner]
+        ctx.app.backend.update_object(ctx.bucket, ctx.key, acl=acl, grants=grants, version_id=vid)
+    await run(write)
     return empty(200)
 
 

@@ -21,6 +21,7 @@ from cosbeauty.api import scope as request_scope
 from cosbeauty.api.auth import Identity, SignedRequest, authenticate
 from cosbeauty.api.context import ClientDisconnected, Ctx, run
 from cosbeauty.api.errors import CosError, error_xml, new_request_id
+from cosbeauty.api.flavour import is_s3_client
 from cosbeauty.api.hardening import OBJECT_CSP, hardened_send
 from cosbeauty.config import ServerConfig
 from cosbeauty.storage import Backend, StorageError
@@ -65,11 +66,8 @@ def _http_date_now() -> str:
     return _date_cache[1]
 
 
-def _is_s3_client(ctx: Ctx) -> bool:
-    identity = ctx.identity
-    if identity is not None and identity.scheme.startswith("sigv4"):
-        return True
-    return any(name.startswith("x-amz-") for name in ctx.headers) or "X-Amz-Algorithm" in ctx.query
+class _NotRoot(Exception):
+    """Raised by :meth:`CosApp._authenticate`'s inline key lookup for any key but the root's."""
 
 
 def _disk_full(exc: BaseException | None) -> bool:
@@ -179,10 +177,10 @@ class CosApp:
                 log.exception("internal error on %s %s", ctx.method, ctx.raw_path)
                 response = self._error_response(ctx, CosError("InternalError", resource=ctx.resource()))
         if "origin" in ctx.headers:
-            cors.apply(ctx, response)
+            await cors.apply(ctx, response)
         rid = request_id.encode()
         extra = [(b"x-cos-request-id", rid)]
-        if _is_s3_client(ctx):      # boto3 & co. read the request id from x-amz-request-id
+        if is_s3_client(ctx):       # boto3 & co. read the request id from x-amz-request-id
             extra.append((b"x-amz-request-id", rid))
         if scope.get("http_version") == "1.1":   # "Connection" as COS spells it (uvicorn would write it lower-case)
             closing = "close" in ctx.headers.get("connection", "").lower()
@@ -262,10 +260,22 @@ class CosApp:
 
     async def _authenticate(self, ctx: Ctx, req: SignedRequest) -> Identity:
         """Verification is linear in what was signed (a few HMACs); only a request whose headers and
-        query are unusually large is verified in a worker thread, so the event loop never stalls."""
+        query are unusually large is verified in a worker thread, so the event loop never stalls.
+        A sub-account's (or temporary) key is looked up in the IAM store -- a PostgreSQL round trip
+        in cluster mode -- so such a request is verified in a worker thread too: the inline attempt
+        stops at the key lookup for any key but the root's (nothing is read on the loop)."""
         size = len(ctx.query_string) + sum(len(k) + len(v) for k, v in ctx.headers.items())
         if size <= INLINE_AUTH_BYTES:
-            return authenticate(req, self.accounts.lookup_secret, time.time())
+            root_key, root_secret = self.accounts.root_access_key, self.accounts.lookup_secret
+
+            def root_only(access_key: str) -> str | None:
+                if access_key != root_key:
+                    raise _NotRoot()
+                return root_secret(access_key)
+            try:
+                return authenticate(req, root_only, time.time())
+            except _NotRoot:
+                pass
         return await run(authenticate, req, self.accounts.lookup_secret, time.time())
 
     def _signed_request(self, ctx: Ctx) -> SignedRequest:

@@ -40,7 +40,7 @@ def _position(ctx: Ctx) -> int:
 async def append_object(ctx: Ctx) -> Response:
     position = _position(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:AppendObject"])
-    info = ctx.app.backend.get_bucket(ctx.bucket)
+    info = await run(ctx.app.backend.get_bucket, ctx.bucket)
     if info.attrs.get("versioning") == "Enabled":
         raise ctx.error("InvalidRequest", "APPEND Object is not supported on buckets with versioning enabled.")
     received = await receive_blob(ctx, max_size=MAX_APPENDABLE - position, allow_inline=False)
@@ -54,7 +54,7 @@ async def append_object(ctx: Ctx) -> Response:
             raise
         headers = {}
         try:
-            current = ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False)
+            current = await run(lambda: ctx.app.backend.get_object(ctx.bucket, ctx.key, with_inline=False))
             headers["x-cos-next-append-position"] = str(current.size)
         except StorageError:
             pass

@@ -50,7 +50,7 @@ def _filters(ctx: Ctx):
 MAX_S3_BUCKET_LIST = 10000   # S3 ListBuckets: max-buckets 1..10000
 
 
-def _s3_list_buckets(ctx: Ctx) -> Response:
+async def _s3_list_buckets(ctx: Ctx) -> Response:
     """S3 ListBuckets paging: max-buckets, continuation-token, prefix, bucket-region."""
     q = ctx.query
     region = ctx.app.config.region
@@ -67,7 +67,7 @@ def _s3_list_buckets(ctx: Ctx) -> Response:
             raise ctx.error("InvalidArgument", "The continuation token provided is incorrect.") from None
     prefix = q.get("prefix", "")
     wanted_region = q.get("bucket-region")
-    matches = [b for b in ctx.app.backend.list_buckets() if b.name > after and b.name.startswith(prefix)
+    matches = [b for b in await run(ctx.app.backend.list_buckets) if b.name > after and b.name.startswith(prefix)
                and (wanted_region is None or wanted_region == region)]
     page = matches[:limit]
     body: dict = {"Owner": owner_xml(ctx), "Buckets": {"Bucket": [
@@ -81,7 +81,7 @@ def _s3_list_buckets(ctx: Ctx) -> Response:
 
 async def list_buckets(ctx: Ctx) -> Response:
     if any(k in ctx.query for k in ("max-buckets", "continuation-token", "prefix", "bucket-region")):
-        return _s3_list_buckets(ctx)
+        return await _s3_list_buckets(ctx)
     region = ctx.app.config.region
     keep = _filters(ctx)
     marker = ctx.query.get("marker", "")
@@ -92,7 +92,7 @@ async def list_buckets(ctx: Ctx) -> Response:
         raise ctx.error("InvalidArgument", f"max-keys must be an integer, got {raw_max!r}.") from None
     if not 1 <= max_keys <= MAX_BUCKET_LIST:
         raise ctx.error("InvalidArgument", f"max-keys must be between 1 and {MAX_BUCKET_LIST}.")
-    matches = [b for b in ctx.app.backend.list_buckets() if b.name > marker and keep(b)]
+    matches = [b for b in await run(ctx.app.backend.list_buckets) if b.name > marker and keep(b)]
     page, truncated = matches[:max_keys], len(matches) > max_keys
     buckets = [{"Name": b.name, "Location": region, "CreationDate": iso_date(b.created), "BucketType": "cos"}
                for b in page]
@@ -120,7 +120,7 @@ async def put_bucket(ctx: Ctx) -> Response:
 
 
 async def head_bucket(ctx: Ctx) -> Response:
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     return empty(200, {"x-cos-bucket-region": ctx.app.config.region})
 
 
@@ -130,6 +130,6 @@ async def delete_bucket(ctx: Ctx) -> Response:
 
 
 async def get_location(ctx: Ctx) -> Response:
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint>{ctx.app.config.region}</LocationConstraint>'
     return Response(body.encode(), media_type="application/xml")

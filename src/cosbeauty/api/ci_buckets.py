@@ -27,11 +27,16 @@ def _entry(ctx: Ctx, info) -> dict:
 
 async def _set(ctx: Ctx, on: bool) -> Response:
     kind = ctx.key
-    ctx.app.backend.get_bucket(ctx.bucket)
-    await run(ctx.app.backend.db.write, update_job(ctx.bucket, **{_FLAG[kind]: on}))
+    backend = ctx.app.backend
+
+    def write():        # check, write and read back in one worker-thread hop
+        backend.get_bucket(ctx.bucket)
+        backend.db.write(update_job(ctx.bucket, **{_FLAG[kind]: on}))
+        return backend.get_bucket(ctx.bucket) if on else None
+    info = await run(write)
     body: dict = {"RequestId": ctx.request_id}
     if on:
-        body[_ELEMENT[kind]] = _entry(ctx, ctx.app.backend.get_bucket(ctx.bucket))
+        body[_ELEMENT[kind]] = _entry(ctx, info)
     else:       # DeleteCIBucket / DeleteAIBucket answer which bucket was unbound
         body["BucketName"] = ctx.bucket
     return xml_response("Response", body)
@@ -58,7 +63,7 @@ async def list_buckets(ctx: Ctx) -> Response:
     names = {n.strip() for n in q.get("bucketnames", "").split(",") if n.strip()}
     fuzzy = q.get("bucketname", "")
     page, size = _int(q.get("pagenumber", ""), 1), _int(q.get("pagesize", ""), 10)
-    matches = [b for b in ctx.app.backend.list_buckets()
+    matches = [b for b in await run(ctx.app.backend.list_buckets)
                if state(b)[_FLAG[kind]] and (not names or b.name in names) and fuzzy in b.name]
     chosen = matches[(page - 1) * size: page * size]
     return xml_response("Response", {

@@ -142,7 +142,7 @@ async def put_bucket_cors(ctx: Ctx) -> Response:
 
 
 async def get_bucket_cors(ctx: Ctx) -> Response:
-    config = ctx.app.backend.get_bucket(ctx.bucket).attrs.get(ATTR)
+    config = (await run(ctx.app.backend.get_bucket, ctx.bucket)).attrs.get(ATTR)
     if not config:
         raise ctx.error("NoSuchCORSConfiguration")
     return xml_response("CORSConfiguration", render_config(config))
@@ -200,7 +200,7 @@ async def preflight(ctx: Ctx) -> Response:
         raise ctx.error("BadRequest", "Invalid Access-Control-Request-Method: null")
     requested = [h.strip().lower() for h in ctx.header("access-control-request-headers", "").split(",")]
     requested = [h for h in requested if h]
-    config = _config(ctx.app.backend, ctx.bucket)
+    config = await run(_config, ctx.app.backend, ctx.bucket)
     if not config:
         raise ctx.error("AccessForbidden", NOT_ENABLED)
     found = match(config, origin, method.strip(), requested)
@@ -220,15 +220,16 @@ async def preflight(ctx: Ctx) -> Response:
 
 
 # -- actual requests ----------------------------------------------------------------------------
-def apply(ctx: Ctx, response: Response) -> None:
+async def apply(ctx: Ctx, response: Response) -> None:
     """Add CORS headers to the response of an actual (non-preflight) request that has an ``Origin``
     matching a rule of the target bucket for this method. Called for every response, errors
-    included; costs nothing without an Origin header and one indexed read with one."""
+    included; costs nothing without an Origin header and one indexed read with one (in a worker
+    thread: a PostgreSQL round trip in cluster mode)."""
     origin = ctx.headers.get("origin")
     if not origin or ctx.method == "OPTIONS" or not ctx.target.bucket:
         return
     try:
-        config = _config(ctx.app.backend, ctx.target.bucket)
+        config = await run(_config, ctx.app.backend, ctx.target.bucket)
     except StorageError:        # no such bucket: the response says so; nothing to add
         return
     except Exception:           # never let CORS decoration break an answer

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 from cosbeauty.api.flavour import is_s3_client, owner_xml
-from cosbeauty.api.context import Ctx
+from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import iso_date, quoted, xml_response
 from cosbeauty.storage import ListPage
@@ -62,14 +62,14 @@ def _page(ctx: Ctx, prefix: str, delimiter: str, marker: str, max_keys: int) -> 
 
 async def list_objects(ctx: Ctx) -> Response:
     if ctx.query.get("list-type") == "2":
-        return _list_v2(ctx)
+        return await _list_v2(ctx)
     if "list-type" in ctx.query:
         raise ctx.error("InvalidArgument", "list-type must be 2.")
     q = ctx.query
     enc = _encoder(ctx)
     prefix, delimiter, marker = q.get("prefix", ""), q.get("delimiter", ""), q.get("marker", "")
     max_keys = parse_max_keys(q.get("max-keys"))
-    page = _page(ctx, prefix, delimiter, marker, max_keys)
+    page = await run(_page, ctx, prefix, delimiter, marker, max_keys)
     body: dict = {"Name": ctx.bucket}
     if "encoding-type" in q:
         body["EncodingType"] = q["encoding-type"]
@@ -98,7 +98,7 @@ def _decode_token(token: str) -> str:
         raise CosError("InvalidArgument", "The continuation token provided is incorrect.") from None
 
 
-def _list_v2(ctx: Ctx) -> Response:
+async def _list_v2(ctx: Ctx) -> Response:
     q = ctx.query
     enc = _encoder(ctx)
     prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
@@ -106,7 +106,7 @@ def _list_v2(ctx: Ctx) -> Response:
     start_after = q.get("start-after", "")
     marker = _decode_token(token) if token is not None else start_after
     max_keys = parse_max_keys(q.get("max-keys"))
-    page = _page(ctx, prefix, delimiter, marker, max_keys)
+    page = await run(_page, ctx, prefix, delimiter, marker, max_keys)
     body: dict = {"Name": ctx.bucket, "Prefix": enc(prefix)}
     if "encoding-type" in q:
         body["EncodingType"] = q["encoding-type"]

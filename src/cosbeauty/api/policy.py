@@ -21,6 +21,7 @@ import time
 from typing import TYPE_CHECKING
 
 from cosbeauty.api.acl import acl_allows
+from cosbeauty.api.context import run
 from cosbeauty.api.errors import CosError
 from cosbeauty.iam.crypto import token_digest
 from cosbeauty.iam.bucket_policy import compile_policy, principal_ids
@@ -42,7 +43,29 @@ class Authorizer:
     async def check(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], *, bucket: str | None = None,
                     key: str | None = None) -> None:
         """Raise AccessDenied unless the caller may perform every action on bucket/key (default:
-        the request's target); InvalidToken/ExpiredToken for bad temporary credentials."""
+        the request's target); InvalidToken/ExpiredToken for bad temporary credentials.
+
+        The root account is let through on the event loop (no storage read). Everyone else's
+        decision reads the key, the user's policies, the bucket (policy, ACL, tags) and maybe the
+        object -- each a PostgreSQL round trip in cluster mode -- so it runs in one worker-thread
+        hop (:meth:`check_sync`), never on the loop."""
+        if self._is_root(ctx):
+            return
+        await run(lambda: self.check_sync(ctx, actions, bucket=bucket, key=key))
+
+    def _is_root(self, ctx: "Ctx") -> bool:
+        """Signed with the root account's key (checked without a storage read)."""
+        identity = ctx.identity
+        if identity is None or identity.anonymous:
+            return False
+        if identity.access_key != self.app.accounts.root_access_key:
+            return False
+        principal = self.principal(ctx)     # the root's: no store read (a session token is refused here)
+        return principal is not None and principal.is_root
+
+    def check_sync(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], *, bucket: str | None = None,
+                   key: str | None = None) -> None:
+        """:meth:`check` for a worker thread (blocking storage reads)."""
         bucket = ctx.bucket if bucket is None else bucket
         key = ctx.key if key is None else key
         principal = self.principal(ctx)

@@ -288,7 +288,7 @@ async def post_object(ctx: Ctx) -> Response:
     if ctx.query_pairs:     # unsigned=True skips the app's parameter check: nothing here reads one
         raise ctx.error("InvalidArgument", "POST Object takes no query parameters; put everything in the form.")
     form = FormReader(ctx.stream(), boundary_of(ctx.header("content-type") or ""))
-    ctx.app.backend.get_bucket(ctx.bucket)
+    await run(ctx.app.backend.get_bucket, ctx.bucket)
     fields, part = await _read_fields(form)
     key = fields.get("key", "")
     if not key:
@@ -298,16 +298,22 @@ async def post_object(ctx: Ctx) -> Response:
     addressing.check_key(key, ctx.app.config.max_key_bytes)
     _check_known(fields)
     policy_b64 = fields.get("policy")
-    ctx.identity = _authenticate(ctx, fields, policy_b64)
-    ctx.principal = None
-    length = _check_policy(ctx, policy_b64, fields, key)
-    await ctx.app.authorizer.check(ctx, ["cos:PostObject"], key=key)
+
+    def admit() -> tuple[int, int] | None:
+        """Signature, policy and authorization in one worker-thread hop: the key lookup and the
+        authorizer's reads are PostgreSQL round trips in cluster mode."""
+        ctx.identity = _authenticate(ctx, fields, policy_b64)
+        ctx.principal = None
+        length = _check_policy(ctx, policy_b64, fields, key)
+        ctx.app.authorizer.check_sync(ctx, ["cos:PostObject"], key=key)
+        return length
+    length = await run(admit)
     meta = _object_meta(ctx, fields, key, part.content_type)
     limit = min(ctx.app.config.max_object_size, length[1] if length else ctx.app.config.max_object_size)
     writer, blob, inline = await _receive_file(ctx, form, limit)
     if length and writer.size < length[0]:
         if blob:
-            ctx.app.backend.drop_blobs([blob])
+            await run(ctx.app.backend.drop_blobs, [blob])
         raise ctx.error("EntityTooSmall", f"The file is smaller than the {length[0]} bytes the policy requires.")
     meta.size, meta.etag = writer.size, writer.md5.hexdigest()
     meta.segments, meta.inline = ([[blob, writer.size]] if blob else []), inline

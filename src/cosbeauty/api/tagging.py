@@ -17,7 +17,7 @@ from cosbeauty.api import xml
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.responses import empty, xml_response
-from cosbeauty.api.versioning import load, requested_version, version_headers
+from cosbeauty.api.versioning import fetch, requested_version, version_headers
 
 ATTR = "tags"
 MAX_KEY = 128
@@ -96,7 +96,7 @@ async def put_bucket_tagging(ctx: Ctx) -> Response:
 
 
 async def get_bucket_tagging(ctx: Ctx) -> Response:
-    tags = ctx.app.backend.get_bucket(ctx.bucket).attrs.get(ATTR)
+    tags = (await run(ctx.app.backend.get_bucket, ctx.bucket)).attrs.get(ATTR)
     if not tags:
         raise ctx.error("NoSuchTagSet", "There is no tag set associated with the bucket.")
     return _render(tags)
@@ -116,7 +116,7 @@ async def put_object_tagging(ctx: Ctx) -> Response:
 
 
 async def get_object_tagging(ctx: Ctx) -> Response:
-    meta = load(ctx, with_inline=False)
+    meta = await fetch(ctx, with_inline=False)
     response = _render(meta.tags)
     response.headers.update(version_headers(ctx, meta.version_id))
     return response
