@@ -80,11 +80,12 @@ def breakdown(pid: int) -> dict[str, float]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the whole server process so far."""
+def cpu_seconds(pid: int) -> tuple[float, int]:
+    """User + system CPU time of the whole server process so far, and its minor page faults (a
+    freed image buffer given back to the kernel is faulted in again by the next call)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[7])
 
 
 def threads(pid: int) -> int:
@@ -97,9 +98,10 @@ def main() -> int:
     ap.add_argument("--conc", type=int, default=2)
     ap.add_argument("--src", help="run the server from this source tree (e.g. a `git archive` of another commit)")
     ap.add_argument("--ci-workers", type=int, help="server image threads (default: the server's, one per CPU)")
+    ap.add_argument("--images", nargs="+", help="only these inputs (512-1 1080-1 1080-6 12mp-1 768-1.png)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    images = inputs()
+    images = [(n, d) for n, d in inputs() if not args.images or n.rsplit(".jpg", 1)[0] in args.images]
     samples: list[Sample] = []
     started = time.time()
 
@@ -146,27 +148,29 @@ def main() -> int:
             done += len(images)
             record("after warm-up (one call per size)", settle_rss(pid))
             for target in args.calls:
-                t, cpu = time.perf_counter(), cpu_seconds(pid)
+                t, (cpu, faults) = time.perf_counter(), cpu_seconds(pid)
                 list(pool.map(lambda _: call(), range(target - done)))
-                elapsed, cpu = time.perf_counter() - t, cpu_seconds(pid) - cpu
+                elapsed, (cpu_end, faults_end) = time.perf_counter() - t, cpu_seconds(pid)
                 calls = target - done
                 done = target
                 record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed,
-                       cpu_ms_per_call=1000 * cpu / calls)
+                       cpu_ms_per_call=1000 * (cpu_end - cpu) / calls, faults_per_call=(faults_end - faults) / calls)
             # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py)
             record(f"idle {IDLE_S:.0f} s after the last call", settle_rss(pid, IDLE_S - 1))
         record("peak (VmHWM)", rss_mib(pid, "VmHWM"))
     cmp = Comparison("Server RSS under mixed-size AIFaceBeauty calls", "MiB", False,
                      [s.arm for s in samples], samples, started,
-                     note=f"{args.conc} client threads; sizes 512, 1080p x1/x6 faces, 12 MP, PNG 1024x768")
+                     note=f"{args.conc} client threads; " + (
+                         f"inputs {', '.join(args.images)}" if args.images
+                         else "sizes 512, 1080p x1/x6 faces, 12 MP, PNG 1024x768"))
     print(f"## {cmp.title}\n{cmp.note}; {os.cpu_count()} CPUs\n")
     print("| point | RSS MiB | main arena | thread arenas (heaps) | other anon | files | threads "
-          "| server CPU ms/call | load (1 min) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| server CPU ms/call | minor faults/call | load (1 min) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in samples:
         e = s.extra
         cells = (f"{e['main arena']:.0f} | {e['thread arenas']:.0f} ({e['thread arena heaps']:.0f}) | "
                  f"{e['other anon']:.0f} | {e['files']:.0f} | {e['threads']}" if "files" in e else " | | | | ")
-        cpu = f"{e['cpu_ms_per_call']:.1f}" if "cpu_ms_per_call" in e else ""
+        cpu = f"{e['cpu_ms_per_call']:.1f} | {e['faults_per_call']:.0f}" if "cpu_ms_per_call" in e else " | "
         print(f"| {s.arm} | {s.value:.0f} | {cells} | {cpu} | {s.load:.2f} |")
     if len(args.calls) >= 2:
         a, b = (next(s.value for s in samples if s.arm == f"after {n} calls") for n in args.calls[-2:])
