@@ -227,7 +227,8 @@ async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
     """(canned, grants) from the x-cos-acl / x-cos-grant-* headers, else from the body (then
     marked ``_exact``). Like COS, the request replaces the whole ACL."""
     canned = canned_acl_from_request(ctx, default="", allowed=allowed)
-    grants = _grants_from_headers(ctx)
+    named = any(ctx.header(p + s) for s in GRANT_HEADERS.values() for p in ("x-cos-grant-", "x-amz-grant-"))
+    grants = await run(_grants_from_headers, ctx) if named else {}     # may read the IAM store
     if canned and grants:
         raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
     if canned:
@@ -240,7 +241,7 @@ async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
         raise CosError("InvalidRequest", "Give an x-cos-acl header, x-cos-grant-* headers or an "
                                          "AccessControlPolicy body.")
     from_body = _grants_from_body(body)
-    _check_grantees(ctx, from_body)
+    await run(_check_grantees, ctx, from_body)      # may read the IAM store
     canned, kept = _fold("private", from_body)
     return canned, {**kept, EXACT_KEY: []}
 
@@ -264,13 +265,17 @@ def _display_names(ctx: Ctx) -> dict[str, str]:
     return {str(u["uin"]): u["name"] for u in store.list_users()}
 
 
-def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
+def _names_for(ctx: Ctx, grants: dict[str, list[str]]) -> dict[str, str]:
+    """The display names ``_policy`` needs (an IAM store read: call it in a worker thread)."""
+    return _display_names(ctx) if any(grants.values()) else {}
+
+
+def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]], names: dict[str, str]) -> Response:
     """The AccessControlPolicy document. Group grantees are spelled as the client's service does:
     ``http://cam.qcloud.com/groups/global/...`` for COS clients, ``http://acs.amazonaws.com/...``
     for S3 clients (boto3, s3-tests compare the URI). The order is COS's for COS clients (owner
     first) and S3's for S3 clients (group grants first, as s3-tests expects)."""
     bucket_owner = owner_xml(ctx)
-    names = _display_names(ctx) if any(grants.values()) else {}
     owner_id = object_owner(grants) or bucket_owner["ID"]
     owner = {"ID": owner_id, "DisplayName": names.get(owner_id.rsplit("/", 1)[-1], owner_id)} \
         if owner_id != bucket_owner["ID"] else bucket_owner
@@ -296,8 +301,11 @@ def _policy(ctx: Ctx, acl: str, grants: dict[str, list[str]]) -> Response:
 
 
 async def get_bucket_acl(ctx: Ctx) -> Response:
-    info = await run(ctx.app.backend.get_bucket, ctx.bucket)
-    return _policy(ctx, info.acl, info.attrs.get("grants", {}))
+    def read() -> tuple[str, dict, dict]:     # one worker-thread hop for the bucket and the names
+        info = ctx.app.backend.get_bucket(ctx.bucket)
+        grants = info.attrs.get("grants", {})
+        return info.acl, grants, _names_for(ctx, grants)
+    return _policy(ctx, *await run(read))
 
 
 async def put_bucket_acl(ctx: Ctx) -> Response:
@@ -309,11 +317,11 @@ async def put_bucket_acl(ctx: Ctx) -> Response:
 async def get_object_acl(ctx: Ctx) -> Response:
     from cosbeauty.api.versioning import load
 
-    def read() -> tuple[str, dict]:     # one worker-thread hop for both reads
+    def read() -> tuple[str, dict, dict]:     # one worker-thread hop for every read
         meta = load(ctx, with_inline=False)       # the current version, or ?versionId=
-        return (meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl), meta.grants
-    acl, grants = await run(read)
-    return _policy(ctx, acl, grants)
+        acl = meta.acl if meta.acl != "default" else ctx.app.backend.get_bucket(ctx.bucket).acl
+        return acl, meta.grants, _names_for(ctx, meta.grants)
+    return _policy(ctx, *await run(read))
 
 
 async def put_object_acl(ctx: Ctx) -> Response:
