@@ -67,7 +67,7 @@ def _http_date_now() -> str:
 
 
 class _NotRoot(Exception):
-    """Raised by :meth:`CosApp._authenticate`'s inline key lookup for any key but the root's."""
+    """Raised by :meth:`CosApp._authenticate_inline`'s key lookup for any key but the root's."""
 
 
 def _disk_full(exc: BaseException | None) -> bool:
@@ -218,20 +218,41 @@ class CosApp:
             router.check_params(ctx.method, level, sub, endpoint, names)
         except CosError as err:     # answered after the signature checks: an unsigned item is named first
             unroutable = err
+        actions = endpoint.actions if unroutable is None else ("",)
         if unroutable is None and endpoint.unsigned:    # CORS preflight: never signed, never authenticated
             ctx.identity = Identity(anonymous=True)
         else:
-            ctx.identity = await self._authenticate(ctx, self._signed_request(ctx))
-            request_scope.check_signed(ctx.identity, ctx.headers, names)
+            req = self._signed_request(ctx)
+            identity = self._authenticate_inline(ctx, req)
+            if identity is None:
+                # a sub-account's (or temporary) key, or unusually large headers: the key lookup, the
+                # checks and the authorizer's reads (PostgreSQL round trips in cluster mode) in one
+                # worker-thread hop
+                await run(self._admit, ctx, req, names, unroutable, level, actions)
+                return await router.handler(endpoint)(ctx)
+            ctx.identity = identity
+            request_scope.check_signed(identity, ctx.headers, names)
+        self._checks(ctx, unroutable, level)
+        if actions != ("",):
+            await self.authorizer.check(ctx, actions)
+        return await router.handler(endpoint)(ctx)
+
+    def _checks(self, ctx: Ctx, unroutable: CosError | None, level: str) -> None:
         if unroutable is not None:  # 405 / 501 NotImplemented / 400 for what no endpoint (or this one) reads
             raise unroutable
-        if target.bucket:
-            addressing.check_bucket_name(target.bucket)
-        if target.key and level == "object":
-            addressing.check_key(target.key, self.config.max_key_bytes)
-        if endpoint.actions != ("",):
-            await self.authorizer.check(ctx, endpoint.actions)
-        return await router.handler(endpoint)(ctx)
+        if ctx.target.bucket:
+            addressing.check_bucket_name(ctx.target.bucket)
+        if ctx.target.key and level == "object":
+            addressing.check_key(ctx.target.key, self.config.max_key_bytes)
+
+    def _admit(self, ctx: Ctx, req: SignedRequest, names: list[str], unroutable: CosError | None, level: str,
+               actions: tuple[str, ...]) -> None:
+        """Authentication, the request checks and authorization for a worker thread (blocking reads)."""
+        ctx.identity = authenticate(req, self.accounts.lookup_secret, time.time())
+        request_scope.check_signed(ctx.identity, ctx.headers, names)
+        self._checks(ctx, unroutable, level)
+        if actions != ("",):
+            self.authorizer.check_sync(ctx, actions)
 
     def admin_ctx(self, scope: dict, receive) -> Ctx:
         """For mounted admin sub-apps: a Ctx whose request is authenticated as the root account
@@ -258,25 +279,25 @@ class CosApp:
         response.headers["x-cos-request-id"] = ctx.request_id
         return response
 
-    async def _authenticate(self, ctx: Ctx, req: SignedRequest) -> Identity:
-        """Verification is linear in what was signed (a few HMACs); only a request whose headers and
-        query are unusually large is verified in a worker thread, so the event loop never stalls.
-        A sub-account's (or temporary) key is looked up in the IAM store -- a PostgreSQL round trip
-        in cluster mode -- so such a request is verified in a worker thread too: the inline attempt
-        stops at the key lookup for any key but the root's (nothing is read on the loop)."""
+    def _authenticate_inline(self, ctx: Ctx, req: SignedRequest) -> Identity | None:
+        """Verification is linear in what was signed (a few HMACs), so it runs on the event loop --
+        except (None: verify in a worker thread, ``_admit``) for a request whose headers and query
+        are unusually large, so the loop never stalls, and for any key but the root's: a
+        sub-account's (or temporary) key is looked up in the IAM store, a PostgreSQL round trip in
+        cluster mode. The inline attempt stops at that lookup (nothing is read on the loop)."""
         size = len(ctx.query_string) + sum(len(k) + len(v) for k, v in ctx.headers.items())
-        if size <= INLINE_AUTH_BYTES:
-            root_key, root_secret = self.accounts.root_access_key, self.accounts.lookup_secret
+        if size > INLINE_AUTH_BYTES:
+            return None
+        root_key, root_secret = self.accounts.root_access_key, self.accounts.lookup_secret
 
-            def root_only(access_key: str) -> str | None:
-                if access_key != root_key:
-                    raise _NotRoot()
-                return root_secret(access_key)
-            try:
-                return authenticate(req, root_only, time.time())
-            except _NotRoot:
-                pass
-        return await run(authenticate, req, self.accounts.lookup_secret, time.time())
+        def root_only(access_key: str) -> str | None:
+            if access_key != root_key:
+                raise _NotRoot()
+            return root_secret(access_key)
+        try:
+            return authenticate(req, root_only, time.time())
+        except _NotRoot:
+            return None
 
     def _signed_request(self, ctx: Ctx) -> SignedRequest:
         """COS v5 signs "/key" on a bucket host and "/bucket/key" path-style -- never "/key" for a
