@@ -36,6 +36,33 @@ if TYPE_CHECKING:
 audit = logging.getLogger("cosbeauty.audit")
 
 
+class _Reads:
+    """The bucket and object rows one authorization reads, each read once (a PostgreSQL round trip
+    in cluster mode): the bucket policy, tag conditions, the ACL and the existence check share them.
+    A failed read is remembered too (the same StorageError again)."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self._memo: dict[tuple, object] = {}
+
+    def _once(self, key: tuple, read):
+        if key not in self._memo:
+            try:
+                self._memo[key] = read()
+            except StorageError as exc:
+                self._memo[key] = exc
+        value = self._memo[key]
+        if isinstance(value, StorageError):
+            raise value
+        return value
+
+    def get_bucket(self, bucket: str):
+        return self._once(("b", bucket), lambda: self._backend.get_bucket(bucket))
+
+    def get_object(self, bucket: str, key: str, *, with_inline: bool = False):
+        return self._once(("o", bucket, key), lambda: self._backend.get_object(bucket, key, with_inline=False))
+
+
 class Authorizer:
     def __init__(self, app: "App") -> None:
         self.app = app
@@ -71,16 +98,17 @@ class Authorizer:
         principal = self.principal(ctx)
         if principal is not None and principal.is_root:
             return
+        reads = _Reads(self.app.backend)
         for action in actions:
-            if not self._allowed(ctx, principal, action, bucket, key):
-                self._existence(ctx, action, bucket)
+            if not self._allowed(ctx, principal, action, bucket, key, reads):
+                self._existence(ctx, action, bucket, reads)
                 resource = resource_names(self.app.config.region, self.app.config.appid, bucket, key)[0]
                 self._audit(ctx, principal, action, resource, "AccessDenied")
                 raise CosError("AccessDenied", f"Access Denied: {action} on {resource} is not allowed "
                                                f"for {principal.uin if principal else 'anonymous'}.",
                                resource=ctx.resource())
 
-    def _existence(self, ctx: "Ctx", action: str, bucket: str) -> None:
+    def _existence(self, ctx: "Ctx", action: str, bucket: str, reads: _Reads) -> None:
         """Bucket names are public (one namespace, as on COS and S3), so a denied caller learns
         what anyone learns from PUT Bucket: 404 NoSuchBucket for a bucket that does not exist and
         409 BucketAlreadyExists when creating a name that is taken -- before AccessDenied. Only
@@ -89,7 +117,7 @@ class Authorizer:
         if not bucket or bucket != ctx.bucket:
             return
         try:
-            self.app.backend.get_bucket(bucket)
+            reads.get_bucket(bucket)
             exists = True
         except StorageError as exc:
             if exc.code != "NoSuchBucket":
@@ -125,12 +153,13 @@ class Authorizer:
         ctx.principal = principal
         return principal
 
-    def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str) -> bool:
+    def _allowed(self, ctx: "Ctx", principal: "Principal | None", action: str, bucket: str, key: str,
+                 reads: _Reads) -> bool:
         cfg = self.app.config
         req = Request(action, resource_names(cfg.region, cfg.appid, bucket, key),
-                      ctx.client_ip, ctx.scope.get("scheme") == "https", self._tags(ctx, bucket, key),
+                      ctx.client_ip, ctx.scope.get("scheme") == "https", self._tags(ctx, bucket, key, reads),
                       ctx.header("referer"))
-        bucket_decision = self._bucket_policy(bucket, req, principal)
+        bucket_decision = self._bucket_policy(bucket, req, principal, reads)
         if bucket_decision == DENY:
             return False
         if principal is not None:
@@ -143,22 +172,22 @@ class Authorizer:
                 return True
         if bucket_decision == ALLOW:
             return True
-        return acl_allows(self.app.backend, action, bucket, key, principal)
+        return acl_allows(reads, action, bucket, key, principal)       # type: ignore[arg-type]
 
-    def _tags(self, ctx: "Ctx", bucket: str, key: str) -> TagContext:
+    def _tags(self, ctx: "Ctx", bucket: str, key: str, reads: _Reads) -> TagContext:
         """Lazy tag lookups for tag conditions (qcs:resource_tag, Existing/RequestObjectTag)."""
         from cosbeauty.api.tagging import tags_from_header
-        backend = self.app.backend
+        backend = reads
         return TagContext(lambda: backend.get_bucket(bucket).attrs.get("tags") if bucket else {},
                           lambda: backend.get_object(bucket, key, with_inline=False).tags if bucket and key else {},
                           lambda: tags_from_header(ctx))
 
-    def _bucket_policy(self, bucket: str, req: Request, principal: "Principal | None") -> str | None:
+    def _bucket_policy(self, bucket: str, req: Request, principal: "Principal | None", reads: _Reads) -> str | None:
         """The bucket policy's decision for this caller (None: no policy or no opinion)."""
         if not bucket:
             return None
         try:
-            text = self.app.backend.get_bucket(bucket).attrs.get("policy")
+            text = reads.get_bucket(bucket).attrs.get("policy")
         except StorageError:
             return None
         if not text:
