@@ -45,9 +45,11 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
     The arenas are capped at ``max(2, threads)``: every thread that allocates (the workers, and
     MediaPipe's and OpenCV's own threads: 52 in the server) otherwise gets an arena of its own, up
     to 8 per core, each keeping freed buffers up to the trim threshold and fragmenting on its own;
-    the server's RSS grew with the arenas in use (954 MiB after 100 mixed-size calls, 471 with two
-    arenas, CPU per call unchanged). The cap holds for arenas made after this call (those made
-    before stay). Process-wide, once; False where there is no glibc."""
+    the server's RSS grew with the arenas in use (bench/memory.py, mixed sizes, two servers side by
+    side: 893 -> 926 MiB after 100 -> 400 calls uncapped, 515 -> 525 after 100 -> 1000 capped; CPU
+    per call 168/165 vs 169/167 ms, 1080p alone 51 ms and 10-11 faults per call either way). glibc
+    reads the cap when it would make a 9th arena, so it binds if set before that (the server has
+    3-7 heaps when the pool is built). Process-wide, once; False where there is no glibc."""
     if _malloc_tuned:
         return _malloc_tuned[0]
     ok = False
