@@ -156,8 +156,11 @@ async def get_processed(ctx: Ctx) -> Response:
     if "detect-url" in ctx.query:
         return await get_detect_url(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:GetObject", process.action])
-    _require_ai(ctx, ctx.bucket)
-    meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
+
+    def ai_and_meta() -> ObjectMeta:        # one worker-thread hop: metadata reads never run on the loop
+        _require_ai(ctx, ctx.bucket)
+        return versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
+    meta = await run(ai_and_meta)
     try:
         _check_size(ctx, meta.size)
     except CosError:
@@ -179,7 +182,7 @@ async def get_detect_url(ctx: Ctx) -> Response:
     except FetchError as exc:
         raise ctx.error(exc.code, exc.message) from None
     await ctx.app.authorizer.check(ctx, [process.action])
-    _require_ai(ctx, ctx.bucket)
+    await run(_require_ai, ctx, ctx.bucket)
     svc = _service(ctx)
     started = time.perf_counter()
     try:
@@ -210,14 +213,18 @@ def _ci_actions(ops: PicOperations) -> list[str]:
 async def _authorize(ctx: Ctx, ops: PicOperations, source_actions: list[str]) -> None:
     """Caller may act on the source, every target bucket exists and is writable, CI is on."""
     await ctx.app.authorizer.check(ctx, [*source_actions, *_ci_actions(ops)])
-    for i, rule in enumerate(ops.rules, 1):
-        try:
-            ctx.app.backend.get_bucket(rule.bucket)
-        except StorageError:
-            raise ctx.error("NoSuchBucket", f"Pic-Operations rule {i}: target bucket {rule.bucket} "
-                                            f"does not exist.") from None
+
+    def targets_exist() -> None:            # one worker-thread hop for every rule's bucket
+        for i, rule in enumerate(ops.rules, 1):
+            try:
+                ctx.app.backend.get_bucket(rule.bucket)
+            except StorageError:
+                raise ctx.error("NoSuchBucket", f"Pic-Operations rule {i}: target bucket {rule.bucket} "
+                                                f"does not exist.") from None
+    await run(targets_exist)
+    for rule in ops.rules:
         await ctx.app.authorizer.check(ctx, ["cos:PutObject"], bucket=rule.bucket, key=rule.key)
-    _require_ai(ctx, ctx.bucket)
+    await run(_require_ai, ctx, ctx.bucket)
 
 
 async def _run_rules(ctx: Ctx, method: str, ops: PicOperations, data: bytes) -> list[_Output]:
@@ -258,7 +265,7 @@ async def _commit(ctx: Ctx, items: list[_Pending]) -> list[ObjectMeta]:
                 meta.content_type = item.content_type
             metas.append(meta)
     except BaseException:
-        ctx.app.backend.drop_blobs([blob for _, blob, _, _ in written if blob])
+        await run(ctx.app.backend.drop_blobs, [blob for _, blob, _, _ in written if blob])
         raise
     for meta in metas:
         await run(ctx.app.backend.put_object, meta)
@@ -314,7 +321,7 @@ async def put_with_pic_operations(ctx: Ctx) -> Response:
 async def image_process(ctx: Ctx) -> Response:
     ops = _parse_operations(ctx)
     await _authorize(ctx, ops, ["cos:GetObject"])
-    meta = versioning.load(ctx, with_inline=True)      # the current version, or ?versionId=
+    meta = await versioning.fetch(ctx, with_inline=True)      # the current version, or ?versionId=
     _check_size(ctx, meta.size)
     data = meta.inline if meta.inline is not None else await run(_read_all, ctx, meta)
     original = await _original_xml(ctx, ops, data, meta.etag)
