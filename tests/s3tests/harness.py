@@ -122,6 +122,23 @@ def moto_target() -> Iterator[Target]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def rgw_target() -> Iterator[Target]:
+    """Ceph's RADOS Gateway, one-node (scripts/services/ceph_rgw.py, as the cluster tests start it):
+    the S3 server s3-tests is written for. main = the gateway's first user, alt = a second user."""
+    from tests.cluster.conftest import service
+    with service("ceph_rgw.py", "ceph") as info:
+        subprocess.run(["radosgw-admin", "-c", info["conf"], "user", "create", "--uid=s3alt", "--display-name=s3alt",
+                        f"--access-key={ALT_ID}", f"--secret-key={ALT_KEY}"], check=True, capture_output=True,
+                       timeout=120, env={**os.environ, "CEPH_CONF": info["conf"]})
+        port = int(info["endpoint"].rsplit(":", 1)[1])
+        cfg = _base_config(info["endpoint"], port)
+        cfg.update(main_access_key=info["access_key"], main_secret_key=info["secret_key"], main_user_id="cosbeauty",
+                   main_display_name="cosbeauty", alt_access_key=ALT_ID, alt_secret_key=ALT_KEY,
+                   alt_user_id="s3alt", alt_display_name="s3alt")
+        yield Target("rgw", info["endpoint"], info.get("region", "us-east-1"), cfg)
+
+
 def _moto_owner(endpoint: str, access: str, secret: str) -> tuple[str, str]:
     """(canonical id, display name) moto gives the owner of a bucket made with this key."""
     import boto3
@@ -215,7 +232,8 @@ def record_reference(suites: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("suite", nargs="?", default="acl", choices=sorted(SUITES))
-    ap.add_argument("--target", choices=("cosbeauty", "moto", "both"), default="both")
+    ap.add_argument("--target", choices=("cosbeauty", "moto", "rgw", "both", "all"), default="both",
+                    help="both: cosbeauty and moto; all: cosbeauty, moto and Ceph RGW")
     ap.add_argument("-k", dest="select", default=None)
     ap.add_argument("-v", "--verbose", action="store_true", help="print the failure message of each test")
     ap.add_argument("--echo", action="store_true", help="print the child pytest's output")
@@ -227,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             record_reference(sorted(k for k in json.load(f) if not k.startswith("_")))
         return 0
     results = {}
-    for name, factory in (("moto", moto_target), ("cosbeauty", cosbeauty_target)):
-        if args.target in (name, "both"):
+    for name, factory in (("moto", moto_target), ("rgw", rgw_target), ("cosbeauty", cosbeauty_target)):
+        if args.target in (name, "all") or (args.target == "both" and name != "rgw"):
             with factory() as target:
                 results[name] = run_suite(target, args.suite, args.select, args.echo)
     names = sorted({n for r in results.values() for n in r if not n.startswith("_detail:")})
@@ -242,10 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, r in results.items():
         passed = sum(1 for n in names if r.get(n) == "passed")
         print(f"{k}: {passed} of {len(names)} passed")
-    if len(results) == 2:
-        ref, ours = results["moto"], results["cosbeauty"]
-        gap = [n for n in names if ref.get(n) == "passed" and ours.get(n) != "passed"]
-        print(f"passed on moto, not on cosbeauty: {len(gap)} {gap}")
+    for reference in ("moto", "rgw"):
+        if reference in results and "cosbeauty" in results:
+            ref, ours = results[reference], results["cosbeauty"]
+            gap = [n for n in names if ref.get(n) == "passed" and ours.get(n) != "passed"]
+            print(f"passed on {reference}, not on cosbeauty: {len(gap)} {gap}")
     return 0
 
 
