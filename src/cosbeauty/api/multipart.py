@@ -33,7 +33,8 @@ from cosbeauty.api.responses import empty, iso_date, quoted, xml_response
 from cosbeauty.api.conditions import write_condition
 from cosbeauty.api.versioning import copy_source_version, version_headers
 from cosbeauty.storage import ObjectMeta, PartInfo, StorageError
-from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64_combine
+from cosbeauty.storage.checksums import CRC_POLYS, crc64_combine, crc_combine
+from cosbeauty.storage.checksums import HEADER as CRC_HEADER
 
 
 async def _upload(ctx: Ctx):
@@ -41,46 +42,6 @@ async def _upload(ctx: Ctx):
     if not upload_id:
         raise ctx.error("NoSuchUpload", "uploadId is empty.")
     return await run(ctx.app.backend.get_upload, ctx.bucket, ctx.key, upload_id)
-
-
-CRC_POLYS = {"CRC32": 0xEDB88320, "CRC32C": 0x82F63B78}     # reflected polynomials
-
-
-def _gf2_times(mat: list[int], vec: int) -> int:
-    out, i = 0, 0
-    while vec:
-        if vec & 1:
-            out ^= mat[i]
-        vec >>= 1
-        i += 1
-    return out
-
-
-def _gf2_square(mat: list[int]) -> list[int]:
-    return [_gf2_times(mat, row) for row in mat]
-
-
-def crc_combine(crc1: int, crc2: int, len2: int, poly: int) -> int:
-    """The 32-bit CRC of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine, any reflected poly)."""
-    if len2 <= 0:
-        return crc1
-    odd = [poly] + [1 << n for n in range(31)]      # one zero bit
-    even = _gf2_square(odd)                          # two
-    odd = _gf2_square(even)                          # four
-    while True:
-        even = _gf2_square(odd)
-        if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-    return crc1 ^ crc2
 
 
 ALGORITHMS = {name.rsplit("-", 1)[-1].upper(): name for name in CHECKSUMS}    # CRC32 -> x-amz-checksum-crc32

@@ -504,21 +504,7 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
     levels = _levels(h, w, min_face_px)
     if not levels:
         return []
-    sources: list[tuple[np.ndarray, float, float]] = []
-    prev: tuple[np.ndarray, float, float] | None = None
-    for need in levels:
-        if prev is None:
-            if scaled is not None and min(scaled[1], scaled[2]) >= need * 0.999:
-                prev = scaled
-            else:
-                assert image is not None
-                prev = (image, 1.0, 1.0)
-        src, sx, sy = prev
-        if min(sx, sy) > need * 1.001:
-            src, ex, ey = shrink(src, need / min(sx, sy))
-            sx, sy = sx * ex, sy * ey
-        prev = (src, sx, sy)
-        sources.append(prev)
+    sources = _pyramid(image, levels, scaled)
     jobs = []
     pad = _WINDOW_PAD
     for src, sx, sy in sources:

@@ -52,3 +52,29 @@ def crc64_combine(crc1: int, crc2: int, len2: int) -> int:
         len2 >>= 1
         k += 1
     return (crc1 ^ crc2) & _MASK
+
+
+CRC_POLYS = {"CRC32": 0xEDB88320, "CRC32C": 0x82F63B78}     # reflected polynomials (S3's x-amz-checksum-*)
+
+
+def crc_combine(crc1: int, crc2: int, len2: int, poly: int) -> int:
+    """The 32-bit CRC of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine, any reflected poly)."""
+    if len2 <= 0:
+        return crc1
+    odd = [poly] + [1 << n for n in range(31)]      # one zero bit
+    even = _square(odd)                              # two
+    odd = _square(even)                              # four
+    while True:
+        even = _square(odd)
+        if len2 & 1:
+            crc1 = _times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _square(even)
+        if len2 & 1:
+            crc1 = _times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
