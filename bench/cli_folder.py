@@ -7,10 +7,9 @@ The folder holds --files JPEG photos (q92): 1920x1080 one face, 1920x1080 six fa
 4000x3000 one face in a 2:1:1 mix. Arms, each a fresh ``cosbeauty beautify`` process timed from
 launch to exit:
 
-* ``default``: no flags (worker threads, one per CPU, OpenCV single-threaded in each; one worker
-  when the other CPUs are busy while the imaging stack is imported);
-* ``threads``: ``--jobs <CPUs>`` (the same as the default since the default stopped subtracting the
-  load average; kept for older result files);
+* ``default``: no flags (worker threads, one per CPU, each file on its worker thread alone: no
+  OpenCV threads, no imaging helper thread);
+* ``threads``: ``--jobs <CPUs>`` (the same as the default; kept for older result files);
 * ``jobs1``: ``--jobs 1`` (in order);
 * ``processes``: ``--processes --jobs <CPUs>`` (a spawn-started process pool);
 * ``pillow``: a plain ``python -c`` Pillow open+save loop over the same files (a floor: no face
@@ -25,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,13 +64,18 @@ def cli_arm(src: str, root: str, *flags: str):
     def run() -> float:
         out = os.path.join(root, "out")
         remove(out)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run([sys.executable, "-m", "cosbeauty", "beautify", src, "-o", out, *flags],
                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - t
         chosen = re.search(r"\((\d+ worker[^)]*)\)\s*$", done.stderr)     # the summary names its workers
-        return seconds, {"workers": chosen.group(1) if chosen else "?"}
+        return seconds, {"workers": chosen.group(1) if chosen else "?", "cpu": _children_cpu() - cpu}
     return run
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pillow_arm(src: str, root: str):
@@ -133,6 +138,11 @@ def main() -> int:
         print(f"{name}: CLI overhead over the engine {statistics.median(per_round):+.0f} ms/file "
               f"(min {min(per_round):+.0f}, max {max(per_round):+.0f}; includes start-up, "
               f"{'sequential' if name == 'jobs1' else 'parallel'} run)")
+    for name in args.arms:
+        cpu = [s.extra["cpu"] for s in cmp.samples if s.arm == name and "cpu" in s.extra]
+        if cpu:
+            print(f"{name}: CPU seconds (user + system) median {statistics.median(cpu):.2f} "
+                  f"(min {min(cpu):.2f}, max {max(cpu):.2f})")
     if "default" in args.arms:
         print("default chose, per round: " + ", ".join(s.extra.get("workers", "?") for s in cmp.samples
                                                       if s.arm == "default"))

@@ -1,4 +1,4 @@
-"""``cosbeauty beautify DIR -o OUT``: the default (worker threads, one per CPU), ``--jobs 1`` and
+"""``cosbeauty beautify DIR -o OUT``: the default (worker threads, one per CPU, no imaging helpers), ``--jobs 1`` and
 ``--processes`` write the same files and report the same outcomes; the in-flight window keeps a
 big folder from being queued at once. Speed is measured by bench/cli_folder.py, not here."""
 
@@ -48,25 +48,43 @@ def run(folder: Path, out: Path, *flags: str, capsys) -> tuple[int, str, dict[st
     return code, err.splitlines()[-1], {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_default_is_threads_one_per_cpu_whatever_the_load_average(monkeypatch):
-    """The default used to subtract the 1-minute load average, which made it --jobs 1 for a minute
-    after any busy minute (the bench's own previous run included); only CPUs busy right now count."""
+def test_default_is_threads_one_per_cpu_whatever_the_load(monkeypatch):
+    """No busy-machine rule: it made the default --jobs 1 at load ~2 on 2 CPUs, and two
+    single-threaded workers were as fast as one under load (bench/cli_folder.py)."""
     args = build_parser().parse_args(["beautify", "in", "-o", "out"])
     assert args.jobs is None and args.processes is False       # -> default_jobs() threads
     cpus = len(os.sched_getaffinity(0))
     for load in (0.1, cpus - 1.0, cpus + 5.0):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, 1.0, 1.0))
         assert beautify_cli.default_jobs() == cpus
-        assert beautify_cli.default_jobs(idle=cpus - 1.0) == cpus       # idle now: one worker per CPU
-    assert beautify_cli.default_jobs(idle=0.2) == 1                     # the other CPUs busy now: one
-    assert beautify_cli.default_jobs(idle=None) == cpus                 # not measurable: per CPU
 
 
-def test_cpu_probe_reads_idle_cpus():
-    probe = beautify_cli.CpuProbe()
-    sum(i * i for i in range(200_000))
-    idle = probe.idle_cpus()
-    assert idle is None or 0.0 <= idle <= os.cpu_count()
+def test_parallel_workers_run_without_imaging_helpers(tmp_path, folder, capsys, monkeypatch):
+    """Worker threads do their file on themselves alone (faces.no_helpers); --jobs 1 keeps the
+    shared helper pool."""
+    from cosbeauty.imaging import faces
+
+    seen: dict[str, list[bool]] = {"seq": [], "thr": []}
+    real = beautify_cli._process
+    for name, flags in (("seq", ("--jobs", "1")), ("thr", ("--jobs", "2"))):
+        monkeypatch.setattr(beautify_cli, "_process", lambda *a, name=name: (
+            seen[name].append(faces.executor() is faces._INLINE), real(*a))[1])
+        run(folder, tmp_path / name, *flags, capsys=capsys)
+    assert seen["seq"] and not any(seen["seq"])
+    assert seen["thr"] and all(seen["thr"])
+
+
+def test_inline_executor_runs_on_result_and_cancels_before():
+    from cosbeauty.imaging import faces
+
+    calls: list[int] = []
+    job = faces._INLINE.submit(calls.append, 1)
+    assert not calls and job.cancel()                 # never started by anyone: the caller does it
+    job = faces._INLINE.submit(lambda: calls.append(2) or 7)
+    assert job.result() == 7 and calls == [2] and not job.cancel()
+    failing = faces._INLINE.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result()
 
 
 def test_parallel_workers_run_opencv_single_threaded_and_restore_it(tmp_path, folder, capsys, monkeypatch):

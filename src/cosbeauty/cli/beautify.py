@@ -10,12 +10,11 @@ A folder (parallel, sub-folders mirrored with ``--recursive``)::
     cosbeauty beautify shots/ -o beautified/ --recursive
 
 The folder default is the fastest configuration measured (``bench/cli_folder.py``): worker
-*threads* in this one process, one per CPU (one when no other CPU is idle while the imaging
-stack is imported), each file's OpenCV work single-threaded (OpenCV and
-MediaPipe release the GIL, each thread keeps its own face detector, no worker pays the interpreter
-and model start-up a process would, and one file's parallelism no longer competes with the other
-workers'). ``--processes`` uses a spawn-started process pool instead; ``--jobs 1`` runs in order,
-one file at a time with OpenCV's own threads.
+*threads* in this one process, one per CPU, each running its file on itself alone (no OpenCV
+threads, no imaging helper thread: file-level parallelism only). OpenCV and MediaPipe release
+the GIL, each thread keeps its own face detector, and no worker pays the interpreter and model
+start-up a process would. ``--processes`` uses a spawn-started process pool instead; ``--jobs 1``
+runs in order, one file at a time with OpenCV's own threads and the imaging helper thread.
 
 Every regular, non-hidden file is tried. Files whose bytes are not an image (UnsupportedFormat)
 are *skipped* when their name has no image extension (README.txt) and *failed* when it has
@@ -87,8 +86,7 @@ def register(subparsers: Any) -> None:
                         help="per-component amounts 0..1 over the strength's defaults, e.g. "
                              "spots=1,teeth=0 (smoothing, spots, lines, eyebags, tone, whitening, rosy, eyes, teeth)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="parallel workers for a folder (default: one per CPU this process may use; one "
-                             "when the other CPUs are busy)")
+                        help="parallel workers for a folder (default: one per CPU this process may use)")
     parser.add_argument("--processes", action="store_true",
                         help="workers are processes (each pays ~2 s start-up) instead of threads")
     parser.add_argument("--recursive", action="store_true", help="descend into sub-folders (mirrored in OUTDIR)")
@@ -103,59 +101,25 @@ def run(args: argparse.Namespace) -> int:
     if args.input.is_dir():
         if not args.output or args.output == "-":
             return _usage("a folder input needs -o OUTDIR")
-        jobs = max(1, args.jobs) if args.jobs is not None else default_jobs(_idle_while_importing())
+        jobs = max(1, args.jobs) if args.jobs is not None else default_jobs()
         return _run_folder(args.input, Path(args.output), options, jobs, args.recursive, processes=args.processes)
     if not args.input.is_file():
         return _usage(f"{args.input}: no such file or folder")
     return _run_file(args.input, args.output, options)
 
 
-def default_jobs(idle: float | None = None) -> int:
-    """One worker per CPU this process may use, unless the machine is busy right now: ``idle``
-    (CPUs other processes left idle while this one imported the imaging stack, see
-    :class:`CpuProbe`) under 3/4 of a CPU means no second core is free, and a second worker would only
-    build another set of face models and contend (bench/cli_folder.py at load 7-9: two threads
-    0.87x the speed of one). The 1-minute load average is not used: it lags by a minute and
-    counted this command's own previous run, which made the default ``--jobs 1`` after any busy
-    minute."""
+def default_jobs() -> int:
+    """One worker thread per CPU this process may use.
+
+    There used to be a busy-machine rule (one worker when the other CPUs were busy while the
+    imaging stack imported, measured from /proc/stat; before that, the load average): it made
+    the default ``--jobs 1`` in every round at load ~2 on 2 CPUs. With each worker single-threaded
+    (no OpenCV threads, no imaging helper) two workers were as fast as one at load 4-5
+    (bench/cli_folder.py: 1.00x and 1.04x median per-round ratios) and use only ~4 % more CPU than
+    ``--jobs 1``, so there is nothing left for the rule to protect."""
     if hasattr(os, "sched_getaffinity"):
-        cpus = max(1, len(os.sched_getaffinity(0)))
-    else:
-        cpus = max(1, os.cpu_count() or 1)
-    if idle is None:
-        return cpus
-    return max(1, min(cpus, int(idle + 1.25)))       # this process's own core + the idle ones
-
-
-class CpuProbe:
-    """Idle CPUs between construction and :meth:`idle_cpus` (from /proc/stat; None elsewhere)."""
-
-    def __init__(self) -> None:
-        self._start = self._read()
-
-    @staticmethod
-    def _read() -> tuple[int, int] | None:
-        try:
-            with open("/proc/stat") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)     # total, idle + iowait
-
-    def idle_cpus(self) -> float | None:
-        end = self._read()
-        if self._start is None or end is None or end[0] <= self._start[0]:
-            return None
-        total, idle = end[0] - self._start[0], end[1] - self._start[1]
-        return idle / total * (os.cpu_count() or 1)
-
-
-def _idle_while_importing() -> float | None:
-    """Import the imaging stack (needed for the first file anyway, about 1 s) and measure how
-    many CPUs the rest of the machine left idle meanwhile."""
-    probe = CpuProbe()
-    import cosbeauty.imaging.pipeline  # noqa: F401
-    return probe.idle_cpus()
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _amount_arg(value: str) -> float:
@@ -304,6 +268,7 @@ def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int,
         yield from (_process(source, target, options) for source, target in tasks)
         return
     workers = min(jobs, len(tasks))
+    tasks = sorted(tasks, key=lambda task: -_size(task[0]))    # biggest first: no lone big file at the end
     restore = None if processes else _single_threaded_opencv()
     try:
         with _pool(workers, processes) as pool:
@@ -322,13 +287,30 @@ def _outcomes(tasks: list[tuple[Path, Path]], options: Options, jobs: int,
             restore()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _pool(workers: int, processes: bool) -> Executor:
     if processes:
         import multiprocessing
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_process)
     # each thread builds its face detector as it starts, both at once, while the first files are read
-    return ThreadPoolExecutor(workers, thread_name_prefix="cosbeauty-beautify", initializer=_init_worker)
+    return ThreadPoolExecutor(workers, thread_name_prefix="cosbeauty-beautify", initializer=_init_thread)
+
+
+def _init_thread() -> None:
+    """A worker thread runs its files on itself alone: no imaging helper thread (faces.no_helpers)
+    and, set by :func:`_single_threaded_opencv`, no OpenCV threads. The workers already keep every
+    CPU busy; helpers on top cost CPU (their own face models, hand-offs) and gave no speed."""
+    from cosbeauty.imaging.faces import no_helpers
+
+    no_helpers()
+    _init_worker()
 
 
 def _single_threaded_opencv() -> Callable[[], None]:

@@ -34,7 +34,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -83,9 +83,45 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
+class _Deferred(Future):
+    """A task of the inline executor: never started by anyone else, so ``cancel()`` succeeds
+    (every caller then runs the work itself); ``result()`` runs it on the calling thread."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self.set_running_or_notify_cancel() if not self.done() else False:
+            try:
+                self.set_result(self._fn())
+            except BaseException as exc:  # noqa: BLE001 - re-raised by Future.result
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+class _Inline:
+    def submit(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> "Future[_R]":
+        return _Deferred(lambda: fn(*args, **kwargs))
+
+
+_INLINE = _Inline()
+
+
+def no_helpers() -> None:
+    """From now on this thread's imaging work runs on this thread alone: :func:`executor` hands
+    it an executor that never starts a task (callers then do the work themselves, the same
+    computation in the same order: output bytes unchanged). For callers that already run one
+    file per core (the beautify CLI's worker threads)."""
+    _local.inline = True
+
+
 def executor() -> ThreadPoolExecutor:
-    """The shared helper pool (threads named ``cosbeauty-imaging``), created on first use."""
+    """The shared helper pool (threads named ``cosbeauty-imaging``), created on first use; in a
+    thread that called :func:`no_helpers`, an inline executor instead."""
     global _executor
+    if getattr(_local, "inline", False):
+        return _INLINE  # type: ignore[return-value]
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(_HELPERS, thread_name_prefix="cosbeauty-imaging")
