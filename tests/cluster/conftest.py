@@ -142,3 +142,28 @@ def wait_ready(srv: Server, timeout: float = 30) -> None:
         except Exception:   # noqa: BLE001
             time.sleep(0.1)
     raise AssertionError(f"{srv.endpoint} not ready:\n{srv.log()}")
+
+
+def fresh_database(postgres: dict, prefix: str = "db") -> str:
+    """A new, empty database on the suite's PostgreSQL: its URL."""
+    import psycopg
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+
+
+@contextlib.contextmanager
+def file_cluster(postgres: dict, tmp_path_factory, prefix: str, count: int = 2):
+    """``count`` ready cluster nodes sharing a fresh database, a file:// blob store and a master key."""
+    url = fresh_database(postgres, prefix)
+    key = tmp_path_factory.mktemp("key") / "master.key"
+    key.write_bytes(os.urandom(32))
+    blobs = tmp_path_factory.mktemp("blobs")
+    args = ["--metadata", url, "--blobs", f"file://{blobs}", "--master-key-file", str(key)]
+    with contextlib.ExitStack() as stack:
+        nodes = [stack.enter_context(node(args)) for _ in range(count)]
+        for n in nodes:
+            wait_ready(n)
+            n.metadata = url
+        yield nodes

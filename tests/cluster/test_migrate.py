@@ -8,10 +8,9 @@ import hashlib
 import os
 import uuid
 
-import psycopg
 from qcloud_cos.cos_exception import CosServiceError
 
-from tests.cluster.conftest import aws_env, node, wait_ready
+from tests.cluster.conftest import aws_env, fresh_database, node, wait_ready
 from tests.conftest import APPID, REGION, cos_client, new_bucket, s3_client
 
 MiB = 1024 * 1024
@@ -57,10 +56,7 @@ def test_migrate_embedded_installation_into_cluster(postgres, rgw, rgw_bucket, c
         assert len(usage_before) == 1
         src.stop()
 
-        name = f"mig_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
-        url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+        url = fresh_database(postgres, "mig")
         prefix = f"mig-{uuid.uuid4().hex[:6]}"
         blobs = f"s3://{rgw_bucket}/{prefix}"
         with aws_env(rgw["access_key"], rgw["secret_key"]):

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.cluster.conftest import SERVICES, node, wait_ready
+from tests.cluster.conftest import SERVICES, fresh_database, node, wait_ready
 from tests.conftest import APPID, cos_client, new_bucket, s3_client
 
 MiB = 1024 * 1024
@@ -26,10 +26,7 @@ MiB = 1024 * 1024
 @pytest.fixture(scope="module")
 def cluster_db(postgres):
     """A fresh database on the suite's PostgreSQL: its URL."""
-    name = f"cl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    yield fresh_database(postgres, "cl")
 
 
 @pytest.fixture(scope="module")
@@ -290,10 +287,7 @@ def test_db_upgrade_command_and_versioned_schema(postgres, capsys):
     from cosbeauty.storage.postgres import PgDatabase
     from cosbeauty.storage.sql import migrations
     from cosbeauty.storage.sql.dialect import parse_tables
-    name = f"up_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    url = fresh_database(postgres, "up")
     assert main(["db", "version", "--metadata", url]) == 0
     assert f"database 0, cosbeauty {migrations.LATEST}" in capsys.readouterr().out
     with psycopg.connect(url, autocommit=True) as conn:            # a database left at version 1
@@ -354,10 +348,7 @@ def test_master_key_reseal_on_postgresql(postgres, tmp_path, monkeypatch, capsys
     from cosbeauty.iam.crypto import SecretBox
     from cosbeauty.iam.store import IamStore
     from cosbeauty.storage.postgres import PgDatabase
-    name = f"rk_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    url = fresh_database(postgres, "rk")
     old, new = tmp_path / "old.key", tmp_path / "new.key"
     old.write_bytes(os.urandom(32))
     new.write_bytes(os.urandom(32))
@@ -390,10 +381,7 @@ def test_blob_store_down_under_two_pg_nodes_503_nothing_committed(postgres, tmp_
     import shutil
     from tests.cluster.conftest import s3_for
     from tests.conftest import SECRET_ID, SECRET_KEY, Server, free_port
-    name = f"bs_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    url = fresh_database(postgres, "bs")
     (tmp_path / "s").mkdir()
     store = Server(str(tmp_path / "s" / "data"), free_port()).start()
     key = tmp_path / "master.key"

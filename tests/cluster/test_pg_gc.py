@@ -14,7 +14,7 @@ import botocore.exceptions
 import psycopg
 import pytest
 
-from tests.cluster.conftest import node, s3_for, wait_ready
+from tests.cluster.conftest import fresh_database, node, s3_for, wait_ready
 from tests.conftest import cos_client, new_bucket, s3_client
 
 MiB = 1024 * 1024
@@ -23,10 +23,7 @@ GRACE = 3.0
 
 @pytest.fixture(scope="module")
 def gc_cluster(postgres, rgw, rgw_bucket, tmp_path_factory):
-    name = f"gc_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
+    url = fresh_database(postgres, "gc")
     key = tmp_path_factory.mktemp("key") / "master.key"
     key.write_bytes(os.urandom(32))
     prefix = f"gc-{uuid.uuid4().hex[:6]}"

@@ -9,32 +9,20 @@ import concurrent.futures
 import os
 import threading
 import time
-import uuid
 
 import botocore.exceptions
 import psycopg
 import pytest
 import requests
 
-from tests.cluster.conftest import node, wait_ready
+from tests.cluster.conftest import file_cluster, wait_ready
 from tests.conftest import cos_client, new_bucket, s3_client
 
 
 @pytest.fixture(scope="module")
 def two_nodes(postgres, tmp_path_factory):
-    name = f"lk_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
-    key = tmp_path_factory.mktemp("key") / "master.key"
-    key.write_bytes(os.urandom(32))
-    blobs = tmp_path_factory.mktemp("blobs")
-    args = ["--metadata", url, "--blobs", f"file://{blobs}", "--master-key-file", str(key)]
-    with node(args) as a, node(args) as b:
-        wait_ready(a)
-        wait_ready(b)
-        a.metadata = b.metadata = url
-        yield a, b
+    with file_cluster(postgres, tmp_path_factory, "lk") as nodes:
+        yield tuple(nodes)
 
 
 def retries(*nodes) -> float:

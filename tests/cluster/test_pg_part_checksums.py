@@ -5,31 +5,19 @@ the stored values (boto3 over plain HTTP sends the checksum as a header)."""
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 import zlib
 
-import psycopg
 import pytest
 
-from tests.cluster.conftest import node, wait_ready
+from tests.cluster.conftest import file_cluster
 from tests.conftest import s3_client
 
 
 @pytest.fixture(scope="module")
 def two_nodes(postgres, tmp_path_factory):
-    name = f"pc_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres["dsn"], autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{postgres['user']}@{postgres['host']}:{postgres['port']}/{name}"
-    key = tmp_path_factory.mktemp("key") / "master.key"
-    key.write_bytes(os.urandom(32))
-    blobs = tmp_path_factory.mktemp("blobs")
-    args = ["--metadata", url, "--blobs", f"file://{blobs}", "--master-key-file", str(key)]
-    with node(args) as a, node(args) as b:
-        wait_ready(a)
-        wait_ready(b)
-        yield a, b
+    with file_cluster(postgres, tmp_path_factory, "pc") as nodes:
+        yield tuple(nodes)
 
 
 def crc32(data: bytes) -> bytes:
