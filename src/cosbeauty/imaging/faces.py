@@ -630,17 +630,20 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     pad = _PROPOSE_PAD
     levels = []
     # a linear last step: the first level's fractional shrink of a 1080p frame 13 -> 1.6 ms
+    from . import proposer
+
     for size, (src, sx, sy) in zip(sizes, _pyramid(image, scales, scaled, cv2.INTER_LINEAR)):
         padded = mirror_pad(src, pad)
         ph, pw = padded.shape[:2]
         skin = _skin_integral(padded, colour=True)
         levels.append((sx, sy, skin))
-        jobs += [(padded, sx, sy, x0, y0, x1, y1, size, len(levels) - 1)
-                 for y0, y1 in _windows(ph, _PROPOSE_INPUT, _PROPOSE_OVERLAP)
-                 for x0, x1 in _windows(pw, _PROPOSE_INPUT, _PROPOSE_OVERLAP)
-                 if skin is None or _area(skin, x0, y0, x1, y1) >= _PROPOSE_MIN_SKIN]
-    found = pmap(lambda j: _detect_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad,
-                                      j[1], j[2], proposer=True), jobs)
+        (th, ys), (tw, xs) = proposer.span(ph, _PROPOSE_OVERLAP), proposer.span(pw, _PROPOSE_OVERLAP)
+        if th > ph or tw > pw:        # a level smaller than one tile: the tile reaches past it
+            padded = cv2.copyMakeBorder(padded, 0, max(0, th - ph), 0, max(0, tw - pw), cv2.BORDER_REPLICATE)
+        jobs += [(padded, sx, sy, x0, y0, x0 + tw, y0 + th, size, len(levels) - 1)
+                 for y0 in ys for x0 in xs
+                 if skin is None or _area(skin, x0, y0, x0 + tw, y0 + th) >= _PROPOSE_MIN_SKIN]
+    found = pmap(lambda j: _propose_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad, j[1], j[2]), jobs)
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
     proposals = []
     for job, dets in zip(jobs, found):
@@ -659,6 +662,21 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     cells = cells[:max(9, _CONFIRM_PER_FACE * max_faces)]
     mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
     return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+
+
+def _propose_in(tile: np.ndarray, x0: float, y0: float, sx: float, sy: float) -> list[_Detection]:
+    """The short-range BlazeFace (:mod:`.proposer`, LiteRT) on one tile of a pyramid level:
+    ``tile`` pixels are image pixels scaled by (sx, sy) with origin (x0, y0) of the scaled
+    image; boxes and eyes come back in image pixels."""
+    from . import proposer
+
+    rows = proposer.detect(np.ascontiguousarray(tile), _PROPOSE_SCORE, quietly)
+    found = []
+    for r in rows.astype(np.float64):
+        box = np.array([(r[1] + x0) / sx, (r[2] + y0) / sy, (r[3] + x0) / sx, (r[4] + y0) / sy])
+        eyes = np.array([[(r[5] + x0) / sx, (r[6] + y0) / sy], [(r[7] + x0) / sx, (r[8] + y0) / sy]])
+        found.append(_Detection(box, float(r[0]), eyes))
+    return found
 
 
 def _snap(scale: float) -> float:
