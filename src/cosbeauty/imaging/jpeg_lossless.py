@@ -13,8 +13,11 @@ one-pixel reach of the decoder's chroma upsampling into the neighbouring MCU); q
 tables, Huffman-vs-progressive mode (``TJXOPT_PROGRESSIVE`` when the source is progressive),
 colour space and every APPn/COM marker (EXIF, ICC, XMP, Adobe) are kept byte-for-byte.
 
-CMYK (Adobe, not subsampled) stays CMYK with its profile: the retouched MCUs are written as
-naive CMYK (K = 0) of the retouched RGB, everything else keeps its four planes.
+Four-component JPEGs (Adobe CMYK, YCCK = Adobe transform 2, any sampling) stay what they are,
+with their profile: the new blocks of the retouched MCUs are computed here from the four
+planes (:func:`_cmyk_blocks`: the retouched RGB back to CMYK keeping the source's K wherever
+it can, the source's colour transform and downsampling, an 8x8 DCT and the source's
+quantisation tables) -- libjpeg writes no YCCK with given tables, and Pillow no YCCK at all.
 
 Restart markers: TurboJPEG 2.1's transformer has no restart setting, so when the source declares
 a restart interval the output is passed through libjpeg-turbo's ``jpegtran -restart`` (another
@@ -23,8 +26,7 @@ lossless transcode; without ``jpegtran`` the output has no restart markers).
 A source with an EXIF orientation other than 1 is spliced in its stored frame (:func:`stored_view`,
 :func:`stored_box` turn the upright retouch back), so it keeps its orientation tag and layout.
 Arithmetic-coded sources are spliced too (libjpeg-turbo reads them) and put back to arithmetic
-coding by ``jpegtran -arithmetic``. YCCK and subsampled-CMYK sources are not handled here
-(:func:`splice` returns None and the caller re-encodes as before; docs/faces.md says why).
+coding by ``jpegtran -arithmetic``.
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ class _Layout:
     height: int
     factors: list[tuple[int, int]]     # (h, v) per component
     progressive: bool
+    tables: list[np.ndarray] | None = None    # 8x8 quantisation table (natural order) per component
+    transform: int | None = None       # Adobe colour transform of a 4-component JPEG (0 CMYK, 2 YCCK)
 
     @property
     def mcu(self) -> tuple[int, int]:
@@ -155,14 +159,31 @@ def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     layers = getattr(im, "layer", None) or []
     if len(layers) not in (1, 3, 4) or im.info.get("arithmetic"):
         return None
-    if len(layers) == 4 and (im.mode != "CMYK" or im.info.get("adobe_transform") not in (0, None)
-                             or any((h, v) != (1, 1) for _, h, v, _ in layers)):
-        return None                    # YCCK or subsampled CMYK: not handled
+    if len(layers) == 4 and (im.mode != "CMYK" or im.info.get("adobe_transform") not in (0, 2, None)
+                             or any(tq not in im.quantization for *_, tq in layers)):
+        return None                    # Adobe transform 1 on four components: not a thing
+    if len(layers) == 4 and not _tj_sampling([(h, v) for _, h, v, _ in layers]):
+        return None                    # a sampling TurboJPEG's transformer refuses
     if len(layers) == 3 and im.info.get("adobe") is not None and im.info.get("adobe_transform") == 0:
         return None                    # stored as RGB, not YCbCr: a crop encode would not match
     factors = [(h, v) for _, h, v, _ in layers]
     progressive = bool(im.info.get("progressive") or im.info.get("progression"))
-    return _Layout(im.width, im.height, factors, progressive), im
+    hmax, vmax = max(h for h, _ in factors), max(v for _, v in factors)
+    if any(hmax % h or vmax % v for h, v in factors):
+        return None                    # fractional sampling ratios (legal, never seen)
+    tables, transform = None, None
+    if len(layers) == 4:
+        tables = [np.asarray(im.quantization[tq], np.float64).reshape(8, 8) for *_, tq in layers]
+        transform = im.info.get("adobe_transform") or 0
+    return _Layout(im.width, im.height, factors, progressive, tables, transform), im
+
+
+def _tj_sampling(factors: list[tuple[int, int]]) -> bool:
+    """TurboJPEG 2.1's transformer (``getSubsamp``) accepts a four-component JPEG only sampled
+    like YCCK: components 2 and 3 at 1x1, 1 and 4 alike at 1x1, 2x1, 2x2, 1x2 or 4x1 (Pillow's
+    subsampled CMYK, with only C subsampled, is refused)."""
+    return (factors[1] == factors[2] == (1, 1) and factors[3] == factors[0]
+            and factors[0] in ((1, 1), (2, 1), (2, 2), (1, 2), (4, 1)))
 
 
 def changed_mcus(before: np.ndarray, after: np.ndarray, mcu: tuple[int, int]) -> np.ndarray:
@@ -285,6 +306,15 @@ class Splicer:
         self.patches: list | None = None
         self.ready = threading.Event()
         self.job: Any = None
+        self._cmyk: np.ndarray | None = None
+        self._cmyk_lock = threading.Lock()
+
+    def source_cmyk(self) -> np.ndarray:
+        """The source's four planes as Pillow decodes them (CMYK, 255 = full ink), once."""
+        with self._cmyk_lock:
+            if self._cmyk is None:
+                self._cmyk = np.asarray(Image.open(io.BytesIO(self.source)).convert("CMYK"))
+            return self._cmyk
 
     @classmethod
     def open(cls, source: bytes) -> "Splicer | None":
@@ -342,6 +372,8 @@ class Splicer:
 
         def patch(box: tuple[int, int, int, int]) -> tuple:
             r0, c0, r1, c1 = box
+            if len(layout.factors) == 4:
+                return r0, c0, r1, c1, _cmyk_blocks(after, self.source_cmyk(), layout, box), mask[r0:r1, c0:c1]
             x0, y0 = c0 * mcu[0], r0 * mcu[1]
             x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
             crop = np.ascontiguousarray(after[y0:y1, x0:x1])
@@ -445,11 +477,6 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
     and chroma sampling, so its blocks drop into the source's grid."""
     out = io.BytesIO()
     options: dict = {"qtables": source.quantization, "optimize": False}
-    if len(layout.factors) == 4:
-        # CMYK: the retouched RGB goes back through Pillow's naive RGB -> CMYK (K = 0), the
-        # inverse of the naive CMYK -> RGB the decoder used; Pillow writes Adobe-style CMYK
-        Image.fromarray(pixels).convert("CMYK").save(out, "JPEG", **options)
-        return out.getvalue()
     if len(layout.factors) == 3:
         (h0, v0), (h1, v1), (h2, v2) = layout.factors
         if (h1, v1) != (1, 1) or (h2, v2) != (1, 1):
@@ -457,3 +484,65 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
         options["subsampling"] = {(1, 1): 0, (2, 1): 1, (2, 2): 2}[(h0, v0)]
     Image.fromarray(pixels).save(out, "JPEG", **options)
     return out.getvalue()
+
+
+def _cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
+    """Four planes (float, Pillow's CMYK convention) that Pillow's CMYK -> RGB conversion (the
+    one :mod:`.codec` decodes with: R = (255 - C)(255 - K) / 255) turns into ``rgb``, keeping
+    the source's ink ``cmyk`` exactly where ``rgb`` is still its conversion and its K plane
+    wherever that K can still give the pixel (K is lowered only under a pixel made lighter
+    than 255 - K)."""
+    src_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(cmyk), "CMYK").convert("RGB"))
+    same = np.all(rgb == src_rgb, axis=2)
+    value = rgb.astype(np.float64)
+    k = np.minimum(cmyk[..., 3].astype(np.float64), 255.0 - value.max(axis=2))
+    light = np.maximum(255.0 - k, 1.0)[..., None]
+    out = np.empty(cmyk.shape, np.float64)
+    out[..., :3] = np.clip(255.0 - 255.0 * value / light, 0.0, 255.0)
+    out[..., 3] = k
+    out[same] = cmyk[same]
+    return np.rint(out)
+
+
+_DCT8 = np.array([[(np.sqrt(0.125) if u == 0 else 0.5) * np.cos((2 * x + 1) * u * np.pi / 16) for x in range(8)]
+                  for u in range(8)])
+
+
+def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
+                 box: tuple[int, int, int, int]) -> list[np.ndarray]:
+    """Quantised DCT blocks (block rows, block cols, 64) int16 per component of the MCUs
+    ``box`` = (r0, c0, r1, c1) of a four-component JPEG, computed from the RGB ``after`` (and
+    the source's planes ``cmyk``, Pillow convention) the way libjpeg would encode them: libjpeg's
+    CMYK is inverted (Adobe), YCCK holds 255 - C, 255 - M, 255 - Y as JFIF YCbCr and K as is;
+    the right/bottom image edge replicated into the last MCU, components box-downsampled to
+    their sampling, level shift, the orthonormal 8x8 DCT (= JPEG's FDCT), quantisation to the
+    source's tables with rounding to nearest (libjpeg's)."""
+    assert layout.tables is not None
+    r0, c0, r1, c1 = box
+    mw, mh = layout.mcu
+    x0, y0 = c0 * mw, r0 * mh
+    x1, y1 = min(layout.width, c1 * mw), min(layout.height, r1 * mh)
+    planes = _cmyk_from_rgb(np.ascontiguousarray(after[y0:y1, x0:x1, :3]), cmyk[y0:y1, x0:x1])
+    pad = ((0, (r1 - r0) * mh - (y1 - y0)), (0, (c1 - c0) * mw - (x1 - x0)), (0, 0))
+    planes = np.pad(planes, pad, mode="edge")
+    if layout.transform == 2:                    # YCCK: JFIF YCbCr of (255 - C_lib, ...) = Pillow's C, M, Y
+        r, g, b = planes[..., 0], planes[..., 1], planes[..., 2]
+        comps = [np.rint(0.299 * r + 0.587 * g + 0.114 * b),
+                 np.rint(-0.168735892 * r - 0.331264108 * g + 0.5 * b + 128.0),
+                 np.rint(0.5 * r - 0.418687589 * g - 0.081312411 * b + 128.0),
+                 255.0 - planes[..., 3]]
+    else:                                        # Adobe CMYK: stored inverted
+        comps = [255.0 - planes[..., i] for i in range(4)]
+    hmax, vmax = max(h for h, _ in layout.factors), max(v for _, v in layout.factors)
+    out = []
+    for plane, (h, v), table in zip(comps, layout.factors, layout.tables):
+        fx, fy = hmax // h, vmax // v
+        if fx > 1 or fy > 1:
+            ph, pw = plane.shape
+            plane = plane.reshape(ph // fy, fy, pw // fx, fx).mean(axis=(1, 3))
+        rows, cols = plane.shape[0] // 8, plane.shape[1] // 8
+        blocks = (plane - 128.0).reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)
+        dct = np.einsum("ux,rcxy,vy->rcuv", _DCT8, blocks, _DCT8, optimize=True)
+        q = np.floor(np.abs(dct) / table + 0.5) * np.sign(dct)
+        out.append(np.clip(q, -32768, 32767).astype(np.int16).reshape(rows, cols, 64))
+    return out

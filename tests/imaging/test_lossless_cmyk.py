@@ -1,0 +1,225 @@
+"""Lossless outside the retouch for every four-component JPEG (issue #12, point 5).
+
+YCCK (Adobe transform 2, what libjpeg/TurboJPEG and Photoshop write for CMYK by default) and
+subsampled CMYK used to be decoded and re-encoded; plain 4:4:4 CMYK was spliced with K = 0 in
+the retouched MCUs. Now the new blocks are computed in the source's own colour transform,
+sampling and quantisation tables (jpeg_lossless._cmyk_blocks), so:
+
+* decoding input and output gives identical CMYK planes outside the changed MCUs (+ one MCU
+  for the decoder's chroma upsampling reach);
+* Adobe transform, sampling, tables, ICC profile and COM are kept; the output is still CMYK;
+* inside the changed MCUs the K plane is the source's wherever the retouch left a pixel
+  alone, and the retouch is there (RGB within JPEG error of the array pipeline's result).
+
+YCCK test files are written by libjpeg-turbo itself (TurboJPEG ``tjCompress2`` with
+``TJPF_CMYK`` writes YCCK with an Adobe marker); subsampled CMYK by Pillow.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from cosbeauty.imaging import beautify, beautify_array, codec, detect_faces, jpeg_lossless
+from tests.imaging import corpus
+
+pytestmark = pytest.mark.skipif(not jpeg_lossless.available(), reason="libturbojpeg0 not installed")
+
+ICC = b"\x00\x00\x02\x0cfake-cmyk-profile-for-the-test" + bytes(200)
+TJPF_CMYK = 11
+TJFLAG_PROGRESSIVE = 16384
+TJSAMP = {"444": 0, "422": 1, "420": 2}
+
+
+def photo_cmyk() -> np.ndarray:
+    """Grace Hopper on a 1200x900 textured canvas, as CMYK (Pillow convention: 255 = full ink)
+    with a real K plane (grey component replacement: K = 60 % of min(C, M, Y))."""
+    rng = np.random.default_rng(5)
+    canvas = cv2.GaussianBlur(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8), (0, 0), 1.5)
+    canvas[150:750, 300:812] = corpus.hopper()
+    cmy = 255 - canvas.astype(np.float64)
+    k = 0.6 * cmy.min(axis=2)
+    cmy = (cmy - k[..., None]) / np.maximum(1 - k / 255, 1e-6)[..., None]
+    return np.clip(np.dstack([cmy, k]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def with_markers(jpeg: bytes) -> bytes:
+    """An ICC profile (APP2) and a comment (COM) inserted after SOI."""
+    icc = b"ICC_PROFILE\x00\x01\x01" + ICC
+    app2 = b"\xff\xe2" + (len(icc) + 2).to_bytes(2, "big") + icc
+    com = b"\xff\xfe" + (len(b"kept?") + 2).to_bytes(2, "big") + b"kept?"
+    return jpeg[:2] + app2 + com + jpeg[2:]
+
+
+def ycck_jpeg(cmyk: np.ndarray, sampling: str, quality: int = 90, progressive: bool = False) -> bytes:
+    """libjpeg-turbo's own YCCK encoding of ``cmyk`` (Pillow convention; libjpeg's CMYK is
+    inverted, as in Adobe files)."""
+    lib = ctypes.CDLL(ctypes.util.find_library("turbojpeg") or "libturbojpeg.so.0")
+    lib.tjInitCompress.restype = ctypes.c_void_p
+    lib.tjCompress2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                ctypes.c_int, ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
+                                ctypes.POINTER(ctypes.c_ulong), ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.tjFree.argtypes = [ctypes.POINTER(ctypes.c_ubyte)]
+    lib.tjDestroy.argtypes = [ctypes.c_void_p]
+    h, w = cmyk.shape[:2]
+    handle = lib.tjInitCompress()
+    buf, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    rc = lib.tjCompress2(handle, np.ascontiguousarray(255 - cmyk).tobytes(), w, w * 4, h, TJPF_CMYK,
+                         ctypes.byref(buf), ctypes.byref(size), TJSAMP[sampling], quality,
+                         TJFLAG_PROGRESSIVE if progressive else 0)
+    try:
+        assert rc == 0
+        return with_markers(ctypes.string_at(buf, size.value))
+    finally:
+        lib.tjFree(buf)
+        lib.tjDestroy(handle)
+
+
+def pillow_cmyk_jpeg(cmyk: np.ndarray, subsampling: int) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(cmyk, "CMYK").save(out, "JPEG", quality=90, subsampling=subsampling, icc_profile=ICC,
+                                       comment=b"kept?")
+    return out.getvalue()
+
+
+def as_plain_cmyk(jpeg: bytes) -> bytes:
+    """The Adobe marker's colour transform set to 0: the same four stored planes read as plain
+    CMYK (a CMYK JPEG sampled like YCCK: C and K full, M and Y subsampled). No tool here
+    writes such a file directly; its pixels are odd colours but a valid CMYK JPEG."""
+    at = jpeg.index(b"\xff\xee")                     # APP14: FF EE, length, "Adobe", 6 bytes, transform
+    assert jpeg[at + 4:at + 9] == b"Adobe" and jpeg[at + 15] == 2
+    return jpeg[:at + 15] + b"\x00" + jpeg[at + 16:]
+
+
+def make(kind: str) -> bytes:
+    cmyk = photo_cmyk()
+    if kind.startswith("ycck"):
+        return ycck_jpeg(cmyk, kind.split("-")[1], progressive=kind.endswith("-progressive"))
+    if kind.startswith("cmyk-tj"):
+        return as_plain_cmyk(ycck_jpeg(cmyk, kind.split("-")[2]))
+    return pillow_cmyk_jpeg(cmyk, {"cmyk-444": 0, "cmyk-422": 1, "cmyk-420": 2}[kind])
+
+
+def mcu_of(im: Image.Image) -> tuple[int, int]:
+    return 8 * max(h for _, h, _, _ in im.layer), 8 * max(v for _, _, v, _ in im.layer)
+
+
+def outside_mask(changed: np.ndarray, mcu: tuple[int, int], shape: tuple[int, ...]) -> np.ndarray:
+    grown = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return ~np.kron(grown, np.ones((mcu[1], mcu[0]), bool))[:shape[0], :shape[1]]
+
+
+KINDS = ["ycck-444", "ycck-420", "ycck-422", "ycck-420-progressive", "cmyk-444"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_four_component_jpeg_is_spliced_losslessly(kind):
+    data = make(kind)
+    src = Image.open(io.BytesIO(data))
+    assert src.mode == "CMYK"
+    assert jpeg_lossless.supported(data)
+    result = beautify(data, 1.0)
+    assert len(result.faces) == 1
+    dst = Image.open(io.BytesIO(result.data))
+    assert dst.mode == "CMYK" and dst.size == src.size
+    assert dst.info.get("adobe_transform") == src.info.get("adobe_transform")
+    assert dst.layer == src.layer and dst.quantization == src.quantization
+    assert bool(dst.info.get("progressive")) == bool(src.info.get("progressive"))
+    assert dst.info.get("icc_profile") == ICC and dst.info.get("comment") == b"kept?"
+    a, b = np.asarray(src).astype(np.int16), np.asarray(dst).astype(np.int16)
+    mcu = mcu_of(src)
+    changed = jpeg_lossless.changed_mcus(a, b, mcu)
+    assert 0 < changed.mean() < 0.1
+    outside = outside_mask(changed, mcu, a.shape)
+    assert int(np.any(a != b, axis=2)[outside].sum()) == 0               # untouched blocks kept
+    # the retouch is there: RGB within JPEG error of the array pipeline's result
+    decoded = codec.decode(data).rgb
+    expected, _ = beautify_array(decoded, 1.0, faces=detect_faces(decoded))
+    got = codec.decode(result.data).rgb.astype(np.int16)
+    moved = np.any(expected != decoded, axis=2)
+    err = np.abs(got - expected).max(axis=2)
+    print(kind, "changed MCUs", f"{changed.mean():.3%}", "RGB error p99.9", np.percentile(err, 99.9),
+          "in the retouched pixels p99", np.percentile(err[moved], 99))
+    assert np.percentile(err, 99.9) <= 8
+    assert np.abs(got[moved] - decoded[moved]).mean() > 0.5
+
+
+@pytest.mark.parametrize("kind", ["ycck-420", "cmyk-444", "cmyk-tj-420", "cmyk-tj-422"])
+def test_k_plane_kept_where_the_retouch_left_pixels_alone(kind):
+    """Inside a changed MCU, the pixels the retouch did not touch keep their ink: K within JPEG
+    error of the source's (the old plain-CMYK splice wrote K = 0 there: 60 % of the black moved
+    to C, M and Y, a visible block under a colour-managed viewer)."""
+    data = make(kind)
+    src = Image.open(io.BytesIO(data))
+    source = np.asarray(src)
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[300:302, 400:402] = np.clip(rgb[300:302, 400:402].astype(np.int16) + (12, -6, -6), 0, 255)  # one MCU
+    out = jpeg_lossless.splice(data, rgb, after)
+    assert out is not None
+    got = np.asarray(Image.open(io.BytesIO(out))).astype(np.int16)
+    mcu = mcu_of(src)
+    y0, x0 = 300 // mcu[1] * mcu[1], 400 // mcu[0] * mcu[0]
+    block = (slice(y0, y0 + mcu[1]), slice(x0, x0 + mcu[0]))
+    untouched = np.ones((mcu[1], mcu[0]), bool)
+    untouched[300 - y0:302 - y0, 400 - x0:402 - x0] = False
+    untouched = cv2.erode(untouched.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)  # ringing
+    k_src, k_out = source[block][..., 3].astype(np.int16), got[block][..., 3]
+    assert source[block][..., 3].mean() > 20                                  # there is black here
+    k_err = np.abs(k_out - k_src)[untouched]
+    ink_err = np.abs(got[block].astype(np.int16) - source[block])[untouched]
+    print(kind, "K", source[block][..., 3].mean(), "K error max", k_err.max(), "mean", k_err.mean(),
+          "ink error max", ink_err.max())
+    assert k_err.max() <= 6 and k_err.mean() <= 1.5
+    assert ink_err.max() <= 8
+    outside = np.ones(source.shape[:2], bool)
+    outside[max(0, y0 - mcu[1]):y0 + 2 * mcu[1], max(0, x0 - mcu[0]):x0 + 2 * mcu[0]] = False
+    assert np.array_equal(got[outside], source[outside])
+
+
+def test_unchanged_pixels_give_back_the_source_coefficients():
+    """The block computation itself (colour transform, downsampling, DCT, quantisation with
+    the source's tables): fed the source's own pixels it reproduces the source's quantised
+    coefficients (full-resolution planes >= 99 % exactly, the rest +-1 from the decoder's
+    rounding and clamping)."""
+    for kind in ("ycck-420", "ycck-422", "ycck-444", "cmyk-444", "cmyk-tj-420"):
+        data = make(kind)
+        src = Image.open(io.BytesIO(data))
+        layout, im = jpeg_lossless._layout(data)
+        cmyk = np.asarray(src)
+        rgb = np.asarray(src.convert("RGB"))
+        mcu = layout.mcu
+        box = (10, 10, 22, 25)                       # MCU rows/cols
+        ref = jpeg_lossless._coefficients(data)
+        new = jpeg_lossless._cmyk_blocks(rgb, cmyk, layout, box)
+        for comp, ((h, v), coeffs) in enumerate(zip(layout.factors, new)):
+            r0, c0, r1, c1 = box
+            want = ref[comp][r0 * v:r1 * v, c0 * h:c1 * h]
+            assert coeffs.shape == want.shape
+            diff = np.abs(coeffs.astype(np.int32) - want)
+            print(kind, comp, "exact", f"{(diff == 0).mean():.4f}", "max", diff.max())
+            full = (h, v) == (max(f[0] for f in layout.factors), max(f[1] for f in layout.factors))
+            # a subsampled plane went through the decoder's triangle upsampling and back through
+            # box downsampling: slightly smoothed, a few AC terms off by 1-2
+            assert (diff == 0).mean() > (0.99 if full else 0.9) and diff.max() <= 2
+        assert mcu[0] * box[3] <= rgb.shape[1]
+
+
+@pytest.mark.parametrize("subsampling", [1, 2])
+def test_first_component_only_subsampled_cmyk_is_not_spliced(subsampling):
+    """Pillow's subsampled CMYK samples only C (2x1 / 2x2, M, Y, K 1x1): TurboJPEG 2.1's
+    transformer refuses the layout ("Could not determine subsampling type"), so it stays on the
+    decode + re-encode path (no crash, a valid JPEG back)."""
+    data = pillow_cmyk_jpeg(photo_cmyk(), subsampling)
+    assert not jpeg_lossless.supported(data)
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[300:302, 400:402] = 0
+    assert jpeg_lossless.splice(data, rgb, after) is None
+    assert Image.open(io.BytesIO(beautify(data, 1.0).data)).format == "JPEG"
