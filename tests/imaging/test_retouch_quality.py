@@ -227,13 +227,8 @@ def spot_residuals(clean, img, out, out_clean, spots, kind) -> tuple[list[float]
     return isolated, vs_clean
 
 
-UPSCALED_RED_XFAIL = pytest.mark.xfail(strict=False, reason=(
-    "faces above the work scale: spots are found at work scale (F = 200) and healed at full resolution; "
-    "a red spot of 0.5 % F is ~1 work pixel and at some placements falls under the red threshold there: "
-    "with the sites moved by (-2, -2) image px the cheek one (landmark 50) is missed (.87 / .66, mean .15 / .11); "
-    "at 4 other placements the case passes (.04-.05 / .03-.04). Dark spots pass at all 5. See docs/beauty.md"))
-SPOT_CASES = [(kind, name) for kind in ("dark", "red") for name in INPUTS] + \
-    [("dark", "hopper3x"), pytest.param("red", "hopper3x", marks=UPSCALED_RED_XFAIL)]
+# more placements of the same sites: tests/imaging/test_retouch_spots_robust.py
+SPOT_CASES = [(kind, name) for kind in ("dark", "red") for name in SPOT_INPUTS]
 
 
 @pytest.mark.parametrize(("kind", "name"), SPOT_CASES)

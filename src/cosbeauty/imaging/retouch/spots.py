@@ -25,7 +25,7 @@ MAX_SPOT = 0.05          # x F: widest healed spot (bounding box side)
 MAX_MOLE = 0.12          # x F: widest softened mark
 MOLE_SOFTEN = 0.4
 DETECT_F = 210.0         # px: detection scale cap (above the work scale F of 200: no resize there)
-MAX_COUNT = 40           # healed/softened marks per face, most contrasty first
+MAX_COUNT = 40           # healed/softened marks per face, most contrasty (vs the grain) first
 DARK_MIN = 9.0           # levels darker than the whole ring
 RED_MIN = 4.0            # Cr levels redder than the whole ring
 EYE_MARGIN = 0.07        # x F around the eyes: no spot healing (lashes, lens rims)
@@ -114,9 +114,18 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
         mole = compact & ~spot & (side <= MAX_MOLE * f)
         weight[1:] = np.where(spot, 1.0, np.where(mole, MOLE_SOFTEN, 0.0))
         if np.count_nonzero(weight) > MAX_COUNT:      # bounded: the most contrasty ones only
+            # ranked by contrast in units of the face's own grain, luma and Cr apart: skin's
+            # grain is ~7x stronger in luma than in Cr, so in thresholds' units (DARK_MIN,
+            # RED_MIN) a pixel-sized red spot (Cr +4-6 over the ring after the 0.6 px blur) lost
+            # to the face's many faint dark marks, and which one was dropped depended on where
+            # the spot fell on the pixel grid
+            grain = on_skin & (strong == 0)
+            surround = max(2.0, PIN_SURROUND * f)
+            sig_y = max(_robust_sigma((y - blur(y, surround))[grain][::3]), 0.5)
+            sig_cr = max(_robust_sigma((cr - blur(cr, surround))[grain][::3]), 0.5)
             peak = np.zeros(n, np.float32)
             sel = cand.astype(bool)
-            np.maximum.at(peak, labels[sel], np.maximum(dark[sel] / DARK_MIN, red[sel] / RED_MIN))
+            np.maximum.at(peak, labels[sel], np.maximum(dark[sel] / sig_y, red[sel] / sig_cr))
             peak[weight == 0] = -1
             weight[np.argsort(peak)[:-MAX_COUNT]] = 0
     w = weight[labels]
