@@ -142,6 +142,12 @@ class CosApp:
         self.services: dict[str, object] = {}   # shared helpers (ci worker pool, metering, ...)
         self.startup: list[Callable[[], Awaitable[None]]] = []
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
+        self.in_flight = 0      # HTTP requests being served (this process, this event loop)
+        if hasattr(backend, "lone_request"):    # storage.local: a lone small PUT commits on the loop
+            backend.lone_request = self._lone
+
+    def _lone(self) -> bool:
+        return self.in_flight == 1
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         self.mounts[prefix] = app
@@ -152,6 +158,13 @@ class CosApp:
             return
         if scope["type"] != "http":
             return
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, scope: dict, receive, send) -> None:
         sub = self._mounted(scope)
         if sub is not None:
             scope[OPERATION_KEY] = "mounted"      # the metrics middleware names the prefix

@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from cosbeauty.storage.base import (
     Backend, BlobWriter, BucketInfo, DeleteResult, ListPage, ObjectMeta, PartInfo, StorageError, UploadInfo,
@@ -33,13 +33,17 @@ from cosbeauty.storage import versions as v
 from cosbeauty.storage.blobs import INLINE_MAX
 from cosbeauty.storage.blobs.files import fsync_dir as _fsync_dir
 from cosbeauty.storage.checksums import HEADER as CRC_HEADER, crc64, crc64_combine
-from cosbeauty.storage.sqlite import Database
+from cosbeauty.storage.sqlite import NOT_NOW, Database
 
 _OBJ_COLS = ("bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id, "
              "grants")
 _INLINE = 13            # index of the inline column when selected after _OBJ_COLS
 APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
+
+
+def _never() -> bool:
+    return False
 
 
 class LocalBlobWriter(BlobWriter):
@@ -147,6 +151,9 @@ class LocalBackend(Backend):
             _fsync_dir(self.root)
         # the metadata store: SQLite in the data dir, or a shared one (storage.postgres.PgDatabase)
         self.db = db if db is not None else Database(os.path.join(self.root, "meta.sqlite3"), fsync=fsync)
+        # set by the app (api.app.CosApp): True while the event loop serves this one request only, so
+        # a small PUT may commit on the loop (Database.write_now) instead of waking the writer thread
+        self.lone_request: Callable[[], bool] = _never
         self._started = time.time()
         if gc is not None:
             gc.start(self)      # periodic, one node at a time (advisory lock)
@@ -323,11 +330,16 @@ class LocalBackend(Backend):
         return old
 
     async def put_object_async(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
-        """Awaits the group-commit writer directly: one thread hop fewer than put_object."""
+        """Awaits the group-commit writer directly: one thread hop fewer than put_object. The lone
+        request of an idle server commits on the event loop itself (``Database.write_now``: no
+        thread hop at all) unless the writer is busy or commits have been slow lately."""
         try:
             job = lambda conn: self._upsert(conn, meta, cond)    # noqa: E731
-            submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
-            old = await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))
+            write_now = getattr(self.db, "write_now", None)             # SQLite only
+            old = write_now(job) if write_now is not None and self.lone_request() else NOT_NOW
+            if old is NOT_NOW:
+                submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
+                old = await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))
         except BaseException:
             self.drop_blobs(name for name, _ in meta.segments)
             raise
