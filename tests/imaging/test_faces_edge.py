@@ -1,0 +1,79 @@
+"""Faces cut by the frame (issue #12, point 4): verification of candidates at the border.
+
+A candidate cut by the frame gets a looser stability limit (0.16 F instead of 0.10 F: half a
+face seen through a turned window moves more). Measured on the no-face corpus cropped so that
+each of its detector candidates sits 25 % / 50 % outside one side (121 crops, collected by the
+calibration script described in verify.py), that looseness let through:
+
+* colourless crops (coins, cell): there is no colour test for them, and their stability
+  (0.127-0.150) sits where real grey cut faces also reach (0.118-0.145). What separates them
+  is the eye: with an iris inside the frame, a real grey face's iris is >= 0.41 darker than
+  its skin (relative luminance, 59 cut faces) against 0.01-0.17 for those crops;
+* a flat painted disc (the synthetic "blobs", cropped at its top): every skin patch exactly
+  the same colour (chroma spread 0.0, also the uncropped blobs' candidates); real faces,
+  cut or not, 24-150 px, measured >= 1.85.
+
+Here: those crops come back without a face, and grey and colour faces cut by the frame are
+still found.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from cosbeauty.imaging import detect_faces, verify
+from tests.imaging import corpus
+
+NO_FACE = dict(corpus.no_face_images())
+CROPS = {
+    "coins-top": lambda: NO_FACE["coins"][50:],
+    "cell-left": lambda: NO_FACE["cell"][:, 435:],
+    "cell-right": lambda: NO_FACE["cell"][:, :435],
+    **{f"blobs-top-{y0}": (lambda y0=y0: NO_FACE["blobs"][y0:]) for y0 in (465, 469, 471, 473, 477)},
+}
+
+
+@pytest.mark.parametrize("name", list(CROPS))
+def test_no_face_crops_cut_by_the_frame_are_rejected(name):
+    img = np.ascontiguousarray(CROPS[name]())
+    faces = detect_faces(img)
+    assert faces == [], [(f.box, {k: round(v, 3) for k, v in f.checks.items()}) for f in faces]
+
+
+def cut_canvas(head: np.ndarray, size: int, side: str, out: float) -> tuple[np.ndarray, tuple[int, int]]:
+    canvas = np.full((720, 1280, 3), 140, np.uint8)
+    inset = int(size * (0.5 - out))
+    cx, cy = {"left": (inset, 360), "right": (1280 - inset, 360),
+              "top": (640, inset), "bottom": (640, 720 - inset)}[side]
+    corpus.place(canvas, head, size, cx, cy)
+    return canvas, (cx, cy)
+
+
+def grey(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+
+
+@pytest.mark.parametrize("colour", ["grey", "colour"])
+def test_faces_cut_by_the_frame_still_found(colour):
+    """Both people, 60 and 150 px, every side, 25 % and 50 % outside. Measured before and after
+    the two rules: grey 31/32 (the miss: the astronaut 60 px 25 % out at the top, stability
+    0.17), colour 31/32 (the miss: Grace Hopper 150 px half out at the top, whose detector
+    candidate is the mirror image of the face in the padded border: see verify.py)."""
+    found, missed = 0, []
+    for name, head in corpus.heads().items():
+        head = grey(head) if colour == "grey" else head
+        for size in (60, 150):
+            for side in ("left", "right", "top", "bottom"):
+                for out in (0.25, 0.5):
+                    canvas, (cx, cy) = cut_canvas(head, size, side, out)
+                    faces = detect_faces(canvas)
+                    hit = [f for f in faces if abs(f.center[0] - cx) < 0.6 * size and abs(f.center[1] - cy) < 0.9 * size]
+                    if len(faces) == 1 and hit:
+                        found += 1
+                        assert verify.is_face(faces[0].checks)
+                    else:
+                        missed.append((name, size, side, out))
+    print(colour, f"cut faces found {found}/32, missed {missed}")
+    assert found >= 31, missed
