@@ -64,15 +64,17 @@ _MERGE_IOM = 0.3             # boxes overlapping more than this (IoU over the sm
 _SMALL_FACE = 0.15           # largest face below this fraction of the short side -> tile pass
 _MIN_SCORE = 0.4            # the landmark model's face-presence gate verifies each box
 _PROPOSE_FACE_PX = 14        # proposal pass: the smallest face is seen this wide by the proposer
-_PROPOSE_INPUT = 128         # ... the short-range BlazeFace's input side
+_PROPOSE_INPUT = 192         # ... small windows where skin chroma is sparse (big tiles elsewhere: proposer.py)
+_PROPOSE_LEVEL_STEP = 4.0    # ... face size ratio between its levels (faces seen 14-56 px wide)
+_PROPOSE_TILE_FILL = 0.9     # ... a big tile runs when its skin windows would cover this much of its area
 _PROPOSE_SCORE = 0.15        # ... its (low) threshold (chosen on the size sweep, see docs/faces.md)
-_PROPOSE_OVERLAP = 32        # ... window overlap (px): the largest face of a level (2x14 px) + margin
+_PROPOSE_OVERLAP = 64        # ... tile/window overlap (px): the largest face of a level (4x14 px) + margin
 _PROPOSE_PAD = 16            # ... mirrored border (px): a face up to half cut by the frame
 _PROPOSE_MIN_SKIN = 2        # ... windows with fewer skin-chroma cells are skipped
 _PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 14 px square at their centre
 _PROPOSE_BIG = 0.6           # ... a proposal this confident is also confirmed at twice the size
 _CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cell, 3x3 per call
-_CONFIRM_FACE_PX = 30        # ... the level's smallest face is shown this wide (its largest: 60 px)
+_CONFIRM_FACE_PX = 33        # ... the level's smallest face is shown this wide (its largest: 66 px; 30: sweep 347)
 _CONFIRM_PER_FACE = 8        # ... at most this many proposals per wanted face (best first): bounded work
 
 _local = threading.local()
@@ -622,7 +624,7 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
        the window pass gave, for 1/9 of a call each.
     """
     m = min_face(h, w, min_face_px)
-    sizes = [m * _LEVEL_STEP ** k for k in range(len(_levels(h, w, min_face_px)))]
+    sizes = [m * _PROPOSE_LEVEL_STEP ** k for k in range(-(-len(_levels(h, w, min_face_px)) // 2))]
     if not sizes:
         return []
     scales = [_snap(min(1.0, _PROPOSE_FACE_PX / size)) for size in sizes]
@@ -638,11 +640,25 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         skin = _skin_integral(padded, colour=True)
         levels.append((sx, sy, skin))
         (th, ys), (tw, xs) = proposer.span(ph, _PROPOSE_OVERLAP), proposer.span(pw, _PROPOSE_OVERLAP)
-        if th > ph or tw > pw:        # a level smaller than one tile: the tile reaches past it
-            padded = cv2.copyMakeBorder(padded, 0, max(0, th - ph), 0, max(0, tw - pw), cv2.BORDER_REPLICATE)
-        jobs += [(padded, sx, sy, x0, y0, x0 + tw, y0 + th, size, len(levels) - 1)
-                 for y0 in ys for x0 in xs
-                 if skin is None or _area(skin, x0, y0, x0 + tw, y0 + th) >= _PROPOSE_MIN_SKIN]
+        small = _PROPOSE_INPUT
+        if max(th, small) > ph or max(tw, small) > pw:   # a level smaller than one tile: tiles reach past it
+            padded = cv2.copyMakeBorder(padded, 0, max(0, th - ph, small - ph), 0, max(0, tw - pw, small - pw),
+                                        cv2.BORDER_REPLICATE)
+        # each big tile, or only its small windows that show skin chroma when they cost less
+        wins: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for wy0, _ in _windows(max(ph, small), small, _PROPOSE_OVERLAP):
+            for wx0, _ in _windows(max(pw, small), small, _PROPOSE_OVERLAP):
+                if skin is None or _area(skin, wx0, wy0, wx0 + small, wy0 + small) >= _PROPOSE_MIN_SKIN:
+                    tile = (max(y for y in ys if y <= wy0 + small // 2), max(x for x in xs if x <= wx0 + small // 2))
+                    wins.setdefault(tile, []).append((wy0, wx0))
+        for y0 in ys:
+            for x0 in xs:
+                kept = wins.get((y0, x0), [])
+                if len(kept) * small * small < _PROPOSE_TILE_FILL * th * tw:
+                    jobs += [(padded, sx, sy, wx0, wy0, wx0 + small, wy0 + small, size, len(levels) - 1)
+                             for wy0, wx0 in kept]
+                else:
+                    jobs.append((padded, sx, sy, x0, y0, x0 + tw, y0 + th, size, len(levels) - 1))
     found = pmap(lambda j: _propose_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad, j[1], j[2]), jobs)
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
     proposals = []
@@ -660,6 +676,7 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     cells = _proposal_cells(proposals, h, w)
     per = (_DET_INPUT // _CONFIRM_CELL) ** 2
     cells = cells[:max(9, _CONFIRM_PER_FACE * max_faces)]
+    cells = sorted(cells, key=lambda c: c[2])     # stable: a mosaic holds cells of one scale, best first
     mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
     return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
 

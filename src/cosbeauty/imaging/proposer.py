@@ -37,7 +37,7 @@ import numpy as np
 __all__ = ["MAX_SIDE", "OVERLAP", "detect", "span", "model_path"]
 
 MIN_SIDE, MAX_SIDE = 128, 448      # tile sides (multiples of 16): big tiles run a little slower per pixel
-OVERLAP = 32                         # tiles overlap by at least this (px): the largest face sought + margin
+OVERLAP = 64                         # tiles overlap by at least this (px): the largest face sought + margin
 NMS_IOU = 0.3                        # MediaPipe's face detection NMS (weighted, IoU)
 _CACHE = 6                           # interpreters (tile shapes) kept per thread
 _local = threading.local()
