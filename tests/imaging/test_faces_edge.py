@@ -77,3 +77,57 @@ def test_faces_cut_by_the_frame_still_found(colour):
                         missed.append((name, size, side, out))
     print(colour, f"cut faces found {found}/32, missed {missed}")
     assert found >= 31, missed
+
+
+def photo_cuts() -> list[tuple[str, np.ndarray]]:
+    """The two real photos cropped so the face is 25 % / 50 % outside each side (its own
+    background, hair and clothes at the border, not a flat canvas)."""
+    out = []
+    for name, img in (("astronaut", corpus.astronaut()), ("hopper", np.asarray(corpus.hopper()))):
+        face = detect_faces(img)[0]
+        x, y, w, h = face.box
+        cx, cy = x + w // 2, y + h // 2
+        for side in ("left", "right", "top", "bottom"):
+            for frac in (0.25, 0.5):
+                d = int(round((0.5 - frac) * (w if side in ("left", "right") else h)))
+                crop = {"left": img[:, cx - d:], "right": img[:, :cx + d],
+                        "top": img[cy - d:], "bottom": img[:cy + d]}[side]
+                out.append((f"{name[:4]} {side} {int(frac * 100)}%", np.ascontiguousarray(crop)))
+    return out
+
+
+def test_retouch_of_faces_cut_by_the_frame_leaves_no_seam():
+    """Real photos cut through the face: found, retouched only inside the face's region, and the
+    change at the frame's edge line steps to the next line no more than lines step inside
+    (no seam). Before/after/amplified-difference sheet: test-artifacts/faces/edges_before_after.png
+    (each triple: before, after, |after - before| x 8)."""
+    from cosbeauty.imaging import beautify_array
+    from cosbeauty.imaging.beauty import roi_for
+
+    tiles, ratios, missed = [], [], []
+    for label, img in photo_cuts():
+        faces = detect_faces(img)
+        if len(faces) != 1:
+            missed.append(label)
+            continue
+        after, _ = beautify_array(img, 1.0, faces=faces)
+        diff = np.abs(after.astype(np.int16) - img.astype(np.int16)).max(axis=2)
+        roi = roi_for(faces[0], img.shape)
+        inside = np.zeros_like(diff, bool)
+        inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
+        assert diff[~inside].max(initial=0) == 0, label
+        d = diff.astype(np.float32)
+        side = label.split()[1]
+        lines = {"left": (d[:, 0], d[:, 1], d[:, 2]), "right": (d[:, -1], d[:, -2], d[:, -3]),
+                 "top": (d[0], d[1], d[2]), "bottom": (d[-1], d[-2], d[-3])}[side]
+        seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
+        ratios.append(seam / max(interior, 0.05))
+        assert seam <= 2.5 * interior + 0.5, (label, seam, interior)
+        x0, y0, x1, y1 = roi.x0, roi.y0, roi.x1, roi.y1
+        amp = np.clip(diff[y0:y1, x0:x1].astype(np.int32) * 8, 0, 255).astype(np.uint8)
+        tiles += [(label, img[y0:y1, x0:x1]), ("after", after[y0:y1, x0:x1]),
+                  ("diff x8", np.repeat(amp[:, :, None], 3, axis=2))]
+    corpus.contact_sheet("edges_before_after", tiles, cell=160, cols=6)
+    print(f"cut photos retouched {len(ratios)}/16, missed {missed}; seam/interior step median "
+          f"{np.median(ratios):.2f} max {max(ratios):.2f}")
+    assert len(missed) <= 2, missed
