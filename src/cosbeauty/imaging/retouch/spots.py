@@ -31,6 +31,10 @@ RED_MIN = 4.0            # Cr levels redder than the whole ring
 EYE_MARGIN = 0.07        # x F around the eyes: no spot healing (lashes, lens rims)
 NOSE_BRIDGE = 168
 BRIDGE_R = 0.07          # x F around the nose bridge (glasses' bridge and nose pads)
+ALAR_GROOVES = [[134, 131, 129], [363, 360, 358]]   # up the nose's side to the wing's foot
+NASOLABIAL_END = {129: 61, 358: 291}                # ... then toward the mouth corner
+GROOVE_RUN = 0.15        # x that way: the smile line's first part
+GROOVE_MARGIN = 0.035    # x F either side of the groove: no spot healing
 OUTLINE_MARGIN = 0.06    # x F inside the face oval: no spot healing
 LIP_MARGIN = 0.045       # x F around the lips
 STRONG_EDGE = 45.0       # luma levels per pixel: frames and feature edges, never a spot
@@ -72,8 +76,10 @@ def _ring(radius: float) -> np.ndarray:
     return ((d >= radius - 0.75) & (d <= radius + 0.75)).astype(np.uint8)
 
 
-def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
-    """The heal weight in [0, 1] per pixel (H x W).
+def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray | None = None) -> np.ndarray:
+    """The heal weight in [0, 1] per pixel (H x W); ``keep`` (optional, 0..1): where healing is
+    allowed at all (its zeros still count as skin in the ring test, so a groove left alone does
+    not make the skin beside it a "spot").
 
     A pixel is a spot candidate when it is darker (luma) or redder (Cr) than *every* pixel of a
     ring around it, for a small and a large ring (about 1 % and 3 % of F): a spot is enclosed
@@ -96,7 +102,12 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
         ring = _ring(radius)
         np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
         np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
-    on_skin = skin > 0.5
+    if keep is not None:
+        skin_ok = skin * keep
+        on_skin = skin_ok > 0.5
+    else:
+        skin_ok = skin
+        on_skin = skin > 0.5
     # not next to strong edges (frames, nostrils, the lip line): a spot's own edge is far softer
     gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
@@ -148,7 +159,7 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float) -> np.ndarray:
     ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
     edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
     w = np.maximum(cv2.dilate(w, disc(max(1.0, GROW * f))), near * edge)
-    out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
+    out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin_ok[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
     return out
 
 
@@ -210,6 +221,7 @@ def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
     bridge (a glasses bridge looks like a spot) are left alone. Detection runs at a scale where F
     is at most DETECT_F px (spots of 0.5 % F are still ~1 px there); the weight is returned at
     the scale of ``work``."""
+    keep = None
     if pts is not None:                  # exclusions built at a reduced scale (coarse by nature)
         h, w = skin.shape
         # half scale from F = FINE_EXCLUDE_F (one raster pixel = 0.01 F at F 200: a spot next to
@@ -225,22 +237,35 @@ def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
         # nor along the face's outline (hair, ears, the jaw's shadow: edges, not spots)
         near |= 1 - cv2.erode(poly(q, pts[FACE_OVAL] * k), disc(OUTLINE_MARGIN * f * k[0]))
         skin = skin * (1 - cv2.resize(near.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR))
+        groove = np.zeros(q, np.uint8)
+        # nor in the grooves beside the nose wings, where the smile lines start: a groove's tip is
+        # as round, compact and dark as a spot by every local measure (Hessian isotropy .55 at
+        # 0.01 F vs .17-.98 on spots), so it is told apart by where it is
+        for ids in ALAR_GROOVES:
+            line = pts[ids] * k
+            line = np.concatenate([line, line[-1:] + (pts[NASOLABIAL_END[ids[-1]]] * k
+                                                      - line[-1:]) * GROOVE_RUN])
+            cv2.polylines(groove, [np.round(line * 16).astype(np.int32).reshape(-1, 1, 2)], False, 1,
+                          thickness=max(1, int(round(2 * GROOVE_MARGIN * f * k[0]))), lineType=cv2.LINE_8, shift=4)
+        keep = 1 - cv2.resize(groove.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
     if box is None:
         return None
     x0, y0, x1, y1 = box
     sub, sub_skin = work[y0:y1, x0:x1], skin[y0:y1, x0:x1]
+    sub_keep = None if keep is None else keep[y0:y1, x0:x1]
     h, w = sub.shape[:2]
     ds = min(1.0, DETECT_F / max(f, 1.0))
     if ds < 1.0:
         size = (max(1, round(w * ds)), max(1, round(h * ds)))
         weight = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
-                              cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds)
+                              cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds,
+                              None if sub_keep is None else cv2.resize(sub_keep, size, interpolation=cv2.INTER_AREA))
         if not weight.any():
             return None
         weight = grow_to(weight, (h, w))
     else:
-        weight = spot_weights(sub, sub_skin, f)
+        weight = spot_weights(sub, sub_skin, f, sub_keep)
         if not weight.any():
             return None
     return x0, y0, weight
