@@ -114,3 +114,27 @@ def test_put_object_async_commits_inline_only_for_a_lone_request(tmp_path):
         assert err.value.code == "NoSuchBucket"
     finally:
         backend.close()
+
+
+def test_failed_commit_drops_the_blobs_in_a_worker_thread(tmp_path):
+    backend = LocalBackend(str(tmp_path / "data"))
+    try:
+        threads: list[str] = []
+        real = backend.drop_blobs
+
+        def spy(names):
+            threads.append(threading.current_thread().name)
+            return real(names)
+        backend.drop_blobs = spy
+        writer = backend.blob_writer(allow_inline=False)
+        writer.write(b"z" * 1000)
+        blob, _ = writer.finish()
+        meta = ObjectMeta(bucket="nope", key="k", size=1000, etag="e", mtime=1.0, segments=[[blob, 1000]])
+        for lone in (False, True):
+            backend.lone_request = lambda lone=lone: lone
+            backend.db.commit_seconds = 0.0
+            with pytest.raises(StorageError):
+                asyncio.run(backend.put_object_async(meta))
+        assert len(threads) == 2 and "MainThread" not in threads
+    finally:
+        backend.close()

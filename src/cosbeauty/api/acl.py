@@ -194,6 +194,25 @@ def _fold(canned: str, grants: dict[str, list[str]]) -> tuple[str, dict[str, lis
     return canned, {p: ids for p, ids in kept.items() if ids}
 
 
+_GRANT_HEADER_NAMES = tuple(p + s for s in GRANT_HEADERS.values() for p in ("x-cos-grant-", "x-amz-grant-"))
+
+
+def has_grant_headers(ctx: Ctx) -> bool:
+    """Whether the request names grantees in x-cos-grant-* / x-amz-grant-* headers."""
+    headers = ctx.headers
+    return any(headers.get(name) for name in _GRANT_HEADER_NAMES)
+
+
+async def read_grant_headers(ctx: Ctx) -> None:
+    """Parse and check the grant headers in a worker thread, once per request (a grant to a
+    sub-account reads the IAM store: a PostgreSQL round trip in cluster mode), into ``ctx.grants``,
+    which :func:`object_acl_from_request` then takes on the event loop. Without grant headers it
+    does nothing (no hop). Every handler that builds a new object's or bucket's ACL on the loop
+    awaits this first."""
+    if ctx.grants is None and has_grant_headers(ctx):
+        ctx.grants = await run(_grants_from_headers, ctx)
+
+
 def _grants_from_headers(ctx: Ctx) -> dict[str, list[str]]:
     grants: dict[str, list[str]] = {}
     for perm, suffix in GRANT_HEADERS.items():
@@ -227,8 +246,8 @@ async def _requested_acl(ctx: Ctx, allowed) -> tuple[str, dict[str, list[str]]]:
     """(canned, grants) from the x-cos-acl / x-cos-grant-* headers, else from the body (then
     marked ``_exact``). Like COS, the request replaces the whole ACL."""
     canned = canned_acl_from_request(ctx, default="", allowed=allowed)
-    named = any(ctx.header(p + s) for s in GRANT_HEADERS.values() for p in ("x-cos-grant-", "x-amz-grant-"))
-    grants = await run(_grants_from_headers, ctx) if named else {}     # may read the IAM store
+    await read_grant_headers(ctx)       # may read the IAM store: in a worker thread
+    grants = ctx.grants or {}
     if canned and grants:
         raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
     if canned:
@@ -341,9 +360,14 @@ async def put_object_acl(ctx: Ctx) -> Response:
 def object_acl_from_request(ctx: Ctx, allowed=OBJECT_ACLS, default: str = "default") -> tuple[str, dict[str, list[str]]]:
     """(canned ACL, grants) for a new object (or bucket: ``allowed=BUCKET_ACLS``) from x-cos-acl /
     x-amz-acl and x-cos-grant-* / x-amz-grant-* (PUT, copy, initiate, PUT Bucket); giving both a
-    canned ACL and grants is InvalidRequest."""
+    canned ACL and grants is InvalidRequest. On the event loop, :func:`read_grant_headers` must
+    have been awaited first (the grantee check may read the IAM store); in a worker thread the
+    headers are read here."""
     canned = canned_acl_from_request(ctx, "", allowed)
-    grants = _grants_from_headers(ctx)
+    if ctx.grants is not None:
+        grants = ctx.grants
+    else:
+        grants = _grants_from_headers(ctx) if has_grant_headers(ctx) else {}
     if canned and grants:
         raise ctx.error("InvalidRequest", "Specifying both a canned ACL and grant headers is not allowed.")
     if not grants:

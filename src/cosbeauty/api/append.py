@@ -19,6 +19,7 @@ import hashlib
 
 from starlette.responses import Response
 
+from cosbeauty.api.acl import read_grant_headers
 from cosbeauty.api.bodies import receive_blob
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
@@ -43,6 +44,7 @@ async def append_object(ctx: Ctx) -> Response:
     info = await run(ctx.app.backend.get_bucket, ctx.bucket)
     if info.attrs.get("versioning") == "Enabled":
         raise ctx.error("InvalidRequest", "APPEND Object is not supported on buckets with versioning enabled.")
+    await read_grant_headers(ctx)
     received = await receive_blob(ctx, max_size=MAX_APPENDABLE - position, allow_inline=False)
     meta = new_meta(ctx, ctx.bucket, ctx.key, received.size, received.md5_hex, segments=received.segments,
                     crc64=received.crc64)

@@ -4,13 +4,17 @@ anything becomes visible."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.digests import BodyChecks
 from cosbeauty.storage import BlobWriter
 
 BATCH = 1 << 20
+log = logging.getLogger("cosbeauty.api")
 
 
 @dataclass
@@ -63,12 +67,39 @@ async def receive_blob(ctx: Ctx, *, max_size: int, allow_inline: bool = True) ->
             blob, inline = writer.finish()
         else:
             blob, inline = await run(writer.finish)
-    except BaseException:
-        writer.abort()
+    except BaseException as exc:
+        await abort_writer(writer, exc)
         raise
     return ReceivedBlob(writer, blob, inline, writer.size, writer.md5.hexdigest(), writer.crc64)
 
 
-def drop(ctx: Ctx, received: ReceivedBlob) -> None:
+async def drop(ctx: Ctx, received: ReceivedBlob, exc: BaseException) -> None:
+    """Discard a received body whose request failed with ``exc`` (off the event loop)."""
     if received.blob:
-        ctx.app.backend.drop_blobs([received.blob])
+        await cleanup(exc, ctx.app.backend.drop_blobs, [received.blob])
+
+
+async def abort_writer(writer: BlobWriter, exc: BaseException) -> None:
+    """``writer.abort()`` for a request that failed with ``exc``: at once while nothing left
+    memory, else in a worker thread (a temp file to unlink, a blob-store upload to abort)."""
+    if writer.buffered:
+        writer.abort()
+    else:
+        await cleanup(exc, writer.abort)
+
+
+async def cleanup(exc: BaseException, fn: Callable[..., Any], *args: Any) -> None:
+    """Run the clean-up ``fn(*args)`` of a request that failed with ``exc`` in a worker thread: it
+    deletes files or blobs (in cluster mode a blob-store call or a PostgreSQL write), which must
+    not stall the event loop. A failing clean-up is logged, never raised over ``exc``. When the
+    request is being cancelled (``exc`` is not an Exception), the clean-up is handed to a thread
+    without waiting for it."""
+    def job() -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.warning("clean-up after a failed request failed", exc_info=True)
+    if isinstance(exc, Exception):
+        await run(job)
+    else:
+        asyncio.get_running_loop().run_in_executor(None, job)

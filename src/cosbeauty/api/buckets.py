@@ -9,7 +9,7 @@ import binascii
 from starlette.responses import Response
 
 from cosbeauty.api import xml
-from cosbeauty.api.acl import BUCKET_ACLS, object_acl_from_request
+from cosbeauty.api.acl import BUCKET_ACLS, object_acl_from_request, read_grant_headers
 from cosbeauty.api.flavour import owner_xml
 from cosbeauty.api import bucket_names
 from cosbeauty.api.context import Ctx, run
@@ -106,6 +106,7 @@ async def list_buckets(ctx: Ctx) -> Response:
 
 async def put_bucket(ctx: Ctx) -> Response:
     bucket_names.check_new(ctx.bucket, ctx.app.config.bucket_names, ctx.app.config.appid)
+    await read_grant_headers(ctx)
     acl, grants = object_acl_from_request(ctx, BUCKET_ACLS, "private")
     tags = tags_from_header(ctx, limit=50)
     body = await ctx.read_body(64 * 1024)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from cosbeauty.api import pic_operations, versioning, xml
+from cosbeauty.api.acl import read_grant_headers
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
 from cosbeauty.api.object_meta import new_meta
@@ -254,6 +255,7 @@ class _Pending:
 
 async def _commit(ctx: Ctx, items: list[_Pending]) -> list[ObjectMeta]:
     """Write every blob, then commit the rows. Nothing is visible until all bytes are durable."""
+    await read_grant_headers(ctx)
     written = await run(lambda: [_write_blob(ctx, item.data) for item in items])
     try:
         metas = []

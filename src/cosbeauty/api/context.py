@@ -49,7 +49,7 @@ class Ctx:
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
         try:
             self.query_pairs: list[tuple[str, str]] = parse_qsl(self.query_string, keep_blank_values=True,
-                                                                errors="strict")
+                                                                errors="strict") if self.query_string else []
         except UnicodeDecodeError:
             self.query_pairs = parse_qsl(self.query_string, keep_blank_values=True)
             self.bad_input = self.bad_input or CosError(
@@ -66,6 +66,9 @@ class Ctx:
         self.target: Target = Target("", "", False)
         self.identity: "Identity | None" = None
         self.principal = None           # set by the authorizer (accounts.Principal)
+        # the x-cos-grant-* / x-amz-grant-* headers, parsed and checked in a worker thread (they may
+        # name sub-accounts: an IAM store read) by acl.read_grant_headers; None: not read yet
+        self.grants: dict[str, list[str]] | None = None
         self._consumed = False
 
     # convenience ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import time
 from starlette.responses import Response
 
 from cosbeauty.api import xml
+from cosbeauty.api.acl import read_grant_headers
 from cosbeauty.api.flavour import owner_xml
 from cosbeauty.api.auth.chunked import CHECKSUMS
 from cosbeauty.api.bodies import receive_blob
@@ -70,6 +71,7 @@ def _requested_checksum(ctx: Ctx) -> dict | None:
 async def initiate(ctx: Ctx) -> Response:
     await run(ctx.app.backend.get_bucket, ctx.bucket)
     checksum = _requested_checksum(ctx)
+    await read_grant_headers(ctx)
     template = new_meta(ctx, ctx.bucket, ctx.key, 0, "")   # validates ACL and metadata now
     saved = {"content_type": template.content_type, "headers": template.headers, "acl": template.acl,
              "storage_class": template.storage_class, "tags": template.tags, "grants": template.grants}

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from starlette.responses import Response
 
 from cosbeauty.api import addressing, xml
+from cosbeauty.api.acl import read_grant_headers
 from cosbeauty.api.bodies import drop, receive_blob
 from cosbeauty.api.conditions import precheck, write_condition
 from cosbeauty.api.context import Ctx, run
@@ -58,12 +59,13 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
     if cond is not None:
         await run(precheck, ctx, bucket, key, cond)
     tags_from_header(ctx)                # bad tags fail before the body too
+    await read_grant_headers(ctx)        # and bad grants (a grant to a sub-account reads the IAM store)
     received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
     try:
         meta = new_meta(ctx, bucket, key, received.size, received.md5_hex,
                         segments=received.segments, inline=received.inline, crc64=received.crc64)
-    except BaseException:
-        drop(ctx, received)
+    except BaseException as exc:
+        await drop(ctx, received, exc)
         raise
     await ctx.app.backend.put_object_async(meta, cond)
     return meta
@@ -108,6 +110,7 @@ async def copy_object(ctx: Ctx) -> Response:
     await ctx.app.authorizer.check(ctx, ["cos:GetObject"], bucket=src_bucket, key=src_key)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
     await run(ctx.app.backend.get_bucket, ctx.bucket)
+    await read_grant_headers(ctx)
     src_version = versioning.copy_source_version(ctx)
     src = await run(lambda: ctx.app.backend.get_object(src_bucket, src_key, version_id=src_version))
     if src.delete_marker:

@@ -41,6 +41,7 @@ from starlette.responses import Response
 from cosbeauty.api import addressing, versioning
 from cosbeauty.api.acl import OBJECT_ACLS, writer_grants
 from cosbeauty.api.auth import Identity
+from cosbeauty.api.bodies import abort_writer
 from cosbeauty.api.auth.sigv4 import parse_credential, signing_key
 from cosbeauty.api.context import Ctx, run
 from cosbeauty.api.errors import CosError
@@ -263,8 +264,8 @@ async def _receive_file(ctx: Ctx, form: FormReader, limit: int):
         if batch:
             await run(writer.write, b"".join(batch))
         blob, inline = writer.finish() if writer.buffered else await run(writer.finish)
-    except BaseException:
-        writer.abort()
+    except BaseException as exc:
+        await abort_writer(writer, exc)
         raise
     return writer, blob, inline
 

@@ -340,8 +340,13 @@ class LocalBackend(Backend):
             if old is NOT_NOW:
                 submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
                 old = await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))
-        except BaseException:
-            self.drop_blobs(name for name, _ in meta.segments)
+        except BaseException as exc:
+            names = [name for name, _ in meta.segments]
+            if names:       # off the loop (cluster mode: a blob-store call, deferred-delete rows)
+                if isinstance(exc, Exception):
+                    await asyncio.to_thread(self.drop_blobs, names)
+                else:       # being cancelled: do not wait
+                    asyncio.get_running_loop().run_in_executor(None, self.drop_blobs, names)
             raise
         if old is not None and old.segments:
             await asyncio.to_thread(self.drop_blobs, [name for name, _ in old.segments])

@@ -52,8 +52,15 @@ def _encode(text: str) -> str:
     return quote(_utf8(text), safe="-_.~")
 
 
+def _canonical(name: str) -> str:
+    """A listed name as the request carries it: percent-decoded, lower-case."""
+    return (unquote(name) if "%" in name else name).lower()
+
+
 def _names(field: str, value: str) -> tuple[str, ...]:
     """The names of a ``q-header-list`` / ``q-url-param-list``: at most MAX_NAMES, each once."""
+    if not value:
+        return ()
     if len(value) > MAX_LIST_CHARS:
         raise CosError("AccessDenied", f"COS signature is malformed: {field} is longer than {MAX_LIST_CHARS} characters")
     names = tuple(name for name in value.split(";") if name)
@@ -61,7 +68,7 @@ def _names(field: str, value: str) -> tuple[str, ...]:
         raise CosError("AccessDenied", f"COS signature is malformed: {field} names more than {MAX_NAMES} items")
     seen: set[str] = set()
     for name in names:
-        canonical = unquote(name).lower()
+        canonical = _canonical(name)
         if canonical in seen:
             raise CosError("AccessDenied", f"COS signature is malformed: {field} names '{canonical}' more than once")
         seen.add(canonical)
@@ -140,7 +147,7 @@ def _host_without_port(host: str) -> str:
 
 def _header_values(headers: dict[str, str], name: str) -> list[str]:
     """Candidate values of one signed header; the SDK signs ``host`` without the port when it takes it from the URL."""
-    value = headers.get(unquote(name).lower())
+    value = headers.get(_canonical(name))
     if value is None:
         raise CosError("SignatureDoesNotMatch", f"q-header-list names '{name}' but the request has no such header")
     if name != "host":
@@ -176,9 +183,26 @@ def string_to_sign(sign_time: str, http: str) -> str:
     return f"sha1\n{sign_time}\n{digest}\n"
 
 
+_SIGN_KEYS: dict[tuple[str, str], bytes] = {}     # (secret, q-key-time) -> SignKey
+_SIGN_KEYS_MAX = 256
+
+
+def _sign_key(secret: str, key_time: str) -> bytes:
+    """``hmac_sha1_hex(secret, q-key-time)``, remembered: an SDK signs every request of a second
+    (or of a whole key window) with the same key time. Keyed by the secret itself, so a changed
+    secret never meets an old entry; bounded (cleared when full)."""
+    cache_key = (secret, key_time)
+    key = _SIGN_KEYS.get(cache_key)
+    if key is None:
+        key = hmac.digest(_utf8(secret), _utf8(key_time), "sha1").hex().encode()
+        if len(_SIGN_KEYS) >= _SIGN_KEYS_MAX:
+            _SIGN_KEYS.clear()
+        _SIGN_KEYS[cache_key] = key
+    return key
+
+
 def sign(secret: str, key_time: str, sign_time: str, http: str) -> str:
-    sign_key = hmac.new(_utf8(secret), _utf8(key_time), hashlib.sha1).hexdigest()
-    return hmac.new(sign_key.encode(), _utf8(string_to_sign(sign_time, http)), hashlib.sha1).hexdigest()
+    return hmac.digest(_sign_key(secret, key_time), _utf8(string_to_sign(sign_time, http)), "sha1").hex()
 
 
 def _mismatch(auth: CosAuth, http: str, token: str | None) -> CosError:
@@ -199,7 +223,7 @@ def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str
     secret = lookup_secret(auth.access_key)
     if secret is None:
         raise CosError("InvalidAccessKeyId")
-    if req.bucket and not req.virtual_host and "host" not in {unquote(n).lower() for n in auth.header_list}:
+    if req.bucket and not req.virtual_host and "host" not in {_canonical(n) for n in auth.header_list}:
         # without Host, a signature over "/A/x" for key "A/x" of bucket B (virtual-host) would also be
         # a path-style signature for key "x" of bucket A
         raise CosError("AccessDenied", "A path-style COS v5 request must sign the Host header "
@@ -214,8 +238,8 @@ def verify(req: SignedRequest, auth: CosAuth, lookup_secret: Callable[[str], str
         expected = sign(secret, auth.key_time, auth.sign_time, http)
         if hmac.compare_digest(expected.encode(), _utf8(auth.signature)):
             return Identity(anonymous=False, access_key=auth.access_key, scheme=scheme, security_token=token,
-                            signed_headers=frozenset(unquote(n).lower() for n in auth.header_list),
-                            signed_params=frozenset(unquote(n).lower() for n in auth.param_list))
+                            signed_headers=frozenset(map(_canonical, auth.header_list)),
+                            signed_params=frozenset(map(_canonical, auth.param_list)))
     raise _mismatch(auth, candidates[0], token)
 
 
