@@ -223,3 +223,19 @@ def test_first_component_only_subsampled_cmyk_is_not_spliced(subsampling):
     after[300:302, 400:402] = 0
     assert jpeg_lossless.splice(data, rgb, after) is None
     assert Image.open(io.BytesIO(beautify(data, 1.0).data)).format == "JPEG"
+
+
+def test_started_splice_gives_the_same_bytes():
+    """Splicer.start() (big images: the transform, and for four components the source's CMYK
+    decode, run on a thread of their own while the retouch works) gives the same bytes."""
+    data = make("ycck-420")
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[300:340, 400:460] //= 2
+    regions = [(400, 300, 460, 340)]
+    before = [rgb[300:340, 400:460].copy()]
+    plain = jpeg_lossless.Splicer.open(data).finish(before, after, regions)
+    started = jpeg_lossless.Splicer.open(data).start().finish(before, after, regions)
+    assert plain == started and plain != data
+    aborted = jpeg_lossless.Splicer.open(data).start()
+    aborted.abort()

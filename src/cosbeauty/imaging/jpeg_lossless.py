@@ -333,6 +333,8 @@ class Splicer:
         def run() -> None:
             if future.set_running_or_notify_cancel():
                 try:
+                    if len(self.layout.factors) == 4:
+                        self.source_cmyk()       # the source's ink, decoded while the retouch runs
                     future.set_result(self._transform())
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     future.set_exception(exc)
