@@ -69,7 +69,7 @@ def test_faces_found_anywhere_on_a_big_tile():
 @pytest.mark.parametrize("length", [100, 128, 129, 300, 448, 449, 615, 688, 907, 1199, 2400])
 def test_tiles_cover_with_overlap(length):
     side, starts = proposer.span(length)
-    assert side % 16 == 0 and proposer.MIN_SIDE <= side <= proposer.MAX_SIDE
+    assert side in proposer.SIDES and side % 16 == 0
     assert starts[0] == 0 and (starts[-1] + side >= length)
     for a, b in zip(starts, starts[1:]):
         assert a + side - b >= proposer.OVERLAP

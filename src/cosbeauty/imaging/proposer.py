@@ -18,8 +18,9 @@ scores ``sigmoid(clip(raw, -100, 100))``; weighted non-maximum suppression at Io
 Tiles have a side from :data:`SIDES` chosen per level dimension (fewest pixels for the needed
 overlap), so a thread needs at most a few interpreter shapes (allocating one costs 3-50 ms and
 ~10-30 MB; a whole 1080p level at once would cost ~150 ms and 140 MB, and a new shape for every
-image size). Interpreters are per thread (``num_threads=1``: the parallelism is the caller's),
-kept in a small LRU cache. ``ai_edge_litert`` is imported on first use only.
+image size). Interpreters (``num_threads=1``: the parallelism is the caller's) are borrowed by one thread
+at a time from a small shared pool of idle ones (memory does not grow with the number of
+calling threads). ``ai_edge_litert`` is imported on first use only.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["MAX_SIDE", "OVERLAP", "detect", "span", "model_path"]
+__all__ = ["SIDES", "OVERLAP", "detect", "span", "model_path"]
 
-MIN_SIDE, MAX_SIDE = 128, 448      # tile sides (multiples of 16): big tiles run a little slower per pixel
+SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image size (1080p and 12 MP
+                                    # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
 OVERLAP = 64                         # tiles overlap by at least this (px): the largest face sought + margin
 NMS_IOU = 0.3                        # MediaPipe's face detection NMS (weighted, IoU)
-_CACHE = 6                           # interpreters (tile shapes) kept per thread
-_local = threading.local()
+_IDLE = 4                            # idle interpreters kept (any thread may borrow one): ~5-35 MB each
 _R = TypeVar("_R")
 
 
@@ -54,43 +55,57 @@ def model_path() -> str:
 
 
 def span(length: int, overlap: int = OVERLAP) -> tuple[int, list[int]]:
-    """(tile side, tile starts) covering ``length`` px with the fewest tiles of one side (a
-    multiple of 16, at most :data:`MAX_SIDE`) overlapping by >= ``overlap`` px. A length below
-    :data:`MIN_SIDE` gets one tile reaching past it (the caller pads)."""
-    n = 1 if length <= MAX_SIDE else math.ceil((length - overlap) / (MAX_SIDE - overlap))
-    side = max(MIN_SIDE, -(-(length + (n - 1) * overlap) // (16 * n)) * 16)
+    """(tile side, tile starts) covering ``length`` px with tiles of one side from :data:`SIDES`
+    overlapping by >= ``overlap`` px: the fewest pixels, then the fewest tiles. A length below
+    the side gets one tile reaching past it (the caller pads)."""
+    best: tuple[tuple[int, int], int, int] | None = None
+    for side in SIDES:
+        n = 1 if length <= side else math.ceil((length - overlap) / (side - overlap))
+        key = (n * side, n)
+        if best is None or key < best[0]:
+            best = (key, side, n)
+    assert best is not None
+    _, side, n = best
     if n == 1:
         return side, [0]
     return side, [round(i * (length - side) / (n - 1)) for i in range(n)]
 
 
-def _interpreter(h: int, w: int, quiet: Callable[[Callable[[], Any]], Any] | None = None) -> Any:
-    """This thread's interpreter for an h x w input (LRU cache of :data:`_CACHE` shapes)."""
-    cache: OrderedDict[tuple[int, int], Any] | None = getattr(_local, "cache", None)
-    if cache is None:
-        cache = _local.cache = OrderedDict()
-    it = cache.get((h, w))
-    if it is not None:
-        cache.move_to_end((h, w))
-        return it
+class _Model:
+    """One interpreter for one input shape, with its tensor indices."""
 
-    def build() -> Any:
+    def __init__(self, h: int, w: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        interp = Interpreter(model_path=model_path(), num_threads=1)
-        interp.resize_tensor_input(interp.get_input_details()[0]["index"], [1, h, w, 3])
-        interp.allocate_tensors()
-        return interp
+        self.shape = (h, w)
+        self.it = Interpreter(model_path=model_path(), num_threads=1)
+        self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
+        self.it.allocate_tensors()
+        outs = {d["name"]: d["index"] for d in self.it.get_output_details()}
+        self.i_in, self.i_reg, self.i_cls = self.it.get_input_details()[0]["index"], outs["regressors"], outs["classificators"]
 
-    it = quiet(build) if quiet is not None else build()
-    outs = {d["name"]: d["index"] for d in it.get_output_details()}
-    _local.indices = getattr(_local, "indices", {})
-    _local.indices[(h, w)] = (it.get_input_details()[0]["index"], outs["regressors"], outs["classificators"])
-    cache[(h, w)] = it
-    while len(cache) > _CACHE:
-        old, _ = cache.popitem(last=False)
-        _local.indices.pop(old, None)
-    return it
+
+_idle: OrderedDict[int, _Model] = OrderedDict()     # idle interpreters, least recently used first
+_idle_lock = threading.Lock()
+
+
+def _borrow(h: int, w: int, quiet: Callable[[Callable[[], Any]], Any] | None) -> _Model:
+    """An idle interpreter for an h x w input, or a new one (LiteRT interpreters are not
+    thread-safe: each is used by one thread at a time, then given back)."""
+    with _idle_lock:
+        for key, model in _idle.items():
+            if model.shape == (h, w):
+                del _idle[key]
+                return model
+    return quiet(lambda: _Model(h, w)) if quiet is not None else _Model(h, w)
+
+
+def _give_back(model: _Model) -> None:
+    """Keep at most :data:`_IDLE` idle interpreters (the least recently used go)."""
+    with _idle_lock:
+        _idle[id(model)] = model
+        while len(_idle) > _IDLE:
+            _idle.popitem(last=False)
 
 
 _anchor_cache: dict[tuple[int, int], np.ndarray] = {}
@@ -122,14 +137,17 @@ def detect(tile: np.ndarray, min_score: float,
     h, w = tile.shape[:2]
     if h % 16 or w % 16:
         raise ValueError(f"tile sides must be multiples of 16, got {w}x{h}")
-    it = _interpreter(h, w, quiet)
-    i_in, i_reg, i_cls = _local.indices[(h, w)]
     x = tile[None, :, :, :3].astype(np.float32)
     x *= np.float32(2 / 255)
     x -= np.float32(1)
-    it.set_tensor(i_in, x)
-    it.invoke()
-    raw = it.get_tensor(i_cls)[0, :, 0]
+    model = _borrow(h, w, quiet)
+    try:
+        model.it.set_tensor(model.i_in, x)
+        model.it.invoke()
+        raw = model.it.get_tensor(model.i_cls)[0, :, 0]
+        reg_all = model.it.get_tensor(model.i_reg)[0]
+    finally:
+        _give_back(model)
     logit = math.log(min_score / (1 - min_score)) if 0 < min_score < 1 else -100.0
     idx = np.nonzero(raw >= logit - 1e-4)[0]
     if idx.size == 0:
@@ -137,7 +155,7 @@ def detect(tile: np.ndarray, min_score: float,
     scores = 1 / (1 + np.exp(-np.clip(raw[idx].astype(np.float64), -100, 100)))
     keep = scores >= min_score
     idx, scores = idx[keep], scores[keep]
-    reg = it.get_tensor(i_reg)[0][idx]
+    reg = reg_all[idx]
     anc = anchors(h, w)[idx]
     cx, cy = reg[:, 0] + anc[:, 0], reg[:, 1] + anc[:, 1]
     bw, bh = reg[:, 2], reg[:, 3]
