@@ -1,11 +1,13 @@
 """Metadata reads that were left on the event loop now run in a worker thread: the grantee check
 of x-cos-grant-* headers naming a sub-account (an IAM store read: a PostgreSQL round trip in
 cluster mode) on PUT, copy, APPEND, initiate and PUT Bucket; the clean-up of a failed PUT's body
-(``writer.abort()``, ``drop_blobs``: a blob-store call or a deferred-delete row in cluster mode)."""
+(``writer.abort()``, ``drop_blobs``: a blob-store call or a deferred-delete row in cluster mode);
+the admin API's lookup of a key that is not the root's."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 
@@ -96,3 +98,24 @@ def test_failed_blob_put_cleans_up_off_the_loop(app):
     assert len(aborts) == 2 and aborts[0] != "MainThread"
     assert drops and "MainThread" not in drops
     assert os.listdir(app.backend.tmp_dir) == []
+
+
+def test_admin_api_looks_up_other_keys_off_the_loop(app):
+    """The admin API verifies the root's key on the loop (no read); a sub-account's key is looked
+    up in the IAM store in a worker thread, and refused as before."""
+    store = app.accounts.store
+    store.create_user("bob")
+    key = store.create_key("bob")
+    lookups = _spy(store, "credential")
+
+    async def scenario() -> list[tuple[int, str]]:
+        out = []
+        for secret_id, secret_key in ((SECRET_ID, SECRET_KEY), (key["secret_id"], key["secret_key"]),
+                                      (key["secret_id"], "not-the-secret-key-0000"), ("AKIDnobody000", "x" * 20)):
+            status, body = await call(app, "GET", "", "-/admin/users", host="127.0.0.1", secret_id=secret_id,
+                                      secret_key=secret_key)
+            out.append((status, json.loads(body).get("Code", "")))
+        return out
+    assert asyncio.run(scenario()) == [(200, ""), (403, "AccessDenied"), (403, "SignatureDoesNotMatch"),
+                                       (403, "InvalidAccessKeyId")]
+    assert lookups and "MainThread" not in lookups

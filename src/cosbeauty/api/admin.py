@@ -156,7 +156,7 @@ class AdminApi:
     async def __call__(self, scope: dict, receive, send) -> None:
         request_id = ""
         try:
-            ctx = self.app.admin_ctx(scope, receive)
+            ctx = await self.app.admin_ctx_async(scope, receive)
             request_id = ctx.request_id
             response = await self._dispatch(ctx)
         except CosError as err:

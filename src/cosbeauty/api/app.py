@@ -70,6 +70,11 @@ class _NotRoot(Exception):
     """Raised by :meth:`CosApp._authenticate_inline`'s key lookup for any key but the root's."""
 
 
+def _auth_size(ctx: Ctx) -> int:
+    """What a signature check reads: the query string and the headers."""
+    return len(ctx.query_string) + sum(len(k) + len(v) for k, v in ctx.headers.items())
+
+
 def _disk_full(exc: BaseException | None) -> bool:
     """ENOSPC / EDQUOT from a write, or SQLite's SQLITE_FULL, anywhere in the exception chain."""
     seen = 0
@@ -270,22 +275,48 @@ class CosApp:
     def admin_ctx(self, scope: dict, receive) -> Ctx:
         """For mounted admin sub-apps: a Ctx whose request is authenticated as the root account
         (COS v5 or SigV4, header or pre-signed; signed path = the full request path).
-        Raises CosError (AccessDenied for anyone else)."""
+        Raises CosError (AccessDenied for anyone else). Blocking: a key other than the root's is
+        looked up in the IAM store (on the event loop, use :meth:`admin_ctx_async`)."""
+        ctx = self._admin_request(scope, receive)
+        self._admin_identity(ctx, self.accounts.lookup_secret)
+        return ctx
+
+    async def admin_ctx_async(self, scope: dict, receive) -> Ctx:
+        """:meth:`admin_ctx` for the event loop: the root's key is verified here without a read;
+        any other key (a sub-account's: refused, after its lookup -- a PostgreSQL round trip in
+        cluster mode -- tells which error) and unusually large headers in a worker thread."""
+        ctx = self._admin_request(scope, receive)
+        try:
+            if _auth_size(ctx) > INLINE_AUTH_BYTES:
+                raise _NotRoot()
+            self._admin_identity(ctx, self._root_only)
+        except _NotRoot:
+            await run(self._admin_identity, ctx, self.accounts.lookup_secret)
+        return ctx
+
+    def _admin_request(self, scope: dict, receive) -> Ctx:
         ctx = Ctx(self, scope, receive, new_request_id())
         if ctx.bad_input is not None:
             raise ctx.bad_input
-        names = [name for name, _ in ctx.query_pairs]
-        request_scope.check_unique(names)
+        request_scope.check_unique([name for name, _ in ctx.query_pairs])
+        return ctx
+
+    def _admin_identity(self, ctx: Ctx, lookup_secret: Callable[[str], str | None]) -> None:
         ident = authenticate(SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
                                            query=ctx.query_pairs, headers=ctx.headers, cos_paths=[ctx.path]),
-                             self.accounts.lookup_secret, time.time())
-        request_scope.check_signed(ident, ctx.headers, names)
+                             lookup_secret, time.time())
+        request_scope.check_signed(ident, ctx.headers, [name for name, _ in ctx.query_pairs])
         ctx.identity = ident
         principal = None if ident.anonymous else self.accounts.principal(ident.access_key)
         if principal is None or not principal.is_root:
             raise CosError("AccessDenied", "The admin API needs the root account's credentials.")
         ctx.principal = principal
-        return ctx
+
+    def _root_only(self, access_key: str) -> str | None:
+        """The root's secret; _NotRoot for any other key (whose lookup would read the IAM store)."""
+        if access_key != self.accounts.root_access_key:
+            raise _NotRoot()
+        return self.accounts.lookup_secret(access_key)
 
     def error_response(self, ctx: Ctx, err: CosError) -> Response:
         response = self._error_response(ctx, err)
@@ -298,17 +329,10 @@ class CosApp:
         are unusually large, so the loop never stalls, and for any key but the root's: a
         sub-account's (or temporary) key is looked up in the IAM store, a PostgreSQL round trip in
         cluster mode. The inline attempt stops at that lookup (nothing is read on the loop)."""
-        size = len(ctx.query_string) + sum(len(k) + len(v) for k, v in ctx.headers.items())
-        if size > INLINE_AUTH_BYTES:
+        if _auth_size(ctx) > INLINE_AUTH_BYTES:
             return None
-        root_key, root_secret = self.accounts.root_access_key, self.accounts.lookup_secret
-
-        def root_only(access_key: str) -> str | None:
-            if access_key != root_key:
-                raise _NotRoot()
-            return root_secret(access_key)
         try:
-            return authenticate(req, root_only, time.time())
+            return authenticate(req, self._root_only, time.time())
         except _NotRoot:
             return None
 
