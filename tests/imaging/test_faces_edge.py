@@ -2,8 +2,8 @@
 
 A candidate cut by the frame gets a looser stability limit (0.16 F instead of 0.10 F: half a
 face seen through a turned window moves more). Measured on the no-face corpus cropped so that
-each of its detector candidates sits 25 % / 50 % outside one side (121 crops, collected by the
-calibration script described in verify.py), that looseness let through:
+each of its detector candidates sits 25 % / 50 % outside one side (76 crops;
+test_faces_edge_calibration.py prints the distributions), that looseness let through:
 
 * colourless crops (coins, cell): there is no colour test for them, and their stability
   (0.127-0.150) sits where real grey cut faces also reach (0.118-0.145). What separates them

@@ -26,7 +26,7 @@ distributions are in docs/beauty.md, "Face detection and lossless output"):
   real face's mesh stays put (mean shift <= 0.08 F measured), a hallucinated one moves or
   vanishes (<= 0.10 F required, <= 0.16 F for a face cut by the frame).
 * **cut by the frame** (tests/imaging/test_faces_edge.py): the no-face corpus cropped so each
-  of its detector candidates is 25/50 % outside one side (121 crops) let 3 grey crops (coins,
+  of its detector candidates is 25/50 % outside one side (76 crops) let 3 grey crops (coins,
   cell: stability 0.127-0.150, where real grey cut faces also reach 0.118-0.145) and flat
   painted discs (blobs) through. So a grey cut candidate using the looser stability limit
   (> 0.10 F) with an iris inside the frame must show that iris darker than its skin by
