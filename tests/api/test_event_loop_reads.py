@@ -119,3 +119,28 @@ def test_admin_api_looks_up_other_keys_off_the_loop(app):
     assert asyncio.run(scenario()) == [(200, ""), (403, "AccessDenied"), (403, "SignatureDoesNotMatch"),
                                        (403, "InvalidAccessKeyId")]
     assert lookups and "MainThread" not in lookups
+
+
+def test_sub_account_request_reads_the_iam_generation_once(app):
+    """Within one worker-thread hop, the IAM store reads its generation row once (the first
+    lookup), not once per lookup (key, principal, policies): a sub-account's PUT makes two hops
+    (signature; the handler's cos:PutObject check), so two reads instead of four -- PostgreSQL
+    round trips in cluster mode. A change is still seen by the next request."""
+    store = app.accounts.store
+    store.create_user("carol")
+    key = store.create_key("carol")
+    doc = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": ["name/cos:PutObject"],
+                                                       "resource": ["*"]}]})
+    store.attach_policy("carol", "w", doc)
+    reads = _spy(store, "_read_generation")
+    sub = {"secret_id": key["secret_id"], "secret_key": key["secret_key"]}
+
+    async def scenario() -> list[int]:
+        assert (await call(app, "PUT", BUCKET, ""))[0] == 200
+        reads.clear()
+        statuses = [(await call(app, "PUT", BUCKET, "k", b"1", **sub))[0]]
+        statuses.append(len(reads))
+        store.set_key_status(key["secret_id"], False)               # seen by the very next request
+        statuses.append((await call(app, "PUT", BUCKET, "k", b"2", **sub))[0])
+        return statuses
+    assert asyncio.run(scenario()) == [200, 2, 403]

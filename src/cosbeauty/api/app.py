@@ -12,7 +12,8 @@ import errno
 import logging
 import sqlite3
 import time
-from typing import Awaitable, Callable
+from contextlib import nullcontext
+from typing import Awaitable, Callable, ContextManager
 
 from starlette.responses import Response
 
@@ -265,12 +266,18 @@ class CosApp:
 
     def _admit(self, ctx: Ctx, req: SignedRequest, names: list[str], unroutable: CosError | None, level: str,
                actions: tuple[str, ...]) -> None:
-        """Authentication, the request checks and authorization for a worker thread (blocking reads)."""
-        ctx.identity = authenticate(req, self.accounts.lookup_secret, time.time())
-        request_scope.check_signed(ctx.identity, ctx.headers, names)
-        self._checks(ctx, unroutable, level)
-        if actions != ("",):
-            self.authorizer.check_sync(ctx, actions)
+        """Authentication, the request checks and authorization for a worker thread (blocking reads;
+        the IAM store reads its generation row once for all of them)."""
+        with self._iam_read():
+            ctx.identity = authenticate(req, self.accounts.lookup_secret, time.time())
+            request_scope.check_signed(ctx.identity, ctx.headers, names)
+            self._checks(ctx, unroutable, level)
+            if actions != ("",):
+                self.authorizer.check_sync(ctx, actions)
+
+    def _iam_read(self) -> ContextManager[None]:
+        store = getattr(self.accounts, "store", None)
+        return store.one_read() if store is not None else nullcontext()
 
     def admin_ctx(self, scope: dict, receive) -> Ctx:
         """For mounted admin sub-apps: a Ctx whose request is authenticated as the root account
@@ -302,6 +309,10 @@ class CosApp:
         return ctx
 
     def _admin_identity(self, ctx: Ctx, lookup_secret: Callable[[str], str | None]) -> None:
+        with self._iam_read():
+            self._admin_check(ctx, lookup_secret)
+
+    def _admin_check(self, ctx: Ctx, lookup_secret: Callable[[str], str | None]) -> None:
         ident = authenticate(SignedRequest(method=ctx.method, raw_path=ctx.raw_path, path=ctx.path,
                                            query=ctx.query_pairs, headers=ctx.headers, cos_paths=[ctx.path]),
                              lookup_secret, time.time())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from cosbeauty.api.acl import acl_allows
@@ -92,7 +93,14 @@ class Authorizer:
 
     def check_sync(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], *, bucket: str | None = None,
                    key: str | None = None) -> None:
-        """:meth:`check` for a worker thread (blocking storage reads)."""
+        """:meth:`check` for a worker thread (blocking storage reads; the IAM store reads its
+        generation row once for the key, principal and policy lookups)."""
+        store = getattr(self.app.accounts, "store", None)
+        with store.one_read() if store is not None else nullcontext():
+            self._check_sync(ctx, actions, bucket, key)
+
+    def _check_sync(self, ctx: "Ctx", actions: tuple[str, ...] | list[str], bucket: str | None,
+                    key: str | None) -> None:
         bucket = ctx.bucket if bucket is None else bucket
         key = ctx.key if key is None else key
         principal = self.principal(ctx)

@@ -4,6 +4,10 @@ metadata database (``<data>/meta.sqlite3``) next to the buckets.
 The server and the ``cosbeauty user/key/policy/token`` commands (another process) share the file.
 Every change bumps ``iam_state.generation``; lookups read that one row and drop their cache when
 it moved, so a running server sees a disabled key or a detached policy on its very next request.
+Inside :meth:`IamStore.one_read` (one request's worker-thread hop: signature, key, principal,
+policies) only the first lookup reads the row: a change made while that hop runs is seen by the
+next request, and a sub-account request costs one read (a PostgreSQL round trip in cluster mode)
+instead of one per lookup.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import sqlite3
 import string
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from cosbeauty.iam.crypto import SecretBox, token_digest
 from cosbeauty.iam.policy import Policy, PolicyError, parse_policy
@@ -92,6 +98,7 @@ class IamStore:
         self._generation = -1
         self._credentials: dict[str, Credential | None] = {}
         self._policies: dict[str, tuple[Policy, ...]] = {}
+        self._hop = threading.local()       # one_read(): depth, and whether the row was read
 
         def create(conn: sqlite3.Connection) -> None:
             for statement in SCHEMA:
@@ -99,9 +106,32 @@ class IamStore:
         db.write(create)
 
     # -- lookups (server hot path) -------------------------------------------------------
-    def _fresh(self) -> None:
+    def _read_generation(self) -> int:
         row = self.db.reader().execute("SELECT v FROM iam_state WHERE k='generation'").fetchone()
-        generation = row[0] if row else 0
+        return row[0] if row else 0
+
+    @contextmanager
+    def one_read(self) -> Iterator[None]:
+        """Lookups on this thread inside the block read the generation row once (the first one):
+        for one request's worker-thread hop. Nests."""
+        hop = self._hop
+        depth = getattr(hop, "depth", 0)
+        if depth == 0:
+            hop.read = False
+        hop.depth = depth + 1
+        try:
+            yield
+        finally:
+            hop.depth = depth
+
+    def _fresh(self) -> None:
+        hop = self._hop
+        pinned = getattr(hop, "depth", 0) > 0
+        if pinned and hop.read:
+            return
+        generation = self._read_generation()
+        if pinned:
+            hop.read = True
         if generation != self._generation:
             with self._lock:
                 self._credentials, self._policies = {}, {}
