@@ -131,3 +131,21 @@ def test_retouch_of_faces_cut_by_the_frame_leaves_no_seam():
     print(f"cut photos retouched {len(ratios)}/16, missed {missed}; seam/interior step median "
           f"{np.median(ratios):.2f} max {max(ratios):.2f}")
     assert len(missed) <= 2, missed
+
+
+def test_flat_painted_skin_is_not_a_face():
+    """The skin-texture floor: a mesh whose skin patches are flat paint (two flat colours, so
+    the chroma-spread floor alone would pass it) is rejected. Seen on the blobs image cropped at
+    its top once faces.py tries the mirror image of a cut candidate (skin texture 0.0; real
+    faces >= 4.7, the darkest tone-shifted ones)."""
+    img = np.ascontiguousarray(corpus.hopper())
+    face = detect_faces(img)[0]
+    assert verify.is_face(face.checks) and face.checks["skin_texture"] > 4
+    flat = img.copy()
+    x, y, w, h = face.box
+    flat[y:y + h, x:x + w // 2] = (224, 170, 140)
+    flat[y:y + h, x + w // 2:x + w] = (221, 168, 141)
+    checks = verify.face_checks(flat, face.landmarks, 1.0, face.presence, face.score)
+    assert checks["skin_texture"] < verify.MIN_SKIN_TEXTURE
+    assert checks["chroma_spread"] >= verify.MIN_CHROMA_SPREAD
+    assert "flat" in verify.reasons(checks)

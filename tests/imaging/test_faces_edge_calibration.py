@@ -81,5 +81,6 @@ def test_cut_candidates_calibration():
             print(f"  {key:10} {_quantiles([c[key] for c in cut])}")
         print(f"  eye_dark (grey, an iris in the frame) {_quantiles(grey_eye)}")
         print(f"  chroma_spread (colour) {_quantiles([c['chroma_spread'] for c in rows if not c['grey']])}")
+        print(f"  skin_texture {_quantiles([c['skin_texture'] for c in rows])}")
     print("no-face candidates accepted:", accepted)
     assert accepted == []

@@ -32,7 +32,9 @@ distributions are in docs/beauty.md, "Face detection and lossless output"):
   (> 0.10 F) with an iris inside the frame must show that iris darker than its skin by
   >= 0.2 (relative luminance; real grey cut faces >= 0.41 over 59 cases, those crops
   0.01-0.17); and a colour candidate's 7 skin patches must not be one flat colour (chroma
-  spread >= 0.5; real faces >= 1.85 measured, painted discs 0.0). Not a presence rule: the
+  spread >= 0.5; real faces >= 1.85 measured, painted discs 0.0) nor textureless (median
+  luminance std inside the 7 patches >= 1.0; real faces >= 4.7 measured, the darkest
+  tone-shifted ones lowest; flat paint 0.0). Not a presence rule: the
   one face still missed (Grace Hopper 150 px, half above the top edge, presence 0.64) has a
   wrong mesh (0.42 F off, the detector's box is the face's upside-down mirror image in the
   padded border), so no threshold here can accept it without retouching the wrong place.
@@ -61,6 +63,7 @@ MIN_PRESENCE = 0.85
 MIN_SKIN_FRACTION = 0.9       # of the 7 patches' pixels in the skin locus (real faces >= 0.96 measured)
 MAX_CHROMA_SPREAD = 25.0
 MIN_CHROMA_SPREAD = 0.5       # colour faces: 7 patches of exactly one colour are paint, not skin
+MIN_SKIN_TEXTURE = 1.0        # median luminance std inside the skin patches: flat paint is 0
 MIN_LIP_CR = 2.0             # lips redder (Cr) than the median skin patch, colour faces only
 MIN_LIP_CR_CUT = 1.0         # ... for a face cut by the frame (mirrored skin patches)
 CUT_INSIDE = 0.9             # a face with less of its mesh inside the frame is "cut"
@@ -98,7 +101,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width)."""
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.05 * f)))
-    means, inside = [], 0
+    means, inside, texture = [], 0, []
     n = 0
     for i in SKIN_SAMPLES:
         x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)    # cut by the frame: mirrored
@@ -108,13 +111,14 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
         patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
         flat = patch.reshape(-1, 3).astype(np.float32)
         means.append(flat.mean(axis=0))
+        texture.append(float(flat[:, 0].std()))
         ok = ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
               & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
         inside += int(ok.sum())
         n += len(flat)
     if not means:
         return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
-                "lip_cr": 0.0, "eye_dark": 0.0}
+                "lip_cr": 0.0, "eye_dark": 0.0, "skin_texture": 0.0}
     m = np.array(means)
     chroma = m[:, 1:]
     centre = np.median(chroma, axis=0)
@@ -123,7 +127,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))))
     irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
     skin_y = float(np.median(m[:, 0]))
-    return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread,
+    return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread, "skin_texture": float(np.median(texture)),
             "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
             "lip_cr": float(lips[1] - np.median(chroma[:, 0])) if lips is not None else 0.0,
             "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
@@ -195,6 +199,8 @@ def reasons(checks: dict[str, float]) -> list[str]:
                                or not MIN_CHROMA_SPREAD <= checks["chroma_spread"] <= MAX_CHROMA_SPREAD
                                or (lips_seen and checks["lip_cr"] < (MIN_LIP_CR_CUT if cut else MIN_LIP_CR))):
         why.append("skin")
+    if checks.get("skin_texture", MIN_SKIN_TEXTURE) < MIN_SKIN_TEXTURE:
+        why.append("flat")       # a painted, textureless area (real faces >= 4.7 measured)
     stability = checks.get("stability", 0.0)
     if stability > (MAX_INSTABILITY_CUT if cut else MAX_INSTABILITY):
         why.append("stability")
