@@ -7,8 +7,9 @@ test_faces_edge_calibration.py prints the distributions), that looseness let thr
 
 * colourless crops (coins, cell): there is no colour test for them, and their stability
   (0.127-0.150) sits where real grey cut faces also reach (0.118-0.145). What separates them
-  is the eye: with an iris inside the frame, a real grey face's iris is >= 0.41 darker than
-  its skin (relative luminance, 59 cut faces) against 0.01-0.17 for those crops;
+  is the eye: with an iris inside the frame, a real grey face's iris is 0.21-0.87 (5th percentile
+  0.44, 48 cut candidates) darker than its skin (relative luminance) against 0.01-0.17 for
+  those crops: the limit is 0.2;
 * a flat painted disc (the synthetic "blobs", cropped at its top): every skin patch exactly
   the same colour (chroma spread 0.0, also the uncropped blobs' candidates); real faces,
   cut or not, 24-150 px, measured >= 1.85.
