@@ -37,8 +37,8 @@ distributions are in docs/beauty.md, "Face detection and lossless output"):
   patches >= 1.0; real faces >= 4.7, the darkest tone-shifted ones lowest; flat paint 0.0).
   Not a presence rule: the one face still missed (Grace Hopper 150 px, half above the top
   edge, presence 0.64) has a wrong mesh (0.42 F off, the detector's box is the face's
-  upside-down mirror image in the
-padded border), so no threshold here can accept it without retouching the wrong place.
+  upside-down mirror image in the padded border), so no threshold here can accept it without
+  retouching the wrong place.
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
