@@ -138,3 +138,13 @@ def test_failed_commit_drops_the_blobs_in_a_worker_thread(tmp_path):
         assert len(threads) == 2 and "MainThread" not in threads
     finally:
         backend.close()
+
+
+def test_a_slow_inline_commit_sends_writes_to_the_writer_for_a_while(db, monkeypatch):
+    import cosbeauty.storage.sqlite as sq
+    monkeypatch.setattr(sq, "INLINE_COMMIT_MAX", 0.0)       # every commit counts as slow
+    assert db.write_now(_insert("a")) == "a"                # done, but slower than the bound
+    db.commit_seconds = 0.0                                 # even with a fast average ...
+    assert db.write_now(_insert("b")) is NOT_NOW            # ... held off for INLINE_HOLD
+    db._inline_after = 0.0
+    assert db.write_now(_insert("c")) == "c"
