@@ -70,3 +70,49 @@ def test_face_found_at_every_angle(upright, name, angle):
     assert nme < 0.06, f"{name} at {angle}: landmark error {nme:.3f} IOD"
     assert abs(roll) < 8
     assert abs(change - ref_change) <= 0.35 * ref_change, (change, ref_change)
+
+
+def small_turned_canvas(degrees: float, sizes: tuple[int, ...], big: int = 0) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """1920x1080 noisy canvas with both people turned by ``degrees`` at each of ``sizes`` px
+    (and, with ``big``, the astronaut that wide too): (canvas, [(size, cx, cy)])."""
+    rng = np.random.default_rng(7)
+    canvas = np.clip(rng.normal(165, 10, (1080, 1920, 3)), 0, 255).astype(np.uint8)
+    truth = []
+    x = 150
+    for size in sizes:
+        for load in PEOPLE.values():
+            head = corpus.heads()["astronaut" if load is corpus.astronaut else "hopper"]
+            rot = corpus.rotate(head, degrees)
+            corpus.place(canvas, rot, int(round(size * rot.shape[1] / head.shape[1])), x, 300)
+            truth.append((size, x, 300))
+            x += 220
+    if big:
+        head = corpus.heads()["astronaut"]
+        rot = corpus.rotate(head, degrees)
+        corpus.place(canvas, rot, int(round(big * rot.shape[1] / head.shape[1])), 1400, 700)
+    return canvas, truth
+
+
+def found(faces, truth) -> int:
+    return sum(any(abs(f.center[0] - cx) < 0.7 * s and abs(f.center[1] - cy) < 0.7 * s for f in faces)
+               for s, cx, cy in truth)
+
+
+@pytest.mark.parametrize("degrees", [90, 135, 180, 270])
+def test_small_turned_faces_found_when_asked(monkeypatch, degrees):
+    """SMALL_TURNS=True: the proposal pass also scans the quarter-turned frame (faces >= 2x the
+    smallest): 48 and 64 px faces lying or upside down are found (upright-only: 0-1 of 4)."""
+    from cosbeauty.imaging import faces as faces_mod
+
+    canvas, truth = small_turned_canvas(degrees, (48, 64))
+    monkeypatch.setattr(faces_mod, "SMALL_TURNS", True)
+    assert found(detect_faces(canvas), truth) == len(truth)
+
+
+def test_small_turned_faces_found_next_to_a_sure_turned_face():
+    """SMALL_TURNS="auto" (the default): a confidently detected upside-down face (a group photo
+    upside down) switches the turned scan on, so the small upside-down faces are found too."""
+    canvas, truth = small_turned_canvas(180, (48, 64), big=300)
+    faces = detect_faces(canvas)
+    assert found(faces, truth) == len(truth)
+    assert len(faces) == len(truth) + 1

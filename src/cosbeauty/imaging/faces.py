@@ -77,6 +77,11 @@ _CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cel
 _CONFIRM_FACE_PX = 33        # ... the level's smallest face is shown this wide (its largest: 66 px; 30: sweep 347)
 _CONFIRM_PER_FACE = 8        # ... at most this many proposals per wanted face (best first): bounded work
 
+SMALL_TURNS: bool | str = "auto"   # proposal pass on quarter-turned views too (faces >= 2x the smallest,
+                                   # +~90 ms CPU at 1080p): True, False, or "auto" = once more when a
+                                   # verified face is rolled past _SMALL_TURNS_ROLL degrees
+_SMALL_TURNS_ROLL = 60             # ... (people lying down, a group upside down)
+
 _local = threading.local()
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -567,7 +572,24 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
-    return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces)
+    return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
+
+
+def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
+                     scaled: tuple[np.ndarray, float, float] | None, min_face_px: int, max_faces: int,
+                     verify: bool, done: dict[int, Face | None] | None = None) -> list[Face]:
+    """``SMALL_TURNS == "auto"``: when a verified face is rolled past _SMALL_TURNS_ROLL degrees
+    (people lying down, a group upside down), the proposal pass runs once more on the turned
+    views only, and the faces are finished again with its candidates."""
+    if SMALL_TURNS != "auto" or not any(abs(f.roll) > _SMALL_TURNS_ROLL for f in faces):
+        return faces
+    src = image if image is not None else scaled[0] if scaled is not None else None
+    if src is None or not _colourful(src):
+        return faces
+    more = _proposal_pass(image, h, w, scaled, min_face_px, dets, max_faces, upright=False, turned=True)
+    if not more:
+        return faces
+    return _finish(dets + more, image, max_faces, min_face_px, (h, w), done, verify=verify)
 
 
 def _colourful(rgb: np.ndarray) -> bool:
@@ -606,7 +628,7 @@ def _pyramid(image: np.ndarray | None, scales: list[float],
 def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                    scaled: tuple[np.ndarray, float, float] | None = None,
                    min_face_px: int = 20, known: Sequence[_Detection] = (),
-                   max_faces: int = 10) -> list[_Detection]:
+                   max_faces: int = 10, upright: bool = True, turned: bool = False) -> list[_Detection]:
     """Small faces in two cheap steps instead of the full-range detector on every window:
 
     1. **Proposals**: the short-range BlazeFace (128 px input, 1.7 ms a call against 6.2 ms for
@@ -628,71 +650,114 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     if not sizes:
         return []
     scales = [_snap(min(1.0, _PROPOSE_FACE_PX / size)) for size in sizes]
-    jobs = []
     pad = _PROPOSE_PAD
-    levels = []
+    levels = []           # (sx, sy, skin integral) per level
+    jobs: list[tuple[np.ndarray, int, int, int, int, int, int, tuple[int, int]]] = []
     # a linear last step: the first level's fractional shrink of a 1080p frame 13 -> 1.6 ms
-    from . import proposer
-
-    for size, (src, sx, sy) in zip(sizes, _pyramid(image, scales, scaled, cv2.INTER_LINEAR)):
+    pyramid = _pyramid(image, scales if upright else scales[:1], scaled, cv2.INTER_LINEAR)
+    for i, (src, sx, sy) in enumerate(pyramid if upright else []):
         padded = mirror_pad(src, pad)
-        ph, pw = padded.shape[:2]
         skin = _skin_integral(padded, colour=True)
-        levels.append((sx, sy, skin))
-        (th, ys), (tw, xs) = proposer.span(ph, _PROPOSE_OVERLAP), proposer.span(pw, _PROPOSE_OVERLAP)
-        small = _PROPOSE_INPUT
-        if max(th, small) > ph or max(tw, small) > pw:   # a level smaller than one tile: tiles reach past it
-            padded = cv2.copyMakeBorder(padded, 0, max(0, th - ph, small - ph), 0, max(0, tw - pw, small - pw),
-                                        cv2.BORDER_REPLICATE)
-        # each big tile, or only its small windows that show skin chroma when they cost less
-        wins: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for wy0, _ in _windows(max(ph, small), small, _PROPOSE_OVERLAP):
-            for wx0, _ in _windows(max(pw, small), small, _PROPOSE_OVERLAP):
-                if skin is None or _area(skin, wx0, wy0, wx0 + small, wy0 + small) >= _PROPOSE_MIN_SKIN:
-                    tile = (max(y for y in ys if y <= wy0 + small // 2), max(x for x in xs if x <= wx0 + small // 2))
-                    wins.setdefault(tile, []).append((wy0, wx0))
-        for y0 in ys:
-            for x0 in xs:
-                kept = wins.get((y0, x0), [])
-                if len(kept) * small * small < _PROPOSE_TILE_FILL * th * tw:
-                    jobs += [(padded, sx, sy, wx0, wy0, wx0 + small, wy0 + small, size, len(levels) - 1)
-                             for wy0, wx0 in kept]
-                else:
-                    jobs.append((padded, sx, sy, x0, y0, x0 + tw, y0 + th, size, len(levels) - 1))
-    found = pmap(lambda j: _propose_in(j[0][j[4]:j[6], j[3]:j[5]], j[3] - pad, j[4] - pad, j[1], j[2]), jobs)
+        levels.append((sx, sy, skin, sizes[i]))
+        jobs += _tile_jobs(padded, skin, len(levels) - 1, 0)
+    if turned and sizes:
+        # faces lying or upside down, >= 2x the smallest: the proposer on the level showing them
+        # 14-56 px wide (half the first level's scale), turned by 1-3 quarter turns
+        first, sx, sy = pyramid[0]
+        src, ex, ey = shrink(first, 0.5)
+        padded = mirror_pad(src, pad)
+        levels.append((sx * ex, sy * ey, _skin_integral(padded, colour=True), 2 * sizes[0]))
+        for k in (1, 2, 3):
+            view = np.ascontiguousarray(np.rot90(padded, k))
+            jobs += _tile_jobs(view, _skin_integral(view, colour=True), len(levels) - 1, k, padded.shape[:2])
+    found = pmap(lambda j: _propose_rows(j[0][j[2]:j[4], j[1]:j[3]]), jobs)
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
     proposals = []
-    for job, dets in zip(jobs, found):
-        sx, sy, skin = levels[job[8]]
-        for d in dets:
+    for job, rows in zip(jobs, found):
+        sx, sy, skin, size = levels[job[5]]
+        for d in _rows_to_image(rows, job, sx, sy, pad):
             cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
-            if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
-                continue              # inside a face the whole-image passes already found
+            # inside a face the whole-image passes already found (not for turned views: the turned
+            # whole-image passes size small turned faces badly, e.g. a 64 px upside-down face as 105 px)
+            if not job[6] and any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
+                continue
             if skin is not None:      # the face's centre must show skin chroma
                 lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, int(_PROPOSE_FACE_PX // 2)
                 if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
                     continue
-            proposals.append((d, job[7]))
+            proposals.append((d, size, job[6]))
     cells = _proposal_cells(proposals, h, w)
     per = (_DET_INPUT // _CONFIRM_CELL) ** 2
-    cells = cells[:max(9, _CONFIRM_PER_FACE * max_faces)]
-    cells = sorted(cells, key=lambda c: c[2])     # stable: a mosaic holds cells of one scale, best first
-    mosaics = [cells[i:i + per] for i in range(0, len(cells), per)]
+    cap = max(9, _CONFIRM_PER_FACE * max_faces)        # upright, turned: turned cells never crowd out upright ones
+    mosaics = []
+    for group in ([c for c in cells if not c[3]][:cap], [c for c in cells if c[3]][:cap]):
+        group = sorted(group, key=lambda c: (c[3], c[2]))   # stable: a mosaic holds cells of one turn and scale
+        mosaics += [group[i:i + per] for i in range(0, len(group), per)]
     return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
 
 
-def _propose_in(tile: np.ndarray, x0: float, y0: float, sx: float, sy: float) -> list[_Detection]:
-    """The short-range BlazeFace (:mod:`.proposer`, LiteRT) on one tile of a pyramid level:
-    ``tile`` pixels are image pixels scaled by (sx, sy) with origin (x0, y0) of the scaled
-    image; boxes and eyes come back in image pixels."""
+def _tile_jobs(padded: np.ndarray, skin: np.ndarray | None, level: int, turn: int,
+               unturned: tuple[int, int] | None = None) -> list[tuple[Any, ...]]:
+    """Proposer jobs (array, x0, y0, x1, y1, level, turn, unturned shape) covering ``padded`` (a
+    level, possibly turned by ``turn`` quarter turns from its ``unturned`` h, w): each big tile
+    (:func:`.proposer.span`), or only its small windows showing skin chroma when they cost less."""
     from . import proposer
 
-    rows = proposer.detect(np.ascontiguousarray(tile), _PROPOSE_SCORE, quietly)
+    ph, pw = padded.shape[:2]
+    (th, ys), (tw, xs) = proposer.span(ph, _PROPOSE_OVERLAP), proposer.span(pw, _PROPOSE_OVERLAP)
+    small = _PROPOSE_INPUT
+    if max(th, small) > ph or max(tw, small) > pw:   # a level smaller than one tile: tiles reach past it
+        padded = cv2.copyMakeBorder(padded, 0, max(0, th - ph, small - ph), 0, max(0, tw - pw, small - pw),
+                                    cv2.BORDER_REPLICATE)
+    shape = unturned or (ph, pw)
+    wins: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for wy0, _ in _windows(max(ph, small), small, _PROPOSE_OVERLAP):
+        for wx0, _ in _windows(max(pw, small), small, _PROPOSE_OVERLAP):
+            if skin is None or _area(skin, wx0, wy0, wx0 + small, wy0 + small) >= _PROPOSE_MIN_SKIN:
+                tile = (max(y for y in ys if y <= wy0 + small // 2), max(x for x in xs if x <= wx0 + small // 2))
+                wins.setdefault(tile, []).append((wy0, wx0))
+    jobs: list[tuple[Any, ...]] = []
+    for y0 in ys:
+        for x0 in xs:
+            kept = wins.get((y0, x0), [])
+            if len(kept) * small * small < _PROPOSE_TILE_FILL * th * tw:
+                jobs += [(padded, wx0, wy0, wx0 + small, wy0 + small, level, turn, shape) for wy0, wx0 in kept]
+            else:
+                jobs.append((padded, x0, y0, x0 + tw, y0 + th, level, turn, shape))
+    return jobs
+
+
+def _propose_rows(tile: np.ndarray) -> np.ndarray:
+    """The short-range BlazeFace (:mod:`.proposer`, LiteRT) on one tile: (k, 9) rows in tile px."""
+    from . import proposer
+
+    return proposer.detect(np.ascontiguousarray(tile), _PROPOSE_SCORE, quietly)
+
+
+def _unturn(x: float, y: float, turn: int, h: int, w: int) -> tuple[float, float]:
+    """A point of ``np.rot90(a, turn)`` -> the same point of ``a`` (h x w), continuous px."""
+    k = turn % 4
+    if k == 1:
+        return w - y, x
+    if k == 2:
+        return w - x, h - y
+    if k == 3:
+        return y, h - x
+    return x, y
+
+
+def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float, pad: int) -> list[_Detection]:
+    """Proposer rows of one job's tile -> detections in image pixels (boxes and eyes mapped back
+    through the tile origin, the level's turn, its mirrored border and its scale)."""
+    _, x0, y0, _, _, _, turn, (lh, lw) = job
     found = []
     for r in rows.astype(np.float64):
-        box = np.array([(r[1] + x0) / sx, (r[2] + y0) / sy, (r[3] + x0) / sx, (r[4] + y0) / sy])
-        eyes = np.array([[(r[5] + x0) / sx, (r[6] + y0) / sy], [(r[7] + x0) / sx, (r[8] + y0) / sy]])
-        found.append(_Detection(box, float(r[0]), eyes))
+        pts = [_unturn(px + x0, py + y0, turn, lh, lw) for px, py in
+               ((r[1], r[2]), (r[3], r[4]), (r[5], r[6]), (r[7], r[8]))]
+        img = [((px - pad) / sx, (py - pad) / sy) for px, py in pts]
+        (ax, ay), (bx, by) = img[0], img[1]
+        box = np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)])
+        found.append(_Detection(box, float(r[0]), np.array([img[2], img[3]])))
     return found
 
 
@@ -703,7 +768,7 @@ def _snap(scale: float) -> float:
     return power if scale * 0.95 <= power <= scale else scale
 
 
-def _proposal_cells(proposals: list[tuple[_Detection, float]], h: int, w: int) -> list[tuple[float, float, float]]:
+def _proposal_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: int) -> list[tuple[float, float, float, int]]:
     """(cx, cy, side) in image pixels of the confirmation cell of each (proposal, level face
     size) worth one: the best first (ties by position, so the order never depends on thread
     timing), dropping those centred within half a face of a kept one of the same size, or
@@ -713,20 +778,20 @@ def _proposal_cells(proposals: list[tuple[_Detection, float]], h: int, w: int) -
     proposal (>= _PROPOSE_BIG) may be a face above the level's range (the proposer likes big
     faces: a 100 px face scores 0.96 at the 23 px level, 0.2-0.3 at its own): it gets a second
     cell at twice the size."""
-    kept: list[tuple[float, float, float]] = []
-    order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], tuple(np.round(p[0].box, 3))))
-    for det, size in order:
+    kept: list[tuple[float, float, float, int]] = []
+    order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], p[2], tuple(np.round(p[0].box, 3))))
+    for det, size, turn in order:
         cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
         if not (0 <= cx < w and 0 <= cy < h):
             continue
         for face in (size, 2 * size) if det.score >= _PROPOSE_BIG else (size,):
-            if not any(k[2] == face and math.hypot(cx - k[0], cy - k[1]) < 0.5 * face for k in kept):
-                kept.append((cx, cy, face))
-    return [(cx, cy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX) for cx, cy, size in kept]
+            if not any(k[2] == face and k[3] == turn and math.hypot(cx - k[0], cy - k[1]) < 0.5 * face for k in kept):
+                kept.append((cx, cy, face, turn))
+    return [(cx, cy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX, turn) for cx, cy, size, turn in kept]
 
 
 def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-             cells: list[tuple[float, float, float]]) -> list[_Detection]:
+             cells: list[tuple[float, float, float, int]]) -> list[_Detection]:
     """The full-range detector on one mosaic of up to 3x3 proposal cells (``image`` pixels, or
     those of ``scaled`` = (copy, sx, sy) when the image is not given); detections are mapped
     back to image pixels, those not centred well inside their own cell are dropped."""
@@ -734,9 +799,9 @@ def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
     c = _CONFIRM_CELL
     mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
     src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
-    for i, (cx, cy, side) in enumerate(cells):
-        mosaic[(i // n) * c:(i // n + 1) * c, (i % n) * c:(i % n + 1) * c] = \
-            _cell(src, cx * sx, cy * sy, side * min(sx, sy), c)
+    for i, (cx, cy, side, turn) in enumerate(cells):      # a turned proposal's cell is turned upright
+        cell = _cell(src, cx * sx, cy * sy, side * min(sx, sy), c)
+        mosaic[(i // n) * c:(i // n + 1) * c, (i % n) * c:(i % n + 1) * c] = np.rot90(cell, turn) if turn else cell
     detector, _ = _graphs()
     result = detector.process({"image": mosaic})
     found = []
@@ -752,16 +817,18 @@ def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
         ox, oy = col * c, row * c
         if min(x0 - ox, y0 - oy, ox + c - x1, oy + c - y1) < -0.15 * c:     # spans two cells
             continue
-        cx, cy, side = cells[i]
+        cx, cy, side, turn = cells[i]
         k = side / c
 
         def back(px: float, py: float, ox: int = ox, oy: int = oy, k: float = k,
-                 cx: float = cx, cy: float = cy, side: float = side) -> tuple[float, float]:
-            return cx - side / 2 + (px - ox) * k, cy - side / 2 + (py - oy) * k
+                 cx: float = cx, cy: float = cy, side: float = side, turn: int = turn) -> tuple[float, float]:
+            u, v = _unturn(px - ox, py - oy, turn, c, c)
+            return cx - side / 2 + u * k, cy - side / 2 + v * k
 
-        lo, hi = back(x0, y0), back(x1, y1)
+        (ax, ay), (bx, by) = back(x0, y0), back(x1, y1)
         eyes = np.array([back(kp.x * _DET_INPUT, kp.y * _DET_INPUT) for kp in loc.relative_keypoints[:2]])
-        found.append(_Detection(np.array([lo[0], lo[1], hi[0], hi[1]]), float(det.score[0]), eyes, coarse=True))
+        found.append(_Detection(np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]), float(det.score[0]),
+                                eyes, coarse=True))
     return found
 
 
@@ -1057,7 +1124,10 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
         dets += _whole_pass(image, turns=TURNS, edges=True, small=whole)
     if want_tiles:
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces)
-    return _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
+    faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
+    if want_tiles:
+        faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify)
+    return faces
 
 
 def _select(dets: list[_Detection], max_faces: int, min_face_px: int, h: int, w: int) -> list[_Detection]:
@@ -1132,4 +1202,8 @@ class ScaledDetection:
         dets = list(self.dets)
         if self.tiles:
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces)
-        return _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
+        faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
+        if self.tiles:
+            faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
+                                     self.max_faces, True, self.done)
+        return faces
