@@ -489,25 +489,43 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
 
 
 def _cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
-    """Four planes (float, Pillow's CMYK convention) that Pillow's CMYK -> RGB conversion (the
+    """Four planes (float32, Pillow's CMYK convention) that Pillow's CMYK -> RGB conversion (the
     one :mod:`.codec` decodes with: R = (255 - C)(255 - K) / 255) turns into ``rgb``, keeping
     the source's ink ``cmyk`` exactly where ``rgb`` is still its conversion and its K plane
     wherever that K can still give the pixel (K is lowered only under a pixel made lighter
     than 255 - K)."""
+    import cv2
+
     src_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(cmyk), "CMYK").convert("RGB"))
-    same = np.all(rgb == src_rgb, axis=2)
-    value = rgb.astype(np.float64)
-    k = np.minimum(cmyk[..., 3].astype(np.float64), 255.0 - value.max(axis=2))
-    light = np.maximum(255.0 - k, 1.0)[..., None]
-    out = np.empty(cmyk.shape, np.float64)
-    out[..., :3] = np.clip(255.0 - 255.0 * value / light, 0.0, 255.0)
+    same = cv2.transform(cv2.absdiff(rgb, src_rgb), np.ones((1, 3), np.float32)) == 0   # saturating sum
+    value = rgb.astype(np.float32)
+    brightest = np.maximum(np.maximum(value[..., 0], value[..., 1]), value[..., 2])
+    k = np.minimum(cmyk[..., 3].astype(np.float32), np.float32(255) - brightest)
+    scale = np.float32(255) / np.maximum(np.float32(255) - k, np.float32(1))
+    out = np.empty(cmyk.shape, np.float32)
+    out[..., :3] = np.clip(np.float32(255) - value * scale[..., None], 0, 255)
     out[..., 3] = k
     out[same] = cmyk[same]
-    return np.rint(out)
+    return np.rint(out, out=out)
 
 
 _DCT8 = np.array([[(np.sqrt(0.125) if u == 0 else 0.5) * np.cos((2 * x + 1) * u * np.pi / 16) for x in range(8)]
-                  for u in range(8)])
+                  for u in range(8)], np.float32)
+# Y, Cb, Cr (JFIF, + 128 on the chroma) of R, G, B as one affine map
+_YCC = np.array([[0.299, 0.587, 0.114, 0.0],
+                 [-0.168735892, -0.331264108, 0.5, 128.0],
+                 [0.5, -0.418687589, -0.081312411, 128.0]], np.float32)
+
+
+def _fdct(plane: np.ndarray) -> np.ndarray:
+    """The orthonormal 8x8 DCT-II (= JPEG's FDCT) of every block of ``plane`` (H, W multiples of
+    8): (block rows, block cols, 8, 8), coefficient [u, v] = vertical u, horizontal v. Two
+    matrix products over all blocks at once (one BLAS call each)."""
+    h, w = plane.shape
+    rows, cols = h // 8, w // 8
+    a = (plane.reshape(-1, 8) @ _DCT8.T).reshape(rows, 8, cols, 8)          # horizontal: [r, x, c, v]
+    a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(-1, 8) @ _DCT8.T   # vertical: [r, c, v, u]
+    return np.ascontiguousarray(a.reshape(rows, cols, 8, 8).transpose(0, 1, 3, 2))
 
 
 def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
@@ -519,6 +537,8 @@ def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
     the right/bottom image edge replicated into the last MCU, components box-downsampled to
     their sampling, level shift, the orthonormal 8x8 DCT (= JPEG's FDCT), quantisation to the
     source's tables with rounding to nearest (libjpeg's)."""
+    import cv2
+
     assert layout.tables is not None
     r0, c0, r1, c1 = box
     mw, mh = layout.mcu
@@ -528,23 +548,23 @@ def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
     pad = ((0, (r1 - r0) * mh - (y1 - y0)), (0, (c1 - c0) * mw - (x1 - x0)), (0, 0))
     planes = np.pad(planes, pad, mode="edge")
     if layout.transform == 2:                    # YCCK: JFIF YCbCr of (255 - C_lib, ...) = Pillow's C, M, Y
-        r, g, b = planes[..., 0], planes[..., 1], planes[..., 2]
-        comps = [np.rint(0.299 * r + 0.587 * g + 0.114 * b),
-                 np.rint(-0.168735892 * r - 0.331264108 * g + 0.5 * b + 128.0),
-                 np.rint(0.5 * r - 0.418687589 * g - 0.081312411 * b + 128.0),
-                 255.0 - planes[..., 3]]
+        ycc = np.rint(cv2.transform(np.ascontiguousarray(planes[..., :3]), _YCC))
+        comps = [ycc[..., 0], ycc[..., 1], ycc[..., 2], np.float32(255) - planes[..., 3]]
     else:                                        # Adobe CMYK: stored inverted
-        comps = [255.0 - planes[..., i] for i in range(4)]
+        comps = [np.float32(255) - planes[..., i] for i in range(4)]
     hmax, vmax = max(h for h, _ in layout.factors), max(v for _, v in layout.factors)
     out = []
     for plane, (h, v), table in zip(comps, layout.factors, layout.tables):
         fx, fy = hmax // h, vmax // v
-        if fx > 1 or fy > 1:
+        plane = np.ascontiguousarray(plane, np.float32)
+        if fx > 1 or fy > 1:                     # box average of fx x fy pixels (integer ratio: INTER_AREA)
             ph, pw = plane.shape
-            plane = plane.reshape(ph // fy, fy, pw // fx, fx).mean(axis=(1, 3))
-        rows, cols = plane.shape[0] // 8, plane.shape[1] // 8
-        blocks = (plane - 128.0).reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)
-        dct = np.einsum("ux,rcxy,vy->rcuv", _DCT8, blocks, _DCT8, optimize=True)
-        q = np.floor(np.abs(dct) / table + 0.5) * np.sign(dct)
-        out.append(np.clip(q, -32768, 32767).astype(np.int16).reshape(rows, cols, 64))
+            plane = cv2.resize(plane, (pw // fx, ph // fy), interpolation=cv2.INTER_AREA)
+        dct = _fdct(plane - np.float32(128))
+        q = np.abs(dct)
+        q /= table.astype(np.float32)
+        q += np.float32(0.5)
+        np.floor(q, out=q)
+        np.copysign(q, dct, out=q)               # rounding half away from zero, as libjpeg
+        out.append(np.clip(q, -32768, 32767).astype(np.int16).reshape(q.shape[0], q.shape[1], 64))
     return out
