@@ -915,7 +915,8 @@ def _want_turns(dets: list[_Detection], tiles: bool) -> bool:
 
 
 def _want_tiles(dets: list[_Detection], h: int, w: int, min_face_px: int = 20) -> bool:
-    """Tiles help unless the whole-image pass found exactly one face that is not small."""
+    """Tiles help unless the whole-image pass found exactly one face that is not small (when
+    that one fails verification, :func:`detect_faces` looks for small faces after all)."""
     if not _levels(h, w, min_face_px):      # the whole-image pass already sees the smallest faces
         return False
     if len(dets) != 1:              # nothing found, or a group: more faces may be smaller
@@ -1127,6 +1128,11 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 10, min_face_px: int = 20,
     faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
     if want_tiles:
         faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify)
+    elif tiles is None and not faces and _levels(h, w, min_face_px):
+        # the whole-image pass's one large candidate was no face (the coffee photo: 1000 px at
+        # 0.56): small faces may be there after all
+        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, max_faces=max_faces)
+        faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
     return faces
 
 
@@ -1206,4 +1212,7 @@ class ScaledDetection:
         if self.tiles:
             faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
                                      self.max_faces, True, self.done)
+        elif not faces and _levels(self.h, self.w, self.min_face_px):     # see detect_faces
+            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, (), self.max_faces)
+            faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
         return faces
