@@ -1,5 +1,6 @@
 """CosApp counts the requests it serves, so the embedded backend commits a small PUT on the event
-loop only while that PUT is the one request in flight (storage.local.LocalBackend.lone_request)."""
+loop only while that PUT is the one request in flight and none overlapped another lately
+(storage.local.LocalBackend.lone_request)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,12 @@ def test_in_flight_counts_requests_and_gates_the_inline_commit(tmp_path, monkeyp
             statuses = await asyncio.gather(*(_call(app, "PUT", f"k{i}", b"y" * 100) for i in range(4)))
             assert statuses == [200] * 4
             assert app.in_flight == 0
+            backend.db.commit_seconds = 0.0
+            assert await _call(app, "PUT", "after", b"z") == 200      # requests overlapped just now:
+            assert threads[-1] == "cosbeauty-sqlite-writer"           # not lone for CONCURRENT_HOLD
         asyncio.run(scenario())
         # the four concurrent PUTs were all in flight when they committed: the writer thread
-        assert threads[1:] == ["cosbeauty-sqlite-writer"] * 4
+        assert threads[1:] == ["cosbeauty-sqlite-writer"] * 5
         assert backend.get_object(BUCKET, "one").inline == b"x" * 4096
     finally:
         backend.close()

@@ -140,11 +140,16 @@ def test_failed_commit_drops_the_blobs_in_a_worker_thread(tmp_path):
         backend.close()
 
 
-def test_a_slow_inline_commit_sends_writes_to_the_writer_for_a_while(db, monkeypatch):
+def test_slow_commits_send_writes_to_the_writer_a_lone_one_does_not(db, monkeypatch):
     import cosbeauty.storage.sqlite as sq
-    monkeypatch.setattr(sq, "INLINE_COMMIT_MAX", 0.0)       # every commit counts as slow
-    assert db.write_now(_insert("a")) == "a"                # done, but slower than the bound
-    db.commit_seconds = 0.0                                 # even with a fast average ...
-    assert db.write_now(_insert("b")) is NOT_NOW            # ... held off for INLINE_HOLD
-    db._inline_after = 0.0
-    assert db.write_now(_insert("c")) == "c"
+    monkeypatch.setattr(sq, "INLINE_SLOW", 0.0)             # every commit counts as slow
+    for value in "abc":                                     # a lone slow one (a checkpoint) ...
+        db.commit_seconds = 0.0
+        assert db.write_now(_insert(value)) == value        # ... and a second still commit inline
+    db.commit_seconds = 0.0
+    assert db.write_now(_insert("d")) is NOT_NOW            # three of the last 16: a busy disk
+    monkeypatch.setattr(sq, "INLINE_SLOW", 10.0)
+    for value in range(sq.SLOW_WINDOW):                     # fast commits (on the writer) push them out
+        db.write(_insert(f"w{value:02d}"))
+    db.commit_seconds = 0.0
+    assert db.write_now(_insert("e")) == "e"

@@ -31,6 +31,7 @@ log = logging.getLogger("cosbeauty.api")
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 INLINE_AUTH_BYTES = 16 * 1024   # headers + query up to this size are verified on the event loop
+CONCURRENT_HOLD = 1.0   # seconds after requests overlapped during which none counts as lone (_lone)
 OPERATION_KEY = "cosbeauty.operation"   # scope key: the endpoint that took the request (router handler name)
 
 # COS answers with these spellings, and cos-python-sdk-v5 copies headers into a plain
@@ -149,11 +150,14 @@ class CosApp:
         self.startup: list[Callable[[], Awaitable[None]]] = []
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
         self.in_flight = 0      # HTTP requests being served (this process, this event loop)
+        self._concurrent_until = 0.0    # time.monotonic() until which requests count as concurrent
         if hasattr(backend, "lone_request"):    # storage.local: a lone small PUT commits on the loop
             backend.lone_request = self._lone
 
     def _lone(self) -> bool:
-        return self.in_flight == 1
+        """This request is the only one in flight, and none overlapped another for CONCURRENT_HOLD
+        seconds (under concurrent load the writer thread's group commit serves everyone better)."""
+        return self.in_flight == 1 and time.monotonic() >= self._concurrent_until
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         self.mounts[prefix] = app
@@ -165,6 +169,8 @@ class CosApp:
         if scope["type"] != "http":
             return
         self.in_flight += 1
+        if self.in_flight > 1:
+            self._concurrent_until = time.monotonic() + CONCURRENT_HOLD
         try:
             await self._serve(scope, receive, send)
         finally:

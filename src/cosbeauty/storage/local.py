@@ -336,7 +336,15 @@ class LocalBackend(Backend):
         try:
             job = lambda conn: self._upsert(conn, meta, cond)    # noqa: E731
             write_now = getattr(self.db, "write_now", None)             # SQLite only
-            old = write_now(job) if write_now is not None and self.lone_request() else NOT_NOW
+            old = NOT_NOW
+            if write_now is not None and self.lone_request() and self.db.inline_ok():
+                # let requests whose bytes are already here start first (one loop turn: their
+                # tasks; a second: sockets readable meanwhile): under concurrent load they are in
+                # flight too, and the writer thread commits them all with one fsync
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+                if self.lone_request():
+                    old = write_now(job)
             if old is NOT_NOW:
                 submit_async = getattr(self.db, "submit_async", None)      # SQLite: no concurrent Future
                 old = await (submit_async(job) if submit_async else asyncio.wrap_future(self.db.submit(job)))

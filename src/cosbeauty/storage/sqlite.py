@@ -10,6 +10,7 @@ fast, which spares the two thread wake-ups of the hand-off.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import queue
 import sqlite3
@@ -64,12 +65,14 @@ CREATE TABLE IF NOT EXISTS kv (
 Job = Callable[[sqlite3.Connection], Any]
 
 # write_now() commits on the caller's thread only while commits (SQL + the WAL fdatasync) take less
-# than this on average, and not for INLINE_HOLD seconds after one of its own commits took longer:
-# a caller on the event loop blocks for one commit, never for a busy disk's. (On a disk busy with
-# others' writes, an fdatasync from the event-loop thread measured slower than from the writer
-# thread -- p50 1.4 vs 0.8 ms -- so busy periods go to the writer thread and stay there a while.)
-INLINE_COMMIT_MAX = 0.0003     # seconds
-INLINE_HOLD = 2.0              # seconds
+# than INLINE_COMMIT_MAX on average and at most SLOW_MAX of the last SLOW_WINDOW took more than
+# INLINE_SLOW: a caller on the event loop blocks for one commit, never for a busy disk's. (On a disk
+# busy with others' writes, an fdatasync from the event-loop thread measured slower than from the
+# writer thread -- p50 1.4 vs 0.8 ms -- so busy periods go to the writer thread; a lone slow commit,
+# such as the one that runs SQLite's WAL checkpoint every ~250 small PUTs, does not.)
+INLINE_COMMIT_MAX = 0.0005     # seconds
+INLINE_SLOW = 0.001            # seconds
+SLOW_WINDOW, SLOW_MAX = 16, 2
 _EWMA = 0.2                    # weight of the latest commit in the running average
 NOT_NOW = object()             # write_now(): the write was not done, submit it instead
 
@@ -143,7 +146,8 @@ class Database:
         self._conn_lock = threading.Lock()     # held by whoever commits on the writer connection
         self._closed = False
         self.commit_seconds = 0.0              # running average of a commit's duration (SQL + fsync)
-        self._inline_after = 0.0               # write_now() declines until then (time.monotonic())
+        self._slow: collections.deque[bool] = collections.deque(maxlen=SLOW_WINDOW)   # of the last commits
+        self._slow_count = 0
         self._thread = threading.Thread(target=self._run, name="cosbeauty-sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -178,32 +182,37 @@ class Database:
         """Commit a lone ``job`` on the calling thread and return its result (or raise its error),
         durable like any write -- or return :data:`NOT_NOW` without doing anything when the writer
         thread is committing, anything is queued, or commits have been slow lately
-        (:data:`INLINE_COMMIT_MAX`, :data:`INLINE_HOLD`); then ``submit`` it. For the event loop when it serves a
+        (:data:`INLINE_COMMIT_MAX`, :data:`INLINE_SLOW`); then ``submit`` it. For the event loop when it serves a
         single request: the commit blocks the loop for its SQL and one ``fdatasync``, and spares
         the writer thread's wake-up and the loop's wake-up by the writer (about 10 % of a
         sequential small PUT's latency)."""
-        if (self.commit_seconds > INLINE_COMMIT_MAX or not self._queue.empty()
-                or time.monotonic() < self._inline_after):
-            return NOT_NOW
-        if not self._conn_lock.acquire(blocking=False):
+        if not self.inline_ok() or not self._conn_lock.acquire(blocking=False):
             return NOT_NOW
         try:
             if self._closed:
                 return NOT_NOW
             started = time.perf_counter()
             result, exc = self._commit_one(self._writer_conn, job)
-            seconds = time.perf_counter() - started
-            self._timed(seconds)
-            if seconds > INLINE_COMMIT_MAX:
-                self._inline_after = time.monotonic() + INLINE_HOLD
+            self._timed(time.perf_counter() - started)
         finally:
             self._conn_lock.release()
         if exc is not None:
             raise exc
         return result
 
+    def inline_ok(self) -> bool:
+        """Whether :meth:`write_now` would commit now (as far as can be told without the lock)."""
+        return (self.commit_seconds <= INLINE_COMMIT_MAX and self._slow_count <= SLOW_MAX
+                and self._queue.empty())
+
     def _timed(self, seconds: float) -> None:
+        """Record a commit's duration (under the connection lock)."""
         self.commit_seconds += (seconds - self.commit_seconds) * _EWMA
+        slow = seconds > INLINE_SLOW
+        if len(self._slow) == SLOW_WINDOW and self._slow[0]:
+            self._slow_count -= 1
+        self._slow.append(slow)
+        self._slow_count += slow
 
     def close(self) -> None:
         self._queue.put(None)
