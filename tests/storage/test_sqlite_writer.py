@@ -22,6 +22,13 @@ def _insert(value: str):
     return job
 
 
+def _fast(db: Database) -> None:
+    """As after fast commits (test set-ups commit on a loaded disk)."""
+    db.commit_seconds = 0.0
+    db._slow.clear()
+    db._slow_count = 0
+
+
 def _rows(db: Database) -> list[str]:
     return [r[0] for r in db.reader().execute("SELECT k FROM kv WHERE ns='t' ORDER BY k")]
 
@@ -100,14 +107,14 @@ def test_put_object_async_commits_inline_only_for_a_lone_request(tmp_path):
         backend._upsert = spy
         asyncio.run(backend.put_object_async(_meta("default")))     # not wired to an app: writer thread
         backend.lone_request = lambda: True
-        backend.db.commit_seconds = 0.0     # as after fast commits (a slow disk sends it to the writer)
+        _fast(backend.db)       # as after fast commits (a slow disk sends it to the writer)
         asyncio.run(backend.put_object_async(_meta("lone")))
         backend.lone_request = lambda: False
         asyncio.run(backend.put_object_async(_meta("busy")))
         assert threads == ["cosbeauty-sqlite-writer", "MainThread", "cosbeauty-sqlite-writer"]
         assert backend.get_object("b", "lone").inline == b"x"
         backend.lone_request = lambda: True
-        backend.db.commit_seconds = 0.0
+        _fast(backend.db)
         with pytest.raises(StorageError) as err:
             asyncio.run(backend.put_object_async(ObjectMeta(bucket="nope", key="k", size=1, etag="e",
                                                             mtime=1.0, inline=b"x")))
@@ -132,7 +139,7 @@ def test_failed_commit_drops_the_blobs_in_a_worker_thread(tmp_path):
         meta = ObjectMeta(bucket="nope", key="k", size=1000, etag="e", mtime=1.0, segments=[[blob, 1000]])
         for lone in (False, True):
             backend.lone_request = lambda lone=lone: lone
-            backend.db.commit_seconds = 0.0
+            _fast(backend.db)
             with pytest.raises(StorageError):
                 asyncio.run(backend.put_object_async(meta))
         assert len(threads) == 2 and "MainThread" not in threads
