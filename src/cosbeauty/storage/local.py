@@ -338,10 +338,9 @@ class LocalBackend(Backend):
             write_now = getattr(self.db, "write_now", None)             # SQLite only
             old = NOT_NOW
             if write_now is not None and self.lone_request() and self.db.inline_ok():
-                # let requests whose bytes are already here start first (one loop turn: their
-                # tasks; a second: sockets readable meanwhile): under concurrent load they are in
-                # flight too, and the writer thread commits them all with one fsync
-                await asyncio.sleep(0)
+                # one loop turn: requests already received start first, so under concurrent load
+                # they are in flight too (the app then counts requests as concurrent for a while)
+                # and the writer thread commits them together with one fsync
                 await asyncio.sleep(0)
                 if self.lone_request():
                     old = write_now(job)
