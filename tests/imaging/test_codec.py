@@ -174,6 +174,31 @@ def test_cmyk_jpeg_is_converted_to_rgb(photo):
     assert reopen(encode(decoded)).mode == "RGB"
 
 
+def test_cmyk_to_rgb_is_pillows_conversion_for_every_value():
+    """codec.cmyk_to_rgb (OpenCV, used when the planes are kept) equals Pillow's CMYK -> RGB for
+    every (ink, K) pair: the same rgb whichever decode path ran."""
+    ink, k = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
+    cmyk = np.dstack([ink, ink[:, ::-1], ink.T, k])
+    want = np.asarray(Image.fromarray(cmyk, "CMYK").convert("RGB"))
+    assert np.array_equal(codec.cmyk_to_rgb(cmyk), want)
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_cmyk_jpeg_planes_kept_on_request(photo, orientation):
+    """decode(keep_cmyk=True) keeps a CMYK JPEG's decoded planes in the stored frame (for the
+    coefficient splice) and gives the same rgb as a plain decode; a plain decode keeps none."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    src = save(Image.fromarray(photo).convert("CMYK"), "JPEG", quality=95, exif=exif.tobytes())
+    plain, kept = decode(src), decode(src, keep_cmyk=True)
+    assert "cmyk" not in plain.extra
+    assert np.array_equal(kept.extra["cmyk"], np.asarray(reopen(src)))
+    assert kept.extra["cmyk"].shape == (384, 256, 4)
+    assert np.array_equal(kept.rgb, plain.rgb) and kept.rgb.shape == ((256, 384, 3) if orientation == 6 else (384, 256, 3))
+    assert plain.extra.keys() == kept.extra.keys() - {"cmyk"}
+    assert "cmyk" not in decode(save(Image.fromarray(photo), "JPEG"), keep_cmyk=True).extra
+
+
 def test_animated_webp_keeps_first_frame(photo):
     frames = [Image.fromarray(photo), Image.fromarray(255 - photo)]
     src = save(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)

@@ -253,3 +253,61 @@ def test_four_component_splice_is_deterministic_under_concurrency():
     with ThreadPoolExecutor(4) as pool:
         outs = list(pool.map(lambda _: jpeg_lossless.splice(data, rgb, after), range(8)))
     assert outs[0] is not None and len(set(outs)) == 1
+
+
+def with_orientation(jpeg: bytes, orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    block = exif.tobytes()
+    block = block if block.startswith(b"Exif") else b"Exif\x00\x00" + block
+    return jpeg[:2] + b"\xff\xe1" + (len(block) + 2).to_bytes(2, "big") + block + jpeg[2:]
+
+
+@pytest.mark.parametrize("kind", ["ycck-420", "cmyk-444"])
+def test_beautify_decodes_a_four_component_source_once(kind, monkeypatch):
+    """The splice takes the planes the codec decoded (codec.decode(keep_cmyk=True)) instead of
+    decoding the source a second time (12 MP YCCK: ~110 ms CPU), with the same bytes."""
+    data = make(kind)
+    decoded_here = []
+    real = jpeg_lossless._decode_cmyk
+    monkeypatch.setattr(jpeg_lossless, "_decode_cmyk", lambda src: decoded_here.append(1) or real(src))
+    out = beautify(data, 1.0).data
+    assert decoded_here == [] and out != data
+    assert Image.open(io.BytesIO(out)).info.get("adobe_transform") == Image.open(io.BytesIO(data)).info.get(
+        "adobe_transform")
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[200:520, 300:700] //= 2
+    own = jpeg_lossless.splice(data, rgb, after)           # decodes the planes itself
+    assert decoded_here == [1]
+    given = jpeg_lossless.Splicer.open(data, cmyk=codec.decode(data, keep_cmyk=True).extra["cmyk"])
+    assert given.finish(rgb, after) == own
+    assert jpeg_lossless.Splicer.open(data, cmyk=np.zeros((8, 8, 4), np.uint8)).source_cmyk().shape[:2] == rgb.shape[:2]
+
+
+def test_oriented_four_component_source_spliced_with_the_codec_planes():
+    """An EXIF-rotated YCCK source: the kept planes are in the stored frame, as the splice needs
+    (same bytes as a splice that decodes them itself)."""
+    data = with_orientation(make("ycck-420"), 6)
+    decoded = codec.decode(data, keep_cmyk=True)
+    assert decoded.info.orientation == 6 and decoded.extra["cmyk"].shape == (900, 1200, 4)
+    before = decoded.rgb
+    after = before.copy()
+    after[400:700, 200:500] //= 2
+    stored_before = jpeg_lossless.stored_view(before, 6)
+    stored_after = jpeg_lossless.stored_view(after, 6)
+    own = jpeg_lossless.Splicer.open(data).finish(np.ascontiguousarray(stored_before), stored_after)
+    given = jpeg_lossless.Splicer.open(data, cmyk=decoded.extra["cmyk"]).finish(
+        np.ascontiguousarray(stored_before), stored_after)
+    assert own is not None and own == given and own != data
+
+
+def test_blockwise_dct_in_chunks_matches_one_product():
+    """_fdct runs its BLAS products in chunks of _BLAS_ROWS rows (OpenBLAS stays single-threaded:
+    its spinning workers cost 5x the CPU); the coefficients are those of one whole product."""
+    plane = np.random.default_rng(1).random((1536, 1040), np.float32) * 255
+    rows, cols = 1536 // 8, 1040 // 8
+    a = (plane.reshape(-1, 8) @ jpeg_lossless._DCT8.T).reshape(rows, 8, cols, 8)
+    a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(-1, 8) @ jpeg_lossless._DCT8.T
+    whole = np.ascontiguousarray(a.reshape(rows, cols, 8, 8).transpose(0, 1, 3, 2))
+    assert np.array_equal(jpeg_lossless._fdct(plane), whole)

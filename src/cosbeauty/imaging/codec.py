@@ -110,18 +110,30 @@ def probe(data: bytes, limits: Limits = Limits()) -> ImageInfo:
     return _info(im, fmt, data, _orientation(im, fmt, loaded=False))
 
 
-def decode(data: bytes, limits: Limits = Limits()) -> Decoded:
-    """Decode to upright pixels plus what ``encode`` needs to write them back faithfully."""
+def decode(data: bytes, limits: Limits = Limits(), *, keep_cmyk: bool = False) -> Decoded:
+    """Decode to upright pixels plus what ``encode`` needs to write them back faithfully.
+
+    ``keep_cmyk``: for a CMYK/YCCK JPEG, also keep its four decoded planes in ``extra["cmyk"]``
+    (H x W x 4 uint8 as Pillow decodes them: 255 = full ink, in the *stored* frame, EXIF
+    orientation not applied) -- what the coefficient splice of :mod:`.jpeg_lossless` needs, so it
+    does not decode the source a second time. ``rgb`` is the same either way."""
     im, fmt = _open(data, limits)
+    cmyk = None
     try:
         if _use_opencv(im, fmt, data):
             grey = _cv_grey(im, fmt)
             pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey), None
         else:
             im.load()
-            pixels, grey, mode = _pil_pixels(im)
+            if keep_cmyk and fmt == "JPEG" and im.mode == "CMYK":
+                cmyk = np.asarray(im)
+                pixels, grey, mode = cmyk_to_rgb(cmyk), False, "CMYK"
+            else:
+                pixels, grey, mode = _pil_pixels(im)
         orientation = _orientation(im, fmt, loaded=True)
         extra = _extra(im, fmt, data, converted_from_cmyk=mode == "CMYK")
+        if cmyk is not None:
+            extra["cmyk"] = cmyk
         if fmt == "PNG" and mode == "P" and orientation == 1:
             extra["palette"] = _palette_of(im)
     except ImageError:
@@ -324,6 +336,15 @@ def _pil_pixels(im: Image.Image) -> tuple[np.ndarray, bool, str]:
     elif mode not in ("L", "LA", "RGB", "RGBA"):
         im = im.convert("RGB")   # CMYK (naive inversion), YCbCr, LAB, HSV, RGBX
     return np.asarray(im), im.mode in ("L", "LA"), mode
+
+
+def cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
+    """H x W x 4 CMYK (Pillow convention, 255 = full ink) -> H x W x 3 RGB, bit-identical to
+    Pillow's ``convert("RGB")`` (its naive inversion: R = 255 - K - round(C (255 - K) / 255), which
+    is never a tie), with OpenCV from an array: no second copy of the image through Pillow."""
+    c, m, y, k = cv2.split(cmyk)
+    white = cv2.bitwise_not(k)
+    return cv2.merge([cv2.subtract(white, cv2.multiply(ink, white, scale=1 / 255)) for ink in (c, m, y)])
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:

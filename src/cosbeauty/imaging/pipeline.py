@@ -69,12 +69,14 @@ def _reduction(info: ImageInfo) -> int:
     return max((r for r in (2, 4, 8) if long_side // r >= REDUCED_MIN_LONG), default=1)
 
 
-def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decoded, list[Face] | None, dict]:
+def _decode_and_detect(data: bytes, limits: Limits, detect: bool,
+                       keep_cmyk: bool = False) -> tuple[Decoded, list[Face] | None, dict]:
     """Full decode on this thread; for large JPEGs, face detection meanwhile on the helper thread
     from a DCT-reduced decode (only tiles and small faces then need the full image).
 
     Timings: "decode" is the full decode; "detect" is only what detection adds after it (the
-    overlapped part is hidden). Faces are None when ``detect`` is False.
+    overlapped part is hidden). Faces are None when ``detect`` is False. ``keep_cmyk``: see
+    ``codec.decode`` (a CMYK/YCCK source's planes, for the splice).
     """
     from .faces import ScaledDetection, detect_faces, executor
 
@@ -89,7 +91,7 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool) -> tuple[Decod
             return None if small is None else ScaledDetection(info.height, info.width).start(small)
 
         job = executor().submit(reduced_detect)
-    decoded = decode(data, limits)
+    decoded = decode(data, limits, keep_cmyk=keep_cmyk)
     t = _tick(timings, "decode", t)
     if not detect:
         return decoded, None, timings
@@ -136,7 +138,9 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     if unknown:      # what beautify_array's signature would reject
         raise TypeError(f"beautify() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
     skip = strength == 0 and not options.get("reshape")
-    decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip)
+    may_splice = keep_bytes and not options.get("reshape") and (format is None or normalize_format(format) == "JPEG")
+    decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip, keep_cmyk=may_splice)
+    cmyk = decoded.extra.pop("cmyk", None)      # a CMYK/YCCK JPEG's planes: the splice's, not kept
     faces = faces or []
     info = decoded.info
     out_format = normalize_format(format) if format else info.format
@@ -149,7 +153,7 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     strips = None
     splicer = None
     if out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
-        splicer = jpeg_lossless.Splicer.open(data)     # None: not a JPEG it can splice
+        splicer = jpeg_lossless.Splicer.open(data, cmyk=cmyk)     # None: not a JPEG it can splice
     if splicer is not None:
         rois = [roi_for(f, pixels.shape) for f in faces]
         regions = [(r.x0, r.y0, r.x1, r.y1) for r in rois]
