@@ -1,5 +1,6 @@
 """The proposal pass's detector (imaging/proposer.py): MediaPipe's short-range BlazeFace run by
-LiteRT on big tiles instead of MediaPipe's graph on 128 px windows.
+LiteRT on big tiles instead of MediaPipe's graph on 128 px windows (and the full-range model on
+exactly 192 px inputs: confirmation mosaics, grey windows).
 
 * on a 128 x 128 input it gives exactly MediaPipe's detections (same scores, boxes, eyes): the
   anchors, the [-1, 1] input range, the decoding and the weighted NMS are MediaPipe's;
@@ -51,6 +52,28 @@ def test_same_detections_as_mediapipe_on_128px_windows():
             assert np.allclose(row[5:9], det.eyes.ravel(), atol=0.05)
             compared += 1
     assert compared >= 10
+
+
+def test_full_range_same_detections_as_mediapipe_on_192px_windows():
+    """The full-range model through LiteRT (confirmation mosaics, the grey window pass) on an
+    exactly 192 px input: MediaPipe's detections (no resize or letterbox at that size)."""
+    rng = np.random.default_rng(4)
+    heads = list(corpus.heads().values())
+    compared = 0
+    for _ in range(8):
+        canvas = np.clip(rng.normal(150, 15, (192, 192, 3)), 0, 255).astype(np.uint8)
+        for k in range(int(rng.integers(1, 5))):
+            corpus.place(canvas, heads[k % 2], int(rng.integers(25, 70)), int(rng.integers(30, 162)),
+                         int(rng.integers(30, 162)))
+        ours = faces._detect_full(canvas)
+        theirs = sorted(faces._detect_in(canvas, 0, 0), key=lambda d: -d.score)     # MediaPipe's graph
+        assert len(ours) == len(theirs)
+        for row, det in zip(ours, theirs):
+            assert row[0] == pytest.approx(det.score, abs=1e-5)
+            assert np.allclose(row[1:5], det.box, atol=0.05)
+            assert np.allclose(row[5:9], det.eyes.ravel(), atol=0.05)
+            compared += 1
+    assert compared >= 8
 
 
 def test_faces_found_anywhere_on_a_big_tile():

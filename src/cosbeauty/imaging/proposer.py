@@ -41,17 +41,24 @@ SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image
                                     # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
 OVERLAP = 64                         # tiles overlap by at least this (px): the largest face sought + margin
 NMS_IOU = 0.3                        # MediaPipe's face detection NMS (weighted, IoU)
-_IDLE = 4                            # idle interpreters kept (any thread may borrow one): ~5-35 MB each
+_IDLE = 6                            # idle interpreters kept (any thread may borrow one): ~5-35 MB each
 _R = TypeVar("_R")
 
 
-def model_path() -> str:
-    """The short-range BlazeFace model file shipped in MediaPipe's wheel."""
+_FILES = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range_sparse.tflite"}
+# per model: (stride, anchors per cell) of each anchor grid, in output order (MediaPipe's
+# SsdAnchorsCalculator: strides 8,16,16,16 for the short-range model, 4 for the full-range one)
+_GRIDS = {"short": ((8, 2), (16, 6)), "full": ((4, 1),)}
+FULL_INPUT = 192                     # the full-range model's fixed input side (it has reshapes)
+
+
+def model_path(model: str = "short") -> str:
+    """The BlazeFace model file (``"short"``: short-range, ``"full"``: full-range) shipped in
+    MediaPipe's wheel."""
     spec = importlib.util.find_spec("mediapipe")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("mediapipe is not installed")
-    return os.path.join(list(spec.submodule_search_locations)[0], "modules", "face_detection",
-                        "face_detection_short_range.tflite")
+    return os.path.join(list(spec.submodule_search_locations)[0], "modules", "face_detection", _FILES[model])
 
 
 def span(length: int, overlap: int = OVERLAP) -> tuple[int, list[int]]:
@@ -72,82 +79,86 @@ def span(length: int, overlap: int = OVERLAP) -> tuple[int, list[int]]:
 
 
 class _Model:
-    """One interpreter for one input shape, with its tensor indices."""
+    """One interpreter for one model and input shape, with its tensor indices."""
 
-    def __init__(self, h: int, w: int) -> None:
+    def __init__(self, h: int, w: int, model: str = "short") -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self.shape = (h, w)
-        self.it = Interpreter(model_path=model_path(), num_threads=1)
-        self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
+        self.shape = (h, w, model)
+        self.it = Interpreter(model_path=model_path(model), num_threads=1)
+        if model == "short":
+            self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
         self.it.allocate_tensors()
-        outs = {d["name"]: d["index"] for d in self.it.get_output_details()}
-        self.i_in, self.i_reg, self.i_cls = self.it.get_input_details()[0]["index"], outs["regressors"], outs["classificators"]
+        outs = self.it.get_output_details()         # regressors [1, N, 16], scores [1, N, 1]
+        self.i_reg = next(d["index"] for d in outs if d["shape"][-1] == 16)
+        self.i_cls = next(d["index"] for d in outs if d["shape"][-1] == 1)
+        self.i_in = self.it.get_input_details()[0]["index"]
 
 
 _idle: OrderedDict[int, _Model] = OrderedDict()     # idle interpreters, least recently used first
 _idle_lock = threading.Lock()
 
 
-def _borrow(h: int, w: int, quiet: Callable[[Callable[[], Any]], Any] | None) -> _Model:
+def _borrow(h: int, w: int, model: str, quiet: Callable[[Callable[[], Any]], Any] | None) -> _Model:
     """An idle interpreter for an h x w input, or a new one (LiteRT interpreters are not
     thread-safe: each is used by one thread at a time, then given back)."""
     with _idle_lock:
-        for key, model in _idle.items():
-            if model.shape == (h, w):
+        for key, m in _idle.items():
+            if m.shape == (h, w, model):
                 del _idle[key]
-                return model
-    return quiet(lambda: _Model(h, w)) if quiet is not None else _Model(h, w)
+                return m
+    return quiet(lambda: _Model(h, w, model)) if quiet is not None else _Model(h, w, model)
 
 
-def _give_back(model: _Model) -> None:
+def _give_back(net: _Model) -> None:
     """Keep at most :data:`_IDLE` idle interpreters (the least recently used go)."""
     with _idle_lock:
-        _idle[id(model)] = model
+        _idle[id(net)] = net
         while len(_idle) > _IDLE:
             _idle.popitem(last=False)
 
 
-_anchor_cache: dict[tuple[int, int], np.ndarray] = {}
+_anchor_cache: dict[tuple[int, int, str], np.ndarray] = {}
 _anchor_lock = threading.Lock()
 
 
-def anchors(h: int, w: int) -> np.ndarray:
-    """(N, 2) anchor centres in input pixels, in the model's output order: the stride-8 grid
-    (2 anchors per cell) row by row, then the stride-16 grid (6 per cell)."""
+def anchors(h: int, w: int, model: str = "short") -> np.ndarray:
+    """(N, 2) anchor centres in input pixels, in the model's output order: for the short-range
+    model the stride-8 grid (2 anchors per cell) row by row, then the stride-16 grid (6 per
+    cell); for the full-range one the stride-4 grid (1 per cell)."""
     with _anchor_lock:
-        got = _anchor_cache.get((h, w))
+        got = _anchor_cache.get((h, w, model))
         if got is None:
             parts = []
-            for stride, per in ((8, 2), (16, 6)):
+            for stride, per in _GRIDS[model]:
                 ys, xs = np.meshgrid((np.arange(h // stride) + 0.5) * stride,
                                      (np.arange(w // stride) + 0.5) * stride, indexing="ij")
                 grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
                 parts.append(np.repeat(grid, per, axis=0))
-            got = _anchor_cache[(h, w)] = np.concatenate(parts).astype(np.float32)
+            got = _anchor_cache[(h, w, model)] = np.concatenate(parts).astype(np.float32)
         return got
 
 
 def detect(tile: np.ndarray, min_score: float,
-           quiet: Callable[[Callable[[], Any]], Any] | None = None) -> np.ndarray:
-    """Faces in one RGB uint8 tile (sides multiples of 16) -> (k, 9) float array of
-    score, x0, y0, x1, y1 (box), then the right and left eye keypoints (x, y), in tile pixels,
-    after MediaPipe's weighted NMS; best first. ``quiet`` wraps the interpreter's construction
-    (stderr filtering)."""
+           quiet: Callable[[Callable[[], Any]], Any] | None = None, model: str = "short") -> np.ndarray:
+    """Faces in one RGB uint8 tile (sides multiples of 16; exactly 192 x 192 for ``model="full"``,
+    the full-range model) -> (k, 9) float array of score, x0, y0, x1, y1 (box), then the right
+    and left eye keypoints (x, y), in tile pixels, after MediaPipe's weighted NMS; best first.
+    ``quiet`` wraps the interpreter's construction (stderr filtering)."""
     h, w = tile.shape[:2]
-    if h % 16 or w % 16:
-        raise ValueError(f"tile sides must be multiples of 16, got {w}x{h}")
+    if h % 16 or w % 16 or (model == "full" and (h, w) != (FULL_INPUT, FULL_INPUT)):
+        raise ValueError(f"bad tile size for the {model} model: {w}x{h}")
     x = tile[None, :, :, :3].astype(np.float32)
     x *= np.float32(2 / 255)
     x -= np.float32(1)
-    model = _borrow(h, w, quiet)
+    net = _borrow(h, w, model, quiet)
     try:
-        model.it.set_tensor(model.i_in, x)
-        model.it.invoke()
-        raw = model.it.get_tensor(model.i_cls)[0, :, 0]
-        reg_all = model.it.get_tensor(model.i_reg)[0]
+        net.it.set_tensor(net.i_in, x)
+        net.it.invoke()
+        raw = net.it.get_tensor(net.i_cls)[0, :, 0]
+        reg_all = net.it.get_tensor(net.i_reg)[0]
     finally:
-        _give_back(model)
+        _give_back(net)
     logit = math.log(min_score / (1 - min_score)) if 0 < min_score < 1 else -100.0
     idx = np.nonzero(raw >= logit - 1e-4)[0]
     if idx.size == 0:
@@ -156,7 +167,7 @@ def detect(tile: np.ndarray, min_score: float,
     keep = scores >= min_score
     idx, scores = idx[keep], scores[keep]
     reg = reg_all[idx]
-    anc = anchors(h, w)[idx]
+    anc = anchors(h, w, model)[idx]
     cx, cy = reg[:, 0] + anc[:, 0], reg[:, 1] + anc[:, 1]
     bw, bh = reg[:, 2], reg[:, 3]
     ok = (bw > 0) & (bh > 0)
