@@ -123,13 +123,12 @@ def decode(data: bytes, limits: Limits = Limits(), *, keep_cmyk: bool = False) -
         if _use_opencv(im, fmt, data):
             grey = _cv_grey(im, fmt)
             pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey), None
+        elif keep_cmyk and fmt == "JPEG" and im.mode == "CMYK":
+            pixels, cmyk = _cmyk_jpeg(im, data)
+            grey, mode = False, "CMYK"
         else:
             im.load()
-            if keep_cmyk and fmt == "JPEG" and im.mode == "CMYK":
-                cmyk = np.asarray(im)
-                pixels, grey, mode = cmyk_to_rgb(cmyk), False, "CMYK"
-            else:
-                pixels, grey, mode = _pil_pixels(im)
+            pixels, grey, mode = _pil_pixels(im)
         orientation = _orientation(im, fmt, loaded=True)
         extra = _extra(im, fmt, data, converted_from_cmyk=mode == "CMYK")
         if cmyk is not None:
@@ -336,6 +335,28 @@ def _pil_pixels(im: Image.Image) -> tuple[np.ndarray, bool, str]:
     elif mode not in ("L", "LA", "RGB", "RGBA"):
         im = im.convert("RGB")   # CMYK (naive inversion), YCbCr, LAB, HSV, RGBX
     return np.asarray(im), im.mode in ("L", "LA"), mode
+
+
+def _cmyk_jpeg(im: Image.Image, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb, CMYK planes in Pillow's convention) of a CMYK/YCCK JPEG, both in the stored frame,
+    the same arrays as Pillow's decode and conversion: libjpeg-turbo's TurboJPEG API decodes
+    straight into an array when it can (:func:`.jpeg_lossless.decode_ink`), else Pillow."""
+    from .jpeg_lossless import decode_ink
+
+    ink = decode_ink(data)
+    if ink is None or ink.shape != (im.height, im.width, 4):
+        im.load()
+        cmyk = np.asarray(im)
+        return cmyk_to_rgb(cmyk), cmyk
+    rgb = _ink_to_rgb(ink)
+    return rgb, cv2.bitwise_not(ink, dst=ink)
+
+
+def _ink_to_rgb(ink: np.ndarray) -> np.ndarray:
+    """:func:`cmyk_to_rgb` of libjpeg's inverted CMYK (255 - C, ..., 255 - K): Pillow's
+    R = 255 - K - round(C (255 - K) / 255) is round((255 - C) (255 - K) / 255)."""
+    c, m, y, white = cv2.split(ink)
+    return cv2.merge([cv2.multiply(p, white, scale=1 / 255) for p in (c, m, y)])
 
 
 def cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:

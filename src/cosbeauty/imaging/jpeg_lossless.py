@@ -41,12 +41,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-__all__ = ["Splicer", "available", "changed_mcus", "restart_interval", "sof_marker", "splice", "stored_box",
-           "stored_view", "supported"]
+__all__ = ["Splicer", "available", "changed_mcus", "decode_ink", "restart_interval", "sof_marker", "splice",
+           "stored_box", "stored_view", "supported"]
 
 TJXOP_NONE = 0
 TJXOPT_NOOUTPUT = 16
 TJXOPT_PROGRESSIVE = 32
+TJPF_CMYK = 11
+TJFLAG_STOPONWARNING = 8192
 
 
 class _Region(ctypes.Structure):
@@ -83,6 +85,11 @@ def _load() -> ctypes.CDLL | None:
             lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
             lib.tjGetErrorStr2.restype = ctypes.c_char_p
             lib.tjDestroy.argtypes = [ctypes.c_void_p]
+            lib.tjInitDecompress.restype = ctypes.c_void_p
+            lib.tjDecompressHeader3.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong] \
+                + [ctypes.POINTER(ctypes.c_int)] * 4
+            lib.tjDecompress2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p,
+                                          ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
             _lib = lib
         return _lib
 
@@ -90,6 +97,33 @@ def _load() -> ctypes.CDLL | None:
 def available() -> bool:
     """libturbojpeg is installed (``apt-get install libturbojpeg0``)."""
     return _load() is not None
+
+
+def decode_ink(data: bytes) -> np.ndarray | None:
+    """A four-component JPEG decoded by libjpeg-turbo (TurboJPEG) straight into an array:
+    H x W x 4 uint8 as libjpeg outputs CMYK (stored frame; 255 = *no* ink, the Adobe convention;
+    YCCK converted), the default decompression settings (ISLOW IDCT, fancy upsampling) -- the
+    planes Pillow's decoder gives, inverted, without Pillow's copy out of its image memory
+    (12 MP: ~60 ms instead of ~155). None when TurboJPEG cannot decode it (a sampling its API
+    refuses, a warning such as truncated data: the caller lets Pillow decode and report)."""
+    lib = _load()
+    if lib is None:
+        return None
+    handle = lib.tjInitDecompress()
+    if not handle:
+        return None
+    try:
+        width, height, sampling, colorspace = (ctypes.c_int() for _ in range(4))
+        if lib.tjDecompressHeader3(handle, data, len(data), ctypes.byref(width), ctypes.byref(height),
+                                   ctypes.byref(sampling), ctypes.byref(colorspace)) != 0:
+            return None
+        out = np.empty((height.value, width.value, 4), np.uint8)
+        if lib.tjDecompress2(handle, data, len(data), out.ctypes.data, width.value, 0, height.value,
+                             TJPF_CMYK, TJFLAG_STOPONWARNING) != 0:
+            return None
+        return out
+    finally:
+        lib.tjDestroy(handle)
 
 
 def _transform(data: bytes, options: int, on_row) -> bytes | None:
