@@ -4,7 +4,8 @@
 
 ``--ref`` (default ``HEAD``) names the commit whose ``imaging/faces.py`` is the "before" arm: it is
 loaded from git as a module of its own next to the working tree's ``faces.py`` (both use the
-working tree's ``verify.py``), and the two arms run alternately (A B, B A, ...) in the same
+working tree's ``verify.py``, and ``proposer.py`` for refs from 1a90e0d on: the LiteRT proposer),
+and the two arms run alternately (A B, B A, ...) in the same
 process, so load drift hits both. Each cell is the median of the rounds: wall ms / CPU ms
 (``time.process_time``: all threads of the process, so MediaPipe's and the helper thread's work
 counts) and the faces found; the 1-minute load average is printed with every table.
