@@ -342,3 +342,32 @@ def test_kept_planes_fall_back_to_pillow():
     for keep in (False, True):
         with pytest.raises(CorruptImage):
             codec.decode(truncated, keep_cmyk=keep)
+
+
+def reference_cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
+    """jpeg_lossless._cmyk_from_rgb as first written (numpy, Pillow's conversion)."""
+    src_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(cmyk), "CMYK").convert("RGB"))
+    same = np.all(rgb == src_rgb, axis=2)
+    value = rgb.astype(np.float32)
+    k = np.minimum(cmyk[..., 3].astype(np.float32), np.float32(255) - value.max(axis=2))
+    scale = np.float32(255) / np.maximum(np.float32(255) - k, np.float32(1))
+    out = np.empty(cmyk.shape, np.float32)
+    out[..., :3] = np.clip(np.float32(255) - value * scale[..., None], 0, 255)
+    out[..., 3] = k
+    out[same] = cmyk[same]
+    return np.rint(out)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 17), (13, 1), (300, 211)])
+def test_cmyk_from_rgb_matches_the_numpy_reference(shape):
+    """The OpenCV rewrite of _cmyk_from_rgb (3 MP: 260 -> ~55 ms CPU) gives the same planes."""
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    for trial in range(6):
+        cmyk = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
+        if trial % 2:
+            cmyk[..., 3] = rng.choice(np.array([0, 1, 254, 255], np.uint8), shape)
+        rgb = np.asarray(Image.fromarray(cmyk, "CMYK").convert("RGB")).copy()
+        moved = rng.random(shape) < 0.5
+        rgb[moved] = rng.integers(0, 256, (int(moved.sum()), 3), dtype=np.uint8)
+        got = jpeg_lossless._cmyk_from_rgb(rgb, cmyk)
+        assert got.dtype == np.float32 and np.array_equal(got, reference_cmyk_from_rgb(rgb, cmyk))

@@ -545,16 +545,23 @@ def _cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
     than 255 - K)."""
     import cv2
 
-    src_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(cmyk), "CMYK").convert("RGB"))
+    from .codec import cmyk_to_rgb
+
+    cmyk = np.ascontiguousarray(cmyk)
+    src_rgb = cmyk_to_rgb(cmyk)                       # = Pillow's conversion, bit for bit
     same = cv2.transform(cv2.absdiff(rgb, src_rgb), np.ones((1, 3), np.float32)) == 0   # saturating sum
-    value = rgb.astype(np.float32)
-    brightest = np.maximum(np.maximum(value[..., 0], value[..., 1]), value[..., 2])
-    k = np.minimum(cmyk[..., 3].astype(np.float32), np.float32(255) - brightest)
+    channels = cv2.split(rgb)
+    brightest = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
+    k = cv2.min(np.ascontiguousarray(cmyk[..., 3]), cv2.bitwise_not(brightest)).astype(np.float32)
     scale = np.float32(255) / np.maximum(np.float32(255) - k, np.float32(1))
-    out = np.empty(cmyk.shape, np.float32)
-    out[..., :3] = np.clip(np.float32(255) - value * scale[..., None], 0, 255)
-    out[..., 3] = k
-    out[same] = cmyk[same]
+    planes = []
+    for channel in channels:                          # 255 - value * scale, >= 0 (<= 255 as scale >= 0)
+        plane = channel.astype(np.float32)
+        np.multiply(plane, scale, out=plane)
+        np.subtract(np.float32(255), plane, out=plane)
+        planes.append(np.maximum(plane, np.float32(0), out=plane))
+    out = cv2.merge([*planes, k])
+    out = cv2.copyTo(cmyk.astype(np.float32), same.view(np.uint8), out)
     return np.rint(out, out=out)
 
 
