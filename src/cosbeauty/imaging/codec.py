@@ -355,17 +355,19 @@ def _cmyk_jpeg(im: Image.Image, data: bytes) -> tuple[np.ndarray, np.ndarray]:
 def _ink_to_rgb(ink: np.ndarray) -> np.ndarray:
     """:func:`cmyk_to_rgb` of libjpeg's inverted CMYK (255 - C, ..., 255 - K): Pillow's
     R = 255 - K - round(C (255 - K) / 255) is round((255 - C) (255 - K) / 255)."""
-    c, m, y, white = cv2.split(ink)
-    return cv2.merge([cv2.multiply(p, white, scale=1 / 255) for p in (c, m, y)])
+    cmy = cv2.cvtColor(ink, cv2.COLOR_RGBA2RGB)        # channel moves: no split/merge of planes
+    white = cv2.cvtColor(cv2.extractChannel(ink, 3), cv2.COLOR_GRAY2RGB)
+    return cv2.multiply(cmy, white, dst=cmy, scale=1 / 255)
 
 
 def cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
     """H x W x 4 CMYK (Pillow convention, 255 = full ink) -> H x W x 3 RGB, bit-identical to
     Pillow's ``convert("RGB")`` (its naive inversion: R = 255 - K - round(C (255 - K) / 255), which
     is never a tie), with OpenCV from an array: no second copy of the image through Pillow."""
-    c, m, y, k = cv2.split(cmyk)
-    white = cv2.bitwise_not(k)
-    return cv2.merge([cv2.subtract(white, cv2.multiply(ink, white, scale=1 / 255)) for ink in (c, m, y)])
+    cmyk = np.ascontiguousarray(cmyk)
+    cmy = cv2.cvtColor(cmyk, cv2.COLOR_RGBA2RGB)
+    white = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(cmyk, 3)), cv2.COLOR_GRAY2RGB)
+    return cv2.subtract(white, cv2.multiply(cmy, white, dst=cmy, scale=1 / 255), dst=cmy)
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
