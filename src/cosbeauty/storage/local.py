@@ -38,6 +38,10 @@ from cosbeauty.storage.sqlite import NOT_NOW, Database
 _OBJ_COLS = ("bucket, key, size, etag, mtime, content_type, headers, acl, storage_class, segments, tags, version_id, "
              "grants")
 _INLINE = 13            # index of the inline column when selected after _OBJ_COLS
+# a PUT's reads in one statement (one PostgreSQL round trip in cluster mode): the bucket's attrs
+# (versioning state; no row: NoSuchBucket) and the key's current row (NULLs: none)
+_UPSERT_READ = (f"SELECT b.attrs, {', '.join('o.' + c.strip() for c in _OBJ_COLS.split(','))} FROM buckets b "
+                "LEFT JOIN objects o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?")
 APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
@@ -120,6 +124,13 @@ def _row_to_meta(row: tuple, inline: bytes | None = None) -> ObjectMeta:
                       headers=json.loads(headers), acl=acl, storage_class=sclass,
                       segments=json.loads(segments), inline=inline, tags=json.loads(tags), version_id=vid,
                       grants=json.loads(grants))
+
+
+def _versioning(attrs: str) -> str | None:
+    """A bucket's versioning state from its attrs column, as versions.versioning_state reads it."""
+    if '"versioning"' not in attrs:
+        return None
+    return json.loads(attrs).get("versioning")
 
 
 def _json(value: dict | list, empty: str) -> str:
@@ -291,9 +302,11 @@ class LocalBackend(Backend):
     def _upsert(conn: sqlite3.Connection, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """Make ``meta`` the current version. Returns an ObjectMeta whose segments are the blobs no
         longer referenced (the replaced null version), or None."""
-        state = v.versioning_state(conn, meta.bucket)       # NoSuchBucket
-        old = conn.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
-                           (meta.bucket, meta.key)).fetchone()
+        row = conn.execute(_UPSERT_READ, (meta.key, meta.bucket)).fetchone()
+        if row is None:
+            raise StorageError("NoSuchBucket")
+        state = _versioning(row[0])
+        old = row[1:] if row[1] is not None else None
         if cond is not None:
             cond.check(old[3] if old else None)
         dropped = _row_to_meta(old) if old else None
