@@ -144,3 +144,22 @@ def test_sub_account_request_reads_the_iam_generation_once(app):
         statuses.append((await call(app, "PUT", BUCKET, "k", b"2", **sub))[0])
         return statuses
     assert asyncio.run(scenario()) == [200, 2, 403]
+
+
+def test_usage_api_looks_up_other_keys_off_the_loop(app):
+    """/-/usage authenticates like the admin API: a sub-account's key is looked up in a worker
+    thread (a PostgreSQL round trip in cluster mode), never on the event loop."""
+    store = app.accounts.store
+    store.create_user("carol")
+    key = store.create_key("carol")
+    lookups = _spy(store, "credential")
+
+    async def scenario() -> list[int]:
+        out = []
+        for secret_id, secret_key in ((SECRET_ID, SECRET_KEY), (key["secret_id"], key["secret_key"])):
+            status, _ = await call(app, "GET", "", "-/usage", host="127.0.0.1", secret_id=secret_id,
+                                   secret_key=secret_key)
+            out.append(status)
+        return out
+    assert asyncio.run(scenario()) == [200, 403]
+    assert lookups and "MainThread" not in lookups

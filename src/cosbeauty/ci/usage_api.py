@@ -34,7 +34,7 @@ def usage_app(app):
             return
         ctx = Ctx(app, scope, receive, new_request_id())
         try:
-            ctx = app.admin_ctx(scope, receive)
+            ctx = await app.admin_ctx_async(scope, receive)
             response = await _usage(app, ctx)
         except CosError as err:
             response = app.error_response(ctx, err)
