@@ -15,9 +15,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import os
 import queue
+import sys
 import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any, Callable
 
 from cosbeauty.api.errors import CosError
@@ -28,8 +32,13 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8     # glibc mallopt
 MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
 TRIM_THRESHOLD = 64 << 20
 IDLE_TRIM_S = 5.0               # a pool idle this long gives its freed buffers back (malloc_trim)
+MAPPED_THRESHOLD = 64 << 10    # mmap threshold while a model's buffers are allocated (big_allocations_mapped)
 _malloc_tuned: list[bool] = []
 _malloc_trim: list[Callable[[int], int]] = []
+_mallopt: list[Callable[[int, int], int]] = []
+_mapped_lock = threading.Lock()
+_mapped_depth = [0]
+_pools: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
 
 def keep_freed_image_buffers(threads: int | None = None) -> bool:
@@ -65,10 +74,53 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
         trim = libc.malloc_trim
         trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
         _malloc_trim.append(trim)
+        if ok:
+            _mallopt.append(libc.mallopt)
     except (OSError, AttributeError):
         pass
     _malloc_tuned.append(ok)
     return ok
+
+
+@contextlib.contextmanager
+def big_allocations_mapped() -> Iterator[None]:
+    """Inside it, allocations of >= 64 KiB get mappings of their own (glibc's mmap threshold
+    lowered from keep_freed_image_buffers' 32 MiB, process-wide, restored on the way out): for
+    long-lived buffers built once, such as a LiteRT interpreter's (~10-35 MB). Freed, they go
+    straight back to the kernel; in a malloc arena they would stay (trim threshold 64 MiB, and
+    holes between image buffers that no trim reaches): the server grew ~50 MB for every few
+    interpreters dropped and built again (tests/imaging/test_proposer_memory.py). Other threads'
+    allocations in the meantime are mapped too (a few extra page faults, nothing else). Nests
+    and overlaps across threads; a no-op where keep_freed_image_buffers did not apply."""
+    if not _mallopt:
+        yield
+        return
+    with _mapped_lock:
+        _mapped_depth[0] += 1
+        if _mapped_depth[0] == 1:
+            _mallopt[0](M_MMAP_THRESHOLD, MAPPED_THRESHOLD)
+    try:
+        yield
+    finally:
+        with _mapped_lock:
+            _mapped_depth[0] -= 1
+            if _mapped_depth[0] == 0:
+                _mallopt[0](M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def _release_models() -> None:
+    """The face models' idle interpreters go (imaging/faces.release_idle), if faces was loaded."""
+    faces = sys.modules.get("cosbeauty.imaging.faces")
+    if faces is not None:
+        try:
+            faces.release_idle()
+        except Exception:       # never the worker thread's end
+            pass
+
+
+def _idle(pool: "WorkerPool") -> bool:
+    with pool._lock:
+        return pool._closed or (not pool._backlog and len(pool._idle) == len(pool._threads))
 
 
 class _Worker:
@@ -93,6 +145,7 @@ class WorkerPool:
         self._idle = list(reversed(self._threads))      # the last one is taken first: thread _0
         for worker in self._threads:
             worker.thread.start()
+        _pools.add(self)
 
     @property
     def admitted(self) -> int:
@@ -155,7 +208,8 @@ class WorkerPool:
     def _next(self, worker: _Worker) -> _Job | None:
         """The worker's next job; the first thread to find the whole pool idle for IDLE_TRIM_S
         hands the freed memory of every malloc arena back to the kernel, once per idle spell (under
-        load nothing is trimmed, so back-to-back calls keep reusing their buffers)."""
+        load nothing is trimmed, so back-to-back calls keep reusing their buffers); if every pool
+        of the process is idle too, the face models' idle interpreters go first."""
         try:
             return worker.jobs.get(timeout=IDLE_TRIM_S)
         except queue.Empty:
@@ -166,6 +220,8 @@ class WorkerPool:
             if trim:
                 self._trimmed = True
         if trim:
+            if all(_idle(p) for p in list(_pools) if p is not self):
+                _release_models()
             _malloc_trim[0](0)
         return worker.jobs.get()
 

@@ -123,6 +123,16 @@ def no_helpers() -> None:
     _local.inline = True
 
 
+def release_idle() -> None:
+    """Give back what the face models hold between calls and can rebuild: the proposer's idle
+    LiteRT interpreters (:func:`.proposer.release_idle`; ~10-35 MB each). Called by the CI worker
+    pool once the process has been idle for a few seconds (ci/pool.py); a no-op before the
+    proposer was first used."""
+    proposer = sys.modules.get(__package__ + ".proposer")
+    if proposer is not None:
+        proposer.release_idle()
+
+
 def executor() -> ThreadPoolExecutor:
     """The shared helper pool (threads named ``cosbeauty-imaging``), created on first use; in a
     thread that called :func:`no_helpers`, an inline executor instead."""

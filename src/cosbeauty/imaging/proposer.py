@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["SIDES", "OVERLAP", "detect", "span", "model_path"]
+__all__ = ["SIDES", "OVERLAP", "detect", "span", "model_path", "release_idle", "idle_count"]
 
 SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image size (1080p and 12 MP
                                     # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
@@ -84,11 +84,17 @@ class _Model:
     def __init__(self, h: int, w: int, model: str = "short") -> None:
         from ai_edge_litert.interpreter import Interpreter
 
+        from cosbeauty.ci.pool import big_allocations_mapped
+
         self.shape = (h, w, model)
-        self.it = Interpreter(model_path=model_path(model), num_threads=1)
-        if model == "short":
-            self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
-        self.it.allocate_tensors()
+        # the interpreter's buffers (XNNPACK's workspace and indirection buffers, LiteRT's tensor
+        # arena: ~200 bytes per input pixel) in mappings of their own, given back to the kernel
+        # when it goes, not in a malloc arena that keeps freed buffers (tests/imaging/test_proposer_memory.py)
+        with big_allocations_mapped():
+            self.it = Interpreter(model_path=model_path(model), num_threads=1)
+            if model == "short":
+                self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
+            self.it.allocate_tensors()
         outs = self.it.get_output_details()         # regressors [1, N, 16], scores [1, N, 1]
         self.i_reg = next(d["index"] for d in outs if d["shape"][-1] == 16)
         self.i_cls = next(d["index"] for d in outs if d["shape"][-1] == 1)
@@ -116,6 +122,23 @@ def _give_back(net: _Model) -> None:
         _idle[id(net)] = net
         while len(_idle) > _IDLE:
             _idle.popitem(last=False)
+
+
+def release_idle() -> None:
+    """Drop every idle interpreter (their memory goes back to the kernel; borrowed ones stay with
+    their threads). The CI worker pool calls it through :func:`.faces.release_idle` once the
+    process has been idle for a few seconds; the next call builds the interpreters it needs again
+    (3-50 ms each)."""
+    with _idle_lock:
+        dropped = list(_idle.values())
+        _idle.clear()
+    del dropped                                     # destroyed outside the lock
+
+
+def idle_count() -> int:
+    """How many idle interpreters are kept right now."""
+    with _idle_lock:
+        return len(_idle)
 
 
 _anchor_cache: dict[tuple[int, int, str], np.ndarray] = {}
