@@ -18,6 +18,9 @@ with their profile: the new blocks of the retouched MCUs are computed here from 
 planes (:func:`_cmyk_blocks`: the retouched RGB back to CMYK keeping the source's K wherever
 it can, the source's colour transform and downsampling, an 8x8 DCT and the source's
 quantisation tables) -- libjpeg writes no YCCK with given tables, and Pillow no YCCK at all.
+The source's planes come from the caller when it has them (``Splicer.open(cmyk=)``: the pipeline
+passes those ``codec.decode(keep_cmyk=True)`` decoded, with TurboJPEG, :func:`decode_ink`), so
+the source is decoded once.
 
 Restart markers: TurboJPEG 2.1's transformer has no restart setting, so when the source declares
 a restart interval the output is passed through libjpeg-turbo's ``jpegtran -restart`` (another
@@ -378,7 +381,7 @@ class Splicer:
             if future.set_running_or_notify_cancel():
                 try:
                     if len(self.layout.factors) == 4:
-                        self.source_cmyk()       # the source's ink, decoded while the retouch runs
+                        self.source_cmyk()       # not handed to open(): decoded while the retouch runs
                     future.set_result(self._transform())
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     future.set_exception(exc)
