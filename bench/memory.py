@@ -55,8 +55,11 @@ def breakdown(pid: int) -> dict[str, float]:
     """RSS split by what holds it, from /proc/<pid>/smaps (MiB): the main malloc arena ([heap]),
     thread arenas (anonymous mappings starting on a 64 MiB boundary: glibc's per-arena heaps),
     other anonymous memory (mmapped buffers >= the mmap threshold, thread stacks, Python's object
-    arenas, model tensors), and file-backed pages (libraries, mapped model files)."""
-    out = {"main arena": 0.0, "thread arenas": 0.0, "other anon": 0.0, "files": 0.0}
+    arenas, model tensors; LiteRT interpreters' buffers: ci/pool.big_allocations_mapped), and
+    file-backed pages (libraries, mapped model files; "litert files": those of LiteRT's package,
+    counted in "files" too)."""
+    out = {"main arena": 0.0, "thread arenas": 0.0, "other anon": 0.0, "files": 0.0, "litert files": 0.0}
+    litert = False
     arenas = 0
     kind = None
     with open(f"/proc/{pid}/smaps") as f:
@@ -69,6 +72,7 @@ def breakdown(pid: int) -> dict[str, float]:
                     kind = "main arena"
                 elif name.startswith("/"):
                     kind = "files"
+                    litert = "ai_edge_litert" in name
                 elif not name and head[1].startswith("rw") and start % HEAP_ALIGN == 0:
                     kind = "thread arenas"
                     arenas += 1
@@ -76,6 +80,8 @@ def breakdown(pid: int) -> dict[str, float]:
                     kind = "other anon"
             elif head[0] == "Rss:" and kind is not None:
                 out[kind] += int(head[1]) / 1024
+                if kind == "files" and litert:
+                    out["litert files"] += int(head[1]) / 1024
     out["thread arena heaps"] = arenas
     return out
 
@@ -164,12 +170,12 @@ def main() -> int:
                          f"inputs {', '.join(args.images)}" if args.images
                          else "sizes 512, 1080p x1/x6 faces, 12 MP, PNG 1024x768"))
     print(f"## {cmp.title}\n{cmp.note}; {os.cpu_count()} CPUs\n")
-    print("| point | RSS MiB | main arena | thread arenas (heaps) | other anon | files | threads "
+    print("| point | RSS MiB | main arena | thread arenas (heaps) | other anon | files (LiteRT) | threads "
           "| server CPU ms/call | minor faults/call | load (1 min) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in samples:
         e = s.extra
         cells = (f"{e['main arena']:.0f} | {e['thread arenas']:.0f} ({e['thread arena heaps']:.0f}) | "
-                 f"{e['other anon']:.0f} | {e['files']:.0f} | {e['threads']}" if "files" in e else " | | | | ")
+                 f"{e['other anon']:.0f} | {e['files']:.0f} ({e['litert files']:.0f}) | {e['threads']}" if "files" in e else " | | | | ")
         cpu = f"{e['cpu_ms_per_call']:.1f} | {e['faults_per_call']:.0f}" if "cpu_ms_per_call" in e else " | "
         print(f"| {s.arm} | {s.value:.0f} | {cells} | {cpu} | {s.load:.2f} |")
     if len(args.calls) >= 2:
