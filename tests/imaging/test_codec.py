@@ -181,7 +181,7 @@ def test_cmyk_to_rgb_is_pillows_conversion_for_every_value():
     cmyk = np.dstack([ink, ink[:, ::-1], ink.T, k])
     want = np.asarray(Image.fromarray(cmyk, "CMYK").convert("RGB"))
     assert np.array_equal(codec.cmyk_to_rgb(cmyk), want)
-    assert np.array_equal(codec._ink_to_rgb(255 - cmyk), want)      # from libjpeg's inverted planes
+    assert np.array_equal(codec.ink_to_rgb(255 - cmyk), want)      # from libjpeg's inverted planes
 
 
 @pytest.mark.parametrize("orientation", [1, 6])

@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile
 
+from cosbeauty.imaging.cmyk import cmyk_to_rgb, ink_to_rgb  # noqa: F401  (cmyk_to_rgb: part of the codec API)
 from cosbeauty.imaging.errors import CorruptImage, ImageError, ImageTooLarge, InvalidParameter, UnsupportedFormat
 from cosbeauty.imaging.limits import Limits  # noqa: F401  (defined apart so the server starts without cv2)
 
@@ -348,26 +349,8 @@ def _cmyk_jpeg(im: Image.Image, data: bytes) -> tuple[np.ndarray, np.ndarray]:
         im.load()
         cmyk = np.asarray(im)
         return cmyk_to_rgb(cmyk), cmyk
-    rgb = _ink_to_rgb(ink)
+    rgb = ink_to_rgb(ink)
     return rgb, cv2.bitwise_not(ink, dst=ink)
-
-
-def _ink_to_rgb(ink: np.ndarray) -> np.ndarray:
-    """:func:`cmyk_to_rgb` of libjpeg's inverted CMYK (255 - C, ..., 255 - K): Pillow's
-    R = 255 - K - round(C (255 - K) / 255) is round((255 - C) (255 - K) / 255)."""
-    cmy = cv2.cvtColor(ink, cv2.COLOR_RGBA2RGB)        # channel moves: no split/merge of planes
-    white = cv2.cvtColor(cv2.extractChannel(ink, 3), cv2.COLOR_GRAY2RGB)
-    return cv2.multiply(cmy, white, dst=cmy, scale=1 / 255)
-
-
-def cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
-    """H x W x 4 CMYK (Pillow convention, 255 = full ink) -> H x W x 3 RGB, bit-identical to
-    Pillow's ``convert("RGB")`` (its naive inversion: R = 255 - K - round(C (255 - K) / 255), which
-    is never a tie), with OpenCV from an array: no second copy of the image through Pillow."""
-    cmyk = np.ascontiguousarray(cmyk)
-    cmy = cv2.cvtColor(cmyk, cv2.COLOR_RGBA2RGB)
-    white = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(cmyk, 3)), cv2.COLOR_GRAY2RGB)
-    return cv2.subtract(white, cv2.multiply(cmy, white, dst=cmy, scale=1 / 255), dst=cmy)
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:

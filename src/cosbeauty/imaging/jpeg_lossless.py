@@ -548,7 +548,7 @@ def _cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
     than 255 - K)."""
     import cv2
 
-    from .codec import cmyk_to_rgb
+    from .cmyk import cmyk_to_rgb
 
     cmyk = np.ascontiguousarray(cmyk)
     src_rgb = cmyk_to_rgb(cmyk)                       # = Pillow's conversion, bit for bit
