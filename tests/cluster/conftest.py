@@ -167,3 +167,38 @@ def file_cluster(postgres: dict, tmp_path_factory, prefix: str, count: int = 2):
             wait_ready(n)
             n.metadata = url
         yield nodes
+
+
+def slowest_healthz_while_postgres_stopped(node: Server, postgres: dict, calls: list) -> float:
+    """Stop PostgreSQL, start ``calls`` (each in its own thread; their failures are expected),
+    and time three /-/healthz requests of ``node`` meanwhile: the slowest one in seconds (10 when
+    one got no answer). PostgreSQL is started again and ``node`` waited for before returning."""
+    import concurrent.futures
+
+    import requests
+
+    script = [sys.executable, os.path.join(SERVICES, "postgres.py")]
+    subprocess.run([*script, "stop", postgres["dir"]], check=True, timeout=60, capture_output=True)
+    slowest = 0.0
+    try:
+        def call(fn) -> None:
+            try:
+                fn()
+            except Exception:       # noqa: BLE001 -- each fails once PostgreSQL stays away
+                pass
+        with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+            for fn in calls:
+                pool.submit(call, fn)
+            time.sleep(0.5)
+            for _ in range(3):
+                t = time.monotonic()
+                try:
+                    requests.get(f"{node.endpoint}/-/healthz", timeout=10)
+                except requests.exceptions.Timeout:
+                    pass
+                slowest = max(slowest, time.monotonic() - t)
+                time.sleep(0.2)
+    finally:
+        subprocess.run([*script, "start", postgres["dir"]], check=True, timeout=60, capture_output=True)
+    wait_ready(node)
+    return slowest

@@ -5,16 +5,9 @@ IAM store) and an admin API call signed with a sub-account's key (its key lookup
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
-import subprocess
-import sys
-import time
-
 import pytest
-import requests
 
-from tests.cluster.conftest import SERVICES, file_cluster, wait_ready
+from tests.cluster.conftest import file_cluster, slowest_healthz_while_postgres_stopped
 from tests.conftest import APPID, cos_client, new_bucket
 
 
@@ -34,28 +27,5 @@ def test_grant_check_and_admin_key_lookup_waiting_for_postgres_do_not_stall_heal
     root.put_object(Bucket=bucket, Key="k", Body=b"v", GrantRead=grant)         # works while PostgreSQL is up
     calls = [lambda i=i: root.put_object(Bucket=bucket, Key=f"g{i}", Body=b"v", GrantRead=grant) for i in range(3)]
     calls += [lambda: signed(a, "GET", "/-/admin/users", user.secret_id, user.secret_key) for _ in range(3)]
-    script = [sys.executable, os.path.join(SERVICES, "postgres.py")]
-    subprocess.run([*script, "stop", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    try:
-        def call(fn) -> None:
-            try:
-                fn()
-            except Exception:       # each fails once PostgreSQL stays away; only healthz is timed
-                pass
-        with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
-            for fn in calls:
-                pool.submit(call, fn)
-            time.sleep(0.5)
-            slowest = 0.0
-            for _ in range(3):
-                t = time.monotonic()
-                try:
-                    requests.get(f"{a.endpoint}/-/healthz", timeout=10)
-                except requests.exceptions.Timeout:
-                    pass
-                slowest = max(slowest, time.monotonic() - t)
-                time.sleep(0.2)
-    finally:
-        subprocess.run([*script, "start", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    wait_ready(a)
+    slowest = slowest_healthz_while_postgres_stopped(a, postgres, calls)
     assert slowest < 1.0, f"/-/healthz took {slowest:.1f} s (10 s: no answer) while requests waited for PostgreSQL"

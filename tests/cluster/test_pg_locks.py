@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.cluster.conftest import file_cluster, wait_ready
+from tests.cluster.conftest import file_cluster, slowest_healthz_while_postgres_stopped
 from tests.conftest import cos_client, new_bucket, s3_client
 
 
@@ -174,34 +174,11 @@ def test_abort_racing_part_uploads_leaves_no_part_behind(two_nodes):
 
 
 def test_a_get_waiting_for_an_unreachable_postgres_does_not_stall_healthz(two_nodes, postgres):
-    import subprocess
-    import sys
-
-    from tests.cluster.conftest import SERVICES
     a, _ = two_nodes
     bucket = new_bucket(cos_client(a.port), "loop")
     s3_client(a.port).put_object(Bucket=bucket, Key="k", Body=b"v")
-    script = [sys.executable, os.path.join(SERVICES, "postgres.py")]
-    subprocess.run([*script, "stop", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    try:
-        def gets() -> None:
-            try:
-                s3_client(a.port).get_object(Bucket=bucket, Key="k")
-            except botocore.exceptions.ClientError:
-                pass
-        with concurrent.futures.ThreadPoolExecutor(3) as pool:
-            for _ in range(3):
-                pool.submit(gets)
-            time.sleep(0.5)
-            slowest = 0.0
-            for _ in range(3):
-                t = time.monotonic()
-                requests.get(f"{a.endpoint}/-/healthz", timeout=30)
-                slowest = max(slowest, time.monotonic() - t)
-                time.sleep(0.2)
-    finally:
-        subprocess.run([*script, "start", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    wait_ready(a)
+    gets = [lambda: s3_client(a.port).get_object(Bucket=bucket, Key="k") for _ in range(3)]
+    slowest = slowest_healthz_while_postgres_stopped(a, postgres, gets)
     assert slowest < 1.0, f"/-/healthz took {slowest:.1f} s while GETs waited for PostgreSQL"
 
 
@@ -209,10 +186,6 @@ def test_listings_acls_and_sub_account_requests_waiting_for_postgres_do_not_stal
     """ListObjects (v1 and v2), GET ?acl (object and bucket), GET ?tagging, a request with an Origin
     (CORS headers), and a sub-account's GET (its key lookup and the authorizer's policy, bucket
     and ACL reads) all wait for PostgreSQL in a worker thread: /-/healthz answers within 1 s."""
-    import subprocess
-    import sys
-
-    from tests.cluster.conftest import SERVICES
     from tests.iam.conftest import allow, make_user, objects, policy
     a, _ = two_nodes
     bucket = new_bucket(cos_client(a.port), "loop2")
@@ -230,28 +203,5 @@ def test_listings_acls_and_sub_account_requests_waiting_for_postgres_do_not_stal
         lambda: requests.get(f"{a.endpoint}/{bucket}/k", headers={"Origin": "https://example.com"}, timeout=60),
         lambda: sub.get_object(Bucket=bucket, Key="k"),
     ]
-    script = [sys.executable, os.path.join(SERVICES, "postgres.py")]
-    subprocess.run([*script, "stop", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    try:
-        def call(fn) -> None:
-            try:
-                fn()
-            except Exception:       # each fails once PostgreSQL stays away; only healthz is timed
-                pass
-        with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
-            for fn in calls:
-                pool.submit(call, fn)
-            time.sleep(0.5)
-            slowest = 0.0
-            for _ in range(3):
-                t = time.monotonic()
-                try:
-                    requests.get(f"{a.endpoint}/-/healthz", timeout=10)
-                except requests.exceptions.Timeout:
-                    pass
-                slowest = max(slowest, time.monotonic() - t)
-                time.sleep(0.2)
-    finally:
-        subprocess.run([*script, "start", postgres["dir"]], check=True, timeout=60, capture_output=True)
-    wait_ready(a)
+    slowest = slowest_healthz_while_postgres_stopped(a, postgres, calls)
     assert slowest < 1.0, f"/-/healthz took {slowest:.1f} s (10 s: no answer) while requests waited for PostgreSQL"
