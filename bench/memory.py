@@ -1,7 +1,8 @@
 """Server memory: RSS after start, after warm-up, and after 100 and 1000 AIFaceBeauty calls of
 mixed sizes (and the growth between 100 and 1000, which should be none).
 
-Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--src TREE] [--ci-workers N] [--json bench/results/memory.json]
+Usage: python bench/memory.py [--calls 100 1000] [--conc 2] [--src TREE] [--ci-workers N] [--no-models-idle]
+       [--json bench/results/memory.json]
 
 The server (``cosbeauty serve``, default workers) gets pre-signed keep-alive GETs from --conc
 threads, cycling through JPEGs of 512x512 one face, 1920x1080 one face, 1920x1080 six faces,
@@ -9,7 +10,9 @@ threads, cycling through JPEGs of 512x512 one face, 1920x1080 one face, 1920x108
 for the peak) with the 1-minute load average next to every figure (``ab.Sample``), split by
 what holds it (``breakdown``: glibc's main arena, its thread arenas, other anonymous memory,
 file-backed pages) from /proc/<pid>/smaps, with the thread count and the server's CPU time per
-call (user + system from /proc/<pid>/stat over each stretch of calls).
+call (user + system from /proc/<pid>/stat over each stretch of calls). Idle points 8 s after the
+last call (the worker pool's malloc_trim) and 33 s after it (the face models' idle LiteRT
+interpreters released too).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def settle_rss(pid: int, seconds: float = 1.0) -> float:
 
 
 IDLE_S = 8.0                # after the last call, for the idle point
+MODELS_IDLE_S = 30.0        # ci/pool.MODELS_IDLE_S: the idle interpreters are released after it
 HEAP_ALIGN = 64 << 20       # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's heaps are aligned to it
 
 
@@ -105,6 +109,8 @@ def main() -> int:
     ap.add_argument("--src", help="run the server from this source tree (e.g. a `git archive` of another commit)")
     ap.add_argument("--ci-workers", type=int, help="server image threads (default: the server's, one per CPU)")
     ap.add_argument("--images", nargs="+", help="only these inputs (512-1 1080-1 1080-6 12mp-1 768-1.png)")
+    ap.add_argument("--no-models-idle", dest="models_idle", action="store_false",
+                    help=f"skip the point {MODELS_IDLE_S + 3:.0f} s after the last call")
     ap.add_argument("--json")
     args = ap.parse_args()
     images = [(n, d) for n, d in inputs() if not args.images or n.rsplit(".jpg", 1)[0] in args.images]
@@ -161,8 +167,13 @@ def main() -> int:
                 done = target
                 record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed,
                        cpu_ms_per_call=1000 * (cpu_end - cpu) / calls, faults_per_call=(faults_end - faults) / calls)
-            # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py)
+            # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py),
+            # and the face models' idle interpreters after MODELS_IDLE_S (30 s)
+            last = time.monotonic() - 1
             record(f"idle {IDLE_S:.0f} s after the last call", settle_rss(pid, IDLE_S - 1))
+            if args.models_idle:
+                settle_rss(pid, max(0.0, last + MODELS_IDLE_S + 3 - time.monotonic()))
+                record(f"idle {MODELS_IDLE_S + 3:.0f} s after the last call (idle models released)", rss_mib(pid))
         record("peak (VmHWM)", rss_mib(pid, "VmHWM"))
     cmp = Comparison("Server RSS under mixed-size AIFaceBeauty calls", "MiB", False,
                      [s.arm for s in samples], samples, started,

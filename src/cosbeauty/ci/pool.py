@@ -20,6 +20,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -32,6 +33,7 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8     # glibc mallopt
 MMAP_THRESHOLD = 32 << 20       # glibc's ceiling for it (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
 TRIM_THRESHOLD = 64 << 20
 IDLE_TRIM_S = 5.0               # a pool idle this long gives its freed buffers back (malloc_trim)
+MODELS_IDLE_S = 30.0            # every pool idle this long: the face models' idle interpreters go too
 MAPPED_THRESHOLD = 64 << 10    # mmap threshold while a model's buffers are allocated (big_allocations_mapped)
 _malloc_tuned: list[bool] = []
 _malloc_trim: list[Callable[[int], int]] = []
@@ -118,9 +120,12 @@ def _release_models() -> None:
             pass
 
 
-def _idle(pool: "WorkerPool") -> bool:
+def _idle_since(pool: "WorkerPool") -> float | None:
+    """When ``pool`` last started or finished a job (time.monotonic), None while it works."""
     with pool._lock:
-        return pool._closed or (not pool._backlog and len(pool._idle) == len(pool._threads))
+        if pool._closed:
+            return 0.0
+        return None if pool._backlog or len(pool._idle) < len(pool._threads) else pool._active_at
 
 
 class _Worker:
@@ -141,6 +146,7 @@ class WorkerPool:
         self._backlog: collections.deque[_Job] = collections.deque()
         self._closed = False
         self._trimmed = False
+        self._active_at = time.monotonic()
         self._threads = [_Worker(self, f"{name}_{i}") for i in range(self.workers)]
         self._idle = list(reversed(self._threads))      # the last one is taken first: thread _0
         for worker in self._threads:
@@ -164,6 +170,7 @@ class WorkerPool:
                 return future
             worker = self._idle.pop()
             self._trimmed = False
+            self._active_at = time.monotonic()
         worker.jobs.put(job)
         return future
 
@@ -197,6 +204,7 @@ class WorkerPool:
                 following = self._backlog.popleft() if self._backlog and not self._closed else None
                 if following is None and worker.jobs.empty():   # else on_every_thread gave it a job
                     self._idle.append(worker)
+                self._active_at = time.monotonic()
             if outcome is not None:
                 if outcome[0]:
                     future.set_result(outcome[1])
@@ -208,8 +216,10 @@ class WorkerPool:
     def _next(self, worker: _Worker) -> _Job | None:
         """The worker's next job; the first thread to find the whole pool idle for IDLE_TRIM_S
         hands the freed memory of every malloc arena back to the kernel, once per idle spell (under
-        load nothing is trimmed, so back-to-back calls keep reusing their buffers); if every pool
-        of the process is idle too, the face models' idle interpreters go first."""
+        load nothing is trimmed, so back-to-back calls keep reusing their buffers). If every pool
+        of the process then stays idle until MODELS_IDLE_S, that thread also drops the face
+        models' idle interpreters (faces.release_idle: ~100 MB after 1080p calls) and trims
+        again; not sooner, as the next call rebuilds them (~60 ms more for a 1080p call)."""
         try:
             return worker.jobs.get(timeout=IDLE_TRIM_S)
         except queue.Empty:
@@ -219,10 +229,22 @@ class WorkerPool:
                     and len(self._idle) == len(self._threads) and bool(_malloc_trim))
             if trim:
                 self._trimmed = True
-        if trim:
-            if all(_idle(p) for p in list(_pools) if p is not self):
-                _release_models()
-            _malloc_trim[0](0)
+        if not trim:
+            return worker.jobs.get()
+        _malloc_trim[0](0)
+        while True:
+            since = [_idle_since(p) for p in list(_pools)]
+            if any(t is None for t in since):
+                return worker.jobs.get()    # another pool works: the thread that trims after it decides
+            wait = max(t for t in since if t is not None) + MODELS_IDLE_S - time.monotonic()
+            if wait <= 0:
+                break
+            try:
+                return worker.jobs.get(timeout=wait)
+            except queue.Empty:
+                pass
+        _release_models()
+        _malloc_trim[0](0)
         return worker.jobs.get()
 
     async def on_every_thread(self, fn: Callable[[], None], timeout: float = 120.0) -> None:
