@@ -25,9 +25,11 @@ calling threads). ``ai_edge_litert`` is imported on first use only.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -84,13 +86,13 @@ class _Model:
     def __init__(self, h: int, w: int, model: str = "short") -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        from cosbeauty.ci.pool import big_allocations_mapped
-
         self.shape = (h, w, model)
-        # the interpreter's buffers (XNNPACK's workspace and indirection buffers, LiteRT's tensor
-        # arena: ~200 bytes per input pixel) in mappings of their own, given back to the kernel
-        # when it goes, not in a malloc arena that keeps freed buffers (tests/imaging/test_proposer_memory.py)
-        with big_allocations_mapped():
+        # the interpreter's buffers (XNNPACK's workspace, LiteRT's tensors: ~200 bytes per input
+        # pixel) in mappings of their own, given back to the kernel when it goes, not in a malloc
+        # arena that keeps freed buffers (tests/imaging/test_proposer_memory.py); only malloc as
+        # tuned by ci.pool needs it (not loaded: not tuned, nothing to do)
+        pool = sys.modules.get("cosbeauty.ci.pool")
+        with pool.big_allocations_mapped() if pool is not None else contextlib.nullcontext():
             self.it = Interpreter(model_path=model_path(model), num_threads=1)
             if model == "short":
                 self.it.resize_tensor_input(self.it.get_input_details()[0]["index"], [1, h, w, 3])
