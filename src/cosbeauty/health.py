@@ -21,11 +21,13 @@ import ipaddress
 import logging
 import signal
 import threading
+import time
 from typing import Any, Callable
 
 from starlette.responses import PlainTextResponse, Response
 
-from cosbeauty.metrics import Metrics, MetricsMiddleware
+from cosbeauty.api.app import OPERATION_KEY
+from cosbeauty.metrics import Metrics, operation
 from cosbeauty.storage.base import StorageError
 
 log = logging.getLogger("cosbeauty")
@@ -135,20 +137,27 @@ def _loopback(scope: dict) -> bool:
         return False
 
 
-class FirstBodyGuard:
-    """Holds each response's status line until its first body bytes are ready.
+class Frontend:
+    """The one ASGI layer around CosApp: it counts every HTTP request into ``metrics`` and holds
+    each response's status line until its first body bytes are ready.
 
-    An object GET streams its blobs after the status line (``BlobResponse``): when the blob store
-    fails as the GET starts (down, timing out, the blob missing), the error used to surface after
-    ``200 OK`` had gone out, and the client got a cut connection. Holding the start message until
-    the first body message (which for a GET is the first chunk read from the store) turns such an
-    error into a clean error response (``503 ServiceUnavailable``). An error after body bytes were
-    sent propagates: uvicorn then closes the connection short of its Content-Length, so the client
-    sees an error, never a short 200. Other responses are unchanged (their start and first body
-    message are sent back to back, as before)."""
+    Holding the start: an object GET streams its blobs after the status line (``BlobResponse``):
+    when the blob store fails as the GET starts (down, timing out, the blob missing), the error used
+    to surface after ``200 OK`` had gone out, and the client got a cut connection. Holding the start
+    message until the first body message (which for a GET is the first chunk read from the store)
+    turns such an error into a clean error response (``503 ServiceUnavailable``). An error after
+    body bytes were sent propagates: uvicorn then closes the connection short of its
+    Content-Length, so the client sees an error, never a short 200. Other responses are unchanged
+    (their start and first body message are sent back to back, as before).
 
-    def __init__(self, app: Any) -> None:
+    Counting: the status and body bytes are those that go out (an error response that replaces a
+    held start counts with its own status; a request that ends without a response counts as 499),
+    the latency runs to the last response byte. One layer with one send and one receive wrapper per
+    request (it used to be two middlewares and three wrappers: every layer costs on every request)."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     def __getattr__(self, name: str) -> Any:     # the wrapped CosApp's attributes (mounts, config, ...)
         return getattr(self.app, name)
@@ -157,30 +166,65 @@ class FirstBodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        counts = self.metrics.counts
+        start_time = time.perf_counter()
         held: dict | None = None
-        sent = False
+        sent = False                # the status line went out
+        status = 0
 
-        async def guarded_send(message: dict) -> None:
-            nonlocal held, sent
-            if message["type"] == "http.response.start" and not sent:
-                held = message
-                return
-            if held is not None:
-                start, held = held, None
-                sent = True
-                await send(start)
+        async def counting_receive() -> dict:
+            message = await receive()
+            body = message.get("body")
+            if body:
+                counts.received += len(body)
+            return message
+
+        async def out(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            else:
+                body = message.get("body")
+                if body:
+                    counts.sent += len(body)
             await send(message)
 
+        async def guarded_send(message: dict) -> None:
+            nonlocal held, sent, status
+            if message["type"] == "http.response.start":
+                if not sent:
+                    held = message
+                    return
+            elif held is not None:      # the first body message: the held start goes out with it
+                first, held = held, None
+                sent = True
+                status = first["status"]
+                await send(first)
+                body = message.get("body")
+                if body:
+                    counts.sent += len(body)
+                await send(message)
+                return
+            await out(message)
+
+        counts.in_flight += 1
         try:
-            await self.app(scope, receive, guarded_send)
-        except StorageError as exc:
-            if sent:
-                raise               # bytes are out: the connection is cut short of its length
-            await _storage_error(scope, send, exc, held)
-            return
-        if held is not None:        # a start without a body message (not ASGI-conformant): flush it
-            await send(held)
-            await send({"type": "http.response.body", "body": b""})
+            try:
+                await self.app(scope, counting_receive, guarded_send)
+            except StorageError as exc:
+                if sent:
+                    raise           # bytes are out: the connection is cut short of its length
+                await _storage_error(scope, out, exc, held)
+                return
+            if held is not None:    # a start without a body message (not ASGI-conformant): flush it
+                await out(held)
+                await out({"type": "http.response.body", "body": b""})
+        finally:
+            counts.in_flight -= 1
+            op = scope.get(OPERATION_KEY)   # set by CosApp once it has routed the request
+            if op is None or op == "mounted":
+                op = operation(self.app, scope)
+            counts.record(op, str(status or 499), time.perf_counter() - start_time)
 
 
 async def _storage_error(scope: dict, send: Callable, exc: StorageError, start: dict | None) -> None:
@@ -214,9 +258,9 @@ def _watch_db_counts(metrics: Metrics, db: Any) -> None:
             lambda a=attr: getattr(counts, a))
 
 
-def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.0) -> MetricsMiddleware:
-    """Mount /-/healthz, /-/readyz, /-/metrics on ``app`` (a CosApp) and return the app wrapped in the
-    request-counting middleware: serve that."""
+def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.0) -> Frontend:
+    """Mount /-/healthz, /-/readyz, /-/metrics on ``app`` (a CosApp) and return the app wrapped in
+    :class:`Frontend` (request metrics, the status line held until the first body bytes): serve that."""
     metrics = Metrics()
     health = Health(app, metrics, metrics_public=metrics_public, drain_seconds=drain_seconds)
     app.mount("/-/healthz", health.healthz)
@@ -234,4 +278,4 @@ def install(app: Any, *, metrics_public: bool = False, drain_seconds: float = 0.
     blobs = getattr(app.backend, "blobs", None)
     if blobs is not None:
         metrics.watch_blobs(blobs)
-    return MetricsMiddleware(FirstBodyGuard(app), metrics)
+    return Frontend(app, metrics)

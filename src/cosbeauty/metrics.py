@@ -12,19 +12,23 @@
 
 ``operation`` is the endpoint's handler (``objects:get_object``, ``multipart:upload_part`` ...,
 see api/router.py), ``mounted:/-/admin`` style for mounted apps, ``unmatched`` for requests no
-endpoint takes. The request counting is an ASGI middleware around CosApp: the API code is untouched.
+endpoint takes. The request counting is done by the one ASGI layer around CosApp (cosbeauty.health.Frontend,
+which also holds each status line until its first body bytes): the API code is untouched. The
+per-request series are plain numbers (RequestCounts) turned into metric families at scrape time.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import time
-from typing import Any, Callable
+from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 from cosbeauty.api import addressing, router
-from cosbeauty.api.app import OPERATION_KEY
 
 disable_created_metrics()      # no *_created series: they double the output and nobody graphs them
 
@@ -32,16 +36,70 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 CI_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+class RequestCounts:
+    """The per-request series as plain numbers, turned into metric families at scrape time.
+
+    A request updates a few ints and one list slot (on the event loop thread, no lock) instead of
+    six locked prometheus-client updates; ``collect()`` (run by the scrape, in a worker thread)
+    copies each list in one step, so a scrape never sees a bucket count that its ``_count`` lacks.
+    The output is what prometheus-client's Counter / Histogram / Gauge print for the same values."""
+
+    def __init__(self, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self.bounds = tuple(float(b) for b in buckets)
+        self.requests: dict[tuple[str, str], int] = {}     # (operation, status) -> count
+        self.latency: dict[str, list[float]] = {}          # operation -> per-bucket counts (+Inf last), sum
+        self.in_flight = 0
+        self.received = 0
+        self.sent = 0
+
+    def record(self, op: str, status: str, seconds: float) -> None:
+        key = (op, status)
+        requests = self.requests
+        requests[key] = requests.get(key, 0) + 1
+        slots = self.latency.get(op)
+        if slots is None:
+            slots = self.latency[op] = [0] * (len(self.bounds) + 2)
+        slots[bisect.bisect_left(self.bounds, seconds)] += 1
+        slots[-1] += seconds
+
+    def describe(self) -> list[Metric]:
+        return list(self._families({}, {}))
+
+    def collect(self) -> Iterator[Metric]:
+        requests = dict(self.requests)
+        latency = {op: list(slots) for op, slots in list(self.latency.items())}
+        return self._families(requests, latency)
+
+    def _families(self, requests: dict[tuple[str, str], int], latency: dict[str, list[float]]) -> Iterator[Metric]:
+        counter = CounterMetricFamily("cosbeauty_requests", "Requests answered", labels=("operation", "status"))
+        for (op, status), n in requests.items():
+            counter.add_metric((op, status), n)
+        yield counter
+        hist = HistogramMetricFamily("cosbeauty_request_duration_seconds", "Time to the last response byte",
+                                     labels=("operation",))
+        names = [floatToGoString(b) for b in self.bounds] + ["+Inf"]
+        for op, slots in latency.items():
+            acc, cumulative = 0, []
+            for name, n in zip(names, slots):
+                acc += n
+                cumulative.append((name, acc))
+            hist.add_metric((op,), cumulative, slots[-1])
+        yield hist
+        yield GaugeMetricFamily("cosbeauty_requests_in_flight", "Requests being served", value=self.in_flight)
+        received = CounterMetricFamily("cosbeauty_received_bytes", "Request body bytes received")
+        received.add_metric((), self.received)
+        yield received
+        sent = CounterMetricFamily("cosbeauty_sent_bytes", "Response body bytes sent")
+        sent.add_metric((), self.sent)
+        yield sent
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter("cosbeauty_requests", "Requests answered", ("operation", "status"), registry=r)
-        self.latency = Histogram("cosbeauty_request_duration_seconds", "Time to the last response byte",
-                                 ("operation",), buckets=LATENCY_BUCKETS, registry=r)
-        self.in_flight = Gauge("cosbeauty_requests_in_flight", "Requests being served", registry=r)
-        self.received = Counter("cosbeauty_received_bytes", "Request body bytes received", registry=r)
-        self.sent = Counter("cosbeauty_sent_bytes", "Response body bytes sent", registry=r)
+        self.counts = RequestCounts()          # requests, latency, in flight, body bytes
+        r.register(self.counts)  # type: ignore[arg-type]
         self.ci_seconds = Histogram("cosbeauty_ci_process_seconds", "Image processing calls, queue wait included",
                                     buckets=CI_BUCKETS, registry=r)
         self.blob_requests = Counter("cosbeauty_blobstore_requests", "Requests to the remote blob store",
@@ -49,18 +107,9 @@ class Metrics:
         self.blob_latency = Histogram("cosbeauty_blobstore_request_duration_seconds",
                                       "Remote blob store request time (to the response headers)", ("operation",),
                                       buckets=LATENCY_BUCKETS, registry=r)
-        self._counters: dict[tuple[str, str], Any] = {}      # labelled children, looked up once
-        self._timers: dict[str, Any] = {}
 
     def record(self, op: str, status: str, seconds: float) -> None:
-        counter = self._counters.get((op, status))
-        if counter is None:
-            counter = self._counters[(op, status)] = self.requests.labels(op, status)
-        timer = self._timers.get(op)
-        if timer is None:
-            timer = self._timers[op] = self.latency.labels(op)
-        counter.inc()
-        timer.observe(seconds)
+        self.counts.record(op, status, seconds)
 
     def watch_ci(self, service: Any) -> None:
         """Queue gauges read at scrape time, and a timer around the service's process()."""
@@ -129,49 +178,3 @@ def operation(app: Any, scope: dict) -> str:
         return router.match(scope["method"], level, sub).handler
     except Exception:   # noqa: BLE001 -- any request the router refuses
         return "unmatched"
-
-
-class MetricsMiddleware:
-    """Counts every HTTP request of ``app`` (a CosApp) into ``metrics``."""
-
-    def __init__(self, app: Any, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        m = self.metrics
-        start = time.perf_counter()
-        status = [0]
-
-        async def counting_receive() -> dict:
-            message = await receive()
-            body = message.get("body")
-            if body:
-                m.received.inc(len(body))
-            return message
-
-        async def counting_send(message: dict) -> None:
-            kind = message["type"]
-            if kind == "http.response.start":
-                status[0] = message["status"]
-            elif kind == "http.response.body":
-                body = message.get("body")
-                if body:
-                    m.sent.inc(len(body))
-            await send(message)
-
-        m.in_flight.inc()
-        try:
-            await self.app(scope, counting_receive, counting_send)
-        finally:
-            m.in_flight.dec()
-            op = scope.get(OPERATION_KEY)   # set by CosApp once it has routed the request
-            if op is None or op == "mounted":
-                op = operation(self.app, scope)
-            m.record(op, str(status[0] or 499), time.perf_counter() - start)
-
-    def __getattr__(self, name: str) -> Any:    # config, services, accounts ... of the wrapped app
-        return getattr(self.app, name)
