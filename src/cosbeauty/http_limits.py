@@ -22,6 +22,12 @@ the client then sends its next request, which the server reads as the old body. 
 
 Every refusal writes a complete response, half-closes, and drains what the client still sends
 for a moment, so the client reads the answer instead of a connection reset.
+
+The clocks cost nothing per request on the common path: the head and body timers are armed only
+when a chunk of input ends inside a head or a body (a request whose head and body arrive in one
+read never arms them), and the idle (keep-alive) clock is one timer per connection that checks the
+time the connection went idle when it fires, instead of a timer armed after every response and
+cancelled by the next request.
 """
 
 from __future__ import annotations
@@ -79,6 +85,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._send_timer: asyncio.TimerHandle | None = None
         self._body_bytes = 0          # request body bytes received on this connection
         self._body_mark = 0           # ... when the body timer was last armed
+        self._head_pending = False    # a head has begun and not completed: its clock runs
+        self._body_pending = False    # a body is owed: its clock runs
+        self._idle_since: float | None = None     # loop time the connection went idle (None: busy)
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._refused = False
 
     # -- connection ----------------------------------------------------------------------
@@ -90,24 +100,67 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(BUSY)
             return
         # idle from the start: uvicorn only arms its keep-alive timer after a response
-        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
-                                                            self.timeout_keep_alive_handler)
+        self._went_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._head_timer, self._body_timer, self._send_timer):
+        for timer in (self._head_timer, self._body_timer, self._send_timer, self._idle_timer):
             if timer is not None:
                 timer.cancel()
+        self._idle_timer = None
         super().connection_lost(exc)
 
+    # -- idle (keep-alive) clock: one timer per connection -------------------------------
+    def _went_idle(self) -> None:
+        self._idle_since = self.loop.time()
+        if self._idle_timer is None:
+            self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
+
+    def _unset_keepalive_if_required(self) -> None:     # uvicorn: on every read, and when a response ends
+        self._idle_since = None
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        since = self._idle_since
+        if since is None or self.transport.is_closing():
+            return                    # busy: the next response re-arms the clock
+        remaining = since + self.timeout_keep_alive - self.loop.time()
+        if remaining > 0:             # it went busy and idle again meanwhile: wait for the rest
+            self._idle_timer = self.loop.call_later(remaining, self._idle_check)
+            return
+        self.timeout_keep_alive_handler()
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the idle clock above instead of a keep-alive timer per response."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:             # pipelined requests wait for this response: start the next
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._went_idle()
+
+    # -- input -----------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
+        self._feed(data)
+        if self._refused or self.transport.is_closing():
+            return
+        # the clocks of a head or a body this chunk left unfinished (none for a whole request)
+        if self._head_pending and self._in_head and self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+        if self._body_pending and self._body_timer is None:
+            self._arm_body_timer()
+
+    def _feed(self, data: bytes) -> None:
         if self._refused:
             return                    # draining after a refusal
         if not self._in_head:
             self._body_bytes += len(data)
             super().data_received(data)
             return
-        if self._head_timer is None:      # bytes of a head (even blank lines before one) start its clock
-            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+        self._head_pending = True     # bytes of a head (even blank lines before one) start its clock
         allowance = self.limits.max_header_bytes - self._head_bytes
         if len(data) <= allowance:
             self._head_bytes += len(data)
@@ -123,18 +176,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                              self.client and self.client[0])
             self._refuse(TOO_LARGE)
             return
-        self.data_received(data[allowance:])
+        self._feed(data[allowance:])
 
     # -- parser callbacks ----------------------------------------------------------------
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+        self._head_pending = True
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._head_pending = False
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
@@ -143,12 +196,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and cycle is not previous:
             self._watch_response_start(cycle)
-            self._arm_body_timer()
+            self._body_pending = True     # armed at the end of this chunk if the body is still owed
+            if self._body_timer is not None:
+                self._body_timer.cancel()
+                self._body_timer = None
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True
         self._head_bytes = 0
+        self._body_pending = False
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
