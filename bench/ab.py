@@ -11,7 +11,13 @@ prints min / median / max of the per-round ratios::
     print(cmp.report(baseline="moto"))
 
 An arm is a zero-argument callable returning one figure (higher or lower is better, as the
-caller says with ``higher_is_better``). ``Comparison.to_json()`` is what ``bench/perf_table.py``
+caller says with ``higher_is_better``).
+
+``compare_chunked()`` interleaves finer, for rates: each round is cut into parts (e.g. 20
+operations each) and the arms alternate part by part (A B, B A, A B ... within the round), so a
+burst of other people's disk writes or CPU load lands on both arms instead of on one arm's whole
+round; a round's figure per arm is its work over its time summed over the parts. Its arms are
+:class:`ChunkedArm` objects. ``Comparison.to_json()`` is what ``bench/perf_table.py``
 renders into the README's performance section.
 """
 
@@ -24,6 +30,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 
 def load1() -> float:
@@ -49,6 +56,7 @@ class Comparison:
     samples: list[Sample]
     started: float
     note: str = ""
+    chunk: int = 0         # operations per part when the arms alternated within rounds (0: whole rounds)
 
     # -- figures ---------------------------------------------------------------------------
     def values(self, arm: str) -> list[float]:
@@ -76,7 +84,7 @@ class Comparison:
     def report(self, baseline: str | None = None) -> str:
         lo, hi = min(self.loads()), max(self.loads())
         lines = [f"## {self.title}",
-                 f"{len(self.rounds())} interleaved rounds, {os.cpu_count()} CPUs, load average "
+                 f"{len(self.rounds())} interleaved rounds{self.method()}, {os.cpu_count()} CPUs, load average "
                  f"{lo:.2f}-{hi:.2f} (1 min) while measuring" + (f"; {self.note}" if self.note else ""),
                  "",
                  f"| arm | median {self.unit} | min | max | load at each round |",
@@ -95,19 +103,23 @@ class Comparison:
                                  f"| {max(r):.2f}x |")
         return "\n".join(lines)
 
+    def method(self) -> str:
+        """How the arms alternated, for the report's first line (empty: whole rounds)."""
+        return f" (the arms alternating every {self.chunk} operations within each round)" if self.chunk else ""
+
     def rounds(self) -> list[int]:
         return sorted({s.round for s in self.samples})
 
     def to_json(self) -> dict:
         return {"title": self.title, "unit": self.unit, "higher_is_better": self.higher_is_better,
-                "arms": self.arms, "note": self.note, "started": self.started,
+                "arms": self.arms, "note": self.note, "started": self.started, "chunk": self.chunk,
                 "host": {"cpus": os.cpu_count(), "machine": platform.machine()},
                 "samples": [asdict(s) for s in self.samples]}
 
     @classmethod
     def from_json(cls, d: dict) -> "Comparison":
         return cls(d["title"], d["unit"], d["higher_is_better"], d["arms"],
-                   [Sample(**s) for s in d["samples"]], d["started"], d.get("note", ""))
+                   [Sample(**s) for s in d["samples"]], d["started"], d.get("note", ""), d.get("chunk", 0))
 
 
 def fmt(x: float) -> str:
@@ -139,6 +151,59 @@ def compare(arms: Mapping[str, Callable[[], float | tuple[float, dict]]], rounds
                 print(f"  [{title or 'ab'}] round {r + 1}/{rounds} {name}: {fmt(value)} {unit} "
                       f"(load {samples[-1].load:.2f})", flush=True, file=_progress_stream())
     return Comparison(title, unit, higher_is_better, names, samples, started, note)
+
+
+class ChunkedArm(Protocol):
+    """An arm of :func:`compare_chunked`: a round of ``parts()`` parts of ``chunk`` operations."""
+
+    def parts(self) -> int:
+        """Parts per round."""
+        ...
+
+    def part(self, round: int, index: int) -> tuple[float, float]:
+        """Run part ``index`` of round ``round`` (round -1: warm-up); return (work done, seconds)."""
+        ...
+
+    def round_extra(self) -> dict:
+        """Extras of the round whose parts just ran (e.g. latency percentiles); resets them."""
+        ...
+
+
+def compare_chunked(arms: Mapping[str, ChunkedArm], rounds: int = 5, *, chunk: int, title: str = "",
+                    unit: str = "", warmup: bool = True, note: str = "", progress: bool = True) -> Comparison:
+    """Like :func:`compare` for rates (work per second, higher is better), the arms alternating part by
+    part within each round (A B, B A, ...: each arm goes first in half of the parts). A round's figure
+    per arm is its work over its time summed over the round's parts; its load average is taken when
+    the round ends, its extras come from ``round_extra()``. ``chunk`` (operations per part) is recorded
+    for the report."""
+    names = list(arms)
+    parts = max(arms[n].parts() for n in names)
+    if warmup:
+        for i in range(parts):
+            for name in names:
+                arms[name].part(-1, i)
+        for name in names:
+            arms[name].round_extra()
+    samples: list[Sample] = []
+    started = time.time()
+    flip = 0
+    for r in range(rounds):
+        work = dict.fromkeys(names, 0.0)
+        spent = dict.fromkeys(names, 0.0)
+        for i in range(parts):
+            order = names if flip % 2 == 0 else names[::-1]
+            flip += 1
+            for name in order:
+                w, t = arms[name].part(r, i)
+                work[name] += w
+                spent[name] += t
+        for name in names:
+            value = work[name] / spent[name] if spent[name] else 0.0
+            samples.append(Sample(name, r, value, load1(), spent[name], arms[name].round_extra()))
+            if progress:
+                print(f"  [{title or 'ab'}] round {r + 1}/{rounds} {name}: {fmt(value)} {unit} "
+                      f"(load {samples[-1].load:.2f})", flush=True, file=_progress_stream())
+    return Comparison(title, unit, True, names, samples, started, note, chunk)
 
 
 def _progress_stream():

@@ -48,7 +48,7 @@ def s3_section(cmps: list[Comparison]) -> list[str]:
     against = ", ".join(f"{a} ({KIND.get(a, a)})" for a in others)
     out = [f"**Object server**, cosbeauty (durable: fsync on) against {against}, 4 KiB objects, "
            f"{len(cmps[0].rounds())} interleaved rounds of {cmps[0].note.split(' ops')[0]} "
-           f"operations per figure (`bench/s3_ops.py`), load {loads(cmps)}:", "",
+           f"operations per figure{_chunks(cmps)} (`bench/s3_ops.py`), load {loads(cmps)}:", "",
            "| operation | client | concurrency | " + " | ".join(f"{a} ops/s" for a in arms)
            + "".join(f" | cosbeauty / {b} per round (min / median / max)" for b in others)
            + " | disk fdatasync ms | load |",
@@ -63,6 +63,15 @@ def s3_section(cmps: list[Comparison]) -> list[str]:
         out.append(f"| {op} | {client} | {conc} | " + " | ".join(med(c, a) for a in arms)
                    + "".join(f" | {ratio_cell(c, arms[0], b)}" for b in others) + f" | {sync} | {loads([c])} |")
     return out
+
+
+def _chunks(cmps: list[Comparison]) -> str:
+    """The within-round alternation of the s3 tables, if they used it."""
+    chunks = sorted({c.chunk for c in cmps if c.chunk})
+    if not chunks:
+        return ""
+    per = " / ".join(str(c) for c in chunks)
+    return f", the arms alternating every {per} operations within each round (per concurrency)"
 
 
 def _find(cmps: list[Comparison], pattern: str) -> Comparison | None:
@@ -147,7 +156,9 @@ def section(results: str) -> str:
                 default=0)
     lines = ["## Performance", "",
              "Measured with one A/B harness (`bench/ab.py`): the compared arms run alternately in the same "
-             "minutes (A B, B A, ...), and each table gives medians and the min / median / max of the "
+             "minutes, R rounds (whole rounds A B, B A, ...; where a table says so, the arms alternate every "
+             "few operations within each round, so a burst of other load hits both arms), and each table "
+             "gives medians and the min / median / max of the "
              "per-round ratios, with the 1-minute load average the figures were taken at (every sample "
              "is kept in `bench/results/*.json`). The machine is a 2-core VM shared with other work, so "
              "absolute figures move with the load; the interleaved ratios are what holds. Reproduce: "

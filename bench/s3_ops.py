@@ -8,11 +8,12 @@ Usage: python bench/s3_ops.py [--rounds 5] [--n 300] [--n-boto3 N] [--conc 8] [-
 For every client and operation (4 KiB PUT and GET, sequential and --conc-way), the targets run
 alternately for --rounds rounds (each round: --n operations on each target, fresh keys), and the
 per-round ratios cosbeauty / baseline are printed (min / median / max) with the load average of
-every figure. cosbeauty runs durable (fsync on, its default) unless --no-fsync; moto keeps objects
-in memory. Every figure carries the disk's ``fdatasync`` latency measured right after it
-(``fsync_ms``: a durable PUT waits for one, moto for none). ``--big-mib`` adds a big-object PUT/GET
-MiB/s comparison; ``--huge-mib`` streams one
-object that big through cosbeauty and reports its peak RSS.
+every figure. Within a round the targets alternate every --chunk operations per thread (default
+20; ``--chunk 0``: whole rounds A B, B A ...), so a burst of disk or CPU noise hits both.
+cosbeauty runs durable (fsync on, its default) unless --no-fsync; moto keeps objects in memory.
+Every figure carries the disk's ``fdatasync`` latency measured right after it (``fsync_ms``: a
+durable PUT waits for one, moto for none). ``--big-mib`` adds a big-object PUT/GET MiB/s
+comparison; ``--huge-mib`` streams one object that big through cosbeauty and reports its peak RSS.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ab import Comparison, compare, save  # noqa: E402
+from ab import Comparison, compare, compare_chunked, save  # noqa: E402
 from targets import Cosbeauty, Target, cos_sign, open_targets, rss_mib  # noqa: E402
 
 BODY = os.urandom(4096)
@@ -76,10 +77,12 @@ def pct(values: list[float], p: float) -> float:
 class SmallOps:
     """One arm: ``n`` 4 KiB PUTs or GETs on one target with one client kind."""
 
-    def __init__(self, target: Target, kind: str, op: str, conc: int, n: int) -> None:
+    def __init__(self, target: Target, kind: str, op: str, conc: int, n: int, chunk: int = 0) -> None:
         self.client = target.client(kind, target.bucket_name(f"ab-{kind}-{op.lower()}{conc}"))
         self.client.create_bucket()
         self.op, self.conc, self.n, self.round = op, conc, n, 0
+        self.step = max(1, chunk * conc) if chunk else n     # operations per part (compare_chunked)
+        self.lat: list[float] = []
         self.pool = concurrent.futures.ThreadPoolExecutor(conc) if conc > 1 else None
         if op == "GET":    # a fixed set of objects to read
             self.keys = [f"get/{i:06d}" for i in range(n)]
@@ -93,6 +96,25 @@ class SmallOps:
         else:
             elapsed, lat = timed(self.client.get, self.keys, self.conc, self.pool)
         return self.n / elapsed, {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "fsync_ms": fsync_probe()}
+
+    # -- ab.ChunkedArm: the round in parts of ``step`` operations ---------------------------------
+    def parts(self) -> int:
+        return -(-self.n // self.step)
+
+    def part(self, round: int, index: int) -> tuple[float, float]:
+        lo, hi = index * self.step, min(self.n, (index + 1) * self.step)
+        if self.op == "PUT":
+            tag = "w" if round < 0 else round
+            keys = [f"put/c{tag}/{i:06d}" for i in range(lo, hi)]
+            elapsed, lat = timed(lambda k: self.client.put(k, BODY), keys, self.conc, self.pool)
+        else:
+            elapsed, lat = timed(self.client.get, self.keys[lo:hi], self.conc, self.pool)
+        self.lat += lat
+        return hi - lo, elapsed
+
+    def round_extra(self) -> dict:
+        lat, self.lat = self.lat, []
+        return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "fsync_ms": fsync_probe()} if lat else {}
 
     def close(self) -> None:
         if self.pool:
@@ -166,6 +188,8 @@ def main() -> int:
     ap.add_argument("--n-boto3", type=int, default=None, help="operations per arm per round with boto3 "
                     "(default: --n; boto3 costs several times the raw client per call)")
     ap.add_argument("--conc", type=int, default=8)
+    ap.add_argument("--chunk", type=int, default=20, help="small ops: the targets alternate every CHUNK "
+                    "operations per thread within each round (0: whole rounds)")
     ap.add_argument("--client", nargs="+", default=["raw", "boto3"], choices=("raw", "boto3"))
     ap.add_argument("--targets", nargs="+", default=["cosbeauty", "moto"],
                     help="first is compared against each of the others (unavailable ones are skipped); "
@@ -186,10 +210,14 @@ def main() -> int:
             for op in args.ops:
                 for conc in (1, args.conc):
                     n = args.n_boto3 if kind == "boto3" and args.n_boto3 else args.n
-                    arms = {t.name: SmallOps(t, kind, op, conc, n) for t in targets}
-                    results.append(compare(arms, args.rounds, unit="ops/s",
-                                           title=f"4 KiB {op}, {kind} client, concurrency {conc}",
-                                           note=f"{n} ops per figure, cosbeauty fsync {fsync}"))
+                    arms = {t.name: SmallOps(t, kind, op, conc, n, args.chunk) for t in targets}
+                    title = f"4 KiB {op}, {kind} client, concurrency {conc}"
+                    note = f"{n} ops per figure, cosbeauty fsync {fsync}"
+                    if args.chunk:
+                        results.append(compare_chunked(arms, args.rounds, chunk=args.chunk * conc, unit="ops/s",
+                                                       title=title, note=note))
+                    else:
+                        results.append(compare(arms, args.rounds, unit="ops/s", title=title, note=note))
                     for arm in arms.values():
                         arm.close()
                 if args.big_mib:

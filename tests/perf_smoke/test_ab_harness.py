@@ -73,3 +73,38 @@ def test_targets_are_judged_from_the_figures_in_every_round(tmp_path):
     text = perf_table.section(str(results))
     assert "sequential durable 4 KiB PUT >= 3x moto in every round (raw client): **not met**" in text
     assert "median 3.00x" in text and "| 0.25 (0.25-0.25) |" in text
+
+
+class PartsArm:
+    """A chunked arm: 3 parts per round, each doing ``work`` operations in ``seconds``."""
+
+    def __init__(self, name: str, order: list, work: float, seconds: float) -> None:
+        self.name, self.order, self.work, self.seconds = name, order, work, seconds
+
+    def parts(self) -> int:
+        return 3
+
+    def part(self, round: int, index: int) -> tuple[float, float]:
+        self.order.append((self.name, round, index))
+        return self.work, self.seconds
+
+    def round_extra(self) -> dict:
+        return {"fsync_ms": 0.5}
+
+
+def test_chunked_arms_alternate_part_by_part_and_the_method_is_recorded(tmp_path):
+    order: list = []
+    arms = {"cosbeauty": PartsArm("cosbeauty", order, 20, 0.01), "moto": PartsArm("moto", order, 20, 0.04)}
+    cmp = ab.compare_chunked(arms, rounds=2, chunk=20, progress=False, unit="ops/s",
+                             title="4 KiB PUT, raw client, concurrency 1", note="60 ops per figure")
+    measured = [(n, i) for n, r, i in order if r >= 0]
+    assert measured == [("cosbeauty", 0), ("moto", 0), ("moto", 1), ("cosbeauty", 1), ("cosbeauty", 2), ("moto", 2),
+                        ("moto", 0), ("cosbeauty", 0), ("cosbeauty", 1), ("moto", 1), ("moto", 2), ("cosbeauty", 2)]
+    assert [r for _, r, _ in order[:6]] == [-1] * 6          # one unrecorded warm-up round
+    assert cmp.values("cosbeauty") == [2000.0, 2000.0] and cmp.ratios("cosbeauty", "moto") == [4.0, 4.0]
+    assert all(s.extra == {"fsync_ms": 0.5} for s in cmp.samples)
+    assert "alternating every 20 operations within each round" in cmp.report(baseline="moto")
+    ab.save([cmp], str(tmp_path / "results" / "s3_ops.json"))
+    assert ab.load(str(tmp_path / "results" / "s3_ops.json"))[0].chunk == 20
+    text = perf_table.section(str(tmp_path / "results"))
+    assert "alternating every 20 operations" in text
