@@ -22,6 +22,14 @@ The source's planes come from the caller when it has them (``Splicer.open(cmyk=)
 passes those ``codec.decode(keep_cmyk=True)`` decoded, with TurboJPEG, :func:`decode_ink`), so
 the source is decoded once.
 
+Four-component layouts that TurboJPEG 2.1's transformer refuses (``getSubsamp``: C alone
+subsampled, 2x2/2x1 + 1x1 x 3, what Pillow writes for CMYK with ``subsampling=``) go through
+libjpeg's own coefficient I/O instead: ``jpeg_read_coefficients`` / ``jpeg_write_coefficients``
+as the ``pyjpegio`` package exposes them (:func:`_jpegio_splice`, its bundled libjpeg-turbo
+3.2), with the same new blocks. That writer keeps every APPn/COM marker, quantisation tables,
+sampling, restart interval, arithmetic and progressive coding itself (Huffman tables
+re-optimised).
+
 Restart markers: TurboJPEG 2.1's transformer has no restart setting, so when the source declares
 a restart interval the output is passed through libjpeg-turbo's ``jpegtran -restart`` (another
 lossless transcode; without ``jpegtran`` the output has no restart markers).
@@ -37,6 +45,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import io
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +191,7 @@ class _Layout:
     progressive: bool
     tables: list[np.ndarray] | None = None    # 8x8 quantisation table (natural order) per component
     transform: int | None = None       # Adobe colour transform of a 4-component JPEG (0 CMYK, 2 YCCK)
+    coder: str = "turbojpeg"           # coefficient I/O: TurboJPEG's transformer, or "jpegio" (see module doc)
 
     @property
     def mcu(self) -> tuple[int, int]:
@@ -199,8 +210,11 @@ def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     if len(layers) == 4 and (im.mode != "CMYK" or im.info.get("adobe_transform") not in (0, 2, None)
                              or any(tq not in im.quantization for *_, tq in layers)):
         return None                    # Adobe transform 1 on four components: not a thing
+    coder = "turbojpeg"
     if len(layers) == 4 and not _tj_sampling([(h, v) for _, h, v, _ in layers]):
-        return None                    # a sampling TurboJPEG's transformer refuses
+        if not _jpegio_available():
+            return None                # a sampling TurboJPEG's transformer refuses
+        coder = "jpegio"               # libjpeg's coefficient I/O takes any sampling
     if len(layers) == 3 and im.info.get("adobe") is not None and im.info.get("adobe_transform") == 0:
         return None                    # stored as RGB, not YCbCr: a crop encode would not match
     factors = [(h, v) for _, h, v, _ in layers]
@@ -212,13 +226,13 @@ def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     if len(layers) == 4:
         tables = [np.asarray(im.quantization[tq], np.float64).reshape(8, 8) for *_, tq in layers]
         transform = im.info.get("adobe_transform") or 0
-    return _Layout(im.width, im.height, factors, progressive, tables, transform), im
+    return _Layout(im.width, im.height, factors, progressive, tables, transform, coder), im
 
 
 def _tj_sampling(factors: list[tuple[int, int]]) -> bool:
     """TurboJPEG 2.1's transformer (``getSubsamp``) accepts a four-component JPEG only sampled
     like YCCK: components 2 and 3 at 1x1, 1 and 4 alike at 1x1, 2x1, 2x2, 1x2 or 4x1 (Pillow's
-    subsampled CMYK, with only C subsampled, is refused)."""
+    subsampled CMYK, with only C subsampled, is refused: spliced through pyjpegio instead)."""
     return (factors[1] == factors[2] == (1, 1) and factors[3] == factors[0]
             and factors[0] in ((1, 1), (2, 1), (2, 2), (1, 2), (4, 1)))
 
@@ -447,13 +461,19 @@ class Splicer:
             return self._transform()
         return self.job.result()
 
+    def _wait_patches(self) -> list:
+        self.ready.wait()
+        if self.patches is None:
+            raise RuntimeError("splice aborted")
+        return self.patches
+
     def _transform(self) -> bytes | None:
         layout = self.layout
+        if layout.coder == "jpegio":
+            return _jpegio_splice(self.source, self._wait_patches, layout)
 
         def replace(view: np.ndarray, row: int, comp: int) -> None:
-            self.ready.wait()
-            if self.patches is None:
-                raise RuntimeError("splice aborted")
+            self._wait_patches()
             h, v = layout.factors[comp]
             mcu_row = row // v
             for r0, c0, r1, _c1, coeffs, sub in self.patches:
@@ -473,6 +493,62 @@ class Splicer:
         if out is not None and (interval or arithmetic):
             out = _jpegtran(out, interval, layout.progressive, arithmetic)
         return out
+
+
+def _jpegio_available() -> bool:
+    try:
+        import jpegio  # noqa: F401 - pyjpegio: libjpeg's coefficient I/O
+    except ImportError:
+        return False
+    return True
+
+
+def _scratch_dir() -> str | None:
+    """Where the jpegio path's two files go: RAM (/dev/shm) when there is one."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _jpegio_splice(source: bytes, patches, layout: _Layout) -> bytes | None:
+    """The source with the blocks of ``patches()`` (as :meth:`Splicer.finish` builds them: MCU box,
+    per-component blocks (rows, cols, 64) natural order, mask of the changed MCUs) put in, through
+    libjpeg's ``jpeg_read_coefficients`` / ``jpeg_write_coefficients`` (pyjpegio, which takes
+    paths: two files in a private temporary directory). Every other coefficient is copied as
+    read; markers, tables, sampling, restart interval, progressive and arithmetic coding are
+    written back by libjpeg (Huffman tables re-optimised). None when libjpeg reports an error
+    (the caller re-encodes)."""
+    import jpegio
+
+    with tempfile.TemporaryDirectory(prefix="cosbeauty-splice-", dir=_scratch_dir()) as tmp:
+        src, dst = os.path.join(tmp, "in.jpg"), os.path.join(tmp, "out.jpg")
+        with open(src, "wb") as f:
+            f.write(source)
+        try:
+            jpeg = jpegio.read(src)
+        except RuntimeError:
+            return None
+        arrays = jpeg.coef_arrays
+        if len(arrays) != len(layout.factors):
+            return None
+        for r0, c0, r1, c1, coeffs, sub in patches():
+            for comp, (h, v) in enumerate(layout.factors):
+                arr = arrays[comp]                   # (block rows * 8, block cols * 8), blocks in place
+                rows, cols = arr.shape[0] // 8, arr.shape[1] // 8
+                blocks = arr.reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)     # a view
+                b0, k0 = r0 * v, c0 * h
+                b1, k1 = min(rows, r1 * v), min(cols, c1 * h)
+                if b1 <= b0 or k1 <= k0:
+                    continue
+                sel = np.repeat(np.repeat(sub, v, axis=0), h, axis=1)[:b1 - b0, :k1 - k0]
+                new = coeffs[comp][:b1 - b0, :k1 - k0].reshape(b1 - b0, k1 - k0, 8, 8)
+                blocks[b0:b1, k0:k1][sel] = new[sel]
+        jpeg.optimize_coding = True      # the source's Huffman tables may lack the new symbols
+        try:
+            jpeg.write(dst)
+        except RuntimeError:
+            return None
+        with open(dst, "rb") as f:
+            out = f.read()
+    return out if out.startswith(b"\xff\xd8") else None
 
 
 def _decode_cmyk(source: bytes) -> np.ndarray:
