@@ -246,7 +246,7 @@ def jpegio_coefficients(data: bytes) -> list[np.ndarray]:
 
 def c_only_variant(variant: str, subsampling: int = 2) -> bytes:
     """Pillow's C-only-subsampled CMYK (ICC profile, comment), baseline or as ``variant``:
-    progressive, restart markers every 4 MCUs. (Arithmetic-coded four-component JPEGs are not
+    progressive, restart markers every 4 MCUs, optimised Huffman tables. (Arithmetic-coded four-component JPEGs are not
     tested: Pillow 13 cannot decode them -- "broken data stream" -- so the codec never gets
     that far.)"""
     cmyk = photo_cmyk()
@@ -254,13 +254,15 @@ def c_only_variant(variant: str, subsampling: int = 2) -> bytes:
     options = {"progressive": True} if variant == "progressive" else {}
     if variant == "restart":
         options["restart_marker_blocks"] = 4
+    if variant == "optimized":                      # Huffman tables lacking symbols: re-optimised
+        options["optimize"] = True
     Image.fromarray(cmyk, "CMYK").save(out, "JPEG", quality=90, subsampling=subsampling, icc_profile=ICC,
                                        comment=b"kept?", **options)
     return out.getvalue()
 
 
 @needs_jpegio
-@pytest.mark.parametrize("variant", ["baseline-422", "baseline", "progressive", "restart"])
+@pytest.mark.parametrize("variant", ["baseline-422", "baseline", "progressive", "restart", "optimized"])
 def test_first_component_only_subsampled_cmyk_is_spliced(variant):
     """Pillow's subsampled CMYK samples only C (2x1 / 2x2; M, Y, K 1x1): TurboJPEG 2.1's
     transformer refuses the layout ("Could not determine subsampling type"; it used to be decoded
@@ -306,6 +308,36 @@ def test_first_component_only_subsampled_cmyk_is_spliced(variant):
 
 
 jpeg_lossless_coefficients = jpegio_coefficients
+
+
+@needs_jpegio
+def test_c_only_splice_keeps_complete_huffman_tables():
+    """Standard (complete) Huffman tables are kept as they are (no optimisation pass, ~40 ms
+    CPU at 12 MP); optimised ones, which may lack a symbol the new blocks need, are rebuilt
+    (here to the same tables: few blocks changed), as for progressive output."""
+    import tempfile
+
+    import jpegio
+
+    def tables(data: bytes):
+        with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+            f.write(data)
+            f.flush()
+            jpeg = jpegio.read(f.name)
+        return jpeg, [(list(t["counts"]), list(t["symbols"])) for t in jpeg.ac_huff_tables + jpeg.dc_huff_tables]
+
+    for variant, complete in (("baseline", True), ("optimized", False), ("progressive", False)):
+        data = c_only_variant(variant)
+        jpeg, before = tables(data)
+        assert jpeg_lossless._complete_huffman(jpeg) == complete or variant == "progressive"
+        rgb = codec.decode(data).rgb
+        after = rgb.copy()
+        after[300:340, 400:461] //= 2
+        out = jpeg_lossless.splice(data, rgb, after)
+        assert out is not None
+        Image.open(io.BytesIO(out)).load()
+        if variant == "baseline":
+            assert tables(out)[1] == before
 
 
 @needs_jpegio
