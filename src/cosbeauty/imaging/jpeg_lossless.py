@@ -18,6 +18,10 @@ with their profile: the new blocks of the retouched MCUs are computed here from 
 planes (:func:`_cmyk_blocks`: the retouched RGB back to CMYK keeping the source's K wherever
 it can, the source's colour transform and downsampling, an 8x8 DCT and the source's
 quantisation tables) -- libjpeg writes no YCCK with given tables, and Pillow no YCCK at all.
+They are written as the source's blocks plus the quantised DCT of the change (``delta=``): a
+block the retouch left alone keeps its coefficients even inside a changed MCU, and the untouched
+pixels of a changed block keep their texture in subsampled components (recomputing whole blocks
+from decoded pixels smoothed those: C-only 4:2:0 M/Y mean 2 levels, max 27).
 The source's planes come from the caller when it has them (``Splicer.open(cmyk=)``: the pipeline
 passes those ``codec.decode(keep_cmyk=True)`` decoded, with TurboJPEG, :func:`decode_ink`), so
 the source is decoded once.
@@ -58,6 +62,8 @@ __all__ = ["Splicer", "available", "changed_mcus", "decode_ink", "restart_interv
            "stored_box", "stored_view", "supported"]
 
 TJXOP_NONE = 0
+# Four-component layouts on TurboJPEG's transformer also get their new blocks as source + change
+DELTA_TJ = True
 TJXOPT_NOOUTPUT = 16
 TJXOPT_PROGRESSIVE = 32
 TJPF_CMYK = 11
@@ -359,6 +365,8 @@ class Splicer:
         self.job: Any = None
         self._cmyk: np.ndarray | None = cmyk
         self._cmyk_lock = threading.Lock()
+        # four components: new blocks = the source's + the quantised change (_cmyk_blocks(delta=))
+        self.delta = len(layout.factors) == 4 and (layout.coder == "jpegio" or DELTA_TJ)
 
     def source_cmyk(self) -> np.ndarray:
         """The source's four planes as Pillow decodes them (CMYK, 255 = full ink): the ones
@@ -436,7 +444,8 @@ class Splicer:
         def patch(box: tuple[int, int, int, int]) -> tuple:
             r0, c0, r1, c1 = box
             if len(layout.factors) == 4:
-                return r0, c0, r1, c1, _cmyk_blocks(after, self.source_cmyk(), layout, box), mask[r0:r1, c0:c1]
+                return (r0, c0, r1, c1, _cmyk_blocks(after, self.source_cmyk(), layout, box, delta=self.delta),
+                        mask[r0:r1, c0:c1])
             x0, y0 = c0 * mcu[0], r0 * mcu[1]
             x1, y1 = min(layout.width, c1 * mcu[0]), min(layout.height, r1 * mcu[1])
             crop = np.ascontiguousarray(after[y0:y1, x0:x1])
@@ -470,7 +479,7 @@ class Splicer:
     def _transform(self) -> bytes | None:
         layout = self.layout
         if layout.coder == "jpegio":
-            return _jpegio_splice(self.source, self._wait_patches, layout)
+            return _jpegio_splice(self.source, self._wait_patches, layout, self.delta)
 
         def replace(view: np.ndarray, row: int, comp: int) -> None:
             self._wait_patches()
@@ -485,7 +494,8 @@ class Splicer:
                 cols = (js[:, None] * h + np.arange(h)).ravel()          # block columns in the patch
                 keep = (cols + c0 * h < view.shape[0]) & (cols < coeffs[comp].shape[1])
                 cols = cols[keep]
-                view[cols + c0 * h] = coeffs[comp][row - r0 * v, cols]
+                new = coeffs[comp][row - r0 * v, cols]
+                view[cols + c0 * h] = _add_delta(view[cols + c0 * h], new) if self.delta else new
 
         out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
         interval = restart_interval(self.source)
@@ -508,14 +518,15 @@ def _scratch_dir() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-def _jpegio_splice(source: bytes, patches, layout: _Layout) -> bytes | None:
+def _jpegio_splice(source: bytes, patches, layout: _Layout, delta: bool = False) -> bytes | None:
     """The source with the blocks of ``patches()`` (as :meth:`Splicer.finish` builds them: MCU box,
     per-component blocks (rows, cols, 64) natural order, mask of the changed MCUs) put in, through
     libjpeg's ``jpeg_read_coefficients`` / ``jpeg_write_coefficients`` (pyjpegio, which takes
     paths: two files in a private temporary directory). Every other coefficient is copied as
     read; markers, tables, sampling, restart interval, progressive and arithmetic coding are
     written back by libjpeg (the source's Huffman tables when complete, else re-optimised).
-    None when libjpeg reports an error (the caller re-encodes)."""
+    None when libjpeg reports an error (the caller re-encodes). ``delta``: the patches' blocks
+    are added to the source's (``_cmyk_blocks(delta=True)``)."""
     import jpegio
 
     with tempfile.TemporaryDirectory(prefix="cosbeauty-splice-", dir=_scratch_dir()) as tmp:
@@ -540,6 +551,9 @@ def _jpegio_splice(source: bytes, patches, layout: _Layout) -> bytes | None:
                     continue
                 sel = np.repeat(np.repeat(sub, v, axis=0), h, axis=1)[:b1 - b0, :k1 - k0]
                 new = coeffs[comp][:b1 - b0, :k1 - k0].reshape(b1 - b0, k1 - k0, 8, 8)
+                if delta:
+                    new = _add_delta(blocks[b0:b1, k0:k1].reshape(b1 - b0, k1 - k0, 64), new.reshape(b1 - b0, k1 - k0, 64))
+                    new = new.reshape(b1 - b0, k1 - k0, 8, 8)
                 blocks[b0:b1, k0:k1][sel] = new[sel]
         # The source's Huffman tables when they can code any 8-bit sequential block (complete:
         # the standard tables most writers use); else re-optimised (~40 ms CPU more at 12 MP)
@@ -697,15 +711,43 @@ def _fdct(plane: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.reshape(rows, cols, 8, 8).transpose(0, 1, 3, 2))
 
 
+def _cmyk_components(planes: np.ndarray, layout: _Layout) -> list[np.ndarray]:
+    """Four planes (float32, Pillow's CMYK convention) -> the JPEG's four components at full
+    resolution: libjpeg's CMYK is inverted (Adobe), YCCK holds 255 - C, 255 - M, 255 - Y as JFIF
+    YCbCr (rounded, as libjpeg's colour converter) and K inverted."""
+    import cv2
+
+    if layout.transform == 2:                    # YCCK: JFIF YCbCr of (255 - C_lib, ...) = Pillow's C, M, Y
+        ycc = np.rint(cv2.transform(np.ascontiguousarray(planes[..., :3]), _YCC))
+        return [ycc[..., 0], ycc[..., 1], ycc[..., 2], np.float32(255) - planes[..., 3]]
+    return [np.float32(255) - planes[..., i] for i in range(4)]      # Adobe CMYK: stored inverted
+
+
+# Quantised coefficients an 8-bit JPEG can hold (libjpeg refuses an AC term of 11 bits)
+_COEF_LO = np.full(64, -1023, np.int32)
+_COEF_LO[0] = -1024
+_COEF_HI = np.full(64, 1023, np.int32)
+
+
+def _add_delta(blocks: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Source blocks (..., 64) plus quantised deltas, kept within the 8-bit coefficient range."""
+    return np.clip(blocks.astype(np.int32) + delta, _COEF_LO, _COEF_HI)
+
+
 def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
-                 box: tuple[int, int, int, int]) -> list[np.ndarray]:
+                 box: tuple[int, int, int, int], delta: bool = False) -> list[np.ndarray]:
     """Quantised DCT blocks (block rows, block cols, 64) int16 per component of the MCUs
     ``box`` = (r0, c0, r1, c1) of a four-component JPEG, computed from the RGB ``after`` (and
-    the source's planes ``cmyk``, Pillow convention) the way libjpeg would encode them: libjpeg's
-    CMYK is inverted (Adobe), YCCK holds 255 - C, 255 - M, 255 - Y as JFIF YCbCr and K as is;
-    the right/bottom image edge replicated into the last MCU, components box-downsampled to
-    their sampling, level shift, the orthonormal 8x8 DCT (= JPEG's FDCT), quantisation to the
-    source's tables with rounding to nearest (libjpeg's)."""
+    the source's planes ``cmyk``, Pillow convention) the way libjpeg would encode them
+    (:func:`_cmyk_components`; the right/bottom image edge replicated into the last MCU,
+    components box-downsampled to their sampling, level shift, the orthonormal 8x8 DCT (=
+    JPEG's FDCT), quantisation to the source's tables with rounding to nearest (libjpeg's)).
+
+    ``delta``: the quantised DCT of the *change* instead (after's components minus the source
+    planes' ones, downsampled), to be added to the source's own coefficients: a block whose
+    pixels the retouch left alone gets 0 (its coefficients stay the source's), and the
+    untouched pixels of a changed block keep the source's texture in a subsampled component
+    instead of going through the decoder's upsampling and back."""
     import cv2
 
     assert layout.tables is not None
@@ -713,14 +755,13 @@ def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
     mw, mh = layout.mcu
     x0, y0 = c0 * mw, r0 * mh
     x1, y1 = min(layout.width, c1 * mw), min(layout.height, r1 * mh)
-    planes = _cmyk_from_rgb(np.ascontiguousarray(after[y0:y1, x0:x1, :3]), cmyk[y0:y1, x0:x1])
+    source = cmyk[y0:y1, x0:x1]
+    planes = _cmyk_from_rgb(np.ascontiguousarray(after[y0:y1, x0:x1, :3]), source)
     pad = ((0, (r1 - r0) * mh - (y1 - y0)), (0, (c1 - c0) * mw - (x1 - x0)), (0, 0))
-    planes = np.pad(planes, pad, mode="edge")
-    if layout.transform == 2:                    # YCCK: JFIF YCbCr of (255 - C_lib, ...) = Pillow's C, M, Y
-        ycc = np.rint(cv2.transform(np.ascontiguousarray(planes[..., :3]), _YCC))
-        comps = [ycc[..., 0], ycc[..., 1], ycc[..., 2], np.float32(255) - planes[..., 3]]
-    else:                                        # Adobe CMYK: stored inverted
-        comps = [np.float32(255) - planes[..., i] for i in range(4)]
+    comps = _cmyk_components(np.pad(planes, pad, mode="edge"), layout)
+    if delta:
+        base = _cmyk_components(np.pad(source.astype(np.float32), pad, mode="edge"), layout)
+        comps = [a - b for a, b in zip(comps, base)]
     hmax, vmax = max(h for h, _ in layout.factors), max(v for _, v in layout.factors)
     out = []
     for plane, (h, v), table in zip(comps, layout.factors, layout.tables):
@@ -729,7 +770,7 @@ def _cmyk_blocks(after: np.ndarray, cmyk: np.ndarray, layout: _Layout,
         if fx > 1 or fy > 1:                     # box average of fx x fy pixels (integer ratio: INTER_AREA)
             ph, pw = plane.shape
             plane = cv2.resize(plane, (pw // fx, ph // fy), interpolation=cv2.INTER_AREA)
-        dct = _fdct(plane - np.float32(128))
+        dct = _fdct(plane if delta else plane - np.float32(128))
         q = np.abs(dct)
         q /= table.astype(np.float32)
         q += np.float32(0.5)
