@@ -336,9 +336,8 @@ def test_c_only_subsampled_blocks_match_the_source_coefficients(kind):
     plane gives back the source's coefficients (>= 99 % exactly, as for the layouts TurboJPEG
     reads). M, Y and K went through the decoder's triangle upsampling and back through box
     downsampling, on this test's noise texture and with the fine luminance table all four
-    planes share: measured 0.69-0.95 exact, 0.7-3.9 levels mean in the pixel domain (the
-    untouched pixels of a changed MCU lose that much texture in those planes; a whole-frame
-    re-encode loses it everywhere)."""
+    planes share: measured 0.69-0.95 exact, 0.7-3.9 levels mean in the pixel domain -- why the
+    splice adds the change to the source's blocks instead (delta=True, tested below)."""
     data = make(kind)
     src = Image.open(io.BytesIO(data))
     layout, _ = jpeg_lossless._layout(data)
