@@ -397,6 +397,10 @@ class Splicer:
         coefficient filter until :meth:`finish`, it would take a helper from the retouch)."""
         from concurrent.futures import Future
 
+        if self.layout.coder == "jpegio":
+            # pyjpegio holds the GIL while libjpeg reads and writes (measured: a Python loop on
+            # another thread runs 18x slower meanwhile): overlapped, it would stall the retouch
+            return self
         future: Future = Future()
 
         def run() -> None:
