@@ -592,3 +592,28 @@ def test_cmyk_from_rgb_matches_the_numpy_reference(shape):
         rgb[moved] = rng.integers(0, 256, (int(moved.sum()), 3), dtype=np.uint8)
         got = jpeg_lossless._cmyk_from_rgb(rgb, cmyk)
         assert got.dtype == np.float32 and np.array_equal(got, reference_cmyk_from_rgb(rgb, cmyk))
+
+
+@needs_jpegio
+@pytest.mark.parametrize("size", [(901, 1203), (899, 1199)])
+def test_c_only_splice_at_the_partial_edge_mcus(size):
+    """A change in the last, partial MCU row and column (sizes not multiples of the 16 px MCU,
+    components of different block counts): only those MCUs change, the rest decodes identically."""
+    h, w = size
+    cmyk = np.ascontiguousarray(np.resize(photo_cmyk(), (h, w, 4)) if h > 900 or w > 1200 else photo_cmyk()[:h, :w])
+    out = io.BytesIO()
+    Image.fromarray(cmyk, "CMYK").save(out, "JPEG", quality=90, subsampling=2)
+    data = out.getvalue()
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[-5:, -7:] = 255 - after[-5:, -7:]
+    after[:3, -3:] = 0
+    spliced = jpeg_lossless.splice(data, rgb, after)
+    assert spliced is not None
+    a = np.asarray(Image.open(io.BytesIO(data)))
+    b = np.asarray(Image.open(io.BytesIO(spliced)))
+    changed = jpeg_lossless.changed_mcus(rgb, after, (16, 16))
+    outside = outside_mask(changed, (16, 16), a.shape)
+    assert np.array_equal(a[outside], b[outside]) and not np.array_equal(a, b)
+    got = codec.decode(spliced).rgb.astype(np.int16)
+    assert np.abs(got[-5:, -7:] - after[-5:, -7:]).mean() < 12
