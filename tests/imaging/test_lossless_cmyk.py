@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import io
+import os
 
 import cv2
 import numpy as np
@@ -617,3 +618,36 @@ def test_c_only_splice_at_the_partial_edge_mcus(size):
     assert np.array_equal(a[outside], b[outside]) and not np.array_equal(a, b)
     got = codec.decode(spliced).rgb.astype(np.int16)
     assert np.abs(got[-5:, -7:] - after[-5:, -7:]).mean() < 12
+
+
+@needs_jpegio
+@pytest.mark.skipif(not os.path.exists("/usr/bin/convert"), reason="ImageMagick not installed")
+@pytest.mark.parametrize("sampling", ["2x2", "2x1"])
+def test_imagemagick_ycck_with_subsampled_k_is_spliced(sampling, tmp_path):
+    """ImageMagick's CMYK JPEG with ``-sampling-factor 2x2`` is YCCK with Y alone at 2x2 (Cb, Cr
+    and K 1x1): another layout TurboJPEG 2.1's transformer refuses, spliced through pyjpegio;
+    planes identical outside the changed MCUs (+ one), sampling and Adobe transform kept."""
+    import subprocess
+
+    source = tmp_path / "src.tif"
+    Image.fromarray(photo_cmyk(), "CMYK").save(source)
+    target = tmp_path / "im.jpg"
+    done = subprocess.run(["/usr/bin/convert", str(source), "-quality", "90", "-sampling-factor", sampling, str(target)],
+                          capture_output=True, timeout=60, check=False)
+    if done.returncode != 0 or not target.exists():
+        pytest.skip("ImageMagick could not write the JPEG")
+    data = target.read_bytes()
+    src = Image.open(io.BytesIO(data))
+    layout, _ = jpeg_lossless._layout(data)
+    assert src.info.get("adobe_transform") == 2 and layout.coder == "jpegio"
+    rgb = codec.decode(data).rgb
+    after = rgb.copy()
+    after[300:340, 400:461] //= 2
+    out = jpeg_lossless.splice(data, rgb, after)
+    assert out is not None
+    dst = Image.open(io.BytesIO(out))
+    assert dst.layer == src.layer and dst.info.get("adobe_transform") == 2 and dst.quantization == src.quantization
+    a, b = np.asarray(src), np.asarray(dst)
+    changed = jpeg_lossless.changed_mcus(rgb, after, layout.mcu)
+    outside = outside_mask(changed, layout.mcu, a.shape)
+    assert np.array_equal(a[outside], b[outside]) and not np.array_equal(a, b)

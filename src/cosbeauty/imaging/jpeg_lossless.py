@@ -26,8 +26,9 @@ The source's planes come from the caller when it has them (``Splicer.open(cmyk=)
 passes those ``codec.decode(keep_cmyk=True)`` decoded, with TurboJPEG, :func:`decode_ink`), so
 the source is decoded once.
 
-Four-component layouts that TurboJPEG 2.1's transformer refuses (``getSubsamp``: C alone
-subsampled, 2x2/2x1 + 1x1 x 3, what Pillow writes for CMYK with ``subsampling=``) go through
+Four-component layouts that TurboJPEG 2.1's transformer refuses (``getSubsamp``: the first
+component alone at 2x2/2x1, the other three 1x1 -- Pillow's CMYK with ``subsampling=``,
+ImageMagick's YCCK with ``-sampling-factor``, whose K is then subsampled) go through
 libjpeg's own coefficient I/O instead: ``jpeg_read_coefficients`` / ``jpeg_write_coefficients``
 as the ``pyjpegio`` package exposes them (:func:`_jpegio_splice`, its bundled libjpeg-turbo
 3.2), with the same new blocks. That writer keeps every APPn/COM marker, quantisation tables,
@@ -238,7 +239,8 @@ def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
 def _tj_sampling(factors: list[tuple[int, int]]) -> bool:
     """TurboJPEG 2.1's transformer (``getSubsamp``) accepts a four-component JPEG only sampled
     like YCCK: components 2 and 3 at 1x1, 1 and 4 alike at 1x1, 2x1, 2x2, 1x2 or 4x1 (Pillow's
-    subsampled CMYK, with only C subsampled, is refused: spliced through pyjpegio instead)."""
+    subsampled CMYK, with only C subsampled, and ImageMagick's subsampled YCCK, K at 1x1, are
+    refused: spliced through pyjpegio instead)."""
     return (factors[1] == factors[2] == (1, 1) and factors[3] == factors[0]
             and factors[0] in ((1, 1), (2, 1), (2, 2), (1, 2), (4, 1)))
 
