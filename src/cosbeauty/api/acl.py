@@ -124,7 +124,8 @@ def writer_grants(ctx: Ctx, grants: dict[str, list[str]]) -> dict[str, list[str]
 
 
 def canned_acl_from_request(ctx: Ctx, default: str, allowed=BUCKET_ACLS) -> str:
-    value = ctx.header("x-cos-acl") or ctx.header("x-amz-acl")
+    headers = ctx.headers
+    value = headers.get("x-cos-acl") or headers.get("x-amz-acl")
     if value is None:
         return default
     if value not in allowed:
@@ -195,11 +196,14 @@ def _fold(canned: str, grants: dict[str, list[str]]) -> tuple[str, dict[str, lis
 
 
 _GRANT_HEADER_NAMES = tuple(p + s for s in GRANT_HEADERS.values() for p in ("x-cos-grant-", "x-amz-grant-"))
+_GRANT_HEADER_SET = frozenset(_GRANT_HEADER_NAMES)
 
 
 def has_grant_headers(ctx: Ctx) -> bool:
     """Whether the request names grantees in x-cos-grant-* / x-amz-grant-* headers."""
     headers = ctx.headers
+    if _GRANT_HEADER_SET.isdisjoint(headers):     # the usual request: one C-level pass, no lookups
+        return False
     return any(headers.get(name) for name in _GRANT_HEADER_NAMES)
 
 

@@ -39,12 +39,35 @@ def split_host(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+_cos_hosts: dict[str, tuple[str, str, str] | None] = {}   # Host header -> _COS_HOST's (bucket, region, service)
+_COS_HOSTS_MAX = 1024
+
+
+def _cos_host(host_header: str) -> tuple[str, str, str] | None:
+    """(bucket, region, service) of a ``<bucket>.<service>.<region>.myqcloud.com`` Host header, or
+    None; remembered, as a connection sends the same Host on every request (bounded: host names of
+    DNS length only, cleared when full). A pure function of the header."""
+    try:
+        return _cos_hosts[host_header]
+    except KeyError:
+        pass
+    m = _COS_HOST.match(split_host(host_header))
+    found = (m["bucket"], m["region"], m["service"]) if m else None
+    if len(host_header) > 300:
+        return found
+    if len(_cos_hosts) >= _COS_HOSTS_MAX:
+        _cos_hosts.clear()
+    _cos_hosts[host_header] = found
+    return found
+
+
 def resolve(host_header: str, path: str, endpoints: list[str]) -> Target:
     """``path`` is the percent-decoded request path."""
+    cos = _cos_host(host_header)
+    if cos is not None:
+        bucket, region, service = cos
+        return Target(bucket, path[1:], True, region, service)
     host = split_host(host_header)
-    m = _COS_HOST.match(host)
-    if m:
-        return Target(m["bucket"], path[1:], True, m["region"], m["service"])
     m = _SERVICE_HOST.match(host)
     if m and m["service"] != "cos":   # CI service-level calls (e.g. GET /picbucket): no bucket
         return Target("", path[1:], True, m["region"], m["service"])
@@ -57,11 +80,26 @@ def resolve(host_header: str, path: str, endpoints: list[str]) -> Target:
     return Target(bucket, key, False)
 
 
+_plausible: set[str] = set()       # names bucket_names.plausible() accepted (a pure function of the name)
+_PLAUSIBLE_MAX = 1024
+
+
+def _remember_plausible(name: str) -> bool:
+    """``bucket_names.plausible(name)``, remembered when true: every request to a bucket checks its
+    name, and a few regular expressions per request add up. Bounded (cleared when full)."""
+    if not bucket_names.plausible(name):
+        return False
+    if len(_plausible) >= _PLAUSIBLE_MAX:
+        _plausible.clear()
+    _plausible.add(name)
+    return True
+
+
 def check_bucket_name(name: str, appid: str | None = None) -> None:
     """COS naming: ``<name>-<appid>``; name of lowercase letters, digits and inner dashes. Without
     ``appid`` (requests to existing buckets): any name a bucket may have under some
     ``--bucket-names`` mode (COS or S3 rules, see api/bucket_names.py)."""
-    if appid is None and bucket_names.plausible(name):
+    if appid is None and (name in _plausible or _remember_plausible(name)):
         return
     m = _BUCKET.match(name)
     if not m or len(name) > MAX_BUCKET_LEN:

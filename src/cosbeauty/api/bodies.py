@@ -31,9 +31,15 @@ class ReceivedBlob:
         return [[self.blob, self.size]] if self.blob else []
 
 
-async def receive_blob(ctx: Ctx, *, max_size: int, allow_inline: bool = True) -> ReceivedBlob:
-    """Stream the request body into a new durable blob. On any error nothing is left behind."""
-    declared = ctx.declared_length()
+_UNKNOWN = -1
+
+
+async def receive_blob(ctx: Ctx, *, max_size: int, allow_inline: bool = True,
+                       declared: int | None = _UNKNOWN) -> ReceivedBlob:
+    """Stream the request body into a new durable blob. On any error nothing is left behind.
+    ``declared``: ``ctx.declared_length()`` when the caller has it already."""
+    if declared == _UNKNOWN:
+        declared = ctx.declared_length()
     if declared is not None and declared > max_size:
         raise ctx.error("EntityTooLarge", f"The object may be at most {max_size} bytes.")
     checks = BodyChecks(ctx)
@@ -62,7 +68,7 @@ async def receive_blob(ctx: Ctx, *, max_size: int, allow_inline: bool = True) ->
                 await run(write_batch, batch)
         if declared is not None and writer.size != declared:
             raise ctx.error("IncompleteBody")
-        checks.check(writer.md5.digest())
+        checks.check(writer.md5.digest() if checks.md5 is not None else None)   # digest: only to compare
         if writer.buffered:
             blob, inline = writer.finish()
         else:

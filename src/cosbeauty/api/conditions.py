@@ -27,8 +27,8 @@ def _etags(value: str) -> tuple[str, ...]:
 def write_condition(ctx: Ctx, *, delete: bool = False) -> WriteCondition | None:
     """The request's write precondition, or None. ``If-None-Match`` other than ``*`` is refused
     (S3 supports only ``*`` on writes), as is ``If-None-Match`` on DELETE."""
-    if_match = ctx.header("if-match")
-    if_none = ctx.header("if-none-match")
+    if_match = ctx.headers.get("if-match")
+    if_none = ctx.headers.get("if-none-match")
     if if_match is None and if_none is None:
         return None
     if if_none is not None:

@@ -17,6 +17,7 @@ class Ctx(Protocol):
     """What the checks read from the request (:class:`cosbeauty.api.context.Ctx` has it; typed
     here as a protocol so api/context.py and this module do not import each other)."""
     identity: object
+    headers: dict[str, str]
 
     def header(self, name: str, default: str | None = None) -> str | None: ...
 
@@ -27,12 +28,17 @@ class BodyChecks:
     def __init__(self, ctx: "Ctx") -> None:
         """Reads the claims; a malformed Content-MD5 is refused here, before any body is read."""
         self.ctx = ctx
-        self.md5 = _claimed_md5(ctx)
         claimed = getattr(ctx.identity, "payload_sha256", None)
         self.sha256_claimed = claimed
         self.sha256 = hashlib.sha256() if claimed else None
-        self.crc32_claimed = ctx.header("x-amz-checksum-crc32") or ctx.header("x-cos-checksum-crc32")
         self.crc32 = 0
+        if _CLAIM_HEADERS.isdisjoint(ctx.headers):     # the usual request claims nothing: no lookups
+            self.md5 = None
+            self.crc32_claimed = None
+            self.others = {}
+            return
+        self.md5 = _claimed_md5(ctx)
+        self.crc32_claimed = ctx.header("x-amz-checksum-crc32") or ctx.header("x-cos-checksum-crc32")
         # the other S3 checksums sent as headers (x-amz-checksum-crc32c / -sha1 / -sha256)
         self.others = {name: (value.strip(), factory()) for name, factory in _OTHER_CHECKSUMS.items()
                        if (value := ctx.header(name))}
@@ -67,6 +73,8 @@ def _other_checksums() -> dict:
 
 
 _OTHER_CHECKSUMS = _other_checksums()
+# every header BodyChecks reads
+_CLAIM_HEADERS = frozenset({"content-md5", "x-amz-checksum-crc32", "x-cos-checksum-crc32", *_OTHER_CHECKSUMS})
 
 
 def _claimed_md5(ctx: "Ctx") -> bytes | None:

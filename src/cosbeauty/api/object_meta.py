@@ -28,10 +28,11 @@ def new_meta(ctx: Ctx, bucket: str, key: str, size: int, etag: str, *, segments=
     if meta_size(stored) > MAX_USER_META:
         raise ctx.error("InvalidArgument", f"User metadata may be at most {MAX_USER_META} bytes.")
     acl, grants = object_acl_from_request(ctx)
+    request = ctx.headers
     return ObjectMeta(bucket=bucket, key=key, size=size, etag=etag, mtime=time.time(),
-                      content_type=ctx.header("content-type") or "application/octet-stream",
+                      content_type=request.get("content-type") or "application/octet-stream",
                       headers=stored, acl=acl, grants=writer_grants(ctx, grants),
-                      storage_class=(ctx.header("x-cos-storage-class") or ctx.header("x-amz-storage-class")
+                      storage_class=(request.get("x-cos-storage-class") or request.get("x-amz-storage-class")
                                      or "STANDARD").upper(),
                       segments=list(segments), inline=inline,
                       tags=tags_from_header(ctx) if tags is None else tags)

@@ -36,9 +36,10 @@ def _is_aws(ctx: Ctx) -> bool:
 
 # -- PUT ------------------------------------------------------------------------------------
 async def put_object(ctx: Ctx) -> Response:
-    if ctx.header("x-cos-copy-source") or ctx.header("x-amz-copy-source"):
+    headers = ctx.headers
+    if headers.get("x-cos-copy-source") or headers.get("x-amz-copy-source"):
         return await copy_object(ctx)
-    if ctx.header("pic-operations") is not None:
+    if headers.get("pic-operations") is not None:
         from cosbeauty.api import ci
         return await ci.put_with_pic_operations(ctx)
     await ctx.app.authorizer.check(ctx, ["cos:PutObject"])
@@ -60,7 +61,7 @@ async def store_body(ctx: Ctx, bucket: str, key: str) -> ObjectMeta:
         await run(precheck, ctx, bucket, key, cond)
     tags_from_header(ctx)                # bad tags fail before the body too
     await read_grant_headers(ctx)        # and bad grants (a grant to a sub-account reads the IAM store)
-    received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size)
+    received = await receive_blob(ctx, max_size=ctx.app.config.max_object_size, declared=declared)
     try:
         meta = new_meta(ctx, bucket, key, received.size, received.md5_hex,
                         segments=received.segments, inline=received.inline, crc64=received.crc64)

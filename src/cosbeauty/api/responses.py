@@ -26,7 +26,23 @@ def xml_response(root: str, body: dict, status: int = 200, headers: dict | None 
 
 
 def empty(status: int = 200, headers: dict | None = None) -> Response:
-    return Response(b"", status_code=status, headers=headers)
+    return _Empty(status, headers)
+
+
+class _Empty(Response):
+    """``Response(b"", status_code=status, headers=headers)`` built directly: the same attributes and
+    raw headers as Starlette's generic constructor makes (names lower-cased, latin-1; content-length
+    0 unless given or the status has no body; no content-type), without its generic steps -- every
+    PUT answers one of these."""
+
+    def __init__(self, status_code: int, headers: dict | None) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = b""
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()] if headers else []
+        if not (status_code < 200 or status_code in (204, 304)) and all(k != b"content-length" for k, _ in raw):
+            raw.append((b"content-length", b"0"))
+        self.raw_headers = raw
 
 
 def http_date(ts: float) -> str:
@@ -41,9 +57,16 @@ def quoted(etag: str) -> str:
     return f'"{etag}"'
 
 
+_STORED_NAMES = STORED_HEADERS + CHECKSUM_HEADERS
+_STORED_SET = frozenset(_STORED_NAMES)
+_META_PREFIX_LEN = len(META_PREFIXES[0])
+assert all(len(prefix) == _META_PREFIX_LEN for prefix in META_PREFIXES)
+
+
 def headers_to_store(headers: dict[str, str]) -> dict[str, str]:
     """System headers and user metadata (names normalised to x-cos-meta-*) from a request."""
-    out = {k: headers[k] for k in STORED_HEADERS + CHECKSUM_HEADERS if k in headers}
+    # most PUTs carry none of the stored headers: one set test instead of nine lookups
+    out = {} if _STORED_SET.isdisjoint(headers) else {k: headers[k] for k in _STORED_NAMES if k in headers}
     if "content-encoding" in out:   # aws-chunked is the upload's framing, not the object's encoding
         kept = [t.strip() for t in out["content-encoding"].split(",") if t.strip().lower() not in ("aws-chunked", "")]
         if kept:
@@ -51,9 +74,8 @@ def headers_to_store(headers: dict[str, str]) -> dict[str, str]:
         else:
             del out["content-encoding"]
     for name, value in headers.items():
-        for prefix in META_PREFIXES:
-            if name.startswith(prefix):
-                out["x-cos-meta-" + name[len(prefix):]] = value
+        if name.startswith(META_PREFIXES):      # both prefixes are 11 characters long
+            out["x-cos-meta-" + name[_META_PREFIX_LEN:]] = value
     return out
 
 

@@ -123,6 +123,8 @@ _resolved: dict[str, Handler] = {}
 
 
 def subresource(query: dict[str, str]) -> str | None:
+    if not query:       # most object reads and writes: no parameter at all
+        return None
     for name in SUBRESOURCES:
         if name in query:
             return name
@@ -145,7 +147,7 @@ def match(method: str, level: str, sub: str | None) -> Endpoint:
 
 def check_params(method: str, level: str, sub: str | None, endpoint: Endpoint, names) -> None:
     """Every query parameter is read by ``endpoint`` (or is a signature parameter): see scope.check_known."""
-    if not endpoint.unsigned:   # a CORS preflight answers the same whatever the URL asks for
+    if names and not endpoint.unsigned:   # a CORS preflight answers the same whatever the URL asks for
         scope.check_known(method, level, sub, endpoint.params, names, _KNOWN)
 
 

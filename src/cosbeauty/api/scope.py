@@ -129,7 +129,8 @@ def unsigned_items(identity: Identity, headers: Iterable[str], query: Iterable[s
     but that its signature does not cover. Anonymous requests are not signed at all: nothing."""
     if identity.anonymous:
         return []
-    missing = [f"header {h}" for h in sorted(headers) if _must_sign(h) and h not in identity.signed_headers]
+    signed = identity.signed_headers
+    missing = [f"header {h}" for h in sorted(h for h in headers if h not in signed and _must_sign(h))]
     if identity.signed_params is not None:
         for name in query:
             if name in AUTH_PARAMS or name in RESPONSE_OVERRIDES or name in LISTING_PARAMS:

@@ -44,7 +44,7 @@ def validate(tags: list[tuple[str, str]], limit: int) -> dict[str, str]:
 
 def tags_from_header(ctx: Ctx, limit: int = MAX_OBJECT_TAGS) -> dict[str, str]:
     """Tags from ``x-cos-tagging`` / ``x-amz-tagging`` ({} when absent)."""
-    value = ctx.header("x-cos-tagging") or ctx.header("x-amz-tagging")
+    value = ctx.headers.get("x-cos-tagging") or ctx.headers.get("x-amz-tagging")
     if not value:
         return {}
     pairs = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii as _quote
 import os
 import sqlite3
 import threading
@@ -42,6 +43,12 @@ _INLINE = 13            # index of the inline column when selected after _OBJ_CO
 # (versioning state; no row: NoSuchBucket) and the key's current row (NULLs: none)
 _UPSERT_READ = (f"SELECT b.attrs, {', '.join('o.' + c.strip() for c in _OBJ_COLS.split(','))} FROM buckets b "
                 "LEFT JOIN objects o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?")
+# a PUT of a new key into a never-versioned bucket (the usual small PUT) in one statement: inserts
+# the row only when the bucket exists, its attrs name no versioning state (the test _versioning
+# makes) and the key has no row; otherwise it changes nothing and the PUT takes the general path
+_INSERT_NEW = (f"INSERT INTO objects ({_OBJ_COLS}, seq, inline) SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,0,? "
+               "WHERE EXISTS (SELECT 1 FROM buckets WHERE name = ? AND instr(attrs, '\"versioning\"') = 0) "
+               "ON CONFLICT DO NOTHING")
 APPENDABLE = ("x-cos-object-type", "appendable")   # stored header of objects made by APPEND
 COMPLETED_TTL = 24 * 3600   # how long a completed upload id still answers a repeated complete
 
@@ -135,6 +142,14 @@ def _versioning(attrs: str) -> str | None:
 
 def _json(value: dict | list, empty: str) -> str:
     return json.dumps(value) if value else empty
+
+
+def _headers_json(headers: dict) -> str:
+    """``json.dumps(headers)`` -- the same text -- for the usual str -> str dict of a PUT, without the
+    encoder's generic machinery (every PUT stores one)."""
+    if len(headers) <= 8 and all(type(k) is str and type(v) is str for k, v in headers.items()):
+        return "{" + ", ".join([f"{_quote(k)}: {_quote(v)}" for k, v in headers.items()]) + "}"
+    return json.dumps(headers)
 
 
 def _after(prefix_or_key: str) -> str:
@@ -302,6 +317,8 @@ class LocalBackend(Backend):
     def _upsert(conn: sqlite3.Connection, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         """Make ``meta`` the current version. Returns an ObjectMeta whose segments are the blobs no
         longer referenced (the replaced null version), or None."""
+        if cond is None and isinstance(conn, sqlite3.Connection) and LocalBackend._insert_new(conn, meta):
+            return None
         row = conn.execute(_UPSERT_READ, (meta.key, meta.bucket)).fetchone()
         if row is None:
             raise StorageError("NoSuchBucket")
@@ -328,9 +345,22 @@ class LocalBackend(Backend):
         conn.execute(
             f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}, seq, inline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
-             json.dumps(meta.headers), meta.acl, meta.storage_class, _json(meta.segments, "[]"),
+             _headers_json(meta.headers), meta.acl, meta.storage_class, _json(meta.segments, "[]"),
              _json(meta.tags, "{}"), meta.version_id, _json(meta.grants, "{}"), seq, meta.inline))
         return dropped
+
+    @staticmethod
+    def _insert_new(conn: sqlite3.Connection, meta: ObjectMeta) -> bool:
+        """``_upsert``'s outcome for a new key of a never-versioned bucket, in one statement instead
+        of a read and a write (SQLite; a fifth of a small PUT's SQL). False: nothing was written
+        (no such bucket, a versioning state, or the key exists), the general path decides."""
+        inserted = conn.execute(_INSERT_NEW, (
+            meta.bucket, meta.key, meta.size, meta.etag, meta.mtime, meta.content_type,
+            _headers_json(meta.headers), meta.acl, meta.storage_class, _json(meta.segments, "[]"),
+            _json(meta.tags, "{}"), v.NULL, _json(meta.grants, "{}"), meta.inline, meta.bucket)).rowcount == 1
+        if inserted:
+            meta.version_id = v.NULL
+        return inserted
 
     def put_object(self, meta: ObjectMeta, cond: WriteCondition | None = None) -> ObjectMeta | None:
         try:
