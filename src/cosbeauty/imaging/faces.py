@@ -56,6 +56,9 @@ _SKIN_CB = (70, 130)
 _SKIN_CELL = 4               # ... measured on 4x4 cell means (chroma noise averages out)
 _WINDOW_MIN_SKIN = 3         # window pass: skip windows with fewer skin-chroma cells
 _WINDOW_PAD = 20             # window pass: mirrored border (px at each level's scale)
+_EDGE_SLACK = 0.2           # small candidates centred this far (x their side) above the frame are kept
+_EDGE_SLACK_SIDE = 0.04     # ... small: box side up to this x the long side (77 px at 1920 px)
+_UPRIGHT_RETRY = 0.06       # cut candidates with an ROI up to this x the long side get an upright retry
 _ALTERNATES = 2              # other passes' views of a face tried when the first one fails
 _PRESENCE_FLOOR = 0.5        # MediaPipe's own gate on the landmark model's face presence
 _LM_CROP_MAX = 384           # landmark model input is 192/256 px; crops above this are shrunk
@@ -1041,7 +1044,32 @@ def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
         face, _ = _face_try(det, rgb, scale, shape, check, cv2.BORDER_REPLICATE)
     if face is None and cut and check:
         face = _face_from_mirror(det, rgb, scale, shape)
+    if face is None and cut and check:
+        face = _face_from_upright(det, rgb, scale, shape)
     return face
+
+
+def _face_from_upright(det: _Detection, rgb: np.ndarray, scale: float,
+                       shape: tuple[int, int] | None) -> Face | None:
+    """A cut candidate that failed every other try, landmarked as an upright face on its box.
+    A small face cut at the top (eyes on or past the edge) and its reflection in a mirrored
+    border make a symmetric pattern the detector boxes across the edge, with eye keypoints
+    that say little (the ROI came out turned); the landmark model given the same box upright
+    finds the face on an ROI the size of the box (Grace Hopper 24 px half above the frame: presence 1.0;
+    on 1.5x the box, MediaPipe's usual ROI, 0.0-0.7, the face is too small in it)."""
+    roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
+    h, w = shape or rgb.shape[:2]
+    if abs(roi.angle) < math.radians(10) or roi.size > _UPRIGHT_RETRY * max(h, w):  # tried upright / not small
+        return None
+    cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+    r = max(det.box[2] - det.box[0], det.box[3] - det.box[1]) / 3   # the box holds the face and its
+    eyes = np.array([[cx - r / 2, cy], [cx + r / 2, cy]])           # reflection: ROI = the box
+    seed = _Detection(box=np.array([cx - r, cy - r, cx + r, cy + r]), score=det.score, eyes=eyes, coarse=True)
+    for border in (cv2.BORDER_REFLECT_101, cv2.BORDER_REPLICATE):
+        face, _ = _face_try(seed, rgb, scale, shape, True, border)
+        if face is not None:
+            return face
+    return None
 
 
 def _reflected(det: _Detection, h: int, w: int) -> _Detection:
@@ -1209,11 +1237,24 @@ def _extent(face: Face) -> float:
     return float(min(np.ceil(pts.max(axis=0)) - np.floor(pts.min(axis=0)) + 1))   # as the box, unclipped
 
 
+def _centred_in(box: np.ndarray, h: int, w: int) -> bool:
+    """The box's centre lies in the frame, or, for a small box (side <= _EDGE_SLACK_SIDE of the
+    long side), just above it (by <= _EDGE_SLACK of its side): a small face cut by the top of the
+    frame and its reflection in a mirrored border are boxed as one pattern centred on the edge,
+    the face's own centre a few pixels either side of it. Only the top: the other sides' cut
+    faces were found without it, and a 205 px candidate of the rocket's edge crops, centred just
+    right of its frame, passed verification (no-face corpus, test_faces_edge_calibration.py)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    side = max(box[2] - box[0], box[3] - box[1])
+    m = _EDGE_SLACK * side if side <= _EDGE_SLACK_SIDE * max(h, w) else 0.0
+    return 0 <= cx < w and -m <= cy < h
+
+
 def _select(dets: list[_Detection], max_faces: int, min_face_px: int, h: int, w: int) -> list[_Detection]:
     """Merged candidates worth landmarking: centred inside the h x w frame (not mirror images
     in the padding), the most confident ones first (false candidates are rejected by
     verification, so a cap by size would let them crowd out real faces)."""
-    dets = [d for d in dets if 0 <= (d.box[0] + d.box[2]) / 2 < w and 0 <= (d.box[1] + d.box[3]) / 2 < h]
+    dets = [d for d in dets if _centred_in(d.box, h, w)]
     dets = [d for d in _merge(dets) if d.box[2] - d.box[0] >= min_face_px * 0.6]
     return dets[: _CANDIDATES_PER_FACE * max_faces]
 
