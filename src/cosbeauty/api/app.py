@@ -119,9 +119,17 @@ def _fixed_headers() -> list[tuple[bytes, bytes]]:
     return _fixed_cache[1]
 
 
+# every name _serve may pass _final_headers as ``extra`` (a superset: a test of the usual case)
+_EXTRA_NAMES = frozenset({b"x-cos-request-id", b"x-amz-request-id", b"connection", b"server", b"date",
+                          *(name for name, _ in _HARDENING)})
+
+
 def _final_headers(raw: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``raw`` (a response's lower-case header list) with every ``extra`` header set (replacing
     one of the same name, as ``response.headers[name] = value`` would), names in COS spelling."""
+    canonical = _CANONICAL.get
+    if _EXTRA_NAMES.isdisjoint([k for k, _ in raw]):    # the usual answer: none of them set by its handler
+        return [(canonical(k, k), v) for k, v in raw] + [(canonical(k, k), v) for k, v in extra]
     names = {k for k, _ in extra}
     if any(k in names for k, _ in raw):     # rare: a handler set one of them itself
         replaced = dict(extra)
@@ -134,7 +142,6 @@ def _final_headers(raw: list[tuple[bytes, bytes]], extra: list[tuple[bytes, byte
                 v = replaced[k]
             out.append((_CANONICAL.get(k, k), v))
         return out + [(_CANONICAL.get(k, k), v) for k, v in extra if k not in seen]
-    canonical = _CANONICAL.get
     return [(canonical(k, k), v) for k, v in raw] + [(canonical(k, k), v) for k, v in extra]
 
 

@@ -7,7 +7,7 @@ status from :data:`STATUS`.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import itertools
 import os
 import time
@@ -98,7 +98,7 @@ _node = os.urandom(3).hex()
 def new_request_id() -> str:
     """A unique, COS-looking request id (base64 of time, node and counter)."""
     raw = f"{int(time.time() * 1000):x}_{_node}_{next(_counter):x}".encode()
-    return base64.b64encode(raw).decode()
+    return binascii.b2a_base64(raw, newline=False).decode()     # base64.b64encode, one call fewer
 
 
 def error_xml(err: CosError, request_id: str) -> bytes:

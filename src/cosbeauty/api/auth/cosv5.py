@@ -61,6 +61,8 @@ def _names(field: str, value: str) -> tuple[str, ...]:
         return ()
     if len(value) > MAX_LIST_CHARS:
         raise CosError("AccessDenied", f"COS signature is malformed: {field} is longer than {MAX_LIST_CHARS} characters")
+    if ";" not in value:        # one name (q-header-list is often just "host"): nothing to compare
+        return (value,)
     names = tuple(name for name in value.split(";") if name)
     if len(names) > MAX_NAMES:
         raise CosError("AccessDenied", f"COS signature is malformed: {field} names more than {MAX_NAMES} items")
@@ -129,6 +131,8 @@ def check_time(auth: CosAuth, now: float) -> None:
 
 
 def _signed_params(query: list[tuple[str, str]], names: tuple[str, ...]) -> str:
+    if not names:       # nothing signed (most header-signed requests): nothing to encode
+        return ""
     encoded = {_encode(k).lower(): _encode(v) for k, v in query}
     pairs = []
     for name in names:
