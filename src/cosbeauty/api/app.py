@@ -153,6 +153,7 @@ class CosApp:
         self.accounts = accounts
         self.authorizer = authorizer or Authorizer(self)
         self.mounts: dict[str, ASGIApp] = {}
+        self._mount_prefixes: tuple[str, ...] = ()     # the keys of mounts (a path matching none is no mount's)
         self.services: dict[str, object] = {}   # shared helpers (ci worker pool, metering, ...)
         self.startup: list[Callable[[], Awaitable[None]]] = []
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
@@ -168,6 +169,7 @@ class CosApp:
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         self.mounts[prefix] = app
+        self._mount_prefixes = tuple(self.mounts)
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -225,6 +227,8 @@ class CosApp:
         """The sub-app for /console, /-/... -- only on hosts that do not name a bucket, so an object
         key such as "console/index.html" on <bucket>.cos.<region>.myqcloud.com stays an object."""
         path = scope["path"]
+        if not path.startswith(self._mount_prefixes):      # every COS API call: one test, no loop
+            return None
         for prefix, sub in self.mounts.items():
             if path == prefix or path.startswith(prefix + "/"):
                 host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")

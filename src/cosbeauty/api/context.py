@@ -39,10 +39,13 @@ class Ctx:
         # different keys would collide.)
         self.bad_input: CosError | None = None
         raw = scope.get("raw_path")
-        self.raw_path: str = raw.decode("latin-1").split("?", 1)[0] if raw else self.path
+        self.raw_path: str = self.path
         if raw:
-            try:
-                self.path = unquote_to_bytes(raw.split(b"?", 1)[0]).decode("utf-8")
+            if b"?" in raw:
+                raw = raw.split(b"?", 1)[0]
+            self.raw_path = raw.decode("latin-1")
+            try:    # without a percent-escape the path is the raw bytes (unquote_to_bytes would return them)
+                self.path = (unquote_to_bytes(raw) if b"%" in raw else raw).decode("utf-8")
             except UnicodeDecodeError:
                 self.bad_input = CosError("InvalidURI", "The request path is not valid UTF-8 once percent-decoded; "
                                                         "object keys are UTF-8.")
@@ -60,8 +63,10 @@ class Ctx:
         headers: dict[str, str] = {}
         for k, v in scope["headers"]:
             name = k.decode("latin-1").lower()
-            value = v.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+            if name in headers:
+                headers[name] = f"{headers[name]},{v.decode('latin-1')}"
+            else:
+                headers[name] = v.decode("latin-1")
         self.headers = headers
         self.target: Target = Target("", "", False)
         self.identity: "Identity | None" = None
