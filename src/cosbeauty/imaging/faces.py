@@ -56,7 +56,7 @@ _SKIN_CB = (70, 130)
 _SKIN_CELL = 4               # ... measured on 4x4 cell means (chroma noise averages out)
 _WINDOW_MIN_SKIN = 3         # window pass: skip windows with fewer skin-chroma cells
 _WINDOW_PAD = 20             # window pass: mirrored border (px at each level's scale)
-_EDGE_SLACK = 0.2           # small candidates centred this far (x their side) above the frame are kept
+_EDGE_SLACK = 0.2           # small candidates centred this far (x their side) outside the frame are kept
 _EDGE_SLACK_SIDE = 0.04     # ... small: box side up to this x the long side (77 px at 1920 px)
 _UPRIGHT_RETRY = 0.06       # cut candidates with an ROI up to this x the long side get an upright retry
 _ALTERNATES = 2              # other passes' views of a face tried when the first one fails
@@ -76,6 +76,7 @@ _PROPOSE_PAD = 16            # ... mirrored border (px): a face up to half cut b
 _PROPOSE_MIN_SKIN = 2        # ... windows with fewer skin-chroma cells are skipped
 _PROPOSE_MIN_SKIN_CENTRE = 3  # ... and proposals with fewer in the 14 px square at their centre
 _PROPOSE_BIG = 0.6           # ... a proposal this confident is also confirmed at twice the size
+_TOP_EDGE_SCORE = 0.5       # ... unconfirmed proposals this confident on the top edge are candidates
 _CONFIRM_CELL = 64           # confirmation mosaic: each proposal in a 64 px cell, 3x3 per call
 _CONFIRM_FACE_PX = 33        # ... the level's smallest face is shown this wide (its largest: 66 px; 30: sweep 347)
 _CONFIRM_PER_FACE = 8        # ... at most this many proposals per wanted face (best first): bounded work
@@ -755,7 +756,27 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     for group in ([c for c in cells if not c[3]][:cap], [c for c in cells if c[3]][:cap]):
         group = sorted(group, key=lambda c: (c[3], c[2]))   # stable: a mosaic holds cells of one turn and scale
         mosaics += [group[i:i + per] for i in range(0, len(group), per)]
-    return [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+    confirmed = [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+    return confirmed + _top_edge_proposals(proposals, confirmed)
+
+
+def _top_edge_proposals(proposals: list[tuple[_Detection, float, int]],
+                        confirmed: list[_Detection]) -> list[_Detection]:
+    """Confident upright proposals centred on the top edge of the frame, also as candidates of
+    their own (their confirmations, if any, failed on a turned ROI) (landmarks and verification decide): a small face cut by
+    the top shows the full-range detector its lower half and that half's reflection in the
+    confirmation cell's mirrored border, which is no face, while the proposer (seeing the
+    level's mirrored border) scores it 0.5-0.9."""
+    out: list[_Detection] = []
+    for det, size, turn in proposals:
+        cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+        if turn or det.score < _TOP_EDGE_SCORE or not -_EDGE_SLACK * size <= cy < 0.25 * size:
+            continue
+        if any(abs((d.box[0] + d.box[2]) / 2 - cx) < size and (d.box[1] + d.box[3]) / 2 < size
+               for d in out):
+            continue
+        out.append(_Detection(det.box.astype(np.float64), det.score, det.eyes, coarse=True))
+    return out
 
 
 def _tile_jobs(padded: np.ndarray, skin: np.ndarray | None, level: int, turn: int,
@@ -853,7 +874,8 @@ def _proposal_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: i
     order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], p[2], tuple(np.round(p[0].box, 3))))
     for det, size, turn in order:
         cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
-        if not (0 <= cx < w and 0 <= cy < h):
+        m = _EDGE_SLACK * size         # a small face half out: it and its reflection centred on the edge
+        if not (-m <= cx < w + m and -m <= cy < h + m):
             continue
         for face in (size, 2 * size) if det.score >= _PROPOSE_BIG else (size,):
             if not any(k[2] == face and k[3] == turn and math.hypot(cx - k[0], cy - k[1]) < 0.5 * face for k in kept):
@@ -1278,15 +1300,15 @@ def _extent(face: Face) -> float:
 
 def _centred_in(box: np.ndarray, h: int, w: int) -> bool:
     """The box's centre lies in the frame, or, for a small box (side <= _EDGE_SLACK_SIDE of the
-    long side), just above it (by <= _EDGE_SLACK of its side): a small face cut by the top of the
-    frame and its reflection in a mirrored border are boxed as one pattern centred on the edge,
-    the face's own centre a few pixels either side of it. Only the top: the other sides' cut
-    faces were found without it, and a 205 px candidate of the rocket's edge crops, centred just
-    right of its frame, passed verification (no-face corpus, test_faces_edge_calibration.py)."""
+    long side), just outside it (by <= _EDGE_SLACK of its side): a small face cut by the frame
+    and its reflection in a mirrored border are boxed as one pattern centred on the edge, the
+    face's own centre a few pixels either side of it. Not for bigger boxes: a 205 px candidate
+    of the rocket's edge crops, centred just right of its 2060 x 3000 frame, passed verification
+    (test_faces_edge_calibration.py)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     side = max(box[2] - box[0], box[3] - box[1])
     m = _EDGE_SLACK * side if side <= _EDGE_SLACK_SIDE * max(h, w) else 0.0
-    return 0 <= cx < w and -m <= cy < h
+    return -m <= cx < w + m and -m <= cy < h + m
 
 
 def _select(dets: list[_Detection], max_faces: int, min_face_px: int, h: int, w: int) -> list[_Detection]:
