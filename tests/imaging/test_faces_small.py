@@ -132,7 +132,8 @@ def sweep_canvas(w: int, h: int, sizes: list[int], offset: int) -> tuple[np.ndar
 def test_size_sweep_recall():
     """352 faces: 22 sizes x 2 people x 2 image sizes x 4 grid offsets. Measured: 348 (the
     proposal pass), 351 (the exhaustive window pass it replaced), 329 with the proposer at
-    12 px / 0.2; the misses are the astronaut's 24-30 px (48-62 px at 12 MP) faces."""
+    12 px / 0.2; the misses are the astronaut's 24-30 px (48-62 px at 12 MP) faces, with no
+    proposal >= 0.15 (today: 26 px at 1080p, 48/52/57 px at 12 MP)."""
     found = total = 0
     missed = []
     for offset in (0, 13, 29, 47):
@@ -146,7 +147,7 @@ def test_size_sweep_recall():
                 if not hit:
                     missed.append((w, name, s, offset))
     print(f"size sweep: {found}/{total}; missed {missed}")
-    assert found >= total - 5, missed
+    assert found >= total - 4, missed      # 348/352 (also after the whole-image passes moved to LiteRT)
 
 
 def test_small_face_found_when_the_whole_image_pass_has_one_large_false_candidate():
