@@ -51,10 +51,16 @@ def settle_rss(pid: int, seconds: float = 1.0) -> float:
     return rss_mib(pid)
 
 
-WINDOW = 100               # calls before each checkpoint over which RSS under load is sampled
-TOLERANCE = 0.0            # MiB: set from the measured run-to-run noise (NOISE)
-NOISE = "TBD"
-POINT_NOISE = "TBD"
+WINDOW = 50                # calls before each checkpoint over which RSS under load is sampled (the
+                           # first 30-60 calls after warm-up still ramp up: kept out of the 100 window)
+# "No growth" is judged on the mean RSS under load over the last WINDOW calls before each checkpoint.
+# Its noise, measured in 6 runs (2 CPUs, load 1-6): means of consecutive 50-call windows in the
+# steady stretch 101-1000 of one run have SD 3-4 MiB (0.5 %), so the difference of two of them
+# has SD ~5 MiB; TOLERANCE is 2 SD of that difference. A point after a stretch (VmRSS 1 s after
+# its last call) is noisier: 100 -> 1000 differences of -9, -1, +1, +3, +14, +24 MiB in 6 runs of
+# the same commit; the level itself varies from run to run (612-696 MiB after 100 calls).
+TOLERANCE = 10.0           # MiB (~1.5 % of the level)
+NOISE = "2 SD of the difference of two 50-call window means, SD 3-4 MiB each"
 IDLE_S = 8.0                # after the last call, for the idle point
 MODELS_IDLE_S = 30.0        # ci/pool.MODELS_IDLE_S: the idle interpreters are released after it
 HEAP_ALIGN = 64 << 20       # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's heaps are aligned to it
@@ -124,6 +130,19 @@ class Sampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    def tenths(self) -> str:
+        """Mean RSS over each tenth of the stretch: is it still rising (ramp) or flat?"""
+        n = len(self.values)
+        parts = [self.values[i * n // 10:(i + 1) * n // 10] for i in range(10)]
+        return " ".join(f"{statistics.fmean(p):.0f}" for p in parts if p)
+
+    def window_sd(self, fraction: float) -> float:
+        """SD of the means of consecutive windows of ``fraction`` of the stretch (the first left out:
+        it may still ramp): this run's own noise of a window mean."""
+        size = max(1, round(len(self.values) * fraction))
+        means = [statistics.fmean(self.values[i:i + size]) for i in range(size, len(self.values) - size + 1, size)]
+        return statistics.stdev(means) if len(means) >= 2 else float("nan")
 
     def last(self, fraction: float) -> list[float]:
         """The samples of the last ``fraction`` of the stretch (calls run at a steady rate)."""
@@ -205,10 +224,12 @@ def main() -> int:
                 calls = target - done
                 done = target
                 loaded = rss.last(window / calls)
+                print(f"  calls {done - calls + 1}-{done}: mean RSS per tenth {rss.tenths()}", file=sys.stderr)
                 record(f"after {target} calls", settle_rss(pid), calls_per_s=calls / elapsed,
                        cpu_ms_per_call=1000 * (cpu_end - cpu) / calls, faults_per_call=(faults_end - faults) / calls,
                        **{"under load mean": statistics.fmean(loaded), "under load min": min(loaded),
-                          "under load max": max(loaded), "under load samples": len(loaded)})
+                          "under load max": max(loaded), "under load samples": len(loaded),
+                          "window sd": rss.window_sd(window / calls)})
             # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py),
             # and the face models' idle interpreters after MODELS_IDLE_S (30 s)
             last = time.monotonic() - 1
@@ -240,7 +261,9 @@ def main() -> int:
         print(f"\ngrowth from {args.calls[-2]} to {args.calls[-1]} calls, mean RSS under load over the last "
               f"{window} calls before each: {grow:+.1f} MiB ({100 * grow / a.extra['under load mean']:+.1f} %; "
               f"target: none; {'met' if grow <= args.tolerance else 'NOT met'}, tolerance +{args.tolerance:.0f} MiB "
-              f"= {NOISE}); RSS 1 s after the stretches: {b.value - a.value:+.0f} MiB (a point: noise {POINT_NOISE})")
+              f"= {NOISE}; this run: SD {b.extra['window sd']:.1f} MiB of {window}-call window means after call "
+              f"{args.calls[-2] + window}); RSS 1 s after the stretches: {b.value - a.value:+.0f} MiB (a point, "
+              f"noisier: -9 to +24 MiB over 6 runs of one commit)")
     if args.json:
         save([cmp], args.json)
     return 0
