@@ -498,47 +498,8 @@ def _whole_pass(src: np.ndarray, sx: float = 1.0, sy: float = 1.0,
     small, ssx, ssy = small if small is not None else _whole_small(src)
     pad = round(_EDGE_PAD * max(small.shape[:2])) if edges else 0
     padded = mirror_pad(small, pad)
-    ph, pw = padded.shape[:2]
-    tx, ty = sx * ssx, sy * ssy
-
-    def detect(t: int) -> list[_Detection]:
-        square, k, ox, oy = _letterbox(padded, t)
-        found = []
-        for r in _detect_full(square).astype(np.float64):
-            pts = [_unturn(px * k - ox, py * k - oy, t, ph, pw) for px, py in
-                   ((r[1], r[2]), (r[3], r[4]), (r[5], r[6]), (r[7], r[8]))]
-            img = [((px - pad) / tx, (py - pad) / ty) for px, py in pts]
-            (ax, ay), (bx, by) = img[0], img[1]
-            found.append(_Detection(np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]), float(r[0]),
-                                    np.array([img[2], img[3]])))
-        return found
-
-    return [d for found in pmap(detect, turns) for d in found]
-
-
-def _letterbox(src: np.ndarray, turn: int = 0) -> tuple[np.ndarray, float, float, float]:
-    """``np.rot90(src, turn)`` letterboxed into the full-range detector's 192 x 192 input as
-    MediaPipe's graph does it (the centred square of the long side, bilinear, black border; the
-    turn folded into the warp, no turned copy) -> (input, scale, ox, oy): a point (x, y) of the
-    input is (x scale - ox, y scale - oy) in the turned ``src``. Run through LiteRT
-    (:func:`_detect_full`) instead of MediaPipe's graph: the same detections (scores within
-    ~0.01; tested), 3.4 against 4.1 ms a call upright and 6.5 ms turned (measured on 1080p's
-    640 px view with its mirrored border)."""
-    h, w = src.shape[:2]
-    th, tw = (w, h) if turn % 2 else (h, w)
-    side = max(th, tw)
-    k = side / _DET_INPUT
-    ox, oy = (side - tw) / 2, (side - th) / 2
-    # input px (u, v) samples the turned image at (k u - ox, k v - oy), MediaPipe's mapping (with
-    # pixel centres matched, k (u + 0.5) - 0.5, scores move by up to 0.2), then that pixel of src
-    to_src = {0: ((1, 0, 0), (0, 1, 0)), 1: ((0, -1, w - 1), (1, 0, 0)),
-              2: ((-1, 0, w - 1), (0, -1, h - 1)), 3: ((0, 1, 0), (-1, 0, h - 1))}[turn % 4]
-    a = np.array(to_src, np.float64)
-    m = a[:, :2] @ np.array([[k, 0, -ox], [0, k, -oy]]) + np.c_[np.zeros((2, 2)), a[:, 2]]
-    square = cv2.warpAffine(np.ascontiguousarray(src[:, :, :3]), m, (_DET_INPUT, _DET_INPUT),
-                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
-                            borderValue=(0, 0, 0))
-    return square, k, ox, oy
+    return [d for found in pmap(lambda k: _detect_in(padded, -pad, -pad, sx * ssx, sy * ssy, turns=k), turns)
+            for d in found]
 
 
 def mirror_pad(img: np.ndarray, pad: int) -> np.ndarray:
