@@ -233,7 +233,7 @@ def main() -> int:
                        cpu_ms_per_call=1000 * (cpu_end - cpu) / calls, faults_per_call=(faults_end - faults) / calls,
                        **{"under load mean": statistics.fmean(loaded), "under load min": min(loaded),
                           "under load max": max(loaded), "under load samples": len(loaded),
-                          "window sd": rss.window_sd(window / calls)})
+                          "window sd": rss.window_sd(window / calls), "tolerance": args.tolerance})
             # the pool hands freed buffers back after IDLE_TRIM_S (5 s) with no job (ci/pool.py),
             # and the face models' idle interpreters after MODELS_IDLE_S (30 s)
             last = time.monotonic() - 1
