@@ -51,6 +51,9 @@ cosbeauty: root credentials (shown once; stored sealed in {os.path.join(config.d
 
 def serve(config: ServerConfig) -> None:
     from cosbeauty import http_server
+    from cosbeauty.ci.pool import one_malloc_arena
+
+    one_malloc_arena()      # before any thread exists: one malloc arena for all (ci/pool.py)
 
     logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -43,6 +43,36 @@ _mapped_depth = [0]
 _pools: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
 
+_one_arena: list[int] = []
+
+
+def one_malloc_arena() -> bool:
+    """Every thread of the process allocates from glibc's main arena (mallopt M_ARENA_MAX = 1).
+    For the server, called before it starts any thread: glibc fixes its arena limit the first time
+    a thread looks for an arena, and threads keep the arena they got, so a later call (the pool's
+    cap in :func:`keep_freed_image_buffers`, which then keeps 1) only binds threads made after it.
+
+    Measured with bench/memory.py (mixed-size AIFaceBeauty calls, 2 workers, runs alternating
+    with the previous ``max(2, workers)`` cap, load 1-3.5): mean RSS under load 587/586 ->
+    590/589 MiB after 100 -> 1000 calls (+3 MiB in both runs) against 704/697 -> 686/700 MiB
+    (-18 / +3 MiB; other runs of that cap +27 and +40, the arenas' footprint rising in 10-28 MiB
+    steps as the two workers' big buffers happened to overlap in new ways); server CPU per call
+    131.5/133.2 against 136.2/131.7 ms, i.e. no measurable cost of the shared arena's lock (image
+    buffers are few and big; Python's small objects do not use malloc). Not for the folder CLI,
+    whose threads each run a whole file. False where there is no glibc; the
+    ``COSBEAUTY_MALLOC_ARENAS`` environment variable (experiments) turns it off."""
+    if os.environ.get("COSBEAUTY_MALLOC_ARENAS"):
+        return False
+    try:
+        import ctypes
+        ok = bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1))
+    except (OSError, AttributeError):
+        return False
+    if ok and not _one_arena:
+        _one_arena.append(1)
+    return ok
+
+
 def keep_freed_image_buffers(threads: int | None = None) -> bool:
     """Make glibc keep freed image-sized buffers (up to 32 MiB) for the next call.
 
@@ -53,7 +83,8 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
     A fixed 32 MiB mmap threshold and a 64 MiB trim threshold took the server to 5-9 faults and
     55 ms of CPU per call from 62 (engine: 52).
 
-    The arenas are capped at ``max(2, threads)``: every thread that allocates (the workers, and
+    The arenas are capped at ``max(2, threads)`` (at 1 when :func:`one_malloc_arena` ran first, as
+    the server does): every thread that allocates (the workers, and
     MediaPipe's and OpenCV's own threads: 52 in the server) otherwise gets an arena of its own, up
     to 8 per core, each keeping freed buffers up to the trim threshold and fragmenting on its own;
     the server's RSS grew with the arenas in use (bench/memory.py, mixed sizes, two servers side by
@@ -67,7 +98,7 @@ def keep_freed_image_buffers(threads: int | None = None) -> bool:
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
-        arenas = max(2, threads or os.cpu_count() or 2)
+        arenas = _one_arena[0] if _one_arena else max(2, threads or os.cpu_count() or 2)
         if os.environ.get("COSBEAUTY_MALLOC_ARENAS"):       # experiments only (bench/memory.py)
             arenas = int(os.environ["COSBEAUTY_MALLOC_ARENAS"])
         ok = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
