@@ -47,20 +47,23 @@ _one_arena: list[int] = []
 
 
 def one_malloc_arena() -> bool:
-    """Every thread of the process allocates from glibc's main arena (mallopt M_ARENA_MAX = 1).
-    For the server, called before it starts any thread: glibc fixes its arena limit the first time
-    a thread looks for an arena, and threads keep the arena they got, so a later call (the pool's
-    cap in :func:`keep_freed_image_buffers`, which then keeps 1) only binds threads made after it.
+    """Ask glibc for one malloc arena (mallopt M_ARENA_MAX = 1), for the server, before it starts
+    any thread: threads made after it share the main arena instead of getting arenas of their own
+    (tests/ci/test_one_arena.py; the pool's cap in :func:`keep_freed_image_buffers` then keeps 1).
+    In the running server two thread heaps (~120 MiB) still appear by warm-up, from a path not
+    found in the time available (no thread exists before the call); ``MALLOC_ARENA_MAX=1`` in the
+    environment at start leaves none.
 
-    Measured with bench/memory.py (mixed-size AIFaceBeauty calls, 2 workers, runs alternating
-    with the previous ``max(2, workers)`` cap, load 1-3.5): mean RSS under load 587/586 ->
-    590/589 MiB after 100 -> 1000 calls (+3 MiB in both runs) against 704/697 -> 686/700 MiB
-    (-18 / +3 MiB; other runs of that cap +27 and +40, the arenas' footprint rising in 10-28 MiB
-    steps as the two workers' big buffers happened to overlap in new ways); server CPU per call
-    131.5/133.2 against 136.2/131.7 ms, i.e. no measurable cost of the shared arena's lock (image
-    buffers are few and big; Python's small objects do not use malloc). Not for the folder CLI,
-    whose threads each run a whole file. False where there is no glibc; the
-    ``COSBEAUTY_MALLOC_ARENAS`` environment variable (experiments) turns it off."""
+    Measured with bench/memory.py (mixed-size AIFaceBeauty calls, 2 workers, load 1-3.5): with
+    one arena (``MALLOC_ARENA_MAX=1`` at start) mean RSS under load 587 -> 590 and 586 -> 589 MiB
+    after 100 -> 1000 calls, against 704 -> 686 and 697 -> 700 with the ``max(2, workers)`` cap
+    alone (runs alternating; other runs of that cap: +27 and +40 MiB, the arenas' footprint rising
+    in 10-28 MiB steps as the two workers' big buffers overlapped in new ways); server CPU per call
+    131.5/133.2 against 136.2/131.7 ms (no measurable cost of sharing the lock: image buffers are
+    few and big, Python's small objects do not use malloc). With this call in ``serve``: 629 -> 630
+    MiB (bench/run_all.sh). Not for the folder CLI, whose threads each run a whole file. False
+    where there is no glibc; the ``COSBEAUTY_MALLOC_ARENAS`` environment variable (experiments)
+    turns it off."""
     if os.environ.get("COSBEAUTY_MALLOC_ARENAS"):
         return False
     try:
