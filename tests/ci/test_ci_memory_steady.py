@@ -44,6 +44,7 @@ def _in_use() -> tuple[float, float]:
 def test_mixed_beauty_calls_hold_no_more_memory(monkeypatch: pytest.MonkeyPatch):
     from cosbeauty.ci.service import _warm_thread
     from cosbeauty.imaging import faces
+    from cosbeauty.imaging.detection import models
     from cosbeauty.imaging.limits import Limits
     from cosbeauty.imaging.registry import get_processor
     from tests.imaging.scenes import one_face, six_faces
@@ -54,7 +55,7 @@ def test_mixed_beauty_calls_hold_no_more_memory(monkeypatch: pytest.MonkeyPatch)
     images.append(cv2.imencode(".png", one_face(1024, 768)[..., ::-1])[1].tobytes())
     beauty, limits = get_processor("AIFaceBeauty"), Limits()
     late: list[str] = []
-    real = faces.quietly
+    real = models.quietly
 
     def counted(build):
         late.append(threading.current_thread().name)
@@ -71,7 +72,8 @@ def test_mixed_beauty_calls_hold_no_more_memory(monkeypatch: pytest.MonkeyPatch)
                     f.result(120)
 
         rounds(2)
-        monkeypatch.setattr(faces, "quietly", counted)
+        monkeypatch.setattr(models, "quietly", counted)      # the face models read it there
+        monkeypatch.setattr(faces, "quietly", counted)       # segmentation.py imports it from faces
         before = _in_use()
         rounds(20)
         after = _in_use()

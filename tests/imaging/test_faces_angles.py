@@ -102,10 +102,10 @@ def found(faces, truth) -> int:
 def test_small_turned_faces_found_when_asked(monkeypatch, degrees):
     """SMALL_TURNS=True: the proposal pass also scans the quarter-turned frame (faces >= 2x the
     smallest): 48 and 64 px faces lying or upside down are found (upright-only: 0-1 of 4)."""
-    from cosbeauty.imaging import faces as faces_mod
+    from cosbeauty.imaging.detection import small   # where SMALL_TURNS is read
 
     canvas, truth = small_turned_canvas(degrees, (48, 64))
-    monkeypatch.setattr(faces_mod, "SMALL_TURNS", True)
+    monkeypatch.setattr(small, "SMALL_TURNS", True)
     assert found(detect_faces(canvas), truth) == len(truth)
 
 

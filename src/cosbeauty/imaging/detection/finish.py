@@ -1,0 +1,50 @@
+"""Stage 2 over all candidates: select, landmark and verify them in parallel, drop faces too
+small or duplicated, largest first.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .candidates import _select
+from .landmarks import _face_from
+from .threads import pmap
+from .types import Face, _Detection
+
+
+def _dedupe(faces: list[Face]) -> list[Face]:
+    """Drop faces whose landmark centre lies within 0.3 F of a kept (larger) face."""
+    kept: list[Face] = []
+    for face in faces:
+        cx, cy = face.center
+        if all(math.hypot(cx - k.center[0], cy - k.center[1]) > 0.3 * max(k.cheek_width, 1.0)
+               for k in kept):
+            kept.append(face)
+    return kept
+
+
+def _extent(face: Face) -> float:
+    """The shorter side of the face's landmark extent, outside the frame included (its box is
+    clipped to the frame: a 24 px face half outside is 12 px of box)."""
+    pts = face.landmarks[:468]
+    return float(min(np.ceil(pts.max(axis=0)) - np.floor(pts.min(axis=0)) + 1))   # as the box, unclipped
+
+
+def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, min_face_px: int,
+            shape: tuple[int, int], done: dict[int, Face | None] | None = None,
+            verify: bool = True) -> list[Face]:
+    """Merge, landmark and verify (in parallel; ``done`` holds faces already landmarked, by id
+    of their detection), filter, sort, dedupe."""
+    h, w = shape
+    dets = _select(dets, max_faces, min_face_px, h, w)
+    done = {} if done is None else done
+    todo = [d for d in dets if id(d) not in done]
+    if todo:
+        assert image is not None
+        done.update(zip(map(id, todo), pmap(lambda d: _face_from(d, image, check=verify), todo)))
+    faces = [f for f in (done[id(d)] for d in dets)
+             if f is not None and _extent(f) >= min_face_px * 0.8]
+    faces.sort(key=lambda f: (-f.cheek_width, f.box))
+    return _dedupe(faces)[:max_faces]
