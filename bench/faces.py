@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/faces.py [--ref GIT_REF] [--rounds R] [--cases a,b] [--no-lossless]
 
-``--ref`` (default ``HEAD``) names the commit whose ``imaging/faces.py`` is the "before" arm: it is
-loaded from git as a module of its own next to the working tree's ``faces.py`` (both use the
-working tree's ``verify.py``, and ``proposer.py`` for refs from 1a90e0d on: the LiteRT proposer),
-and the two arms run alternately (A B, B A, ...) in the same
-process, so load drift hits both. Each cell is the median of the rounds: wall ms / CPU ms
-(``time.process_time``: all threads of the process, so MediaPipe's and the helper thread's work
-counts) and the faces found; the 1-minute load average is printed with every table.
+``--ref`` (default ``HEAD``) names the commit whose ``src/cosbeauty`` tree is the "before" arm:
+it is extracted (``git archive``) to a temporary directory, and each arm runs in a long-lived
+worker process of its own with ``PYTHONPATH`` pointing at its tree (the ref's, or the working
+tree's ``src`` for "after"), so each arm uses its own ``faces.py``, ``detection/``, ``verify.py``
+and ``proposer.py``. The parent sends the cases to the workers alternately (A B, B A, ...), one
+call at a time, so load drift hits both arms. Each cell is the median of the rounds: wall ms /
+CPU ms (``time.process_time`` in the worker: all its threads, so MediaPipe's and the helper
+thread's work counts) and the faces found; the 1-minute load average is printed with every table.
 
 Cases (all built in memory from images shipped by scikit-image/matplotlib):
 
@@ -27,12 +28,14 @@ against a Pillow encode of the whole frame.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -46,24 +49,62 @@ from tests.imaging import corpus  # noqa: E402
 from tests.imaging.scenes import one_face, six_faces  # noqa: E402
 
 
-def load_ref(ref: str):
-    """``faces.py`` of commit ``ref`` as module ``cosbeauty.imaging._faces_ref``."""
-    import cosbeauty.imaging
+def ref_tree(ref: str, into: str) -> str:
+    """``src`` of commit ``ref`` extracted under ``into``; returns the path to put on PYTHONPATH."""
+    archive = subprocess.run(["git", "archive", ref, "src"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return os.path.join(into, "src")
 
-    source = subprocess.run(["git", "show", f"{ref}:src/cosbeauty/imaging/faces.py"], cwd=ROOT,
-                            check=True, capture_output=True).stdout
-    path = os.path.join(os.path.dirname(cosbeauty.imaging.__file__), "_faces_ref_bench.py")
-    with open(path, "wb") as f:
-        f.write(source)
-    try:
-        spec = importlib.util.spec_from_file_location("cosbeauty.imaging._faces_ref_bench", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    finally:
-        os.unlink(path)
-    return module
+
+class Arm:
+    """One arm: a worker process (this script with ``--worker``) importing ``cosbeauty`` from
+    ``src``; cases go in as JSON lines on its stdin, (wall ms, CPU ms, faces) come back."""
+
+    def __init__(self, src: str) -> None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, ROOT]))
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker"], env=env, cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.module = self.ask({"hello": True})["module"]
+        expected = os.path.realpath(os.path.join(src, "cosbeauty", "imaging", "faces.py"))
+        if os.path.realpath(self.module) != expected:
+            raise RuntimeError(f"worker imported {self.module}, not {expected}")
+
+    def ask(self, request: dict) -> dict:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker exited ({self.proc.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def worker() -> None:
+    """The worker loop: the protocol uses the original stdout; fd 1 goes to stderr (so nothing a
+    library prints can corrupt it)."""
+    proto = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    from cosbeauty.imaging import faces
+
+    images: dict[str, np.ndarray] = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req.get("hello"):
+            out: dict = {"module": faces.__file__}
+        else:
+            name = req["case"]
+            if name not in images:
+                images[name] = CASES[name]()
+            image = images[name]
+            wall, cpu, found = timed(lambda: faces.detect_faces(image, max_faces=req.get("max_faces", 10)))  # noqa: B023
+            out = {"wall": wall, "cpu": cpu, "faces": len(found)}
+        proto.write(json.dumps(out) + "\n")
+        proto.flush()
 
 
 def group_12mp() -> np.ndarray:
@@ -97,19 +138,17 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
     return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, out
 
 
-def detection_table(arms: dict[str, object], names: list[str], rounds: int) -> str:
-    images = {n: CASES[n]() for n in names}
-    for module in arms.values():            # graphs of every thread built before timing
-        module.detect_faces(images[names[0]])
+def detection_table(arms: dict[str, Arm], names: list[str], rounds: int) -> str:
+    for arm in arms.values():            # graphs of every thread built before timing
+        arm.ask({"case": names[0]})
     cells: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
     loads = []
     order = list(arms)
     for r in range(rounds):
         for name in names:
             for arm in (order if r % 2 == 0 else order[::-1]):
-                module, image = arms[arm], images[name]
-                wall, cpu, faces = timed(lambda: module.detect_faces(image, max_faces=20))  # noqa: B023
-                cells.setdefault((name, arm), []).append((wall, cpu, len(faces)))
+                got = arms[arm].ask({"case": name, "max_faces": 20})
+                cells.setdefault((name, arm), []).append((got["wall"], got["cpu"], got["faces"]))
             loads.append(os.getloadavg()[0])
     lines = [f"detect_faces, median of {rounds} interleaved rounds, wall / CPU ms (faces found); "
              f"load average (1 min) {min(loads):.2f}-{max(loads):.2f}, {os.cpu_count()} CPUs", "",
@@ -163,19 +202,27 @@ def lossless_table(rounds: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' faces.py ('' = none)")
+    parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' src/cosbeauty tree ('' = none)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     parser.add_argument("--no-lossless", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from cosbeauty.imaging import faces
-
-    arms: dict[str, object] = {}
-    if args.ref:
-        arms[f"before ({args.ref})"] = load_ref(args.ref)
-    arms["after (working tree)"] = faces
+    if args.worker:
+        worker()
+        return
     names = [n for n in CASES if not args.cases or any(c.strip() and c.strip() in n for c in args.cases.split(","))]
-    print(detection_table(arms, names, args.rounds))
+    scratch = tempfile.mkdtemp(prefix="cosbeauty-bench-faces-")
+    arms: dict[str, Arm] = {}
+    try:
+        if args.ref:
+            arms[f"before ({args.ref})"] = Arm(ref_tree(args.ref, scratch))
+        arms["after (working tree)"] = Arm(os.path.join(ROOT, "src"))
+        print(detection_table(arms, names, args.rounds))
+    finally:
+        for arm in arms.values():
+            arm.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     if not args.no_lossless:
         print()
         print(lossless_table(args.rounds))
