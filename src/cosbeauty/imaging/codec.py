@@ -123,7 +123,7 @@ def decode(data: bytes, limits: Limits = Limits(), *, keep_cmyk: bool = False) -
     try:
         if _use_opencv(im, fmt, data):
             grey = _cv_grey(im, fmt)
-            pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey), None
+            pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey, jpeg=fmt == "JPEG"), None
         elif keep_cmyk and fmt == "JPEG" and im.mode == "CMYK":
             pixels, cmyk = _cmyk_jpeg(im, data)
             grey, mode = False, "CMYK"
@@ -167,11 +167,15 @@ def decode_reduced(data: bytes, info: ImageInfo, factor: int) -> np.ndarray | No
     domain (libjpeg-turbo: much cheaper than a full decode). Size ceil(W/f) x ceil(H/f); one
     output pixel covers ``factor`` x ``factor`` source pixels. Call only after ``probe`` (the
     limits are checked from the header there); None when the data do not decode."""
+    from .jpeg_lossless import decode_pixels
+
     reduced = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
     if info.format != "JPEG" or factor not in reduced:
         return None
-    flags = (reduced[factor] & ~cv2.IMREAD_COLOR) | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    pixels = decode_pixels(data, factor) if info.mode in ("RGB", "L") else None   # OpenCV's pixels, see there
+    if pixels is None:
+        flags = (reduced[factor] & ~cv2.IMREAD_COLOR) | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     return None if pixels is None else _orient(pixels, info.orientation)
 
 
@@ -306,8 +310,16 @@ def _cv_grey(im: Image.Image, fmt: str) -> bool:
     return im.mode in ("L", "LA", "I;16", "I;16B") if fmt == "JPEG" else im.mode in ("LA", "I;16", "I;16B")
 
 
-def _cv_decode(data: bytes, *, rgb_jpeg: bool) -> np.ndarray:
-    """H x W (grey), H x W x 3 (RGB) or x 4 (RGBA) in storage orientation."""
+def _cv_decode(data: bytes, *, rgb_jpeg: bool, jpeg: bool = False) -> np.ndarray:
+    """H x W (grey), H x W x 3 (RGB) or x 4 (RGBA) in storage orientation. ``jpeg``: a plain
+    JPEG, decoded by TurboJPEG into numpy memory when it can (the same pixels as OpenCV's,
+    without ~25 ms of page faults at 12 MP: :func:`.jpeg_lossless.decode_pixels`)."""
+    if jpeg:
+        from .jpeg_lossless import decode_pixels
+
+        pixels = decode_pixels(data, grey=not rgb_jpeg)
+        if pixels is not None:
+            return pixels
     flags = (cv2.IMREAD_COLOR_RGB if rgb_jpeg else cv2.IMREAD_UNCHANGED) | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if pixels is None:
