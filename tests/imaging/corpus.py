@@ -224,3 +224,36 @@ def tone_shift(img: np.ndarray, face, l_star: float, b_star: float) -> np.ndarra
     out[:, :, 1] *= math.sqrt(b_star / max(bm, 1.0))
     rgb = cv2.cvtColor((lab * (1 - mask) + out * mask).astype(np.float32), cv2.COLOR_Lab2RGB)
     return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------- faces cut by the frame
+
+# The face's landmark box (FaceMesh points 0-467: forehead to chin, cheek to cheek) in each head
+# crop of :func:`heads`, as fractions of the crop's side (x0, y0, x1, y1); measured with
+# detect_faces on the upright head pasted whole at 1x, 0.5x and 2x (within 0.011 of each other).
+# The astronaut's face sits high in her crop (box centre at 0.43 of the height, 0.70 x face_px
+# wide with :func:`place`'s face_px), Grace Hopper's near the middle (0.48; 0.94 x face_px).
+HEAD_FACE_BOX = {"astronaut": (0.309, 0.202, 0.693, 0.659), "hopper": (0.254, 0.200, 0.773, 0.764)}
+
+
+def place_cut(canvas: np.ndarray, name: str, face_px: int, side: str, out: float,
+              head: np.ndarray | None = None) -> tuple[float, float, float, float]:
+    """Paste head ``name`` (or ``head``, e.g. a grey copy of it) as :func:`place` does, so that the
+    fraction ``out`` of the face's own landmark box (:data:`HEAD_FACE_BOX`) lies outside ``side``
+    of the canvas ("left", "right", "top", "bottom"), centred along that side. Returns the face's
+    box (x0, y0, x1, y1) in canvas pixels, unclipped (its centre is where the face is)."""
+    h, w = canvas.shape[:2]
+    s = max(4, int(round(face_px / 0.55)))        # place()'s tile side
+    bx0, by0, bx1, by1 = (v * s for v in HEAD_FACE_BOX[name])
+    bw, bh = bx1 - bx0, by1 - by0
+    if side in ("left", "right"):
+        y0 = h / 2 - (by0 + by1) / 2
+        x0 = -out * bw - bx0 if side == "left" else w - (1 - out) * bw - bx0
+    elif side in ("top", "bottom"):
+        x0 = w / 2 - (bx0 + bx1) / 2
+        y0 = -out * bh - by0 if side == "top" else h - (1 - out) * bh - by0
+    else:
+        raise ValueError(side)
+    ix, iy = int(round(x0)), int(round(y0))
+    place(canvas, heads()[name] if head is None else head, face_px, ix + s // 2, iy + s // 2)
+    return ix + bx0, iy + by0, ix + bx1, iy + by1
