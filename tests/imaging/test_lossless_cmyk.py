@@ -236,9 +236,8 @@ def jpegio_coefficients(data: bytes) -> list[np.ndarray]:
 
 def c_only_variant(variant: str, subsampling: int = 2) -> bytes:
     """Pillow's C-only-subsampled CMYK (ICC profile, comment), baseline or as ``variant``:
-    progressive, restart markers every 4 MCUs, optimised Huffman tables. (Arithmetic-coded four-component JPEGs are not
-    tested: Pillow 13 cannot decode them -- "broken data stream" -- so the codec never gets
-    that far.)"""
+    progressive, restart markers every 4 MCUs, optimised Huffman tables. (Arithmetic-coded
+    four-component JPEGs, which Pillow 13 cannot decode: test_lossless_arith_cmyk.py.)"""
     cmyk = photo_cmyk()
     out = io.BytesIO()
     options = {"progressive": True} if variant == "progressive" else {}

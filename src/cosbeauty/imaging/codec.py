@@ -124,9 +124,10 @@ def decode(data: bytes, limits: Limits = Limits(), *, keep_cmyk: bool = False) -
         if _use_opencv(im, fmt, data):
             grey = _cv_grey(im, fmt)
             pixels, mode = _cv_decode(data, rgb_jpeg=fmt == "JPEG" and not grey, jpeg=fmt == "JPEG"), None
-        elif keep_cmyk and fmt == "JPEG" and im.mode == "CMYK":
+        elif fmt == "JPEG" and im.mode == "CMYK":
             pixels, cmyk = _cmyk_jpeg(im, data)
             grey, mode = False, "CMYK"
+            cmyk = cmyk if keep_cmyk else None
         else:
             im.load()
             pixels, grey, mode = _pil_pixels(im)
@@ -354,13 +355,21 @@ def _cmyk_jpeg(im: Image.Image, data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """(rgb, CMYK planes in Pillow's convention) of a CMYK/YCCK JPEG, both in the stored frame,
     the same arrays as Pillow's decode and conversion: libjpeg-turbo's TurboJPEG API decodes
     straight into an array when it can (:func:`.jpeg_lossless.decode_ink`), else Pillow."""
-    from .jpeg_lossless import decode_ink
+    from .jpeg_lossless import _ARITHMETIC_SOF, decode_ink, decode_ink_jpegio, sof_marker
 
     ink = decode_ink(data)
     if ink is None or ink.shape != (im.height, im.width, 4):
-        im.load()
-        cmyk = np.asarray(im)
-        return cmyk_to_rgb(cmyk), cmyk
+        try:
+            im.load()
+        except OSError:
+            # Pillow cannot decode arithmetic-coded CMYK ("broken data stream"); TurboJPEG 2.1
+            # refuses some of its samplings: libjpeg-turbo 3.2 (pyjpegio) decodes them
+            ink = decode_ink_jpegio(data) if sof_marker(data) in _ARITHMETIC_SOF else None
+            if ink is None or ink.shape != (im.height, im.width, 4):
+                raise
+        else:
+            cmyk = np.asarray(im)
+            return cmyk_to_rgb(cmyk), cmyk
     rgb = ink_to_rgb(ink)
     return rgb, cv2.bitwise_not(ink, dst=ink)
 

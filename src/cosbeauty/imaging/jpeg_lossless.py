@@ -42,7 +42,9 @@ lossless transcode; without ``jpegtran`` the output has no restart markers).
 A source with an EXIF orientation other than 1 is spliced in its stored frame (:func:`stored_view`,
 :func:`stored_box` turn the upright retouch back), so it keeps its orientation tag and layout.
 Arithmetic-coded sources are spliced too (libjpeg-turbo reads them) and put back to arithmetic
-coding by ``jpegtran -arithmetic``.
+coding by ``jpegtran -arithmetic`` (pyjpegio's writer keeps it itself). Pillow cannot decode
+arithmetic-coded four-component JPEGs; those TurboJPEG 2.1 cannot decode either (the first
+component alone subsampled) are decoded by pyjpegio's libjpeg-turbo 3.2 (:func:`decode_ink_jpegio`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-__all__ = ["Splicer", "available", "changed_mcus", "decode_ink", "decode_pixels", "restart_interval", "sof_marker",
+__all__ = ["Splicer", "available", "changed_mcus", "decode_ink", "decode_ink_jpegio", "decode_pixels", "restart_interval", "sof_marker",
            "splice", "stored_box", "stored_view", "supported"]
 
 TJXOP_NONE = 0
@@ -601,7 +603,7 @@ def _jpegio_splice(source: bytes, patches, layout: _Layout, delta: bool = False)
                 blocks[b0:b1, k0:k1][sel] = new[sel]
         # The source's Huffman tables when they can code any 8-bit sequential block (complete:
         # the standard tables most writers use); else re-optimised (~40 ms CPU more at 12 MP)
-        jpeg.optimize_coding = layout.progressive or not _complete_huffman(jpeg)
+        jpeg.optimize_coding = not jpeg.arith_code and (layout.progressive or not _complete_huffman(jpeg))
         try:
             jpeg.write(dst)
         except RuntimeError:
@@ -628,8 +630,47 @@ def _complete_huffman(jpeg: Any) -> bool:
 
 
 def _decode_cmyk(source: bytes) -> np.ndarray:
-    """A four-component JPEG's planes as Pillow decodes them (and ``codec.decode`` keeps them)."""
-    return np.asarray(Image.open(io.BytesIO(source)).convert("CMYK"))
+    """A four-component JPEG's planes as Pillow decodes them (and ``codec.decode`` keeps them):
+    TurboJPEG, else Pillow, else (arithmetic-coded: Pillow cannot) libjpeg through pyjpegio."""
+    ink = decode_ink(source)
+    if ink is None:
+        try:
+            return np.asarray(Image.open(io.BytesIO(source)).convert("CMYK"))
+        except OSError:
+            ink = decode_ink_jpegio(source) if sof_marker(source) in _ARITHMETIC_SOF else None
+            if ink is None:
+                raise
+    return np.bitwise_not(ink, out=ink)
+
+
+def decode_ink_jpegio(data: bytes) -> np.ndarray | None:
+    """:func:`decode_ink` by libjpeg-turbo 3.2 as pyjpegio bundles it (``read_spatial``: libjpeg's
+    default decompression, CMYK out, YCCK converted): for the arithmetic-coded four-component
+    JPEGs that neither TurboJPEG 2.1 (a sampling its API refuses: the first component alone
+    subsampled) nor Pillow 13 decode (its suspending data source breaks libjpeg's arithmetic
+    decoder past the first buffer: "broken data stream"). Slow (int32 planes through a file in
+    /dev/shm, ~4x the memory of the image): only for that case. None on any libjpeg error, on
+    data without an EOI marker after the last scan (truncated: libjpeg only warns), or without
+    pyjpegio."""
+    if not _jpegio_available() or data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda"):
+        return None             # no EOI after the last scan: truncated (libjpeg would only warn)
+    import jpegio
+
+    with tempfile.TemporaryDirectory(prefix="cosbeauty-decode-", dir=_scratch_dir()) as tmp:
+        path = os.path.join(tmp, "in.jpg")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            jpeg = jpegio.read(path, read_spatial=True)
+        except RuntimeError:
+            return None
+        planes = jpeg.spatial_arrays
+        if len(planes) != 4 or jpeg.num_components != 4:
+            return None
+        out = np.empty((*planes[0].shape, 4), np.uint8)
+        for i, plane in enumerate(planes):
+            out[..., i] = plane
+        return out
 
 
 def restart_interval(jpeg: bytes) -> int:
