@@ -205,7 +205,7 @@ def test_place_cut_puts_that_fraction_of_the_face_outside(side):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("colour,floor", [(False, 50), (True, 58)])
+@pytest.mark.parametrize("colour,floor", [(False, 51), (True, 61)])
 def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     """24/32/48 px faces (``place``'s size) with 25/40/50 % of the face's own landmark box outside
     each side of a 1920x1080 frame, both people (72 cases; docs/faces.md, "Recall"). Until this
@@ -215,7 +215,9 @@ def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     left or right only ~14 %. Measured with that placement: grey 65/72, colour 59/72 (the figures
     kept in docs/faces.md); with this one, before the fixes of this round, grey 50/72 (most misses
     faces 25 % out at the left/right: the mirrored border doubles an eye, see docs) and colour
-    58/72."""
+    58/72. With the edge slack up to 5 % of the long side (candidates._centred_in), the -25 degree
+    stability view for cut faces (landmarks._face_try) and the cut faces' chroma-spread limit 32
+    (verify): grey 51/72, colour 61/72 (the rest: no proposal or no confirmation, docs)."""
     found, by_size, by_side, missed = 0, {}, {}, []
     for name in ("astronaut", "hopper"):
         for size in (24, 32, 48):
@@ -262,3 +264,28 @@ def test_small_face_cut_at_the_top_found(size, out):
     assert len(faces) == 1, faces
     assert abs(faces[0].center[0] - cx) < 0.6 * size and abs(faces[0].center[1] - cy) < 0.9 * size
     assert verify.is_face(faces[0].checks)
+
+
+@pytest.mark.parametrize("name,size,side,out", [
+    ("hopper", 48, "left", 0.5),       # boxed with its reflection as 79 px: no edge slack at 77 px
+    ("astronaut", 32, "top", 0.4),     # mesh lost in the +25 degree stability view, kept at -25
+    ("hopper", 32, "top", 0.5),        # mirrored skin patches spread 26.1 (limit 25; cut: 32)
+])
+def test_face_cut_by_the_frame_found_colour_1080p(name, size, side, out):
+    """Faces with ``out`` of their own box outside a 1080p frame (corpus.place_cut), missed before
+    this round for the reason beside each case and found now (docs/faces.md, "Recall")."""
+    canvas, cx, cy = cut_face_canvas(name, size, side, out, True)
+    faces = detect_faces(canvas)
+    assert len(faces) == 1, faces
+    assert abs(faces[0].center[0] - cx) < 0.6 * size and abs(faces[0].center[1] - cy) < 0.9 * size
+    assert verify.is_face(faces[0].checks)
+
+
+def test_face_cut_by_the_frame_with_mirrored_patches_on_hair_found():
+    """Grace Hopper 60 px, 40 % of her face right of a 1280x720 frame: her mirrored skin patches
+    spread 25.4 in chroma (hair), over the 25 of uncut faces; cut faces are allowed 32."""
+    canvas = np.clip(np.random.default_rng(1).normal((150, 135, 110), 8, (720, 1280, 3)), 0, 255).astype(np.uint8)
+    x0, y0, x1, y1 = corpus.place_cut(canvas, "hopper", 60, "right", 0.4)
+    faces = detect_faces(canvas)
+    assert len(faces) == 1, faces
+    assert abs(faces[0].center[0] - (x0 + x1) / 2) < 36 and abs(faces[0].center[1] - (y0 + y1) / 2) < 54

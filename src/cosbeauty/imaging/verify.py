@@ -70,6 +70,8 @@ GREY_CHROMA = 4.0            # mean |Cr-128| + |Cb-128| below this: a grey/sepia
 MIN_PRESENCE = 0.85
 MIN_SKIN_FRACTION = 0.9       # of the 7 patches' pixels in the skin locus (real faces >= 0.96 measured)
 MAX_CHROMA_SPREAD = 25.0
+MAX_CHROMA_SPREAD_CUT = 32.0  # ... cut by the frame: patches read mirrored may land on hair or background
+                              # (real cut faces up to 26.1, no-face cut candidates up to 24.5: docs/faces.md)
 MIN_CHROMA_SPREAD = 0.5       # colour faces: 7 patches of exactly one colour are paint, not skin
 MIN_SKIN_TEXTURE = 1.0        # median luminance std inside the skin patches: flat paint is 0
 MIN_LIP_CR = 2.0             # lips redder (Cr) than the median skin patch, colour faces only; between
@@ -265,7 +267,8 @@ def reasons(checks: dict[str, float]) -> list[str]:
     lips_seen = checks.get("lips_inside", 1.0) >= 0.5
     cut = checks.get("inside", 1.0) < CUT_INSIDE
     if not checks["grey"] and (checks["skin_fraction"] < MIN_SKIN_FRACTION
-                               or not MIN_CHROMA_SPREAD <= checks["chroma_spread"] <= MAX_CHROMA_SPREAD
+                               or not MIN_CHROMA_SPREAD <= checks["chroma_spread"] <= (MAX_CHROMA_SPREAD_CUT if cut
+                                                                                      else MAX_CHROMA_SPREAD)
                                or (lips_seen and checks["lip_cr"] < (MIN_LIP_CR_CUT if cut else MIN_LIP_CR_DOUBT))):
         why.append("skin")
     if checks.get("skin_texture", MIN_SKIN_TEXTURE) < MIN_SKIN_TEXTURE:
