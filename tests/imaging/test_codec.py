@@ -464,26 +464,26 @@ def test_jpeg_decode_is_opencvs_pixels(photo):
 
 
 def test_jpeg_decode_avoids_page_faults():
-    """12 MP JPEG: the decode does not fault in its 36 MB page by page (OpenCV's Mat did: ~9400
-    minor faults, ~25 ms of kernel time)."""
+    """12 MP JPEG: the decode writes into numpy memory (transparent huge pages where the kernel
+    has them), not into a fresh OpenCV buffer faulted in page by page (~9400 minor faults, ~25
+    ms of kernel time). Compared with a numpy array of the same size filled in the same process,
+    so a kernel without huge pages (both fault page by page) does not fail it."""
     import resource
 
     from cosbeauty.imaging import jpeg_lossless
 
     if not jpeg_lossless.available():
         pytest.skip("libturbojpeg not installed")
-    try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            if "[never]" in f.read():
-                pytest.skip("transparent huge pages off: numpy memory faults page by page too")
-    except OSError:
-        pytest.skip("no transparent huge pages")
     rgb = np.zeros((3000, 4000, 3), np.uint8)
     rgb[::7] = 200
     data = cv2.imencode(".jpg", rgb)[1].tobytes()
-    decode(data)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    out = decode(data)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert out.rgb.shape == (3000, 4000, 3)
-    assert faults < 3000, faults
+
+    def faults(fn) -> int:
+        fn()                                            # warm: allocator state as in a server
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        fn()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    filled = faults(lambda: np.full((3000, 4000, 3), 7, np.uint8))
+    decoded = faults(lambda: decode(data))
+    assert decoded <= filled + 1000, (decoded, filled)
