@@ -3,8 +3,9 @@
 The detector (BlazeFace) fires on logos, printed graphics and textures now and then; the
 landmark model then draws a face-shaped mesh on whatever it is given. Every candidate is
 therefore checked on four signals (:func:`face_checks`), thresholds chosen on
-data (the face and no-face corpora of ``tests/imaging/test_faces_verify.py``; the measured
-distributions are in docs/beauty.md, "Face detection and lossless output"):
+data (every candidate reaching verification for the real faces the tests place and for the
+no-face corpus and its edge crops; the measured distributions and margins are in docs/faces.md,
+"Only faces"):
 
 * **presence**: the landmark model's own face-presence score (sigmoid of its face flag),
   >= 0.85. MediaPipe gates at 0.5; real faces, even 24 px wide, rotated or half cut by the
