@@ -709,14 +709,20 @@ def _format_options(decoded: Decoded, fmt: str, quality: int | None) -> dict:
 
 def _average_rgb(data: bytes, info: ImageInfo, limits: Limits) -> tuple[float, float, float]:
     """Mean RGB (8-bit scale) from a reduced decode: JPEG DCT scaling, else a strided sample."""
+    sample = None
     if info.format == "JPEG":
         im, _ = _open(data, limits)
         try:
             im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
             sample = np.asarray(im.convert("RGB"))
         except Exception as exc:
-            raise CorruptImage(f"cannot decode JPEG data: {exc}") from exc
-    else:
+            from .jpeg_lossless import _ARITHMETIC_SOF, sof_marker
+
+            # Pillow's draft decode breaks on arithmetic coding past its first buffer ("broken
+            # data stream"): the codec's own decode handles it (TurboJPEG, OpenCV, pyjpegio)
+            if sof_marker(data) not in _ARITHMETIC_SOF:
+                raise CorruptImage(f"cannot decode JPEG data: {exc}") from exc
+    if sample is None:
         rgb = decode(data, limits).rgb
         step = max(1, int((rgb.shape[0] * rgb.shape[1] / 250_000) ** 0.5))
         sample = rgb[::step, ::step]
