@@ -225,7 +225,10 @@ def test_small_faces_cut_by_the_frame_1080p(colour, floor):
                 for out in (0.25, 0.4, 0.5):
                     canvas, cx, cy = cut_face_canvas(name, size, side, out, colour)
                     faces = detect_faces(canvas)
-                    hit = any(abs(f.center[0] - cx) < 0.6 * size and abs(f.center[1] - cy) < 0.9 * size for f in faces)
+                    # on the face: the mesh centre within a third of the face of its box's centre
+                    # (the hits measured are within 0.26; the old test allowed 0.6 / 0.9 x size
+                    # around the placement point)
+                    hit = any(abs(f.center[0] - cx) < size / 3 and abs(f.center[1] - cy) < size / 3 for f in faces)
                     found += hit
                     by_size[size] = by_size.get(size, 0) + hit
                     by_side[side] = by_side.get(side, 0) + hit
@@ -289,3 +292,20 @@ def test_face_cut_by_the_frame_with_mirrored_patches_on_hair_found():
     faces = detect_faces(canvas)
     assert len(faces) == 1, faces
     assert abs(faces[0].center[0] - (x0 + x1) / 2) < 36 and abs(faces[0].center[1] - (y0 + y1) / 2) < 54
+
+
+@pytest.mark.parametrize("out", [0.25, 0.4])
+def test_small_face_cut_at_the_top_proposed_past_the_edge(monkeypatch, out):
+    """Grace Hopper 24 px with 25/40 % of her face above a colour 1080p frame: the proposer boxes
+    face and reflection centred 7-8 px above the frame, past the proposals' edge slack (0.2 x the
+    level's 23 px face). With that slack at 0.4 (a change for the proposal pass, measured: colour
+    61 -> 62/72, no-face corpus and edge crops 0 accepted) the proposal reaches landmarking but
+    no ROI found the face; the upright retry on the box reflected into the frame does
+    (detection.landmarks._face_from_upright): 62 -> 64/72, mesh within 1 px of the face."""
+    from cosbeauty.imaging.detection import proposals
+
+    monkeypatch.setattr(proposals, "_EDGE_SLACK", 0.4)
+    canvas, cx, cy = cut_face_canvas("hopper", 24, "top", out, True)
+    faces = detect_faces(canvas)
+    assert len(faces) == 1, faces
+    assert abs(faces[0].center[0] - cx) < 3 and abs(faces[0].center[1] - cy) < 3

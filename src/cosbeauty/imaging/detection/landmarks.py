@@ -120,9 +120,18 @@ def _face_from_upright(det: _Detection, rgb: np.ndarray, scale: float,
     on 1.5x the box, MediaPipe's usual ROI, 0.0-0.7, the face is too small in it)."""
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
     h, w = shape or rgb.shape[:2]
-    if abs(roi.angle) < math.radians(10) or roi.size > _UPRIGHT_RETRY * max(h, w):  # tried upright / not small
-        return None
     cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+    outside = det.coarse and not (0 <= cx < w and 0 <= cy < h)
+    if (abs(roi.angle) < math.radians(10) and not outside) or roi.size > _UPRIGHT_RETRY * max(h, w):
+        return None                                     # tried upright / not small
+    if outside:
+        # a proposal boxed over face and reflection, centred past the edge (the proposer's box
+        # leans to the reflection's side): the face is the reflection of that centre in the frame.
+        # Grace Hopper 24 px 25/40 % above the frame, with the proposals' edge slack at 0.4:
+        # found, mesh centre within 1 px of the face's; not for other passes' candidates (a grey
+        # window-pass candidate so re-centred got a mesh half a face below the face)
+        cx = -cx if cx < 0 else 2.0 * (w - 1) - cx if cx >= w else cx
+        cy = -cy if cy < 0 else 2.0 * (h - 1) - cy if cy >= h else cy
     r = max(det.box[2] - det.box[0], det.box[3] - det.box[1]) / 3   # the box holds the face and its
     eyes = np.array([[cx - r / 2, cy], [cx + r / 2, cy]])           # reflection: ROI = the box
     seed = _Detection(box=np.array([cx - r, cy - r, cx + r, cy + r]), score=det.score, eyes=eyes, coarse=True)
