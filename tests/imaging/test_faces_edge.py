@@ -309,3 +309,26 @@ def test_small_face_cut_at_the_top_proposed_past_the_edge(monkeypatch, out):
     faces = detect_faces(canvas)
     assert len(faces) == 1, faces
     assert abs(faces[0].center[0] - cx) < 3 and abs(faces[0].center[1] - cy) < 3
+
+
+@pytest.mark.parametrize("name,size,side,out", [("hopper", 48, "left", 0.5), ("astronaut", 32, "top", 0.4),
+                                                ("hopper", 32, "top", 0.5)])
+def test_retouch_of_small_faces_cut_by_the_frame_leaves_no_seam(name, size, side, out):
+    """The small cut faces found this round, retouched at strength 1: nothing changes outside the
+    face's region, something inside, and the change at the frame's edge line steps to the next
+    line no more than lines step inside it (the criterion of the photo test above)."""
+    from cosbeauty.imaging import beautify_array
+    from cosbeauty.imaging.beauty import roi_for
+
+    canvas, _, _ = cut_face_canvas(name, size, side, out, True)
+    faces = detect_faces(canvas)
+    assert len(faces) == 1
+    after, _ = beautify_array(canvas, 1.0, faces=faces)
+    diff = np.abs(after.astype(np.int16) - canvas.astype(np.int16)).max(axis=2).astype(np.float32)
+    roi = roi_for(faces[0], canvas.shape)
+    inside = np.zeros(diff.shape, bool)
+    inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
+    assert diff[~inside].max(initial=0) == 0 and diff[inside].max() > 0
+    lines = {"left": (diff[:, 0], diff[:, 1], diff[:, 2]), "top": (diff[0], diff[1], diff[2])}[side]
+    seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
+    assert seam <= 2.5 * interior + 0.5, (seam, interior)
