@@ -89,6 +89,30 @@ def test_faces_found_anywhere_on_a_big_tile():
         assert near, (s, x, y)
 
 
+def test_detect_weak_same_rows_plus_the_weak_maxima_of_the_stride_8_map():
+    """proposer.detect_weak: the rows of detect (same invoke, byte-identical) and the local maxima
+    of the stride-8 score map in [weak, min_score), boxed where their anchors are; none when the
+    band is empty. (What they find: test_faces_small's
+    faces the proposer scores weakly.)"""
+    rng = np.random.default_rng(7)
+    heads = list(corpus.heads().values())
+    counted = 0
+    for i in range(4):
+        canvas = np.clip(rng.normal(160, 12, (256, 320, 3)), 0, 255).astype(np.uint8)
+        corpus.place(canvas, heads[i % 2], 14 + 4 * i, int(rng.integers(40, 280)), int(rng.integers(40, 216)))
+        rows = proposer.detect(canvas, 0.15, faces.quietly)
+        same, weak = proposer.detect_weak(canvas, 0.15, 0.05, faces.quietly)
+        assert same.tobytes() == rows.tobytes()
+        assert weak.dtype == np.float32 and weak.shape[1] == 9 and len(weak) > 0
+        assert ((weak[:, 0] >= 0.05 - 1e-6) & (weak[:, 0] < 0.15)).all()
+        assert (weak[:, 3] > weak[:, 1]).all() and (weak[:, 4] > weak[:, 2]).all()
+        centres = np.stack([(weak[:, 1] + weak[:, 3]) / 2, (weak[:, 2] + weak[:, 4]) / 2], axis=1)
+        assert (centres > -32).all() and (centres[:, 0] < 352).all() and (centres[:, 1] < 288).all()
+        assert len(proposer.detect_weak(canvas, 0.15, 0.15, faces.quietly)[1]) == 0
+        counted += len(weak)
+    assert counted >= 8
+
+
 @pytest.mark.parametrize("length", [100, 128, 129, 300, 448, 449, 615, 688, 907, 1199, 2400])
 def test_tiles_cover_with_overlap(length):
     side, starts = proposer.span(length)

@@ -35,9 +35,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import cv2
 import numpy as np
 
-__all__ = ["SIDES", "OVERLAP", "detect", "span", "model_path", "release_idle", "idle_count"]
+__all__ = ["SIDES", "OVERLAP", "detect", "detect_weak", "span", "model_path", "release_idle", "idle_count"]
 
 SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image size (1080p and 12 MP
                                     # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
@@ -164,12 +165,9 @@ def anchors(h: int, w: int, model: str = "short") -> np.ndarray:
         return got
 
 
-def detect(tile: np.ndarray, min_score: float,
-           quiet: Callable[[Callable[[], Any]], Any] | None = None, model: str = "short") -> np.ndarray:
-    """Faces in one RGB uint8 tile (sides multiples of 16; exactly 192 x 192 for ``model="full"``,
-    the full-range model) -> (k, 9) float array of score, x0, y0, x1, y1 (box), then the right
-    and left eye keypoints (x, y), in tile pixels, after MediaPipe's weighted NMS; best first.
-    ``quiet`` wraps the interpreter's construction (stderr filtering)."""
+def _invoke(tile: np.ndarray, model: str,
+            quiet: Callable[[Callable[[], Any]], Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's raw outputs for one RGB uint8 tile: (score logits [N], regressors [N, 16])."""
     h, w = tile.shape[:2]
     if h % 16 or w % 16 or (model == "full" and (h, w) != (FULL_INPUT, FULL_INPUT)):
         raise ValueError(f"bad tile size for the {model} model: {w}x{h}")
@@ -180,12 +178,18 @@ def detect(tile: np.ndarray, min_score: float,
     try:
         net.it.set_tensor(net.i_in, x)
         net.it.invoke()
-        raw = net.it.get_tensor(net.i_cls)[0, :, 0]
-        reg_all = net.it.get_tensor(net.i_reg)[0]
+        return net.it.get_tensor(net.i_cls)[0, :, 0], net.it.get_tensor(net.i_reg)[0]   # copies
     finally:
         _give_back(net)
-    logit = math.log(min_score / (1 - min_score)) if 0 < min_score < 1 else -100.0
-    idx = np.nonzero(raw >= logit - 1e-4)[0]
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p)) if 0 < p < 1 else -100.0
+
+
+def _rows(raw: np.ndarray, reg_all: np.ndarray, h: int, w: int, model: str, min_score: float) -> np.ndarray:
+    """Decoded detections >= ``min_score`` after MediaPipe's weighted NMS (see :func:`detect`)."""
+    idx = np.nonzero(raw >= _logit(min_score) - 1e-4)[0]
     if idx.size == 0:
         return np.zeros((0, 9), np.float32)
     scores = 1 / (1 + np.exp(-np.clip(raw[idx].astype(np.float64), -100, 100)))
@@ -200,6 +204,61 @@ def detect(tile: np.ndarray, min_score: float,
                      reg[:, 4] + anc[:, 0], reg[:, 5] + anc[:, 1],
                      reg[:, 6] + anc[:, 0], reg[:, 7] + anc[:, 1]], axis=1)[ok]
     return weighted_nms(rows, NMS_IOU)
+
+
+def detect(tile: np.ndarray, min_score: float,
+           quiet: Callable[[Callable[[], Any]], Any] | None = None, model: str = "short") -> np.ndarray:
+    """Faces in one RGB uint8 tile (sides multiples of 16; exactly 192 x 192 for ``model="full"``,
+    the full-range model) -> (k, 9) float array of score, x0, y0, x1, y1 (box), then the right
+    and left eye keypoints (x, y), in tile pixels, after MediaPipe's weighted NMS; best first.
+    ``quiet`` wraps the interpreter's construction (stderr filtering)."""
+    h, w = tile.shape[:2]
+    raw, reg = _invoke(tile, model, quiet)
+    return _rows(raw, reg, h, w, model, min_score)
+
+
+def detect_weak(tile: np.ndarray, min_score: float, weak: float,
+                quiet: Callable[[Callable[[], Any]], Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The short-range model's :func:`detect` rows (>= ``min_score``), and from the same invoke
+    its **weak local maxima**: the cells of the stride-8 grid (the smallest faces' anchors) whose
+    best anchor scores in [``weak``, ``min_score``) and no less than any of its 8 neighbours, each
+    as a row of the same layout: that anchor's score, the box and eyes averaged over the anchors
+    >= ``weak`` in its 3 x 3 cells, weighted by score (as the weighted NMS merges a detection's
+    anchors). Best-first order is not kept for them (callers sort)."""
+    h, w = tile.shape[:2]
+    raw, reg_all = _invoke(tile, "short", quiet)
+    rows = _rows(raw, reg_all, h, w, "short", min_score)
+    gh, gw = h // 8, w // 8
+    lw = _logit(weak)
+    best = raw[: gh * gw * 2].reshape(gh, gw, 2).max(axis=2)
+    peak = (best >= lw) & (best < _logit(min_score))
+    if peak.any():
+        peak &= best >= cv2.dilate(best, np.ones((3, 3), np.uint8))   # 3x3 maxima (ties kept)
+    ys, xs = np.nonzero(peak)
+    if ys.size == 0:
+        return rows, np.zeros((0, 9), np.float32)
+    nb_idx, nb_in = [], []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            yy, xx = ys + dy, xs + dx
+            inside = (yy >= 0) & (yy < gh) & (xx >= 0) & (xx < gw)
+            cell = np.where(inside, yy * gw + xx, 0)
+            for k in (0, 1):
+                nb_idx.append(cell * 2 + k)
+                nb_in.append(inside)
+    idx = np.stack(nb_idx, axis=1)                                     # (peaks, 18) anchor indices
+    raw_nb = raw[idx]
+    wt = np.where(np.stack(nb_in, axis=1) & (raw_nb >= lw),
+                  1 / (1 + np.exp(-np.clip(raw_nb.astype(np.float64), -100, 100))), 0.0)
+    reg = reg_all[idx].astype(np.float64)                              # (peaks, 18, 16)
+    anc = anchors(h, w, "short")[idx].astype(np.float64)              # (peaks, 18, 2)
+    vals = np.concatenate([reg[..., 0:2] + anc, reg[..., 2:4], reg[..., 4:6] + anc, reg[..., 6:8] + anc], axis=2)
+    v = (vals * wt[..., None]).sum(axis=1) / wt.sum(axis=1)[:, None]   # cx, cy, bw, bh, eyes
+    score = 1 / (1 + np.exp(-np.clip(best[ys, xs].astype(np.float64), -100, 100)))
+    ok = (v[:, 2] > 0) & (v[:, 3] > 0)
+    weak_rows = np.stack([score, v[:, 0] - v[:, 2] / 2, v[:, 1] - v[:, 3] / 2, v[:, 0] + v[:, 2] / 2,
+                          v[:, 1] + v[:, 3] / 2, v[:, 4], v[:, 5], v[:, 6], v[:, 7]], axis=1)[ok]
+    return rows, weak_rows.astype(np.float32)
 
 
 def weighted_nms(rows: np.ndarray, iou: float) -> np.ndarray:

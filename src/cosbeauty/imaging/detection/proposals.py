@@ -13,13 +13,24 @@ import cv2
 import numpy as np
 
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, shrink
-from .models import _detect_full, _propose_rows
+from .models import _detect_full, _propose_rows, quietly
 from .threads import pmap
 from .types import (_CONFIRM_CELL, _CONFIRM_FACE_PX, _CONFIRM_PER_FACE, _DET_INPUT, _EDGE_SLACK, _PROPOSE_BIG,
-                    _PROPOSE_FACE_PX, _PROPOSE_INPUT, _PROPOSE_LEVEL_STEP, _PROPOSE_MIN_SKIN,
+                    _PROPOSE_FACE_PX, _PROPOSE_INPUT, _PROPOSE_LEVEL_STEP, _PROPOSE_MIN_SKIN, _PROPOSE_SCORE,
                     _PROPOSE_MIN_SKIN_CENTRE, _PROPOSE_OVERLAP, _PROPOSE_PAD, _PROPOSE_TILE_FILL, _TOP_EDGE_SCORE,
                     _UPRIGHT_SURE, _Detection)
 from .windows import _levels, min_face
+
+# Weak proposals (the first level's smallest faces score 0.1-0.3 on the proposer, by where they fall on
+# its anchor grid): the local maxima of its stride-8 score map in [_WEAK_SCORE, _PROPOSE_SCORE) are
+# re-scored by the same model on 32 px cells showing the level's smallest face 22 px wide (the 26-57 px
+# faces the size sweep lost: 0.12 -> 0.6-0.9; weak maxima of no-face photos: <= 0.33), 36 cells in one
+# 192 px mosaic; those >= _RESCORE_SCORE become candidates (landmarks and verification decide).
+_WEAK_SCORE = 0.09           # weak maxima from this score (the sweep's lost faces: 0.096-0.148)
+_RESCORE_CELL = 32           # re-scoring mosaic: 6x6 cells of 32 px ...
+_RESCORE_FACE_PX = 22        # ... the level's smallest face shown this wide (20: lost 2 of the 4; 24 px cells: 3)
+_RESCORE_SCORE = 0.45        # ... a candidate from this score
+_RESCORE_MAX = 36            # ... at most one mosaic per image (best proposer scores first)
 
 
 def _proposal_pass(image: np.ndarray | None, h: int, w: int,
@@ -32,10 +43,11 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
        the full-range 192 px one: 1.6x cheaper per pixel) at a low threshold (0.15) on
        overlapping windows of a pyramid whose levels show the faces of :func:`_levels`' size
        ranges 14-28 px wide; windows without skin-chroma cells are skipped. At 14 px and 0.15
-       a sweep of 352 faces of 24-343 px (1080p and 12 MP, 4 grid offsets) finds 348, the
+       a sweep of 352 faces of 24-343 px (1080p and 12 MP, 4 grid offsets) found 348, the
        exhaustive window pass 351; at 12 px and 0.2, 329 (the smallest astronaut faces score
        0.1-0.3 depending on where they fall on the model's anchor grid); 16 px: 349 at ~1.3x
-       the calls.
+       the calls. The first level's weak maxima (0.09-0.15) are re-scored at a finer scale
+       (:func:`_rescored`, one more 192 px call): 352/352, also at 4 other offsets (351 before).
     2. **Confirmation**: each proposal (best first, near-duplicates dropped, at most
        _CONFIRM_PER_FACE per wanted face) is cut out so the face is 30-60 px wide in a 64 px
        cell; nine cells make one 192 px mosaic for the full-range detector at its usual
@@ -67,22 +79,28 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         for k in (1, 2, 3):
             view = np.ascontiguousarray(np.rot90(padded, k))
             jobs += _tile_jobs(view, _skin_integral(view, colour=True), len(levels) - 1, k, padded.shape[:2])
-    found = pmap(lambda j: _propose_rows(j[0][j[2]:j[4], j[1]:j[3]]), jobs)
+    found = pmap(_propose, jobs)
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
-    proposals = []
-    for job, rows in zip(jobs, found):
+    proposals: list[tuple[_Detection, float, int]] = []
+    weak: list[_Detection] = []
+    for job, (rows, weak_rows) in zip(jobs, found):
         sx, sy, skin, size = levels[job[5]]
-        for d in _rows_to_image(rows, job, sx, sy, pad):
-            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
-            # inside a face the whole-image passes already found (not for turned views: the turned
-            # whole-image passes size small turned faces badly, e.g. a 64 px upside-down face as 105 px)
-            if not job[6] and any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
-                continue
-            if skin is not None:      # the face's centre must show skin chroma
-                lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, int(_PROPOSE_FACE_PX // 2)
-                if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
+        for out, got in ((proposals, rows), (weak, weak_rows)):
+            for d in _rows_to_image(got, job, sx, sy, pad):
+                cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+                # inside a face the whole-image passes already found (not for turned views: the turned
+                # whole-image passes size small turned faces badly, e.g. a 64 px upside-down face as 105 px)
+                if not job[6] and any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in sure):
                     continue
-            proposals.append((d, size, job[6]))
+                if skin is not None:      # the face's centre must show skin chroma
+                    lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, int(_PROPOSE_FACE_PX // 2)
+                    if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
+                        continue
+                if out is proposals:
+                    proposals.append((d, size, job[6]))
+                else:
+                    weak.append(d)
+    rescored = _rescored(weak, proposals, sizes[0], image, scaled, h, w) if upright else []
     cells = _proposal_cells(proposals, h, w)
     per = (_DET_INPUT // _CONFIRM_CELL) ** 2
     cap = max(9, _CONFIRM_PER_FACE * max_faces)        # upright, turned: turned cells never crowd out upright ones
@@ -91,7 +109,79 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         group = sorted(group, key=lambda c: (c[3], c[2]))   # stable: a mosaic holds cells of one turn and scale
         mosaics += [group[i:i + per] for i in range(0, len(group), per)]
     confirmed = [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
-    return confirmed + _top_edge_proposals(proposals, confirmed)
+    return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
+
+
+def _propose(job: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The proposer's rows on one job's tile, and on the first level's upright tiles its weak
+    local maxima too (:func:`.proposer.detect_weak`); (k, 9) rows in tile px each."""
+    from .. import proposer
+
+    tile = np.ascontiguousarray(job[0][job[2]:job[4], job[1]:job[3]])
+    if job[5] == 0 and job[6] == 0:
+        return proposer.detect_weak(tile, _PROPOSE_SCORE, _WEAK_SCORE, quietly)
+    return _propose_rows(tile), np.zeros((0, 9), np.float32)
+
+
+def _rescored(weak: list[_Detection], proposals: list[tuple[_Detection, float, int]], size: float,
+              image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+              h: int, w: int) -> list[_Detection]:
+    """Candidates from the first level's weak maxima (``weak``, image px; ``size``: the level's
+    smallest face): those centred in the frame and more than half a face from a proposal of that
+    level or a better weak one, best first, at most _RESCORE_MAX, are re-scored by the short-range
+    model on a mosaic of _RESCORE_CELL px cells showing a face of ``size`` _RESCORE_FACE_PX wide
+    (the smallest faces score 0.6-0.9 there, 0.1-0.3 at the level); a cell's best detection
+    >= _RESCORE_SCORE centred in it comes back as a coarse candidate in image px."""
+    from .. import proposer
+
+    if not weak:
+        return []
+    strong = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d, s, turn in proposals
+                       if s == size and not turn]).reshape(-1, 2)
+    order = sorted(weak, key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
+    centres = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in order])
+    near = (0.5 * size) ** 2
+    ok = (centres[:, 0] >= 0) & (centres[:, 0] < w) & (centres[:, 1] >= 0) & (centres[:, 1] < h)
+    if len(strong):
+        ok &= (((centres[:, None, :] - strong[None, :, :]) ** 2).sum(axis=2) >= near).all(axis=1)
+    kept: list[tuple[float, float]] = []
+    for i in np.flatnonzero(ok):
+        cx, cy = float(centres[i, 0]), float(centres[i, 1])
+        if all((cx - a) ** 2 + (cy - b) ** 2 >= near for a, b in kept):
+            kept.append((cx, cy))
+            if len(kept) == _RESCORE_MAX:
+                break
+    if not kept:
+        return []
+    src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
+    c, n = _RESCORE_CELL, _DET_INPUT // _RESCORE_CELL
+    side = c * size / _RESCORE_FACE_PX                  # image px shown by one cell
+    k = c / (side * min(sx, sy))                        # src px -> cell px
+    mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
+    for i, (cx, cy) in enumerate(kept):                 # linear resampling (1080p: 35 -> 32 px)
+        warp = np.array([[k, 0, c / 2 - 0.5 - k * (cx * sx - 0.5)], [0, k, c / 2 - 0.5 - k * (cy * sy - 0.5)]])
+        mosaic[(i // n) * c:(i // n + 1) * c, (i % n) * c:(i % n + 1) * c] = cv2.warpAffine(
+            src[:, :, :3], warp, (c, c), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    best: dict[int, _Detection] = {}
+    for r in proposer.detect(mosaic, _RESCORE_SCORE, quietly).astype(np.float64):
+        x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
+        col, row = int(x // c), int(y // c)
+        i = row * n + col
+        if not (0 <= col < n and 0 <= row < n) or i >= len(kept) or i in best:    # rows come best first
+            continue
+        if abs(x - (col + 0.5) * c) > 0.3 * c or abs(y - (row + 0.5) * c) > 0.3 * c:
+            continue
+        cx, cy = kept[i]
+        ox, oy, u = col * c + c / 2, row * c + c / 2, side / c
+
+        def back(px: float, py: float, ox: float = ox, oy: float = oy, u: float = u,
+                 cx: float = cx, cy: float = cy) -> tuple[float, float]:
+            return cx + (px - ox) * u, cy + (py - oy) * u
+
+        (ax, ay), (bx, by) = back(r[1], r[2]), back(r[3], r[4])
+        best[i] = _Detection(np.array([ax, ay, bx, by]), float(r[0]),
+                             np.array([back(r[5], r[6]), back(r[7], r[8])]), coarse=True)
+    return [best[i] for i in sorted(best)]
 
 
 def _top_edge_proposals(proposals: list[tuple[_Detection, float, int]],
