@@ -250,15 +250,22 @@ def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float,
     """Proposer rows of one job's tile -> detections in image pixels (boxes and eyes mapped back
     through the tile origin, the level's turn, its mirrored border and its scale)."""
     _, x0, y0, _, _, _, turn, (lh, lw) = job
-    found = []
-    for r in rows.astype(np.float64):
-        pts = [_unturn(px + x0, py + y0, turn, lh, lw) for px, py in
-               ((r[1], r[2]), (r[3], r[4]), (r[5], r[6]), (r[7], r[8]))]
-        img = [((px - pad) / sx, (py - pad) / sy) for px, py in pts]
-        (ax, ay), (bx, by) = img[0], img[1]
-        box = np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)])
-        found.append(_Detection(box, float(r[0]), np.array([img[2], img[3]])))
-    return found
+    if not len(rows):
+        return []
+    r = rows.astype(np.float64)
+    px, py = r[:, 1:9:2] + x0, r[:, 2:9:2] + y0         # box corners, eyes: (k, 4) each
+    k = turn % 4
+    if k == 1:
+        px, py = lw - py, px
+    elif k == 2:
+        px, py = lw - px, lh - py
+    elif k == 3:
+        px, py = py, lh - px
+    ix, iy = (px - pad) / sx, (py - pad) / sy
+    boxes = np.stack([np.minimum(ix[:, 0], ix[:, 1]), np.minimum(iy[:, 0], iy[:, 1]),
+                      np.maximum(ix[:, 0], ix[:, 1]), np.maximum(iy[:, 0], iy[:, 1])], axis=1)
+    eyes = np.stack([ix[:, 2:4], iy[:, 2:4]], axis=2)
+    return [_Detection(boxes[i], float(r[i, 0]), eyes[i]) for i in range(len(r))]
 
 
 def _snap(scale: float) -> float:
