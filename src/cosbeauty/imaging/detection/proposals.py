@@ -24,7 +24,7 @@ from .windows import _levels, min_face
 # Weak proposals (the first level's smallest faces score 0.1-0.3 on the proposer, by where they fall on
 # its anchor grid): the local maxima of its stride-8 score map in [_WEAK_SCORE, _PROPOSE_SCORE) are
 # re-scored by the same model on 32 px cells showing the level's smallest face 22 px wide (the 26-57 px
-# faces the size sweep lost: 0.12 -> 0.6-0.9; weak maxima of no-face photos: <= 0.33), 36 cells in one
+# faces the size sweep lost: 0.10-0.15 -> 0.66-0.83; weak maxima of no-face photos: <= 0.39), 36 cells in one
 # 192 px mosaic; those >= _RESCORE_SCORE become candidates (landmarks and verification decide).
 _WEAK_SCORE = 0.09           # weak maxima from this score (the sweep's lost faces: 0.096-0.148)
 _RESCORE_CELL = 32           # re-scoring mosaic: 6x6 cells of 32 px ...
@@ -130,7 +130,7 @@ def _rescored(weak: list[_Detection], proposals: list[tuple[_Detection, float, i
     smallest face): those centred in the frame and more than half a face from a proposal of that
     level or a better weak one, best first, at most _RESCORE_MAX, are re-scored by the short-range
     model on a mosaic of _RESCORE_CELL px cells showing a face of ``size`` _RESCORE_FACE_PX wide
-    (the smallest faces score 0.6-0.9 there, 0.1-0.3 at the level); a cell's best detection
+    (the sweep's lost faces score 0.66-0.83 there, 0.10-0.15 at the level); a cell's best detection
     >= _RESCORE_SCORE centred in it comes back as a coarse candidate in image px."""
     from .. import proposer
 
