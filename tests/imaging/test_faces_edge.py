@@ -205,7 +205,7 @@ def test_place_cut_puts_that_fraction_of_the_face_outside(side):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("colour,floor", [(False, 51), (True, 61)])
+@pytest.mark.parametrize("colour,floor", [(False, 56), (True, 61)])
 def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     """24/32/48 px faces (``place``'s size) with 25/40/50 % of the face's own landmark box outside
     each side of a 1920x1080 frame, both people (72 cases; docs/faces.md, "Recall"). Until this
@@ -217,7 +217,10 @@ def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     faces 25 % out at the left/right: the mirrored border doubles an eye, see docs) and colour
     58/72. With the edge slack up to 5 % of the long side (candidates._centred_in), the -25 degree
     stability view for cut faces (landmarks._face_try) and the cut faces' chroma-spread limit 32
-    (verify): grey 51/72, colour 61/72 (the rest: no proposal or no confirmation, docs)."""
+    (verify): grey 51/72, colour 61/72 (the rest: no proposal or no confirmation, docs). Grey
+    56/72 since the window pass's edge view (detection.windows._edge_jobs: the first level's
+    side strips on a flat border, where the mirrored border showed a face 25 % out at the left
+    or right with an eye twice and the detector scored 0): left 11 -> 13, right 10 -> 13 of 18."""
     found, by_size, by_side, missed = 0, {}, {}, []
     for name in ("astronaut", "hopper"):
         for size in (24, 32, 48):
@@ -330,5 +333,32 @@ def test_retouch_of_small_faces_cut_by_the_frame_leaves_no_seam(name, size, side
     inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
     assert diff[~inside].max(initial=0) == 0 and diff[inside].max() > 0
     lines = {"left": (diff[:, 0], diff[:, 1], diff[:, 2]), "top": (diff[0], diff[1], diff[2])}[side]
+    seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
+    assert seam <= 2.5 * interior + 0.5, (seam, interior)
+
+
+@pytest.mark.parametrize("name,size,side", [("hopper", 32, "left"), ("hopper", 32, "right"), ("astronaut", 48, "right")])
+def test_small_grey_face_cut_at_the_side_found_and_retouched(name, size, side):
+    """A grey face with 25 % of its own box outside the left/right of a 1080p frame (the window
+    pass): the mirrored border of the pass's windows shows the cut quarter's reflection next to
+    the face (an eye twice) and the detector scored 0 -- missed before. The edge view (the level's
+    side strips on a flat border, detection.windows._edge_jobs) finds it; the retouch changes
+    nothing outside the face's region and leaves no seam at the frame's edge."""
+    from cosbeauty.imaging import beautify_array
+    from cosbeauty.imaging.beauty import roi_for
+
+    canvas, cx, cy = cut_face_canvas(name, size, side, 0.25, False)
+    faces = detect_faces(canvas)
+    assert len(faces) == 1, faces
+    assert abs(faces[0].center[0] - cx) < size / 3 and abs(faces[0].center[1] - cy) < size / 3
+    assert verify.is_face(faces[0].checks)
+    after, _ = beautify_array(canvas, 1.0, faces=faces)
+    diff = np.abs(after.astype(np.int16) - canvas.astype(np.int16)).max(axis=2).astype(np.float32)
+    roi = roi_for(faces[0], canvas.shape)
+    inside = np.zeros(diff.shape, bool)
+    inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
+    assert diff[~inside].max(initial=0) == 0 and diff[inside].max() > 0
+    cols = (0, 1, 2) if side == "left" else (-1, -2, -3)
+    lines = [diff[:, c] for c in cols]
     seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
     assert seam <= 2.5 * interior + 0.5, (seam, interior)
