@@ -1,11 +1,13 @@
 """Stage 1, window pass (grey images): the full-range detector on overlapping 192 px windows
-of an image pyramid (:func:`_levels`), windows without skin chroma skipped; and on the first
-level the **edge view** (:func:`_edge_jobs`): the frame's left and right strips on a flat
-border, side by side in 192 px windows (small faces cut at the sides, which the windows'
-mirrored border hides).
+of an image pyramid (:func:`_levels`), windows without skin chroma skipped; and with the first
+level the **edge view** (:func:`_edge_jobs`): the frame's left and right strips, a little finer
+than that level, on a flat border, side by side in 192 px windows (small faces cut at the
+sides, which the windows' mirrored border hides).
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
@@ -18,9 +20,9 @@ from .whole import _detect_in
 
 
 _EDGE_VIEW = True            # the edge view (small faces cut at the left/right, grey images)
-_EDGE_BORDER = 32            # ... its flat border (px at the level's scale), the mean of the strip
+_EDGE_BORDER = 32            # ... its flat border (view px) at the mean of the strip
 _EDGE_STRIP = _DET_INPUT // 2   # ... each side's strip: border + 64 image px; two strips per window
-_EDGE_LEVELS = 1             # ... on the first level only (faces 24-58 px at 1080p; bigger cut faces: 24/24 without it)
+_EDGE_ZOOM = 1.15            # ... at this x the first level's scale (its smallest face ~18 px wide, not 16; docs)
 _EDGE_FLAT = 8               # ... a strip whose image part spans fewer grey levels is skipped
 
 
@@ -67,13 +69,13 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
         jobs += [(padded, sx, sy, x0, y0, x1, y1) for y0, y1 in _windows(sh, _DET_INPUT)
                  for x0, x1 in _windows(sw, _DET_INPUT)
                  if skin is None or _area(skin, x0, y0, x1, y1) >= _WINDOW_MIN_SKIN]
-        if _EDGE_VIEW and skin is None and level < _EDGE_LEVELS:
-            jobs += _edge_jobs(src, sx, sy)
+        if _EDGE_VIEW and skin is None and level == 0:
+            jobs += _edge_jobs(image, scaled, _EDGE_ZOOM * levels[0])
     return [d for found in pmap(_run_job, jobs) for d in found]
 
 
 def _run_job(j: tuple) -> list[_Detection]:
-    """One window of :func:`_tile_pass`: a window of a padded level, or (9 fields) a window of
+    """One window of :func:`_tile_pass`: a window of a padded level, or (8 fields) a window of
     the edge view."""
     if len(j) == 7:
         padded, sx, sy, x0, y0, x1, y1 = j
@@ -81,19 +83,33 @@ def _run_job(j: tuple) -> list[_Detection]:
     return _edge_window_in(*j)
 
 
-def _edge_jobs(src: np.ndarray, sx: float, sy: float) -> list[tuple]:
-    """The edge view of one level (a few windows: 5 at 1080p, where the level has 45): its left
-    and right strips (:data:`_EDGE_STRIP` px wide, a
-    flat border of :data:`_EDGE_BORDER` px at the mean of the strip's image part outside the
-    frame; top and bottom mirrored as the level's windows are), side by side, cut into 192 px
-    windows. The mirrored border shows a face cut at a side with a reflection of its cut part
-    (an eye twice), which the detector scores 0; on a flat border it scores 0.4-0.8. Strips
-    whose image part is flat (no face) are skipped, and a window runs when one of its two does."""
-    sh, sw = src.shape[:2]
-    inner = _EDGE_STRIP - _EDGE_BORDER
-    if sw <= 2 * inner:
+def _edge_jobs(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+               scale: float) -> list[tuple]:
+    """The edge view (a few windows: 6 at 1080p, where the pass has 66; 8 of 89 at 12 MP): the
+    frame's left and right strips at ``scale`` x the image (:data:`_EDGE_ZOOM` x the first
+    level's, at most the source's), 64 px of image each on a flat border of :data:`_EDGE_BORDER`
+    px at the mean of the strip outside the frame (top and bottom mirrored as the level windows'
+    are), side by side, cut into 192 px windows. Only the strips are resized (the side columns
+    of ``image``, or of ``scaled`` = (src, sx, sy) when there is no image). The mirrored border
+    shows a face cut at a side with a reflection of its cut part (an eye twice), which the
+    detector scores 0; on a flat border it scores 0.4-0.8. Strips whose image part is flat (no
+    face) are skipped, and a window runs when one of its two strips is textured."""
+    src, bx, by = (image, 1.0, 1.0) if image is not None else scaled if scaled is not None else (None, 1.0, 1.0)
+    if src is None:
         return []
-    parts = (np.ascontiguousarray(src[:, :inner]), np.ascontiguousarray(src[:, sw - inner:]))
+    sh, sw = src.shape[:2]
+    rel = min(1.0, scale / min(bx, by))                # strip px per src px
+    inner = _EDGE_STRIP - _EDGE_BORDER
+    cols = math.ceil(inner / rel - 1e-9)
+    th = round(sh * rel)
+    if 2 * cols > sw or th < 2 * _WINDOW_PAD:
+        return []
+    parts = tuple(np.ascontiguousarray(cv2.resize(np.ascontiguousarray(src[:, x0:x0 + cols]), (inner, th),
+                                                  interpolation=cv2.INTER_AREA) if (cols, th) != (inner, sh)
+                                       else src[:, x0:x0 + cols])
+                  for x0 in (0, sw - cols))
+    kx, ky = inner / cols * bx, th / sh * by           # strip px per image px
+    right = (sw - cols) / bx                           # image x of the right strip's first column
     strips = []
     for i, part in enumerate(parts):
         flat = tuple(int(v) for v in np.round(part.reshape(-1, part.shape[2]).mean(axis=0)))
@@ -104,10 +120,10 @@ def _edge_jobs(src: np.ndarray, sx: float, sy: float) -> list[tuple]:
     live = [_textured(part) for part in parts]
     jobs = []
     for y0, y1 in _windows(view.shape[0], _DET_INPUT):
-        rows = slice(max(0, y0 - _WINDOW_PAD), min(sh, y1 - _WINDOW_PAD))
-        on = [live[0][rows].any(), live[1][rows].any()]
+        rows = slice(max(0, y0 - _WINDOW_PAD), min(th, y1 - _WINDOW_PAD))
+        on = [bool(live[0][rows].any()), bool(live[1][rows].any())]
         if any(on):
-            jobs.append((view, sx, sy, sw, y0, y1, on[0], on[1], inner))
+            jobs.append((view, y0, y1, kx, ky, right, on[0], on[1]))
     return jobs
 
 
@@ -117,7 +133,7 @@ def _mirror_pad_rows(img: np.ndarray, pad: int) -> np.ndarray:
 
 
 def _textured(part: np.ndarray) -> np.ndarray:
-    """Per row of ``part`` (a strip of the level): does the 32-row band around it span at least
+    """Per row of ``part`` (a strip of the edge view): does the 32-row band around it span at least
     :data:`_EDGE_FLAT` grey levels (something that may be a face)?"""
     grey = part[:, :, 0] if part.ndim == 3 else part
     lo, hi = grey.min(axis=1).astype(np.int16), grey.max(axis=1).astype(np.int16)
@@ -127,27 +143,27 @@ def _textured(part: np.ndarray) -> np.ndarray:
     return hi - lo >= _EDGE_FLAT
 
 
-def _edge_window_in(view: np.ndarray, sx: float, sy: float, sw: int, y0: int, y1: int,
-                    left_on: bool, right_on: bool, inner: int) -> list[_Detection]:
+def _edge_window_in(view: np.ndarray, y0: int, y1: int, kx: float, ky: float, right: float,
+                    left_on: bool, right_on: bool) -> list[_Detection]:
     """The detector on one window of the edge view; detections mapped back to image pixels
-    from the strip their centre lies in (left: view x - border; right: the level's last
-    ``inner`` columns), only from strips with texture."""
+    (``kx``, ``ky``: strip px per image px; ``right``: the image x of the right strip's first
+    column) from the strip their centre lies in, only from strips with texture."""
     half = _EDGE_STRIP
     win = np.ascontiguousarray(view[y0:y1])
     if win.shape[:2] == (_DET_INPUT, _DET_INPUT):
         rows = _detect_full(win).astype(np.float64)
-    else:                                    # a level under 152 px high: MediaPipe's letterbox
+    else:                                    # an image under ~150 px high: MediaPipe's letterbox
         rows = [np.r_[d.score, d.box, d.eyes.ravel()] for d in _detect_in(win, 0.0, 0.0)]
     found = []
     for r in rows:
         left = (r[1] + r[3]) / 2 < half
         if not (left_on if left else right_on):
             continue
-        dx = -_EDGE_BORDER if left else sw - inner - half
-        dy = y0 - _WINDOW_PAD
-        found.append(_Detection(np.array([(r[1] + dx) / sx, (r[2] + dy) / sy, (r[3] + dx) / sx, (r[4] + dy) / sy]),
-                                float(r[0]), np.array([[(r[5] + dx) / sx, (r[6] + dy) / sy],
-                                                       [(r[7] + dx) / sx, (r[8] + dy) / sy]])))
+        x0 = -_EDGE_BORDER / kx if left else right - half / kx    # image x of the window's column 0
+        yy = (y0 - _WINDOW_PAD) / ky
+        xs, ys = x0 + r[[1, 3, 5, 7]] / kx, yy + r[[2, 4, 6, 8]] / ky
+        found.append(_Detection(np.array([xs[0], ys[0], xs[1], ys[1]]), float(r[0]),
+                                np.array([[xs[2], ys[2]], [xs[3], ys[3]]])))
     return found
 
 
