@@ -47,6 +47,12 @@ no-face corpus and its edge crops; the measured distributions and margins are in
   edge, presence 0.64) has a wrong mesh (0.42 F off, the detector's box is the face's
   upside-down mirror image in the padded border), so no threshold here can accept it without
   retouching the wrong place.
+  Likewise a colour cut candidate using the looser limit needs textured skin that is skin all
+  over: patch texture >= 8 and skin fraction >= 0.98 (real cut colour candidates beyond 0.10 F:
+  >= 10.6 and >= 0.99, every real cut colour candidate >= 9.5 and >= 0.98; the no-face ones
+  this rejects -- the rocket's lettering on the frame's bottom edge, blurred noise, stability
+  0.10-0.16 -- texture 1.6-5.8 or skin 0.91-0.97). Measured on a harder no-face set (docs/faces.md,
+  "Only faces"); it does not reject every such pattern (tests/imaging/test_faces_verify_cut_skin.py).
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
@@ -86,6 +92,9 @@ MAX_INSTABILITY_CUT = 0.16   # ... for a face cut by the frame
 MAX_INSTABILITY = 0.10       # mean landmark shift / F between two views of the same face
 MIN_EYE_DARK_CUT = 0.2       # grey cut candidate beyond MAX_INSTABILITY, an iris in the frame:
                              # iris darker than the skin by this (relative luminance)
+MIN_SKIN_TEXTURE_LOOSE = 8.0   # colour cut candidate beyond MAX_INSTABILITY: textured skin (real >= 10.6,
+MIN_SKIN_FRACTION_LOOSE = 0.98  # all cut colour faces >= 9.5; no-face <= 5.8) and all of it skin (real >= 0.99,
+                                # no-face 0.91-0.97): docs/faces.md, "Only faces"
 
 
 def _face_frame(pts: np.ndarray) -> np.ndarray:
@@ -280,4 +289,7 @@ def reasons(checks: dict[str, float]) -> list[str]:
     elif (cut and checks["grey"] and stability > MAX_INSTABILITY and checks.get("eyes_inside", 0.0) >= 0.5
           and checks["eye_dark"] < MIN_EYE_DARK_CUT):
         why.append("eyes")       # the cut looseness needs a second sign when no colour backs it
+    elif (cut and not checks["grey"] and stability > MAX_INSTABILITY
+          and (checks["skin_texture"] < MIN_SKIN_TEXTURE_LOOSE or checks["skin_fraction"] < MIN_SKIN_FRACTION_LOOSE)):
+        why.append("cut-skin")   # ... and in colour, skin that looks like skin all over the patches
     return why
