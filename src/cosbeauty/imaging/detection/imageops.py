@@ -117,8 +117,8 @@ def _area(integral: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int:
     """Skin pixels (in _SKIN_CELL x _SKIN_CELL cells) of the window [x0, x1) x [y0, y1)."""
     n = _SKIN_CELL
     h, w = integral.shape[0] - 1, integral.shape[1] - 1
-    x0, y0 = min(w, x0 // n), min(h, y0 // n)
-    x1, y1 = min(w, -(-x1 // n)), min(h, -(-y1 // n))
+    x0, y0 = min(w, max(0, x0 // n)), min(h, max(0, y0 // n))      # clipped to the integral: a
+    x1, y1 = min(w, max(x0, -(-x1 // n))), min(h, max(y0, -(-y1 // n)))   # window may lie outside it
     return int(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
