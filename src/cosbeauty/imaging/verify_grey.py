@@ -1,0 +1,97 @@
+"""Grey candidates: does the mesh sit on a face's light and shade? (:mod:`.verify`'s grey rule)
+
+On a colourless (grey) face region :mod:`.verify` has no skin colour to test, and a printed
+graphic can pass every other check: on grey copies of the no-face corpus cropped 10-80 px at a
+side, the rocket's fairing with its logo (a dark oval over a "V" and two side marks, ~20 px wide
+at 1080p, ~80 px on the 12 MP resize) got face meshes with presence ~1.0 and stability 0.06-0.10 F
+(real faces <= 0.09 F) and was retouched. What the logo lacks is a face's shading: a face's eyes
+are two dark spots with lighter skin between them (the bridge of the nose), and the line where
+its lips meet is darker than its skin; the logo's "eyes" are one dark band (its bridge >= 0.78
+as dark as its eyes) and its "mouth" is light paint.
+
+Measured on the mesh: the mean luminance (Y) of squares (radius 0.03 F, >= 1 px) around the
+landmarks of each part, as darkness relative to the skin (the median of the 7 cheek/forehead
+landmarks of :data:`.verify.SKIN_SAMPLES`): ``(skin - part) / skin``.
+
+* ``grey_eyes``: both eye contours and the two iris centres;
+* ``grey_bridge``: between the brows and the eyes (landmarks 9, 8, 168, 6);
+* ``grey_mouth``: the inner lip line.
+
+``score = (grey_eyes - grey_bridge) + grey_mouth`` must be >= 0.12, and >= 0.30 when the bridge is
+at least 0.6 as dark as the eyes (or the eyes are not darker than the skin): one dark band rather
+than two eyes. Chosen on data (docs/faces.md, "Only faces", grey candidates), candidates not cut
+by the frame that pass every other check: real grey faces (both heads 24-300 px on 1080p and
+12 MP canvases, flat and noisy, JPEG, turned, photos scaled; LFW's real faces at 25/48/96 px),
+395 candidates: bridge lighter 390, score >= 0.177 (5th percentile 0.36); dark bridge 5, >= 0.41
+but one at 0.086, the one real face lost: an LFW 25 px face whose mesh sits on its cheeks (its
+"eyes" read lighter than its skin). No-face (the corpus in grey, whole, JPEG'd, cropped 20/40/80 px
+at each side, its edge crops; also with the detector's threshold lowered to 0.2): 69 candidates,
+dark bridge 67, score <= 0.184; bridge lighter: a flat 12 MP fairing patch at 0.086 and, below
+the detector's 0.4 gate only, one at 0.55. Held out (other sizes, backgrounds, gamma, JPEG q60,
+20 other LFW faces; the corpus cropped 10/30/60 px and scaled 0.8x): 96 real candidates, none
+lost (score >= 0.27); 25 no-face, all rejected (dark bridge, <= 0.163).
+
+Only for grey candidates with >= 90 % of the mesh inside the frame: for a face cut by the frame
+the parts are read mirrored and the rule would lose real cut faces (16 of 146 measured); those
+keep :mod:`.verify`'s own cut rules, which do not reject every grey no-face cut candidate.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["grey_measures", "grey_structure_fails"]
+
+EYES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466, 468, 473)
+BRIDGE = (9, 8, 168, 6)
+MOUTH = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+SKIN = (50, 280, 151, 205, 425, 117, 346)      # = verify.SKIN_SAMPLES
+
+MIN_GREY_FACE = 0.12          # (eyes - bridge) + mouth darkness, relative to the skin
+MIN_GREY_FACE_BAND = 0.30     # ... when the bridge is this dark relative to the eyes:
+BAND_RATIO = 0.6              # (one dark band, not two eyes)
+
+
+def _mirror(v: float, n: int) -> int:
+    i = int(round(float(v)))
+    if n < 2:
+        return 0
+    period = 2 * (n - 1)
+    i %= period
+    return i if i < n else period - i
+
+
+def _luma(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray:
+    """Mean Y of the (2r+1)^2 square around each landmark (read mirrored outside the frame)."""
+    h, w = rgb.shape[:2]
+    out = np.empty(len(indices), np.float64)
+    for k, i in enumerate(indices):
+        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)
+        patch = np.ascontiguousarray(rgb[max(0, y - r):min(h, y + r + 1), max(0, x - r):min(w, x + r + 1), :3])
+        out[k] = float(cv2.cvtColor(patch, cv2.COLOR_RGB2YCrCb)[:, :, 0].mean())
+    return out
+
+
+def grey_measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
+    """Darkness of the eyes, of the bridge between them and of the mouth line relative to the
+    skin (``pts``: landmarks in the pixels of ``rgb``, ``f`` the cheek width there)."""
+    r = max(1, int(round(0.03 * f)))
+    skin = float(np.median(_luma(rgb, pts, SKIN, r)))
+    s = max(skin, 1.0)
+
+    def dark(indices: tuple[int, ...]) -> float:
+        return float((skin - _luma(rgb, pts, indices, r).mean()) / s)
+
+    return {"grey_eyes": dark(EYES), "grey_bridge": dark(BRIDGE), "grey_mouth": dark(MOUTH)}
+
+
+def grey_structure_fails(checks: dict[str, float]) -> bool:
+    """True when the grey measures of :func:`grey_measures` do not show a face's shading."""
+    if "grey_eyes" not in checks:
+        return False
+    eyes, bridge = checks["grey_eyes"], checks["grey_bridge"]
+    score = eyes - bridge + checks["grey_mouth"]
+    band = eyes <= 0.02 or bridge >= BAND_RATIO * eyes
+    return score < (MIN_GREY_FACE_BAND if band else MIN_GREY_FACE)
