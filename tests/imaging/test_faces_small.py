@@ -136,9 +136,16 @@ def test_size_sweep_recall():
     1080p and 48/52/57 px at 12 MP, best proposals 0.10-0.15), 351 (the exhaustive window pass
     it replaced), 329 with the proposer at 12 px / 0.2. Hold-out offsets 5/21/37/55: 352 (351
     before); 3/9/17/25: 350 (345); 33/41/51/61: 350 (350)."""
+    found, total, missed = sweep_recall((0, 13, 29, 47))
+    print(f"size sweep: {found}/{total}; missed {missed}")
+    assert found == total, missed
+
+
+def sweep_recall(offsets: tuple[int, ...]) -> tuple[int, int, list[tuple[int, str, int, int]]]:
+    """(found, total, missed) of the size sweep at grid ``offsets``."""
     found = total = 0
     missed = []
-    for offset in (0, 13, 29, 47):
+    for offset in offsets:
         for (w, h), sizes in SWEEP.items():
             canvas, truth = sweep_canvas(w, h, sizes, offset)
             faces = detect_faces(canvas, max_faces=len(truth) + 5)
@@ -148,8 +155,32 @@ def test_size_sweep_recall():
                 total += 1
                 if not hit:
                     missed.append((w, name, s, offset))
-    print(f"size sweep: {found}/{total}; missed {missed}")
-    assert found == total, missed
+    return found, total, missed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offsets,floor", [((5, 21, 37, 55), 352), ((3, 9, 17, 25), 351), ((33, 41, 51, 61), 352)])
+def test_size_sweep_recall_hold_out_offsets(offsets, floor):
+    """The size sweep at grid offsets its constants were not chosen on (hold-out). Measured:
+    5/21/37/55: 352 (351 before the weak maxima were re-scored); 3/9/17/25: 351 (345, 350 before
+    the confirmation's near misses were retried); 33/41/51/61: 352 (350, 350). Left: the
+    astronaut 48 px at 12 MP, offset 3 (its centre 56 px from the frame's corner: no proposal,
+    the proposer scores 0.05 there, not even a weak maximum)."""
+    found, total, missed = sweep_recall(offsets)
+    print(f"size sweep at {offsets}: {found}/{total}; missed {missed}")
+    assert found >= floor, missed
+
+
+def test_a_face_the_confirmation_mosaic_nearly_missed_is_found():
+    """The size sweep at 1080p, grid offset 61: the astronaut 24 px (top left) was proposed (0.46)
+    but its confirmation cell scored 0.35 among its 3x3 mosaic's neighbours (0.65-0.94 with grey
+    around it), under the full-range threshold 0.4; near misses (>= 0.25) are now confirmed
+    again in a mosaic's corners with grey cells between them (0.74)."""
+    canvas, truth = sweep_canvas(1920, 1080, SWEEP[(1920, 1080)], 61)
+    faces = detect_faces(canvas, max_faces=len(truth) + 5)
+    _, s, cx, cy = next(t for t in truth if t[0] == "astronaut" and t[1] == 24)
+    assert any(abs(f.center[0] - cx) < 0.6 * s and abs(f.center[1] - cy) < 0.9 * s for f in faces)
+    assert recall(faces, truth) == {s: 2 for s in SWEEP[(1920, 1080)]}
 
 
 @pytest.mark.parametrize("w,h,first", [(1920, 1080, 4), (4000, 3000, 10)])

@@ -113,6 +113,27 @@ def test_detect_weak_same_rows_plus_the_weak_maxima_of_the_stride_8_map():
     assert counted >= 8
 
 
+def test_detect_near_same_rows_plus_the_near_misses():
+    """proposer.detect_near (the confirmation mosaics' near misses): the rows of detect (same
+    invoke, byte-identical) and, from a second NMS at the lower score, only the rows in [near,
+    min_score); on the full-range model too."""
+    rng = np.random.default_rng(11)
+    heads = list(corpus.heads().values())
+    counted = 0
+    for i in range(4):
+        canvas = np.clip(rng.normal(160, 12, (192, 192, 3)), 0, 255).astype(np.uint8)
+        corpus.place(canvas, heads[i % 2], 16 + 8 * i, int(rng.integers(50, 142)), int(rng.integers(50, 142)))
+        for model, hi in (("short", 0.9), ("full", 0.9)):
+            rows = proposer.detect(canvas, hi, faces.quietly, model=model)
+            same, near = proposer.detect_near(canvas, hi, 0.05, faces.quietly, model=model)
+            assert same.tobytes() == rows.tobytes()
+            assert near.dtype == np.float32 and near.shape[1] == 9
+            assert ((near[:, 0] >= 0.05 - 1e-6) & (near[:, 0] < hi)).all()
+            assert (np.diff(near[:, 0]) <= 0).all()
+            counted += len(near)
+    assert counted >= 4
+
+
 @pytest.mark.parametrize("length", [100, 128, 129, 300, 448, 449, 615, 688, 907, 1199, 2400])
 def test_tiles_cover_with_overlap(length):
     side, starts = proposer.span(length)

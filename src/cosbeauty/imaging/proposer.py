@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
-__all__ = ["SIDES", "OVERLAP", "detect", "detect_weak", "span", "model_path", "release_idle", "idle_count"]
+__all__ = ["SIDES", "OVERLAP", "detect", "detect_near", "detect_weak", "span", "model_path", "release_idle", "idle_count"]
 
 SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image size (1080p and 12 MP
                                     # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
@@ -215,6 +215,20 @@ def detect(tile: np.ndarray, min_score: float,
     h, w = tile.shape[:2]
     raw, reg = _invoke(tile, model, quiet)
     return _rows(raw, reg, h, w, model, min_score)
+
+
+def detect_near(tile: np.ndarray, min_score: float, near: float,
+                quiet: Callable[[Callable[[], Any]], Any] | None = None,
+                model: str = "short") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`detect`'s rows (>= ``min_score``, exactly as it gives them), and from the same invoke
+    the **near misses**: the rows in [``near``, ``min_score``) of a second weighted NMS over the
+    anchors >= ``near`` (the first rows' groups are left out: only detections whose best anchor
+    is under ``min_score``). Both (k, 9), best first."""
+    h, w = tile.shape[:2]
+    raw, reg = _invoke(tile, model, quiet)
+    rows = _rows(raw, reg, h, w, model, min_score)
+    low = _rows(raw, reg, h, w, model, near)
+    return rows, low[low[:, 0] < min_score]
 
 
 def detect_weak(tile: np.ndarray, min_score: float, weak: float,

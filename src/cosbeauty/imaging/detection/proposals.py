@@ -15,7 +15,7 @@ import numpy as np
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, shrink
 from .models import _detect_full, _propose_rows, quietly
 from .threads import pmap
-from .types import (_CONFIRM_CELL, _CONFIRM_FACE_PX, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_BIG,
+from .types import (_MIN_SCORE, _CONFIRM_CELL, _CONFIRM_FACE_PX, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_BIG,
                     _PROPOSE_FACE_PX, _PROPOSE_INPUT, _PROPOSE_LEVEL_STEP, _PROPOSE_MIN_SKIN, _PROPOSE_SCORE,
                     _PROPOSE_MIN_SKIN_CENTRE, _PROPOSE_OVERLAP, _PROPOSE_PAD, _PROPOSE_TILE_FILL, _TOP_EDGE_SCORE,
                     _UPRIGHT_SURE, _Detection)
@@ -31,6 +31,9 @@ _RESCORE_CELL = 32           # re-scoring mosaic: 6x6 cells of 32 px ...
 _RESCORE_FACE_PX = 22        # ... the level's smallest face shown this wide (20: lost 2 of the 4; 24 px cells: 3)
 _RESCORE_SCORE = 0.45        # ... a candidate from this score
 _RESCORE_MAX = 36            # ... at most one mosaic per image (best proposer scores first)
+_NEAR_SCORE = 0.25           # confirmation near misses from this score (the full-range threshold is 0.4) ...
+_NEAR_SLOTS = (0, 2, 6, 8)   # ... are confirmed again in the mosaic's corners, grey cells between them
+_NEAR_MAX = 8                # ... at most this many per image (two calls)
 _EDGE_SLACK = 0.4            # proposals centred this far (x the level's face size) outside the frame are kept:
                              # a small face cut by the frame and its reflection in the level's mirrored
                              # border are boxed as one pattern centred 7-8 px past the edge (Hopper 24 px
@@ -56,7 +59,9 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
        _CONFIRM_PER_FACE per wanted face) is cut out so the face is 30-60 px wide in a 64 px
        cell; nine cells make one 192 px mosaic for the full-range detector at its usual
        threshold, so what comes out is the same kind of detection (box, eye keypoints, score)
-       the window pass gave, for 1/9 of a call each.
+       the window pass gave, for 1/9 of a call each. A cell that scored only 0.25-0.4 there (its
+       neighbours' context: a face scored 0.35 in the mosaic, 0.74 alone) is confirmed once
+       more in a mosaic's corner, grey cells around it (at most _NEAR_MAX an image).
     """
     m = min_face(h, w, min_face_px)
     sizes = [m * _PROPOSE_LEVEL_STEP ** k for k in range(-(-len(_levels(h, w, min_face_px)) // 2))]
@@ -112,7 +117,14 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     for group in ([c for c in cells if not c[3]][:cap], [c for c in cells if c[3]][:cap]):
         group = sorted(group, key=lambda c: (c[3], c[2]))   # stable: a mosaic holds cells of one turn and scale
         mosaics += [group[i:i + per] for i in range(0, len(group), per)]
-    confirmed = [d for found in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+    results = pmap(lambda group: _confirm(image, scaled, group, _NEAR_SCORE), mosaics)
+    confirmed = [d for found, _ in results for d in found]
+    # near misses (0.25-0.4 in a crowded mosaic) again, each with grey cells around it
+    again = [cell for _, near in results for cell in near][:_NEAR_MAX]
+    slots = len(_NEAR_SLOTS)
+    confirmed += [d for found, _ in pmap(lambda group: _confirm(image, scaled, group, slots=_NEAR_SLOTS),
+                                         [again[i:i + slots] for i in range(0, len(again), slots)])
+                  for d in found]
     return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
 
 
@@ -303,27 +315,44 @@ def _proposal_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: i
 
 
 def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-             cells: list[tuple[float, float, float, int]]) -> list[_Detection]:
+             cells: list[tuple[float, float, float, int]], near: float | None = None,
+             slots: Sequence[int] | None = None) -> tuple[list[_Detection], list[tuple[float, float, float, int]]]:
     """The full-range detector on one mosaic of up to 3x3 proposal cells (``image`` pixels, or
     those of ``scaled`` = (copy, sx, sy) when the image is not given); detections are mapped
-    back to image pixels, those not centred well inside their own cell are dropped."""
+    back to image pixels, those not centred well inside their own cell are dropped. ``slots``:
+    the mosaic positions (0-8, row by row) the cells take, in order (default: all nine). With
+    ``near``, also the cells with no detection but one in [``near``, the threshold) centred in
+    them (the near misses, in cell order): (detections, near-miss cells)."""
     n = _DET_INPUT // _CONFIRM_CELL
     c = _CONFIRM_CELL
+    where = list(slots if slots is not None else range(n * n))[:len(cells)]
     mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
     src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
-    for i, (cx, cy, side, turn) in enumerate(cells):      # a turned proposal's cell is turned upright
+    for (cx, cy, side, turn), i in zip(cells, where):      # a turned proposal's cell is turned upright
         cell = _cell(src, cx * sx, cy * sy, side * min(sx, sy), c)
         mosaic[(i // n) * c:(i // n + 1) * c, (i % n) * c:(i % n + 1) * c] = np.rot90(cell, turn) if turn else cell
-    found = []
-    for r in _detect_full(mosaic).astype(np.float64):
+    if near is None:
+        rows, low = _detect_full(mosaic), np.zeros((0, 9), np.float32)
+    else:
+        from .. import proposer
+
+        rows, low = proposer.detect_near(np.ascontiguousarray(mosaic), _MIN_SCORE, near, quietly, model="full")
+    found: list[_Detection] = []
+    hit: set[int] = set()
+    missed: set[int] = set()
+    for strong, r in [(True, r) for r in rows.astype(np.float64)] + [(False, r) for r in low.astype(np.float64)]:
         x0, y0, x1, y1 = r[1:5]
         col, row = int((x0 + x1) / 2 // c), int((y0 + y1) / 2 // c)
-        i = row * n + col
-        if not (0 <= col < n and 0 <= row < n) or i >= len(cells):
+        if not (0 <= col < n and 0 <= row < n) or row * n + col not in where:
             continue
+        i = where.index(row * n + col)
         ox, oy = col * c, row * c
         if min(x0 - ox, y0 - oy, ox + c - x1, oy + c - y1) < -0.15 * c:     # spans two cells
             continue
+        if not strong:
+            missed.add(i)
+            continue
+        hit.add(i)
         cx, cy, side, turn = cells[i]
         k = side / c
 
@@ -336,7 +365,7 @@ def _confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
         eyes = np.array([back(r[5], r[6]), back(r[7], r[8])])
         found.append(_Detection(np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]), float(r[0]),
                                 eyes, coarse=True))
-    return found
+    return found, [cells[i] for i in sorted(missed - hit)]
 
 
 def _cell(src: np.ndarray, cx: float, cy: float, side: float, out: int) -> np.ndarray:
