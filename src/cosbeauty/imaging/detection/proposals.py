@@ -34,6 +34,8 @@ _RESCORE_MAX = 36            # ... at most one mosaic per image (best proposer s
 _NEAR_SCORE = 0.25           # confirmation near misses from this score (the full-range threshold is 0.4) ...
 _NEAR_SLOTS = (0, 2, 6, 8)   # ... are confirmed again in the mosaic's corners, grey cells between them
 _NEAR_MAX = 8                # ... at most this many per image (two calls)
+_NEAR_AGAIN = 0.6            # ... a candidate when they score this there (the sweep's lost faces: 0.74-0.91;
+                             # Hopper turned 200 degrees: a 0.40 candidate, +20 % CPU to reject it)
 _EDGE_SLACK = 0.4            # proposals centred this far (x the level's face size) outside the frame are kept:
                              # a small face cut by the frame and its reflection in the level's mirrored
                              # border are boxed as one pattern centred 7-8 px past the edge (Hopper 24 px
@@ -61,7 +63,8 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
        threshold, so what comes out is the same kind of detection (box, eye keypoints, score)
        the window pass gave, for 1/9 of a call each. A cell that scored only 0.25-0.4 there (its
        neighbours' context: a face scored 0.35 in the mosaic, 0.74 alone) is confirmed once
-       more in a mosaic's corner, grey cells around it (at most _NEAR_MAX an image).
+       more in a mosaic's corner, grey cells around it (at most _NEAR_MAX an image; kept from
+       _NEAR_AGAIN).
     """
     m = min_face(h, w, min_face_px)
     sizes = [m * _PROPOSE_LEVEL_STEP ** k for k in range(-(-len(_levels(h, w, min_face_px)) // 2))]
@@ -119,12 +122,12 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         mosaics += [group[i:i + per] for i in range(0, len(group), per)]
     results = pmap(lambda group: _confirm(image, scaled, group, _NEAR_SCORE), mosaics)
     confirmed = [d for found, _ in results for d in found]
-    # near misses (0.25-0.4 in a crowded mosaic) again, each with grey cells around it
-    again = [cell for _, near in results for cell in near][:_NEAR_MAX]
+    # upright near misses (0.25-0.4 in a crowded mosaic) again, each with grey cells around it
+    again = [cell for _, near in results for cell in near if not cell[3]][:_NEAR_MAX]
     slots = len(_NEAR_SLOTS)
     confirmed += [d for found, _ in pmap(lambda group: _confirm(image, scaled, group, slots=_NEAR_SLOTS),
                                          [again[i:i + slots] for i in range(0, len(again), slots)])
-                  for d in found]
+                  for d in found if d.score >= _NEAR_AGAIN]
     return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
 
 
