@@ -205,7 +205,7 @@ def test_place_cut_puts_that_fraction_of_the_face_outside(side):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("colour,floor", [(False, 60), (True, 61)])
+@pytest.mark.parametrize("colour,floor", [(False, 60), (True, 64)])
 def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     """24/32/48 px faces (``place``'s size) with 25/40/50 % of the face's own landmark box outside
     each side of a 1920x1080 frame, both people (72 cases; docs/faces.md, "Recall"). Until this
@@ -221,7 +221,8 @@ def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     60/72 since the window pass's edge view (detection.windows._edge_jobs: the frame's side
     strips, 1.15x the first level's scale, on a flat border, where the mirrored border showed a
     face 25 % out at the left or right with an eye twice and the detector scored 0): left 11 ->
-    16, right 10 -> 14 of 18, every face 25 % out at a side found."""
+    16, right 10 -> 14 of 18, every face 25 % out at a side found. Colour 64/72 since the
+    proposals' edge slack went 0.2 -> 0.4 (detection.proposals)."""
     found, by_size, by_side, missed = 0, {}, {}, []
     for name in ("astronaut", "hopper"):
         for size in (24, 32, 48):
