@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, shrink
+from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink
 from .models import _detect_full, _propose_rows, quietly
 from .threads import pmap
 from .types import (_MIN_SCORE, _CONFIRM_CELL, _CONFIRM_FACE_PX, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_BIG,
@@ -89,7 +89,7 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         padded = mirror_pad(src, pad)
         levels.append((sx * ex, sy * ey, _skin_integral(padded, colour=True), 2 * sizes[0]))
         for k in (1, 2, 3):
-            view = np.ascontiguousarray(np.rot90(padded, k))
+            view = rot90(padded, k)
             jobs += _tile_jobs(view, _skin_integral(view, colour=True), len(levels) - 1, k, padded.shape[:2])
     found = pmap(_propose, jobs)
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .imageops import mirror_pad, shrink
+from .imageops import mirror_pad, rot90, shrink
 from .models import _graphs, _proposer
 from .threads import pmap
 from .types import _DET_MAX_SIDE, _EDGE_PAD, _Detection
@@ -25,7 +25,7 @@ def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float
     small, ssx, ssy = (shrink(src, max_side / max(h, w)) if max_side and max(h, w) > max_side
                        else (np.ascontiguousarray(src), 1.0, 1.0))
     sh, sw = small.shape[:2]
-    view = np.ascontiguousarray(np.rot90(small, turns)) if turns % 4 else small
+    view = rot90(small, turns) if turns % 4 else small
     vh, vw = view.shape[:2]
     detector = _proposer() if proposer else _graphs()[0]
     result = detector.process({"image": np.ascontiguousarray(view)})
