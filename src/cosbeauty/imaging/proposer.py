@@ -44,7 +44,12 @@ SIDES = (192, 256, 320, 384, 448)   # tile sides: a few shapes serve every image
                                     # levels both get 448 x 384 tiles); bigger tiles run slower per pixel
 OVERLAP = 64                         # tiles overlap by at least this (px): the largest face sought + margin
 NMS_IOU = 0.3                        # MediaPipe's face detection NMS (weighted, IoU)
-_IDLE = 6                            # idle interpreters kept (any thread may borrow one): ~5-35 MB each
+_IDLE = 12                           # idle interpreters kept (any thread may borrow one): ~5-35 MB each ...
+_IDLE_PIXELS = 6 * 448 * 448         # ... holding at most this many input pixels in all (~200 bytes each):
+                                     # what 6 of the largest tiles held when the cap was 6 interpreters.
+                                     # A 1080p/12 MP mix uses 10 (5 shapes x 2 threads: 448x384, 384x256,
+                                     # 320x320, 192x192 short and full; ~0.9 M px): with 6 kept, every image
+                                     # rebuilt 2-4 of them (3-50 ms each)
 _R = TypeVar("_R")
 
 
@@ -120,10 +125,11 @@ def _borrow(h: int, w: int, model: str, quiet: Callable[[Callable[[], Any]], Any
 
 
 def _give_back(net: _Model) -> None:
-    """Keep at most :data:`_IDLE` idle interpreters (the least recently used go)."""
+    """Keep at most :data:`_IDLE` idle interpreters of at most :data:`_IDLE_PIXELS` input pixels
+    in all (the least recently used go)."""
     with _idle_lock:
         _idle[id(net)] = net
-        while len(_idle) > _IDLE:
+        while len(_idle) > _IDLE or sum(m.shape[0] * m.shape[1] for m in _idle.values()) > _IDLE_PIXELS:
             _idle.popitem(last=False)
 
 
