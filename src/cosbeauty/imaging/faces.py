@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .detection.candidates import _select, _want_tiles, _want_turns
-from .detection.finish import _finish
+from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
 from .detection.landmarks import _face_from, _lm_scale_ok
 from .detection.models import _detect_full, _graphs, quietly  # noqa: F401 (re-exports)
@@ -104,7 +104,7 @@ class ScaledDetection:
         self.max_faces, self.min_face_px = max_faces, min_face_px
         self.dets: list[_Detection] = []
         self.tiles = False
-        self.done: dict[int, Face | None] = {}
+        self.done: Landmarked = {}
         self.scaled: tuple[np.ndarray, float, float] | None = None
 
     def start(self, small: np.ndarray) -> "ScaledDetection":
@@ -122,7 +122,7 @@ class ScaledDetection:
             scale = min(sx, sy)
             for det in _select(self.dets, self.max_faces, self.min_face_px, self.h, self.w):
                 if _lm_scale_ok(det, scale):
-                    self.done[id(det)] = _face_from(det, small, scale, (self.h, self.w))
+                    self.done[id(det)] = (det, _face_from(det, small, scale, (self.h, self.w)))
         return self
 
     def finish(self, rgb: np.ndarray) -> list[Face]:

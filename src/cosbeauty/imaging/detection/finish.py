@@ -14,6 +14,13 @@ from .threads import pmap
 from .types import Face, _Detection
 
 
+Landmarked = dict[int, tuple[_Detection, "Face | None"]]
+"""Candidates landmarked so far: id -> (the candidate, its face or None). The entry holds the
+candidate: an id is only unique while its object lives, and merged candidates are made anew by
+every :func:`_finish` call (keyed by id alone, a later call's candidate at a freed address was
+handed another candidate's face)."""
+
+
 def _dedupe(faces: list[Face]) -> list[Face]:
     """Drop faces whose landmark centre lies within 0.3 F of a kept (larger) face."""
     kept: list[Face] = []
@@ -33,18 +40,19 @@ def _extent(face: Face) -> float:
 
 
 def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, min_face_px: int,
-            shape: tuple[int, int], done: dict[int, Face | None] | None = None,
+            shape: tuple[int, int], done: Landmarked | None = None,
             verify: bool = True) -> list[Face]:
     """Merge, landmark and verify (in parallel; ``done`` holds faces already landmarked, by id
-    of their detection), filter, sort, dedupe."""
+    of their detection, with the detection itself so that id stays taken), filter, sort, dedupe."""
     h, w = shape
     dets = _select(dets, max_faces, min_face_px, h, w)
     done = {} if done is None else done
     todo = [d for d in dets if id(d) not in done]
     if todo:
         assert image is not None
-        done.update(zip(map(id, todo), pmap(lambda d: _face_from(d, image, check=verify), todo)))
-    faces = [f for f in (done[id(d)] for d in dets)
+        found = pmap(lambda d: _face_from(d, image, check=verify), todo)
+        done.update((id(d), (d, f)) for d, f in zip(todo, found))
+    faces = [f for f in (done[id(d)][1] for d in dets)
              if f is not None and _extent(f) >= min_face_px * 0.8]
     faces.sort(key=lambda f: (-f.cheek_width, f.box))
     return _dedupe(faces)[:max_faces]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .finish import _finish
+from .finish import Landmarked, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
 from .types import Face, _Detection
@@ -37,7 +37,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
 
 def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
                      scaled: tuple[np.ndarray, float, float] | None, min_face_px: int, max_faces: int,
-                     verify: bool, done: dict[int, Face | None] | None = None) -> list[Face]:
+                     verify: bool, done: Landmarked | None = None) -> list[Face]:
     """``SMALL_TURNS == "auto"``: when a verified face is rolled past _SMALL_TURNS_ROLL degrees
     (people lying down, a group upside down), the proposal pass runs once more on the turned
     views only, and the faces are finished again with its candidates."""
