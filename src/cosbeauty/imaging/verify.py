@@ -28,6 +28,12 @@ no-face corpus and its edge crops; the measured distributions and margins are in
   alone lost 11 real faces of the calibration set (docs/faces.md, "Only faces"). On a
   colourless (grey) face region the colour test is skipped and the stability test below is
   always run instead.
+* **grey shading** (grey candidates with >= 90 % of the mesh in the frame,
+  :mod:`.verify_grey`): no colour backs them, and the rocket's logo on grey crops passed every
+  other check. The eyes must be darker than the bridge of the nose between them and the mouth
+  line darker than the skin: (eyes - bridge) + mouth darkness >= 0.12 of the skin's luminance,
+  >= 0.30 when the bridge is >= 0.6 as dark as the eyes (one dark band, the logo: <= 0.184; real
+  faces >= 0.177, 1 of 395 lost, its mesh on its cheeks).
 * **stability** (candidates the detector is unsure of, < 0.8, grey ones, cut ones and those
   with doubtful lips): the
   landmark model is run once more through a window turned by 25 degrees and enlarged 1.15x; a
@@ -65,6 +71,8 @@ import math
 
 import cv2
 import numpy as np
+
+from . import verify_grey
 
 __all__ = ["face_checks", "is_face"]
 
@@ -240,10 +248,13 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
     f = float(np.linalg.norm(scaled[234] - scaled[454]))
     h, w = rgb.shape[:2]
     inside = ((scaled[:, 0] >= 0) & (scaled[:, 0] < w) & (scaled[:, 1] >= 0) & (scaled[:, 1] < h))
-    return {"presence": float(presence), "det_score": float(det_score),
-            "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
-            "eyes_inside": float(inside[[468, 473]].mean()),
-            **_geometry(pts), **_skin(rgb, scaled, f)}
+    checks = {"presence": float(presence), "det_score": float(det_score),
+              "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
+              "eyes_inside": float(inside[[468, 473]].mean()),
+              **_geometry(pts), **_skin(rgb, scaled, f)}
+    if checks["grey"] and checks["inside"] >= CUT_INSIDE:      # a face's shading (verify_grey)
+        checks.update(verify_grey.grey_measures(rgb, scaled, f))
+    return checks
 
 
 def is_face(checks: dict[str, float]) -> bool:
@@ -283,6 +294,8 @@ def reasons(checks: dict[str, float]) -> list[str]:
         why.append("skin")
     if checks.get("skin_texture", MIN_SKIN_TEXTURE) < MIN_SKIN_TEXTURE:
         why.append("flat")       # a painted, textureless area (real faces >= 4.7 measured)
+    if verify_grey.grey_structure_fails(checks):
+        why.append("grey-structure")   # grey, not cut: no eyes-and-bridge / mouth-line shading
     stability = checks.get("stability", 0.0)
     if stability > (MAX_INSTABILITY_CUT if cut else MAX_INSTABILITY):
         why.append("stability")

@@ -6,7 +6,7 @@ side, the rocket's fairing with its logo (a dark oval over a "V" and two side ma
 at 1080p, ~80 px on the 12 MP resize) got face meshes with presence ~1.0 and stability 0.06-0.10 F
 (real faces <= 0.09 F) and was retouched. What the logo lacks is a face's shading: a face's eyes
 are two dark spots with lighter skin between them (the bridge of the nose), and the line where
-its lips meet is darker than its skin; the logo's "eyes" are one dark band (its bridge >= 0.78
+its lips meet is darker than its skin; the logo's "eyes" are one dark band (its bridge >= 0.65
 as dark as its eyes) and its "mouth" is light paint.
 
 Measured on the mesh: the mean luminance (Y) of squares (radius 0.03 F, >= 1 px) around the
