@@ -62,7 +62,8 @@ no-face corpus and its edge crops; the measured distributions and margins are in
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
-lost to verification except 1-2 LFW faces per 40 on stability).
+lost to verification except 1-2 LFW faces per 40 on stability, and 1 at 25 px to the grey
+shading rule: its mesh sits on its cheeks).
 """
 
 from __future__ import annotations
