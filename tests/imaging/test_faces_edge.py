@@ -322,19 +322,26 @@ def test_retouch_of_small_faces_cut_by_the_frame_leaves_no_seam(name, size, side
     """The small cut faces found this round, retouched at strength 1: nothing changes outside the
     face's region, something inside, and the change at the frame's edge line steps to the next
     line no more than lines step inside it (the criterion of the photo test above)."""
-    from cosbeauty.imaging import beautify_array
-    from cosbeauty.imaging.beauty import roi_for
-
     canvas, _, _ = cut_face_canvas(name, size, side, out, True)
     faces = detect_faces(canvas)
     assert len(faces) == 1
+    assert_retouched_without_seam(canvas, faces, side)
+
+
+def assert_retouched_without_seam(canvas: np.ndarray, faces: list, side: str) -> None:
+    """Strength 1: nothing changes outside the face's region, something inside, and the change
+    at the frame's edge line steps to the next line no more than lines step inside it."""
+    from cosbeauty.imaging import beautify_array
+    from cosbeauty.imaging.beauty import roi_for
+
     after, _ = beautify_array(canvas, 1.0, faces=faces)
     diff = np.abs(after.astype(np.int16) - canvas.astype(np.int16)).max(axis=2).astype(np.float32)
     roi = roi_for(faces[0], canvas.shape)
     inside = np.zeros(diff.shape, bool)
     inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
     assert diff[~inside].max(initial=0) == 0 and diff[inside].max() > 0
-    lines = {"left": (diff[:, 0], diff[:, 1], diff[:, 2]), "top": (diff[0], diff[1], diff[2])}[side]
+    index = {"left": (0, 1, 2), "top": (0, 1, 2), "right": (-1, -2, -3), "bottom": (-1, -2, -3)}[side]
+    lines = [diff[:, i] if side in ("left", "right") else diff[i] for i in index]
     seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
     assert seam <= 2.5 * interior + 0.5, (seam, interior)
 
@@ -347,21 +354,9 @@ def test_small_grey_face_cut_at_the_side_found_and_retouched(name, size, side):
     the face (an eye twice) and the detector scored 0 -- missed before. The edge view (the level's
     side strips on a flat border, detection.windows._edge_jobs) finds it; the retouch changes
     nothing outside the face's region and leaves no seam at the frame's edge."""
-    from cosbeauty.imaging import beautify_array
-    from cosbeauty.imaging.beauty import roi_for
-
     canvas, cx, cy = cut_face_canvas(name, size, side, 0.25, False)
     faces = detect_faces(canvas)
     assert len(faces) == 1, faces
     assert abs(faces[0].center[0] - cx) < size / 3 and abs(faces[0].center[1] - cy) < size / 3
     assert verify.is_face(faces[0].checks)
-    after, _ = beautify_array(canvas, 1.0, faces=faces)
-    diff = np.abs(after.astype(np.int16) - canvas.astype(np.int16)).max(axis=2).astype(np.float32)
-    roi = roi_for(faces[0], canvas.shape)
-    inside = np.zeros(diff.shape, bool)
-    inside[roi.y0:roi.y1, roi.x0:roi.x1] = True
-    assert diff[~inside].max(initial=0) == 0 and diff[inside].max() > 0
-    cols = (0, 1, 2) if side == "left" else (-1, -2, -3)
-    lines = [diff[:, c] for c in cols]
-    seam, interior = np.abs(lines[0] - lines[1]).mean(), np.abs(lines[1] - lines[2]).mean()
-    assert seam <= 2.5 * interior + 0.5, (seam, interior)
+    assert_retouched_without_seam(canvas, faces, side)

@@ -131,23 +131,30 @@ def decode_ink(data: bytes) -> np.ndarray | None:
     (12 MP: ~60 ms instead of ~155). None when TurboJPEG cannot decode it (a sampling its API
     refuses, a warning such as truncated data: the caller lets Pillow decode and report)."""
     lib = _load()
-    if lib is None:
-        return None
-    handle = lib.tjInitDecompress()
+    handle = lib.tjInitDecompress() if lib is not None else None
     if not handle:
         return None
     try:
-        width, height, sampling, colorspace = (ctypes.c_int() for _ in range(4))
-        if lib.tjDecompressHeader3(handle, data, len(data), ctypes.byref(width), ctypes.byref(height),
-                                   ctypes.byref(sampling), ctypes.byref(colorspace)) != 0:
+        header = _header(lib, handle, data)
+        if header is None:
             return None
-        out = np.empty((height.value, width.value, 4), np.uint8)
-        if lib.tjDecompress2(handle, data, len(data), out.ctypes.data, width.value, 0, height.value,
+        width, height, _colorspace = header
+        out = np.empty((height, width, 4), np.uint8)
+        if lib.tjDecompress2(handle, data, len(data), out.ctypes.data, width, 0, height,
                              TJPF_CMYK, TJFLAG_STOPONWARNING) != 0:
             return None
         return out
     finally:
         lib.tjDestroy(handle)
+
+
+def _header(lib: Any, handle: Any, data: bytes) -> tuple[int, int, int] | None:
+    """(width, height, TJCS colour space) of a JPEG by tjDecompressHeader3, None if it fails."""
+    width, height, sampling, colorspace = (ctypes.c_int() for _ in range(4))
+    if lib.tjDecompressHeader3(handle, data, len(data), ctypes.byref(width), ctypes.byref(height),
+                               ctypes.byref(sampling), ctypes.byref(colorspace)) != 0:
+        return None
+    return width.value, height.value, colorspace.value
 
 
 def decode_pixels(data: bytes, factor: int = 1, grey: bool = False) -> np.ndarray | None:
@@ -169,14 +176,14 @@ def decode_pixels(data: bytes, factor: int = 1, grey: bool = False) -> np.ndarra
     if not handle:
         return None
     try:
-        width, height, sampling, colorspace = (ctypes.c_int() for _ in range(4))
-        if lib.tjDecompressHeader3(handle, data, len(data), ctypes.byref(width), ctypes.byref(height),
-                                   ctypes.byref(sampling), ctypes.byref(colorspace)) != 0:
+        header = _header(lib, handle, data)
+        if header is None:
             return None
-        if colorspace.value not in (0, 1, 2) or (grey and colorspace.value != 2):   # TJCS_RGB, YCbCr, GRAY
+        width, height, colorspace = header
+        if colorspace not in (0, 1, 2) or (grey and colorspace != 2):   # TJCS_RGB, YCbCr, GRAY
             return None
         # TurboJPEG picks the largest scaling that fits: exactly 1/factor (TJSCALED = ceil(W / f))
-        w, h = -(-width.value // factor), -(-height.value // factor)
+        w, h = -(-width // factor), -(-height // factor)
         out = np.empty((h, w) if grey else (h, w, 3), np.uint8)
         if lib.tjDecompress2(handle, data, len(data), out.ctypes.data, w, 0, h,
                              TJPF_GRAY if grey else TJPF_RGB, TJFLAG_STOPONWARNING) != 0:

@@ -74,6 +74,7 @@ import cv2
 import numpy as np
 
 from . import verify_grey
+from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
 
@@ -215,17 +216,6 @@ def _mirror_all(v: np.ndarray, n: int) -> np.ndarray:
     period = 2 * (n - 1)
     i = np.mod(v, period)
     return np.where(i < n, i, period - i)
-
-
-def _mirror(v: float, n: int) -> int:
-    """Pixel index ``v`` reflected into [0, n) like ``BORDER_REFLECT_101`` (the mirrored border
-    the landmark model saw for a face cut by the frame)."""
-    i = int(round(float(v)))
-    if n < 2:
-        return 0
-    period = 2 * (n - 1)
-    i %= period
-    return i if i < n else period - i
 
 
 def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray | None:

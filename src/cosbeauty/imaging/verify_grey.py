@@ -55,6 +55,8 @@ BAND_RATIO = 0.6              # (one dark band, not two eyes)
 
 
 def _mirror(v: float, n: int) -> int:
+    """Pixel index ``v`` reflected into [0, n) like ``BORDER_REFLECT_101`` (the mirrored border
+    the landmark model saw for a face cut by the frame; verify.py uses this one too)."""
     i = int(round(float(v)))
     if n < 2:
         return 0
