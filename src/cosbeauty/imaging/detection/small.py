@@ -5,6 +5,7 @@ is read.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,14 +13,18 @@ import numpy as np
 from .finish import Landmarked, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
+from .turned import turned_candidates
 from .types import Face, _Detection
-from .windows import _tile_pass
+from .windows import _tile_pass, min_face
 
 
 SMALL_TURNS: bool | str = "auto"   # proposal pass on quarter-turned views too (faces >= 2x the smallest,
                                    # +~90 ms CPU at 1080p): True, False, or "auto" = once more when a
                                    # verified face is rolled past _SMALL_TURNS_ROLL degrees
 _SMALL_TURNS_ROLL = 60             # ... (people lying down, a group upside down)
+SMALL_TURNED_CELLS = True          # the upright pass's unexplained proposals confirmed turned (.turned)
+_FOLLOW_BIG = 4                    # ... and then "auto" follows up only faces this x the smallest
+_CELLS_HOOK = "cells_out" in inspect.signature(_proposal_pass).parameters   # proposals.py gives its cells
 
 
 def _small_face_pass(image: np.ndarray | None, h: int, w: int,
@@ -32,7 +37,12 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
-    return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
+    if not (SMALL_TURNED_CELLS and _CELLS_HOOK):
+        return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
+    cells: list[tuple[float, float, float, int]] = []
+    dets = _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True,
+                          cells_out=cells)
+    return dets + turned_candidates(image, scaled, cells, dets + list(known))
 
 
 def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
@@ -41,7 +51,10 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
     """``SMALL_TURNS == "auto"``: when a verified face is rolled past _SMALL_TURNS_ROLL degrees
     (people lying down, a group upside down), the proposal pass runs once more on the turned
     views only, and the faces are finished again with its candidates."""
-    if SMALL_TURNS != "auto" or not any(abs(f.roll) > _SMALL_TURNS_ROLL for f in faces):
+    # with the turned cells on, a small rolled face was found by them: only a big one (a group
+    # upside down, its small faces' proposals crowded out) calls for the turned scan
+    least = _FOLLOW_BIG * min_face(h, w, min_face_px) if SMALL_TURNED_CELLS and _CELLS_HOOK else 0.0
+    if SMALL_TURNS != "auto" or not any(abs(f.roll) > _SMALL_TURNS_ROLL and f.cheek_width >= least for f in faces):
         return faces
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):

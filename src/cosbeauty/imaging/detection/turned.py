@@ -1,0 +1,112 @@
+"""Small faces turned in the plane (lying down, upside down) from the upright proposal pass's own
+proposals: the short-range proposer scores a small face 0.5-0.86 at its first level whatever its
+turn (measured on faces of 24-96 px turned 90-270 degrees at 1080p), but the full-range detector
+confirms the upright cell of a face turned past ~60 degrees rarely, and then with eye keypoints
+the landmark ROI cannot use. The upright cells no confirmation explained are confirmed once more
+**turned** 90/180/270 degrees (:func:`turned_confirm`): the same full-range mosaics of 64 px cells
+the turned proposal views use (each cell turned upright, detections mapped back), three cells a
+proposal instead of three turned views of a whole level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from .models import quietly
+from .proposals import _confirm
+from .threads import pmap
+from .types import _DET_INPUT, _CONFIRM_CELL, _Detection
+
+TURNED_CELLS = 12        # at most this many unexplained upright cells (best first) are tried turned
+_EXPLAINED = 0.5         # a cell is explained by a detection centred within this x its side of its centre ...
+_EXPLAINED_SCORE = 0.75  # ... scoring this (an upright face's; the upright confirmation of a turned face
+                         # scores 0.41-0.70 and its eyes mislead the landmark ROI)
+_TURNS = (1, 2, 3)       # quarter turns tried (counter-clockwise)
+_PRE_CELL = 32           # pre-scoring mosaic: 6x6 cells of 32 px (one short-range call for 12 cells x 3 turns) ...
+_PRE_SHOWN = 0.75        # ... each showing the middle 0.75 of its confirmation cell (the level's smallest face 22 px)
+_PRE_SCORE = 0.5         # ... a turn is confirmed from this score (80-case table: 0.6 74/80, 0.5 76/80)
+
+Cell = tuple[float, float, float, int]
+
+
+def unexplained(cells: Sequence[Cell], found: Sequence[_Detection], cap: int = TURNED_CELLS) -> list[Cell]:
+    """Upright cells (cx, cy, side, turn) in their order (best proposal first) with no detection of
+    ``found`` centred near them, and none within half a cell of an earlier kept one; at most ``cap``."""
+    centres = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in found]
+    kept: list[Cell] = []
+    for cx, cy, side, turn in cells:
+        if turn:
+            continue
+        r = _EXPLAINED * side
+        if any(abs(cx - x) < r and abs(cy - y) < r for x, y in centres):
+            continue
+        if any(k[2] == side and math.hypot(cx - k[0], cy - k[1]) < 0.5 * side for k in kept):
+            continue
+        kept.append((cx, cy, side, 0))
+        if len(kept) == cap:
+            break
+    return kept
+
+
+def turned_candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+                      cells: Sequence[Cell], found: Sequence[_Detection]) -> list[_Detection]:
+    """Candidates of small turned faces from the upright proposal pass's confirmation ``cells``
+    (cx, cy, side, turn; image px, best proposal first) and what it ``found``: the cells no sure
+    detection (>= _EXPLAINED_SCORE) explains (:func:`unexplained`) are pre-scored turned 90/180/270
+    degrees by the short-range model (:func:`prescore`, one call for 12 cells), and each one's best
+    turn scoring >= _PRE_SCORE is confirmed by the full-range detector in that turn
+    (:func:`turned_confirm`)."""
+    todo = unexplained(cells, [d for d in found if d.score >= _EXPLAINED_SCORE])
+    if not todo:
+        return []
+    scores = prescore(image, scaled, todo)
+    picked = [(cx, cy, side, turn) for j, turn in enumerate(_TURNS)
+              for i, (cx, cy, side, _) in enumerate(todo) if scores[i, j] >= _PRE_SCORE]
+    return turned_confirm(image, scaled, picked) if picked else []
+
+
+def turned_confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+                   turned: Sequence[Cell]) -> list[_Detection]:
+    """The full-range detector on ``turned`` cells (cx, cy, side, quarter turns; image px), nine
+    a 192 px mosaic, each cell turned upright (:func:`.proposals._confirm`); detections in image px."""
+    per = (_DET_INPUT // _CONFIRM_CELL) ** 2
+    mosaics = [turned[i:i + per] for i in range(0, len(turned), per)]
+    return [d for found, _ in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]
+
+
+def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+             cells: Sequence[Cell], turns: Sequence[int] = _TURNS) -> np.ndarray:
+    """The short-range model's best score centred in each of ``cells`` turned by each of ``turns``
+    (quarter turns), on mosaics of 6x6 cells of _PRE_CELL px: (len(cells), len(turns)) array, 0 where
+    nothing was detected (>= 0.05)."""
+    from .. import proposer
+
+    c, n = _PRE_CELL, _DET_INPUT // _PRE_CELL
+    src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
+    jobs = [(i, j) for i in range(len(cells)) for j in range(len(turns))]
+    out = np.zeros((len(cells), len(turns)))
+    for start in range(0, len(jobs), n * n):
+        part = jobs[start:start + n * n]
+        mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
+        for slot, (i, j) in enumerate(part):
+            cx, cy, side, _ = cells[i]
+            k = c / (_PRE_SHOWN * side * min(sx, sy))              # src px -> cell px
+            warp = np.array([[k, 0, c / 2 - 0.5 - k * (cx * sx - 0.5)], [0, k, c / 2 - 0.5 - k * (cy * sy - 0.5)]])
+            cell = cv2.warpAffine(src[:, :, :3], warp, (c, c), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT_101)
+            mosaic[(slot // n) * c:(slot // n + 1) * c, (slot % n) * c:(slot % n + 1) * c] = np.rot90(cell, turns[j])
+        for r in proposer.detect(mosaic, 0.05, quietly).astype(np.float64):
+            x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
+            col, row = int(x // c), int(y // c)
+            slot = row * n + col
+            if not (0 <= col < n and 0 <= row < n) or slot >= len(part):
+                continue
+            if abs(x - (col + 0.5) * c) > 0.3 * c or abs(y - (row + 0.5) * c) > 0.3 * c:
+                continue
+            i, j = part[slot]
+            out[i, j] = max(out[i, j], r[0])
+    return out
