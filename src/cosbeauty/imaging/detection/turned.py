@@ -79,10 +79,10 @@ def turned_confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, fl
 
 
 def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-             cells: Sequence[Cell], turns: Sequence[int] = _TURNS) -> np.ndarray:
+             cells: Sequence[Cell], turns: Sequence[int] = _TURNS, floor: float = _PRE_SCORE) -> np.ndarray:
     """The short-range model's best score centred in each of ``cells`` turned by each of ``turns``
     (quarter turns), on mosaics of 6x6 cells of _PRE_CELL px: (len(cells), len(turns)) array, 0 where
-    nothing was detected (>= 0.05)."""
+    nothing scored ``floor`` (decoding only the anchors from there keeps the NMS short)."""
     from .. import proposer
 
     c, n = _PRE_CELL, _DET_INPUT // _PRE_CELL
@@ -99,7 +99,7 @@ def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
             cell = cv2.warpAffine(src[:, :, :3], warp, (c, c), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REFLECT_101)
             mosaic[(slot // n) * c:(slot // n + 1) * c, (slot % n) * c:(slot % n + 1) * c] = np.rot90(cell, turns[j])
-        for r in proposer.detect(mosaic, 0.05, quietly).astype(np.float64):
+        for r in proposer.detect(mosaic, floor, quietly).astype(np.float64):
             x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
             col, row = int(x // c), int(y // c)
             slot = row * n + col
