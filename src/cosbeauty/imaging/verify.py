@@ -59,6 +59,9 @@ no-face corpus and its edge crops; the measured distributions and margins are in
   this rejects -- the rocket's lettering on the frame's bottom edge, blurred noise, stability
   0.10-0.16 -- texture 1.6-5.8 or skin 0.91-0.97). Measured on a harder no-face set (docs/faces.md,
   "Only faces"); it does not reject every such pattern (tests/imaging/test_faces_verify_cut_skin.py).
+* **reflection** (cut between the eyes and the lips, :mod:`.verify_cut`): lettering and its
+  reflection passed all of the above; rejected when the visible upper face is not left-right
+  symmetric (< 0.45) and is no face without its reflection (flat-filled presence < 0.5).
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
@@ -73,7 +76,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_grey
+from . import verify_cut, verify_grey
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -245,6 +248,8 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
               **_geometry(pts), **_skin(rgb, scaled, f)}
     if checks["grey"] and checks["inside"] >= CUT_INSIDE:      # a face's shading (verify_grey)
         checks.update(verify_grey.grey_measures(rgb, scaled, f))
+    if verify_cut.in_scope(checks, CUT_INSIDE) and (sym := verify_cut.symmetry(rgb, scaled, f)) is not None:
+        checks["symmetry"] = sym            # cut between eyes and lips (verify_cut)
     return checks
 
 
@@ -287,6 +292,8 @@ def reasons(checks: dict[str, float]) -> list[str]:
         why.append("flat")       # a painted, textureless area (real faces >= 4.7 measured)
     if verify_grey.grey_structure_fails(checks):
         why.append("grey-structure")   # grey, not cut: no eyes-and-bridge / mouth-line shading
+    if verify_cut.reflection_fails(checks):
+        why.append("reflection")       # cut between eyes and lips: asymmetric, no face without its reflection
     stability = checks.get("stability", 0.0)
     if stability > (MAX_INSTABILITY_CUT if cut else MAX_INSTABILITY):
         why.append("stability")

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
+from .. import verify_cut
 from .candidates import _select
-from .landmarks import _face_from
+from .landmarks import _face_from, _landmarks, _roi_from_landmarks
 from .threads import pmap
-from .types import Face, _Detection
+from .types import Face, _Detection, _Roi
 
 
 Landmarked = dict[int, tuple[_Detection, "Face | None"]]
@@ -39,6 +41,20 @@ def _extent(face: Face) -> float:
     return float(min(np.ceil(pts.max(axis=0)) - np.floor(pts.min(axis=0)) + 1))   # as the box, unclipped
 
 
+def _flat_view(face: Face, image: np.ndarray) -> bool:
+    """:mod:`.verify_cut`'s second look at an asymmetric face cut between its eyes and its lips:
+    the landmark model's presence on the face's ROI with the part outside the frame filled flat
+    instead of mirrored (stored in ``face.checks["flat_presence"]``, computed once). True: it
+    stays a face."""
+    if verify_cut.needs_flat_view(face.checks):
+        roi = _roi_from_landmarks(face.landmarks)
+        half = roi.size * (abs(math.cos(roi.angle)) + abs(math.sin(roi.angle))) / 2 + 2
+        crop, x0, y0 = verify_cut.flat_fill(image, roi.cx, roi.cy, half)
+        got = _landmarks(crop, _Roi(roi.cx - x0, roi.cy - y0, roi.size, roi.angle), 1.0, cv2.BORDER_REPLICATE)
+        face.checks["flat_presence"] = got[1] if got is not None else 0.0
+    return not verify_cut.reflection_fails(face.checks)
+
+
 def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, min_face_px: int,
             shape: tuple[int, int], done: Landmarked | None = None,
             verify: bool = True) -> list[Face]:
@@ -54,5 +70,7 @@ def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, mi
         done.update((id(d), (d, f)) for d, f in zip(todo, found))
     faces = [f for f in (done[id(d)][1] for d in dets)
              if f is not None and _extent(f) >= min_face_px * 0.8]
+    if verify and image is not None:
+        faces = [f for f in faces if _flat_view(f, image)]
     faces.sort(key=lambda f: (-f.cheek_width, f.box))
     return _dedupe(faces)[:max_faces]
