@@ -1,6 +1,11 @@
 """Which small-face pass runs: the proposal pass on colour images, the window pass on grey
-ones; and the turned follow-up (:data:`SMALL_TURNS`). Tests patch ``SMALL_TURNS`` here, where it
-is read.
+ones; small turned faces from the proposal pass's unexplained cells (:mod:`.turned`,
+:data:`SMALL_TURNED_CELLS`); and the turned follow-up (:data:`SMALL_TURNS`). Tests patch
+``SMALL_TURNS`` / ``SMALL_TURNED_CELLS`` here, where they are read.
+
+The turned cells need the proposal pass to hand over its upright confirmation cells
+(``_proposal_pass(..., cells_out=list)``: the upright cells, best proposal first, as confirmed);
+until it takes ``cells_out`` (:data:`_CELLS_HOOK`) the small-face pass is the upright one alone.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ SMALL_TURNS: bool | str = "auto"   # proposal pass on quarter-turned views too (
                                    # +~90 ms CPU at 1080p): True, False, or "auto" = once more when a
                                    # verified face is rolled past _SMALL_TURNS_ROLL degrees
 _SMALL_TURNS_ROLL = 60             # ... (people lying down, a group upside down)
-SMALL_TURNED_CELLS = True          # the upright pass's unexplained proposals confirmed turned (.turned)
-_FOLLOW_BIG = 4                    # ... and then "auto" follows up only faces this x the smallest
-_CELLS_HOOK = "cells_out" in inspect.signature(_proposal_pass).parameters   # proposals.py gives its cells
+SMALL_TURNED_CELLS = True          # the upright pass's unexplained cells confirmed turned (.turned: small
+                                   # faces at 90-270 degrees, +~5-10 ms CPU on a no-face 1080p photo) ...
+_FOLLOW_BIG = 4                    # ... and then "auto" follows up only rolled faces >= this x the smallest
+                                   # (a group upside down): the turned cells found the small ones
+_CELLS_HOOK = "cells_out" in inspect.signature(_proposal_pass).parameters   # the proposal pass hands its cells over
 
 
 def _small_face_pass(image: np.ndarray | None, h: int, w: int,
@@ -33,7 +40,8 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
                      max_faces: int = 10) -> list[_Detection]:
     """Faces smaller than the whole-image pass sees: the proposal pass on colour images, the
     exhaustive window pass (:func:`_tile_pass`) on colourless ones (the proposer misses tightly
-    cropped grey faces; grey photos pay the full scan)."""
+    cropped grey faces; grey photos pay the full scan). On colour images, the proposal cells no
+    sure detection explains are tried turned too (:func:`.turned.turned_candidates`)."""
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
