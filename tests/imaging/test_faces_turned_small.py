@@ -7,9 +7,8 @@ upright face's land under the same turn (mean error < 9 % of the IOD: these face
 measured 1.2-6.7 %), its roll the turn (+-5 degrees; measured <= 1), and retouched as strongly
 (mean change on its skin within 40 % of the upright one's; measured 0.67-1.28x).
 
-``test_turned_cells_*`` runs :mod:`.detection.turned` on the upright proposal cells a face gets
-(what the proposal pass hands it); the default-settings tests need the proposal pass to hand its
-cells over (``_proposal_pass(cells_out=...)``, :data:`.detection.small._CELLS_HOOK`).
+``test_turned_cells_*`` runs :mod:`.detection.turned` alone on the upright proposal cells a face
+gets (what the proposal pass hands it); the others run :func:`detect_faces` with default settings.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import numpy as np
 import pytest
 
 from cosbeauty.imaging import beautify_array, detect_faces
-from cosbeauty.imaging.detection import small
 from cosbeauty.imaging.detection.finish import _finish
 from cosbeauty.imaging.detection.turned import turned_candidates
 from cosbeauty.imaging.detection.types import _CONFIRM_CELL, _CONFIRM_FACE_PX, _Detection
@@ -31,7 +29,6 @@ from tests.imaging import corpus
 TURNS = (90, 135, 180, 270)
 PEOPLE = ("astronaut", "hopper")
 HD, MP12 = (1080, 1920), (3000, 4000)
-hook = pytest.mark.skipif(not small._CELLS_HOOK, reason="the proposal pass does not hand over its cells")
 
 
 @functools.cache
@@ -123,7 +120,6 @@ def test_turned_cells_leave_upright_faces_alone():
     assert turned_candidates(img, None, cells_for(truth, HD), sure) == []
 
 
-@hook
 @pytest.mark.parametrize("degrees", TURNS)
 def test_small_turned_faces_found_by_default(degrees):
     img, _ = canvas(degrees, (32, 48))
@@ -132,7 +128,6 @@ def test_small_turned_faces_found_by_default(degrees):
     assert_like_upright(faces, degrees, (32, 48))
 
 
-@hook
 def test_small_turned_faces_found_by_default_12mp():
     img, _ = canvas(135, (48,), MP12)
     faces = detect_faces(img)

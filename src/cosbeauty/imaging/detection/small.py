@@ -2,15 +2,10 @@
 ones; small turned faces from the proposal pass's unexplained cells (:mod:`.turned`,
 :data:`SMALL_TURNED_CELLS`); and the turned follow-up (:data:`SMALL_TURNS`). Tests patch
 ``SMALL_TURNS`` / ``SMALL_TURNED_CELLS`` here, where they are read.
-
-The turned cells need the proposal pass to hand over its upright confirmation cells
-(``_proposal_pass(..., cells_out=list)``: the upright cells, best proposal first, as confirmed);
-until it takes ``cells_out`` (:data:`_CELLS_HOOK`) the small-face pass is the upright one alone.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,7 +26,6 @@ SMALL_TURNED_CELLS = True          # the upright pass's unexplained cells confir
                                    # faces at 90-270 degrees, +~5-10 ms CPU on a no-face 1080p photo) ...
 _FOLLOW_BIG = 4                    # ... and then "auto" follows up only rolled faces >= this x the smallest
                                    # (a group upside down): the turned cells found the small ones
-_CELLS_HOOK = "cells_out" in inspect.signature(_proposal_pass).parameters   # the proposal pass hands its cells over
 
 
 def _small_face_pass(image: np.ndarray | None, h: int, w: int,
@@ -45,7 +39,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         return _tile_pass(image, h, w, scaled, min_face_px)
-    if not (SMALL_TURNED_CELLS and _CELLS_HOOK):
+    if not SMALL_TURNED_CELLS:
         return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
     cells: list[tuple[float, float, float, int]] = []
     dets = _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True,
@@ -61,7 +55,7 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
     views only, and the faces are finished again with its candidates."""
     # with the turned cells on, a small rolled face was found by them: only a big one (a group
     # upside down, its small faces' proposals crowded out) calls for the turned scan
-    least = _FOLLOW_BIG * min_face(h, w, min_face_px) if SMALL_TURNED_CELLS and _CELLS_HOOK else 0.0
+    least = _FOLLOW_BIG * min_face(h, w, min_face_px) if SMALL_TURNED_CELLS else 0.0
     if SMALL_TURNS != "auto" or not any(abs(f.roll) > _SMALL_TURNS_ROLL and f.cheek_width >= least for f in faces):
         return faces
     src = image if image is not None else scaled[0] if scaled is not None else None
