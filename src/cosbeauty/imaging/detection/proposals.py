@@ -31,6 +31,7 @@ _RESCORE_CELL = 32           # re-scoring mosaic: 6x6 cells of 32 px ...
 _RESCORE_FACE_PX = 22        # ... the level's smallest face shown this wide (20: lost 2 of the 4; 24 px cells: 3)
 _RESCORE_SCORE = 0.45        # ... a candidate from this score
 _RESCORE_MAX = 36            # ... at most one mosaic per image (best proposer scores first)
+_RESCORE_PAST_EDGE = True    # ... also weak maxima centred up to _EDGE_SLACK x the level's face past the frame
 _NEAR_SCORE = 0.25           # confirmation near misses from this score (the full-range threshold is 0.4) ...
 _NEAR_SLOTS = (0, 2, 6, 8)   # ... are confirmed again in the mosaic's corners, grey cells between them
 _NEAR_MAX = 8                # ... at most this many per image (two calls)
@@ -166,7 +167,8 @@ def _rescored(weak: list[_Detection], proposals: list[tuple[_Detection, float, i
     order = sorted(weak, key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
     centres = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in order])
     near = (0.5 * size) ** 2
-    ok = (centres[:, 0] >= 0) & (centres[:, 0] < w) & (centres[:, 1] >= 0) & (centres[:, 1] < h)
+    m = _EDGE_SLACK * size if _RESCORE_PAST_EDGE else 0.0      # as proposals: a face cut by the frame
+    ok = (centres[:, 0] >= -m) & (centres[:, 0] < w + m) & (centres[:, 1] >= -m) & (centres[:, 1] < h + m)
     if len(strong):
         ok &= (((centres[:, None, :] - strong[None, :, :]) ** 2).sum(axis=2) >= near).all(axis=1)
     kept: list[tuple[float, float]] = []
