@@ -13,7 +13,7 @@ import numpy as np
 from .finish import Landmarked, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
-from .turned import turned_candidates
+from .turned import failed_sure_cells, turned_candidates
 from .types import Face, _Detection
 from .windows import _tile_pass, min_face
 
@@ -53,6 +53,8 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
     """``SMALL_TURNS == "auto"``: when a verified face is rolled past _SMALL_TURNS_ROLL degrees
     (people lying down, a group upside down), the proposal pass runs once more on the turned
     views only, and the faces are finished again with its candidates."""
+    if SMALL_TURNED_CELLS:
+        faces = _failed_sure_turned(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify, done)
     # with the turned cells on, a small rolled face was found by them: only a big one (a group
     # upside down, its small faces' proposals crowded out) calls for the turned scan
     least = _FOLLOW_BIG * min_face(h, w, min_face_px) if SMALL_TURNED_CELLS else 0.0
@@ -62,6 +64,21 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
     if src is None or not _colourful(src):
         return faces
     more = _proposal_pass(image, h, w, scaled, min_face_px, dets, max_faces, upright=False, turned=True)
+    if not more:
+        return faces
+    return _finish(dets + more, image, max_faces, min_face_px, (h, w), done, verify=verify)
+
+
+def _failed_sure_turned(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
+                        scaled: tuple[np.ndarray, float, float] | None, min_face_px: int, max_faces: int,
+                        verify: bool, done: Landmarked | None) -> list[Face]:
+    """Sure small candidates that gave no verified face, looked at turned
+    (:func:`.turned.failed_sure_cells`); the faces finished again when that found candidates."""
+    src = image if image is not None else scaled[0] if scaled is not None else None
+    if src is None or not _colourful(src):
+        return faces
+    cells = failed_sure_cells(faces, dets, min_face(h, w, min_face_px))
+    more = turned_candidates(image, scaled, cells, []) if cells else []
     if not more:
         return faces
     return _finish(dets + more, image, max_faces, min_face_px, (h, w), done, verify=verify)

@@ -117,3 +117,32 @@ def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
             i, j = part[slot]
             out[i, j] = max(out[i, j], r[0])
     return out
+
+
+_FAILED_MAX = 6          # failed sure detections: at most this many (largest score first) ...
+_FAILED_SIDE = 1.33      # ... each looked at in a cell this x its box (its face ~38 px of the 64 px cell)
+_FAILED_BIG = 6          # ... only boxes up to this x the smallest face (bigger: the whole-image passes' job)
+
+
+def failed_sure_cells(faces: Sequence[object], dets: Sequence[_Detection], smallest: float) -> list[Cell]:
+    """Cells around the sure (>= _EXPLAINED_SCORE) small candidates no verified face explains: a
+    small face turned ~45-60 degrees gets a sure box from the turned whole-image passes (too big:
+    120 px for a 96 px face) whose landmarks fail, and the proposal pass drops its proposals inside
+    that box; an upside-down 24 px face may get a sure upright confirmation with upright eyes. Each
+    such box (at most _FAILED_MAX, best first) becomes one upright cell of _FAILED_SIDE x its side."""
+    centres = [f.center for f in faces]                                       # type: ignore[attr-defined]
+    out: list[Cell] = []
+    order = sorted(dets, key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
+    for d in order:
+        bw = max(d.box[2] - d.box[0], d.box[3] - d.box[1])
+        if d.score < _EXPLAINED_SCORE or bw > _FAILED_BIG * smallest:
+            continue
+        cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+        if any(abs(cx - x) < 0.5 * bw and abs(cy - y) < 0.5 * bw for x, y in centres):
+            continue
+        if any(math.hypot(cx - k[0], cy - k[1]) < 0.3 * k[2] for k in out):
+            continue
+        out.append((float(cx), float(cy), float(_FAILED_SIDE * bw), 0))
+        if len(out) == _FAILED_MAX:
+            break
+    return out
