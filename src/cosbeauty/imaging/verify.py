@@ -61,7 +61,7 @@ no-face corpus and its edge crops; the measured distributions and margins are in
   "Only faces"); it does not reject every such pattern (tests/imaging/test_faces_verify_cut_skin.py).
 * **reflection** (cut between the eyes and the lips, :mod:`.verify_cut`): lettering and its
   reflection passed all of the above; rejected when the visible upper face is not left-right
-  symmetric (< 0.45) and is no face without its reflection (flat-filled presence < 0.5).
+  symmetric (< 0.45) and is no face without its reflection (flat-filled presence < 0.85).
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face

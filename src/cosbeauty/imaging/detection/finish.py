@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .. import verify_cut
+from ..verify import CUT_INSIDE
 from .candidates import _select
 from .landmarks import _face_from, _landmarks, _roi_from_landmarks
 from .threads import pmap
@@ -46,7 +47,7 @@ def _flat_view(face: Face, image: np.ndarray) -> bool:
     the landmark model's presence on the face's ROI with the part outside the frame filled flat
     instead of mirrored (stored in ``face.checks["flat_presence"]``, computed once). True: it
     stays a face."""
-    if verify_cut.needs_flat_view(face.checks):
+    if verify_cut.needs_flat_view(face.checks, CUT_INSIDE):
         roi = _roi_from_landmarks(face.landmarks)
         half = roi.size * (abs(math.cos(roi.angle)) + abs(math.sin(roi.angle))) / 2 + 2
         crop, x0, y0 = verify_cut.flat_fill(image, roi.cx, roi.cy, half)
