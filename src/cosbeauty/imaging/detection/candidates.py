@@ -75,7 +75,10 @@ def _centred_in(box: np.ndarray, h: int, w: int) -> bool:
 def _select(dets: list[_Detection], max_faces: int, min_face_px: int, h: int, w: int) -> list[_Detection]:
     """Merged candidates worth landmarking: centred inside the h x w frame (not mirror images
     in the padding), the most confident ones first (false candidates are rejected by
-    verification, so a cap by size would let them crowd out real faces)."""
-    dets = [d for d in dets if _centred_in(d.box, h, w)]
-    dets = [d for d in _merge(dets) if d.box[2] - d.box[0] >= min_face_px * 0.6]
+    verification, so a cap by size would let them crowd out real faces). Boxes too narrow for
+    a face are dropped before merging: merged first, a narrow box more confident than a wider
+    one over the same face took it along (the grey astronaut 24 px half out at the right: boxes
+    of 11.9 px, score 0.57, and 15.4 px, 0.56; the floor 12 px: no candidate)."""
+    dets = [d for d in dets if _centred_in(d.box, h, w) and d.box[2] - d.box[0] >= min_face_px * 0.6]
+    dets = _merge(dets)
     return dets[: _CANDIDATES_PER_FACE * max_faces]

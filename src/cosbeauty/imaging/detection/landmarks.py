@@ -10,7 +10,7 @@ import math
 import cv2
 import numpy as np
 
-from .imageops import shrink
+from .imageops import _colourful, shrink
 from .models import _graphs
 from .types import _ALTERNATES, _LM_CROP_MAX, _PRESENCE_FLOOR, _ROI_SCALE, _UPRIGHT_RETRY, Face, _Detection, _Roi
 
@@ -122,10 +122,12 @@ def _face_from_enlarged(det: _Detection, rgb: np.ndarray, scale: float,
     (a grey 32 px astronaut face 40 % out at the left: box 15 px, the face's landmark box 22):
     on that ROI the mesh shrinks into the visible part and fails verification (grey structure).
     Measured on the grey small cut faces (docs/faces.md, "Recall"): 60 -> 65/72; the candidate
-    must still pass every check. Only at the left and right edges (where those faces were; at
-    the top it accepted a coin of the no-face corpus cut by the frame)."""
+    must still pass every check. Only in colourless images (the window pass's) and at the left
+    and right edges, where those faces were: in colour it found none of the small cut faces and
+    accepted a rocket crop cut at the right, at the top a coin crop (no-face corpus, cut by the
+    frame)."""
     h, w = shape or (int(round(rgb.shape[0] / scale)), int(round(rgb.shape[1] / scale)))
-    if _cut_side(det, h, w) not in ("left", "right"):
+    if _cut_side(det, h, w) not in ("left", "right") or _colourful(rgb):
         return None
     cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
     centre = np.array([cx, cy])
