@@ -28,7 +28,7 @@ no-face corpus and its edge crops; the measured distributions and margins are in
   alone lost 11 real faces of the calibration set (docs/faces.md, "Only faces"). On a
   colourless (grey) face region the colour test is skipped and the stability test below is
   always run instead.
-* **grey shading** (grey candidates with >= 90 % of the mesh in the frame,
+* **grey shading** (grey candidates with >= 80 % of the mesh in the frame,
   :mod:`.verify_grey`): no colour backs them, and the rocket's logo on grey crops passed every
   other check. The eyes must be darker than the bridge of the nose between them and the mouth
   line darker than the skin: (eyes - bridge) + mouth darkness >= 0.12 of the skin's luminance,
@@ -246,7 +246,7 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
               "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
               "eyes_inside": float(inside[[468, 473]].mean()),
               **_geometry(pts), **_skin(rgb, scaled, f)}
-    if checks["grey"] and checks["inside"] >= CUT_INSIDE:      # a face's shading (verify_grey)
+    if checks["grey"] and checks["inside"] >= verify_grey.MIN_INSIDE:      # a face's shading (verify_grey)
         checks.update(verify_grey.grey_measures(rgb, scaled, f))
     if verify_cut.in_scope(checks, CUT_INSIDE) and (sym := verify_cut.symmetry(rgb, scaled, f)) is not None:
         checks["symmetry"] = sym            # cut between eyes and lips (verify_cut)
