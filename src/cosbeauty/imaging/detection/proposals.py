@@ -17,8 +17,8 @@ from .models import _detect_full, _propose_rows, quietly
 from .threads import pmap
 from .types import (_MIN_SCORE, _CONFIRM_CELL, _CONFIRM_FACE_PX, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_BIG,
                     _PROPOSE_FACE_PX, _PROPOSE_INPUT, _PROPOSE_LEVEL_STEP, _PROPOSE_MIN_SKIN, _PROPOSE_SCORE,
-                    _PROPOSE_MIN_SKIN_CENTRE, _PROPOSE_OVERLAP, _PROPOSE_PAD, _PROPOSE_TILE_FILL, _TOP_EDGE_SCORE,
-                    _UPRIGHT_SURE, _Detection)
+                    _PROPOSE_MIN_SKIN_CENTRE, _PROPOSE_OVERLAP, _PROPOSE_PAD, _PROPOSE_TILE_FILL, _TILE_FACE_PX,
+                    _TOP_EDGE_SCORE, _UPRIGHT_SURE, _Detection)
 from .windows import _levels, min_face
 
 # Weak proposals (the first level's smallest faces score 0.1-0.3 on the proposer, by where they fall on
@@ -100,7 +100,10 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
             view = rot90(padded, k)
             jobs += _tile_jobs(view, _skin_integral(view, colour=True), len(levels) - 1, k, padded.shape[:2])
     found = pmap(_propose, jobs)
-    sure = [d.box for d in known if d.score >= _UPRIGHT_SURE]
+    # sure boxes the whole-image passes resolve (see resolved(): a smaller sure box may be the head boxed
+    # too big or as a turned face, its landmarks failing: the position sweep's lost faces)
+    least = resolved(h, w)
+    sure = [d.box for d in known if d.score >= _UPRIGHT_SURE and d.box[2] - d.box[0] >= least]
     proposals: list[tuple[_Detection, float, int]] = []
     weak: list[_Detection] = []
     for job, (rows, weak_rows) in zip(jobs, found):
@@ -140,6 +143,17 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                                          [again[i:i + slots] for i in range(0, len(again), slots)])
                   for d in found if d.score >= _NEAR_AGAIN]
     return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
+
+
+def resolved(h: int, w: int) -> float:
+    """The smallest box (image px) of a sure whole-image detection that drops the proposals inside
+    it: a face _TILE_FACE_PX wide in the whole-image passes' 192 px input (160 px at 1920x1080, 333
+    px at 4000x3000; where :func:`.windows._levels` hands over to them). Below it the detector sees
+    a head a few px wide: in a position sweep (1080p, 40 centres x 24-128 px, both head photos) it
+    boxed 16 of 640 upright faces of 40-96 px at >= 0.75 as 93-133 px boxes (the head, or a
+    turned face: eyes 90 degrees off) whose landmarks failed; at 12 MP three 160 px faces as 259-288
+    px. Those faces' proposals, kept, find them: 624 -> 640/640, 197 -> 200/200."""
+    return _TILE_FACE_PX * max(h, w) / _DET_INPUT
 
 
 def _propose(job: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
