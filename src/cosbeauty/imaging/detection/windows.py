@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad
-from .models import _detect_full
+from .models import _detect_full, quietly
 from .threads import pmap
-from .types import _DET_INPUT, _LEVEL_STEP, _MIN_FACE_FRACTION, _TILE_FACE_PX, _WINDOW_MIN_SKIN, _WINDOW_PAD, _Detection
+from .types import _DET_INPUT, _LEVEL_STEP, _MIN_FACE_FRACTION, _MIN_SCORE, _TILE_FACE_PX, _WINDOW_MIN_SKIN, _WINDOW_PAD, _Detection
 from .whole import _detect_in
 
 
@@ -24,6 +24,8 @@ _EDGE_BORDER = 32            # ... its flat border (view px) at the mean of the 
 _EDGE_STRIP = _DET_INPUT // 2   # ... each side's strip: border + 64 image px; two strips per window
 _EDGE_ZOOM = 1.15            # ... at this x the first level's scale (its smallest face ~18 px wide, not 16; docs)
 _EDGE_FLAT = 8               # ... a strip whose image part spans fewer grey levels is skipped
+_NEAR = 0.25                 # ``near_out``: the windows' detections from this score under the threshold
+                             # (a small grey face turned 90-270 degrees: 0.25-0.72 near it; .turned)
 
 
 def min_face(h: int, w: int, min_face_px: int = 20) -> float:
@@ -51,11 +53,13 @@ def _levels(h: int, w: int, min_face_px: int = 20) -> list[float]:
 
 def _tile_pass(image: np.ndarray | None, h: int, w: int,
                scaled: tuple[np.ndarray, float, float] | None = None,
-               min_face_px: int = 20) -> list[_Detection]:
+               min_face_px: int = 20, near_out: list[_Detection] | None = None) -> list[_Detection]:
     """Detector on overlapping 192 px windows of the image at each scale of :func:`_levels`
     (an image pyramid: each level is shrunk from the previous one). The source is ``image``,
     or ``scaled`` = (src, sx, sy), an already reduced copy, when it has at least the first
-    level's resolution. All windows of all levels run through :func:`pmap`."""
+    level's resolution. All windows of all levels run through :func:`pmap`. ``near_out``: when
+    given, the level windows' detections in [_NEAR, threshold) are appended to it (image px;
+    the same invokes, the detections returned unchanged)."""
     levels = _levels(h, w, min_face_px)
     if not levels:
         return []
@@ -71,7 +75,27 @@ def _tile_pass(image: np.ndarray | None, h: int, w: int,
                  if skin is None or _area(skin, x0, y0, x1, y1) >= _WINDOW_MIN_SKIN]
         if _EDGE_VIEW and skin is None and level == 0:
             jobs += _edge_jobs(image, scaled, _EDGE_ZOOM * levels[0])
-    return [d for found in pmap(_run_job, jobs) for d in found]
+    if near_out is None:
+        return [d for found in pmap(_run_job, jobs) for d in found]
+    out: list[_Detection] = []
+    for found, low in pmap(_run_job_near, jobs):
+        out += found
+        near_out += low
+    return out
+
+
+def _run_job_near(j: tuple) -> tuple[list[_Detection], list[_Detection]]:
+    """:func:`_run_job`, and for a 192 x 192 level window also its detections in [_NEAR, the
+    threshold) (:func:`.proposer.detect_near`, the same invoke)."""
+    if len(j) != 7 or (j[6] - j[4], j[5] - j[3]) != (_DET_INPUT, _DET_INPUT):
+        return _run_job(j), []
+    from .. import proposer
+
+    padded, sx, sy, x0, y0, x1, y1 = j
+    win = np.ascontiguousarray(padded[y0:y1, x0:x1, :3])
+    rows, low = proposer.detect_near(win, _MIN_SCORE, _NEAR, quietly, model="full")
+    return (_rows_in(rows, x0 - _WINDOW_PAD, y0 - _WINDOW_PAD, sx, sy),
+            _rows_in(low, x0 - _WINDOW_PAD, y0 - _WINDOW_PAD, sx, sy))
 
 
 def _run_job(j: tuple) -> list[_Detection]:
@@ -172,6 +196,11 @@ def _window_in(win: np.ndarray, x0: float, y0: float, sx: float, sy: float) -> l
     (:func:`_detect_full`, the same detections), others through MediaPipe's graph (letterbox)."""
     if win.shape[:2] != (_DET_INPUT, _DET_INPUT):
         return _detect_in(win, x0, y0, sx, sy)
+    return _rows_in(_detect_full(win), x0, y0, sx, sy)
+
+
+def _rows_in(rows: np.ndarray, x0: float, y0: float, sx: float, sy: float) -> list[_Detection]:
+    """Detector rows of a window at (``x0``, ``y0``) of a level at scale (``sx``, ``sy``) -> image px."""
     return [_Detection(np.array([(r[1] + x0) / sx, (r[2] + y0) / sy, (r[3] + x0) / sx, (r[4] + y0) / sy]),
                        float(r[0]), np.array([[(r[5] + x0) / sx, (r[6] + y0) / sy], [(r[7] + x0) / sx, (r[8] + y0) / sy]]))
-            for r in _detect_full(win).astype(np.float64)]
+            for r in rows.astype(np.float64)]
