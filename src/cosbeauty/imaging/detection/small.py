@@ -13,7 +13,7 @@ import numpy as np
 from .finish import Landmarked, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
-from .turned import failed_sure_cells, turned_candidates
+from .turned import failed_sure_cells, grey_turned_candidates, turned_candidates
 from .types import Face, _Detection
 from .windows import _tile_pass, min_face
 
@@ -24,6 +24,8 @@ SMALL_TURNS: bool | str = "auto"   # proposal pass on quarter-turned views too (
 _SMALL_TURNS_ROLL = 60             # ... (people lying down, a group upside down)
 SMALL_TURNED_CELLS = True          # the upright pass's unexplained cells confirmed turned (.turned: small
                                    # faces at 90-270 degrees, +~5-10 ms CPU on a no-face 1080p photo) ...
+GREY_TURNED_CELLS = True           # grey images: the window pass's unexplained detections (most under its
+                                   # threshold) pre-scored and confirmed turned (.turned.grey_turned_candidates)
 _FOLLOW_BIG = 4                    # ... and then "auto" follows up only rolled faces >= this x the smallest
                                    # (a group upside down): the turned cells found the small ones
 
@@ -38,7 +40,12 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     sure detection explains are tried turned too (:func:`.turned.turned_candidates`)."""
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
-        return _tile_pass(image, h, w, scaled, min_face_px)
+        if not GREY_TURNED_CELLS:
+            return _tile_pass(image, h, w, scaled, min_face_px)
+        rows: list[_Detection] = []
+        dets = _tile_pass(image, h, w, scaled, min_face_px, near_out=rows)
+        return dets + grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
+                                             min_face(h, w, min_face_px))
     if not SMALL_TURNED_CELLS:
         return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
     cells: list[tuple[float, float, float, int]] = []

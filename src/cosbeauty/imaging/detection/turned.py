@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 
 from .models import quietly
-from .proposals import _confirm
+from .proposals import _confirm, _unturn
 from .threads import pmap
-from .types import _DET_INPUT, _CONFIRM_CELL, Face, _Detection
+from .types import _CONFIRM_CELL, _CONFIRM_FACE_PX, _DET_INPUT, Face, _Detection
 
 TURNED_CELLS = 12        # at most this many unexplained upright cells (best first) are tried turned
 _EXPLAINED = 0.5         # a cell is explained by a detection centred within this x its side of its centre ...
@@ -90,13 +90,17 @@ def turned_confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, fl
 
 
 def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-             cells: Sequence[Cell], turns: Sequence[int] = _TURNS, floor: float = _PRE_SCORE) -> np.ndarray:
+             cells: Sequence[Cell], turns: Sequence[int] = _TURNS, floor: float = _PRE_SCORE,
+             shown: float = _PRE_SHOWN, cell_px: int = _PRE_CELL, model: str = "short",
+             rows_out: dict[tuple[int, int], _Detection] | None = None) -> np.ndarray:
     """The short-range model's best score centred in each of ``cells`` turned by each of ``turns``
-    (quarter turns), on mosaics of 6x6 cells of _PRE_CELL px: (len(cells), len(turns)) array, 0 where
-    nothing scored ``floor`` (decoding only the anchors from there keeps the NMS short)."""
+    (quarter turns), on mosaics of cells of ``cell_px`` (6x6 of 32 px, or 3x3 of 64) each showing
+    ``shown`` x its side: (len(cells), len(turns)) array, 0 where nothing scored ``floor`` (decoding
+    only the anchors from there keeps the NMS short). ``rows_out``: when given, the best detection
+    of each (cell, turn) that scored is put there as a coarse detection in image px."""
     from .. import proposer
 
-    c, n = _PRE_CELL, _DET_INPUT // _PRE_CELL
+    c, n = cell_px, _DET_INPUT // cell_px
     src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
     jobs = [(i, j) for i in range(len(cells)) for j in range(len(turns))]
     out = np.zeros((len(cells), len(turns)))
@@ -105,12 +109,12 @@ def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
         mosaic = np.full((_DET_INPUT, _DET_INPUT, 3), 128, np.uint8)
         for slot, (i, j) in enumerate(part):
             cx, cy, side, _ = cells[i]
-            k = c / (_PRE_SHOWN * side * min(sx, sy))              # src px -> cell px
+            k = c / (shown * side * min(sx, sy))                   # src px -> cell px
             warp = np.array([[k, 0, c / 2 - 0.5 - k * (cx * sx - 0.5)], [0, k, c / 2 - 0.5 - k * (cy * sy - 0.5)]])
             cell = cv2.warpAffine(src[:, :, :3], warp, (c, c), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REFLECT_101)
             mosaic[(slot // n) * c:(slot // n + 1) * c, (slot % n) * c:(slot % n + 1) * c] = np.rot90(cell, turns[j])
-        for r in proposer.detect(mosaic, floor, quietly).astype(np.float64):
+        for r in proposer.detect(mosaic, floor, quietly, model=model).astype(np.float64):
             x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
             col, row = int(x // c), int(y // c)
             slot = row * n + col
@@ -119,8 +123,27 @@ def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
             if abs(x - (col + 0.5) * c) > 0.3 * c or abs(y - (row + 0.5) * c) > 0.3 * c:
                 continue
             i, j = part[slot]
+            if rows_out is not None and r[0] > out[i, j]:
+                rows_out[(i, j)] = _unturned_row(r, col * c, row * c, turns[j], cells[i], shown, c)
             out[i, j] = max(out[i, j], r[0])
     return out
+
+
+def _unturned_row(r: np.ndarray, ox: int, oy: int, turn: int, cell: Cell, shown: float,
+                  c: int = _PRE_CELL) -> _Detection:
+    """A pre-score row ``r`` of the ``c`` px cell at (``ox``, ``oy``) of the mosaic, showing ``shown``
+    x ``cell`` turned by ``turn`` quarter turns -> a coarse detection in image px (box and eyes
+    turned back)."""
+    cx, cy, side, _ = cell
+    u = shown * side / c                                 # image px per cell px
+
+    def back(px: float, py: float) -> tuple[float, float]:
+        a, b = _unturn(px - ox, py - oy, turn, c, c)
+        return cx + (a - c / 2) * u, cy + (b - c / 2) * u
+
+    (ax, ay), (bx, by) = back(r[1], r[2]), back(r[3], r[4])
+    return _Detection(np.array([min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]), float(r[0]),
+                      np.array([back(r[5], r[6]), back(r[7], r[8])]), coarse=True)
 
 
 _FAILED_MAX = 6          # failed sure detections: at most this many (largest score first) ...
@@ -150,3 +173,50 @@ def failed_sure_cells(faces: Sequence[Face], dets: Sequence[_Detection], smalles
         if len(out) == _FAILED_MAX:
             break
     return out
+
+
+_GREY_TRIGGER = 0.25     # grey images: window-pass detections from this score (most under the 0.4 threshold:
+                         # the full-range model scores a small grey face turned 90-270 degrees 0.25-0.72 near it) ...
+_GREY_CELLS = 6          # ... at most this many places (best first) no sure detection explains ...
+_GREY_PRE_CELL = 64      # ... pre-scored turned by the short-range model in 64 px cells (nine a call: 32 px cells
+                         # lost half the faces, the place being up to 0.4 face off and the model weak on grey) ...
+_GREY_MODEL = "short"
+_GREY_SHOWN = 1.5        # ... each showing this x the confirmation cell of the smallest face (70 px at 1080p) ...
+_GREY_CONFIRM = 2.0      # ... and each turn scoring >= _PRE_SCORE confirmed in a cell of this x its pre-score box,
+                         # centred on it
+
+
+def grey_turned_candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+                           rows: Sequence[_Detection], found: Sequence[_Detection], smallest: float) -> list[_Detection]:
+    """Candidates of small turned faces in a grey image (no proposal pass there) from the window
+    pass's detections ``rows`` (image px, including those under its threshold): the places no
+    sure detection of ``found`` explains, best first, at most _GREY_CELLS, are pre-scored turned
+    90/180/270 degrees by the short-range model (:func:`prescore`, 64 px cells showing
+    _GREY_SHOWN x the confirmation cell of a ``smallest`` face), and each turn scoring >=
+    _PRE_SCORE is confirmed by the full-range detector (:func:`turned_confirm`) in a cell
+    centred on the pre-score's box (_GREY_CONFIRM x its side); those centred in the frame are
+    candidates (landmarks and verification decide)."""
+    side = smallest * _CONFIRM_CELL / _CONFIRM_FACE_PX
+    order = sorted((d for d in rows if d.score >= _GREY_TRIGGER),
+                   key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
+    cells = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, side, 0) for d in order]
+    todo = [(cx, cy, _GREY_SHOWN * s, 0) for cx, cy, s, _ in
+            unexplained(cells, [d for d in found if d.score >= _EXPLAINED_SCORE], _GREY_CELLS)]
+    if not todo:
+        return []
+    seen: dict[tuple[int, int], _Detection] = {}
+    prescore(image, scaled, todo, shown=1.0, cell_px=_GREY_PRE_CELL, model=_GREY_MODEL, rows_out=seen)
+    picked = []
+    for i, j in sorted(seen):
+        d = seen[(i, j)]
+        bw = max(d.box[2] - d.box[0], d.box[3] - d.box[1])
+        picked.append(((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, _GREY_CONFIRM * bw, _TURNS[j]))
+    if not picked:
+        return []
+    # centred in the frame: a cell at an edge shows the image's mirror image past it, where a face
+    # just inside the frame has an upside-down twin (the grey Hopper 32 px cut 25 % at the top:
+    # found at 180 degrees 15 px above the frame, in place of the upright face)
+    src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
+    h, w = src.shape[0] / sy, src.shape[1] / sx
+    return [d for d in turned_confirm(image, scaled, picked)
+            if 0 <= (d.box[0] + d.box[2]) / 2 < w and 0 <= (d.box[1] + d.box[3]) / 2 < h]
