@@ -24,6 +24,7 @@ from cosbeauty.imaging.detection.turned import grey_turned_candidates
 from cosbeauty.imaging.detection.types import _Detection
 from cosbeauty.imaging.detection.windows import _tile_pass, min_face
 from tests.imaging import corpus
+from tests.imaging.test_faces_turned_small import canvas as colour_canvas, match, skin_change
 
 TURNS = (90, 180, 270)
 PEOPLE = ("astronaut", "hopper")
@@ -37,34 +38,12 @@ def grey(img: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def canvas(degrees: int) -> tuple[np.ndarray, list[tuple[int, float, float]]]:
-    """Noisy grey canvas with both heads turned ``degrees`` CCW at 32 and 48 px:
-    (canvas, [(size, tile centre x, y)])."""
-    h, w = HD
-    img = np.clip(np.random.default_rng(7).normal(165, 10, (h, w, 3)), 0, 255).astype(np.uint8)
-    truth = []
-    x = w // 5
-    for size in SIZES:
-        for name in PEOPLE:
-            head = corpus.heads()[name]
-            rot = corpus.rotate(head, degrees)
-            x0, y0, x1, y1 = corpus.place(img, rot, int(round(size * rot.shape[1] / head.shape[1])), x, h // 3)
-            truth.append((size, (x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2))
-            x += max(240, 5 * size)
+    """test_faces_turned_small's canvas (noisy, both heads turned ``degrees`` CCW at 32 and 48 px)
+    made grey: (canvas, [(size, tile centre x, y)])."""
+    img, truth = colour_canvas(degrees, SIZES)
     img = grey(img)
     img.setflags(write=False)
     return img, truth
-
-
-def match(faces, truth):
-    return [next((f for f in faces if abs(f.center[0] - cx) < 0.7 * s and abs(f.center[1] - cy) < 0.7 * s), None)
-            for s, cx, cy in truth]
-
-
-def skin_change(before: np.ndarray, after: np.ndarray, face) -> float:
-    mask = np.zeros(before.shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(face.landmarks[:468].astype(np.int32)), 1)
-    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).sum(axis=2)
-    return float(diff[mask > 0].mean())
 
 
 @functools.cache
