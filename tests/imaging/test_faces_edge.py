@@ -222,10 +222,10 @@ def test_small_faces_cut_by_the_frame_1080p(colour, floor):
     strips, 1.15x the first level's scale, on a flat border, where the mirrored border showed a
     face 25 % out at the left or right with an eye twice and the detector scored 0): left 11 ->
     16, right 10 -> 14 of 18, every face 25 % out at a side found. Colour 64/72 since the
-    proposals' edge slack went 0.2 -> 0.4 (detection.proposals). Grey 65/72 since cut candidates
+    proposals' edge slack went 0.2 -> 0.4 (detection.confirm). Grey 65/72 since cut candidates
     boxed on their visible part get a last try on the box enlarged (landmarks._face_from_enlarged:
     left 16 -> 18, right 14 -> 17); colour 66/72 since weak maxima just past the frame are
-    re-scored (proposals._rescored: the astronaut 24 px 25/40 % below the frame)."""
+    re-scored (rescore._rescored: the astronaut 24 px 25/40 % below the frame)."""
     found, by_size, by_side, missed = 0, {}, {}, []
     for name in ("astronaut", "hopper"):
         for size in (24, 32, 48):
@@ -310,9 +310,9 @@ def test_small_face_cut_at_the_top_proposed_past_the_edge(monkeypatch, out):
     61 -> 62/72, no-face corpus and edge crops 0 accepted) the proposal reaches landmarking but
     no ROI found the face; the upright retry on the box reflected into the frame does
     (detection.landmarks._face_from_upright): 62 -> 64/72, mesh within 1 px of the face."""
-    from cosbeauty.imaging.detection import proposals
+    from cosbeauty.imaging.detection import confirm
 
-    monkeypatch.setattr(proposals, "_EDGE_SLACK", 0.4)
+    monkeypatch.setattr(confirm, "_EDGE_SLACK", 0.4)
     canvas, cx, cy = cut_face_canvas("hopper", 24, "top", out, True)
     faces = detect_faces(canvas)
     assert len(faces) == 1, faces
@@ -387,7 +387,7 @@ def test_small_face_cut_at_the_bottom_rescored_past_the_edge(out):
     proposer's best, 0.11-0.12, is a weak maximum), and that weak maximum, centred 4-6 px below
     the frame (face and reflection boxed as one), was not re-scored: only those centred in the
     frame were -- missed before. Weak maxima up to the proposals' edge slack past the frame are
-    re-scored too (detection.proposals._rescored: 0.57-0.68); found, retouched without a seam."""
+    re-scored too (detection.rescore._rescored: 0.57-0.68); found, retouched without a seam."""
     canvas, cx, cy = cut_face_canvas("astronaut", 24, "bottom", out, True)
     faces = detect_faces(canvas)
     assert len(faces) == 1, faces
@@ -402,7 +402,7 @@ def test_narrow_box_does_not_take_a_wider_one_along():
     then dropped with it (the grey astronaut 24 px half out at the right of a 1080p frame: boxes
     11.9 px at 0.57 and 15.4 px at 0.56, no candidate)."""
     from cosbeauty.imaging.detection.candidates import _select
-    from cosbeauty.imaging.detection.types import _Detection
+    from cosbeauty.imaging.detection.common import _Detection
 
     eyes = np.array([[1915.0, 536.0], [1918.0, 535.0]])
     narrow = _Detection(np.array([1909.3, 532.3, 1921.2, 544.1]), 0.57, eyes)
@@ -427,7 +427,7 @@ def test_small_face_cut_at_the_right_confirmed_inside_the_frame(size, out):
     """The astronaut 24 px 40 % / 32 px 50 % right of a colour 1080p frame: proposed (0.23-0.33,
     face and reflection boxed as one, centred on the edge), but the confirmation cell centred
     there scored under 0.25 (missed before). Side-edge proposals are confirmed once more a little
-    inside the frame, grey cells around them (detection.proposals._side_cells: 0.82-0.90 alone);
+    inside the frame, grey cells around them (detection.confirm._side_cells: 0.82-0.90 alone);
     found, retouched without a seam."""
     canvas, cx, cy = cut_face_canvas("astronaut", size, "right", out, True)
     faces = detect_faces(canvas)

@@ -132,7 +132,7 @@ def sweep_canvas(w: int, h: int, sizes: list[int], offset: int) -> tuple[np.ndar
 def test_size_sweep_recall():
     """352 faces: 22 sizes x 2 people x 2 image sizes x 4 grid offsets. Measured: 352 with the
     first level's weak maxima (proposer 0.09-0.15) re-scored with the face 22 px wide
-    (detection/proposals._rescored); before that 348 (the proposal pass; the astronaut 26 px at
+    (detection/rescore._rescored); before that 348 (the proposal pass; the astronaut 26 px at
     1080p and 48/52/57 px at 12 MP, best proposals 0.10-0.15), 351 (the exhaustive window pass
     it replaced), 329 with the proposer at 12 px / 0.2. Hold-out offsets 5/21/37/55: 352 (351
     before); 3/9/17/25: 350 (345); 33/41/51/61: 350 (350)."""

@@ -21,7 +21,7 @@ import pytest
 from cosbeauty.imaging import beautify_array, detect_faces
 from cosbeauty.imaging.detection import small
 from cosbeauty.imaging.detection.turned import grey_turned_candidates
-from cosbeauty.imaging.detection.types import _Detection
+from cosbeauty.imaging.detection.common import _Detection
 from cosbeauty.imaging.detection.windows import _tile_pass, min_face
 from tests.imaging import corpus
 from tests.imaging.test_faces_turned_small import canvas as colour_canvas, match, skin_change

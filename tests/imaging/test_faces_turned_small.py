@@ -22,7 +22,7 @@ import pytest
 from cosbeauty.imaging import beautify_array, detect_faces
 from cosbeauty.imaging.detection.finish import _finish
 from cosbeauty.imaging.detection.turned import turned_candidates
-from cosbeauty.imaging.detection.types import _CONFIRM_CELL, _CONFIRM_FACE_PX, _Detection
+from cosbeauty.imaging.detection.common import _CONFIRM_CELL, _CONFIRM_FACE_PX, _Detection
 from cosbeauty.imaging.detection.windows import min_face
 from tests.imaging import corpus
 

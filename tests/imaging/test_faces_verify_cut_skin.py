@@ -20,7 +20,7 @@ import skimage.data
 
 from cosbeauty.imaging import detect_faces, verify
 from cosbeauty.imaging.detection import finish, landmarks
-from cosbeauty.imaging.detection.types import _Detection
+from cosbeauty.imaging.detection.common import _Detection
 
 
 @functools.cache

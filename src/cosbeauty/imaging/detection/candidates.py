@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .types import (_CANDIDATES_PER_FACE, _EDGE_SLACK, _MERGE_IOM, _SMALL_FACE, _UPRIGHT_SURE,
+from .common import (_CANDIDATES_PER_FACE, _EDGE_SLACK, _MERGE_IOM, _SMALL_FACE, _UPRIGHT_SURE,
                     _Detection)
 from .windows import _levels
 

@@ -14,7 +14,7 @@ from ..verify import CUT_INSIDE
 from .candidates import _select
 from .landmarks import _face_from, _landmarks, _roi_from_landmarks
 from .threads import pmap
-from .types import Face, _Detection, _Roi
+from .common import Face, _Detection, _Roi
 
 
 Landmarked = dict[int, tuple[_Detection, "Face | None"]]

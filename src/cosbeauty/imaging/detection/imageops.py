@@ -10,7 +10,7 @@ import math
 import cv2
 import numpy as np
 
-from .types import _SKIN_CB, _SKIN_CELL, _SKIN_CR
+from .common import _SKIN_CB, _SKIN_CELL, _SKIN_CR
 
 
 def shrink(img: np.ndarray, scale: float, last: int = cv2.INTER_AREA) -> tuple[np.ndarray, float, float]:

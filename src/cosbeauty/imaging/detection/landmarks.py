@@ -1,4 +1,4 @@
-"""Stage 2, one candidate -> a verified :class:`.types.Face`: MediaPipe's ROI from the eye
+"""Stage 2, one candidate -> a verified :class:`.common.Face`: MediaPipe's ROI from the eye
 keypoints, the 478-point landmark model (refined ROI when needed), verification, and the retries
 for faces cut by the frame (replicated border, mirror image, upright box); mesh stability.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from .imageops import _colourful, shrink
 from .models import _graphs
-from .types import _ALTERNATES, _LM_CROP_MAX, _PRESENCE_FLOOR, _ROI_SCALE, _UPRIGHT_RETRY, Face, _Detection, _Roi
+from .common import _ALTERNATES, _LM_CROP_MAX, _PRESENCE_FLOOR, _ROI_SCALE, _UPRIGHT_RETRY, Face, _Detection, _Roi
 
 
 def _roi_from_points(box: np.ndarray, eye_r: np.ndarray, eye_l: np.ndarray) -> _Roi:

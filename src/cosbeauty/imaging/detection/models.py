@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .threads import _HELPERS, _local, executor
-from .types import _MIN_SCORE, _PROPOSE_SCORE
+from .common import _MIN_SCORE, _PROPOSE_SCORE
 
 _R = TypeVar("_R")
 

@@ -14,7 +14,7 @@ from .finish import Landmarked, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
 from .turned import failed_sure_cells, grey_turned_candidates, turned_candidates
-from .types import Face, _Detection
+from .common import Face, _Detection
 from .windows import _tile_pass, min_face
 
 

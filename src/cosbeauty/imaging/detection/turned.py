@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 
 from .models import quietly
-from .proposals import _confirm, _unturn
+from .confirm import _confirm, _unturn
 from .threads import pmap
-from .types import _CONFIRM_CELL, _CONFIRM_FACE_PX, _DET_INPUT, Face, _Detection
+from .common import _CONFIRM_CELL, _CONFIRM_FACE_PX, _DET_INPUT, Face, _Detection
 
 TURNED_CELLS = 12        # at most this many unexplained upright cells (best first) are tried turned
 _EXPLAINED = 0.5         # a cell is explained by a detection centred within this x its side of its centre ...
@@ -83,7 +83,7 @@ def turned_candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float,
 def turned_confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
                    turned: Sequence[Cell]) -> list[_Detection]:
     """The full-range detector on ``turned`` cells (cx, cy, side, quarter turns; image px), nine
-    a 192 px mosaic, each cell turned upright (:func:`.proposals._confirm`); detections in image px."""
+    a 192 px mosaic, each cell turned upright (:func:`.confirm._confirm`); detections in image px."""
     per = (_DET_INPUT // _CONFIRM_CELL) ** 2
     mosaics = [turned[i:i + per] for i in range(0, len(turned), per)]
     return [d for found, _ in pmap(lambda group: _confirm(image, scaled, group), mosaics) for d in found]

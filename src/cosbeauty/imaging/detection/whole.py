@@ -12,7 +12,7 @@ import numpy as np
 from .imageops import mirror_pad, rot90, shrink
 from .models import _graphs, _proposer
 from .threads import pmap
-from .types import _DET_MAX_SIDE, _EDGE_PAD, _Detection
+from .common import _DET_MAX_SIDE, _EDGE_PAD, _Detection
 
 
 def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float = 1.0,

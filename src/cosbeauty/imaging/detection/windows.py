@@ -15,7 +15,7 @@ import numpy as np
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad
 from .models import _detect_full, quietly
 from .threads import pmap
-from .types import _DET_INPUT, _LEVEL_STEP, _MIN_FACE_FRACTION, _MIN_SCORE, _TILE_FACE_PX, _WINDOW_MIN_SKIN, _WINDOW_PAD, _Detection
+from .common import _DET_INPUT, _LEVEL_STEP, _MIN_FACE_FRACTION, _MIN_SCORE, _TILE_FACE_PX, _WINDOW_MIN_SKIN, _WINDOW_PAD, _Detection
 from .whole import _detect_in
 
 
