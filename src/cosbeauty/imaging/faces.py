@@ -42,7 +42,7 @@ from .detection.landmarks import _face_from, _lm_scale_ok
 from .detection.models import _detect_full, _graphs, quietly  # noqa: F401 (re-exports)
 from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup  # noqa: F401 (SMALL_TURNS: re-export)
 from .detection.threads import _HELPERS, _INLINE, executor, no_helpers, pmap, release_idle  # noqa: F401 (re-exports)
-from .detection.types import _LEVEL_STEP, _PROPOSE_SCORE, _TILE_FACE_PX, Face, _Detection  # noqa: F401 (re-exports)
+from .detection.common import _LEVEL_STEP, _PROPOSE_SCORE, _TILE_FACE_PX, Face, _Detection  # noqa: F401 (re-exports)
 from .detection.whole import TURNS, _detect_in, _whole_pass, _whole_small  # noqa: F401 (_detect_in: re-export)
 from .detection.windows import _levels, min_face  # noqa: F401 (min_face: re-export)
 
