@@ -245,11 +245,13 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
     if check and not is_face(checks):
         return None, cut
     if not check or needs_stability(checks):
-        checks["stability"] = _stability(rgb, pts, scale, border)
+        checks["stability"], checks["stability_presence"] = _stability(rgb, pts, scale, border)
         if checks["inside"] < CUT_INSIDE and "stability" in reasons(checks):
             # cut by the frame: the window turned the other way (the mirrored part of a face cut
             # at the top, eyes outside, turns with the window: the mesh is lost one way only)
-            checks["stability"] = min(checks["stability"], _stability(rgb, pts, scale, border, -25.0))
+            shift, seen = _stability(rgb, pts, scale, border, -25.0)
+            if shift < checks["stability"]:
+                checks["stability"], checks["stability_presence"] = shift, seen
         if check and not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
@@ -264,21 +266,22 @@ def _cut(src: np.ndarray, roi: _Roi, scale: float) -> bool:
 
 
 def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float, border: int = cv2.BORDER_REFLECT_101,
-               degrees: float = 25.0) -> float:
+               degrees: float = 25.0) -> tuple[float, float]:
     """How much the mesh moves when the landmark model sees the same place through a turned
     (+25 degrees, or ``degrees``) and enlarged (x1.15) window: mean point distance / F. A real
     face stays put, a face-like pattern's mesh is hallucinated and moves (or loses its presence
     score). Faces cut by the frame that fail it get a second view turned -25 degrees and keep the
     smaller shift (cut candidates of the calibration set, docs/faces.md: real faces 192 -> 194
     of 199 pass, no-face candidates 0 of 49 either way: their smaller shift is still >= 0.066 F
-    in colour, 0.118 F grey)."""
+    in colour, 0.118 F grey). Returns (that shift, the view's presence score; 0.0 when the model
+    gave none)."""
     roi = _roi_from_landmarks(pts)
     other = _Roi(roi.cx, roi.cy, roi.size * 1.15, roi.angle + math.radians(degrees))
     got = _landmarks(rgb, other, scale, border)
     if got is None or got[1] < _PRESENCE_FLOOR:
-        return 1.0
+        return 1.0, (got[1] if got is not None else 0.0)
     f = max(float(np.linalg.norm(pts[234] - pts[454])), 1.0)
-    return float(np.linalg.norm(got[0][:468] - pts[:468], axis=1).mean() / f)
+    return float(np.linalg.norm(got[0][:468] - pts[:468], axis=1).mean() / f), got[1]
 
 
 def _lm_scale_ok(det: _Detection, scale: float) -> bool:
