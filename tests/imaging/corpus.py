@@ -257,3 +257,228 @@ def place_cut(canvas: np.ndarray, name: str, face_px: int, side: str, out: float
     ix, iy = int(round(x0)), int(round(y0))
     place(canvas, heads()[name] if head is None else head, face_px, ix + s // 2, iy + s // 2)
     return ix + bx0, iy + by0, ix + bx1, iy + by1
+
+
+# ----------------------------------------------------------------------------- more no-face images
+
+# Images shipped by other packages (Debian's /usr/share, other Python packages): used when present,
+# skipped when not (another machine). Each was looked at: no person, no face drawn.
+_PACKAGE_IMAGES = (
+    "/usr/share/icons/hicolor/256x256/apps/display-im6.q16.png",
+    "/usr/lib/python3/dist-packages/pecan/scaffolds/base/public/images/logo.png",
+    "/usr/lib/python3/dist-packages/paste/cowbell/bell-descending.png",
+    "/usr/share/doc/python3-pip/html/topics/deps.png",
+    "/usr/share/doc/nodejs/contributing/doc_img/compare-boxplot.png",
+    "/usr/share/doc/nodejs/contributing/doc_img/scatter-plot.png",
+    "/usr/share/doc/nodejs/contributing/doc_img/youtube-stream-share.png",
+    "/usr/share/doc/nodejs/contributing/doc_img/youtube-stream-analytics.png",
+    "/usr/share/doc/valgrind/html/images/kcachegrind_xtree.png",
+    "/usr/share/doc/valgrind/html/images/dh-tree.png",
+    "/usr/share/info/gnupg-module-overview.png",
+    "/usr/share/icons/Adwaita/512x512/devices/camera-web.png",
+    "/usr/share/icons/Adwaita/512x512/devices/input-gaming.png",
+    "/usr/share/icons/Adwaita/512x512/devices/audio-headset.png",
+    "/usr/share/icons/Adwaita/512x512/places/folder-pictures.png",
+    "/usr/share/icons/Adwaita/512x512/devices/printer-network.png",
+)
+_PACKAGE_DATA = (    # inside installed Python packages: (module, relative path)
+    ("networkx", "drawing/tests/baseline/test_display_complex.png"),
+    ("networkx", "drawing/tests/baseline/test_house_with_colors.png"),
+    ("skimage", "data/color.png"),
+    ("skimage", "data/clock_motion.png"),
+    ("skimage", "data/motorcycle_left.png"),
+)
+
+
+def _flatten(img: Image.Image, background: int = 160) -> np.ndarray:
+    """RGB uint8 of a PIL image, transparency composited on ``background``."""
+    rgba = np.asarray(img.convert("RGBA")).astype(np.float32)
+    a = rgba[:, :, 3:] / 255.0
+    return np.clip(rgba[:, :, :3] * a + background * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _package_images() -> Iterator[tuple[str, np.ndarray]]:
+    import importlib.util
+
+    paths = list(_PACKAGE_IMAGES)
+    for module, rel in _PACKAGE_DATA:
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin:
+            paths.append(os.path.join(os.path.dirname(spec.origin), rel))
+    for path in paths:
+        if os.path.exists(path):
+            yield "pkg-" + os.path.splitext(os.path.basename(path))[0], _flatten(Image.open(path))
+
+
+def _colour_mapped(values: np.ndarray, cmap: str, size: tuple[int, int]) -> np.ndarray:
+    import matplotlib
+
+    v = np.asarray(values, np.float64)
+    v = (v - np.nanmin(v)) / max(float(np.nanmax(v) - np.nanmin(v)), 1e-9)
+    rgb = (matplotlib.colormaps[cmap](np.nan_to_num(v))[:, :, :3] * 255).round().astype(np.uint8)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
+
+
+def _matplotlib_samples() -> Iterator[tuple[str, np.ndarray]]:
+    """matplotlib's mpl-data/sample_data rendered: the DEM as shaded relief, the topography and a
+    bivariate normal colour-mapped, the MRI slice (an axial brain slice), the membrane signal plotted."""
+    import gzip
+
+    import matplotlib
+    from matplotlib.colors import LightSource
+
+    get = matplotlib.cbook.get_sample_data
+    dem = np.asarray(get("jacksboro_fault_dem.npz")["elevation"], np.float64)
+    shaded = LightSource(azdeg=315, altdeg=45).shade(dem, cmap=matplotlib.colormaps["gist_earth"], vert_exag=0.05,
+                                                       blend_mode="overlay")
+    yield "mpl-dem-relief", cv2.resize((shaded[:, :, :3] * 255).round().astype(np.uint8), (806, 688),
+                                       interpolation=cv2.INTER_CUBIC)
+    yield "mpl-topobathy", _colour_mapped(get("topobathy.npz")["topo"], "terrain", (960, 728))
+    yield "mpl-bivariate-normal", _colour_mapped(get("axes_grid/bivariate_normal.npy"), "viridis", (480, 480))
+    with gzip.open(get("s1045.ima.gz", asfileobj=False)) as f:
+        mri = np.frombuffer(f.read(), np.uint16).reshape(256, 256).astype(np.float64)
+    mri = (mri / max(float(mri.max()), 1.0) * 255).round().astype(np.uint8)
+    yield "mpl-mri-s1045", _rgb(cv2.resize(mri, (512, 512), interpolation=cv2.INTER_CUBIC))
+    signal = np.fromfile(get("membrane.dat", asfileobj=False), dtype=np.float32)
+    yield "mpl-membrane-plot", _plot(signal)
+
+
+def _plot(signal: np.ndarray) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 5), dpi=100)
+    ax = fig.add_subplot()
+    ax.plot(signal[:4000], lw=0.8)
+    ax.set_title("membrane.dat")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[:, :, :3])
+
+
+def _mpl_font(name: str) -> str:
+    import matplotlib
+
+    return os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", name)
+
+
+def _text_sheet(rng: np.random.Generator) -> np.ndarray:
+    """Printed text in several fonts, sizes and colours (matplotlib's bundled fonts)."""
+    from PIL import ImageDraw, ImageFont
+
+    img = Image.new("RGB", (1000, 700), (250, 248, 240))
+    draw = ImageDraw.Draw(img)
+    fonts = ("DejaVuSans.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf", "STIXGeneralItalic.ttf",
+             "cmr10.ttf", "DejaVuSans-BoldOblique.ttf", "cmss10.ttf", "STIXGeneralBol.ttf")
+    y = 10
+    for i, name in enumerate(fonts):
+        size = (14, 22, 30, 44, 60, 18, 36, 26)[i]
+        font = ImageFont.truetype(_mpl_font(name), size)
+        colour = tuple(int(v) for v in rng.integers(0, 160, 3))
+        draw.text((10 + 7 * i, y), "OO oo 00 :) 8-) Quick brown fox @ 1984", font=font, fill=colour)
+        y += size + 22
+    return np.asarray(img)
+
+
+def _smileys(rng: np.random.Generator) -> np.ndarray:
+    """Emoji-like smiley drawings: discs with two dark eyes and a smile, 24-200 px, yellow and
+    skin-coloured, flat and shaded."""
+    img = np.full((800, 1200, 3), 235, np.uint8)
+    x = 40
+    for i, r in enumerate((12, 18, 26, 40, 60, 100)):
+        cx, cy = x + r, 150 + (i % 2) * 260 if r < 100 else 560
+        colour = (255, 204, 51) if i % 2 == 0 else (224, 172, 142)
+        cv2.circle(img, (cx, cy), r, colour, -1, cv2.LINE_AA)
+        if i >= 3:      # shaded: a radial darkening to the rim
+            yy, xx = np.mgrid[cy - r:cy + r, cx - r:cx + r]
+            d = np.clip(np.hypot(xx - cx, yy - cy) / r, 0, 1)
+            sub = img[cy - r:cy + r, cx - r:cx + r].astype(np.float32)
+            inside = (d < 1)[:, :, None]
+            img[cy - r:cy + r, cx - r:cx + r] = np.where(inside, sub * (1 - 0.25 * d[:, :, None] ** 2), sub).astype(np.uint8)
+        e = max(1, r // 7)
+        for sx in (-1, 1):
+            cv2.ellipse(img, (cx + sx * r * 3 // 8, cy - r // 4), (e, int(e * 1.6)), 0, 0, 360, (40, 30, 20), -1, cv2.LINE_AA)
+        cv2.ellipse(img, (cx, cy + r // 8), (r // 2, r // 2), 0, 20, 160, (120, 40, 40), max(1, r // 12), cv2.LINE_AA)
+        x += 2 * r + 60
+    return img
+
+
+def _halftone(src: np.ndarray, cell: int = 6) -> np.ndarray:
+    """A printed CMYK halftone of ``src`` (dots per ink on rotated screens)."""
+    f = src.astype(np.float32) / 255
+    k = 1 - f.max(axis=2)
+    cmy = (1 - f - k[:, :, None]) / np.maximum(1 - k[:, :, None], 1e-3)
+    inks = [cmy[:, :, 0], cmy[:, :, 1], cmy[:, :, 2], k]
+    h, w = k.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    paper = np.ones((h, w, 3), np.float32)
+    colours = ((0, 1, 1), (1, 0, 1), (1, 1, 0), (1, 1, 1))      # what each ink removes (R, G, B)
+    for ink, angle, remove in zip(inks, (15, 75, 0, 45), colours):
+        a = math.radians(angle)
+        u = (xx * math.cos(a) + yy * math.sin(a)) / cell
+        v = (-xx * math.sin(a) + yy * math.cos(a)) / cell
+        d = np.hypot(u - np.round(u), v - np.round(v))
+        dot = (d < np.sqrt(np.clip(ink, 0, 1) / math.pi)).astype(np.float32)
+        paper *= 1 - dot[:, :, None] * 0.9 * np.array(remove, np.float32)
+    return (paper * 255).round().astype(np.uint8)
+
+
+def _gabor(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A sum of oriented Gabor patches on a grey field (a texture of stripes and spots)."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = np.zeros((h, w), np.float32)
+    for _ in range(60):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        sigma, lam, theta = rng.uniform(8, 30), rng.uniform(6, 24), rng.uniform(0, math.pi)
+        xr = (xx - cx) * math.cos(theta) + (yy - cy) * math.sin(theta)
+        out += np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma ** 2)) * np.cos(2 * math.pi * xr / lam)
+    g = np.clip(128 + 60 * out, 0, 255).astype(np.uint8)
+    return np.dstack([g, cv2.add(g, 10), cv2.subtract(g, 15)])
+
+
+def _skin_blobs(rng: np.random.Generator) -> np.ndarray:
+    """Skin-coloured ellipses (20-160 px) with two dark dots where eyes would be, some with a dark
+    bar for a mouth: the colour test's trap, a face's layout without a face's shading."""
+    img = np.clip(rng.normal((120, 140, 150), 6, (800, 1200, 3)), 0, 255).astype(np.uint8)
+    tones = ((224, 172, 142), (198, 134, 100), (141, 85, 60), (90, 56, 40), (240, 200, 170))
+    k = 0
+    for row, r in enumerate((14, 26, 45, 80)):
+        for col in range(min(7, 1200 // (3 * r + 20))):
+            cx, cy = 20 + r + col * (3 * r + 20), (30, 110, 250, 500)[row] + r
+            tone = tones[k % len(tones)]
+            cv2.ellipse(img, (cx, int(cy)), (r, int(1.3 * r)), 0, 0, 360, tone, -1, cv2.LINE_AA)
+            e = max(1, r // 6)
+            for sx in (-1, 1):
+                cv2.circle(img, (cx + sx * r * 2 // 5, int(cy - 0.2 * r)), e, (35, 25, 20), -1, cv2.LINE_AA)
+            if k % 2:
+                cv2.line(img, (cx - r // 3, int(cy + 0.6 * r)), (cx + r // 3, int(cy + 0.6 * r)), (110, 50, 50),
+                         max(1, r // 10), cv2.LINE_AA)
+            k += 1
+    return cv2.GaussianBlur(img, (0, 0), 0.8)
+
+
+def _more_synthetic() -> Iterator[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(21)
+    yy, xx = np.mgrid[0:720, 0:960].astype(np.float32)
+    rr = np.hypot(xx - 480, yy - 360) / 600
+    yield "radial-gradient", np.dstack([255 * (1 - rr), 200 * rr + 30, 120 + 100 * np.cos(rr * 6)]).clip(0, 255).astype(np.uint8)
+    rr2 = np.hypot(xx - 300, yy - 250) / 500
+    yield "radial-gradient-skin", np.dstack([235 - 90 * rr2, 190 - 100 * rr2, 160 - 100 * rr2]).clip(0, 255).astype(np.uint8)
+    yield "text-fonts", _text_sheet(rng)
+    yield "smileys", _smileys(rng)
+    yield "halftone-coffee", _halftone(skimage.data.coffee())
+    yield "halftone-rocket", _halftone(cv2.resize(skimage.data.rocket(), (960, 640), interpolation=cv2.INTER_CUBIC))
+    yield "gabor", _gabor((600, 800), rng)
+    yield "skin-blobs-two-dots", _skin_blobs(rng)
+
+
+def more_no_face_images() -> Iterator[tuple[str, np.ndarray]]:
+    """(name, RGB uint8) of more images without any face, beyond :func:`no_face_images`: matplotlib's
+    sample data rendered, images shipped by other packages on the machine (when present: Debian
+    icons and documentation figures, networkx/scikit-image files no_face_images leaves out) and
+    more synthetic patterns (radial gradients, text in several fonts, smiley drawings, printed
+    halftone, Gabor textures, skin-coloured blobs with two dark dots)."""
+    yield from _matplotlib_samples()
+    yield from _package_images()
+    yield from _more_synthetic()
