@@ -32,7 +32,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import cv2
@@ -238,25 +238,46 @@ def detect_near(tile: np.ndarray, min_score: float, near: float,
 
 
 def detect_weak(tile: np.ndarray, min_score: float, weak: float,
-                quiet: Callable[[Callable[[], Any]], Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                quiet: Callable[[Callable[[], Any]], Any] | None = None,
+                low: float | None = None, bands: Sequence[tuple[float, float]] = ()) -> tuple[np.ndarray, np.ndarray]:
     """The short-range model's :func:`detect` rows (>= ``min_score``), and from the same invoke
     its **weak local maxima**: the cells of the stride-8 grid (the smallest faces' anchors) whose
     best anchor scores in [``weak``, ``min_score``) and no less than any of its 8 neighbours, each
     as a row of the same layout: that anchor's score, the box and eyes averaged over the anchors
     >= ``weak`` in its 3 x 3 cells, weighted by score (as the weighted NMS merges a detection's
-    anchors). Best-first order is not kept for them (callers sort)."""
+    anchors). With ``low`` (< ``weak``), also the maxima in [``low``, ``weak``) whose cell centre's
+    y lies in one of ``bands`` ((y0, y1) tile px), averaged over the anchors >= ``low`` (the rows
+    from ``weak`` are unchanged). Best-first order is not kept for them (callers sort)."""
     h, w = tile.shape[:2]
     raw, reg_all = _invoke(tile, "short", quiet)
     rows = _rows(raw, reg_all, h, w, "short", min_score)
     gh, gw = h // 8, w // 8
-    lw = _logit(weak)
     best = raw[: gh * gw * 2].reshape(gh, gw, 2).max(axis=2)
-    peak = (best >= lw) & (best < _logit(min_score))
+    weak_rows = _weak_maxima(raw, reg_all, best, h, w, weak, min_score, None)
+    if low is not None and low < weak and bands:
+        cy = (np.arange(gh) + 0.5) * 8
+        rowmask = np.zeros(gh, bool)
+        for y0, y1 in bands:
+            rowmask |= (cy >= y0) & (cy < y1)
+        if rowmask.any():
+            weak_rows = np.concatenate([weak_rows, _weak_maxima(raw, reg_all, best, h, w, low, weak, rowmask)])
+    return rows, weak_rows
+
+
+def _weak_maxima(raw: np.ndarray, reg_all: np.ndarray, best: np.ndarray, h: int, w: int, weak: float,
+                 below: float, rowmask: np.ndarray | None) -> np.ndarray:
+    """:func:`detect_weak`'s maxima with a best anchor in [``weak``, ``below``) (only in the grid
+    rows of ``rowmask`` when given), (k, 9) float32."""
+    gh, gw = best.shape
+    lw = _logit(weak)
+    peak = (best >= lw) & (best < _logit(below))
+    if rowmask is not None:
+        peak &= rowmask[:, None]
     if peak.any():
         peak &= best >= cv2.dilate(best, np.ones((3, 3), np.uint8))   # 3x3 maxima (ties kept)
     ys, xs = np.nonzero(peak)
     if ys.size == 0:
-        return rows, np.zeros((0, 9), np.float32)
+        return np.zeros((0, 9), np.float32)
     nb_idx, nb_in = [], []
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -278,7 +299,7 @@ def detect_weak(tile: np.ndarray, min_score: float, weak: float,
     ok = (v[:, 2] > 0) & (v[:, 3] > 0)
     weak_rows = np.stack([score, v[:, 0] - v[:, 2] / 2, v[:, 1] - v[:, 3] / 2, v[:, 0] + v[:, 2] / 2,
                           v[:, 1] + v[:, 3] / 2, v[:, 4], v[:, 5], v[:, 6], v[:, 7]], axis=1)[ok]
-    return rows, weak_rows.astype(np.float32)
+    return weak_rows.astype(np.float32)
 
 
 def weighted_nms(rows: np.ndarray, iou: float) -> np.ndarray:

@@ -19,7 +19,8 @@ from .confirm import (_NEAR_AGAIN, _NEAR_MAX, _NEAR_SCORE, _NEAR_SLOTS, _confirm
                       _top_edge_proposals)
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink
 from .models import _propose_rows, quietly
-from .rescore import _WEAK_SCORE, _rescored
+from .rescore import _WEAK_EDGE_BAND, _WEAK_EDGE_SCORE, _WEAK_SCORE, _rescored
+from .strips import strip_jobs
 from .threads import pmap
 from .windows import _levels, min_face
 
@@ -67,6 +68,8 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         skin = _skin_integral(padded, colour=True)
         levels.append((sx, sy, skin, sizes[i]))
         jobs += _tile_jobs(padded, skin, len(levels) - 1, 0)
+        if i == 0:      # the frame's top and bottom rows again on a flat border (:mod:`.strips`)
+            jobs += strip_jobs(padded, pad, 0, _strip_span)
     if turned and sizes:
         # faces lying or upside down, >= 2x the smallest: the proposer on the level showing them
         # 14-56 px wide (half the first level's scale), turned by 1-3 quarter turns
@@ -84,9 +87,10 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     sure = [d.box for d in known if d.score >= _UPRIGHT_SURE and d.box[2] - d.box[0] >= least]
     proposals: list[tuple[_Detection, float, int]] = []
     weak: list[_Detection] = []
+    strip: tuple[list[tuple[_Detection, float, int]], list[_Detection]] = ([], [])
     for job, (rows, weak_rows) in zip(jobs, found):
         sx, sy, skin, size = levels[job[5]]
-        for out, got in ((proposals, rows), (weak, weak_rows)):
+        for out, got in ((strip[0], rows), (strip[1], weak_rows)) if len(job) > 8 else ((proposals, rows), (weak, weak_rows)):
             for d in _rows_to_image(got, job, sx, sy, pad):
                 cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
                 # inside a face the whole-image passes already found (not for turned views: the turned
@@ -97,10 +101,14 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                     lx, ly, r = round(cx * sx) + pad, round(cy * sy) + pad, int(_PROPOSE_FACE_PX // 2)
                     if _area(skin, max(0, lx - r), max(0, ly - r), lx + r, ly + r) < _PROPOSE_MIN_SKIN_CENTRE:
                         continue
-                if out is proposals:
-                    proposals.append((d, size, job[6]))
+                if out is proposals or out is strip[0]:
+                    out.append((d, size, job[6]))
                 else:
-                    weak.append(d)
+                    out.append(d)
+    if strip[0] or strip[1]:      # the strips look again only where the level's own tiles saw nothing
+        seen = [d for d, s, turn in proposals if s == sizes[0] and not turn]
+        proposals += [p for p in strip[0] if _apart(p[0], seen, sizes[0]) and _apart(p[0], weak, sizes[0] / 2)]
+        weak += [d for d in strip[1] if _apart(d, seen + weak, sizes[0] / 2)]
     rescored = _rescored(weak, proposals, sizes[0], image, scaled, h, w) if upright else []
     cells = _proposal_cells(proposals, h, w)
     if cells_out is not None:
@@ -141,7 +149,11 @@ def _propose(job: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
 
     tile = np.ascontiguousarray(job[0][job[2]:job[4], job[1]:job[3]])
     if job[5] == 0 and job[6] == 0:
-        return proposer.detect_weak(tile, _PROPOSE_SCORE, _WEAK_SCORE, quietly)
+        # the frame's top and bottom rows (tile px): weak maxima there from _WEAK_EDGE_SCORE
+        ph, dy = job[7][0], job[8] if len(job) > 8 else 0
+        r = _WEAK_EDGE_BAND * _PROPOSE_FACE_PX
+        bands = [(e - job[2] - dy - r, e - job[2] - dy + r) for e in (_PROPOSE_PAD, ph - _PROPOSE_PAD)]
+        return proposer.detect_weak(tile, _PROPOSE_SCORE, _WEAK_SCORE, quietly, _WEAK_EDGE_SCORE, bands)
     return _propose_rows(tile), np.zeros((0, 9), np.float32)
 
 
@@ -179,11 +191,12 @@ def _tile_jobs(padded: np.ndarray, skin: np.ndarray | None, level: int, turn: in
 def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float, pad: int) -> list[_Detection]:
     """Proposer rows of one job's tile -> detections in image pixels (boxes and eyes mapped back
     through the tile origin, the level's turn, its mirrored border and its scale)."""
-    _, x0, y0, _, _, _, turn, (lh, lw) = job
+    _, x0, y0, _, _, _, turn, (lh, lw) = job[:8]
     if not len(rows):
         return []
+    dy, dx = job[8:10] if len(job) > 8 else (0, 0)      # an edge strip's array: its place in the level
     r = rows.astype(np.float64)
-    px, py = r[:, 1:9:2] + x0, r[:, 2:9:2] + y0         # box corners, eyes: (k, 4) each
+    px, py = r[:, 1:9:2] + x0 + dx, r[:, 2:9:2] + y0 + dy   # box corners, eyes: (k, 4) each
     k = turn % 4
     if k == 1:
         px, py = lw - py, px
@@ -196,6 +209,22 @@ def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float,
                       np.maximum(ix[:, 0], ix[:, 1]), np.maximum(iy[:, 0], iy[:, 1])], axis=1)
     eyes = np.stack([ix[:, 2:4], iy[:, 2:4]], axis=2)
     return [_Detection(boxes[i], float(r[i, 0]), eyes[i]) for i in range(len(r))]
+
+
+def _apart(d: _Detection, others: list[_Detection], dist: float) -> bool:
+    """An edge strip's detection ``d`` centred ``dist`` or more from each of ``others`` (the
+    first level's own upright proposals or weak maxima). The strip looks again where the level saw
+    nothing: a duplicate proposal's extra cell changes its neighbours' confirmation mosaic (Hopper
+    32 px half above a 1080p frame lost), a better-placed duplicate weak maximum takes the level's
+    one's re-scoring cell (the 12 MP sweep's astronaut 48 px at offset 0 lost)."""
+    cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+    return all(math.hypot((o.box[0] + o.box[2]) / 2 - cx, (o.box[1] + o.box[3]) / 2 - cy) >= dist for o in others)
+
+
+def _strip_span(length: int) -> tuple[int, list[int]]:
+    from .. import proposer
+
+    return proposer.span(length, _PROPOSE_OVERLAP)
 
 
 def _snap(scale: float) -> float:

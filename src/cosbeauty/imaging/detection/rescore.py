@@ -15,6 +15,9 @@ from .models import quietly
 # faces the size sweep lost: 0.10-0.15 -> 0.66-0.83; weak maxima of no-face photos: <= 0.39), 36 cells in one
 # 192 px mosaic; those >= _RESCORE_SCORE become candidates (landmarks and verification decide).
 _WEAK_SCORE = 0.09           # weak maxima from this score (the sweep's lost faces: 0.096-0.148)
+_WEAK_EDGE_SCORE = 0.06      # ... and from this one centred near the frame's top or bottom edge (the astronaut
+_WEAK_EDGE_BAND = 0.6        # ... 24 px half below a 1080p frame: 0.074, re-scored 0.77), within this x the
+                             # level's face (_PROPOSE_FACE_PX) of the edge
 _RESCORE_CELL = 32           # re-scoring mosaic: 6x6 cells of 32 px ...
 _RESCORE_FACE_PX = 22        # ... the level's smallest face shown this wide (20: lost 2 of the 4; 24 px cells: 3)
 _RESCORE_SCORE = 0.45        # ... a candidate from this score
