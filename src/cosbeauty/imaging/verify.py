@@ -64,6 +64,10 @@ no-face corpus and its edge crops; the measured distributions and margins are in
 * **reflection** (cut between the eyes and the lips, :mod:`.verify_cut`): lettering and its
   reflection passed all of the above; rejected when the visible upper face is not left-right
   symmetric (< 0.45) and is no face without its reflection (flat-filled presence < 0.85).
+* **second signs** (:mod:`.verify_signs`): skin with fine texture beyond its shading (smiley
+  drawings), grey whole candidates still a face in the stability view, grey candidates cut
+  through the eyes with textured skin, grey cut ones with no iris in view and a loose mesh
+  with a sure presence.
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
@@ -78,7 +82,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_cut, verify_grey
+from . import verify_cut, verify_grey, verify_signs
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -138,7 +142,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width)."""
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.05 * f)))
-    means, inside, texture = [], 0, []
+    means, inside, texture, fine = [], 0, [], []
     n = 0
     for i in SKIN_SAMPLES:
         x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)    # cut by the frame: mirrored
@@ -149,13 +153,15 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
         flat = patch.reshape(-1, 3).astype(np.float32)
         means.append(flat.mean(axis=0))
         texture.append(float(flat[:, 0].std()))
+        fine.append(verify_signs.plane_residual(patch[:, :, 0]))
         ok = ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
               & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
         inside += int(ok.sum())
         n += len(flat)
     if not means:
         return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
-                "lip_cr": 0.0, "lip_cr_points": 0.0, "lip_cr_area": 0.0, "eye_dark": 0.0, "skin_texture": 0.0}
+                "lip_cr": 0.0, "lip_cr_points": 0.0, "lip_cr_area": 0.0, "eye_dark": 0.0, "skin_texture": 0.0,
+                "skin_fine": 0.0}
     m = np.array(means)
     chroma = m[:, 1:]
     centre = np.median(chroma, axis=0)
@@ -166,6 +172,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
     skin_y = float(np.median(m[:, 0]))
     return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread, "skin_texture": float(np.median(texture)),
+            "skin_fine": float(np.median(fine)),
             "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
             **_lip_redness(lips, lip_area, float(np.median(chroma[:, 0]))),
             "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
@@ -298,6 +305,7 @@ def reasons(checks: dict[str, float]) -> list[str]:
         why.append("skin")
     if checks.get("skin_texture", MIN_SKIN_TEXTURE) < MIN_SKIN_TEXTURE:
         why.append("flat")       # a painted, textureless area (real faces >= 4.7 measured)
+    why += verify_signs.second_signs(checks, cut)   # drawn, view-presence, eye-cut-texture, eyes-out
     if verify_grey.grey_structure_fails(checks):
         why.append("grey-structure")   # grey, not cut: no eyes-and-bridge / mouth-line shading
     if verify_cut.reflection_fails(checks):
