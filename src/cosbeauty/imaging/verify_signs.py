@@ -40,15 +40,18 @@ LOOSE = 0.10          # = verify.MAX_INSTABILITY: beyond it a cut candidate uses
 
 
 def plane_residual(y: np.ndarray) -> float:
-    """Std of a patch's luminance once the best-fitting plane is taken out."""
+    """Std of a patch's luminance once the best-fitting plane is taken out (least squares; on a
+    full rectangular grid the centred x and y are orthogonal, so each slope is a projection)."""
     h, w = y.shape
     if h * w < 4:
         return float(y.std())
-    gy, gx = np.mgrid[0:h, 0:w]
-    a = np.column_stack([gx.ravel(), gy.ravel(), np.ones(h * w)])
-    v = y.ravel().astype(np.float64)
-    coef, *_ = np.linalg.lstsq(a, v, rcond=None)
-    return float((v - a @ coef).std())
+    v = y.astype(np.float64)
+    v = v - v.mean()
+    xs, ys = np.arange(w) - (w - 1) / 2, np.arange(h) - (h - 1) / 2
+    sx, sy = float((xs * xs).sum()) * h, float((ys * ys).sum()) * w
+    bx = float((v * xs).sum()) / sx if sx else 0.0
+    by = float((v * ys[:, None]).sum()) / sy if sy else 0.0
+    return float((v - bx * xs - by * ys[:, None]).std())
 
 
 def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
