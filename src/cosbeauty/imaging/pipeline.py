@@ -52,15 +52,20 @@ def check_strength(strength: Any) -> float:
 
 
 SPLICE_OVERLAP_MIN_PIXELS = 4_000_000   # below, the overlapped coefficient read saves < ~5 ms
-REDUCED_MIN_LONG = 240       # the detector letterboxes to 192 px: 240 leaves a 25 % margin
+# The reduced decode keeps >= this long side: the whole-image passes shrink to 640 px
+# (detection.common._DET_MAX_SIDE) whatever the source, so the reduced path gives them the same
+# resolution as detect_faces on the full image. 240 px (1/8 of 1080p) gave another image: turned
+# faces near the detector's threshold on real photos were found by detect_faces and missed here
+# (9 of 85 misses of this round's independent angle check; test_speed_paths).
+REDUCED_MIN_LONG = 640
 
 
 def _reduction(info: ImageInfo) -> int:
     """DCT scaling factor for the whole-image detection pass: the largest of 2, 4, 8 that keeps
-    the long side >= REDUCED_MIN_LONG (so from 480 px on), 1 = none (not a plain JPEG).
+    the long side >= REDUCED_MIN_LONG (so from 1280 px on), 1 = none (not a plain JPEG).
 
-    The detector sees the image letterboxed to 192 px whatever the source size, so the reduced
-    decode gives it the same resolution; the tile pass and the landmarks use the full image
+    The whole-image passes shrink every source to 640 px, so the reduced decode gives them the
+    same resolution; the tile pass and the landmarks use the full image
     unless the reduced one has their resolution (see faces.ScaledDetection).
     """
     if info.format != "JPEG" or info.mode not in ("RGB", "L"):
