@@ -398,8 +398,8 @@ def test_ten_and_more_faces_found_largest_first():
     assert len(found) >= len(sizes) - 1
     widths = [f.cheek_width for f in found]         # detect_faces orders by the face's own width
     assert widths == sorted(widths, reverse=True)
-    out, processed = beautify_array(canvas, 0.5)          # the default cap: the 10 largest
-    assert len(processed) == 10
+    out, processed = beautify_array(canvas, 0.5)          # the default cap (faces.MAX_FACES, 50; was 10)
+    assert len(processed) == len(found) > 10
     # nothing outside the pasted photos changes (the whole-image segmentation model sees these
     # 170-250 px tiles poorly, so the collage's own layout is the oracle here)
     assert outside_change(canvas, out, processed, people=photos) == 0
