@@ -10,6 +10,8 @@ each crop or image below had a "face" accepted and retouched; each now comes bac
 * the grey 640 px rocket cut just below its logo (the calibration's "rocket 323,157 bottom 0.5");
 * the grey motorcycle (scikit-image's stereo pair, left view): the landmark model draws a stable
   mesh but sees no face in the stability view (presence 0.51);
+* the moon turned 270 degrees and cut 40 px at the top (the corpus turned, :func:`np.rot90`): view
+  presence 0.826 and a faint shading (0.174);
 * smiley drawings (:func:`corpus.more_no_face_images`): shaded discs with two eyes and a smile pass
   the colour, lip and stability tests; their "skin" has no fine texture once its shading (a plane
   per patch) is taken out.
@@ -45,6 +47,13 @@ def test_grey_rocket_cut_below_its_logo_is_rejected():
     assert detect_faces(grey(np.ascontiguousarray(skimage.data.rocket()[:157]))) == []
 
 
+def test_moon_turned_and_cut_is_rejected():
+    """The no-face corpus turned 90/180/270 degrees: the moon turned 270 degrees and cut 40 px at the
+    top had a grey "face" accepted (view presence 0.826, shading score 0.174)."""
+    moon = np.ascontiguousarray(np.rot90(corpus._rgb(skimage.data.moon()), 3))
+    assert detect_faces(np.ascontiguousarray(moon[40:])) == []
+
+
 def test_grey_motorcycle_is_rejected():
     left = skimage.data.stereo_motorcycle()[0]
     assert detect_faces(grey(np.ascontiguousarray(left))) == []
@@ -70,6 +79,11 @@ def test_rule_thresholds():
     assert verify.reasons(base) == []
     assert verify.reasons({**base, "stability": 0.05, "stability_presence": 0.5}) == ["view-presence"]
     assert verify.reasons({**base, "stability": 0.05, "stability_presence": 0.7}) == []
+    shaded = {"grey_eyes": 0.5, "grey_bridge": 0.1, "grey_mouth": 0.1}          # score 0.5
+    faint = {"grey_eyes": 0.5, "grey_bridge": 0.2, "grey_mouth": -0.15}         # score 0.15
+    assert verify.reasons({**base, **shaded, "stability": 0.05, "stability_presence": 0.7}) == []
+    assert verify.reasons({**base, **faint, "stability": 0.05, "stability_presence": 0.8}) == ["view-presence"]
+    assert verify.reasons({**base, **faint, "stability": 0.05, "stability_presence": 0.9}) == []
     assert verify.reasons({**base, "inside": 0.95, "stability": 0.05, "stability_presence": 0.5}) == []  # at the edge
     colour = {**base, "grey": 0.0, "chroma_spread": 5.0, "lip_cr": 3.0}
     assert verify.reasons({**colour, "stability": 0.05, "stability_presence": 0.5}) == []
