@@ -20,7 +20,7 @@ from .confirm import (_NEAR_AGAIN, _NEAR_MAX, _NEAR_SCORE, _NEAR_SLOTS, _confirm
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink
 from .models import _propose_rows, quietly
 from .rescore import _WEAK_EDGE_BAND, _WEAK_EDGE_SCORE, _WEAK_SCORE, _rescored
-from .strips import strip_jobs
+from .strips import STRIP_CELLS as _STRIP_CELLS, strip_jobs
 from .threads import pmap
 from .windows import _levels, min_face
 
@@ -68,8 +68,8 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
         skin = _skin_integral(padded, colour=True)
         levels.append((sx, sy, skin, sizes[i]))
         jobs += _tile_jobs(padded, skin, len(levels) - 1, 0)
-        if i == 0:      # the frame's top and bottom rows again on a flat border (:mod:`.strips`)
-            jobs += strip_jobs(padded, pad, 0, _strip_span)
+        if i == 0:      # the frame's top rows again, their border flat beyond a few mirrored rows (:mod:`.strips`)
+            jobs += strip_jobs(padded, pad, 0, _strip_span, skin, _PROPOSE_MIN_SKIN_CENTRE)
     if turned and sizes:
         # faces lying or upside down, >= 2x the smallest: the proposer on the level showing them
         # 14-56 px wide (half the first level's scale), turned by 1-3 quarter turns
@@ -105,11 +105,13 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                     out.append((d, size, job[6]))
                 else:
                     out.append(d)
-    if strip[0] or strip[1]:      # the strips look again only where the level's own tiles saw nothing
-        seen = [d for d, s, turn in proposals if s == sizes[0] and not turn]
-        proposals += [p for p in strip[0] if _apart(p[0], seen, sizes[0]) and _apart(p[0], weak, sizes[0] / 2)]
-        weak += [d for d in strip[1] if _apart(d, seen + weak, sizes[0] / 2)]
-    rescored = _rescored(weak, proposals, sizes[0], image, scaled, h, w) if upright else []
+    # the top strip looks again only where the level's own tiles saw nothing; its proposals are
+    # confirmed in the near misses' corner slots and its weak maxima re-scored after the level's
+    # (the level's proposals and weak maxima get the cells, and neighbours, they had without it)
+    seen = [d for d, s, turn in proposals if s == sizes[0] and not turn]
+    late = [p for p in strip[0] if _apart(p[0], seen, sizes[0] / 2)]
+    late_weak = [d for d in strip[1] if _apart(d, seen + weak + [p[0] for p in late], sizes[0] / 2)]
+    rescored = _rescored(weak, proposals, sizes[0], image, scaled, h, w, late_weak) if upright else []
     cells = _proposal_cells(proposals, h, w)
     if cells_out is not None:
         cells_out.extend(cells)
@@ -124,6 +126,7 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     # upright near misses (0.25-0.4 in a crowded mosaic) again, each with grey cells around it
     again = [cell for _, near in results for cell in near if not cell[3]][:_NEAR_MAX]
     again += _side_cells(proposals, h, w)    # side-edge proposals, again a little inside the frame
+    again += _proposal_cells(late, h, w)[:_STRIP_CELLS]     # the top strip's, in the same corner slots
     slots = len(_NEAR_SLOTS)
     confirmed += [d for found, _ in pmap(lambda group: _confirm(image, scaled, group, slots=_NEAR_SLOTS),
                                          [again[i:i + slots] for i in range(0, len(again), slots)])
@@ -212,11 +215,10 @@ def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float,
 
 
 def _apart(d: _Detection, others: list[_Detection], dist: float) -> bool:
-    """An edge strip's detection ``d`` centred ``dist`` or more from each of ``others`` (the
-    first level's own upright proposals or weak maxima). The strip looks again where the level saw
-    nothing: a duplicate proposal's extra cell changes its neighbours' confirmation mosaic (Hopper
-    32 px half above a 1080p frame lost), a better-placed duplicate weak maximum takes the level's
-    one's re-scoring cell (the 12 MP sweep's astronaut 48 px at offset 0 lost)."""
+    """A top-strip detection ``d`` centred ``dist`` or more from each of ``others`` (the first
+    level's own upright proposals or weak maxima): the strip looks again where the level saw
+    nothing (a better-placed duplicate weak maximum would take the level's one's re-scoring cell:
+    the 12 MP sweep's astronaut 48 px at offset 0 was lost so)."""
     cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
     return all(math.hypot((o.box[0] + o.box[2]) / 2 - cx, (o.box[1] + o.box[3]) / 2 - cy) >= dist for o in others)
 

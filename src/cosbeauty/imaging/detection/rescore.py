@@ -27,20 +27,22 @@ _RESCORE_PAST_EDGE = True    # ... also weak maxima centred up to _EDGE_SLACK x 
 
 def _rescored(weak: list[_Detection], proposals: list[tuple[_Detection, float, int]], size: float,
               image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-              h: int, w: int) -> list[_Detection]:
+              h: int, w: int, late: list[_Detection] | None = None) -> list[_Detection]:
     """Candidates from the first level's weak maxima (``weak``, image px; ``size``: the level's
     smallest face): those centred in the frame and more than half a face from a proposal of that
     level or a better weak one, best first, at most _RESCORE_MAX, are re-scored by the short-range
     model on a mosaic of _RESCORE_CELL px cells showing a face of ``size`` _RESCORE_FACE_PX wide
     (the sweep's lost faces score 0.66-0.83 there, 0.10-0.15 at the level); a cell's best detection
-    >= _RESCORE_SCORE centred in it comes back as a coarse candidate in image px."""
+    >= _RESCORE_SCORE centred in it comes back as a coarse candidate in image px. ``late``: more
+    weak maxima (the top strip's, :mod:`.strips`), taken after all of ``weak``."""
     from .. import proposer
 
-    if not weak:
+    late = late or []
+    if not weak and not late:
         return []
     strong = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d, s, turn in proposals
                        if s == size and not turn]).reshape(-1, 2)
-    order = sorted(weak, key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
+    order = [d for group in (weak, late) for d in sorted(group, key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))]
     centres = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in order])
     near = (0.5 * size) ** 2
     m = _EDGE_SLACK * size if _RESCORE_PAST_EDGE else 0.0      # as proposals: a face cut by the frame
