@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .finish import Landmarked, _finish
+from . import greyturned
+from .finish import Landmarked, _dedupe, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
-from .turned import failed_sure_cells, grey_turned_candidates, turned_candidates
+from .turned import failed_sure_cells, turned_candidates
 from .common import Face, _Detection
 from .windows import _tile_pass, min_face
 
@@ -25,7 +26,9 @@ _SMALL_TURNS_ROLL = 60             # ... (people lying down, a group upside down
 SMALL_TURNED_CELLS = True          # the upright pass's unexplained cells confirmed turned (.turned: small
                                    # faces at 90-270 degrees, +~5-10 ms CPU on a no-face 1080p photo) ...
 GREY_TURNED_CELLS = True           # grey images: the window pass's unexplained detections (most under its
-                                   # threshold) pre-scored and confirmed turned (.turned.grey_turned_candidates)
+                                   # threshold) pre-scored and confirmed turned (.greyturned), and after the
+                                   # faces are finished, the grey turned candidates no verified face explains
+                                   # landmarked alone (:func:`_grey_followup`)
 _FOLLOW_BIG = 4                    # ... and then "auto" follows up only rolled faces >= this x the smallest
                                    # (a group upside down): the turned cells found the small ones
 
@@ -44,8 +47,8 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
             return _tile_pass(image, h, w, scaled, min_face_px)
         rows: list[_Detection] = []
         dets = _tile_pass(image, h, w, scaled, min_face_px, near_out=rows)
-        return dets + grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
-                                             min_face(h, w, min_face_px))
+        return dets + greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
+                                                        min_face(h, w, min_face_px))
     if not SMALL_TURNED_CELLS:
         return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
     cells: list[tuple[float, float, float, int]] = []
@@ -60,6 +63,8 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
     """``SMALL_TURNS == "auto"``: when a verified face is rolled past _SMALL_TURNS_ROLL degrees
     (people lying down, a group upside down), the proposal pass runs once more on the turned
     views only, and the faces are finished again with its candidates."""
+    if GREY_TURNED_CELLS:
+        faces = _grey_followup(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify)
     if SMALL_TURNED_CELLS:
         faces = _failed_sure_turned(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify, done)
     # with the turned cells on, a small rolled face was found by them: only a big one (a group
@@ -89,3 +94,25 @@ def _failed_sure_turned(faces: list[Face], dets: list[_Detection], image: np.nda
     if not more:
         return faces
     return _finish(dets + more, image, max_faces, min_face_px, (h, w), done, verify=verify)
+
+
+def _grey_followup(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
+                   scaled: tuple[np.ndarray, float, float] | None, min_face_px: int, max_faces: int,
+                   verify: bool) -> list[Face]:
+    """Grey images: the sure small window detections no verified face explains are looked at
+    turned (:func:`.greyturned.failed_sure_places`), and the grey turned candidates no verified
+    face explains are landmarked alone (:func:`.greyturned.pending`: merged with the upright window
+    detections of the same turned face, which score more, they were tried with upright eyes);
+    the faces found so are added to ``faces``."""
+    src = image if image is not None else scaled[0] if scaled is not None else None
+    if src is None or _colourful(src):
+        return faces
+    more = greyturned.failed_sure_places(image, scaled, faces, dets, min_face(h, w, min_face_px))
+    todo = greyturned.pending(list(dets) + more, faces)
+    if not todo:
+        return faces
+    new = _finish(todo, image, max_faces, min_face_px, (h, w), verify=verify)
+    if not new:
+        return faces
+    out = sorted(faces + new, key=lambda f: (-f.cheek_width, f.box))
+    return _dedupe(out)[:max_faces]

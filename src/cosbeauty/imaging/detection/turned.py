@@ -16,7 +16,8 @@ Measured (1920x1080 noisy canvas, one face, both head photos): turns 0-270 x 24-
 (the upright pass alone 46/80; the cells without the failed-sure step 77/80; in between, 105-345
 degrees, 80/80); 12 MP 48-128 px at 90-315 degrees 56/56 (23/56); pre-scores of turned faces' best
 cells 0.64-0.94, of the no-face 1080p photos' cells <= 0.55 (rocket) / 0.59 (coffee); CPU +7 ms on
-the no-face 1080p photos, +0 on an upright portrait (no small-face pass).
+the no-face 1080p photos, +0 on an upright portrait (no small-face pass). Grey images (no proposal
+pass) get their turned cells from the window pass's places: :mod:`.greyturned`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from .models import quietly
 from .confirm import _confirm, _unturn
 from .threads import pmap
-from .common import _CONFIRM_CELL, _CONFIRM_FACE_PX, _DET_INPUT, Face, _Detection
+from .common import _CONFIRM_CELL, _DET_INPUT, Face, _Detection
 
 TURNED_CELLS = 12        # at most this many unexplained upright cells (best first) are tried turned
 _EXPLAINED = 0.5         # a cell is explained by a detection centred within this x its side of its centre ...
@@ -173,50 +174,3 @@ def failed_sure_cells(faces: Sequence[Face], dets: Sequence[_Detection], smalles
         if len(out) == _FAILED_MAX:
             break
     return out
-
-
-_GREY_TRIGGER = 0.25     # grey images: window-pass detections from this score (most under the 0.4 threshold:
-                         # the full-range model scores a small grey face turned 90-270 degrees 0.25-0.72 near it) ...
-_GREY_CELLS = 6          # ... at most this many places (best first) no sure detection explains ...
-_GREY_PRE_CELL = 64      # ... pre-scored turned by the short-range model in 64 px cells (nine a call: 32 px cells
-                         # lost half the faces, the place being up to 0.4 face off and the model weak on grey) ...
-_GREY_MODEL = "short"
-_GREY_SHOWN = 1.5        # ... each showing this x the confirmation cell of the smallest face (70 px at 1080p) ...
-_GREY_CONFIRM = 2.0      # ... and each turn scoring >= _PRE_SCORE confirmed in a cell of this x its pre-score box,
-                         # centred on it
-
-
-def grey_turned_candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
-                           rows: Sequence[_Detection], found: Sequence[_Detection], smallest: float) -> list[_Detection]:
-    """Candidates of small turned faces in a grey image (no proposal pass there) from the window
-    pass's detections ``rows`` (image px, including those under its threshold): the places no
-    sure detection of ``found`` explains, best first, at most _GREY_CELLS, are pre-scored turned
-    90/180/270 degrees by the short-range model (:func:`prescore`, 64 px cells showing
-    _GREY_SHOWN x the confirmation cell of a ``smallest`` face), and each turn scoring >=
-    _PRE_SCORE is confirmed by the full-range detector (:func:`turned_confirm`) in a cell
-    centred on the pre-score's box (_GREY_CONFIRM x its side); those centred in the frame are
-    candidates (landmarks and verification decide)."""
-    side = smallest * _CONFIRM_CELL / _CONFIRM_FACE_PX
-    order = sorted((d for d in rows if d.score >= _GREY_TRIGGER),
-                   key=lambda d: (-round(d.score, 6), tuple(np.round(d.box, 3))))
-    cells = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, side, 0) for d in order]
-    todo = [(cx, cy, _GREY_SHOWN * s, 0) for cx, cy, s, _ in
-            unexplained(cells, [d for d in found if d.score >= _EXPLAINED_SCORE], _GREY_CELLS)]
-    if not todo:
-        return []
-    seen: dict[tuple[int, int], _Detection] = {}
-    prescore(image, scaled, todo, shown=1.0, cell_px=_GREY_PRE_CELL, model=_GREY_MODEL, rows_out=seen)
-    picked = []
-    for i, j in sorted(seen):
-        d = seen[(i, j)]
-        bw = max(d.box[2] - d.box[0], d.box[3] - d.box[1])
-        picked.append(((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, _GREY_CONFIRM * bw, _TURNS[j]))
-    if not picked:
-        return []
-    # centred in the frame: a cell at an edge shows the image's mirror image past it, where a face
-    # just inside the frame has an upside-down twin (the grey Hopper 32 px cut 25 % at the top:
-    # found at 180 degrees 15 px above the frame, in place of the upright face)
-    src, sx, sy = (image, 1.0, 1.0) if image is not None else scaled      # type: ignore[misc]
-    h, w = src.shape[0] / sy, src.shape[1] / sx
-    return [d for d in turned_confirm(image, scaled, picked)
-            if 0 <= (d.box[0] + d.box[2]) / 2 < w and 0 <= (d.box[1] + d.box[3]) / 2 < h]
