@@ -10,6 +10,7 @@ import math
 import cv2
 import numpy as np
 
+from .cutbox import box_tries
 from .imageops import _colourful, shrink
 from .models import _graphs
 from .common import _ALTERNATES, _LM_CROP_MAX, _PRESENCE_FLOOR, _ROI_SCALE, _UPRIGHT_RETRY, Face, _Detection, _Roi
@@ -109,7 +110,21 @@ def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
         face = _face_from_upright(det, rgb, scale, shape)
     if face is None and cut and check:
         face = _face_from_enlarged(det, rgb, scale, shape)
+    if face is None and cut and check and _BOX_TRIES:
+        face = _face_from_box(det, rgb, scale, shape)
     return face
+
+
+_BOX_TRIES = True   # cut at the top/bottom: upright ROIs the size of the box (.cutbox)
+
+
+def _face_from_box(det: _Detection, rgb: np.ndarray, scale: float,
+                   shape: tuple[int, int] | None) -> Face | None:
+    """:func:`.cutbox.box_tries` for a small candidate cut at the top or bottom."""
+    h, w = shape or (int(round(rgb.shape[0] / scale)), int(round(rgb.shape[1] / scale)))
+    roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
+    return box_tries(det, _cut_side(det, h, w), roi.angle, roi.size, h, w,
+                     lambda seed, border: _face_try(seed, rgb, scale, shape, True, border)[0])
 
 
 _ENLARGED = (1.4, 1.8)   # a cut candidate's last tries: its box (and eye spacing) this much larger
@@ -247,14 +262,38 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
     if not check or needs_stability(checks):
         checks["stability"], checks["stability_presence"] = _stability(rgb, pts, scale, border)
         if checks["inside"] < CUT_INSIDE and "stability" in reasons(checks):
-            # cut by the frame: the window turned the other way (the mirrored part of a face cut
-            # at the top, eyes outside, turns with the window: the mesh is lost one way only)
-            shift, seen = _stability(rgb, pts, scale, border, -25.0)
-            if shift < checks["stability"]:
-                checks["stability"], checks["stability_presence"] = shift, seen
+            _cut_stability(checks, rgb, pts, scale, border)
         if check and not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
+
+
+_UNZOOMED_VIEWS = True   # colour cut candidates lost by both turned views: the same turns, not enlarged
+
+
+def _cut_stability(checks: dict[str, float], rgb: np.ndarray, pts: np.ndarray, scale: float, border: int) -> None:
+    """More stability views for a candidate cut by the frame that failed the first (kept in
+    ``checks`` when they move the mesh less): the window turned the other way (the mirrored part
+    of a face cut at the top, eyes outside, turns with the window: the mesh is lost one way only);
+    and for a colour candidate whose mesh both turned views lost (presence < _PRESENCE_FLOOR),
+    the same two turns on a window the size of the mesh's own ROI, not 1.15x it (a small face
+    half above the frame: the larger window shows the model more of the face's reflection in
+    the mirrored border and it sees no face, Grace Hopper 24 px presence 0.07 / 0.01, 1.0x:
+    0.57, shift 0.086 F). Not for grey candidates: the no-face corpus's coins cut 20 px at
+    the bottom (colourless, every other check passed) hold their mesh through a 1.0x view."""
+    from ..verify import is_face
+
+    first = checks["stability_presence"]
+    shift, seen = _stability(rgb, pts, scale, border, -25.0)
+    if shift < checks["stability"]:
+        checks["stability"], checks["stability_presence"] = shift, seen
+    if (not _UNZOOMED_VIEWS or checks["grey"] or max(first, seen) >= _PRESENCE_FLOOR
+            or is_face(checks)):
+        return
+    for degrees in (25.0, -25.0):
+        shift, seen = _stability(rgb, pts, scale, border, degrees, 1.0)
+        if shift < checks["stability"]:
+            checks["stability"], checks["stability_presence"] = shift, seen
 
 
 def _cut(src: np.ndarray, roi: _Roi, scale: float) -> bool:
@@ -266,9 +305,9 @@ def _cut(src: np.ndarray, roi: _Roi, scale: float) -> bool:
 
 
 def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float, border: int = cv2.BORDER_REFLECT_101,
-               degrees: float = 25.0) -> tuple[float, float]:
+               degrees: float = 25.0, zoom: float = 1.15) -> tuple[float, float]:
     """How much the mesh moves when the landmark model sees the same place through a turned
-    (+25 degrees, or ``degrees``) and enlarged (x1.15) window: mean point distance / F. A real
+    (+25 degrees, or ``degrees``) and enlarged (x1.15, or ``zoom``) window: mean point distance / F. A real
     face stays put, a face-like pattern's mesh is hallucinated and moves (or loses its presence
     score). Faces cut by the frame that fail it get a second view turned -25 degrees and keep the
     smaller shift (cut candidates of the calibration set, docs/faces.md: real faces 192 -> 194
@@ -276,7 +315,7 @@ def _stability(rgb: np.ndarray, pts: np.ndarray, scale: float, border: int = cv2
     in colour, 0.118 F grey). Returns (that shift, the view's presence score; 0.0 when the model
     gave none)."""
     roi = _roi_from_landmarks(pts)
-    other = _Roi(roi.cx, roi.cy, roi.size * 1.15, roi.angle + math.radians(degrees))
+    other = _Roi(roi.cx, roi.cy, roi.size * zoom, roi.angle + math.radians(degrees))
     got = _landmarks(rgb, other, scale, border)
     if got is None or got[1] < _PRESENCE_FLOOR:
         return 1.0, (got[1] if got is not None else 0.0)
