@@ -23,13 +23,18 @@ import numpy as np
 from .candidates import _select
 from .common import _DET_INPUT, Face, _Detection
 from .finish import _dedupe, _finish
+from .imageops import _colourful
 from .models import quietly
 
 ENABLED = True                      # the follow-up runs (A/B switch)
 ANGLES = tuple(range(0, 360, 45))   # views (degrees, counter-clockwise on screen)
 _CELL = 32            # 6x6 views of 32 px per short-range call
 _SHOWN = 0.75         # a view shows this x the place's side ... (turned.py's pre-score cells)
-_SCORE = 0.75         # a place's best view from this score is a candidate
+_SCORE = 0.75         # a place's best view from this score is a candidate (no-face corpus and bench
+                      # photos' failed places: best views <= 0.55, hubble_deep_field) ...
+_SCORE_GREY = 0.75    # ... in a grey image. The short-range model scores grey faces lower (a grey 300 px
+                      # astronaut turned 90 degrees: best view 0.48, its mesh passes); 0.45 found 2 more of
+                      # 15 grey 300 px misses for +31 % CPU on those images, not taken (no-face check pending)
 _PLACES = 4           # at most this many places an image (best first): 4 x 8 views, one call
 _FAILED_FLOOR = 0.5   # failed candidates from this detector score are places
 _FAILED_SIDE = 1.33   # ... looked at in a cell this x their box
@@ -133,7 +138,12 @@ def followup(faces: list[Face], dets: Sequence[_Detection], image: np.ndarray | 
     of its alternates) are added to ``faces``."""
     if not ENABLED:
         return faces
-    new = candidates(image, scaled, failed_places(faces, _select(list(dets), max_faces, min_face_px, h, w)))
+    places = failed_places(faces, _select(list(dets), max_faces, min_face_px, h, w))
+    if not places:
+        return faces
+    src = image if image is not None else scaled[0] if scaled is not None else None
+    grey = src is not None and _SCORE_GREY != _SCORE and not _colourful(src)
+    new = candidates(image, scaled, places, _SCORE_GREY if grey else _SCORE)
     if not new:
         return faces
     more = _finish(new, image, max_faces, min_face_px, (h, w), verify=verify)
