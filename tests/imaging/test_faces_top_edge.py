@@ -55,3 +55,17 @@ def test_detect_weak_low_band_only_adds_rows():
     assert 0 < len(part) < len(extra)
     assert all(any(np.array_equal(r, e) for e in extra) for r in part)
     assert ((part[:, 2] + part[:, 4]) / 2 > 96 - 16).all()
+
+
+def test_size_sweep_hold_out_face_at_the_top_left_corner_found():
+    """The 12 MP size sweep at grid offset 3 (hold-out): the astronaut 48 px centred 56 px from the
+    frame's corner, its neighbours 52/57 px beside it, had no proposal and no weak maximum (0.06
+    on the level, 0.00 on a top strip mirrored at the left); the top strip's left and right ends are
+    made flat like its top border (0.13, re-scored)."""
+    from tests.imaging.test_faces_small import SWEEP, sweep_canvas
+
+    canvas, truth = sweep_canvas(4000, 3000, SWEEP[(4000, 3000)], 3)
+    faces = detect_faces(canvas, max_faces=len(truth) + 5)
+    name, s, cx, cy = truth[0]
+    assert (name, s) == ("astronaut", 48)
+    assert any(abs(f.center[0] - cx) < 0.6 * s and abs(f.center[1] - cy) < 0.9 * s for f in faces)

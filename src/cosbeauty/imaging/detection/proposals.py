@@ -110,7 +110,7 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     # (the level's proposals and weak maxima get the cells, and neighbours, they had without it)
     seen = [d for d, s, turn in proposals if s == sizes[0] and not turn]
     late = [p for p in strip[0] if _apart(p[0], seen, sizes[0] / 2)]
-    late_weak = [d for d in strip[1] if _apart(d, seen + weak + [p[0] for p in late], sizes[0] / 2)]
+    late_weak = [d for d in strip[1] if _apart(d, seen + [p[0] for p in late], sizes[0] / 2)]
     rescored = _rescored(weak, proposals, sizes[0], image, scaled, h, w, late_weak) if upright else []
     cells = _proposal_cells(proposals, h, w)
     if cells_out is not None:

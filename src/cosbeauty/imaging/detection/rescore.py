@@ -50,9 +50,12 @@ def _rescored(weak: list[_Detection], proposals: list[tuple[_Detection, float, i
     if len(strong):
         ok &= (((centres[:, None, :] - strong[None, :, :]) ** 2).sum(axis=2) >= near).all(axis=1)
     kept: list[tuple[float, float]] = []
+    first, n_weak = len(order) - len(late), None       # the late ones are kept apart from each other only
     for i in np.flatnonzero(ok):
         cx, cy = float(centres[i, 0]), float(centres[i, 1])
-        if all((cx - a) ** 2 + (cy - b) ** 2 >= near for a, b in kept):
+        if i >= first and n_weak is None:
+            n_weak = len(kept)
+        if all((cx - a) ** 2 + (cy - b) ** 2 >= near for a, b in kept[n_weak or 0:]):
             kept.append((cx, cy))
             if len(kept) == _RESCORE_MAX:
                 break

@@ -28,8 +28,8 @@ STRIP_CELLS = 4              # its proposals' confirmation cells (best first), i
 def strip_jobs(padded: np.ndarray, pad: int, level: int, span: Any,
                skin: np.ndarray | None = None, min_skin: int = 0) -> list[tuple[Any, ...]]:
     """Proposer jobs (array, x0, y0, x1, y1, level, turn, shape, dy, dx) on the top strip of the
-    mirror-``pad``ded level ``padded``: its first STRIP_HEIGHT rows, the border's rows beyond
-    STRIP_MIRROR from the edge made flat, cut in tiles (``span``: a column layout as
+    mirror-``pad``ded level ``padded``: its first STRIP_HEIGHT rows, the border's rows (and at the
+    corners its columns) beyond STRIP_MIRROR from the edge made flat, cut in tiles (``span``: a column layout as
     :func:`.proposer.span` gives); the array's (x, y) is the padded level's (x + dx, y + dy). A
     tile whose part of the padded level has fewer than ``min_skin`` cells of skin chroma in
     ``skin`` (its integral) is skipped: no detection there would pass the proposals' skin gate
@@ -47,7 +47,10 @@ def strip_jobs(padded: np.ndarray, pad: int, level: int, span: Any,
     if pw < max(kept) + tw:
         view = cv2.copyMakeBorder(view, 0, 0, 0, max(kept) + tw - pw, cv2.BORDER_REPLICATE)
     flat = max(0, pad - STRIP_MIRROR)
-    if flat:
+    if flat:    # the top border, then the left and right ones (the frame's top corners) likewise
         line = view[pad:pad + FLAT_ROWS].mean(axis=0, dtype=np.float32)[None]          # 1 x W x 3
         view[:flat] = np.round(cv2.blur(line, (FLAT_BLUR, 1), borderType=cv2.BORDER_REFLECT_101)).astype(np.uint8)
+        for edge, at in ((slice(pad, pad + FLAT_ROWS), slice(0, flat)), (slice(pw - pad - FLAT_ROWS, pw - pad), slice(pw - flat, pw))):
+            col = view[:, edge].mean(axis=1, dtype=np.float32)[:, None]                 # H x 1 x 3
+            view[:, at] = np.round(cv2.blur(col, (1, FLAT_BLUR), borderType=cv2.BORDER_REFLECT_101)).astype(np.uint8)
     return [(view, x0, 0, x0 + tw, STRIP_HEIGHT, level, 0, (ph, pw), 0, 0) for x0 in kept]
