@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import greyturned
+from . import anyangle, greyturned, mixed
 from .finish import Landmarked, _dedupe, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
@@ -47,8 +47,11 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
             return _tile_pass(image, h, w, scaled, min_face_px)
         rows: list[_Detection] = []
         dets = _tile_pass(image, h, w, scaled, min_face_px, near_out=rows)
-        return dets + greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
-                                                        min_face(h, w, min_face_px))
+        dets += greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
+                                                  min_face(h, w, min_face_px))
+        if src is not None and mixed.colour_patches(src):      # colour faces on a grey backdrop (.mixed)
+            dets += mixed.colour_candidates(image, h, w, scaled, min_face_px, dets + list(known), max_faces)
+        return dets
     if not SMALL_TURNED_CELLS:
         return _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True)
     cells: list[tuple[float, float, float, int]] = []
@@ -67,6 +70,7 @@ def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarra
         faces = _grey_followup(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify)
     if SMALL_TURNED_CELLS:
         faces = _failed_sure_turned(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify, done)
+    faces = anyangle.followup(faces, dets, image, h, w, scaled, min_face_px, max_faces, verify)
     # with the turned cells on, a small rolled face was found by them: only a big one (a group
     # upside down, its small faces' proposals crowded out) calls for the turned scan
     least = _FOLLOW_BIG * min_face(h, w, min_face_px) if SMALL_TURNED_CELLS else 0.0
@@ -87,7 +91,7 @@ def _failed_sure_turned(faces: list[Face], dets: list[_Detection], image: np.nda
     """Sure small candidates that gave no verified face, looked at turned
     (:func:`.turned.failed_sure_cells`); the faces finished again when that found candidates."""
     src = image if image is not None else scaled[0] if scaled is not None else None
-    if src is None or not _colourful(src):
+    if src is None or not (_colourful(src) or mixed.colour_patches(src)):
         return faces
     cells = failed_sure_cells(faces, dets, min_face(h, w, min_face_px))
     more = turned_candidates(image, scaled, cells, []) if cells else []
