@@ -52,20 +52,22 @@ def check_strength(strength: Any) -> float:
 
 
 SPLICE_OVERLAP_MIN_PIXELS = 4_000_000   # below, the overlapped coefficient read saves < ~5 ms
-# The reduced decode keeps >= this long side: the whole-image passes shrink to 640 px
-# (detection.common._DET_MAX_SIDE) whatever the source, so the reduced path gives them the same
-# resolution as detect_faces on the full image. 240 px (1/8 of 1080p) gave another image: turned
-# faces near the detector's threshold on real photos were found by detect_faces and missed here
-# (9 of 85 misses of this round's independent angle check; test_speed_paths).
-REDUCED_MIN_LONG = 640
+# The reduced decode keeps >= this long side. The whole-image passes shrink to 640 px
+# (detection.common._DET_MAX_SIDE), so detect_faces on the full image and this path saw different
+# inputs at 240 px (1/8 of 1080p): turned faces near the detector's threshold on real photos were
+# found by one and missed by the other. On 82 cases of this round's independent angle check (42
+# misses, 40 passes; test_speed_paths): 240 px 67 found, 480 px 68, 640 px 69; but 640 (1/2 decode
+# + a 1.5x shrink) costs +3.2 ms on the 1080p one-face request (45.7 ms, over its 45 ms target),
+# 480 +0.4 ms (40.8 against 40.4, interleaved, load ~1.5).
+REDUCED_MIN_LONG = 480
 
 
 def _reduction(info: ImageInfo) -> int:
     """DCT scaling factor for the whole-image detection pass: the largest of 2, 4, 8 that keeps
-    the long side >= REDUCED_MIN_LONG (so from 1280 px on), 1 = none (not a plain JPEG).
+    the long side >= REDUCED_MIN_LONG (so from 960 px on), 1 = none (not a plain JPEG).
 
-    The whole-image passes shrink every source to 640 px, so the reduced decode gives them the
-    same resolution; the tile pass and the landmarks use the full image
+    The whole-image passes shrink every source to 640 px; the reduced decode gives them 480-959
+    px; the tile pass and the landmarks use the full image
     unless the reduced one has their resolution (see faces.ScaledDetection).
     """
     if info.format != "JPEG" or info.mode not in ("RGB", "L"):
