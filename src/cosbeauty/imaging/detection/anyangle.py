@@ -23,7 +23,7 @@ import numpy as np
 from .candidates import _select
 from .common import _DET_INPUT, Face, _Detection
 from .finish import _dedupe, _finish
-from .imageops import _colourful
+from .imageops import _colourful, centred_rows
 from .models import quietly
 
 ENABLED = True                      # the follow-up runs (A/B switch)
@@ -74,14 +74,7 @@ def octant_scores(image: np.ndarray | None, scaled: tuple[np.ndarray, float, flo
             warps.append(m)
             mosaic[(slot // n) * c:(slot // n + 1) * c, (slot % n) * c:(slot % n + 1) * c] = cv2.warpAffine(
                 src[:, :, :3], m, (c, c), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        for r in proposer.detect(mosaic, floor, quietly, model="short").astype(np.float64):
-            x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
-            col, row = int(x // c), int(y // c)
-            slot = row * n + col
-            if not (0 <= col < n and 0 <= row < n) or slot >= len(part):
-                continue
-            if abs(x - (col + 0.5) * c) > 0.3 * c or abs(y - (row + 0.5) * c) > 0.3 * c:
-                continue
+        for slot, col, row, r in centred_rows(proposer.detect(mosaic, floor, quietly, model="short"), c, len(part)):
             i, _ = part[slot]
             if r[0] <= best[i][0]:
                 continue

@@ -6,11 +6,12 @@ windows, and the conversion of any input to 8-bit RGB.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
 
-from .common import _SKIN_CB, _SKIN_CELL, _SKIN_CR
+from .common import _DET_INPUT, _SKIN_CB, _SKIN_CELL, _SKIN_CR
 
 
 def shrink(img: np.ndarray, scale: float, last: int = cv2.INTER_AREA) -> tuple[np.ndarray, float, float]:
@@ -147,3 +148,19 @@ def _as_rgb8(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     return image[:, :, :3]
+
+
+def centred_rows(rows: np.ndarray, cell: int, used: int, slack: float = 0.3) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """Detector rows (score, box, eyes) of a _DET_INPUT px mosaic of ``cell`` px cells, ``used`` of
+    them filled row by row, whose box is centred within ``slack`` x cell of its cell's centre:
+    (slot, col, row, the row as float64), in the rows' order."""
+    n = _DET_INPUT // cell
+    for r in rows.astype(np.float64):
+        x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
+        col, row = int(x // cell), int(y // cell)
+        slot = row * n + col
+        if not (0 <= col < n and 0 <= row < n) or slot >= used:
+            continue
+        if abs(x - (col + 0.5) * cell) > slack * cell or abs(y - (row + 0.5) * cell) > slack * cell:
+            continue
+        yield slot, col, row, r

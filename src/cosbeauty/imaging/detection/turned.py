@@ -30,6 +30,7 @@ import numpy as np
 
 from .models import quietly
 from .confirm import _confirm, _unturn
+from .imageops import centred_rows
 from .threads import pmap
 from .common import _CONFIRM_CELL, _DET_INPUT, Face, _Detection
 
@@ -115,14 +116,7 @@ def prescore(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] |
             cell = cv2.warpAffine(src[:, :, :3], warp, (c, c), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REFLECT_101)
             mosaic[(slot // n) * c:(slot // n + 1) * c, (slot % n) * c:(slot % n + 1) * c] = np.rot90(cell, turns[j])
-        for r in proposer.detect(mosaic, floor, quietly, model=model).astype(np.float64):
-            x, y = (r[1] + r[3]) / 2, (r[2] + r[4]) / 2
-            col, row = int(x // c), int(y // c)
-            slot = row * n + col
-            if not (0 <= col < n and 0 <= row < n) or slot >= len(part):
-                continue
-            if abs(x - (col + 0.5) * c) > 0.3 * c or abs(y - (row + 0.5) * c) > 0.3 * c:
-                continue
+        for slot, col, row, r in centred_rows(proposer.detect(mosaic, floor, quietly, model=model), c, len(part)):
             i, j = part[slot]
             if rows_out is not None and r[0] > out[i, j]:
                 rows_out[(i, j)] = _unturned_row(r, col * c, row * c, turns[j], cells[i], shown, c)
