@@ -89,3 +89,25 @@ def test_import_and_detection_print_nothing_to_stderr():
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "6"
     assert out.stderr == ""
+
+
+def test_no_chatter_after_the_first_call_returns():
+    """The first call's graph builds are over when it returns: none runs on later in the
+    background. Under pytest's fd capture, fd 2 is swapped back to the terminal between tests;
+    a helper thread still building its graphs then (its own fd-2 redirect swapped away under
+    it) wrote MediaPipe's "Feedback manager" lines to the real stderr (round 14, in
+    test_faces_known_gaps.py's first test). Here fd 2 is swapped right after the first call, as
+    pytest does, and the new target must stay clean."""
+    code = ("import os, sys, tempfile, time\n"
+            "import skimage.data\n"
+            "from cosbeauty.imaging import detect_faces\n"
+            "first, second = tempfile.TemporaryFile(), tempfile.TemporaryFile()\n"
+            "os.dup2(first.fileno(), 2)\n"
+            "n = len(detect_faces(skimage.data.astronaut()))\n"     # the portrait path: no helper used
+            "os.dup2(second.fileno(), 2)\n"                         # pytest suspending its capture
+            "time.sleep(2.0)\n"
+            "second.seek(0)\n"
+            "print(n, repr(second.read().decode()))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1 ''", out.stdout

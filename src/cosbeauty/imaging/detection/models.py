@@ -11,6 +11,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,6 +23,7 @@ _R = TypeVar("_R")
 
 
 _build_lock = threading.Lock()
+_WARM_WAIT = 2.0     # s: the longest a caller waits for the helpers' first graphs (see _graphs)
 
 
 def _graphs() -> tuple[Any, Any]:
@@ -30,8 +32,17 @@ def _graphs() -> tuple[Any, Any]:
     if graphs is None:
         graphs = _local.graphs = quietly(lambda: (_build_detector(), _build_landmarker()))
         if not threading.current_thread().name.startswith("cosbeauty-imaging"):
-            for _ in range(_HELPERS):   # first graphs of a caller thread: warm the helpers too
-                executor().submit(_graphs)
+            # first graphs of a caller thread: warm the helpers too, and wait for them. Left to
+            # finish in the background, a helper's build outlived the call: anyone swapping fd 2
+            # meanwhile (pytest's capture between tests) took its redirect away under it, and
+            # MediaPipe's chatter reached the real stderr (test_faces_determinism.py). Bounded: a
+            # helper may be held by this caller's own work (a lossless splice waiting for its
+            # patches); then its warm-up is withdrawn and it builds on first use, inside a call
+            for job in [executor().submit(_graphs) for _ in range(_HELPERS)]:
+                try:
+                    job.result(timeout=_WARM_WAIT)
+                except FutureTimeout:
+                    job.cancel()
     return graphs
 
 
