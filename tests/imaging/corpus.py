@@ -482,3 +482,127 @@ def more_no_face_images() -> Iterator[tuple[str, np.ndarray]]:
     yield from _matplotlib_samples()
     yield from _package_images()
     yield from _more_synthetic()
+
+
+def cover(name: str, w: int, h: int) -> np.ndarray:
+    """The scikit-image photo ``name`` scaled (cubic) to cover ``w`` x ``h`` and centre-cropped."""
+    photo = _rgb(getattr(skimage.data, name)())
+    k = max(w / photo.shape[1], h / photo.shape[0])
+    big = cv2.resize(photo, (math.ceil(photo.shape[1] * k), math.ceil(photo.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+
+
+def paste_round(canvas: np.ndarray, head: np.ndarray, face_px: int, cx: int, cy: int, degrees: float = 0.0) -> None:
+    """``head`` (a :func:`heads` crop) turned ``degrees`` counter-clockwise, its face ``face_px`` wide,
+    pasted centred at (cx, cy) with a soft round mask (no square seam), in place; the part outside the
+    canvas is dropped (as bench/faces_real.py and round 14's independent check paste faces)."""
+    s = max(4, round(face_px / 0.55))
+    if degrees:
+        m = cv2.getRotationMatrix2D((head.shape[1] / 2, head.shape[0] / 2), degrees, 1.0)
+        head = cv2.warpAffine(head, m, head.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    tile = cv2.resize(head, (s, s), interpolation=cv2.INTER_AREA if s < head.shape[0] else cv2.INTER_CUBIC)
+    yy, xx = np.mgrid[0:s, 0:s]
+    alpha = np.clip((1.0 - np.hypot(xx - s / 2 + 0.5, yy - s / 2 + 0.5) / (s / 2)) / 0.12, 0, 1)[..., None]
+    x0, y0 = cx - s // 2, cy - s // 2
+    ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(canvas.shape[1], x0 + s), min(canvas.shape[0], y0 + s)
+    if ax1 <= ax0 or ay1 <= ay0:
+        return
+    sub = canvas[ay0:ay1, ax0:ax1].astype(np.float32)
+    t, a = tile[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0].astype(np.float32), alpha[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0]
+    canvas[ay0:ay1, ax0:ax1] = np.clip(sub * (1 - a) + t * a + 0.5, 0, 255).astype(np.uint8)
+
+
+def jpeg_pil(rgb: np.ndarray, quality: int) -> bytes:
+    """JPEG bytes as Pillow writes them by default (4:2:0), the encoder of round 14's independent check."""
+    import io
+
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def decoded(data: bytes) -> np.ndarray:
+    import io
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def grey3(rgb: np.ndarray) -> np.ndarray:
+    """Luminance repeated in three channels (a colourless RGB image)."""
+    return np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
+
+
+def _fit_long(img: np.ndarray, long: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    k = long / max(h, w)
+    return cv2.resize(img, (int(w * k), int(h * k)), interpolation=cv2.INTER_CUBIC if k > 1 else cv2.INTER_AREA)
+
+
+WITH_FACES = ((("hopper", 48, 0.3, 0.3, 0.0), ("astronaut", 110, 0.7, 0.65, 0.0)),
+              (("astronaut", 64, 0.2, 0.7, 0.0), ("hopper", 150, 0.75, 0.3, 0.0)),
+              (("hopper", 300, 0.5, 0.5, 0.0),),
+              (("astronaut", 40, 0.6, 0.2, 30.0), ("hopper", 80, 0.15, 0.25, 200.0)))
+"""Placements of real faces on a no-face image (person, face px, x and y as fractions of the image,
+degrees): one or two faces, so the small-face passes run over the image as they do on photos of people."""
+
+
+def with_faces(img: np.ndarray, placement: int = 0, long: int = 1600) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """``img`` scaled so its long side is ``long`` px with the real faces of ``WITH_FACES[placement]``
+    pasted (:func:`paste_round`); returns the image and each face's (centre x, centre y, face px)."""
+    im = _fit_long(img, long)
+    h, w = im.shape[:2]
+    truth = []
+    for person, px, fx, fy, degrees in WITH_FACES[placement]:
+        cx, cy = int(w * fx), int(h * fy)
+        paste_round(im, heads()[person], px, cx, cy, degrees)
+        truth.append((cx, cy, px))
+    return im, truth
+
+
+def drawn_faces() -> Iterator[tuple[str, np.ndarray]]:
+    """(name, RGB uint8) of drawn faces (round 14's independent check): cartoon faces in skin tones
+    (head, hair, eyes with whites and irises, brows, nose line, red lips) on three backdrops, 48-320 px;
+    skin-toned discs with two dots (half with a smile) on the coffee photo. A product that retouches
+    people must leave them unchanged."""
+    for variant in range(3):
+        c = np.zeros((1080, 1920, 3), np.uint8)
+        c[:] = ((90, 140, 200), (230, 230, 220), (40, 90, 40))[variant]
+        for i, s in enumerate((48, 80, 130, 210, 320)):
+            cx, cy = 180 + i * 360, 560
+            skin = ((233, 190, 160), (200, 150, 110), (140, 95, 70))[i % 3]
+            cv2.ellipse(c, (cx, cy - int(s * 0.55)), (int(s * 0.55), int(s * 0.5)), 0, 180, 360, (60, 40, 30), -1, cv2.LINE_AA)
+            cv2.ellipse(c, (cx, cy), (s // 2, int(s * 0.62)), 0, 0, 360, skin, -1, cv2.LINE_AA)
+            for ex in (-1, 1):
+                e = (cx + ex * int(s * 0.2), cy - int(s * 0.1))
+                cv2.ellipse(c, e, (max(2, s // 10), max(1, s // 18)), 0, 0, 360, (250, 250, 250), -1, cv2.LINE_AA)
+                cv2.circle(c, e, max(1, s // 22), (70, 50, 30), -1, cv2.LINE_AA)
+                cv2.line(c, (e[0] - s // 9, e[1] - s // 8), (e[0] + s // 9, e[1] - s // 7), (60, 40, 30), max(1, s // 40), cv2.LINE_AA)
+            cv2.line(c, (cx, cy - s // 30), (cx - s // 25, cy + s // 8), (skin[0] - 50, skin[1] - 50, skin[2] - 50),
+                     max(1, s // 50), cv2.LINE_AA)
+            cv2.ellipse(c, (cx, cy + int(s * 0.3)), (s // 6, max(1, s // 20)), 0, 0, 360, (190, 70, 80), -1, cv2.LINE_AA)
+        if variant == 2:
+            c = cv2.GaussianBlur(c, (0, 0), 1.2)
+        yield f"cartoon-faces-{variant}", c
+    c = cover("coffee", 1920, 1080)
+    rng = np.random.default_rng(5)
+    for i in range(14):
+        s = int(rng.integers(30, 200))
+        cx, cy = int(rng.integers(100, 1820)), int(rng.integers(100, 980))
+        col = ((224, 172, 142), (198, 134, 66), (141, 85, 36), (255, 219, 172))[i % 4]
+        cv2.circle(c, (cx, cy), s // 2, col, -1, cv2.LINE_AA)
+        for ex in (-1, 1):
+            cv2.circle(c, (cx + ex * s // 5, cy - s // 10), max(1, s // 14), (30, 20, 20), -1, cv2.LINE_AA)
+        if i % 2:
+            cv2.ellipse(c, (cx, cy + s // 6), (s // 6, s // 14), 0, 0, 180, (160, 50, 60), max(1, s // 25), cv2.LINE_AA)
+    yield "two-dot-discs-on-coffee", c
+    c = np.full((800, 800, 3), 245, np.uint8)       # a pencil-like line sketch of a face
+    cv2.ellipse(c, (400, 400), (200, 260), 0, 0, 360, (60, 60, 60), 3, cv2.LINE_AA)
+    for ex in (-1, 1):
+        cv2.ellipse(c, (400 + ex * 80, 340), (40, 18), 0, 0, 360, (60, 60, 60), 3, cv2.LINE_AA)
+        cv2.circle(c, (400 + ex * 80, 340), 12, (40, 40, 40), -1)
+        cv2.ellipse(c, (400 + ex * 80, 300), (50, 12), 0, 190, 350, (60, 60, 60), 4, cv2.LINE_AA)
+    cv2.line(c, (400, 350), (380, 450), (80, 80, 80), 3)
+    cv2.line(c, (380, 450), (410, 455), (80, 80, 80), 3)
+    cv2.ellipse(c, (400, 530), (70, 20), 0, 0, 180, (60, 60, 60), 4, cv2.LINE_AA)
+    yield "line-sketch", cv2.GaussianBlur(c, (0, 0), 1.0)
