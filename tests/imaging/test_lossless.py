@@ -6,7 +6,7 @@ input and output gives bit-identical pixels outside those MCUs (+ one MCU for th
 chroma upsampling). Quantisation tables, sampling, progressive mode and the APPn/COM markers
 (EXIF, ICC, COM) are kept. The old path (decode + re-encode) changed 12-70 % of the pixels.
 Other formats: lossless PNG/TIFF/WebP-lossless change nothing outside either; modes kept
-(grey, alpha, 16-bit; palette becomes RGB, documented).
+(grey, alpha, 16-bit, palette; a CMYK TIFF stays CMYK: test_codec_modes.py).
 """
 
 from __future__ import annotations

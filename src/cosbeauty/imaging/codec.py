@@ -11,8 +11,11 @@ Decoding semantics (what ``Decoded`` holds):
   and the EXIF Orientation tag reset to 1, all other EXIF tags kept. XMP is dropped (it may
   carry a stale ``tiff:Orientation``).
 * The ICC profile is kept byte-for-byte and pixels stay in the file's colour space (no colour
-  management), except for CMYK/YCCK JPEGs: they are converted to RGB by Pillow's naive
-  inversion (no ICC transform) and their CMYK profile is dropped, as it no longer applies.
+  management), except for CMYK/YCCK JPEGs and CMYK TIFFs: ``rgb`` is Pillow's naive inversion
+  (no ICC transform). A CMYK TIFF written back as a TIFF stays CMYK with its profile (its ink kept
+  wherever the pixels did not change, :func:`_encode_cmyk_tiff`); CMYK JPEGs are written back
+  CMYK by the coefficient splice (:mod:`.jpeg_lossless`); any other output is RGB without the
+  CMYK profile, as it no longer applies.
 * Alpha (RGBA, LA, PA, P with transparency) goes to ``alpha`` and is written back unchanged by
   formats that carry alpha (PNG, WEBP, TIFF). JPEG and BMP output composite onto white (Pillow
   writes and reads 32-bit BMPs without an alpha mask, so BMP alpha would not survive).
@@ -20,9 +23,12 @@ Decoding semantics (what ``Decoded`` holds):
   written back single-channel.
 * 16-bit PNG/TIFF decode to uint16 and are written back 16-bit by PNG/TIFF (other output formats
   get 8 bits, rounded).
-* Palette PNGs (upright) are written back as palette PNGs with their own palette: unchanged
-  pixels keep their index, changed ones get the nearest palette colour. Other palette images
+* Palette PNGs (upright) are written back as palette PNGs with their own palette (as many
+  entries as the file's): unchanged pixels keep their index, changed ones get the nearest
+  palette colour. Other palette images
   become RGB(A); animated WebP/TIFF keep the first frame only.
+* TIFF keeps its compression when it is lossless (none, LZW, Deflate, PackBits); a JPEG- or
+  other lossy-compressed TIFF is written Deflate (every pixel kept exactly, a larger file).
 * JPEG is re-encoded at the source's estimated IJG quality (per table: luma and chroma) and
   chroma subsampling, so untouched blocks do not visibly degrade; the source quantisation
   tables are in ``extra["qtables"]``.
@@ -43,7 +49,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile
 
-from cosbeauty.imaging.cmyk import cmyk_to_rgb, ink_to_rgb  # noqa: F401  (cmyk_to_rgb: part of the codec API)
+from cosbeauty.imaging.cmyk import cmyk_from_rgb, cmyk_to_rgb, ink_to_rgb  # noqa: F401  (cmyk_to_rgb: part of the codec API)
 from cosbeauty.imaging.errors import CorruptImage, ImageError, ImageTooLarge, InvalidParameter, UnsupportedFormat
 from cosbeauty.imaging.limits import Limits  # noqa: F401  (defined apart so the server starts without cv2)
 
@@ -128,12 +134,18 @@ def decode(data: bytes, limits: Limits = Limits(), *, keep_cmyk: bool = False) -
             pixels, cmyk = _cmyk_jpeg(im, data)
             grey, mode = False, "CMYK"
             cmyk = cmyk if keep_cmyk else None
+        elif fmt == "TIFF" and im.mode == "CMYK":
+            im.load()
+            cmyk = np.asarray(im)
+            pixels, grey, mode = cmyk_to_rgb(cmyk), False, "CMYK"
         else:
             im.load()
             pixels, grey, mode = _pil_pixels(im)
         orientation = _orientation(im, fmt, loaded=True)
         extra = _extra(im, fmt, data, converted_from_cmyk=mode == "CMYK")
-        if cmyk is not None:
+        if fmt == "TIFF" and cmyk is not None:      # written back CMYK by a TIFF (_encode_cmyk_tiff)
+            extra["tiff_cmyk"] = (_orient(cmyk, orientation), im.info.get("icc_profile") or None)
+        elif cmyk is not None:
             extra["cmyk"] = cmyk
         if fmt == "PNG" and mode == "P" and orientation == 1:
             extra["palette"] = _palette_of(im)
@@ -153,6 +165,10 @@ def encode(decoded: Decoded, rgb: np.ndarray | None = None, *, format: str | Non
         raise InvalidParameter(f"quality must be 1..100, got {quality}")
     if fmt == "PNG" and decoded.extra.get("palette") is not None:
         out = _encode_palette(decoded, decoded.rgb if rgb is None else rgb)
+        if out is not None:
+            return out
+    if fmt == "TIFF" and decoded.extra.get("tiff_cmyk") is not None:
+        out = _encode_cmyk_tiff(decoded, decoded.rgb if rgb is None else rgb)
         if out is not None:
             return out
     pixels = _output_pixels(decoded, decoded.rgb if rgb is None else rgb, fmt)
@@ -633,12 +649,13 @@ def _cv_encode(ext: str, image: np.ndarray, decoded: Decoded | None, params: lis
 
 
 def _palette_of(im: Image.Image) -> tuple[np.ndarray, np.ndarray, Any]:
-    """(indices H x W uint8, palette 256 x 3 uint8, tRNS info) of a palette PNG."""
+    """(indices H x W uint8, palette n x 3 uint8 (the file's entries), tRNS info) of a palette PNG."""
     raw = im.getpalette() or []
-    palette = np.zeros((256, 3), np.uint8)
+    indices = np.asarray(im).copy()
     entries = np.array(raw[:768], np.uint8).reshape(-1, 3)
-    palette[:len(entries)] = entries
-    return np.asarray(im).copy(), palette, im.info.get("transparency")
+    palette = np.zeros((max(len(entries), int(indices.max(initial=0)) + 1), 3), np.uint8)
+    palette[:len(entries)] = entries          # as many entries as the file's (a 64-colour PNG stays 64)
+    return indices, palette, im.info.get("transparency")
 
 
 def _encode_palette(decoded: Decoded, rgb: np.ndarray) -> bytes | None:
@@ -652,11 +669,11 @@ def _encode_palette(decoded: Decoded, rgb: np.ndarray) -> bytes | None:
     changed = np.any(rgb != palette[indices], axis=2)
     out = indices.copy()
     if changed.any():
-        candidates = np.ones(256, bool)
+        candidates = np.ones(len(palette), bool)
         if isinstance(transparency, bytes):
-            alpha = np.frombuffer(transparency, np.uint8)
+            alpha = np.frombuffer(transparency, np.uint8)[:len(palette)]
             candidates[:len(alpha)] = alpha > 0
-        elif isinstance(transparency, int):
+        elif isinstance(transparency, int) and 0 <= transparency < len(palette):
             candidates[transparency] = False
         colours, inverse = np.unique(rgb[changed], axis=0, return_inverse=True)
         pal = palette.astype(np.int32)
@@ -675,6 +692,25 @@ def _encode_palette(decoded: Decoded, rgb: np.ndarray) -> bytes | None:
     buf = io.BytesIO()
     image.save(buf, "PNG", **options)
     return buf.getvalue()
+
+
+def _encode_cmyk_tiff(decoded: Decoded, rgb: np.ndarray) -> bytes | None:
+    """A CMYK TIFF written back CMYK with its profile and compression: the source's ink wherever
+    ``rgb`` is still its conversion, elsewhere ink that converts to ``rgb`` keeping the source's K
+    where it can (:func:`.cmyk.cmyk_from_rgb`, as the CMYK JPEG splice). None when ``rgb`` does
+    not fit (another size or depth) or there is alpha."""
+    planes, icc = decoded.extra["tiff_cmyk"]
+    if rgb.dtype != np.uint8 or rgb.shape != planes.shape[:2] + (3,) or decoded.alpha is not None:
+        return None
+    ink = cmyk_from_rgb(np.ascontiguousarray(rgb), planes).astype(np.uint8)
+    options: dict = _format_options(decoded, "TIFF", None)
+    if icc:
+        options["icc_profile"] = icc
+    if decoded.extra.get("exif"):
+        options["exif"] = decoded.extra["exif"]
+    out = io.BytesIO()
+    Image.fromarray(ink, "CMYK").save(out, "TIFF", **options)
+    return out.getvalue()
 
 
 def _pil_encode(pixels: np.ndarray, decoded: Decoded, fmt: str, quality: int | None) -> bytes:

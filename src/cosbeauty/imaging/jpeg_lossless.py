@@ -61,6 +61,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .cmyk import cmyk_from_rgb as _cmyk_from_rgb   # kept under its old name (tests)
+
 __all__ = ["Splicer", "available", "changed_mcus", "decode_ink", "decode_ink_jpegio", "decode_pixels", "restart_interval", "sof_marker",
            "splice", "stored_box", "stored_view", "supported"]
 
@@ -801,34 +803,6 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
         options["subsampling"] = {(1, 1): 0, (2, 1): 1, (2, 2): 2}[(h0, v0)]
     Image.fromarray(pixels).save(out, "JPEG", **options)
     return out.getvalue()
-
-
-def _cmyk_from_rgb(rgb: np.ndarray, cmyk: np.ndarray) -> np.ndarray:
-    """Four planes (float32, Pillow's CMYK convention) that Pillow's CMYK -> RGB conversion (the
-    one :mod:`.codec` decodes with: R = (255 - C)(255 - K) / 255) turns into ``rgb``, keeping
-    the source's ink ``cmyk`` exactly where ``rgb`` is still its conversion and its K plane
-    wherever that K can still give the pixel (K is lowered only under a pixel made lighter
-    than 255 - K)."""
-    import cv2
-
-    from .cmyk import cmyk_to_rgb
-
-    cmyk = np.ascontiguousarray(cmyk)
-    src_rgb = cmyk_to_rgb(cmyk)                       # = Pillow's conversion, bit for bit
-    same = cv2.transform(cv2.absdiff(rgb, src_rgb), np.ones((1, 3), np.float32)) == 0   # saturating sum
-    channels = cv2.split(rgb)
-    brightest = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
-    k = cv2.min(np.ascontiguousarray(cmyk[..., 3]), cv2.bitwise_not(brightest)).astype(np.float32)
-    scale = np.float32(255) / np.maximum(np.float32(255) - k, np.float32(1))
-    planes = []
-    for channel in channels:                          # 255 - value * scale, >= 0 (<= 255 as scale >= 0)
-        plane = channel.astype(np.float32)
-        np.multiply(plane, scale, out=plane)
-        np.subtract(np.float32(255), plane, out=plane)
-        planes.append(np.maximum(plane, np.float32(0), out=plane))
-    out = cv2.merge([*planes, k])
-    out = cv2.copyTo(cmyk.astype(np.float32), same.view(np.uint8), out)
-    return np.rint(out, out=out)
 
 
 _DCT8 = np.array([[(np.sqrt(0.125) if u == 0 else 0.5) * np.cos((2 * x + 1) * u * np.pi / 16) for x in range(8)]
