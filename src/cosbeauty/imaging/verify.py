@@ -67,7 +67,9 @@ no-face corpus and its edge crops; the measured distributions and margins are in
 * **second signs** (:mod:`.verify_signs`): skin with fine texture beyond its shading (smiley
   drawings), grey whole candidates still a face in the stability view, grey candidates cut
   through the eyes with textured skin, grey cut ones with no iris in view and a loose mesh
-  with a sure presence.
+  with a sure presence; round 15: skin patches of one tone (filled drawings in JPEG), grey loose
+  meshes without dark irises (a stone, a letter beside real faces), colour candidates with pale
+  irises asked for the stability test.
 
 Calibration data: tests/imaging/test_faces_verify.py's corpora (34 no-face images, 0 accepted;
 astronaut/Grace Hopper at 18-120 px, every 45 degrees, LFW's real 25 px faces: no real face
@@ -161,7 +163,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     if not means:
         return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
                 "lip_cr": 0.0, "lip_cr_points": 0.0, "lip_cr_area": 0.0, "eye_dark": 0.0, "skin_texture": 0.0,
-                "skin_fine": 0.0}
+                "skin_fine": 0.0, "skin_tones": 1.0}
     m = np.array(means)
     chroma = m[:, 1:]
     centre = np.median(chroma, axis=0)
@@ -172,7 +174,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
     skin_y = float(np.median(m[:, 0]))
     return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread, "skin_texture": float(np.median(texture)),
-            "skin_fine": float(np.median(fine)),
+            "skin_fine": float(np.median(fine)), "skin_tones": verify_signs.tone_spread(m[:, 0]),
             "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
             **_lip_redness(lips, lip_area, float(np.median(chroma[:, 0]))),
             "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
@@ -271,7 +273,7 @@ def is_face(checks: dict[str, float]) -> bool:
 def needs_stability(checks: dict[str, float]) -> bool:
     """The extra landmark call (:func:`faces._stability`) is spent only on doubtful candidates."""
     return (checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
-            or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks))
+            or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks) or verify_signs.doubtful_eyes(checks))
 
 
 def doubtful_lips(checks: dict[str, float]) -> bool:

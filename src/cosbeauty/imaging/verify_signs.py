@@ -29,13 +29,38 @@ harder sets passed and real faces have a margin.
 * ``eyes-out`` (grey, cut, no iris in the frame, the mesh moving more than the uncut limit: the
   grey cut rule's iris test has nothing to look at): presence >= 0.95 (real cut faces so, colour
   and grey, >= 0.986 over 36; the grey rocket cut just below its logo 0.923).
+
+Round 15 (docs/faces.md, "Only faces", "Non-faces beside real faces, drawn faces"): round 14's
+independent check pasted real faces on the no-face corpus (the small-face passes then look over the
+whole image) and drew faces; measured on a with-face no-face set (every image of
+``corpus.no_face_images()`` and ``more_no_face_images()`` with one or two real faces pasted,
+``corpus.with_faces``, colour and grey, JPEG q90: 544 images, 22 with a non-face accepted) against
+real faces on photo backgrounds (both heads 24-300 px at every 15-30 degrees and cut by the frame,
+bench/faces_real.py's cases; LFW's 100 faces 24-96 px on the six photos, JPEG q60-95, blurred, noisy,
+dimmed; both photos tone-shifted to 8 skin tones at 3 scales and pasted at 24-96 px):
+
+* ``one-tone`` (uncut candidates): ``skin_tones`` (:func:`tone_spread`), the 7 skin patches' mean
+  luminances' range over their median, >= 0.08. A face's shading and the features beside the patches
+  keep them apart: real faces >= 0.18 (both people, all sizes and angles, 8 tones, dimmed) and
+  >= 0.12 (LFW's faces at 24-96 px, held out: 268). Filled drawings give one tone whatever JPEG adds
+  to their texture (which lets them past ``drawn``): cartoon faces, skin-toned discs with two dots,
+  skin blobs, grey smileys <= 0.04; a pencil line sketch 0.076.
+* ``loose-eyes`` (grey, uncut, the mesh moving > 0.09 F: beyond real grey faces' 99th percentile,
+  up to the stability limit 0.10): irises darker than the skin by >= 0.3 (``eye_dark``). Real grey
+  faces there (3 of ~400) 0.42-0.54; a gravel stone 0.20, the page's letter "g" 0.07 (stability 0.098,
+  0.100). Real grey faces' eye darkness reaches 0.07 overall (LFW 24 px, dimmed), so it is no rule
+  for a stable mesh.
+* colour candidates whose irises are hardly darker than their skin (``eye_dark`` < 0.25,
+  :func:`doubtful_eyes`; real colour faces p5 0.42, 6 of 741 below) get the stability test even
+  when the detector is sure of them and their lips are red: a motorcycle's headlight (0.19, detector
+  0.80, lips 6.7) loses its mesh in the stability view.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plane_residual", "second_signs"]
+__all__ = ["doubtful_eyes", "plane_residual", "second_signs", "tone_spread"]
 
 MIN_FINE_TEXTURE = 0.65
 MIN_VIEW_PRESENCE = 0.6
@@ -44,6 +69,10 @@ MIN_GREY_SCORE_DOUBT = 0.30   # verify_grey's score >= this (= its band clause's
 MIN_TEXTURE_EYE_CUT = 2.4
 MIN_PRESENCE_LOOSE = 0.95
 LOOSE = 0.10          # = verify.MAX_INSTABILITY: beyond it a cut candidate uses the looser cut limit
+MIN_TONE_SPREAD = 0.08        # one-tone: the 7 skin patches' luminance spread / the skin's luminance
+DOUBT_EYE_DARK = 0.25         # colour, uncut: irises this little darker than the skin get the stability test
+LOOSE_WHOLE = 0.09            # grey, uncut: a mesh moving more than real faces' 99th percentile ...
+MIN_EYE_DARK_LOOSE = 0.3      # ... needs irises this much darker than the skin
 
 
 def plane_residual(y: np.ndarray) -> float:
@@ -61,17 +90,38 @@ def plane_residual(y: np.ndarray) -> float:
     return float((v - bx * xs - by * ys[:, None]).std())
 
 
+def tone_spread(patch_y: np.ndarray) -> float:
+    """(brightest - darkest) of the skin patches' mean luminances over their median: a face's shading
+    and the features beside its patches (brows, eyelids, nostrils) keep them apart; a filled drawing
+    gives them one tone whatever its texture (JPEG noise included)."""
+    if len(patch_y) == 0:
+        return 1.0
+    return float((np.max(patch_y) - np.min(patch_y)) / max(float(np.median(patch_y)), 1.0))
+
+
+def doubtful_eyes(checks: dict[str, float]) -> bool:
+    """A colour candidate in the frame whose irises are hardly darker than its skin: looked at again
+    (:func:`.verify.needs_stability`) even when the detector is sure of it and its lips are red."""
+    return (not checks["grey"] and checks.get("inside", 1.0) >= 0.9
+            and checks.get("eye_dark", 1.0) < DOUBT_EYE_DARK)
+
+
 def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
     """The rules above that ``checks`` fails (``cut``: less than verify.CUT_INSIDE in the frame)."""
     why = []
     grey = bool(checks["grey"])
     if checks.get("skin_texture", 1.0) >= 1.0 and checks.get("skin_fine", MIN_FINE_TEXTURE) < MIN_FINE_TEXTURE:
         why.append("drawn")        # smooth shading without skin's fine texture (textureless: verify's "flat")
+    elif not cut and checks.get("skin_tones", 1.0) < MIN_TONE_SPREAD:
+        why.append("one-tone")     # a filled drawing: every skin patch the same tone (JPEG noise passes "drawn")
     view = checks.get("stability_presence", 1.0)
     if grey and checks.get("inside", 1.0) >= 1.0 and (view < MIN_VIEW_PRESENCE or (
             view < SURE_VIEW_PRESENCE and "grey_eyes" in checks
             and checks["grey_eyes"] - checks["grey_bridge"] + checks["grey_mouth"] < MIN_GREY_SCORE_DOUBT)):
         why.append("view-presence")
+    if (grey and not cut and checks.get("stability", 0.0) > LOOSE_WHOLE
+            and checks.get("eye_dark", 1.0) < MIN_EYE_DARK_LOOSE):
+        why.append("loose-eyes")   # a loose mesh on a grey pattern without dark irises (a stone, a letter)
     if cut and grey and 0.0 < checks.get("eyes_inside", 1.0) < 1.0 and checks["skin_texture"] < MIN_TEXTURE_EYE_CUT:
         why.append("eye-cut-texture")
     if (cut and grey and checks.get("stability", 0.0) > LOOSE and checks.get("eyes_inside", 0.0) < 0.5
