@@ -1,6 +1,6 @@
 """Recall on real photo backgrounds (round 14's independent check, kept as a standing bench).
 
-Usage: python bench/faces_real.py [--check angles|edges|both] [--modes colour grey] [--sizes 40 96 300]
+Usage: python bench/faces_real.py [--check angles|edges|beside|both] [--modes colour grey] [--sizes 40 96 300]
        [--path bytes|array] [--stride 15]
 
 Both head photos of the suite (``tests/imaging/corpus.heads()``) are pasted with a soft round mask
@@ -10,7 +10,10 @@ q85 and run through the server's bytes path (``pipeline.beautify``) or ``detect_
 decoded pixels (``--path array``).
 
 * ``angles``: each face turned every ``--stride`` degrees (0-345), one face per image, at each size;
-* ``edges``: faces 25/40/50 % of their size outside each side and corner (corners: on both axes).
+* ``edges``: faces 25/40/50 % of their size outside each side and corner (corners: on both axes);
+* ``beside``: a small face (``--sizes``, default 24/32/48/64/80 px) upright and turned +-20 degrees
+  beside one big face of the other person (260/400 px, right of centre): the portrait fast path's
+  look (``detection/beside.py``). Only the small face is counted; the big one is no false face.
 
 Prints found / total per mode, size and (edges) side, the misses, and the CPU time per image
 (``time.process_time``, all threads). A face counts as found when a returned box's centre lies
@@ -80,14 +83,22 @@ def boxes(rgb: np.ndarray, path: str) -> list[tuple[float, float, float]]:
 
 
 def cases(check: str, sizes: list[int], stride: int):
-    """(label, size, person, degrees, background, cx, cy) of each image."""
+    """(label, size, person, degrees, background, cx, cy, big) of each image; ``big``: (size, person,
+    cx, cy) of a big face pasted too (``beside``), else None."""
     k = 0
     for size in sizes:
         for person in ("astronaut", "hopper"):
             if check == "angles":
                 for i, deg in enumerate(range(0, 360, stride)):
                     yield (f"{deg}", size, person, deg, BACKGROUNDS[i % len(BACKGROUNDS)],
-                           400 + (i * 137) % 1100, 300 + (i * 71) % 480)
+                           400 + (i * 137) % 1100, 300 + (i * 71) % 480, None)
+            elif check == "beside":
+                other = "hopper" if person == "astronaut" else "astronaut"
+                for big in (260, 400):
+                    for deg in (0, 20, -20):
+                        k += 1
+                        yield (f"beside {big} {deg}", size, person, deg, BACKGROUNDS[(k + k // 6) % len(BACKGROUNDS)],
+                               300 + (k * 53) % 300, 620 + (k * 37) % 220, (big, other, 1300, 480))
             else:
                 for frac in (0.25, 0.4, 0.5):
                     for side in ("left", "right", "top", "bottom", "tl", "tr", "bl", "br"):
@@ -98,14 +109,15 @@ def cases(check: str, sizes: list[int], stride: int):
                         if len(side) == 2:
                             cy = off if side[0] == "t" else H - off
                             cx = off if side[1] == "l" else W - off
-                        yield (f"{side} {frac}", size, person, 0, BACKGROUNDS[k % len(BACKGROUNDS)], round(cx), round(cy))
+                        yield (f"{side} {frac}", size, person, 0, BACKGROUNDS[k % len(BACKGROUNDS)], round(cx), round(cy),
+                               None)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--check", choices=("angles", "edges", "both"), default="both")
+    ap.add_argument("--check", choices=("angles", "edges", "beside", "both"), default="both")
     ap.add_argument("--modes", nargs="+", default=["colour", "grey"], choices=("colour", "grey"))
-    ap.add_argument("--sizes", nargs="+", type=int, default=[40, 96, 300])
+    ap.add_argument("--sizes", nargs="+", type=int, help="face sizes (default 40 96 300; beside: 24 32 48 64 80)")
     ap.add_argument("--path", choices=("bytes", "array"), default="bytes")
     ap.add_argument("--stride", type=int, default=15)
     args = ap.parse_args()
@@ -115,8 +127,11 @@ def main() -> int:
         for mode in args.modes:
             found: dict[int, list[int]] = {}
             misses, false_faces, cpu = [], 0, []
-            for label, size, person, deg, bg, cx, cy in cases(check, args.sizes, args.stride):
+            sizes = args.sizes or ([24, 32, 48, 64, 80] if check == "beside" else [40, 96, 300])
+            for label, size, person, deg, bg, cx, cy, big in cases(check, sizes, args.stride):
                 canvas = photos[bg].copy()
+                if big is not None:
+                    paste(canvas, heads[big[1]], big[0], big[2], big[3])
                 paste(canvas, heads[person], size, cx, cy, deg)
                 if mode == "grey":
                     canvas = np.repeat(cv2.cvtColor(canvas, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
@@ -127,7 +142,9 @@ def main() -> int:
                 tally = found.setdefault(size, [0, 0])
                 tally[0] += any(hit)
                 tally[1] += 1
-                false_faces += len(hit) - sum(hit)
+                on_big = [big is not None and math.hypot(x - big[2], y - big[3]) <= 0.5 * big[0] + 0.15 * bw
+                          for x, y, bw in got]
+                false_faces += sum(not h and not b for h, b in zip(hit, on_big))
                 if not any(hit):
                     misses.append(f"{size} {person[:4]} {label} {bg}")
             total = sum(v[0] for v in found.values()), sum(v[1] for v in found.values())

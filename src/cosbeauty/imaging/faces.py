@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .detection import beside
 from .detection.candidates import _select, _want_tiles, _want_turns
 from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
@@ -44,7 +45,7 @@ from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup  # 
 from .detection.threads import _HELPERS, _INLINE, executor, no_helpers, pmap, release_idle  # noqa: F401 (re-exports)
 from .detection.common import _LEVEL_STEP, _PROPOSE_SCORE, _TILE_FACE_PX, Face, _Detection  # noqa: F401 (re-exports)
 from .detection.whole import TURNS, _detect_in, _whole_pass, _whole_small  # noqa: F401 (_detect_in: re-export)
-from .detection.windows import _levels, min_face  # noqa: F401 (min_face: re-export)
+from .detection.windows import _levels, min_face
 
 __all__ = ["Face", "detect_faces"]
 
@@ -79,11 +80,14 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
     whole = _whole_small(image)
     dets = _whole_pass(image, small=whole)
     want_tiles = tiles if tiles is not None else _want_tiles(dets, h, w, min_face_px)
+    # small faces beside one big face (.beside): skin blobs outside it, one mosaic call beside its landmarks
+    look = ((whole[0], whole[1], [d.box for d in dets])
+            if tiles is None and beside.wanted(dets, want_tiles, h, w, min_face_px) else None)
     if turns if turns is not None else _want_turns(dets, want_tiles):
         dets += _whole_pass(image, turns=TURNS, edges=True, small=whole)
     if want_tiles:
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces)
-    faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
+    faces, extra = _finish_beside(dets, image, look, max_faces, min_face_px, verify)
     if want_tiles:
         faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify)
     elif tiles is None and not faces and _levels(h, w, min_face_px):
@@ -91,7 +95,29 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
         # 0.56): small faces may be there after all
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, max_faces=max_faces)
         faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
-    return faces
+    return beside.with_extra(faces, extra, image, max_faces, min_face_px, (h, w), verify)
+
+
+Look = tuple[np.ndarray, float, list[np.ndarray]]
+"""The beside look's input: the whole-image pass's copy, its scale, the big face's box."""
+
+
+def _finish_beside(dets: list[_Detection], image: np.ndarray, look: Look | None, max_faces: int,
+                   min_face_px: int, verify: bool, done: Landmarked | None = None) -> tuple[list[Face], list[_Detection]]:
+    """The faces of ``dets`` (:func:`_finish`) and, on the other thread meanwhile (the big face's
+    landmarks take about as long), the beside look's detections (:mod:`.detection.beside`: its
+    cells on ``look``, one mosaic on ``image``); [] when ``look`` is None."""
+    h, w = image.shape[:2]
+    if look is None:
+        return _finish(dets, image, max_faces, min_face_px, (h, w), done, verify=verify), []
+    small, k, big = look
+
+    def beside_look() -> list[_Detection]:
+        return beside.look(image, None, beside.cells(small, k, h, w, min_face(h, w, min_face_px), big))
+
+    faces, extra = pmap(lambda i: (_finish(dets, image, max_faces, min_face_px, (h, w), done, verify=verify)
+                                   if i == 0 else beside_look()), [0, 1])
+    return faces, extra
 
 
 class ScaledDetection:
@@ -112,6 +138,7 @@ class ScaledDetection:
         self.tiles = False
         self.done: Landmarked = {}
         self.scaled: tuple[np.ndarray, float, float] | None = None
+        self.beside: Look | None = None        # the beside look's input (.detection.beside)
 
     def start(self, small: np.ndarray) -> "ScaledDetection":
         """``small``: RGB uint8, the image reduced by a power of 2 (pixel = image pixel / r)."""
@@ -122,6 +149,8 @@ class ScaledDetection:
         whole = _whole_small(small)
         self.dets = _whole_pass(small, sx, sy, small=whole)
         self.tiles = _want_tiles(self.dets, self.h, self.w, self.min_face_px)
+        if beside.wanted(self.dets, self.tiles, self.h, self.w, self.min_face_px):      # see detect_faces
+            self.beside = (whole[0], sx * whole[1], [d.box for d in self.dets])
         if _want_turns(self.dets, self.tiles):
             self.dets += _whole_pass(small, sx, sy, turns=TURNS, edges=True, small=whole)
         if not self.tiles:
@@ -139,11 +168,11 @@ class ScaledDetection:
         dets = list(self.dets)
         if self.tiles:
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces)
-        faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
+        faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, self.done)
         if self.tiles:
             faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
                                      self.max_faces, True, self.done)
         elif not faces and _levels(self.h, self.w, self.min_face_px):     # see detect_faces
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, (), self.max_faces)
             faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
-        return faces
+        return beside.with_extra(faces, extra, image, self.max_faces, self.min_face_px, (self.h, self.w))
