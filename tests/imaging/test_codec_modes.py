@@ -14,6 +14,7 @@ import io
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from cosbeauty.imaging import beautify, codec
@@ -81,3 +82,26 @@ def test_palette_png_keeps_its_palette_size():
     want = np.asarray(im).copy()
     got = np.asarray(out)
     assert np.array_equal(got[20:], want[20:]) and (got[10:20, 10:20] < 64).all()
+
+
+def cv_jpeg(rgb: np.ndarray, sampling: int) -> bytes:
+    return cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]),
+                        [cv2.IMWRITE_JPEG_QUALITY, 90, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])[1].tobytes()
+
+
+def sampling_of(data: bytes) -> list[tuple[int, int]]:
+    return [(h, v) for _, h, v, _ in Image.open(io.BytesIO(data)).layer]
+
+
+@pytest.mark.parametrize("sampling,factors", [(cv2.IMWRITE_JPEG_SAMPLING_FACTOR_440, (1, 2)),
+                                              (cv2.IMWRITE_JPEG_SAMPLING_FACTOR_411, (4, 1))])
+def test_jpeg_with_4_4_0_or_4_1_1_sampling_is_retouched_not_a_crash(sampling, factors):
+    """A 4:2:2 camera JPEG turned by ``jpegtran -rotate 90`` is 4:4:0; 4:1:1 comes from some
+    cameras and cjpeg. Both raised KeyError in the coefficient splice (round 15's independent
+    check: a 500 through the API). Pillow's encoder cannot write those samplings with the
+    source's tables, so they are re-encoded, keeping the sampling (docs/faces.md)."""
+    src = cv_jpeg(scene(), sampling)
+    assert sampling_of(src)[0] == factors
+    result = beautify(src, 0.5)
+    assert len(result.faces) == 1 and result.format == "JPEG"
+    assert sampling_of(result.data)[0] == factors

@@ -256,6 +256,9 @@ class _Layout:
         return 8 * hmax, 8 * vmax
 
 
+_PIL_SAMPLING = {(1, 1): 0, (2, 1): 1, (2, 2): 2}   # luma factors -> Pillow's ``subsampling`` (4:4:4, 4:2:2, 4:2:0)
+
+
 def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     im = Image.open(io.BytesIO(data))
     if im.format != "JPEG" or im.mode not in ("RGB", "L", "CMYK"):
@@ -274,6 +277,9 @@ def _layout(data: bytes) -> tuple[_Layout, Image.Image] | None:
     if len(layers) == 3 and im.info.get("adobe") is not None and im.info.get("adobe_transform") == 0:
         return None                    # stored as RGB, not YCbCr: a crop encode would not match
     factors = [(h, v) for _, h, v, _ in layers]
+    if len(factors) == 3 and (factors[1:] != [(1, 1), (1, 1)] or factors[0] not in _PIL_SAMPLING):
+        return None                    # 4:4:0, 4:1:1, 4:1:0: Pillow's encoder cannot write the new
+                                       # blocks in that grid (KeyError before): the caller re-encodes
     progressive = bool(im.info.get("progressive") or im.info.get("progression"))
     hmax, vmax = max(h for h, _ in factors), max(v for _, v in factors)
     if any(hmax % h or vmax % v for h, v in factors):
@@ -798,9 +804,9 @@ def _encode_like(pixels: np.ndarray, source: Image.Image, layout: _Layout) -> by
     options: dict = {"qtables": source.quantization, "optimize": False}
     if len(layout.factors) == 3:
         (h0, v0), (h1, v1), (h2, v2) = layout.factors
-        if (h1, v1) != (1, 1) or (h2, v2) != (1, 1):
-            raise ValueError("unusual chroma sampling")
-        options["subsampling"] = {(1, 1): 0, (2, 1): 1, (2, 2): 2}[(h0, v0)]
+        if (h1, v1) != (1, 1) or (h2, v2) != (1, 1) or (h0, v0) not in _PIL_SAMPLING:
+            raise ValueError("unusual chroma sampling")      # refused by _layout before
+        options["subsampling"] = _PIL_SAMPLING[(h0, v0)]
     Image.fromarray(pixels).save(out, "JPEG", **options)
     return out.getvalue()
 
