@@ -11,8 +11,9 @@ landmarked, and a full-range call only where the short-range one saw a face:
    sizes from the smallest face sought (:func:`.windows.min_face`) to 4x it, outside the big
    face's head and neck; the best :data:`CELLS`, each in a cell that shows its size 45/64 wide.
 2. **Pre-score** (:func:`look`): the cells in one 4x4 mosaic of 32 px cells for the short-range
-   detector at the proposal pass's threshold (0.15); on the bench portrait (the astronaut's suit
-   and flag) its best is 0.10, the sweep's small faces 0.17-0.92.
+   detector at the proposal pass's threshold (0.15): on the 1080p bench portrait's bytes path (the
+   astronaut's suit and flag) its best is 0.10, so no full-range call; at other sizes of that scene
+   0.17-0.63 (the full-range mosaic then runs and confirms nothing); the sweep's small faces 0.17-0.92.
 3. **Confirmation**: the cells it proposes a face in, at most nine, in one 3x3 mosaic of 64 px
    cells for the full-range detector (:func:`.confirm._confirm`, the proposal pass's): a detection
    with eye keypoints, landmarked and verified like any other candidate.
