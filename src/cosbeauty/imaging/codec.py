@@ -26,7 +26,8 @@ Decoding semantics (what ``Decoded`` holds):
 * Palette PNGs (upright) are written back as palette PNGs with their own palette (as many
   entries as the file's): unchanged pixels keep their index, changed ones get the nearest
   palette colour. Other palette images
-  become RGB(A); animated WebP/TIFF keep the first frame only.
+  become RGB(A); animated WebP, animated PNG (APNG) and multi-page TIFF keep
+  their first frame only (the output is one still image).
 * TIFF keeps its compression when it is lossless (none, LZW, Deflate, PackBits); a JPEG- or
   other lossy-compressed TIFF is written Deflate (every pixel kept exactly, a larger file).
 * JPEG is re-encoded at the source's estimated IJG quality (per table: luma and chroma) and
