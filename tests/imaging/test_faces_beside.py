@@ -136,3 +136,11 @@ def test_beside_output_is_deterministic():
     data = jpeg(photo(*CASES[2]))
     first = beautify(data, 0.5).data
     assert all(beautify(data, 0.5).data == first for _ in range(3))
+
+
+def test_the_look_can_be_switched_off(monkeypatch):
+    """``beside.ENABLED = False``: the fast path as before (the small face beside is not looked for)."""
+    monkeypatch.setattr(beside, "ENABLED", False)
+    w, h, bg, big, bp, small, sp, degrees, sx, sy = CASES[2]
+    got = [(b.x, b.y, b.width, b.height) for b in beautify(jpeg(photo(*CASES[2])), 0.5).faces]
+    assert found(got, int(w * 0.68), int(h * 0.45), big) and not found(got, sx, sy, small), got

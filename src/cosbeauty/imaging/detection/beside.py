@@ -37,6 +37,7 @@ from .finish import _dedupe, _finish
 from .models import _propose_rows
 from .windows import _levels
 
+ENABLED = True           # the look runs (tests and benches patch it here: False = the fast path as before)
 CELLS = 16               # blobs looked at: one 4x4 mosaic for the short-range detector (~1 ms) ...
 _PRE_INPUT = 128         # ... 128 px, 32 px cells (the blob's size shown ~22 px wide)
 _PRE_CELL = 32
@@ -141,7 +142,7 @@ def look(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | Non
 def wanted(dets: Sequence[_Detection], tiles: bool, h: int, w: int, min_face_px: int) -> bool:
     """The look runs when the small-face pass does not (one face that is not small) but would look
     for faces smaller than the whole-image pass sees."""
-    return not tiles and len(dets) == 1 and bool(_levels(h, w, min_face_px))
+    return ENABLED and not tiles and len(dets) == 1 and bool(_levels(h, w, min_face_px))
 
 
 def with_extra(faces: list[Face], extra: list[_Detection], image: np.ndarray, max_faces: int, min_face_px: int,
