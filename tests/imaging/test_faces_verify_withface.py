@@ -9,6 +9,7 @@ accepted in JPEG. Each case below had a "face" accepted that was none; each now 
   (``corpus.more_no_face_images()`` with faces pasted, ``corpus.with_faces``);
 * (a strict xfail: not fixed) the grey rocket's nose (1920x1080, a 40 px face turned 30 degrees, grey
   JPEG q85): a stable mesh (0.091 F) on a dark band with two dark "eyes" (0.79);
+* a gold pad of a circuit-board photo (no person; round 15's check), 1080p JPEG q90;
 * cartoon faces (skin-toned heads with eyes, brows, nose and red lips) at JPEG q90, skin-toned discs
   with two dots on the coffee photo at JPEG q75-95, a pencil line sketch of a face at JPEG q90
   (:func:`corpus.drawn_faces`).
@@ -19,6 +20,7 @@ The real faces pasted next to them are still found.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -87,6 +89,9 @@ def test_round_15_rule_thresholds():
     assert verify.reasons({**grey, "stability": 0.095, "eye_dark": 0.2}) == ["loose-eyes"]
     assert verify.reasons({**grey, "stability": 0.095, "eye_dark": 0.45}) == []
     assert verify.reasons({**grey, "stability": 0.08, "eye_dark": 0.1}) == []      # a stable mesh: no iris asked
+    assert verify.reasons({**base, "stability": 0.095, "stability_presence": 0.7}) == ["loose-view"]
+    assert verify.reasons({**base, "stability": 0.095, "stability_presence": 0.95}) == []
+    assert verify.reasons({**base, "stability": 0.08, "stability_presence": 0.7}) == []
     assert not verify.needs_stability(base)
     assert verify.needs_stability({**base, "eye_dark": 0.2})                          # pale irises: looked at again
 
@@ -111,3 +116,21 @@ def test_no_stone_accepted_when_a_face_is_present():
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
     faces = detect_faces(cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
     assert _others(faces, truth) == []
+
+
+_BOARD = "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/share/doc/rust/html/embedded-book/assets/f3.jpg"
+
+
+@pytest.mark.skipif(not os.path.exists(_BOARD), reason="the Rust embedded book's circuit-board photo is not here")
+def test_circuit_board_pad_is_rejected():
+    """Round 15's independent check: a gold header-pin pad of a circuit-board photo (no person) at 1080p,
+    JPEG q90: a loose colour mesh (0.097 F) its stability view hardly sees (0.68)."""
+    import cv2
+    from PIL import Image
+
+    board = np.asarray(Image.open(_BOARD).convert("RGB"))
+    k = max(1920 / board.shape[1], 1080 / board.shape[0])
+    big = cv2.resize(board, (math.ceil(board.shape[1] * k), math.ceil(board.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    y0, x0 = (big.shape[0] - 1080) // 2, (big.shape[1] - 1920) // 2
+    img = np.ascontiguousarray(big[y0:y0 + 1080, x0:x0 + 1920])
+    assert [f.box for f in detect_faces(corpus.decoded(corpus.jpeg_pil(img, 90)))] == []

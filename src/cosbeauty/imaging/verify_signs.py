@@ -50,6 +50,11 @@ dimmed; both photos tone-shifted to 8 skin tones at 3 scales and pasted at 24-96
   faces there (3 of ~400) 0.42-0.54; a gravel stone 0.20, the page's letter "g" 0.07 (stability 0.098,
   0.100). Real grey faces' eye darkness reaches 0.07 overall (LFW 24 px, dimmed), so it is no rule
   for a stable mesh.
+* ``loose-view`` (colour, uncut, the mesh moving > 0.09 F): the stability view's presence >= 0.85.
+  One real colour face of ~150 with a stability view measured is there (the astronaut 24 px turned 300
+  degrees: 1.0; real colour faces' view presence p1 0.89, min 0.64 with a stable mesh); a circuit
+  board's gold pads (no face in the photo, round 15's check; 1080p/12 MP, JPEG q35/q90: stability
+  0.090-0.097) 0.61-0.68.
 * colour candidates whose irises are hardly darker than their skin (``eye_dark`` < 0.25,
   :func:`doubtful_eyes`; real colour faces p5 0.42, 6 of 741 below) get the stability test even
   when the detector is sure of them and their lips are red: a motorcycle's headlight (0.19, detector
@@ -73,6 +78,7 @@ MIN_TONE_SPREAD = 0.08        # one-tone: the 7 skin patches' luminance spread /
 DOUBT_EYE_DARK = 0.25         # colour, uncut: irises this little darker than the skin get the stability test
 LOOSE_WHOLE = 0.09            # grey, uncut: a mesh moving more than real faces' 99th percentile ...
 MIN_EYE_DARK_LOOSE = 0.3      # ... needs irises this much darker than the skin
+MIN_VIEW_PRESENCE_LOOSE = 0.85  # colour, uncut, beyond LOOSE_WHOLE: the stability view still sure of a face
 
 
 def plane_residual(y: np.ndarray) -> float:
@@ -122,6 +128,9 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
     if (grey and not cut and checks.get("stability", 0.0) > LOOSE_WHOLE
             and checks.get("eye_dark", 1.0) < MIN_EYE_DARK_LOOSE):
         why.append("loose-eyes")   # a loose mesh on a grey pattern without dark irises (a stone, a letter)
+    if (not grey and not cut and checks.get("stability", 0.0) > LOOSE_WHOLE
+            and checks.get("stability_presence", 1.0) < MIN_VIEW_PRESENCE_LOOSE):
+        why.append("loose-view")   # a loose colour mesh its second view hardly sees (a circuit board's pad)
     if cut and grey and 0.0 < checks.get("eyes_inside", 1.0) < 1.0 and checks["skin_texture"] < MIN_TEXTURE_EYE_CUT:
         why.append("eye-cut-texture")
     if (cut and grey and checks.get("stability", 0.0) > LOOSE and checks.get("eyes_inside", 0.0) < 0.5
