@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import anyangle, greyturned, mixed
+from . import anyangle, greybig, greyturned, mixed
 from .finish import Landmarked, _dedupe, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
@@ -49,6 +49,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
         dets = _tile_pass(image, h, w, scaled, min_face_px, near_out=rows)
         dets += greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
                                                   min_face(h, w, min_face_px))
+        dets += greybig.candidates(image, h, w, scaled)        # large grey faces turned (.greybig)
         if src is not None and mixed.colour_patches(src):      # colour faces on a grey backdrop (.mixed)
             dets += mixed.colour_candidates(image, h, w, scaled, min_face_px, dets + list(known), max_faces)
         return dets
