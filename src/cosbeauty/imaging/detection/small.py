@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import anyangle, greybig, greyturned, mixed
+from . import anyangle, greybig, greynear, greyturned, mixed
 from .finish import Landmarked, _dedupe, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
@@ -50,6 +50,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
         dets += greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
                                                   min_face(h, w, min_face_px))
         dets += greybig.candidates(image, h, w, scaled)        # large grey faces turned (.greybig)
+        dets += greynear.candidates(image, scaled, rows, dets)   # small upright grey faces under the threshold (.greynear)
         if src is not None and mixed.colour_patches(src):      # colour faces on a grey backdrop (.mixed)
             dets += mixed.colour_candidates(image, h, w, scaled, min_face_px, dets + list(known), max_faces)
         return dets
