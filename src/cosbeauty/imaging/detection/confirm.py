@@ -24,6 +24,13 @@ _NEAR_AGAIN = 0.6            # ... a candidate when they score this there (the s
 _SIDE_INWARD = 0.2           # upright proposals centred within 0.25 x the level's face of the left/right edge
                              # (or past it) get a second confirmation cell this far (x that face) inside,
 _SIDE_MAX = 4                # ... at most this many an image (with the near misses, grey cells around them)
+_CORNER = True               # ... and at a corner (within 0.25 x that face of the top or bottom too) moved
+                             # as far inward vertically: the 40 px faces a quarter out at a corner of a
+                             # 1080p photo (bench/faces_real.py) had proposals 0.44-0.61 but no cell
+                             # confirmed them (mirrored on both axes: four faces' parts)
+_EDGE_AGAIN = 0.4            # a confirmation in those second cells that reaches past the frame's edge is a
+                             # candidate from this score (the full-range model's own threshold), not
+                             # _NEAR_AGAIN: the corner faces above scored 0.42-0.51 there
 _EDGE_SLACK = 0.4            # proposals centred this far (x the level's face size) outside the frame are kept:
                              # a small face cut by the frame and its reflection in the level's mirrored
                              # border are boxed as one pattern centred 7-8 px past the edge (Hopper 24 px
@@ -71,7 +78,8 @@ def _side_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: int) 
     right edge or past it (up to the edge slack): a small face cut by the side, boxed with its
     reflection, centred on the edge. Its cell there shows the full-range model face and
     reflection (the astronaut 24 px 40 % and 32 px 50 % right of a 1080p frame: 0-0.43 with
-    the cell 4 px outward; 0.82-0.90 4 px inward, grey cells around it)."""
+    the cell 4 px outward; 0.82-0.90 4 px inward, grey cells around it). At a corner the proposal
+    gets a second cell moved inward on both axes (_CORNER)."""
     out: list[tuple[float, float, float, int]] = []
     order = sorted(proposals, key=lambda p: (-round(p[0].score, 6), p[1], tuple(np.round(p[0].box, 3))))
     for det, size, turn in order:
@@ -82,10 +90,24 @@ def _side_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: int) 
         if turn or not -m <= cy < h + m or not (-m <= cx < 0.25 * size or w - 0.25 * size <= cx < w + m):
             continue
         ix = cx + _SIDE_INWARD * size if cx < w / 2 else cx - _SIDE_INWARD * size
-        if any(abs(ix - k[0]) < 0.5 * size and abs(cy - k[1]) < 0.5 * size for k in out):
-            continue
-        out.append((ix, cy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX, 0))
+        ys = [cy]
+        if _CORNER and (cy < 0.25 * size or cy >= h - 0.25 * size):
+            ys.append(cy + _SIDE_INWARD * size if cy < h / 2 else cy - _SIDE_INWARD * size)
+        prior = list(out)
+        for iy in ys:
+            if len(out) < _SIDE_MAX and not any(abs(ix - k[0]) < 0.5 * size and abs(iy - k[1]) < 0.5 * size
+                                                for k in prior):
+                out.append((ix, iy, size * _CONFIRM_CELL / _CONFIRM_FACE_PX, 0))
     return out
+
+
+def kept_again(det: _Detection, h: int, w: int, least: float) -> bool:
+    """A detection of the second confirmation (near misses, side and top-strip cells) that becomes a
+    candidate: it scored ``least`` (_NEAR_AGAIN), or _EDGE_AGAIN and its box reaches past the frame's
+    edge (a face cut by the frame, boxed with its reflection)."""
+    x0, y0, x1, y1 = det.box
+    past = x0 < 0 or y0 < 0 or x1 > w or y1 > h
+    return det.score >= least or (past and det.score >= _EDGE_AGAIN)
 
 
 def _top_edge_proposals(proposals: list[tuple[_Detection, float, int]],

@@ -13,6 +13,7 @@ from .. import verify_cut
 from ..verify import CUT_INSIDE
 from .candidates import _select
 from .landmarks import _face_from, _landmarks, _roi_from_landmarks
+from .onframe import onto_frame
 from .threads import pmap
 from .common import Face, _Detection, _Roi
 
@@ -62,7 +63,7 @@ def _finish(dets: list[_Detection], image: np.ndarray | None, max_faces: int, mi
     """Merge, landmark and verify (in parallel; ``done`` holds faces already landmarked, by id
     of their detection, with the detection itself so that id stays taken), filter, sort, dedupe."""
     h, w = shape
-    dets = _select(dets, max_faces, min_face_px, h, w)
+    dets = _select(onto_frame(dets, h, w), max_faces, min_face_px, h, w)
     done = {} if done is None else done
     todo = [d for d in dets if id(d) not in done]
     if todo:

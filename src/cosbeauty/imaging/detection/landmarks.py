@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 
 from .cutbox import box_tries
+from .cutfollow import follow_tries, follow_wanted
+from .onframe import mesh_in_frame
 from .imageops import _colourful, shrink
 from .models import _graphs
 from .common import _ALTERNATES, _LM_CROP_MAX, _PRESENCE_FLOOR, _ROI_SCALE, _UPRIGHT_RETRY, Face, _Detection, _Roi
@@ -112,6 +114,10 @@ def _face_from_one(det: _Detection, rgb: np.ndarray, scale: float,
         face = _face_from_enlarged(det, rgb, scale, shape)
     if face is None and cut and check and _BOX_TRIES:
         face = _face_from_box(det, rgb, scale, shape)
+    if face is None and cut and check and follow_wanted(det, shape or rgb.shape[:2]):
+        roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
+        face = follow_tries(det, lambda border: _landmarks(rgb, roi, scale, border),
+                            lambda seed, border: _face_try(seed, rgb, scale, shape, True, border)[0])
     return face
 
 
@@ -253,6 +259,8 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
             return None, cut
         pts, presence = got
     h, w = shape or rgb.shape[:2]
+    if check and cut and not mesh_in_frame(pts, h, w, det):
+        return None, cut
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
     hi = np.clip(np.ceil(pts[:468].max(axis=0)), 0, [w - 1, h - 1]).astype(int)
     box = (int(lo[0]), int(lo[1]), int(hi[0] - lo[0] + 1), int(hi[1] - lo[1] + 1))
