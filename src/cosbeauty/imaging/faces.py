@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .detection import beside
+from .detection import beside, closeup
 from .detection.candidates import _select, _want_tiles, _want_turns
 from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
@@ -95,6 +95,9 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
         # 0.56): small faces may be there after all
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, max_faces=max_faces)
         faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
+    if not faces and tiles is None and (more := closeup.closeup_candidates(image, h, w, small=whole)):
+        # a face filling the frame (a close-up cut a little at its edges): the whole image shown smaller
+        faces = _finish(more, image, max_faces, min_face_px, (h, w), verify=verify)
     return beside.with_extra(faces, extra, image, max_faces, min_face_px, (h, w), verify)
 
 
@@ -175,4 +178,8 @@ class ScaledDetection:
         elif not faces and _levels(self.h, self.w, self.min_face_px):     # see detect_faces
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, (), self.max_faces)
             faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
+        if not faces and self.scaled is not None:       # a close-up (see detect_faces)
+            small, sx, sy = self.scaled
+            if more := closeup.closeup_candidates(small, self.h, self.w, sx, sy):
+                faces = _finish(more, image, self.max_faces, self.min_face_px, (self.h, self.w))
         return beside.with_extra(faces, extra, image, self.max_faces, self.min_face_px, (self.h, self.w))
