@@ -55,21 +55,9 @@ def background(name: str) -> np.ndarray:
 
 def paste(canvas: np.ndarray, head: np.ndarray, face_px: int, cx: int, cy: int, degrees: float = 0.0) -> None:
     """``head`` turned ``degrees`` counter-clockwise, its face ``face_px`` wide, centred at (cx, cy),
-    with a soft round mask (no square seam); the part outside the canvas is dropped."""
-    s = max(4, round(face_px / 0.55))
-    if degrees:
-        m = cv2.getRotationMatrix2D((head.shape[1] / 2, head.shape[0] / 2), degrees, 1.0)
-        head = cv2.warpAffine(head, m, head.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    tile = cv2.resize(head, (s, s), interpolation=cv2.INTER_AREA if s < head.shape[0] else cv2.INTER_CUBIC)
-    yy, xx = np.mgrid[0:s, 0:s]
-    alpha = np.clip((1.0 - np.hypot(xx - s / 2 + 0.5, yy - s / 2 + 0.5) / (s / 2)) / 0.12, 0, 1)[..., None]
-    x0, y0 = cx - s // 2, cy - s // 2
-    ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(canvas.shape[1], x0 + s), min(canvas.shape[0], y0 + s)
-    if ax1 <= ax0 or ay1 <= ay0:
-        return
-    sub = canvas[ay0:ay1, ax0:ax1].astype(np.float32)
-    t, a = tile[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0].astype(np.float32), alpha[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0]
-    canvas[ay0:ay1, ax0:ax1] = np.clip(sub * (1 - a) + t * a + 0.5, 0, 255).astype(np.uint8)
+    with a soft round mask (no square seam); the part outside the canvas is dropped
+    (:func:`tests.imaging.corpus.paste_round`, the same paste the tests use)."""
+    corpus.paste_round(canvas, head, face_px, cx, cy, degrees)
 
 
 def boxes(rgb: np.ndarray, path: str) -> list[tuple[float, float, float]]:

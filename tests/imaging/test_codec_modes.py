@@ -18,17 +18,14 @@ import pytest
 from PIL import Image
 
 from cosbeauty.imaging import beautify, codec
-from tests.imaging import corpus
+from tests.imaging.test_lossless import photo
 
 ICC_CMYK = b"\x00\x00\x02\x0cfake-cmyk-profile-for-the-test" + bytes(200)
 
 
 def scene() -> np.ndarray:
-    """Grace Hopper (face ~200 px) on a 1200x900 textured canvas."""
-    rng = np.random.default_rng(7)
-    canvas = cv2.GaussianBlur(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8), (0, 0), 1.5)
-    canvas[150:750, 300:812] = corpus.hopper()
-    return canvas
+    """Grace Hopper (face ~200 px) on a 1200x900 textured canvas (test_lossless.py's photo)."""
+    return photo()
 
 
 def save(im: Image.Image, fmt: str, **options) -> bytes:
