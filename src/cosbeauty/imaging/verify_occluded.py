@@ -1,0 +1,93 @@
+"""Occluded faces: a face whose lower part is hidden (a surgical mask, the row in front in a
+class photo, a cup) fails :mod:`.verify`'s skin rule only because its cheek and lip patches lie
+on the occluder. This module judges such a candidate on its visible upper part.
+
+Measured on the mesh (squares of radius 0.05 F around landmarks, YCrCb, like :mod:`.verify`):
+
+* ``up_skin``: the fraction of skin-locus pixels on the forehead and between the brows
+  (:data:`UPPER`), ``up_spread`` their chroma spread, ``up_texture`` their median luminance std;
+* ``low_skin``: the same fraction over the nose tip, mouth, chin and lower cheeks (:data:`LOWER`);
+* ``up_eye_dark``: the irises' darkness relative to the upper skin's luminance.
+
+:func:`forgive` then drops the skin-family reasons of a candidate when its upper face is skin
+all over and its lower face is not skin (hidden): see the thresholds below and docs/faces.md,
+"Occluded faces".
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["measures", "forgive", "wanted"]
+
+UPPER = (151, 108, 337, 9)                 # forehead centre and sides, between the brows
+LOWER = (4, 164, 0, 17, 152, 205, 425, 50, 280)   # nose tip, under the nose, lips, chin, lower cheeks
+CR_RANGE = (128.0, 185.0)                  # :mod:`.verify`'s skin locus
+CB_RANGE = (70.0, 132.0)
+
+# thresholds (chosen on data: docs/faces.md, "Occluded faces")
+MIN_PRESENCE = 0.95
+MIN_UP_SKIN = 0.95
+MAX_UP_SPREAD = 12.0
+MIN_UP_TEXTURE = 1.0
+MAX_LOW_SKIN = 0.6
+MIN_UP_EYE_DARK = 0.2
+MAX_INSTABILITY = 0.10
+FORGIVEN = frozenset({"skin", "flat", "one-tone", "doubtful-skin"})
+
+
+def _patches(rgb: np.ndarray, pts: np.ndarray, idx: tuple[int, ...], r: int) -> list[np.ndarray]:
+    h, w = rgb.shape[:2]
+    out = []
+    for i in idx:
+        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
+        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
+        if x1 > x0 and y1 > y0:
+            p = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
+            out.append(p.reshape(-1, 3).astype(np.float32))
+    return out
+
+
+def _in_locus(flat: np.ndarray) -> np.ndarray:
+    return ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
+            & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
+
+
+def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
+    """The occlusion measures of one candidate (``pts`` in ``rgb``'s pixels, ``f`` its cheek width)."""
+    r = max(1, int(round(0.05 * f)))
+    up, low = _patches(rgb, pts, UPPER, r), _patches(rgb, pts, LOWER, r)
+    if len(up) < len(UPPER) or len(low) < len(LOWER) // 2:
+        return {"up_skin": 0.0, "low_skin": 1.0, "up_spread": 99.0, "up_texture": 0.0, "up_eye_dark": 0.0}
+    allup = np.concatenate(up)
+    means = np.array([p.mean(axis=0) for p in up])
+    centre = np.median(means[:, 1:], axis=0)
+    irises = _patches(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
+    skin_y = float(np.median(means[:, 0]))
+    iris_y = float(np.concatenate(irises)[:, 0].mean()) if irises else skin_y
+    return {"up_skin": float(_in_locus(allup).mean()),
+            "up_spread": float(np.max(np.linalg.norm(means[:, 1:] - centre, axis=1))),
+            "up_texture": float(np.median([p[:, 0].std() for p in up])),
+            "low_skin": float(_in_locus(np.concatenate(low)).mean()),
+            "up_eye_dark": (skin_y - iris_y) / max(skin_y, 1.0)}
+
+
+def wanted(checks: dict[str, float]) -> bool:
+    """The candidate is judged as occluded: a colour face, not cut, sure presence, its lower
+    face not skin and its upper face skin all over."""
+    return (not checks.get("grey", 0.0) and checks.get("inside", 1.0) >= 0.9
+            and checks["presence"] >= MIN_PRESENCE and "up_skin" in checks
+            and checks["low_skin"] <= MAX_LOW_SKIN and checks["up_skin"] >= MIN_UP_SKIN
+            and checks["up_spread"] <= MAX_UP_SPREAD and checks["up_texture"] >= MIN_UP_TEXTURE
+            and checks["up_eye_dark"] >= MIN_UP_EYE_DARK)
+
+
+def forgive(checks: dict[str, float], why: list[str]) -> list[str]:
+    """``why`` (:func:`.verify.reasons`) without the skin-family reasons when the candidate is an
+    occluded face (:func:`wanted`) whose mesh holds (stability <= MAX_INSTABILITY once measured)."""
+    if not why or not set(why) <= FORGIVEN or not wanted(checks):
+        return why
+    if checks.get("stability", 0.0) > MAX_INSTABILITY:
+        return why
+    return [w for w in why if w not in FORGIVEN]
