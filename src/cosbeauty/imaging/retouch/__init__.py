@@ -24,7 +24,8 @@ from .neck import inside, person_probability, tone_mask
 from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
-from .spots import find_spots, heal_delta, heal_full
+from .heal import heal_full
+from .spots import find_spots, heal_delta
 from .teeth import teeth_delta
 from .tone import tone_delta
 
@@ -60,7 +61,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     ``full`` (the ROI at full resolution, uint8/uint16 with white ``peak``, ``scale`` < 1) and a
     list ``heals``: spots are found at work scale but healed at full resolution, only in the
-    boxes around them (:func:`spots.heal_full`); their changes ``(full box, change)`` are
+    boxes around them (:func:`heal.heal_full`; at a capped scale for big faces); their changes ``(full box, change)`` are
     appended to ``heals`` for the caller to add, the later steps see the healed skin, and the
     returned delta leaves the heal out (upsampling it would soften a spot's sharp edge).
     """
