@@ -167,19 +167,23 @@ def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: flo
         for key, value in split.items():
             timings[key] = timings.get(key, 0.0) + value
     t = now
-    if delta is not None and roi.scale < 1.0:
-        delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
-        for (x0, y0, x1, y1), d in heals:
-            delta[y0:y1, x0:x1] += d
+    if delta is not None:
+        delta *= np.float32(peak)        # in levels, at work scale (not one more pass over the full ROI)
+        if roi.scale < 1.0:
+            delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+            for (x0, y0, x1, y1), d in heals:
+                delta[y0:y1, x0:x1] += d * np.float32(peak)
     if warp is not None:
-        base = full.astype(np.float32) if delta is None else full.astype(np.float32) + delta * peak
+        base = full.astype(np.float32) if delta is None else full.astype(np.float32) + delta
         result = _warp(base, *displacement)
         out[roi.y0:roi.y1, roi.x0:roi.x1] = np.clip(np.rint(result), 0, peak).astype(out.dtype)
     elif delta is not None:
-        # one saturating pass, bit-identical to clip(rint(full + delta * peak))
+        # one saturating pass, bit-identical to clip(rint(full + delta)), written in place
         depth = cv2.CV_8U if out.dtype == np.uint8 else cv2.CV_16U
         src = full if out.dtype == np.uint8 else full.astype(np.float32)
-        out[roi.y0:roi.y1, roi.x0:roi.x1] = cv2.add(src, delta * np.float32(peak), dtype=depth)
+        done = cv2.add(src, delta, dst=full, dtype=depth)
+        if not np.shares_memory(done, full):     # OpenCV could not write into the view (odd strides)
+            out[roi.y0:roi.y1, roi.x0:roi.x1] = done
     _tick(timings, "blend", t)
 
 
