@@ -151,7 +151,7 @@ def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: flo
     work = small.astype(np.float32) * np.float32(1.0 / peak)
     split: dict[str, float] = {}
     parallel = pmap if work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX else None
-    heals: list = []                     # spots healed at full resolution: (box in full, change)
+    heals: list = []                     # spots healed above work scale: (box in full, change in levels)
     delta = face_delta(work, roi.pts, roi.f, params, scale=roi.scale, pmap=parallel, timings=split,
                        full=full if roi.scale < 1.0 else None, peak=peak, heals=heals) if params.any() else None
     if warp is not None:
@@ -171,8 +171,8 @@ def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: flo
         delta *= np.float32(peak)        # in levels, at work scale (not one more pass over the full ROI)
         if roi.scale < 1.0:
             delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
-            for (x0, y0, x1, y1), d in heals:
-                delta[y0:y1, x0:x1] += d * np.float32(peak)
+            for (x0, y0, x1, y1), d in heals:       # already in levels
+                delta[y0:y1, x0:x1] += d
     if warp is not None:
         base = full.astype(np.float32) if delta is None else full.astype(np.float32) + delta
         result = _warp(base, *displacement)

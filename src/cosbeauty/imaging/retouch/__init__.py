@@ -60,8 +60,9 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     the person segmentation side by side. Timings (ms) go to ``retouch.<step>`` keys.
 
     ``full`` (the ROI at full resolution, uint8/uint16 with white ``peak``, ``scale`` < 1) and a
-    list ``heals``: spots are found at work scale but healed at full resolution, only in the
-    boxes around them (:func:`heal.heal_full`; at a capped scale for big faces); their changes ``(full box, change)`` are
+    list ``heals``: spots are found at work scale but healed on the image's pixels, only in the
+    boxes around them (:func:`heal.heal_full`: at full resolution up to ``heal.HEAL_F`` px of
+    cheek width, at that scale above it); their changes ``(full box, change in levels)`` are
     appended to ``heals`` for the caller to add, the later steps see the healed skin, and the
     returned delta leaves the heal out (upsampling it would soften a spot's sharp edge).
     """

@@ -35,8 +35,8 @@ def heal_full(full: np.ndarray, peak: float, found: tuple[int, int, np.ndarray],
     """Heal the spots :func:`.spots.find_spots` found at work scale on the ROI ``full`` (H x W x 3
     uint8/uint16, ``peak`` its white), one box per group of holes (holes grown by what
     :func:`.spots.heal_region` reads, touching ones merged; the grain source 0.05 F to the left
-    included): per group, ``(full box, change there in image units 0..1, work box, that change
-    resampled to work scale)``. ``f``: cheek width at work scale; ``scale``: work px per image px.
+    included): per group, ``(full box, change there in levels (image units x peak), work box, that
+    change resampled to work scale in image units 0..1)``. ``f``: cheek width at work scale; ``scale``: work px per image px.
     The weight is resampled exactly (pixel centres) from work scale to the heal's pixels; the
     heal runs at full resolution up to HEAL_F image px of cheek width, at HEAL_F above it."""
     x0, y0, weight = found
@@ -79,7 +79,8 @@ def heal_full(full: np.ndarray, peak: float, found: tuple[int, int, np.ndarray],
         lo = max(0, -cx0)
         inner[hy0:hy1, max(0, cx0):cx1] = change[:, lo:]
         small = cv2.resize(inner, (wx1 - wx0, wy1 - wy0), interpolation=cv2.INTER_AREA)
-        out.append(((ex0 + hx0, fy0 + hy0, ex0 + hx1, fy0 + hy1), change, (wx0, wy0, wx1, wy1), small))
+        out.append(((ex0 + hx0, fy0 + hy0, ex0 + hx1, fy0 + hy1), change * np.float32(peak), (wx0, wy0, wx1, wy1),
+                    small))
     return out
 
 
@@ -115,7 +116,15 @@ def _heal_scaled(full: np.ndarray, peak: float, part: np.ndarray, fbox: tuple[in
     (hx0, hy0, hx1, hy1), change = healed
     box_h = np.zeros((hh, hw, 3), np.float32)
     box_h[hy0:hy1, hx0:hx1] = change
-    change_full = cv2.resize(box_h, (bw, bh), interpolation=cv2.INTER_LINEAR)
+    # in levels, on image pixels, only where the change reaches (the holes' box and one heal pixel
+    # more; not the grain's source beside it): heal X = (x - ex0 + 0.5) / rx - 0.5
+    X0, X1 = max(ex0, int(np.floor(ex0 + (hx0 - 1) * rx))), min(ex1, int(np.ceil(ex0 + (hx1 + 1) * rx)))
+    Y0, Y1 = max(ey0, int(np.floor(ey0 + (hy0 - 1) * ry))), min(ey1, int(np.ceil(ey0 + (hy1 + 1) * ry)))
+    # (the box's edge replicated, as a resize of it would: a change reaching the image's border stays)
+    mf = np.array([[1 / rx, 0, (X0 - ex0 + 0.5) / rx - 0.5],
+                   [0, 1 / ry, (Y0 - ey0 + 0.5) / ry - 0.5]], np.float32)
+    change_full = cv2.warpAffine(box_h * np.float32(peak), mf, (X1 - X0, Y1 - Y0),
+                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     # at work scale (what the later steps see; the delta leaves it out again, so an approximation
     # of the area average is enough): blurred to the work pixel's size, sampled at its centres
     k = sx / rx
@@ -125,7 +134,7 @@ def _heal_scaled(full: np.ndarray, peak: float, part: np.ndarray, fbox: tuple[in
                    [0, sy / ry, ((wy0 + 0.5) * sy - ey0) / ry - 0.5]], np.float32)
     small = cv2.warpAffine(soft, mw, (wx1 - wx0, wy1 - wy0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return (ex0, ey0, ex1, ey1), change_full, (wx0, wy0, wx1, wy1), small
+    return (X0, Y0, X1, Y1), change_full, (wx0, wy0, wx1, wy1), small
 
 
 def _multiple(a: int, b: int, d: int, n: int) -> tuple[int, int]:
