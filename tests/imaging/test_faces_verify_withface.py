@@ -7,8 +7,9 @@ accepted in JPEG. Each case below had a "face" accepted that was none; each now 
 * the page photo's letter "g" (the same, colour);
 * skin-coloured blobs with two dots (colour and grey), a grey smiley, a motorcycle's headlight
   (``corpus.more_no_face_images()`` with faces pasted, ``corpus.with_faces``);
-* (a strict xfail: not fixed) the grey rocket's nose (1920x1080, a 40 px face turned 30 degrees, grey
-  JPEG q85): a stable mesh (0.091 F) on a dark band with two dark "eyes" (0.79);
+* the grey rocket's nose (1920x1080, a 40 px face turned 30 degrees, grey JPEG q85): a mesh moving
+  0.091 F on a dark band with two dark "eyes" (0.79) and a bridge 0.39 darker than its "skin" (a strict
+  xfail until round 16's ``loose-bridge``, :mod:`.verify_signs`);
 * a gold pad of a circuit-board photo (no person; round 15's check), 1080p JPEG q90;
 * cartoon faces (skin-toned heads with eyes, brows, nose and red lips) at JPEG q90, skin-toned discs
   with two dots on the coffee photo at JPEG q75-95, a pencil line sketch of a face at JPEG q90
@@ -61,8 +62,6 @@ def test_no_non_face_accepted_beside_real_faces(name, placement, grey):
     assert _found(faces, truth) == len(truth)
 
 
-@pytest.mark.xfail(strict=True, reason="a stable grey mesh with dark 'eyes' and a dark bridge: no rule of "
-                   "verify/verify_signs separates it from real grey faces (docs/faces.md, 'Only faces')")
 def test_grey_rocket_nose_not_accepted_beside_a_turned_face():
     canvas = corpus.cover("rocket", 1920, 1080)
     corpus.paste_round(canvas, corpus.heads()["astronaut"], 40, 674, 442, 30)
@@ -91,7 +90,7 @@ def test_round_15_rule_thresholds():
     assert verify.reasons({**grey, "stability": 0.08, "eye_dark": 0.1}) == []      # a stable mesh: no iris asked
     assert verify.reasons({**base, "stability": 0.095, "stability_presence": 0.7}) == ["loose-view"]
     assert verify.reasons({**base, "stability": 0.095, "stability_presence": 0.95}) == []
-    assert verify.reasons({**base, "stability": 0.08, "stability_presence": 0.7}) == []
+    assert verify.reasons({**base, "stability": 0.065, "stability_presence": 0.7}) == []   # 0.09 F until round 16
     assert not verify.needs_stability(base)
     assert verify.needs_stability({**base, "eye_dark": 0.2})                          # pale irises: looked at again
 
