@@ -30,8 +30,9 @@ CB_RANGE = (70.0, 132.0)
 MIN_PRESENCE = 0.95
 MIN_UP_SKIN = 0.95
 MAX_UP_SPREAD = 12.0
-MIN_UP_TEXTURE = 1.0
-MAX_LOW_SKIN = 0.6
+MIN_UP_TEXTURE = 8.0             # real masked faces >= 9.0 measured; skin blobs <= 4.1, drawn masked faces with noise <= 6.6
+MAX_LOW_MATCH = 0.5           # lower-face pixels of the upper skin's chroma (within MATCH_CHROMA)
+MATCH_CHROMA = 10.0
 MIN_UP_EYE_DARK = 0.2
 MAX_INSTABILITY = 0.10
 FORGIVEN = frozenset({"skin", "flat", "one-tone", "doubtful-skin"})
@@ -59,7 +60,7 @@ def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     r = max(1, int(round(0.05 * f)))
     up, low = _patches(rgb, pts, UPPER, r), _patches(rgb, pts, LOWER, r)
     if len(up) < len(UPPER) or len(low) < len(LOWER) // 2:
-        return {"up_skin": 0.0, "low_skin": 1.0, "up_spread": 99.0, "up_texture": 0.0, "up_eye_dark": 0.0}
+        return {"up_skin": 0.0, "low_skin": 1.0, "low_match": 1.0, "up_spread": 99.0, "up_texture": 0.0, "up_eye_dark": 0.0}
     allup = np.concatenate(up)
     means = np.array([p.mean(axis=0) for p in up])
     centre = np.median(means[:, 1:], axis=0)
@@ -70,6 +71,7 @@ def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
             "up_spread": float(np.max(np.linalg.norm(means[:, 1:] - centre, axis=1))),
             "up_texture": float(np.median([p[:, 0].std() for p in up])),
             "low_skin": float(_in_locus(np.concatenate(low)).mean()),
+            "low_match": float((np.linalg.norm(np.concatenate(low)[:, 1:] - centre, axis=1) <= MATCH_CHROMA).mean()),
             "up_eye_dark": (skin_y - iris_y) / max(skin_y, 1.0)}
 
 
@@ -78,7 +80,7 @@ def wanted(checks: dict[str, float]) -> bool:
     face not skin and its upper face skin all over."""
     return (not checks.get("grey", 0.0) and checks.get("inside", 1.0) >= 0.9
             and checks["presence"] >= MIN_PRESENCE and "up_skin" in checks
-            and checks["low_skin"] <= MAX_LOW_SKIN and checks["up_skin"] >= MIN_UP_SKIN
+            and checks["low_match"] <= MAX_LOW_MATCH and checks["up_skin"] >= MIN_UP_SKIN
             and checks["up_spread"] <= MAX_UP_SPREAD and checks["up_texture"] >= MIN_UP_TEXTURE
             and checks["up_eye_dark"] >= MIN_UP_EYE_DARK)
 
