@@ -53,8 +53,8 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     ``cells_out``: when given, the confirmation cells (centre x, y, side, turn) are appended to it
     (:mod:`.turned` looks again, turned, at those that confirmed no face).
     """
-    m = min_face(h, w, min_face_px)
-    sizes = [m * _PROPOSE_LEVEL_STEP ** k for k in range(-(-len(_levels(h, w, min_face_px)) // 2))]
+    m = smallest(h, w, min_face_px)
+    sizes = level_sizes(h, w, m, min_face_px)
     if not sizes:
         return []
     scales = [_snap(min(1.0, _PROPOSE_FACE_PX / size)) for size in sizes]
@@ -132,6 +132,30 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
                                          [again[i:i + slots] for i in range(0, len(again), slots)])
                   for d in found if kept_again(d, h, w, _NEAR_AGAIN)]
     return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
+
+
+_AREA_FRACTION = 0.0167    # smallest(): x the square root of the image's area (24 px at 1920x1080)
+
+
+def smallest(h: int, w: int, min_face_px: int = 20) -> float:
+    """The smallest face the proposal pass looks for: :func:`.windows.min_face` (1.2 % of the long
+    side: 23 px at 1920x1080, 48 px at 4000x3000), or less in a long image (aspect > ~1.9:1):
+    _AREA_FRACTION x the square root of its area, so the first level costs about what a 1080p
+    frame's does (0.7 M px). A 6000x1000 panorama looked for faces from 72 px (a 1000 px high
+    photo: faces up to 7 % of its height missed; the independent check's astronaut 48 and 60 px,
+    no candidate); now from 41 px. 16:9 and 4:3 images are unchanged."""
+    return min(min_face(h, w, min_face_px), max(float(min_face_px), _AREA_FRACTION * math.sqrt(h * w)))
+
+
+def level_sizes(h: int, w: int, m: float, min_face_px: int = 20) -> list[float]:
+    """The proposal levels' smallest faces from ``m`` (4x apart): as many as the window pass's
+    levels (2x apart, :func:`.windows._levels`) would take to reach the faces the whole-image pass
+    sees, counted from ``m``."""
+    n = len(_levels(h, w, min_face_px))
+    if n and m < min_face(h, w, min_face_px):
+        whole = _TILE_FACE_PX * max(h, w) / _DET_INPUT
+        n = max(n, math.ceil(math.log2(whole / m)))
+    return [m * _PROPOSE_LEVEL_STEP ** k for k in range(-(-n // 2))]
 
 
 def resolved(h: int, w: int) -> float:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import anyangle, greybig, greynear, greyturned, mixed
+from . import anyangle, edgeturn, greybig, greynear, greyturned, mixed
 from .finish import Landmarked, _dedupe, _finish
 from .imageops import _colourful
 from .proposals import _proposal_pass
@@ -36,11 +36,13 @@ _FOLLOW_BIG = 4                    # ... and then "auto" follows up only rolled 
 def _small_face_pass(image: np.ndarray | None, h: int, w: int,
                      scaled: tuple[np.ndarray, float, float] | None = None,
                      min_face_px: int = 20, known: Sequence[_Detection] = (),
-                     max_faces: int = 10) -> list[_Detection]:
+                     max_faces: int = 10, later: list[_Detection] | None = None) -> list[_Detection]:
     """Faces smaller than the whole-image pass sees: the proposal pass on colour images, the
     exhaustive window pass (:func:`_tile_pass`) on colourless ones (the proposer misses tightly
     cropped grey faces; grey photos pay the full scan). On colour images, the proposal cells no
-    sure detection explains are tried turned too (:func:`.turned.turned_candidates`)."""
+    sure detection explains are tried turned too (:func:`.turned.turned_candidates`), and those at
+    the frame's edges moved inward and enlarged (:func:`.edgeturn.candidates`; the ones another
+    candidate overlaps go to ``later``, for :func:`later_faces`, when given)."""
     src = image if image is not None else scaled[0] if scaled is not None else None
     if src is None or not _colourful(src):
         if not GREY_TURNED_CELLS:
@@ -59,7 +61,24 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
     cells: list[tuple[float, float, float, int]] = []
     dets = _proposal_pass(image, h, w, scaled, min_face_px, known, max_faces, turned=SMALL_TURNS is True,
                           cells_out=cells)
-    return dets + turned_candidates(image, scaled, cells, dets + list(known))
+    dets += turned_candidates(image, scaled, cells, dets + list(known))
+    # faces cut by the frame and turned: the edge cells, moved inward and enlarged, turned (.edgeturn)
+    return dets + edgeturn.candidates(image, scaled, cells, h, w, dets + list(known), later)
+
+
+def later_faces(faces: list[Face], later: Sequence[_Detection], image: np.ndarray | None, h: int, w: int,
+                min_face_px: int, max_faces: int, verify: bool) -> list[Face]:
+    """The deferred edge candidates (:func:`_small_face_pass`'s ``later``) with no verified face
+    centred within half their box, landmarked alone; the faces found so are added to ``faces``."""
+    todo = [d for d in later if not any(abs(f.center[0] - (d.box[0] + d.box[2]) / 2) < 0.5 * (d.box[2] - d.box[0])
+                                        and abs(f.center[1] - (d.box[1] + d.box[3]) / 2) < 0.5 * (d.box[3] - d.box[1])
+                                        for f in faces)]
+    if not todo:
+        return faces
+    new = _finish(todo, image, max_faces, min_face_px, (h, w), verify=verify)
+    if not new:
+        return faces
+    return _dedupe(sorted(faces + new, key=lambda f: (-f.cheek_width, f.box)))[:max_faces]
 
 
 def _turned_followup(faces: list[Face], dets: list[_Detection], image: np.ndarray | None, h: int, w: int,
