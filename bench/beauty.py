@@ -11,6 +11,9 @@ retouch's own split
 eyes+teeth). ``--repeat R`` runs the whole
 sweep R times and pools the samples (the machine is shared: a burst of load then hits one
 sweep's samples, not one input's), and the load average is printed before and after.
+``--closeup`` adds faces that fill the frame (round 15's check 9b: Grace Hopper's head on a grey
+canvas, the face 0.6 and 0.95 x the short side of 1080x1080 and 4000x3000): the retouch's cost
+there grew with the face's area until spots were healed at a capped scale (``retouch/heal.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 from cosbeauty.imaging.pipeline import STAGES, beautify
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.imaging import corpus  # noqa: E402
 from tests.imaging.scenes import one_face, six_faces  # noqa: E402  (shared with the tests)
 
 SIZES = ((512, 512), (1920, 1080), (4000, 3000))
@@ -34,6 +38,13 @@ SIZES = ((512, 512), (1920, 1080), (4000, 3000))
 # add up to more than the wall-clock stages)
 SPLIT = ("retouch.mask", "retouch.segment", "retouch.spots", "retouch.smooth", "retouch.lines",
          "retouch.eyebags", "retouch.tone", "retouch.eyes")
+
+
+def closeup(w: int, h: int, frac: float) -> np.ndarray:
+    """Grace Hopper's head centred on a mid-grey w x h canvas, the face ``frac`` x the short side."""
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    corpus.place(canvas, corpus.heads()["hopper"], int(frac * min(w, h)), w // 2, h // 2)
+    return canvas
 
 
 def jpeg(rgb: np.ndarray) -> bytes:
@@ -62,11 +73,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="sweeps, samples pooled")
     parser.add_argument("--strength", type=float, default=0.5)
     parser.add_argument("--only", default="", help="comma-separated inputs to run, e.g. '1920x1080 1 face'")
+    parser.add_argument("--closeup", action="store_true", help="add faces filling the frame (0.6, 0.95 x the short side)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     inputs = [(w, h, label, jpeg(build(w, h))) for w, h in SIZES
               for label, build in (("1 face", one_face), ("6 faces", six_faces))
               if not args.only or f"{w}x{h} {label}" in args.only.split(",")]
+    if args.closeup:
+        inputs += [(w, h, f"close-up {frac}", jpeg(closeup(w, h, frac)))
+                   for w, h in ((1080, 1080), (4000, 3000)) for frac in (0.6, 0.95)]
     pooled: list[dict[str, list[float]]] = [{k: [] for k in (*STAGES, *SPLIT, "total", "cpu")} for _ in inputs]
     found = [0] * len(inputs)
     for _ in range(max(1, args.repeat)):
