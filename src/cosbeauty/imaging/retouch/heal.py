@@ -90,8 +90,8 @@ def _heal_scaled(full: np.ndarray, peak: float, part: np.ndarray, fbox: tuple[in
     """One group of holes healed at ``hs`` heal px per image px: the full box (the grain's source
     ``ex0`` .. ``fx1``, widened to a multiple of the integer part of 1 / hs) resampled by area,
     the weight warped from work scale to its pixel centres, :func:`.spots.heal_region` there, the
-    change upsampled INTER_LINEAR onto the full box (the same sizes both ways: the two
-    resamplings share their pixel grid)."""
+    change (in levels) warped back to the image's pixel centres over the holes' box only, and its
+    work-scale image for the later steps."""
     ex0, fx0, fy0, fx1, fy1 = fbox
     wx0, wy0, wx1, wy1 = wbox
     sx, sy = s
