@@ -84,7 +84,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_cut, verify_grey, verify_signs
+from . import verify_cut, verify_grey, verify_occluded, verify_signs
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -262,6 +262,8 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
         checks.update(verify_grey.grey_measures(rgb, scaled, f))
     if verify_cut.in_scope(checks, CUT_INSIDE) and (sym := verify_cut.symmetry(rgb, scaled, f)) is not None:
         checks["symmetry"] = sym            # cut between eyes and lips (verify_cut)
+    if not checks["grey"]:                  # the lower face hidden by a mask (verify_occluded)
+        checks.update(verify_occluded.measures(rgb, scaled, f))
     return checks
 
 
@@ -273,7 +275,8 @@ def is_face(checks: dict[str, float]) -> bool:
 def needs_stability(checks: dict[str, float]) -> bool:
     """The extra landmark call (:func:`faces._stability`) is spent only on doubtful candidates."""
     return (checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
-            or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks) or verify_signs.doubtful_eyes(checks))
+            or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks) or verify_signs.doubtful_eyes(checks)
+            or verify_occluded.wanted(checks))
 
 
 def doubtful_lips(checks: dict[str, float]) -> bool:
@@ -323,4 +326,4 @@ def reasons(checks: dict[str, float]) -> list[str]:
     elif (cut and not checks["grey"] and stability > MAX_INSTABILITY
           and (checks["skin_texture"] < MIN_SKIN_TEXTURE_LOOSE or checks["skin_fraction"] < MIN_SKIN_FRACTION_LOOSE)):
         why.append("cut-skin")   # ... and in colour, skin that looks like skin all over the patches
-    return why
+    return verify_occluded.forgive(checks, why)   # the lower face hidden by a mask: judged on the upper face
