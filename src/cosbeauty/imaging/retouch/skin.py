@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .common import FACE_OVAL, SKIN_SAMPLES, blur, disc, features, luma, poly
+from . import visible
+from .common import FACE_OVAL, blur, disc, features, luma, poly
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,7 @@ class SkinModel:
     @classmethod
     def fit(cls, work: np.ndarray, region: np.ndarray, pts: np.ndarray, f: float) -> "SkinModel":
         y = luma(work)
-        samples = np.zeros(region.shape, np.uint8)
-        for i in SKIN_SAMPLES:
-            cv2.circle(samples, (int(pts[i][0]), int(pts[i][1])), max(2, int(0.05 * f)), 1, -1)
-        samples &= region
+        samples = visible.samples(work, region, pts, f)     # on the forehead's colour when a mask hides the cheeks
         if samples.sum() < 20:
             samples = region
         sel = samples.astype(bool)
