@@ -39,6 +39,10 @@ people 24-150 px cut at each side, 54 candidates) >= 0.164 (with the band clause
 0.22-0.23); held out, LFW faces cut at the bottom (137) >= 0.226 but one at -0.168 (lost); the
 grey 1080p rocket's logo 60 px from the bottom edge (12 % outside, accepted before): -0.153 and
 -0.047 (docs/faces.md, "Only faces").
+
+:func:`shading` measures the same three darknesses on colour candidates (round 16: judged by
+:mod:`.verify_signs`' ``one-band``), faster: one YCrCb conversion and an integral image instead of a
+conversion per square (0.2 against 0.5 ms a candidate; identical values).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["grey_measures", "grey_structure_fails"]
+__all__ = ["grey_measures", "grey_structure_fails", "shading"]
 
 EYES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
         263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466, 468, 473)
@@ -106,3 +110,28 @@ def grey_structure_fails(checks: dict[str, float]) -> bool:
         return score < MIN_GREY_FACE
     band = eyes <= 0.02 or bridge >= BAND_RATIO * eyes
     return score < (MIN_GREY_FACE_BAND if band else MIN_GREY_FACE)
+
+
+def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
+    """:func:`grey_measures` for a colour candidate, computed in one pass (one YCrCb conversion of the
+    region the squares cover, the squares' means from its integral image): ``shade_eyes``,
+    ``shade_bridge``, ``shade_mouth`` (darkness relative to the skin, as ``grey_eyes`` etc.), judged
+    by :mod:`.verify_signs`' ``one-band``. Squares outside the frame are read mirrored."""
+    h, w = rgb.shape[:2]
+    r = max(1, int(round(0.03 * f)))
+    groups = (SKIN, EYES, BRIDGE, MOUTH)
+    idx = [i for g in groups for i in g]
+    xy = np.array([(_mirror(pts[i][0], w), _mirror(pts[i][1], h)) for i in idx], np.int64)
+    x0, y0 = (int(v) for v in np.maximum(xy.min(axis=0) - r, 0))
+    x1, y1 = (int(v) for v in np.minimum(xy.max(axis=0) + r + 1, [w, h]))
+    region = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
+    s = cv2.integral(cv2.cvtColor(region, cv2.COLOR_RGB2YCrCb)[:, :, 0])
+    rh, rw = region.shape[:2]
+    lx, hx = np.clip(xy[:, 0] - x0 - r, 0, rw), np.clip(xy[:, 0] - x0 + r + 1, 0, rw)
+    ly, hy = np.clip(xy[:, 1] - y0 - r, 0, rh), np.clip(xy[:, 1] - y0 + r + 1, 0, rh)
+    mean = (s[hy, hx] - s[ly, hx] - s[hy, lx] + s[ly, lx]) / np.maximum((hx - lx) * (hy - ly), 1)
+    n = np.cumsum([0] + [len(g) for g in groups])
+    skin = float(np.median(mean[n[0]:n[1]]))
+    k = max(skin, 1.0)
+    return {"shade_eyes": float((skin - mean[n[1]:n[2]].mean()) / k), "shade_bridge": float((skin - mean[n[2]:n[3]].mean()) / k),
+            "shade_mouth": float((skin - mean[n[3]:n[4]].mean()) / k)}

@@ -78,6 +78,20 @@ px; 793 real-face candidates accepted on HEAD, none lost):
   the skin (:mod:`.verify_grey`'s ``grey_bridge``): real grey faces moving > 0.09 F <= 0.15, > 0.08 F
   <= 0.25 (15, LFW 24-64 px; LFW's stable ones reach 0.42: no rule for stable meshes); the grey rocket's
   nose beside a turned face 0.39.
+* ``cut-texture`` (colour, cut, moving > 0.09 F; :mod:`.verify`'s ``cut-skin`` asks the same texture
+  beyond 0.10 F): skin texture >= 8 and fine texture (``skin_fine``) >= 3: real cut colour faces moving
+  > 0.09 F >= 8.6 and >= 4.8 (ds 215 + 52 cut candidates); a synthetic wood texture cut at the top
+  edge 6.3 (0.095 F) and, tried on another ROI, fine texture 1.1 (0.134 F).
+* ``one-band`` (colour, uncut; needs :func:`.verify_grey.shading` measured by :func:`.verify.face_checks`):
+  verify_grey's shading read on a colour face: "eyes" darker than the skin whose bridge is at least
+  0.8 as dark (one dark band, not two eyes) and (eyes - bridge) + mouth < 0.30 (no mouth line to make up
+  for it). Real colour faces: bridge / eyes <= 0.15 (1211 uncut candidates: the two heads at all
+  sizes, angles, tones, casts, light, degradations; none in the rule); real grey faces as a proxy for
+  other people (1174, LFW's 100 among them): a few with bridge >= eyes (glasses, light), all with a
+  mouth line (score >= 0.42). Rejected: a cable loop on the motorcycle in a CMYK JPEG and a chrome part
+  under an S-curve (the detector sure of them, 0.81-0.84: no stability test; bridge 1.3-1.4x the eyes,
+  the "mouth" lighter than the skin), the circuit board's pads (bridge 1.0-1.3x, score -0.03-0.18; one at
+  WebP q40 with skin 1.0 and a sure view, which no other rule rejects).
 """
 
 from __future__ import annotations
@@ -101,6 +115,12 @@ MIN_VIEW_PRESENCE_LOOSE = 0.85  # colour, uncut, beyond LOOSE_VIEW: the stabilit
 LOOSE_VIEW = 0.07             # round 16: colour, uncut, a mesh moving more than this (was LOOSE_WHOLE) ...
 LOOSE_SKIN = 0.08             # ... more than this: skin all over its patches (skin_fraction) ...
 MIN_SKIN_LOOSE = 0.99         # ... at least this share in the skin locus
+MIN_SHADE_EYES = 0.02         # colour, uncut, "eyes" darker than the skin (verify_grey.shading) ...
+SHADE_BAND_RATIO = 0.8        # ... and the bridge between them at least this as dark (one band, not two eyes):
+MIN_SHADE_BAND = 0.30         # ... (eyes - bridge) + mouth >= this
+LOOSE_CUT = 0.09              # colour, cut, a mesh moving more than this (verify's cut-skin: > 0.10) ...
+MIN_TEXTURE_CUT = 8.0         # ... textured skin (= verify.MIN_SKIN_TEXTURE_LOOSE) ...
+MIN_FINE_CUT = 3.0            # ... with fine texture beyond its shading (skin_fine)
 LOOSE_BRIDGE = 0.09           # grey, uncut, a mesh moving more than this: the bridge between the "eyes" ...
 MAX_BRIDGE_LOOSE = 0.3        # ... no darker than this relative to the skin (verify_grey's grey_bridge)
 
@@ -158,9 +178,17 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
     if (not grey and not cut and checks.get("stability", 0.0) > LOOSE_SKIN
             and checks.get("skin_all", checks.get("skin_fraction", 1.0)) < MIN_SKIN_LOOSE):
         why.append("loose-skin")   # a loose colour mesh on patches not all skin (gold pads, chrome)
+    if (not grey and not cut and checks.get("shade_eyes", 0.0) > MIN_SHADE_EYES
+            and checks["shade_bridge"] >= SHADE_BAND_RATIO * checks["shade_eyes"]
+            and checks["shade_eyes"] - checks["shade_bridge"] + checks["shade_mouth"] < MIN_SHADE_BAND):
+        why.append("one-band")     # no two eyes: the "eyes" no darker than the bridge between them, no mouth line
     if (grey and not cut and checks.get("stability", 0.0) > LOOSE_BRIDGE
             and checks.get("grey_bridge", 0.0) >= MAX_BRIDGE_LOOSE):
         why.append("loose-bridge")  # a loose grey mesh whose "eyes" are one dark band (the rocket's nose)
+    if (cut and not grey and checks.get("stability", 0.0) > LOOSE_CUT
+            and (checks.get("skin_texture", MIN_TEXTURE_CUT) < MIN_TEXTURE_CUT
+                 or checks.get("skin_fine", MIN_FINE_CUT) < MIN_FINE_CUT)):
+        why.append("cut-texture")  # a loose cut colour mesh on smooth "skin" (a wood texture at the top edge)
     if cut and grey and 0.0 < checks.get("eyes_inside", 1.0) < 1.0 and checks["skin_texture"] < MIN_TEXTURE_EYE_CUT:
         why.append("eye-cut-texture")
     if (cut and grey and checks.get("stability", 0.0) > LOOSE and checks.get("eyes_inside", 0.0) < 0.5
