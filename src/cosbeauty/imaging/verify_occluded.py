@@ -36,6 +36,7 @@ MATCH_CHROMA = 10.0
 MIN_UP_EYE_DARK = 0.2
 MAX_INSTABILITY = 0.10
 FORGIVEN = frozenset({"skin", "flat", "one-tone", "doubtful-skin"})
+MIN_UP_SKIN_LOOSE = 0.99       # verify_signs.MIN_SKIN_LOOSE, on the visible (upper) patches
 
 
 def _patches(rgb: np.ndarray, pts: np.ndarray, idx: tuple[int, ...], r: int) -> list[np.ndarray]:
@@ -87,9 +88,13 @@ def wanted(checks: dict[str, float]) -> bool:
 
 def forgive(checks: dict[str, float], why: list[str]) -> list[str]:
     """``why`` (:func:`.verify.reasons`) without the skin-family reasons when the candidate is an
-    occluded face (:func:`wanted`) whose mesh holds (stability <= MAX_INSTABILITY once measured)."""
-    if not why or not set(why) <= FORGIVEN or not wanted(checks):
+    occluded face (:func:`wanted`) whose mesh holds (stability <= MAX_INSTABILITY once measured).
+    :mod:`.verify_signs`' ``loose-skin`` (a mesh moving > 0.08 F on skin patches not all skin)
+    is judged on the visible patches: forgiven when they are skin all over (>= MIN_UP_SKIN_LOOSE,
+    verify_signs' own 0.99), as a masked face's lower patches are the mask."""
+    forgivable = FORGIVEN | ({"loose-skin"} if checks.get("up_skin", 0.0) >= MIN_UP_SKIN_LOOSE else set())
+    if not why or not set(why) <= forgivable or not wanted(checks):
         return why
     if checks.get("stability", 0.0) > MAX_INSTABILITY:
         return why
-    return [w for w in why if w not in FORGIVEN]
+    return [w for w in why if w not in forgivable]
