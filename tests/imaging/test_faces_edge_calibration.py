@@ -9,7 +9,8 @@ distributions, docs/faces.md quotes them).
 Every candidate is taken with ``verify=False`` (all measures, stability included); a positive
 candidate is one centred on the placed face. Asserted: no negative candidate passes
 :func:`verify.is_face`; printed: presence, stability, eye darkness and chroma spread of the
-cut (< 90 % of the mesh inside) candidates of each side.
+cut (< 90 % of the mesh inside) candidates of each side. The positives are only printed, so the
+suite skips them (COSBEAUTY_FULL_CALIBRATION=1 runs them: corpus.FULL_CALIBRATION).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def test_cut_candidates_calibration():
             neg.append(f.checks)
             if verify.is_face(f.checks):
                 accepted.append((label, f.box))
-    for _label, canvas, (cx, cy, size) in positive_canvases():
+    for _label, canvas, (cx, cy, size) in positive_canvases() if corpus.FULL_CALIBRATION else ():  # printed only
         for f in detect_faces(canvas, verify=False):
             if abs(f.center[0] - cx) < 0.6 * size and abs(f.center[1] - cy) < 0.9 * size:
                 pos.append(f.checks)
