@@ -27,6 +27,7 @@ import numpy as np
 
 from .candidates import _overlap
 from .common import _MERGE_IOM, _Detection
+from .proposals import smallest
 from .turned import _PRE_SCORE, _TURNS, Cell, prescore, turned_confirm
 
 ENABLED = True          # A/B switch
@@ -60,13 +61,16 @@ def edge_places(cells: Sequence[Cell], h: int, w: int, cap: int = PLACES) -> lis
 
 def candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
                cells: Sequence[Cell], h: int, w: int, known: Sequence[_Detection] = (),
-               later: list[_Detection] | None = None) -> list[_Detection]:
+               later: list[_Detection] | None = None, min_face_px: int = 20) -> list[_Detection]:
     """Coarse candidates of cut, turned faces from the proposal pass's confirmation ``cells``, only
     where no candidate of ``known`` (the other passes') overlaps them (merged with one, they would
     take its alternate views' places: :func:`.landmarks._face_from` tries the best two, and a face
     found by a weaker alternate, the astronaut 48 px at 270 degrees 30 % out at the right, or Grace
     Hopper 24 px half above the frame, was lost). The others go to ``later`` when given (landmarked
-    alone after the faces are finished: :func:`.small.later_faces`), else are dropped."""
+    alone after the faces are finished: :func:`.small.later_faces`), else are dropped. Confirmations
+    narrower than the proposal pass's smallest face (:func:`.proposals.smallest`) are dropped: the
+    no-face 12 MP rocket gave a 41 px one (smallest 48 px) at its bottom edge that passed
+    verification; the faces this finds on the 1080p check were boxed 1.65-2.4x the smallest (23 px)."""
     if not ENABLED:
         return []
     todo = edge_places(cells, h, w)
@@ -76,7 +80,10 @@ def candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float]
     picked = [(cx, cy, side, turn) for j, turn in enumerate(_TURNS)
               for i, (cx, cy, side, _) in enumerate(todo) if scores[i, j] >= _PRE_SCORE]
     out: list[_Detection] = []
+    least = smallest(h, w, min_face_px)
     for d in turned_confirm(image, scaled, picked) if picked else []:
+        if d.box[2] - d.box[0] < least:
+            continue
         if not any(_overlap(d.box, k.box) > _MERGE_IOM for k in known):
             out.append(d)
         elif later is not None:

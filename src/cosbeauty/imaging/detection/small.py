@@ -63,7 +63,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
                           cells_out=cells)
     dets += turned_candidates(image, scaled, cells, dets + list(known))
     # faces cut by the frame and turned: the edge cells, moved inward and enlarged, turned (.edgeturn)
-    return dets + edgeturn.candidates(image, scaled, cells, h, w, dets + list(known), later)
+    return dets + edgeturn.candidates(image, scaled, cells, h, w, dets + list(known), later, min_face_px)
 
 
 def later_faces(faces: list[Face], later: Sequence[_Detection], image: np.ndarray | None, h: int, w: int,
