@@ -184,3 +184,7 @@ def test_round_16_rule_thresholds():
     assert verify.reasons({**shade, "shade_eyes": 0.178, "shade_bridge": 0.1779, "shade_mouth": 0.181}) == ["one-band"]
     assert verify.reasons({**shade, "shade_eyes": 0.30, "shade_bridge": 0.20, "shade_mouth": 0.0}) == []     # two eyes
     assert verify.reasons({**shade, "shade_eyes": -0.04, "shade_bridge": -0.07, "shade_mouth": -0.23}) == []  # no dark eyes
+    band = {**cut, "stability": 0.15, "eyes_inside": 1.0, "shade_eyes": 0.12, "shade_bridge": 0.52, "shade_mouth": 0.48}
+    assert verify.reasons(band) == ["cut-band"]
+    assert verify.reasons({**band, "shade_eyes": 0.06, "shade_bridge": 0.13}) == []     # a real cut face's darkest
+    assert verify.reasons({**band, "shade_eyes": 0.40, "shade_bridge": 0.42}) == []     # dark eyes too

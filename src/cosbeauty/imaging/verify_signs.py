@@ -95,6 +95,11 @@ px; 793 real-face candidates accepted on HEAD, none lost):
   under an S-curve (the detector sure of them, 0.81-0.84: no stability test; bridge 1.3-1.4x the eyes,
   the "mouth" lighter than the skin), the circuit board's pads (bridge 1.0-1.3x, score -0.03-0.18; one at
   WebP q40 with skin 1.0 and a sure view, which no other rule rejects).
+* ``cut-band`` (colour, cut, both irises in the frame; the same measures): a bridge >= 0.35 darker than
+  the skin and >= 1.5x the eyes' darkness. Real faces with both irises in view, cut or not (828 colour,
+  894 grey incl. LFW): bridge <= 0.20 in colour, <= 0.42 in grey, never both; the 12 MP rocket cut 40 px
+  at the right (lettering on the bottom edge and its reflection; symmetry 0.466, 0.150 F, texture 10.8:
+  like real cut faces on every other measure): bridge 0.52, eyes 0.12.
 """
 
 from __future__ import annotations
@@ -122,6 +127,8 @@ MIN_SKIN_LOOSE = 0.99         # ... at least this share in the skin locus
 MIN_SHADE_EYES = 0.02         # colour, uncut, "eyes" darker than the skin (verify_grey.shading) ...
 SHADE_BAND_RATIO = 0.8        # ... and the bridge between them at least this as dark (one band, not two eyes):
 MIN_SHADE_BAND = 0.30         # ... (eyes - bridge) + mouth >= this
+MIN_BAND_CUT = 0.35           # colour, cut, irises in the frame: a bridge this dark relative to the skin ...
+BAND_CUT_RATIO = 1.5          # ... and this many times as dark as the "eyes" is a band, not a face
 LOOSE_CUT = 0.09              # colour, cut, a mesh moving more than this (verify's cut-skin: > 0.10) ...
 MIN_TEXTURE_CUT = 8.0         # ... textured skin (= verify.MIN_SKIN_TEXTURE_LOOSE) ...
 MIN_FINE_CUT = 3.0            # ... with fine texture beyond its shading (skin_fine)
@@ -187,6 +194,9 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
             and checks["shade_bridge"] >= SHADE_BAND_RATIO * checks["shade_eyes"]
             and checks["shade_eyes"] - checks["shade_bridge"] + checks["shade_mouth"] < MIN_SHADE_BAND):
         why.append("one-band")     # no two eyes: the "eyes" no darker than the bridge between them, no mouth line
+    if (not grey and cut and checks.get("shade_bridge", 0.0) >= MIN_BAND_CUT
+            and checks["shade_bridge"] >= BAND_CUT_RATIO * max(checks["shade_eyes"], MIN_SHADE_EYES)):
+        why.append("cut-band")     # cut, both irises in view: a dark band across the eye line (lettering)
     if (grey and not cut and checks.get("stability", 0.0) > LOOSE_BRIDGE
             and checks.get("grey_bridge", 0.0) >= MAX_BRIDGE_LOOSE):
         why.append("loose-bridge")  # a loose grey mesh whose "eyes" are one dark band (the rocket's nose)
