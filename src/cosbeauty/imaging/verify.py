@@ -260,6 +260,8 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
               **_geometry(pts), **_skin(rgb, scaled, f)}
     if checks["grey"] and checks["inside"] >= verify_grey.MIN_INSIDE:      # a face's shading (verify_grey)
         checks.update(verify_grey.grey_measures(rgb, scaled, f))
+    elif not checks["grey"] and checks["eyes_inside"] >= 1.0:      # colour, irises in view: verify_signs' one-band
+        checks.update(verify_grey.shading(rgb, scaled, f))
     if verify_cut.in_scope(checks, CUT_INSIDE) and (sym := verify_cut.symmetry(rgb, scaled, f)) is not None:
         checks["symmetry"] = sym            # cut between eyes and lips (verify_cut)
     if not checks["grey"]:                  # the lower face hidden by a mask (verify_occluded)
