@@ -112,6 +112,16 @@ def grey_structure_fails(checks: dict[str, float]) -> bool:
     return score < (MIN_GREY_FACE_BAND if band else MIN_GREY_FACE)
 
 
+def _mirror_v(v: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_mirror` of an array of coordinates (rounded half to even like ``round``)."""
+    i = np.round(v.astype(np.float64)).astype(np.int64)
+    if n < 2:
+        return np.zeros_like(i)
+    period = 2 * (n - 1)
+    i = np.mod(i, period)
+    return np.where(i < n, i, period - i)
+
+
 def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """:func:`grey_measures` for a colour candidate, computed in one pass (one YCrCb conversion of the
     region the squares cover, the squares' means from its integral image): ``shade_eyes``,
@@ -121,7 +131,7 @@ def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     r = max(1, int(round(0.03 * f)))
     groups = (SKIN, EYES, BRIDGE, MOUTH)
     idx = [i for g in groups for i in g]
-    xy = np.array([(_mirror(pts[i][0], w), _mirror(pts[i][1], h)) for i in idx], np.int64)
+    xy = np.stack([_mirror_v(pts[idx, 0], w), _mirror_v(pts[idx, 1], h)], axis=1)
     x0, y0 = (int(v) for v in np.maximum(xy.min(axis=0) - r, 0))
     x1, y1 = (int(v) for v in np.minimum(xy.max(axis=0) + r + 1, [w, h]))
     region = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
