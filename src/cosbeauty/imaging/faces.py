@@ -41,7 +41,7 @@ from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
 from .detection.landmarks import _face_from, _lm_scale_ok
 from .detection.models import _detect_full, _graphs, quietly  # noqa: F401 (re-exports)
-from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup  # noqa: F401 (SMALL_TURNS: re-export)
+from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup, later_faces  # noqa: F401 (SMALL_TURNS: re-export)
 from .detection.threads import _HELPERS, _INLINE, executor, no_helpers, pmap, release_idle  # noqa: F401 (re-exports)
 from .detection.common import _LEVEL_STEP, _PROPOSE_SCORE, _TILE_FACE_PX, Face, _Detection  # noqa: F401 (re-exports)
 from .detection.whole import TURNS, _detect_in, _whole_pass, _whole_small  # noqa: F401 (_detect_in: re-export)
@@ -85,11 +85,13 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
             if tiles is None and beside.wanted(dets, want_tiles, h, w, min_face_px) else None)
     if turns if turns is not None else _want_turns(dets, want_tiles):
         dets += _whole_pass(image, turns=TURNS, edges=True, small=whole)
+    later: list[_Detection] = []       # edge candidates landmarked after the faces (detection.small.later_faces)
     if want_tiles:
-        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces)
+        dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces, later=later)
     faces, extra = _finish_beside(dets, image, look, max_faces, min_face_px, verify)
     if want_tiles:
         faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify)
+        faces = later_faces(faces, later, image, h, w, min_face_px, max_faces, verify)
     elif tiles is None and not faces and _levels(h, w, min_face_px):
         # the whole-image pass's one large candidate was no face (the coffee photo: 1000 px at
         # 0.56): small faces may be there after all
@@ -169,12 +171,14 @@ class ScaledDetection:
             return []
         image = _as_rgb8(rgb)
         dets = list(self.dets)
+        later: list[_Detection] = []       # see detect_faces
         if self.tiles:
-            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces)
+            dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces, later)
         faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, self.done)
         if self.tiles:
             faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
                                      self.max_faces, True, self.done)
+            faces = later_faces(faces, later, image, self.h, self.w, self.min_face_px, self.max_faces, True)
         elif not faces and _levels(self.h, self.w, self.min_face_px):     # see detect_faces
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, (), self.max_faces)
             faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
