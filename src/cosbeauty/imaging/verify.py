@@ -64,6 +64,10 @@ no-face corpus and its edge crops; the measured distributions and margins are in
 * **reflection** (cut between the eyes and the lips, :mod:`.verify_cut`): lettering and its
   reflection passed all of the above; rejected when the visible upper face is not left-right
   symmetric (< 0.45) and is no face without its reflection (flat-filled presence < 0.85).
+* **light and colour casts** (:mod:`.verify_light`, round 16): a clipped skin patch (an over-exposed
+  forehead) is measured against the path clipping takes to white; skin only in a wider locus (a warm
+  cast, saturation, a contrast curve) and lips red only for their shade (light from above) are accepted
+  with red lips, dark irises and a stable mesh; a one-hue (sepia) image's faces are judged as grey.
 * **second signs** (:mod:`.verify_signs`): skin with fine texture beyond its shading (smiley
   drawings), grey whole candidates still a face in the stability view, grey candidates cut
   through the eyes with textured skin, grey cut ones with no iris in view and a loose mesh
@@ -84,7 +88,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_cut, verify_grey, verify_occluded, verify_signs
+from . import verify_cut, verify_grey, verify_light, verify_occluded, verify_signs
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -144,8 +148,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width)."""
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.05 * f)))
-    means, inside, texture, fine = [], 0, [], []
-    n = 0
+    means, texture, fine, ycc, rgbs = [], [], [], [], []
     for i in SKIN_SAMPLES:
         x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)    # cut by the frame: mirrored
         x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
@@ -156,27 +159,25 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
         means.append(flat.mean(axis=0))
         texture.append(float(flat[:, 0].std()))
         fine.append(verify_signs.plane_residual(patch[:, :, 0]))
-        ok = ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
-              & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
-        inside += int(ok.sum())
-        n += len(flat)
+        ycc.append(flat)
+        rgbs.append(rgb[y0:y1, x0:x1, :3].reshape(-1, 3))
     if not means:
         return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
                 "lip_cr": 0.0, "lip_cr_points": 0.0, "lip_cr_area": 0.0, "eye_dark": 0.0, "skin_texture": 0.0,
                 "skin_fine": 0.0, "skin_tones": 1.0}
     m = np.array(means)
     chroma = m[:, 1:]
-    centre = np.median(chroma, axis=0)
-    spread = float(np.max(np.linalg.norm(chroma - centre, axis=1)))
+    colour = verify_light.skin_colour(ycc, rgbs, CR_RANGE, CB_RANGE)     # clipped patches, the wider locus
     colourfulness = float(np.mean(np.abs(chroma - 128.0).sum(axis=1)))
     lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))))
     lip_area = _lip_area_mean(rgb, pts)
     irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
     skin_y = float(np.median(m[:, 0]))
-    return {"skin_fraction": inside / max(n, 1), "chroma_spread": spread, "skin_texture": float(np.median(texture)),
+    return {**colour, "skin_texture": float(np.median(texture)),
             "skin_fine": float(np.median(fine)), "skin_tones": verify_signs.tone_spread(m[:, 0]),
             "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
             **_lip_redness(lips, lip_area, float(np.median(chroma[:, 0]))),
+            **verify_light.lip_shade(lips, lip_area, m),
             "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
 
 
@@ -258,6 +259,8 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
               "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
               "eyes_inside": float(inside[[468, 473]].mean()),
               **_geometry(pts), **_skin(rgb, scaled, f)}
+    if not checks["grey"] and checks["inside"] >= CUT_INSIDE and verify_light.tinted(rgb, scaled, f):
+        checks["grey"] = checks["tinted"] = 1.0       # sepia, a one-hue filter: judged like grey (not cut)
     if checks["grey"] and checks["inside"] >= verify_grey.MIN_INSIDE:      # a face's shading (verify_grey)
         checks.update(verify_grey.grey_measures(rgb, scaled, f))
     elif not checks["grey"] and checks["eyes_inside"] >= 1.0:      # colour, irises in view: verify_signs' one-band
@@ -278,6 +281,7 @@ def needs_stability(checks: dict[str, float]) -> bool:
     """The extra landmark call (:func:`faces._stability`) is spent only on doubtful candidates."""
     return (checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
             or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks) or verify_signs.doubtful_eyes(checks)
+            or verify_light.needs_look(checks, MIN_SKIN_FRACTION, MIN_LIP_CR_DOUBT)
             or verify_occluded.wanted(checks))
 
 
@@ -305,11 +309,18 @@ def reasons(checks: dict[str, float]) -> list[str]:
         why.append("geometry")
     lips_seen = checks.get("lips_inside", 1.0) >= 0.5
     cut = checks.get("inside", 1.0) < CUT_INSIDE
-    if not checks["grey"] and (checks["skin_fraction"] < MIN_SKIN_FRACTION
-                               or not MIN_CHROMA_SPREAD <= checks["chroma_spread"] <= (MAX_CHROMA_SPREAD_CUT if cut
+    if not checks["grey"] and ((checks.get("skin_lit", checks["skin_fraction"]) < MIN_SKIN_FRACTION
+                                and not verify_light.wide(checks, MIN_SKIN_FRACTION))
+                               or checks["chroma_spread"] < MIN_CHROMA_SPREAD
+                               or checks.get("spread_lit", checks["chroma_spread"]) > (MAX_CHROMA_SPREAD_CUT if cut
                                                                                       else MAX_CHROMA_SPREAD)
-                               or (lips_seen and checks["lip_cr"] < (MIN_LIP_CR_CUT if cut else MIN_LIP_CR_DOUBT))):
+                               or (lips_seen and checks["lip_cr"] < (MIN_LIP_CR_CUT if cut else MIN_LIP_CR_DOUBT)
+                                   and not verify_light.shaded(checks, MIN_LIP_CR_DOUBT))):
         why.append("skin")
+    if verify_light.wide_fails(checks, MIN_SKIN_FRACTION, MIN_LIP_CR):
+        why.append("wide-skin")  # skin only in the wider locus (a cast): red lips, dark irises, a stable mesh
+    if verify_light.shaded_fails(checks, MIN_LIP_CR_DOUBT):
+        why.append("shaded-lips")  # lips red only for their shade (top light): skin all over, dark irises, stable
     if checks.get("skin_texture", MIN_SKIN_TEXTURE) < MIN_SKIN_TEXTURE:
         why.append("flat")       # a painted, textureless area (real faces >= 4.7 measured)
     why += verify_signs.second_signs(checks, cut)   # drawn, view-presence, eye-cut-texture, eyes-out
