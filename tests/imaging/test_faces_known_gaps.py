@@ -5,7 +5,8 @@ it is fixed, so the fix comes with its test already written.
 * a small face beside one big face on a skin-coloured backdrop: one sure big face takes the portrait
   fast path (``candidates._want_tiles``), whose look for small faces (round 15, ``detection/beside.py``:
   skin-chroma blobs outside the big face) finds no blob on the cat photo's fur (colour sweep 73/90,
-  the cat photo 6/18; grey photos: no skin cue, not looked for);
+  the cat photo 6/18; grey photos: no skin cue, not looked for).
+
 Fixed since, with its test moved to the fixing helper's file: a gravel stone accepted once a real
 face is in the picture (round 15, ``verify_signs`` loose-eyes: ``test_faces_verify_withface.py``).
 Fixed since and kept here as a plain test: a face in a 30 % brighter photo (round 15's second check;

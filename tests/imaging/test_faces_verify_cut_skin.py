@@ -53,7 +53,8 @@ def test_wide_proposal_candidate_rejected_by_verification():
     eyes = [[855.8800343234674, 180.057425052136], [863.1783852645186, 174.1688031149911]]
     face = _try(32, box, eyes, 0.47920504212379456, check=False)
     assert face is not None and face.checks["inside"] < verify.CUT_INSIDE
-    assert verify.reasons(face.checks) == ["cut-skin"], {k: round(v, 3) for k, v in face.checks.items()}
+    why = verify.reasons(face.checks)       # since round 16 also verify_signs' cut-texture
+    assert "cut-skin" in why and set(why) <= {"cut-skin", "cut-texture"}, {k: round(v, 3) for k, v in face.checks.items()}
     assert _try(32, box, eyes, 0.47920504212379456, check=True) is None
 
 
