@@ -67,17 +67,37 @@ def test_flat_fill_keeps_the_frame_and_fills_the_rest():
     assert (crop[:, :, 0] == 200).all() and (crop[:, :, 1] == 0).all()
 
 
+# Round 16 changed what these crops give and how their candidates are judged: the proposal pass now
+# looks for faces from 20 px in such a 4000 x 150 strip (proposals.smallest, for panoramas), where the
+# lettering is not proposed, and verify_signs' cut-texture rejects it as well. The rule is calibrated
+# on the lettering as round 15's levels propose it, "every other check" meaning the checks older than
+# the rule (LATER: signs added since that reject the lettering too).
+LATER = {"cut-texture"}
+
+
+@pytest.fixture
+def round15_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cosbeauty.imaging.detection import proposals, windows
+
+    monkeypatch.setattr(proposals, "smallest", windows.min_face)
+
+
+def _only_rule(checks: dict) -> bool:
+    return [r for r in verify.reasons(checks) if r != "reflection" and r not in LATER] == []
+
+
 @pytest.mark.parametrize("d", [10, 32, 37])
-def test_the_lettering_fails_only_the_reflection_rule(d):
+def test_the_lettering_fails_only_the_reflection_rule(d, round15_levels):
     """verify=False keeps every candidate; the one on the lettering passes every other check of
-    its try and fails the reflection rule once detection.finish's flat view is taken."""
+    its try (but round 16's cut-texture) and fails the reflection rule once detection.finish's flat
+    view is taken."""
     img = bottom_crop(d)
     cands = [f for f in detect_faces(img, verify=False) if "symmetry" in f.checks and f.checks["symmetry"] < 0.45
-             and [r for r in verify.reasons(f.checks) if r != "reflection"] == []]
+             and _only_rule(f.checks)]
     assert cands
     for f in cands:
         assert not finish._flat_view(f, img)
-        assert verify.reasons(f.checks) == ["reflection"], {k: round(v, 3) for k, v in f.checks.items()}
+        assert "reflection" in verify.reasons(f.checks), {k: round(v, 3) for k, v in f.checks.items()}
         assert f.checks["flat_presence"] < 0.2
 
 
@@ -114,7 +134,7 @@ def _in_scope(faces: list, image: np.ndarray) -> list[dict]:
     """Candidates in the rule's scope that pass every other check, their flat view taken."""
     out = []
     for f in faces:
-        if "symmetry" in f.checks and [r for r in verify.reasons(f.checks) if r != "reflection"] == []:
+        if "symmetry" in f.checks and _only_rule(f.checks):
             if verify_cut.needs_flat_view(f.checks, verify.CUT_INSIDE):
                 finish._flat_view(f, image)
             out.append(f.checks)
@@ -122,7 +142,7 @@ def _in_scope(faces: list, image: np.ndarray) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_reflection_calibration():
+def test_reflection_calibration(round15_levels):
     """The data behind the thresholds (a subset of the collection in docs/faces.md), candidates
     taken with ``verify=False``, in scope (cut, both irises in the frame, lips out) and passing
     every other check. Negatives: the 12 MP rocket cut just under its bottom lettering
