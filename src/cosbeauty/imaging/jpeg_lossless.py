@@ -549,6 +549,8 @@ class Splicer:
             return _jpegio_splice(self.source, self._wait_patches, layout, self.delta)
 
         todo: dict | None = None
+        delta = self.delta
+        memmove = ctypes.memmove
 
         def replace(address: int, blocks: int, row: int, comp: int) -> None:
             nonlocal todo
@@ -557,11 +559,15 @@ class Splicer:
             work = todo.get((comp, row))
             if work is None:                      # nothing changed in this block row
                 return
-            view = _row_view(address, blocks)
-            for dst, new in work:
-                keep = dst < blocks
-                dst, new = dst[keep], new[keep]
-                view[dst] = _add_delta(view[dst], new) if self.delta else new
+            for start, new in work:               # a run of block columns [start, start + len(new))
+                n = min(len(new), blocks - start)
+                if n <= 0:
+                    continue
+                if delta:
+                    view = _row_view(address, blocks)
+                    view[start:start + n] = _add_delta(view[start:start + n], new[:n])
+                else:                             # new: C-contiguous (n, 64) int16, libjpeg's layout
+                    memmove(address + start * 128, new.ctypes.data, n * 128)
 
         out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
         interval = restart_interval(self.source)
@@ -573,19 +579,25 @@ class Splicer:
 
 def _row_work(patches: list, factors: list[tuple[int, int]]) -> dict:
     """What :meth:`Splicer._transform`'s filter writes, by (component, block row): a list of
-    (destination block columns, their new blocks) -- only the blocks of the changed MCUs of
-    each patch (MCU box r0, c0, r1, c1, per-component blocks, changed-MCU mask)."""
+    (first destination block column, its run of new blocks (n, 64) int16, C-contiguous) -- only
+    the blocks of the changed MCUs of each patch (MCU box r0, c0, r1, c1, per-component blocks,
+    changed-MCU mask), adjacent changed MCUs in one run (one ``memmove`` in the filter)."""
     work: dict = {}
     for r0, c0, r1, _c1, coeffs, sub in patches:
+        # runs [a, b) of changed MCUs per MCU row: starts where the mask goes 0 -> 1, ends 1 -> 0
+        padded = np.zeros((sub.shape[0], sub.shape[1] + 2), np.int8)
+        padded[:, 1:-1] = sub
+        steps = np.diff(padded, axis=1)
+        runs = [list(zip(np.flatnonzero(d > 0).tolist(), np.flatnonzero(d < 0).tolist())) for d in steps]
         for comp, (h, v) in enumerate(factors):
             blocks = coeffs[comp]
+            width = blocks.shape[1]
             for i in range(min((r1 - r0) * v, blocks.shape[0])):
-                js = np.flatnonzero(sub[i // v])              # the changed MCUs of this row
-                if not len(js):
-                    continue
-                cols = (js[:, None] * h + np.arange(h)).ravel()          # block columns in the patch
-                cols = cols[cols < blocks.shape[1]]
-                work.setdefault((comp, r0 * v + i), []).append((cols + c0 * h, blocks[i, cols]))
+                for a, b in runs[i // v]:
+                    k0, k1 = a * h, min(b * h, width)         # block columns in the patch
+                    if k1 > k0:
+                        work.setdefault((comp, r0 * v + i), []).append(
+                            (c0 * h + k0, np.ascontiguousarray(blocks[i, k0:k1])))
     return work
 
 
