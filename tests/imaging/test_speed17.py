@@ -110,3 +110,22 @@ def test_splice_filter_matches_round16(name, w, h, options, mode, boxes) -> None
     assert fast is not None and fast != data
     slow = _slow_splice(jl.Splicer.open(data), captured["patches"])
     assert fast == slow
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0])
+def test_eyebags_and_tone_side_by_side_same_output(strength: float, monkeypatch) -> None:
+    """retouch.PARALLEL_TONE runs the eye bags and the tone on two threads: the same bytes."""
+    import cosbeauty.imaging.retouch as retouch
+    from cosbeauty.imaging.pipeline import beautify
+
+    from tests.imaging.scenes import one_face
+
+    out = io.BytesIO()
+    Image.fromarray(one_face(1920, 1080)).save(out, "JPEG", quality=92)
+    data = out.getvalue()
+    monkeypatch.setattr(retouch, "PARALLEL_TONE", False)
+    one = beautify(data, strength)
+    monkeypatch.setattr(retouch, "PARALLEL_TONE", True)
+    two = beautify(data, strength)
+    assert len(one.faces) == 1 and one.data != data
+    assert two.data == one.data
