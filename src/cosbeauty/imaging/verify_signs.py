@@ -100,6 +100,18 @@ px; 793 real-face candidates accepted on HEAD, none lost):
   894 grey incl. LFW): bridge <= 0.20 in colour, <= 0.42 in grey, never both; the 12 MP rocket cut 40 px
   at the right (lettering on the bottom edge and its reflection; symmetry 0.466, 0.150 F, texture 10.8:
   like real cut faces on every other measure): bridge 0.52, eyes 0.12.
+
+Round 17 (what round 16 left accepted, docs/faces.md, "Only faces"):
+
+* ``half-band`` (colour, uncut, "eyes" darker than the skin): a bridge at least 0.4 as dark as the eyes
+  (``HALF_BAND``) with a second sign no real face with such a bridge shows: eyes < 0.57 F apart
+  (``MIN_EYE_RATIO_BAND``) or a stability view unsure of a face (< 0.85). Real uncut colour faces: bridge
+  / eyes <= 0.11 (730 accepted candidates: round 16's forced-stability collection, round 15's stored
+  crops); real grey faces, a proxy for other people (LFW, glasses; 737): up to 1.28, and those beyond 0.4
+  (32) have eyes >= 0.597 F apart (any real uncut face >= 0.569) and a view >= 0.883. Rejected: the
+  motorcycle's engine badge once a rolled face is found in the photo (a stable mesh, a sure view; bridge
+  0.61-0.83 of the eyes, eyes 0.53-0.54 F apart) and a chrome spot in the photo 1.5x over-exposed
+  (moving 0.067 F, view 0.60, bridge 0.67 of the eyes).
 """
 
 from __future__ import annotations
@@ -134,6 +146,8 @@ MIN_TEXTURE_CUT = 8.0         # ... textured skin (= verify.MIN_SKIN_TEXTURE_LOO
 MIN_FINE_CUT = 3.0            # ... with fine texture beyond its shading (skin_fine)
 LOOSE_BRIDGE = 0.09           # grey, uncut, a mesh moving more than this: the bridge between the "eyes" ...
 MAX_BRIDGE_LOOSE = 0.3        # ... no darker than this relative to the skin (verify_grey's grey_bridge)
+HALF_BAND = 0.4               # round 17: colour, uncut, a bridge this dark relative to the "eyes" ...
+MIN_EYE_RATIO_BAND = 0.57     # ... with eyes closer than this (F) or a view < SURE_VIEW_PRESENCE is no face
 
 
 def plane_residual(y: np.ndarray) -> float:
@@ -194,6 +208,11 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
             and checks["shade_bridge"] >= SHADE_BAND_RATIO * checks["shade_eyes"]
             and checks["shade_eyes"] - checks["shade_bridge"] + checks["shade_mouth"] < MIN_SHADE_BAND):
         why.append("one-band")     # no two eyes: the "eyes" no darker than the bridge between them, no mouth line
+    elif (not grey and not cut and checks.get("shade_eyes", 0.0) > MIN_SHADE_EYES
+          and checks["shade_bridge"] >= HALF_BAND * checks["shade_eyes"]
+          and (checks["eye_ratio"] < MIN_EYE_RATIO_BAND
+               or checks.get("stability_presence", 1.0) < SURE_VIEW_PRESENCE)):
+        why.append("half-band")    # a bridge half as dark as the "eyes", eyes too close or a doubtful view
     if (not grey and cut and checks.get("shade_bridge", 0.0) >= MIN_BAND_CUT
             and checks["shade_bridge"] >= BAND_CUT_RATIO * max(checks["shade_eyes"], MIN_SHADE_EYES)):
         why.append("cut-band")     # cut, both irises in view: a dark band across the eye line (lettering)
