@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import greyscan
 from .common import _DET_INPUT, _Detection
 from .imageops import _pyramid, _windows, mirror_pad, rot90
 from .models import _detect_full
 from .threads import pmap
 
 ENABLED = True          # the pass runs on grey images that get the small-face pass (A/B switch)
+WINDOWS = False         # ... its full-range turned windows (round 15) also where :mod:`.greyscan` runs. Off
+                        # since round 17: the short-range scan of :mod:`.greyscan` (run by :func:`candidates`)
+                        # finds the grey faces turned on the bench photos at 96/200/300/450 px, 48/48 each
+                        # without them (with them, round 16: 200 px 45/48, 300 px 47/48); they cost ~35 ms CPU
+                        # a grey 1080p image. Images the scan does not shrink (long side < ~1070 px) keep them
 TURNS = (1, 2, 3)       # quarter turns (counter-clockwise) of each window
 MIN_SCORE = 0.6         # its detections from this score are candidates (grey 200/300 px faces turned 30-315
                         # degrees on the six photos: 0.57-0.94, most >= 0.7; other places <= 0.58, and one at
@@ -47,14 +53,16 @@ def scale_for(h: int, w: int) -> float:
 
 def candidates(image: np.ndarray | None, h: int, w: int,
                scaled: tuple[np.ndarray, float, float] | None = None) -> list[_Detection]:
-    """Detections (image px) of the full-range detector at its usual threshold on the turned windows
-    of the image shrunk by :func:`scale_for` (the source is ``image``, or ``scaled`` = (src, sx, sy)
-    when it has the resolution)."""
+    """Candidates of turned grey faces: :func:`.greyscan.candidates`, and where that scan does not run
+    (or :data:`WINDOWS`), the detections (image px) of the full-range detector at its usual threshold
+    on the turned windows of the image shrunk by :func:`scale_for` (the source is ``image``, or
+    ``scaled`` = (src, sx, sy) when it has the resolution)."""
     if not ENABLED:
         return []
-    s = scale_for(h, w)
+    scan = greyscan.candidates(image, h, w, scaled)
+    s = scale_for(h, w) if WINDOWS or not greyscan.scale_for(h, w) else 0.0
     if not s:
-        return []
+        return scan
     (src, sx, sy), = _pyramid(image, [s], scaled)
     padded = mirror_pad(src, _PAD)
     ph, pw = padded.shape[:2]
@@ -78,7 +86,7 @@ def candidates(image: np.ndarray | None, h: int, w: int,
             out.append(_Detection(np.r_[lo, hi], float(r[0]), pts[2:].copy()))
         return out
 
-    return [d for found in pmap(run, jobs) for d in found]
+    return [d for found in pmap(run, jobs) for d in found] + scan
 
 
 def _unturn(x: float, y: float, k: int, side: int = _DET_INPUT) -> tuple[float, float]:
