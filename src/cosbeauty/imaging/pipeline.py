@@ -51,7 +51,7 @@ def check_strength(strength: Any) -> float:
     return value
 
 
-SPLICE_OVERLAP_MIN_PIXELS = 4_000_000   # below, the overlapped coefficient read saves < ~5 ms
+SPLICE_OVERLAP_MIN_PIXELS = 1_000_000   # from 1 MP (1080p: ~2 ms of libjpeg's coefficient read off the critical path)
 # The reduced decode keeps >= this long side. The whole-image passes shrink to 640 px
 # (detection.common._DET_MAX_SIDE), so detect_faces on the full image and this path saw different
 # inputs at 240 px (1/8 of 1080p): turned faces near the detector's threshold on real photos were
