@@ -1,6 +1,10 @@
 """Face detection cost per case, before/after, interleaved; and the lossless JPEG path at 12 MP.
 
-    .venv/bin/python bench/faces.py [--ref GIT_REF] [--rounds R] [--cases a,b] [--no-lossless]
+    .venv/bin/python bench/faces.py [--ref GIT_REF] [--after GIT_REF] [--beautify] [--rounds R] [--cases a,b] [--no-lossless]
+
+``--after REF`` makes the "after" arm a clean export of REF too (the working tree holds other
+people's uncommitted edits while several sessions share it); ``--beautify`` adds the bytes path
+(``pipeline.beautify`` of the case as JPEG q92 at 0.5) with whether both arms' output bytes agree.
 
 ``--ref`` (default ``HEAD``) names the commit whose ``src/cosbeauty`` tree is the "before" arm:
 it is extracted (``git archive``) to a temporary directory, and each arm runs in a long-lived
@@ -92,6 +96,7 @@ def worker() -> None:
     from cosbeauty.imaging import faces
 
     images: dict[str, np.ndarray] = {}
+    encoded: dict[str, bytes] = {}
     for line in sys.stdin:
         req = json.loads(line)
         if req.get("hello"):
@@ -101,10 +106,27 @@ def worker() -> None:
             if name not in images:
                 images[name] = CASES[name]()
             image = images[name]
-            wall, cpu, found = timed(lambda: faces.detect_faces(image, max_faces=req.get("max_faces", 10)))  # noqa: B023
-            out = {"wall": wall, "cpu": cpu, "faces": len(found)}
+            if req.get("beautify"):          # the bytes path: JPEG q92 in, beautify(0.5), bytes out
+                out = beautify_once(name, image, encoded)
+            else:
+                wall, cpu, found = timed(lambda: faces.detect_faces(image, max_faces=req.get("max_faces", 10)))  # noqa: B023
+                out = {"wall": wall, "cpu": cpu, "faces": len(found)}
         proto.write(json.dumps(out) + "\n")
         proto.flush()
+
+
+def beautify_once(name: str, image: np.ndarray, encoded: dict[str, bytes]) -> dict:
+    """One ``pipeline.beautify(jpeg, 0.5)`` of the case (encoded once, JPEG q92; the first call
+    of a case warms up and is not timed): wall / CPU ms, faces, the output's SHA-256 prefix."""
+    import hashlib
+
+    from cosbeauty.imaging.pipeline import beautify
+
+    if name not in encoded:
+        encoded[name] = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+        beautify(encoded[name], 0.5)
+    wall, cpu, result = timed(lambda: beautify(encoded[name], 0.5))
+    return {"wall": wall, "cpu": cpu, "faces": len(result.faces), "sha": hashlib.sha256(result.data).hexdigest()[:12]}
 
 
 def group_12mp() -> np.ndarray:
@@ -127,6 +149,7 @@ CASES: dict[str, Callable[[], np.ndarray]] = {
     "upright 1 face 1080p": lambda: one_face(1920, 1080),
     "6 faces 1080p": lambda: six_faces(1920, 1080),
     "12 MP group, 10 faces": group_12mp,
+    "upright 1 face 4000x3000": lambda: one_face(4000, 3000),
     "astronaut at 135 deg": lambda: turned(corpus.astronaut(), 135),
     "Hopper at 200 deg": lambda: turned(corpus.hopper(), 200),
 }
@@ -138,21 +161,23 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
     return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, out
 
 
-def detection_table(arms: dict[str, Arm], names: list[str], rounds: int) -> str:
+def detection_table(arms: dict[str, Arm], names: list[str], rounds: int, beautify: bool = False) -> str:
     for arm in arms.values():            # graphs of every thread built before timing
-        arm.ask({"case": names[0]})
+        arm.ask({"case": names[0], "beautify": beautify})
     cells: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
     loads = []
     order = list(arms)
     for r in range(rounds):
         for name in names:
             for arm in (order if r % 2 == 0 else order[::-1]):
-                got = arms[arm].ask({"case": name, "max_faces": 20})
-                cells.setdefault((name, arm), []).append((got["wall"], got["cpu"], got["faces"]))
+                got = arms[arm].ask({"case": name, "max_faces": 20, "beautify": beautify})
+                cells.setdefault((name, arm), []).append((got["wall"], got["cpu"], got["faces"], got.get("sha")))
             loads.append(os.getloadavg()[0])
-    lines = [f"detect_faces, median of {rounds} interleaved rounds, wall / CPU ms (faces found); "
+    what = "beautify(JPEG q92, 0.5), bytes path" if beautify else "detect_faces"
+    lines = [f"{what}, median of {rounds} interleaved rounds, wall / CPU ms (faces found); "
              f"load average (1 min) {min(loads):.2f}-{max(loads):.2f}, {os.cpu_count()} CPUs", "",
-             "| case | " + " | ".join(order) + " | CPU ratio |", "| --- |" + " --- |" * (len(order) + 1)]
+             "| case | " + " | ".join(order) + " | CPU ratio |" + (" same bytes |" if beautify else ""),
+             "| --- |" + " --- |" * (len(order) + 1 + beautify)]
     for name in names:
         row = []
         for arm in order:
@@ -160,7 +185,10 @@ def detection_table(arms: dict[str, Arm], names: list[str], rounds: int) -> str:
             row.append(f"{statistics.median(x[0] for x in s):.0f} / {statistics.median(x[1] for x in s):.0f} "
                        f"({s[-1][2]})")
         ratio = statistics.median(b[1] / max(a[1], 1e-6) for a, b in zip(cells[(name, order[-1])], cells[(name, order[0])]))
-        lines.append(f"| {name} | " + " | ".join(row) + f" | {ratio:.2f}x |")
+        same = ""
+        if beautify:        # every arm gave the same output bytes in every round
+            same = f" {len({x[3] for arm in order for x in cells[(name, arm)]}) == 1} |"
+        lines.append(f"| {name} | " + " | ".join(row) + f" | {ratio:.2f}x |" + same)
     return "\n".join(lines)
 
 
@@ -205,6 +233,10 @@ def main() -> None:
     parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' src/cosbeauty tree ('' = none)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--after", default="", help="git ref of the 'after' tree (default: the working tree); "
+                        "with other people's uncommitted edits in the working tree, compare two refs")
+    parser.add_argument("--beautify", action="store_true", help="also the bytes path: beautify(JPEG q92, 0.5) per case, "
+                        "with whether both arms gave the same bytes")
     parser.add_argument("--no-lossless", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,9 +248,17 @@ def main() -> None:
     arms: dict[str, Arm] = {}
     try:
         if args.ref:
-            arms[f"before ({args.ref})"] = Arm(ref_tree(args.ref, scratch))
-        arms["after (working tree)"] = Arm(os.path.join(ROOT, "src"))
+            os.makedirs(os.path.join(scratch, "before"))
+            arms[f"before ({args.ref})"] = Arm(ref_tree(args.ref, os.path.join(scratch, "before")))
+        if args.after:
+            os.makedirs(os.path.join(scratch, "after"))
+            arms[f"after ({args.after})"] = Arm(ref_tree(args.after, os.path.join(scratch, "after")))
+        else:
+            arms["after (working tree)"] = Arm(os.path.join(ROOT, "src"))
         print(detection_table(arms, names, args.rounds))
+        if args.beautify:
+            print()
+            print(detection_table(arms, names, args.rounds, beautify=True))
     finally:
         for arm in arms.values():
             arm.close()
