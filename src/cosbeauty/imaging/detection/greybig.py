@@ -32,7 +32,7 @@ WINDOWS = False         # ... its full-range turned windows (round 15) also wher
                         # since round 17: the short-range scan of :mod:`.greyscan` (run by :func:`candidates`)
                         # finds the grey faces turned on the bench photos at 96/200/300/450 px, 48/48 each
                         # without them (with them, round 16: 200 px 45/48, 300 px 47/48); they cost ~35 ms CPU
-                        # a grey 1080p image. Images the scan does not shrink (long side < ~1070 px) keep them
+                        # a grey 1080p image. Images the scan does not shrink (under ~1.14 MP) keep them
 TURNS = (1, 2, 3)       # quarter turns (counter-clockwise) of each window
 MIN_SCORE = 0.6         # its detections from this score are candidates (grey 200/300 px faces turned 30-315
                         # degrees on the six photos: 0.57-0.94, most >= 0.7; other places <= 0.58, and one at

@@ -1,5 +1,5 @@
 """Mid-size turned grey faces (issue #12, "any in-plane angle"): the short-range detector on the
-whole grey image shrunk to a long side of :data:`LONG` px, on each quarter turn.
+whole grey image shrunk to :data:`AREA` px (640x360 at 16:9), on each quarter turn.
 
 Why: in a grey (colourless) image the window pass (full-range detector, upright) gives nothing, not
 even a near miss >= 0.25, near a 96 px face turned 75-285 degrees, so :mod:`.greyturned` has no place
@@ -7,9 +7,10 @@ to look at, and :mod:`.greybig`'s turned windows show faces under ~200 px too sm
 the 48 grey 96 px faces of ``bench/faces_real.py --check angles --modes grey`` missed, every one with
 no candidate; a true box and eyes given to the landmark model passed every check). The short-range
 model scores a grey face well once it is shown >= ~32 px wide at its nearest quarter turn: those 15
-faces 0.65-0.90 at 640 px (the first of the image's detections; the six photos' other places
+faces 0.65-0.90 at 640x360 (the first of the image's detections; the six photos' other places
 <= 0.67); shown 24-26 px (a long side of 512) the astronaut scored nothing. So each quarter turn
-of the image shown 640 px long (1920x1080 -> 640x360: a 96 px face 32 px, a 450 px face 150 px) is
+of the image shown 640x360 px (1920x1080: a 96 px face 32 px, a 450 px face 150 px; other aspects the
+same area) is
 tiled like the proposal pass (:func:`.proposer.span`, 3 x 2 tiles of 384 px a turn at 16:9); a
 detection from :data:`SURE` is a candidate, one from :data:`MIN_SCORE` only when the full-range
 detector confirms it in its turn (:func:`.turned.turned_confirm`, a cell 1.5x its box: the faces at
@@ -17,10 +18,12 @@ detector confirms it in its turn (:func:`.turned.turned_confirm`, a cell 1.5x it
 :class:`.greyturned.GreyTurned` (landmarked alone when an upright detection merged them away).
 
 Upright faces are the window pass's (only the three turns run). Run by :func:`.greybig.candidates`,
-whose own turned windows it replaces where it runs (long side >= ~1070 px).
+whose own turned windows it replaces where it runs (>= ~1.14 MP).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -31,7 +34,8 @@ from .threads import pmap
 from .turned import turned_confirm
 
 ENABLED = True          # the scan runs on grey images that get the small-face pass (A/B switch)
-LONG = 640              # the image's long side is shown this long (1920x1080 -> 640x360: a 96 px face 32 px)
+AREA = 640 * 360        # the image is shown this many px (1920x1080 -> 640x360: a 96 px face 32 px; 4000x3000
+                        # -> 554x416: a 231 px face 32 px), whatever its aspect (the same cost)
 TURNS = (1, 2, 3)       # quarter turns (counter-clockwise); upright faces are the window pass's
 MIN_SCORE = 0.6         # detections from this score are candidates ...
 SURE = 0.75             # ... those under this only when the full-range detector confirms them in their turn
@@ -41,10 +45,10 @@ _OVERLAP = 80           # tiles overlap by this (px): the largest face the scan 
 
 
 def scale_for(h: int, w: int) -> float:
-    """The shrink that shows the long side LONG px (1920x1080: 1/3); 0 when the image is not much larger
-    (long side under LONG / 0.6 px: :mod:`.greybig`'s turned windows look there)."""
-    s = LONG / max(h, w)
-    return s if s <= 0.6 else 0.0
+    """The shrink that shows the image AREA px (1920x1080: 1/3); 0 when the image is not much larger
+    (under ~1.14 MP, 1422x800 at 16:9: :mod:`.greybig`'s turned windows look there)."""
+    s = math.sqrt(AREA / (h * w))
+    return s if s <= 0.45 else 0.0
 
 
 def candidates(image: np.ndarray | None, h: int, w: int,
