@@ -244,6 +244,7 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
               check: bool, border: int) -> tuple[Face | None, bool]:
     """(the face or None, whether its ROI was cut by the frame)."""
     from ..verify import CUT_INSIDE, face_checks, is_face, needs_stability, reasons
+    from ..verify_occluded import second_views
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
     got = _landmarks(rgb, roi, scale, border)
@@ -271,6 +272,8 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         checks["stability"], checks["stability_presence"] = _stability(rgb, pts, scale, border)
         if checks["inside"] < CUT_INSIDE and "stability" in reasons(checks):
             _cut_stability(checks, rgb, pts, scale, border)
+        else:       # a masked face: views turned less (.verify_occluded.second_views)
+            second_views(checks, lambda degrees: _stability(rgb, pts, scale, border, degrees))
         if check and not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
