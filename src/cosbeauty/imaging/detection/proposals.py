@@ -17,6 +17,7 @@ from .common import (_CONFIRM_CELL, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_FACE
                      _PROPOSE_TILE_FILL, _TILE_FACE_PX, _UPRIGHT_SURE, _Detection)
 from .confirm import (_NEAR_AGAIN, _NEAR_MAX, _NEAR_SCORE, _NEAR_SLOTS, _confirm, _proposal_cells, _side_cells,
                       _top_edge_proposals, kept_again)
+from . import masked
 from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink
 from .models import _propose_rows, quietly
 from .rescore import _WEAK_EDGE_BAND, _WEAK_EDGE_SCORE, _WEAK_SCORE, _rescored
@@ -131,6 +132,10 @@ def _proposal_pass(image: np.ndarray | None, h: int, w: int,
     confirmed += [d for found, _ in pmap(lambda group: _confirm(image, scaled, group, slots=_NEAR_SLOTS),
                                          [again[i:i + slots] for i in range(0, len(again), slots)])
                   for d in found if kept_again(d, h, w, _NEAR_AGAIN)]
+    if upright and levels:      # masked faces: upper-face cues on the first level's skin map, own mosaics (.masked)
+        sx0, sy0, skin0, _ = levels[0]
+        confirmed += masked.candidates(image, scaled, pyramid[0][0], skin0, sx0, sy0, pad, h, w, sizes[0],
+                                       list(known) + confirmed + rescored)
     return confirmed + rescored + _top_edge_proposals(proposals, confirmed)
 
 
