@@ -489,12 +489,32 @@ def more_no_face_images() -> Iterator[tuple[str, np.ndarray]]:
 
 
 def cover(name: str, w: int, h: int) -> np.ndarray:
-    """The scikit-image photo ``name`` scaled (cubic) to cover ``w`` x ``h`` and centre-cropped."""
-    photo = _rgb(getattr(skimage.data, name)())
+    """The scikit-image photo ``name`` scaled (cubic) to cover ``w`` x ``h`` and centre-cropped
+    ("motorcycle": the left of the stereo pair)."""
+    photo = _rgb(skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)())
     k = max(w / photo.shape[1], h / photo.shape[0])
     big = cv2.resize(photo, (math.ceil(photo.shape[1] * k), math.ceil(photo.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
     y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
     return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+
+
+REAL_BACKDROPS = ("coffee", "chelsea", "rocket", "brick", "page", "grass")   # bench/faces_real.py's
+
+
+def grey_jpeg(img: np.ndarray, quality: int = 85) -> np.ndarray:
+    """``img`` made grey (three equal channels), saved as a JPEG and decoded."""
+    grey = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+    return decoded(jpeg_pil(grey, quality))
+
+
+def grey_angle_case(person: str, face_px: int, deg: int, w: int = 1920, h: int = 1080) -> tuple[np.ndarray, int, int]:
+    """The grey image of ``bench/faces_real.py --check angles``' case (JPEG q85, decoded) and the face's
+    centre."""
+    i = deg // 15
+    cx, cy = 400 + (i * 137) % 1100, 300 + (i * 71) % 480
+    img = cover(REAL_BACKDROPS[i % len(REAL_BACKDROPS)], w, h)
+    paste_round(img, heads()[person], face_px, cx, cy, deg)
+    return grey_jpeg(img), cx, cy
 
 
 def paste_round(canvas: np.ndarray, head: np.ndarray, face_px: int, cx: int, cy: int, degrees: float = 0.0) -> None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 
-import cv2
-import numpy as np
 import pytest
 
 from cosbeauty.imaging import detect_faces
@@ -24,17 +22,7 @@ from cosbeauty.imaging.detection import greybig, greynear
 from tests.imaging import corpus
 
 W, H = 1920, 1080
-BACKGROUNDS = ("coffee", "chelsea", "rocket", "brick", "page", "grass")
-
-
-def bench_case(person: str, face_px: int, deg: int) -> tuple[np.ndarray, int, int]:
-    """The grey image of bench/faces_real.py's angle case (JPEG q85, decoded) and the face's centre."""
-    i = deg // 15
-    cx, cy = 400 + (i * 137) % 1100, 300 + (i * 71) % 480
-    img = corpus.cover(BACKGROUNDS[i % len(BACKGROUNDS)], W, H)
-    corpus.paste_round(img, corpus.heads()[person], face_px, cx, cy, deg)
-    grey = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
-    return corpus.decoded(corpus.jpeg_pil(grey, 85)), cx, cy
+bench_case = corpus.grey_angle_case
 
 
 def found(person: str, face_px: int, deg: int) -> bool:

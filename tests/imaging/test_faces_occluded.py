@@ -11,12 +11,10 @@ skin (its cheek patches lie on the mask) and, given to the retouch, toned green.
 
 from __future__ import annotations
 
-import math
 
 import cv2
 import numpy as np
 import pytest
-import skimage.data
 
 from cosbeauty.imaging import beautify_array, detect_faces
 from tests.imaging import corpus
@@ -24,14 +22,7 @@ from tests.imaging import corpus
 MASKS = {"blue": (178, 205, 228), "white": (236, 236, 232)}
 
 
-def _backdrop(name: str, w: int, h: int) -> np.ndarray:
-    """A scikit-image photo (the motorcycle: the left of its stereo pair) scaled to cover w x h."""
-    photo = skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)()
-    photo = corpus._rgb(photo)
-    k = max(w / photo.shape[1], h / photo.shape[0])
-    big = cv2.resize(photo, (math.ceil(photo.shape[1] * k), math.ceil(photo.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
-    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+_backdrop = corpus.cover
 
 
 def _masked(name: str, px: int, colour: str, backdrop: str, quality: int | None,

@@ -16,7 +16,6 @@ import math
 import cv2
 import numpy as np
 import pytest
-import skimage.data
 
 from cosbeauty.imaging import detect_faces
 from tests.imaging import corpus
@@ -24,13 +23,7 @@ from tests.imaging import corpus
 DARK = {"black": (28, 28, 32), "navy": (40, 50, 90)}
 
 
-def _backdrop(name: str, w: int, h: int) -> np.ndarray:
-    photo = skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)()
-    photo = corpus._rgb(photo)
-    k = max(w / photo.shape[1], h / photo.shape[0])
-    big = cv2.resize(photo, (math.ceil(photo.shape[1] * k), math.ceil(photo.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
-    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+_backdrop = corpus.cover
 
 
 def _masked(name: str, px: int, colour: str, backdrop: str, w: int = 1920, h: int = 1080) -> tuple[np.ndarray, tuple[int, int]]:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .common import _Detection
 from .greyturned import GreyTurned
-from .imageops import _pyramid, mirror_pad, rot90
+from .imageops import _pyramid, mirror_pad, rot90, unturn
 from .threads import pmap
 from .turned import turned_confirm
 
@@ -82,13 +82,7 @@ def candidates(image: np.ndarray | None, h: int, w: int,
         rows = proposer.detect(np.ascontiguousarray(view[y0:y1, x0:x1]), MIN_SCORE, quietly).astype(np.float64)
         out = []
         for r in rows:
-            px, py = r[1:9:2] + x0, r[2:9:2] + y0
-            if k == 1:
-                px, py = lw - py, px
-            elif k == 2:
-                px, py = lw - px, lh - py
-            elif k == 3:
-                px, py = py, lh - px
+            px, py = unturn(r[1:9:2] + x0, r[2:9:2] + y0, k, lw, lh)
             ix, iy = (px - _PAD) / sx, (py - _PAD) / sy
             box = np.array([min(ix[0], ix[1]), min(iy[0], iy[1]), max(ix[0], ix[1]), max(iy[0], iy[1])])
             out.append((GreyTurned(box, float(r[0]), np.stack([ix[2:4], iy[2:4]], axis=1), coarse=True), k))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,6 +51,19 @@ def rot90(img: np.ndarray, k: int) -> np.ndarray:
     if k == 0:
         return np.ascontiguousarray(img)
     return cv2.rotate(np.ascontiguousarray(img), _ROTATE[k])
+
+
+def unturn(px: Any, py: Any, k: int, w: float, h: float) -> tuple[Any, Any]:
+    """Points (scalars or arrays) found in :func:`rot90` ``(img, k)`` of a ``w`` x ``h`` image,
+    back in the image's own coordinates."""
+    k %= 4
+    if k == 1:
+        return w - py, px
+    if k == 2:
+        return w - px, h - py
+    if k == 3:
+        return py, h - px
+    return px, py
 
 
 def mirror_pad(img: np.ndarray, pad: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from .common import (_CONFIRM_CELL, _CONFIRM_PER_FACE, _DET_INPUT, _PROPOSE_FACE
 from .confirm import (_NEAR_AGAIN, _NEAR_MAX, _NEAR_SCORE, _NEAR_SLOTS, _confirm, _proposal_cells, _side_cells,
                       _top_edge_proposals, kept_again)
 from . import masked
-from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink
+from .imageops import _area, _pyramid, _skin_integral, _windows, mirror_pad, rot90, shrink, unturn
 from .models import _propose_rows, quietly
 from .rescore import _WEAK_EDGE_BAND, _WEAK_EDGE_SCORE, _WEAK_SCORE, _rescored
 from .strips import STRIP_CELLS as _STRIP_CELLS, strip_jobs
@@ -228,14 +228,8 @@ def _rows_to_image(rows: np.ndarray, job: tuple[Any, ...], sx: float, sy: float,
         return []
     dy, dx = job[8:10] if len(job) > 8 else (0, 0)      # an edge strip's array: its place in the level
     r = rows.astype(np.float64)
-    px, py = r[:, 1:9:2] + x0 + dx, r[:, 2:9:2] + y0 + dy   # box corners, eyes: (k, 4) each
-    k = turn % 4
-    if k == 1:
-        px, py = lw - py, px
-    elif k == 2:
-        px, py = lw - px, lh - py
-    elif k == 3:
-        px, py = py, lh - px
+    # box corners, eyes: (k, 4) each
+    px, py = unturn(r[:, 1:9:2] + x0 + dx, r[:, 2:9:2] + y0 + dy, turn, lw, lh)
     ix, iy = (px - pad) / sx, (py - pad) / sy
     boxes = np.stack([np.minimum(ix[:, 0], ix[:, 1]), np.minimum(iy[:, 0], iy[:, 1]),
                       np.maximum(ix[:, 0], ix[:, 1]), np.maximum(iy[:, 0], iy[:, 1])], axis=1)

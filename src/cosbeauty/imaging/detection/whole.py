@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .imageops import mirror_pad, rot90, shrink
+from .imageops import mirror_pad, rot90, shrink, unturn
 from .models import _graphs, _proposer
 from .threads import pmap
 from .common import _DET_MAX_SIDE, _EDGE_PAD, _Detection
@@ -33,14 +33,7 @@ def _detect_in(src: np.ndarray, x0: float, y0: float, sx: float = 1.0, sy: float
 
     def to_image(px: float, py: float) -> tuple[float, float]:
         """A point in the detector's (turned) input, relative units -> image pixels."""
-        x, y = px * vw, py * vh
-        k = turns % 4
-        if k == 1:
-            x, y = sw - y, x
-        elif k == 2:
-            x, y = sw - x, sh - y
-        elif k == 3:
-            x, y = y, sh - x
+        x, y = unturn(px * vw, py * vh, turns, sw, sh)
         return (x / sw * kx + x0) / sx, (y / sh * ky + y0) / sy
 
     found = []
