@@ -19,21 +19,12 @@ import pytest
 
 from cosbeauty.imaging import detect_faces
 from cosbeauty.imaging.detection import greyscan
-from tests.imaging import corpus
+from tests.imaging import corpus, test_faces_grey_real
 
 W, H = 1920, 1080
 bench_case = corpus.grey_angle_case
 grey_jpeg = corpus.grey_jpeg
-
-
-def found(person: str, face_px: int, deg: int) -> bool:
-    """The face is found where it was pasted (within half a face), rolled as turned (+-25 degrees),
-    and nothing else is."""
-    img, cx, cy = bench_case(person, face_px, deg)
-    faces = detect_faces(img)
-    hits = [f for f in faces if math.hypot(f.center[0] - cx, f.center[1] - cy) < 0.5 * face_px]
-    assert len(faces) == len(hits), f"{len(faces) - len(hits)} other faces"
-    return any(abs((f.roll + deg + 180) % 360 - 180) < 25 for f in hits)
+found = test_faces_grey_real.found     # the face where it was pasted, rolled as turned, nothing else
 
 
 # (person, face px, degrees): round 16's misses, no candidate at all (grass, coffee, chelsea, page)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from .imageops import unturn
 from .common import _CONFIRM_CELL, _CONFIRM_FACE_PX, _DET_INPUT, _MIN_SCORE, _PROPOSE_BIG, _TOP_EDGE_SCORE, _Detection
 from .models import _detect_full, quietly
 
@@ -39,14 +40,7 @@ _EDGE_SLACK = 0.4            # proposals centred this far (x the level's face si
 
 def _unturn(x: float, y: float, turn: int, h: int, w: int) -> tuple[float, float]:
     """A point of ``np.rot90(a, turn)`` -> the same point of ``a`` (h x w), continuous px."""
-    k = turn % 4
-    if k == 1:
-        return w - y, x
-    if k == 2:
-        return w - x, h - y
-    if k == 3:
-        return y, h - x
-    return x, y
+    return unturn(x, y, turn, w, h)
 
 
 def _proposal_cells(proposals: list[tuple[_Detection, float, int]], h: int, w: int) -> list[tuple[float, float, float, int]]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import greyscan
 from .common import _DET_INPUT, _Detection
-from .imageops import _pyramid, _windows, mirror_pad, rot90
+from .imageops import _pyramid, _windows, mirror_pad, rot90, unturn
 from .models import _detect_full
 from .threads import pmap
 
@@ -91,11 +91,4 @@ def candidates(image: np.ndarray | None, h: int, w: int,
 
 def _unturn(x: float, y: float, k: int, side: int = _DET_INPUT) -> tuple[float, float]:
     """A point of a square window turned ``k`` quarter turns counter-clockwise -> the window's."""
-    k %= 4
-    if k == 1:
-        return side - y, x
-    if k == 2:
-        return side - x, side - y
-    if k == 3:
-        return y, side - x
-    return x, y
+    return unturn(x, y, k, side, side)
