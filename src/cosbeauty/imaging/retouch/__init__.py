@@ -25,7 +25,8 @@ from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .heal import heal_full
-from .spots import find_spots, heal_delta
+from .prep import NOSE_TIP, Prep, prepare
+from .spots import find_spots, heal_delta, spot_exclusions
 from .teeth import teeth_delta
 from .tone import tone_delta
 
@@ -33,7 +34,9 @@ __all__ = ["RetouchParams", "SkinMasks", "SkinModel", "face_delta", "skin_mask",
 
 PARALLEL_MIN_WORK_PX = 40_000
 PARALLEL_TONE = True     # eye bags and tone side by side (same output: test_speed17)
-NOSE_TIP = 1             # below it the smoothing's rim is normalised (jaw, see smooth_delta)
+# round 18: the spots' exclusions beside the skin masks, and what the steps after the heal need from
+# the masks alone (retouch.prep) on the helper during the heal (same output: test_speed18)
+PARALLEL_PREP = True
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -88,11 +91,21 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         spent["retouch.segment"] = (time.perf_counter() - t) * 1000
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
 
-    jobs = [mask_job, person_job]
-    if pmap is not None and need_person and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX:
+    prep_on = PARALLEL_PREP
+    excluded = None
+
+    def side_job() -> np.ndarray | None:        # landmarks only: while the skin masks are made
+        nonlocal excluded
+        if prep_on and params.spots > 0:
+            excluded = spot_exclusions(work.shape[:2], pts, f)
+        return person_job()
+
+    jobs = [mask_job, side_job]
+    parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
+    if parallel and (need_person or (prep_on and params.spots > 0)):
         masks, person = pmap(lambda job: job(), jobs)
     else:
-        masks, person = mask_job(), person_job()
+        masks, person = mask_job(), side_job()
     skin = masks.skin
     if timings is not None:
         for key, value in spent.items():
@@ -101,32 +114,45 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     cur = work.copy()                    # every step adds its change in place
     at_full = []                         # (work box, work-scale image of a full-resolution heal)
-    if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
-        found = find_spots(work, masks.spot, f, pts)
-        if found is not None:
-            for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
-                heals.append((fbox, d))
-                x0, y0, x1, y1 = wbox
-                cur[y0:y1, x0:x1] += small
-                at_full.append((wbox, small))
-    elif params.spots > 0:
-        healed = heal_delta(work, masks.spot, f, params.spots, pts)
-        if healed is not None:
-            (x0, y0, x1, y1), d = healed
-            cur[y0:y1, x0:x1] += d
+
+    def spots_job() -> None:
+        if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
+            found = find_spots(work, masks.spot, f, pts, excluded)
+            if found is not None:
+                for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
+                    heals.append((fbox, d))
+                    x0, y0, x1, y1 = wbox
+                    cur[y0:y1, x0:x1] += small
+                    at_full.append((wbox, small))
+        elif params.spots > 0:
+            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded)
+            if healed is not None:
+                (x0, y0, x1, y1), d = healed
+                cur[y0:y1, x0:x1] += d
+
+    def prep_job() -> Prep:
+        return prepare(work.shape[:2], pts, f, params, masks, person)
+
+    prep = Prep()
+    if prep_on and parallel:             # the heal here, the masks' other uses on the helper
+        _, prep = pmap(lambda job: job(), [spots_job, prep_job])
+    else:
+        spots_job()
+        prep = prep_job() if prep_on else prep
     clock.tick("retouch.spots")
     if params.smoothing > 0:
-        box = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)     # the face only, not the neck band
+        box = prep.smooth_box if prep_on else nonzero_box(skin > 0, pad=int(0.08 * f) + 2)  # the face, not the neck
         if box is not None:
             x0, y0, x1, y1 = box
             part = cur[y0:y1, x0:x1]
+            oval = prep.smooth_oval if prep_on else poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0])
+            jaw = prep.smooth_jaw if prep_on else (pts[NOSE_TIP] - [x0, y0], zones.down_vector(pts))
             d = smooth_delta(part, base_layer(part, f, params.smoothing), skin[y0:y1, x0:x1], f,
-                             params.smoothing, poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0]),
-                             jaw=(pts[NOSE_TIP] - [x0, y0], zones.down_vector(pts)))
+                             params.smoothing, oval, jaw=jaw, weights=prep.smooth_weights)
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
     if params.lines > 0:
-        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines)
+        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines)
         cur += d[..., None]
     clock.tick("retouch.lines")
     # eye bags and tone are smooth: both at half work scale, upsampled once
@@ -135,22 +161,30 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     if params.eyebags > 0 or do_tone:
         shape = work.shape[:2]
         small = shrink2(cur)
-        k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
-        pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(skin)
+        if prep.pts_s is not None:
+            pts_s, f_s, skin_s = prep.pts_s, prep.f_s, prep.skin_s
+        else:
+            k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
+            pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(skin)
 
         def eyebags_job() -> np.ndarray | None:
             t = time.perf_counter()
-            out = eyebags_delta(small, shrink2(masks.loose), pts_s, f_s, params.eyebags) if params.eyebags > 0 else None
+            out = None
+            if params.eyebags > 0:
+                loose_s = None if prep.eyebag_band is not None else shrink2(masks.loose)
+                out = eyebags_delta(small, loose_s, pts_s, f_s, params.eyebags, prep.eyebag_band)
             spent["retouch.eyebags"] = (time.perf_counter() - t) * 1000
             return out
 
         def tone_job() -> np.ndarray | None:
             if not do_tone:
                 return None
-            person_s = None if person is None else shrink2(person)
-            same = masks.small.shape[:2] == small.shape[:2]
-            mask = tone_mask(small, skin_s, masks.model, pts_s, f_s, person_s,
-                             masks.neck_gate if same else None, masks.features_s if same else None)
+            mask = prep.tone_mask
+            if mask is None:
+                person_s = None if person is None else shrink2(person)
+                same = masks.small.shape[:2] == small.shape[:2]
+                mask = tone_mask(small, skin_s, masks.model, pts_s, f_s, person_s,
+                                 masks.neck_gate if same else None, masks.features_s if same else None)
             tone = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
                               rosy=params.rosy)
             tone *= mask[..., None]
@@ -168,7 +202,9 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         if tone is not None:
             change = tone if change is None else change + tone
         change = grow_to(change, shape)
-        if person is not None:           # exact zero outside the person (or oval) at work scale
+        if prep.limit is not None:       # exact zero outside the person (or oval) at work scale
+            change *= prep.limit[..., None]
+        elif person is not None:
             change *= inside(shape, pts, person)[..., None]
         else:
             change *= (poly(shape, pts[FACE_OVAL]) > 0)[..., None]

@@ -15,13 +15,21 @@ CAP = 0.07               # max change per channel, 0..1
 GAIN = 0.85
 
 
-def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, amount: float) -> np.ndarray:
+def eyebag_band(shape: tuple[int, int], skin: np.ndarray, pts: np.ndarray,
+                f: float) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """(the under-eye band on skin, its box or None): mask and landmarks only (the retouch
+    computes it during the heal, round 18)."""
+    band = zones.under_eye(shape, pts, f, 0.1, 0.75) * skin
+    return band, nonzero_box(band > 0.005)
+
+
+def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, amount: float,
+                  band: tuple[np.ndarray, tuple[int, int, int, int] | None] | None = None) -> np.ndarray:
     """Change (H x W x 3, same scale as ``cur``: the driver passes half work scale) lifting the
-    under-eye band toward the cheek."""
-    small, skin_s, pts_s, f_s = cur, skin, pts, f
-    band = zones.under_eye(small.shape[:2], pts_s, f_s, 0.1, 0.75) * skin_s
+    under-eye band toward the cheek. ``band``: :func:`eyebag_band` when already computed."""
+    small, pts_s, f_s = cur, pts, f
+    band, box = band if band is not None else eyebag_band(small.shape[:2], skin, pts_s, f_s)
     out = np.zeros_like(small)
-    box = nonzero_box(band > 0.005)
     if box is None:
         return out
     r = max(1, int(0.06 * f_s))

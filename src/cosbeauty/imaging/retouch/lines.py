@@ -30,19 +30,40 @@ def _blackhat(y: np.ndarray, r: float) -> np.ndarray:
     return cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, disc(r))
 
 
-def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: np.ndarray,
-                pts: np.ndarray, f: float, amount: float) -> np.ndarray:
-    """Luma change (H x W) filling fine lines and folds inside their zones. ``skin``: the
-    (lenient) skin mask; ``region``: oval minus features without a colour gate, used for the
-    under-eye band (skin behind tinted lenses); ``fold_skin``: skin colour with a low luma
-    floor (a deep fold is in shadow)."""
-    shape = y.shape
-    out = np.zeros(shape, np.float32)
+Zones = tuple[np.ndarray, tuple | None, np.ndarray | None, np.ndarray, tuple | None]
+"""What :func:`line_zones` returns: (fine-line zone, its box, the zone's normaliser in that box,
+fold corridor, its box)."""
+
+
+def line_zones(shape: tuple[int, int], skin: np.ndarray, region: np.ndarray, fold_skin: np.ndarray,
+               pts: np.ndarray, f: float) -> Zones:
+    """Where :func:`lines_delta` works: the fine lines' zone (forehead, crow's feet, under-eye;
+    away from the eyes) with its box and the low-pass normaliser there (its blur at 0.03 F,
+    floored), and the folds' corridor with its box (boxes None: empty). Masks and
+    landmarks only, not the image: the retouch computes them during the heal (round 18)."""
     q = zones.Quarter(shape, pts, f)
     zone = grow_to(np.maximum(q.forehead(), q.crows_feet()), shape) * skin
     zone = np.maximum(zone, grow_to(q.under_eye(0.08, 0.6), shape) * region)
     zone *= grow_to(q.away_from_eyes(EYE_MARGIN), shape)     # lids and lashes stay crisp
     box = nonzero_box(zone > 0.01, pad=int(0.03 * f) + 2)
+    norm = None
+    if box is not None:
+        x0, y0, x1, y1 = box
+        norm = np.maximum(blur(zone[y0:y1, x0:x1], 0.03 * f), 1e-3)
+    corridor = grow_to(q.corridors(), shape) * fold_skin
+    return zone, box, norm, corridor, nonzero_box(corridor > 0.01, pad=int(0.1 * f) + 2)
+
+
+def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: np.ndarray,
+                pts: np.ndarray, f: float, amount: float, where: Zones | None = None) -> np.ndarray:
+    """Luma change (H x W) filling fine lines and folds inside their zones. ``skin``: the
+    (lenient) skin mask; ``region``: oval minus features without a colour gate, used for the
+    under-eye band (skin behind tinted lenses); ``fold_skin``: skin colour with a low luma
+    floor (a deep fold is in shadow). ``where``: :func:`line_zones` of the same masks when
+    already computed."""
+    shape = y.shape
+    out = np.zeros(shape, np.float32)
+    zone, box, norm, corridor, fold_box = where if where is not None else line_zones(shape, skin, region, fold_skin, pts, f)
     if box is not None:
         x0, y0, x1, y1 = box
         part = y[y0:y1, x0:x1]
@@ -54,17 +75,15 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: 
         # low-pass is a normalised convolution over the zone's skin only: a hat brim, hairline or
         # brow next to the zone must not leak in (that would darken a band along it).
         w = zone[y0:y1, x0:x1]
-        low = blur((part + fine) * w, 0.03 * f) / np.maximum(blur(w, 0.03 * f), 1e-3)
+        low = blur((part + fine) * w, 0.03 * f) / norm
         band = lo + fine - low
         gx = cv2.Sobel(lo, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(lo, cv2.CV_32F, 0, 1, ksize=3)
         guard = np.clip((EDGE[1] - cv2.magnitude(gx, gy) * 0.125) / (EDGE[1] - EDGE[0]), 0, 1)
         change = fine * np.float32(FINE_GAIN * amount) - band * guard * np.float32(BAND_GAIN * amount)
         out[y0:y1, x0:x1] = change * zone[y0:y1, x0:x1]
-    corridor = grow_to(q.corridors(), shape) * fold_skin
-    box = nonzero_box(corridor > 0.01, pad=int(0.1 * f) + 2)
-    if box is not None:
-        x0, y0, x1, y1 = box
+    if fold_box is not None:
+        x0, y0, x1, y1 = fold_box
         part = y[y0:y1, x0:x1]
         h, w = part.shape
         half = cv2.resize(part, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)

@@ -41,31 +41,19 @@ def base_layer(work: np.ndarray, f: float, s: float) -> np.ndarray:
     return guided_self(work, max(1, round(radius * f)), eps)
 
 
-def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float,
-                 oval: np.ndarray | None = None,
-                 jaw: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """The change (H x W x 3) that removes the coarse residual inside ``mask``. ``oval`` (the
-    face outline) places the zero-mean rim along the jaw and cheeks only, not around the
-    eyes, nose and mouth (default: along every edge of ``mask``). ``jaw`` = (a point, the
-    face's unit "down" vector), in ``work`` pixels: below that point, where the neck continues
-    the face, the rim's local mean is normalised by the mask's own feather (no step at the jaw
-    line); above it (hairline, hat) the plain local mean is kept."""
-    smooth, _, _, fine = controls(s)
-    residual = work - base
-    coarse = blur(residual, max(1.0, 0.004 * f))           # split at the pore scale
-    removed = np.subtract(residual, coarse, out=residual)
-    removed *= np.float32(fine)
-    removed += coarse
-    removed *= np.float32(-smooth)
-    delta = cv2.multiply(removed, cv2.merge([mask.astype(np.float32, copy=False)] * 3))
-    # keep the local mean: near strong edges (the jaw over a shadowed neck, the nose) the
-    # residual is not zero-mean, and removing it would shift a band's brightness (a seam)
-    # (only in a rim along the face's outline: inside, blotch removal keeps its full effect)
-    # (at the coarsest of 1/4, 1/2, 1/1 scale where that mean is still >= 1 px wide)
-    h, w = delta.shape[:2]
+Weights = tuple[np.ndarray, int, np.ndarray]
+"""What :func:`smooth_weights` returns: (the mask in three channels, the rim's reduction, the rim's
+gain at that scale)."""
+
+
+def smooth_weights(mask: np.ndarray, f: float, oval: np.ndarray | None = None,
+                   jaw: tuple[np.ndarray, np.ndarray] | None = None) -> Weights:
+    """The parts of :func:`smooth_delta` that depend on the mask and the landmarks only (not on
+    the image): the retouch computes them during the heal (round 18). Same arguments as there."""
+    # the local mean is kept at the coarsest of 1/4, 1/2, 1/1 scale where it is still >= 1 px wide
+    h, w = mask.shape[:2]
     ds = next(d for d in (4, 2, 1) if LOCAL_MEAN * f / d >= 1.0 or d == 1)
     size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
-    small = cv2.resize(delta, size, interpolation=cv2.INTER_AREA) if ds > 1 else delta
     region = mask if oval is None else oval.astype(np.float32)
     m = cv2.resize(region, size, interpolation=cv2.INTER_AREA) if ds > 1 else region
     inner = cv2.erode((m > 0.9).astype(np.uint8), disc(RIM * f / ds))
@@ -75,14 +63,42 @@ def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float,
     ms = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if ds > 1 else mask
     sigma = LOCAL_MEAN * f / ds
     weight = cv2.GaussianBlur(ms.astype(np.float32, copy=False), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-    low = cv2.GaussianBlur(small, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     gain = 1.0 / np.maximum(weight, 0.05)
     if jaw is not None:
         (px, py), (dx, dy) = jaw[0] / ds, jaw[1]
         gy, gx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
         below = np.clip(((gx - px) * dx + (gy - py) * dy) / (0.1 * f / ds) + 0.5, 0, 1)
         gain = 1.0 + (gain - 1.0) * below
-    low *= (rim * gain)[..., None]
+    return cv2.merge([mask.astype(np.float32, copy=False)] * 3), ds, rim * gain
+
+
+def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float,
+                 oval: np.ndarray | None = None,
+                 jaw: tuple[np.ndarray, np.ndarray] | None = None, weights: Weights | None = None) -> np.ndarray:
+    """The change (H x W x 3) that removes the coarse residual inside ``mask``. ``oval`` (the
+    face outline) places the zero-mean rim along the jaw and cheeks only, not around the
+    eyes, nose and mouth (default: along every edge of ``mask``). ``jaw`` = (a point, the
+    face's unit "down" vector), in ``work`` pixels: below that point, where the neck continues
+    the face, the rim's local mean is normalised by the mask's own feather (no step at the jaw
+    line); above it (hairline, hat) the plain local mean is kept. ``weights``:
+    :func:`smooth_weights` of the same mask, oval and jaw when already computed."""
+    smooth, _, _, fine = controls(s)
+    mask3, ds, rim_gain = weights if weights is not None else smooth_weights(mask, f, oval, jaw)
+    residual = work - base
+    coarse = blur(residual, max(1.0, 0.004 * f))           # split at the pore scale
+    removed = np.subtract(residual, coarse, out=residual)
+    removed *= np.float32(fine)
+    removed += coarse
+    removed *= np.float32(-smooth)
+    delta = cv2.multiply(removed, mask3)
+    # keep the local mean: near strong edges (the jaw over a shadowed neck, the nose) the
+    # residual is not zero-mean, and removing it would shift a band's brightness (a seam)
+    # (only in a rim along the face's outline: inside, blotch removal keeps its full effect)
+    h, w = delta.shape[:2]
+    size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
+    small = cv2.resize(delta, size, interpolation=cv2.INTER_AREA) if ds > 1 else delta
+    low = cv2.GaussianBlur(small, (0, 0), LOCAL_MEAN * f / ds, borderType=cv2.BORDER_REPLICATE)
+    low *= rim_gain[..., None]
     if ds > 1:
         low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
     delta -= low * mask[..., None]

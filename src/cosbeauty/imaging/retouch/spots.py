@@ -213,41 +213,56 @@ def _pin_points(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f:
     return out
 
 
+Exclusions = tuple[np.ndarray, np.ndarray]
+"""What :func:`spot_exclusions` returns: (where no spot is healed at all, the grooves' keep)."""
+
+
+def spot_exclusions(shape: tuple[int, int], pts: np.ndarray, f: float) -> Exclusions:
+    """``(cut, keep)`` at ``shape`` (H, W: the work scale), float32: ``cut`` is 1 around the eyes,
+    lips, nose bridge and inside the face's outline margin (the skin mask is multiplied by 1 -
+    cut), ``keep`` is 0 in the grooves beside the nose wings (see :func:`find_spots`). Landmarks
+    only: the retouch computes them beside the skin masks (round 18)."""
+    h, w = shape
+    # half scale from F = FINE_EXCLUDE_F (one raster pixel = 0.01 F at F 200: a spot next to
+    # a margin is kept or dropped by where it is, not by the raster's phase), quarter below
+    step = 2 if f >= FINE_EXCLUDE_F else 4
+    q = ((h + step - 1) // step, (w + step - 1) // step)
+    k = np.array([q[1] / w, q[0] / h], np.float32)
+    eyes = poly(q, pts[RIGHT_EYE] * k, hull=True) | poly(q, pts[LEFT_EYE] * k, hull=True)
+    near = cv2.dilate(eyes, disc(EYE_MARGIN * f * k[0])) | \
+        cv2.dilate(poly(q, pts[LIPS] * k, hull=True), disc(LIP_MARGIN * f * k[0]))
+    bridge = pts[NOSE_BRIDGE] * k                      # where glasses rest: their bridge is no spot
+    cv2.circle(near, (int(round(bridge[0])), int(round(bridge[1]))), max(1, int(BRIDGE_R * f * k[0])), 1, -1)
+    # nor along the face's outline (hair, ears, the jaw's shadow: edges, not spots)
+    near |= 1 - cv2.erode(poly(q, pts[FACE_OVAL] * k), disc(OUTLINE_MARGIN * f * k[0]))
+    cut = cv2.resize(near.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    groove = np.zeros(q, np.uint8)
+    # nor in the grooves beside the nose wings, where the smile lines start: a groove's tip is
+    # as round, compact and dark as a spot by every local measure (Hessian isotropy .55 at
+    # 0.01 F vs .17-.98 on spots), so it is told apart by where it is
+    for ids in ALAR_GROOVES:
+        line = pts[ids] * k
+        line = np.concatenate([line, line[-1:] + (pts[NASOLABIAL_END[ids[-1]]] * k
+                                                  - line[-1:]) * GROOVE_RUN])
+        cv2.polylines(groove, [np.round(line * 16).astype(np.int32).reshape(-1, 1, 2)], False, 1,
+                      thickness=max(1, int(round(2 * GROOVE_MARGIN * f * k[0]))), lineType=cv2.LINE_8, shift=4)
+    keep = 1 - cv2.resize(groove.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cut, keep
+
+
 def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
-               pts: np.ndarray | None = None) -> tuple[int, int, np.ndarray] | None:
+               pts: np.ndarray | None = None, excluded: Exclusions | None = None) -> tuple[int, int, np.ndarray] | None:
     """``(x0, y0, weight)``: the heal weight (see :func:`spot_weights`) inside the skin's box
     whose top-left corner is (x0, y0), or None when there is nothing to heal. With ``pts``, the
     eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F) and the nose
     bridge (a glasses bridge looks like a spot) are left alone. Detection runs at a scale where F
     is at most DETECT_F px (spots of 0.5 % F are still ~1 px there); the weight is returned at
-    the scale of ``work``."""
+    the scale of ``work``. ``excluded``: :func:`spot_exclusions` of ``pts`` when already computed
+    (the same values)."""
     keep = None
-    if pts is not None:                  # exclusions built at a reduced scale (coarse by nature)
-        h, w = skin.shape
-        # half scale from F = FINE_EXCLUDE_F (one raster pixel = 0.01 F at F 200: a spot next to
-        # a margin is kept or dropped by where it is, not by the raster's phase), quarter below
-        step = 2 if f >= FINE_EXCLUDE_F else 4
-        q = ((h + step - 1) // step, (w + step - 1) // step)
-        k = np.array([q[1] / w, q[0] / h], np.float32)
-        eyes = poly(q, pts[RIGHT_EYE] * k, hull=True) | poly(q, pts[LEFT_EYE] * k, hull=True)
-        near = cv2.dilate(eyes, disc(EYE_MARGIN * f * k[0])) | \
-            cv2.dilate(poly(q, pts[LIPS] * k, hull=True), disc(LIP_MARGIN * f * k[0]))
-        bridge = pts[NOSE_BRIDGE] * k                      # where glasses rest: their bridge is no spot
-        cv2.circle(near, (int(round(bridge[0])), int(round(bridge[1]))), max(1, int(BRIDGE_R * f * k[0])), 1, -1)
-        # nor along the face's outline (hair, ears, the jaw's shadow: edges, not spots)
-        near |= 1 - cv2.erode(poly(q, pts[FACE_OVAL] * k), disc(OUTLINE_MARGIN * f * k[0]))
-        skin = skin * (1 - cv2.resize(near.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR))
-        groove = np.zeros(q, np.uint8)
-        # nor in the grooves beside the nose wings, where the smile lines start: a groove's tip is
-        # as round, compact and dark as a spot by every local measure (Hessian isotropy .55 at
-        # 0.01 F vs .17-.98 on spots), so it is told apart by where it is
-        for ids in ALAR_GROOVES:
-            line = pts[ids] * k
-            line = np.concatenate([line, line[-1:] + (pts[NASOLABIAL_END[ids[-1]]] * k
-                                                      - line[-1:]) * GROOVE_RUN])
-            cv2.polylines(groove, [np.round(line * 16).astype(np.int32).reshape(-1, 1, 2)], False, 1,
-                          thickness=max(1, int(round(2 * GROOVE_MARGIN * f * k[0]))), lineType=cv2.LINE_8, shift=4)
-        keep = 1 - cv2.resize(groove.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    if pts is not None or excluded is not None:      # exclusions built at a reduced scale (coarse by nature)
+        cut, keep = excluded if excluded is not None else spot_exclusions(skin.shape[:2], pts, f)
+        skin = skin * (1 - cut)
     box = nonzero_box(skin > 0.3, pad=int(0.06 * f) + 2)
     if box is None:
         return None
@@ -333,10 +348,11 @@ def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
 
 
 def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
-               pts: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               pts: np.ndarray | None = None,
+               excluded: Exclusions | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
     nothing to heal: :func:`find_spots` then :func:`heal_region`, both on ``work``."""
-    found = find_spots(work, skin, f, pts)
+    found = find_spots(work, skin, f, pts, excluded)
     if found is None:
         return None
     x0, y0, weight = found
