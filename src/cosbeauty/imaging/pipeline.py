@@ -76,14 +76,15 @@ def _reduction(info: ImageInfo) -> int:
     return max((r for r in (2, 4, 8) if long_side // r >= REDUCED_MIN_LONG), default=1)
 
 
-def _decode_and_detect(data: bytes, limits: Limits, detect: bool,
-                       keep_cmyk: bool = False) -> tuple[Decoded, list[Face] | None, dict]:
+def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: bool = False,
+                       on_wait: Any = None) -> tuple[Decoded, list[Face] | None, dict]:
     """Full decode on this thread; for large JPEGs, face detection meanwhile on the helper thread
     from a DCT-reduced decode (only tiles and small faces then need the full image).
 
     Timings: "decode" is the full decode; "detect" is only what detection adds after it (the
     overlapped part is hidden). Faces are None when ``detect`` is False. ``keep_cmyk``: see
-    ``codec.decode`` (a CMYK/YCCK source's planes, for the splice).
+    ``codec.decode`` (a CMYK/YCCK source's planes, for the splice). ``on_wait(decoded)`` is called
+    when the full decode is done and the helper is still detecting (this thread would wait).
     """
     from .faces import ScaledDetection, detect_faces, executor
 
@@ -102,6 +103,8 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool,
     t = _tick(timings, "decode", t)
     if not detect:
         return decoded, None, timings
+    if job is not None and on_wait is not None and not job.done():
+        on_wait(decoded)
     scaled = None
     if job is not None:
         # Not started (pool busy): run the *same* reduced detection here. Falling back to
@@ -146,6 +149,16 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     different output ``format`` or an explicit ``quality`` was asked for: then the untouched
     pixels are re-encoded).
     """
+    early: list[jpeg_lossless.Splicer] = []      # started during detection (_beautify): released if unused
+    try:
+        return _beautify(data, strength, limits, format, quality, early, options)
+    finally:
+        for splicer in early:
+            splicer.abort()
+
+
+def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, quality: int | None,
+              early: list, options: dict) -> Result:
     from .beauty import apply_faces, roi_for
 
     strength = check_strength(strength)
@@ -159,7 +172,17 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
         raise TypeError(f"beautify() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
     skip = strength == 0 and not options.get("reshape")
     may_splice = keep_bytes and not options.get("reshape") and (format is None or normalize_format(format) == "JPEG")
-    decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip, keep_cmyk=may_splice)
+
+    def splice_early(decoded: Decoded) -> None:
+        # libjpeg's coefficient read (the splice's first half) while this thread waits for detection
+        if may_splice and "cmyk" not in decoded.extra and \
+                decoded.info.width * decoded.info.height >= SPLICE_OVERLAP_MIN_PIXELS:
+            opened = jpeg_lossless.Splicer.open(data)
+            if opened is not None:
+                early.append(opened.start())
+
+    decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip, keep_cmyk=may_splice,
+                                                 on_wait=splice_early)
     cmyk = decoded.extra.pop("cmyk", None)      # a CMYK/YCCK JPEG's planes: the splice's, not kept
     faces = faces or []
     info = decoded.info
@@ -172,7 +195,9 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
         pixels = decoded.rgb = pixels.copy()
     strips = None
     splicer = None
-    if out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
+    if early and out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
+        splicer = early.pop()                                     # already reading (splice_early)
+    elif out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
         splicer = jpeg_lossless.Splicer.open(data, cmyk=cmyk)     # None: not a JPEG it can splice
     if splicer is not None:
         rois = [roi_for(f, pixels.shape) for f in faces]
@@ -183,7 +208,7 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
             h, w = pixels.shape[:2]
             before = [np.ascontiguousarray(jpeg_lossless.stored_view(b, orientation)) for b in before]
             regions = [jpeg_lossless.stored_box(r, orientation, w, h) for r in regions]
-        if info.width * info.height >= SPLICE_OVERLAP_MIN_PIXELS:
+        if info.width * info.height >= SPLICE_OVERLAP_MIN_PIXELS and splicer.job is None:
             splicer.start()              # libjpeg reads the source's coefficients meanwhile
         try:
             apply_faces(pixels, faces, strength, timings=timings, **options)
