@@ -273,7 +273,7 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         if checks["inside"] < CUT_INSIDE and "stability" in reasons(checks):
             _cut_stability(checks, rgb, pts, scale, border)
         else:       # a masked face: views turned less (.verify_occluded.second_views)
-            second_views(checks, lambda degrees: _stability(rgb, pts, scale, border, degrees))
+            second_views(checks, lambda degrees, zoom=1.15: _stability(rgb, pts, scale, border, degrees, zoom))
         if check and not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
