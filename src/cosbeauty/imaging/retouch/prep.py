@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from . import zones
@@ -37,7 +38,7 @@ class Prep:
     skin_s: np.ndarray | None = None
     eyebag_band: tuple | None = None
     tone_mask: np.ndarray | None = None                   # at half work scale
-    limit: np.ndarray | None = None                       # where the eye bags + tone change may apply
+    limit: np.ndarray | None = None                       # where the eye bags + tone change may apply (x 3)
 
 
 def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchParams, masks: SkinMasks,
@@ -70,5 +71,6 @@ def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchPa
             person_s = None if person is None else shrink2(person)
             out.tone_mask = tone_mask(masks.small, out.skin_s, masks.model, out.pts_s, out.f_s, person_s,
                                       masks.neck_gate, masks.features_s)
-        out.limit = inside(shape, pts, person) if person is not None else (poly(shape, pts[FACE_OVAL]) > 0)
+        limit = inside(shape, pts, person) if person is not None else (poly(shape, pts[FACE_OVAL]) > 0)
+        out.limit = cv2.merge([limit.astype(np.float32)] * 3)   # 0/1: the same products as the mask
     return out

@@ -43,7 +43,8 @@ def base_layer(work: np.ndarray, f: float, s: float) -> np.ndarray:
 
 Weights = tuple[np.ndarray, int, np.ndarray]
 """What :func:`smooth_weights` returns: (the mask in three channels, the rim's reduction, the rim's
-gain at that scale)."""
+gain at that scale in three channels). Three channels: numpy's broadcast of an H x W x 1 operand is
+~5x slower than the same product of two H x W x 3 arrays (same values)."""
 
 
 def smooth_weights(mask: np.ndarray, f: float, oval: np.ndarray | None = None,
@@ -69,7 +70,7 @@ def smooth_weights(mask: np.ndarray, f: float, oval: np.ndarray | None = None,
         gy, gx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
         below = np.clip(((gx - px) * dx + (gy - py) * dy) / (0.1 * f / ds) + 0.5, 0, 1)
         gain = 1.0 + (gain - 1.0) * below
-    return cv2.merge([mask.astype(np.float32, copy=False)] * 3), ds, rim * gain
+    return cv2.merge([mask.astype(np.float32, copy=False)] * 3), ds, cv2.merge([rim * gain] * 3)
 
 
 def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float, s: float,
@@ -98,8 +99,8 @@ def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float,
     size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
     small = cv2.resize(delta, size, interpolation=cv2.INTER_AREA) if ds > 1 else delta
     low = cv2.GaussianBlur(small, (0, 0), LOCAL_MEAN * f / ds, borderType=cv2.BORDER_REPLICATE)
-    low *= rim_gain[..., None]
+    low *= rim_gain
     if ds > 1:
         low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
-    delta -= low * mask[..., None]
+    delta -= low * mask3
     return delta
