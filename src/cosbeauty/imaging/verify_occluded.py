@@ -16,12 +16,15 @@ all over and its lower face is not skin (hidden): see the thresholds below and d
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-__all__ = ["measures", "forgive", "wanted", "second_views"]
+from . import verify_hair
+
+__all__ = ["measures", "forgive", "masked", "wanted", "second_views"]
 
 UPPER = (151, 108, 337, 9)                 # forehead centre and sides, between the brows
 LOWER = (4, 164, 0, 17, 152, 205, 425, 50, 280)   # nose tip, under the nose, lips, chin, lower cheeks
@@ -45,6 +48,11 @@ SECOND_TURNS = (15.0, -15.0)   # ... is looked at through views turned this much
                                # hold): with the nose and mouth hidden the landmark model loses a dark-masked
                                # face turned 25 degrees (presence 0.00-0.33 on 12 of 12 black/navy masks),
                                # 10 of 12 not at 15 (docs/faces.md, "Occluded faces")
+TIGHT_TURNS = (10.0, -10.0)    # round 18: one of those lost, views turned this much and not enlarged ...
+TIGHT_ZOOM = 1.0               # ... (the astronaut's dark-masked face is lost enlarged 1.15x turned +5..+25,
+                               # and 1.3x unturned; at 1.0x +-10 it moves 0.016-0.030 F, presence >= 0.98) ...
+MAX_TIGHT = 0.06               # ... must both move less than this (the drawn box over a black band: 0.096 F
+MIN_TIGHT_VIEW = 0.9           # at +10, presence 0.81) and see a face this sure
 
 
 def _patches(rgb: np.ndarray, pts: np.ndarray, idx: tuple[int, ...], r: int) -> list[np.ndarray]:
@@ -76,7 +84,7 @@ def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     irises = _patches(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
     skin_y = float(np.median(means[:, 0]))
     iris_y = float(np.concatenate(irises)[:, 0].mean()) if irises else skin_y
-    return {"up_skin": float(_in_locus(allup).mean()),
+    return {**verify_hair.measures(rgb, pts, f), "up_skin": float(_in_locus(allup).mean()),
             "up_spread": float(np.max(np.linalg.norm(means[:, 1:] - centre, axis=1))),
             "up_texture": float(np.median([p[:, 0].std() for p in up])),
             "low_skin": float(_in_locus(np.concatenate(low)).mean()),
@@ -85,7 +93,13 @@ def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
 
 
 def wanted(checks: dict[str, float]) -> bool:
-    """The candidate is judged as occluded: a colour face, not cut, sure presence, its lower
+    """The candidate is judged as occluded (it gets the stability test): its lower face hidden
+    (:func:`masked`) or one eye (:func:`.verify_hair.wanted`)."""
+    return masked(checks) or verify_hair.wanted(checks)
+
+
+def masked(checks: dict[str, float]) -> bool:
+    """The candidate is judged as masked: a colour face, not cut, sure presence, its lower
     face not skin and its upper face skin all over."""
     return (not checks.get("grey", 0.0) and checks.get("inside", 1.0) >= 0.9
             and checks["presence"] >= MIN_PRESENCE and "up_skin" in checks
@@ -100,25 +114,37 @@ def forgive(checks: dict[str, float], why: list[str]) -> list[str]:
     :mod:`.verify_signs`' ``loose-skin`` (a mesh moving > 0.08 F on skin patches not all skin)
     is judged on the visible patches: forgiven when they are skin all over (>= MIN_UP_SKIN_LOOSE,
     verify_signs' own 0.99), as a masked face's lower patches are the mask."""
+    why = verify_hair.forgive(checks, why)
     forgivable = FORGIVEN | ({"loose-skin"} if checks.get("up_skin", 0.0) >= MIN_UP_SKIN_LOOSE else set())
-    if not why or not set(why) <= forgivable or not wanted(checks):
+    if not why or not set(why) <= forgivable or not masked(checks):
         return why
     if checks.get("stability", 0.0) > MAX_INSTABILITY:
         return why
     return [w for w in why if w not in forgivable]
 
 
-def second_views(checks: dict[str, float], view: Callable[[float], tuple[float, float]]) -> None:
+def second_views(checks: dict[str, float], view: Callable[..., tuple[float, float]]) -> None:
     """A candidate judged as occluded (:func:`wanted`) whose mesh moved more than SECOND_FROM in the
     stability view is looked at through ``view(degrees)`` (:func:`.detection.landmarks._stability`
     turned ``degrees``, -> (shift, presence)) at each of SECOND_TURNS: both must hold, so the larger
     shift (with the lesser presence) replaces ``checks``' stability when it is smaller. The
     candidate must still pass every rule on it (a drawn skin box with two dots over a black band,
     noise sigma 10: 0.061 F turned -15 degrees, 0.156 F turned +15; the no-face corpus's two
-    candidates judged as occluded, the motorcycle photo cropped: lost at +15)."""
-    if not wanted(checks) or checks.get("stability", 0.0) <= SECOND_FROM:
+    candidates judged as occluded, the motorcycle photo cropped: lost at +15).
+
+    When one of those moves more than MAX_INSTABILITY and ``view`` takes a zoom too
+    (``view(degrees, zoom)``), the candidate is looked at through views turned TIGHT_TURNS and not
+    enlarged: both must move at most MAX_TIGHT with presence >= MIN_TIGHT_VIEW, and then the larger
+    shift replaces the stability."""
+    if not masked(checks) or checks.get("stability", 0.0) <= SECOND_FROM:
         return
     views = [view(degrees) for degrees in SECOND_TURNS]
     shift, seen = max(v[0] for v in views), min(v[1] for v in views)
     if shift < checks["stability"]:
+        checks["stability"], checks["stability_presence"] = shift, seen
+    if shift <= MAX_INSTABILITY or len(inspect.signature(view).parameters) < 2:
+        return
+    views = [view(degrees, TIGHT_ZOOM) for degrees in TIGHT_TURNS]
+    shift, seen = max(v[0] for v in views), min(v[1] for v in views)
+    if shift <= MAX_TIGHT and seen >= MIN_TIGHT_VIEW and shift < checks["stability"]:
         checks["stability"], checks["stability_presence"] = shift, seen
