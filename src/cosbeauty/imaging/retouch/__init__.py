@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from . import zones
+from ..detection.threads import executor
 from .common import FACE_OVAL, grow_to, luma, nonzero_box, poly, shrink2
 from .eyebags import eyebags_delta
 from .eyes import eyes_delta
@@ -25,7 +26,7 @@ from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .heal import heal_full
-from .prep import NOSE_TIP, Prep, prepare
+from .prep import NOSE_TIP, Prep, prepare, prepare_late
 from .spots import find_spots, heal_delta, spot_exclusions
 from .teeth import teeth_delta
 from .tone import tone_delta
@@ -116,8 +117,9 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     at_full = []                         # (work box, work-scale image of a full-resolution heal)
 
     def spots_job() -> None:
+        inner = pmap if prep_on and parallel else None       # ring tests || pin points
         if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
-            found = find_spots(work, masks.spot, f, pts, excluded)
+            found = find_spots(work, masks.spot, f, pts, excluded, inner)
             if found is not None:
                 for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
                     heals.append((fbox, d))
@@ -125,7 +127,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                     cur[y0:y1, x0:x1] += small
                     at_full.append((wbox, small))
         elif params.spots > 0:
-            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded)
+            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded, inner)
             if healed is not None:
                 (x0, y0, x1, y1), d = healed
                 cur[y0:y1, x0:x1] += d
@@ -133,12 +135,17 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     def prep_job() -> Prep:
         return prepare(work.shape[:2], pts, f, params, masks, person)
 
+    def late_job() -> Prep:
+        return prepare_late(prep, work.shape[:2], pts, f, params, masks, person)
+
     prep = Prep()
+    late = None
     if prep_on and parallel:             # the heal here, the masks' other uses on the helper
         _, prep = pmap(lambda job: job(), [spots_job, prep_job])
+        late = executor().submit(late_job)   # on the helper while the smoothing and lines run here
     else:
         spots_job()
-        prep = prep_job() if prep_on else prep
+        prep = prepare_late(prep_job(), work.shape[:2], pts, f, params, masks, person) if prep_on else prep
     clock.tick("retouch.spots")
     if params.smoothing > 0:
         box = prep.smooth_box if prep_on else nonzero_box(skin > 0, pad=int(0.08 * f) + 2)  # the face, not the neck
@@ -155,6 +162,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines)
         cur += cv2.merge([d, d, d])      # the same sums as cur += d[..., None], ~3x faster
     clock.tick("retouch.lines")
+    if late is not None:                 # not started yet: done here (the same values)
+        prep = late_job() if late.cancel() else late.result()
     # eye bags and tone are smooth: both at half work scale, upsampled once
     do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
     change = None

@@ -42,10 +42,11 @@ class Prep:
 
 
 def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchParams, masks: SkinMasks,
-            person: np.ndarray | None) -> Prep:
+            person: np.ndarray | None, out: Prep | None = None) -> Prep:
     """The :class:`Prep` of one face: ``shape`` (H, W) of the work image, its landmarks ``pts`` and
-    cheek width ``f``, the amounts, the skin masks and the person probability (None: no neck)."""
-    out = Prep()
+    cheek width ``f``, the amounts, the skin masks and the person probability (None: no neck).
+    This part (smoothing, lines) is needed first; :func:`prepare_late` adds the rest."""
+    out = Prep() if out is None else out
     skin = masks.skin
     if params.smoothing > 0:
         box = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)     # the face only, not the neck band
@@ -57,6 +58,14 @@ def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchPa
             out.smooth_weights = smooth_weights(skin[y0:y1, x0:x1], f, out.smooth_oval, out.smooth_jaw)
     if params.lines > 0:
         out.lines = line_zones(shape, masks.loose, masks.region, masks.fold, pts, f)
+    return out
+
+
+def prepare_late(prep: Prep, shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchParams,
+                 masks: SkinMasks, person: np.ndarray | None) -> Prep:
+    """``prep`` completed with what the eye bags and the tone need (half work scale), returned."""
+    out = prep
+    skin = masks.skin
     do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
     if params.eyebags > 0 or do_tone:
         h, w = shape
