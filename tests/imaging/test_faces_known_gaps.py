@@ -6,15 +6,11 @@ it is fixed, so the fix comes with its test already written.
   fast path (``candidates._want_tiles``), whose look for small faces (round 15, ``detection/beside.py``:
   skin-chroma blobs outside the big face) finds no blob on the cat photo's fur (colour sweep 73/90,
   the cat photo 6/18; grey photos: no skin cue, not looked for).
-* hair over one eye (round 15's check_b_occl, round 17): a dark lock from the forehead across one eye
-  and the bridge. The astronaut is rejected by round 16's ``one-band`` sign (the hair makes the bridge
-  as dark as the "eyes") at 64/128/256 px, Grace Hopper by ``skin``; round 16's masks helper had 3/6 on
-  its own tree before ``one-band`` landed.
-
 Fixed since, with its test moved to the fixing helper's file: a gravel stone accepted once a real
 face is in the picture (round 15, ``verify_signs`` loose-eyes: ``test_faces_verify_withface.py``).
 Fixed since and kept here as a plain test: a face in a 30 % brighter photo (round 15's second check;
-found since round 16).
+found since round 16); hair over one eye (round 15's check_b_occl; rejected by round 16's ``one-band``
+and ``skin``, found since round 18: ``verify_hair``, more cases in ``test_faces_occluded18.py``).
 """
 
 from __future__ import annotations
@@ -84,7 +80,6 @@ def test_face_in_a_brighter_photo_found():
     assert any(abs(f.center[0] - 900) < 40 and abs(f.center[1] - 500) < 40 for f in faces), [f.box for f in faces]
 
 
-@pytest.mark.xfail(strict=True, reason="hair over one eye: one-band reads the lock across the bridge as one dark band")
 def test_face_with_hair_over_one_eye_found():
     canvas = corpus.cover("motorcycle", 1920, 1080)
     corpus.paste_round(canvas, corpus.heads()["astronaut"], 128, 700, 520)
