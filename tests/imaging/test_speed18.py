@@ -185,25 +185,3 @@ def test_smoothing_three_channel_weights_same_values(strength: float) -> None:
     assert np.array_equal(smooth_delta(part.copy(), base, mask, f, strength, oval, jaw), expected)
     assert np.array_equal(smooth_delta(part.copy(), base, mask, f, strength, oval, jaw, weights), expected)
 
-
-def test_spot_rings_and_pin_points_side_by_side_same_weights() -> None:
-    """``spots.spot_weights(pmap=)`` runs the ring tests and the pin-point search (independent) as
-    one pair on two threads: the same heal weights as one after the other."""
-    from cosbeauty.imaging.faces import pmap
-    from cosbeauty.imaging.retouch import skin_masks
-    from cosbeauty.imaging.retouch.spots import find_spots, spot_exclusions, spot_weights
-
-    work, pts, f = _face_inputs()
-    spot = skin_masks(work, pts, f).spot
-    pairs: list[int] = []
-
-    def recording(fn, items):
-        pairs.append(len(items))
-        return pmap(fn, items)
-
-    assert np.array_equal(spot_weights(work, spot, f, pmap=recording), spot_weights(work, spot, f))
-    assert pairs == [2]
-    excluded = spot_exclusions(work.shape[:2], pts, f)
-    a = find_spots(work, spot, f, pts, excluded, pmap)
-    b = find_spots(work, spot, f, pts, excluded)
-    assert a[:2] == b[:2] and np.array_equal(a[2], b[2])

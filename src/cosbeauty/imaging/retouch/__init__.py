@@ -117,9 +117,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     at_full = []                         # (work box, work-scale image of a full-resolution heal)
 
     def spots_job() -> None:
-        inner = pmap if prep_on and parallel else None       # ring tests || pin points
         if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
-            found = find_spots(work, masks.spot, f, pts, excluded, inner)
+            found = find_spots(work, masks.spot, f, pts, excluded)
             if found is not None:
                 for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
                     heals.append((fbox, d))
@@ -127,7 +126,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                     cur[y0:y1, x0:x1] += small
                     at_full.append((wbox, small))
         elif params.spots > 0:
-            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded, inner)
+            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded)
             if healed is not None:
                 (x0, y0, x1, y1), d = healed
                 cur[y0:y1, x0:x1] += d

@@ -15,7 +15,6 @@ that the texture's variance is kept at every weight.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -77,8 +76,7 @@ def _ring(radius: float) -> np.ndarray:
     return ((d >= radius - 0.75) & (d <= radius + 0.75)).astype(np.uint8)
 
 
-def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray | None = None,
-                 pmap: Callable | None = None) -> np.ndarray:
+def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray | None = None) -> np.ndarray:
     """The heal weight in [0, 1] per pixel (H x W); ``keep`` (optional, 0..1): where healing is
     allowed at all (its zeros still count as skin in the ring test, so a groove left alone does
     not make the skin beside it a "spot").
@@ -90,12 +88,20 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
     (brows, hair) never count as the darker/redder part of a ring. (Tried: "darker than three
     of four quarter arcs", which also finds spots touching a wrinkle; on Grace Hopper it healed
     wrinkle texture too, fine-texture retention around spots fell from ~0.7 to ~0.5.)
-
-    ``pmap``: the ring tests and the pin-point search (independent) side by side.
     """
     g = blur(work, 0.6)
     y = luma(g) * 255
     cr = (g[..., 0] * 255 - y) * 0.713
+    dark = np.zeros_like(y)
+    red = np.zeros_like(y)
+    # non-skin (brows, hair, frames) never counts as the darker/redder part of a ring
+    off = skin < 0.3
+    y_ring = np.where(off, np.float32(255), y)
+    cr_ring = np.where(off, np.float32(-255), cr)
+    for radius in (max(2.0, 0.012 * f), max(3.0, 0.028 * f)):
+        ring = _ring(radius)
+        np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
+        np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
     if keep is not None:
         skin_ok = skin * keep
         on_skin = skin_ok > 0.5
@@ -106,29 +112,8 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
     gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
     strong = cv2.dilate((cv2.magnitude(gx, gy) * 0.125 > STRONG_EDGE).astype(np.uint8), disc(max(1.0, 0.01 * f)))
-
-    def rings() -> tuple[np.ndarray, np.ndarray]:
-        dark = np.zeros_like(y)
-        red = np.zeros_like(y)
-        # non-skin (brows, hair, frames) never counts as the darker/redder part of a ring
-        off = skin < 0.3
-        y_ring = np.where(off, np.float32(255), y)
-        cr_ring = np.where(off, np.float32(-255), cr)
-        for radius in (max(2.0, 0.012 * f), max(3.0, 0.028 * f)):
-            ring = _ring(radius)
-            np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
-            np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
-        return dark, red
-
-    def pins() -> np.ndarray | None:
-        return _pin_points(g, y, cr, on_skin & (strong == 0), f)
-
-    if pmap is not None:
-        (dark, red), pin = pmap(lambda job: job(), [rings, pins])
-    else:
-        dark, red = rings()
-        pin = pins()
     cand = (((dark > DARK_MIN) | (red > RED_MIN)) & on_skin & (strong == 0)).astype(np.uint8)
+    pin = _pin_points(g, y, cr, on_skin & (strong == 0), f)
     cand = cv2.dilate(cand, disc(max(1.0, 0.006 * f)))       # the core -> the whole spot
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     weight = np.zeros(n, np.float32)
@@ -265,15 +250,15 @@ def spot_exclusions(shape: tuple[int, int], pts: np.ndarray, f: float) -> Exclus
     return cut, keep
 
 
-def find_spots(work: np.ndarray, skin: np.ndarray, f: float, pts: np.ndarray | None = None,
-               excluded: Exclusions | None = None, pmap: Callable | None = None) -> tuple[int, int, np.ndarray] | None:
+def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
+               pts: np.ndarray | None = None, excluded: Exclusions | None = None) -> tuple[int, int, np.ndarray] | None:
     """``(x0, y0, weight)``: the heal weight (see :func:`spot_weights`) inside the skin's box
     whose top-left corner is (x0, y0), or None when there is nothing to heal. With ``pts``, the
     eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F) and the nose
     bridge (a glasses bridge looks like a spot) are left alone. Detection runs at a scale where F
     is at most DETECT_F px (spots of 0.5 % F are still ~1 px there); the weight is returned at
     the scale of ``work``. ``excluded``: :func:`spot_exclusions` of ``pts`` when already computed
-    (the same values); ``pmap``: see :func:`spot_weights`."""
+    (the same values)."""
     keep = None
     if pts is not None or excluded is not None:      # exclusions built at a reduced scale (coarse by nature)
         cut, keep = excluded if excluded is not None else spot_exclusions(skin.shape[:2], pts, f)
@@ -290,13 +275,12 @@ def find_spots(work: np.ndarray, skin: np.ndarray, f: float, pts: np.ndarray | N
         size = (max(1, round(w * ds)), max(1, round(h * ds)))
         weight = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
                               cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds,
-                              None if sub_keep is None else cv2.resize(sub_keep, size, interpolation=cv2.INTER_AREA),
-                              pmap)
+                              None if sub_keep is None else cv2.resize(sub_keep, size, interpolation=cv2.INTER_AREA))
         if not weight.any():
             return None
         weight = grow_to(weight, (h, w))
     else:
-        weight = spot_weights(sub, sub_skin, f, sub_keep, pmap)
+        weight = spot_weights(sub, sub_skin, f, sub_keep)
         if not weight.any():
             return None
     return x0, y0, weight
@@ -364,11 +348,11 @@ def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
 
 
 def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
-               pts: np.ndarray | None = None, excluded: Exclusions | None = None,
-               pmap: Callable | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               pts: np.ndarray | None = None,
+               excluded: Exclusions | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
     nothing to heal: :func:`find_spots` then :func:`heal_region`, both on ``work``."""
-    found = find_spots(work, skin, f, pts, excluded, pmap)
+    found = find_spots(work, skin, f, pts, excluded)
     if found is None:
         return None
     x0, y0, weight = found
