@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from . import widecells
 from .models import quietly
 from .confirm import _confirm, _unturn
 from .imageops import centred_rows
@@ -79,7 +80,9 @@ def turned_candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float,
     scores = prescore(image, scaled, todo)
     picked = [(cx, cy, side, turn) for j, turn in enumerate(_TURNS)
               for i, (cx, cy, side, _) in enumerate(todo) if scores[i, j] >= _PRE_SCORE]
-    return turned_confirm(image, scaled, picked) if picked else []
+    got = turned_confirm(image, scaled, picked) if picked else []
+    # the best cells that gave nothing, looked at wider every 45 degrees (a mid-size face's small cell)
+    return got + widecells.candidates(image, scaled, todo, got)
 
 
 def turned_confirm(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
