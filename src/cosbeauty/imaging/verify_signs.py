@@ -112,11 +112,22 @@ Round 17 (what round 16 left accepted, docs/faces.md, "Only faces"):
   motorcycle's engine badge once a rolled face is found in the photo (a stable mesh, a sure view; bridge
   0.61-0.83 of the eyes, eyes 0.53-0.54 F apart) and a chrome spot in the photo 1.5x over-exposed
   (moving 0.067 F, view 0.60, bridge 0.67 of the eyes).
+
+Round 18 (drawn faces, :mod:`.verify_drawn`):
+
+* ``no-person`` (colour, uncut, doubtful: the stability test run or one-tone skin; needs ``person``,
+  measured by :func:`.verify_drawn.measures` once every other check passed): MediaPipe's selfie-segmentation
+  model, shown the candidate upright in a window 4 F wide, finds a person over the mesh with
+  probability >= 0.9 (``MIN_PERSON``; real colour faces >= 0.987 over 1322 accepted candidates).
+  Rejected: colour emoji of round 17's drawn no-face set at 0.45-0.87 (most drawn candidates still
+  reach 1.0). Not for grey: faces with no head around them (LFW's crops) read 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .verify_drawn import MIN_PERSON
 
 __all__ = ["doubtful_eyes", "plane_residual", "second_signs", "tone_spread"]
 
@@ -228,4 +239,6 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
     if (cut and grey and checks.get("stability", 0.0) > LOOSE and checks.get("eyes_inside", 0.0) < 0.5
             and checks["presence"] < MIN_PRESENCE_LOOSE):
         why.append("eyes-out")
+    if not grey and not cut and checks.get("person", 1.0) < MIN_PERSON:
+        why.append("no-person")    # round 18: the selfie model sees no person on the mesh (emoji, buttons)
     return why

@@ -1,0 +1,95 @@
+"""Drawn faces (emoji, sewing buttons): a second opinion from a model trained on real people (issue #12,
+point 1; docs/faces.md, "Only faces", round 18).
+
+Round 17's drawn no-face set (``bench/nofaces_drawn.py``) leaves emoji and buttons accepted that JPEG or
+WebP makes look textured: every hand-made measure of the landmark mesh tried so far overlapped the real
+faces. MediaPipe's selfie-segmentation model (the general 256x256 one, bundled in the wheel, already used
+by :mod:`.segmentation`) gives a person probability per pixel; on a real head it covers the face, and it
+was trained on photos of people, not on drawings. :func:`person` shows it the candidate upright (the eye
+line levelled), centred on its mesh, in a window 4 F wide (F: the mesh's cheek width, at most 64 px in
+the window, so <= 256 px: the model's input) and returns the probability's mean over the mesh's convex
+hull.
+
+Measured (round 18, HEAD 1ae2d16, every candidate :func:`.detection.landmarks._face_try` accepted with
+its mesh in the frame (``inside`` >= 0.9) and the stability test run):
+
+* real colour faces >= 0.987: ``bench/faces_real.py`` angles and edges, 40/96/300 px, and the tests'
+  small (24-40 px), crowd, skin-tone, masked, turned-small and face-corpus faces (every colour candidate
+  in the frame accepted, stability test or not: 1322, 570 of them without the test >= 0.992);
+* accepted colour drawn candidates of nofaces_drawn (7 images edited) and its held-out set (17 images
+  with a candidate): 0.45-1.0 (median 0.87; 6 of 13 below 0.9).
+
+Limit: < 0.9 is no person (``no-person`` in :func:`.verify_signs.second_signs`). Most drawn candidates
+still reach 1.0 (the model takes a skin disc with two dots for a head): the rule removes the ones it
+does not. **Colour only**: grey faces without a head around them read 0 -- LFW's 25 px crops pasted
+on a grey canvas (80 of 113 candidates < 0.9, most 0.00) and both heads in grey on a flat canvas
+(test_faces_verify_grey, 24 of 56) -- and no BlazeFace score tried separates those from the grey
+drawn candidates (short-range on the same window: LFW 0.58-0.87, drawn 0.50-0.84).
+
+Cost: one model call (~6-7 ms CPU on this machine under load, plus building the graph once per thread) per
+colour candidate that already passed every other check **and** is doubtful (:func:`wanted`: the stability
+test was run on it, or its skin is one tone); a sure face (the 1080p portrait) never pays it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = ["MIN_PERSON", "measures", "person", "wanted"]
+
+MIN_PERSON = 0.9          # colour candidates: the person probability over the mesh at least this
+WINDOW = 4.0              # the window's side in F
+MAX_F = 64.0              # F in the window at most this many pixels (window <= 256 px: the model's input)
+INSIDE = 0.9              # = verify.CUT_INSIDE: only candidates with their mesh in the frame
+DOUBT_TONES = 0.15        # ... and doubtful: the stability test run, or skin patches this close to one tone
+
+
+def wanted(checks: dict[str, float]) -> bool:
+    """Asked only of colour candidates in the frame that are doubtful: the stability test was run on them,
+    or their skin patches are nearly one tone (``skin_tones`` < 0.15, real colour faces >= 0.178 unless
+    masked: a filled drawing the detector is sure of, test_faces_onlyfaces4's 64 px smiley 0.085)."""
+    return (not checks["grey"] and checks.get("inside", 1.0) >= INSIDE
+            and ("stability" in checks or checks.get("skin_tones", 1.0) < DOUBT_TONES))
+
+
+def upright(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The window around the mesh, eye line levelled, and the mesh's points in it. ``pts`` in the
+    pixels of ``rgb``."""
+    eye_r, eye_l = pts[33].astype(np.float64), pts[263].astype(np.float64)
+    degrees = math.degrees(math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0]))
+    f = float(np.linalg.norm(pts[234] - pts[454])) or 1.0
+    centre = pts[:468].astype(np.float64).mean(axis=0)
+    k = min(f, MAX_F) / f
+    side = max(8, int(round(WINDOW * f * k)))
+    m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), degrees, k)
+    m[:, 2] += (side / 2 - centre[0], side / 2 - centre[1])
+    window = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3]), m, (side, side), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT_101)
+    mesh = np.c_[pts[:468].astype(np.float64), np.ones(468)] @ m.T
+    return window, mesh
+
+
+def person(rgb: np.ndarray, pts: np.ndarray) -> float:
+    """Mean person probability (selfie segmentation) over the mesh's convex hull, the candidate upright."""
+    from .segmentation import segmenter
+
+    window, mesh = upright(rgb, pts)
+    prob = segmenter(0).process(window).segmentation_mask
+    if prob is None:
+        return 0.0
+    prob = np.asarray(prob, np.float32)
+    if prob.shape != window.shape[:2]:
+        prob = cv2.resize(prob, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_LINEAR)
+    hull = np.zeros(prob.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh).astype(np.int32)), 1)
+    return float(prob[hull > 0].mean()) if hull.any() else 0.0
+
+
+def measures(rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, float]:
+    """``{"person": ...}`` for one candidate: ``rgb`` the image or a copy scaled by ``scale``, ``pts``
+    the 478 landmarks in image pixels."""
+    scaled = pts * np.float32(scale) if scale != 1.0 else pts
+    return {"person": person(rgb, scaled)}
