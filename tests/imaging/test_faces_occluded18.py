@@ -31,10 +31,11 @@ LOCK = (45, 30, 22)
 _ZOOM_HOOK = "zoom" in inspect.getsource(landmarks._face_try)
 
 
-def _hair(person: str, px: int, cx: int = 700, cy: int = 520) -> np.ndarray:
-    """test_faces_known_gaps' case: the head on the motorcycle at 1080p, a lock from the forehead
-    over its right eye and the bridge, JPEG q90."""
-    canvas = corpus.cover("motorcycle", 1920, 1080)
+def _hair(person: str, px: int, lock_colour: tuple[int, int, int] = LOCK, backdrop: str = "motorcycle",
+          cx: int = 700, cy: int = 520) -> np.ndarray:
+    """test_faces_known_gaps' case: the head on a backdrop at 1080p, a lock from the forehead over
+    its right eye and the bridge, JPEG q90."""
+    canvas = corpus.cover(backdrop, 1920, 1080)
     corpus.paste_round(canvas, corpus.heads()[person], px, cx, cy)
     clean = [f for f in detect_faces(corpus.decoded(corpus.jpeg_pil(canvas, 90)))
              if math.hypot(f.center[0] - cx, f.center[1] - cy) < 0.5 * px]
@@ -43,13 +44,16 @@ def _hair(person: str, px: int, cx: int = 700, cy: int = 520) -> np.ndarray:
     up = lm[10] - lm[152]
     lock = np.array([lm[10] + up * 0.15, lm[454] + up * 0.35, (lm[33] + lm[133]) / 2 - up * 0.12,
                      lm[234] - up * 0.05], np.int32)
-    cv2.fillPoly(canvas, [lock], LOCK, cv2.LINE_AA)
+    cv2.fillPoly(canvas, [lock], lock_colour, cv2.LINE_AA)
     return corpus.decoded(corpus.jpeg_pil(canvas, 90))
 
 
-@pytest.mark.parametrize("person, px", [("astronaut", 64), ("astronaut", 256), ("hopper", 128)])
-def test_face_with_hair_over_one_eye_found(person: str, px: int) -> None:
-    faces = detect_faces(_hair(person, px))
+@pytest.mark.parametrize("person, px, colour, backdrop", [
+    ("astronaut", 64, LOCK, "motorcycle"), ("astronaut", 256, LOCK, "motorcycle"), ("hopper", 128, LOCK, "motorcycle"),
+    ("hopper", 128, (100, 70, 45), "retina"),     # a mid-brown lock: the covered eye 0.50 darker than the cheeks
+])
+def test_face_with_hair_over_one_eye_found(person: str, px: int, colour: tuple[int, int, int], backdrop: str) -> None:
+    faces = detect_faces(_hair(person, px, colour, backdrop))
     near = [f for f in faces if math.hypot(f.center[0] - 700, f.center[1] - 520) < 0.5 * px]
     assert len(near) == 1 and len(faces) == 1, [(f.box, f.checks.get("stability")) for f in faces]
     assert verify_hair.wanted(near[0].checks) and near[0].checks["stability"] <= verify_hair.MAX_INSTABILITY
