@@ -40,7 +40,7 @@ def segmenter(model_selection: int = 0) -> Any:
             warnings.simplefilter("ignore")
             from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
 
-            from cosbeauty.imaging.faces import quietly   # MediaPipe's start-up chatter off stderr
+            from cosbeauty.imaging.detection.models import quietly   # MediaPipe's start-up chatter off stderr
 
             def build() -> Any:
                 graph = SelfieSegmentation(model_selection=model_selection)
@@ -58,7 +58,7 @@ def warm(timeout: float = 5.0) -> None:
     :func:`cosbeauty.imaging.faces.executor` (the retouch runs its person segmentation there,
     side by side with the skin masks). The helpers are reached one task each through a barrier;
     if they are busy past ``timeout`` the rest build their graph on first use instead."""
-    from cosbeauty.imaging.faces import _HELPERS, executor
+    from cosbeauty.imaging.detection.threads import _HELPERS, executor
 
     segmenter(0)
     segmenter(1)
