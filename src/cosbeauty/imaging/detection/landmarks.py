@@ -244,6 +244,7 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
               check: bool, border: int) -> tuple[Face | None, bool]:
     """(the face or None, whether its ROI was cut by the frame)."""
     from ..verify import CUT_INSIDE, face_checks, is_face, needs_stability, reasons
+    from .. import verify_drawn
     from ..verify_occluded import second_views
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
@@ -275,6 +276,10 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
         else:       # a masked face: views turned less (.verify_occluded.second_views)
             second_views(checks, lambda degrees, zoom=1.15: _stability(rgb, pts, scale, border, degrees, zoom))
         if check and not is_face(checks):
+            return None, cut
+    if check and verify_drawn.wanted(checks):     # a doubtful candidate that passed: a person there? (drawn faces)
+        checks.update(verify_drawn.measures(rgb, pts, scale))
+        if not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
 
