@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .detection import beside, closeup
+from .detection import beside, closeup, corners
 from .detection.candidates import _select, _want_tiles, _want_turns
 from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
@@ -85,6 +85,7 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
             if tiles is None and beside.wanted(dets, want_tiles, h, w, min_face_px) else None)
     if turns if turns is not None else _want_turns(dets, want_tiles):
         dets += _whole_pass(image, turns=TURNS, edges=True, small=whole)
+        dets += corners.corner_pass(whole[0], whole[1], whole[2], h, w)     # big faces cut at a corner
     later: list[_Detection] = []       # edge candidates landmarked after the faces (detection.small.later_faces)
     if want_tiles:
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces, later=later)
@@ -158,6 +159,7 @@ class ScaledDetection:
             self.beside = (whole[0], sx * whole[1], [d.box for d in self.dets])
         if _want_turns(self.dets, self.tiles):
             self.dets += _whole_pass(small, sx, sy, turns=TURNS, edges=True, small=whole)
+            self.dets += corners.corner_pass(whole[0], sx * whole[1], sy * whole[2], self.h, self.w)
         if not self.tiles:
             scale = min(sx, sy)
             for det in _select(self.dets, self.max_faces, self.min_face_px, self.h, self.w):
