@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import greyscan
+from . import greyscan, greysmall
 from .common import _DET_INPUT, _Detection
 from .imageops import _pyramid, _windows, mirror_pad, rot90, unturn
 from .models import _detect_full
@@ -60,6 +60,8 @@ def candidates(image: np.ndarray | None, h: int, w: int,
     if not ENABLED:
         return []
     scan = greyscan.candidates(image, h, w, scaled)
+    if greyscan.scale_for(h, w):        # small turned faces at a cheap cue's places (.greysmall)
+        scan += greysmall.candidates(image, h, w, scaled)
     s = scale_for(h, w) if WINDOWS or not greyscan.scale_for(h, w) else 0.0
     if not s:
         return scan
