@@ -77,8 +77,8 @@ def mesh_in_frame(pts: np.ndarray, h: int, w: int, det: _Detection | None = None
     A face half outside has its mesh centred on the edge, a few pixels either side of it (round 18:
     the astronaut 300 px half out at the right of the coffee photo, presence 1.0, mesh centred 1-6 px
     past the edge, F 206; half above chelsea's, 8 px above it, F 160; both missed), so the centre may lie
-    MESH_SLACK x F past one edge, half an F or more from the frame's corners: a reflection 0.75 F off
-    is still dropped. Past the top or bottom only an upright mesh (roll within +-60 degrees) gets the
+    MESH_SLACK x F past the top or bottom edge, half an F or more from the frame's corners: a reflection
+    0.75 F off is still dropped. Only an upright mesh (roll within +-60 degrees) gets the
     slack: the reflection of a face cut there is upside down, and the astronaut 300 px a quarter
     above the coffee photo's top-right corner (found before) was lost to her reflection's mesh (roll
     171, centred 24 px = 0.1 F above the edge: the try succeeded, the reflection rule dropped the
@@ -94,10 +94,10 @@ def mesh_in_frame(pts: np.ndarray, h: int, w: int, det: _Detection | None = None
         return True
     f = float(np.linalg.norm(pts[234] - pts[454]))
     m = MESH_SLACK * f
-    if 0 <= cx <= w:            # past the top or bottom
-        dx, dy = pts[263] - pts[33]
-        return bool(-m <= cy <= h + m and f / 2 <= cx <= w - f / 2 and dx > 0 and abs(dy) < _TAN60 * dx)
-    return bool(0 <= cy <= h and -m <= cx <= w + m and f / 2 <= cy <= h - f / 2)
+    if not 0 <= cx <= w:        # past the left or right: no slack (a grey drawn emoji at the left edge of
+        return False            # nofaces_drawn, emoji-9-grey-q60, was taken; the face half out at the
+    dx, dy = pts[263] - pts[33]  # right is boxed by the corner mosaic, or not at all)
+    return bool(-m <= cy <= h + m and f / 2 <= cx <= w - f / 2 and dx > 0 and abs(dy) < _TAN60 * dx)
 
 
 _TAN60 = 1.7320508
