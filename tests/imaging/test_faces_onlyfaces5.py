@@ -119,3 +119,15 @@ def test_person_on_a_photo_face():
     assert len(verify_drawn.upright(photo, faces[0].landmarks)[1]) == 468
     np.testing.assert_equal(verify_drawn.person(photo, faces[0].landmarks),
                             verify_drawn.person(photo, faces[0].landmarks))     # deterministic
+
+
+def test_a_close_up_is_not_measured():
+    """A face wider than half the frame's short side gets no ``person`` (the window would show its
+    reflections: test_faces_cut_real's close-ups of Grace Hopper were lost when it did, round 18)."""
+    photo = skimage.data.astronaut()
+    pts = detect_faces(photo)[0].landmarks
+    assert "person" in verify_drawn.measures(photo, pts)
+    x0, y0 = (int(v) for v in pts[:468].min(axis=0))
+    x1, y1 = (int(v) for v in pts[:468].max(axis=0))
+    crop = np.ascontiguousarray(photo[y0:y1, x0:x1])
+    assert verify_drawn.measures(crop, pts - np.float32([x0, y0])) == {}

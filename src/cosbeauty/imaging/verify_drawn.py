@@ -45,6 +45,7 @@ WINDOW = 4.0              # the window's side in F
 MAX_F = 64.0              # F in the window at most this many pixels (window <= 256 px: the model's input)
 INSIDE = 0.9              # = verify.CUT_INSIDE: only candidates with their mesh in the frame
 DOUBT_TONES = 0.15        # ... and doubtful: the stability test run, or skin patches this close to one tone
+MAX_SHARE = 0.5           # ... and F at most this x the image's short side (a close-up: see measures)
 
 
 def wanted(checks: dict[str, float]) -> bool:
@@ -90,6 +91,15 @@ def person(rgb: np.ndarray, pts: np.ndarray) -> float:
 
 def measures(rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, float]:
     """``{"person": ...}`` for one candidate: ``rgb`` the image or a copy scaled by ``scale``, ``pts``
-    the 478 landmarks in image pixels."""
+    the 478 landmarks in image pixels.
+
+    A face wider (F) than half the image's short side is not measured (``{}``): the 4 F window then
+    shows a close-up's reflections (or, with a flat border, a head too small and cut to be a person:
+    Grace Hopper 1.15x as wide as a 1080x1080 frame reads 0.02 reflected, 0.10 on grey), and
+    test_faces_cut_real's close-ups were lost (round 18). The drawn faces this rule rejects in the
+    no-face sets stay under it (test_faces_onlyfaces5)."""
     scaled = pts * np.float32(scale) if scale != 1.0 else pts
+    f = float(np.linalg.norm(scaled[234].astype(np.float64) - scaled[454].astype(np.float64)))
+    if f > MAX_SHARE * min(rgb.shape[:2]):
+        return {}
     return {"person": person(rgb, scaled)}
