@@ -105,3 +105,17 @@ def test_mesh_slack_is_a_tenth_of_f() -> None:
         pts[:468, 1] = H + past
         pts[234], pts[454] = (850, H + past), (950, H + past)     # F = 100, symmetric about the mean
         assert onframe.mesh_in_frame(pts, H, W) is inside
+
+
+def test_only_confident_big_candidates_get_the_wider_move() -> None:
+    """A big box centred 6 % of its side past the edge is moved onto it at 0.74 (the astronaut half above
+    chelsea's frame), not at 0.44 (the no-face rocket's bottom box: its landmark tries cost ~+25 ms)."""
+    from cosbeauty.imaging.detection.common import _Detection
+
+    def det(score: float) -> _Detection:
+        box = np.array([400.0, -10.5 - 87.5, 575.0, -10.5 + 87.5])       # 175 px, centred 10.5 px above
+        return _Detection(box, score, np.array([[460.0, -20.0], [515.0, -20.0]]))
+
+    moved, kept = onframe.onto_frame([det(0.74), det(0.44)], H, W)
+    assert (moved.box[1] + moved.box[3]) / 2 >= 0
+    assert (kept.box[1] + kept.box[3]) / 2 < 0
