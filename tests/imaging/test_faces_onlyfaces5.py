@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -39,20 +40,12 @@ def _drawn_case(tag: str, held: bool) -> bytes:
         import nofaces_drawn
     finally:
         sys.path.remove(_BENCH)
-    saved = {k: os.environ.get(k) for k in ("HELD", "SEED")}
-    os.environ.update({"HELD": "60", "SEED": "4242"} if held else {})
-    if not held:
-        os.environ.pop("HELD", None)
-    try:
+    with mock.patch.dict(os.environ, {"HELD": "60", "SEED": "4242"} if held else {}):   # restored on exit
+        if not held:
+            os.environ.pop("HELD", None)
         for name, data in nofaces_drawn.cases():
             if name == tag:
                 return data
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     raise LookupError(tag)
 
 
