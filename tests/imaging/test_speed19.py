@@ -1,6 +1,6 @@
 """Round 19 speed work: the retouch's first stage (skin masks; spot exclusions and person
 segmentation) starts while detection verifies the face (``cosbeauty.imaging.early``), with the
-same bytes.
+same bytes. Shipped switched off (``early.ENABLED``: no gain measured); the tests switch it on.
 
 The landmark step calls ``early.mesh_ready`` with the mesh it is about to verify; on an image the
 bytes path armed (one confident face from the reduced-image pass, no window pass) the first stage
@@ -17,11 +17,35 @@ import cv2
 import numpy as np
 import pytest
 
+from cosbeauty.imaging import early as _early
 from tests.imaging.scenes import one_face, six_faces
+
+SHIPPED_ENABLED = _early.ENABLED          # read at import, before any test switches it
 
 
 def _jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
     return cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+
+
+@pytest.fixture(autouse=True)
+def switched_on(monkeypatch) -> None:
+    """The mechanism is off by default (``early.ENABLED``): these tests switch it on."""
+    from cosbeauty.imaging import early
+
+    monkeypatch.setattr(early, "ENABLED", True)
+
+
+def test_off_by_default() -> None:
+    """``early.ENABLED`` is False as shipped (round 19 measured no gain: see the module); off,
+    the bytes path arms nothing."""
+    from cosbeauty.imaging import early
+    from cosbeauty.imaging.pipeline import beautify
+
+    assert SHIPPED_ENABLED is False
+    early.ENABLED = False                                  # restored by the fixture's monkeypatch
+    before = dict(early.STATS)
+    beautify(_jpeg(one_face(1920, 1080)), 0.5)
+    assert early.STATS == before and not early._armed
 
 
 @pytest.fixture(scope="module")
