@@ -29,6 +29,12 @@ drawn candidates (short-range on the same window: LFW 0.58-0.87, drawn 0.50-0.84
 Cost: one model call (~6-7 ms CPU on this machine under load, plus building the graph once per thread) per
 colour candidate that already passed every other check **and** is doubtful (:func:`wanted`: the stability
 test was run on it, or its skin is one tone); a sure face (the 1080p portrait) never pays it.
+
+Round 19 (:func:`asked`, :func:`opinions`; the hook in ``landmarks._face_try`` calls these instead of
+:func:`wanted` / :func:`measures`): the same window also gets :mod:`.verify_disc`'s disc measure (~2 ms,
+colour and grey candidates in the frame that are doubtful), and the selfie model is asked only of colour
+candidates the disc does not already reject and the detector is not sure of (:func:`person_wanted`:
+``det_score`` < 0.85 or one-tone skin). The 12 MP group of bench/faces.py: 7 -> 2 selfie calls.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["MIN_PERSON", "measures", "person", "wanted"]
+__all__ = ["MIN_PERSON", "SURE_DET", "asked", "measures", "opinions", "person", "wanted"]
 
 MIN_PERSON = 0.9          # colour candidates: the person probability over the mesh at least this
 WINDOW = 4.0              # the window's side in F
@@ -46,6 +52,7 @@ MAX_F = 64.0              # F in the window at most this many pixels (window <= 
 INSIDE = 0.9              # = verify.CUT_INSIDE: only candidates with their mesh in the frame
 DOUBT_TONES = 0.15        # ... and doubtful: the stability test run, or skin patches this close to one tone
 MAX_SHARE = 0.5           # ... and F at most this x the image's short side (a close-up: see measures)
+SURE_DET = 0.85           # round 19: a detector this sure of a candidate with skin of several tones: no person
 
 
 def wanted(checks: dict[str, float]) -> bool:
@@ -75,9 +82,12 @@ def upright(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def person(rgb: np.ndarray, pts: np.ndarray) -> float:
     """Mean person probability (selfie segmentation) over the mesh's convex hull, the candidate upright."""
+    return _person(*upright(rgb, pts))
+
+
+def _person(window: np.ndarray, mesh: np.ndarray) -> float:
     from .segmentation import segmenter
 
-    window, mesh = upright(rgb, pts)
     prob = segmenter(0).process(window).segmentation_mask
     if prob is None:
         return 0.0
@@ -103,3 +113,38 @@ def measures(rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, 
     if f > MAX_SHARE * min(rgb.shape[:2]):
         return {}
     return {"person": person(rgb, scaled)}
+
+
+def asked(checks: dict[str, float]) -> bool:
+    """Round 19 (:func:`opinions`): candidates in the frame that are doubtful -- the stability test was run
+    on them (every grey one in the frame) or their skin is one tone -- colour or grey."""
+    return checks.get("inside", 1.0) >= INSIDE and ("stability" in checks
+                                                     or checks.get("skin_tones", 1.0) < DOUBT_TONES)
+
+
+def person_wanted(checks: dict[str, float]) -> bool:
+    """The selfie model is asked of a colour candidate :func:`asked` lets through unless the detector is
+    sure of it (``det_score`` >= 0.85) and its skin has several tones (>= 0.15): drawn candidates of the
+    drawn sets read <= 0.785 (18 colour ones, 1ae2d16's collection), test_faces_onlyfaces4's sure smiley
+    (0.93) is one tone (0.085); the 12 MP group's real faces 0.90-0.91 (3 of its 5 measured faces)."""
+    return not checks["grey"] and (checks.get("det_score", 0.0) < SURE_DET
+                                   or checks.get("skin_tones", 1.0) < DOUBT_TONES)
+
+
+def opinions(checks: dict[str, float], rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, float]:
+    """Round 19's second opinions on a candidate :func:`asked` lets through (``checks`` its checks so far;
+    ``rgb``, ``pts``, ``scale`` as :func:`measures`): the disc of :mod:`.verify_disc` (``disc``, ``disc_r``,
+    ``disc_off``; colour and grey) in the upright window, and ``person`` from the same window for a colour
+    candidate :func:`person_wanted` asks and the disc does not already reject. A close-up (F > half the
+    image's short side) gets neither (``{}``: see :func:`measures`)."""
+    from .verify_disc import disc, is_disc
+
+    scaled = pts * np.float32(scale) if scale != 1.0 else pts
+    f = float(np.linalg.norm(scaled[234].astype(np.float64) - scaled[454].astype(np.float64)))
+    if f > MAX_SHARE * min(rgb.shape[:2]):
+        return {}
+    window, mesh = upright(rgb, scaled)
+    out = disc(window, mesh)
+    if not is_disc(out) and person_wanted(checks):
+        out["person"] = _person(window, mesh)
+    return out

@@ -121,12 +121,21 @@ Round 18 (drawn faces, :mod:`.verify_drawn`):
   probability >= 0.9 (``MIN_PERSON``; real colour faces >= 0.987 over 1322 accepted candidates).
   Rejected: colour emoji of round 17's drawn no-face set at 0.45-0.87 (most drawn candidates still
   reach 1.0). Not for grey: faces with no head around them (LFW's crops) read 0.
+
+Round 19 (drawn faces, :mod:`.verify_disc`):
+
+* ``disc`` (candidates in the frame, colour and grey; needs ``disc``/``disc_r``/``disc_off``, measured by
+  :func:`.verify_drawn.opinions` on doubtful candidates once every other check passed): the strongest
+  luminance edge on >= 0.6 of 72 rays around the mesh lies on one circle of radius 0.45-0.8 F centred
+  within 0.15 F of the mesh (an emoji's or a button's rim). Real faces in the frame <= 0.46 (1602 of round
+  18's collected candidates, colour <= 0.43, grey <= 0.46: LFW's square crops); drawn ones 0.78-1.0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .verify_disc import is_disc
 from .verify_drawn import MIN_PERSON
 
 __all__ = ["doubtful_eyes", "plane_residual", "second_signs", "tone_spread"]
@@ -241,4 +250,6 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
         why.append("eyes-out")
     if not grey and not cut and checks.get("person", 1.0) < MIN_PERSON:
         why.append("no-person")    # round 18: the selfie model sees no person on the mesh (emoji, buttons)
+    if not cut and is_disc(checks):
+        why.append("disc")         # round 19: the strongest edges around the mesh make one circle (emoji, buttons)
     return why
