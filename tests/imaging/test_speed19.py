@@ -2,6 +2,9 @@
 segmentation) starts while detection verifies the face (``cosbeauty.imaging.early``), with the
 same bytes. Shipped switched off (``early.ENABLED``: no gain measured); the tests switch it on.
 
+And ``pipeline.REDUCED_FIRST_MAX_PIXELS``: up to 2.5 MP the DCT-reduced decode runs on the calling
+thread before the full decode (only the whole-image pass goes to the helper); the same bytes.
+
 The landmark step calls ``early.mesh_ready`` with the mesh it is about to verify; on an image the
 bytes path armed (one confident face from the reduced-image pass, no window pass) the first stage
 is submitted on the helper pool, and the retouch takes its results when detection returns that
@@ -160,3 +163,48 @@ def test_six_faces_are_not_armed() -> None:
     assert len(result.faces) >= 2
     assert early.STATS == before
     assert not early._armed
+
+
+
+def _decodes(data: bytes, monkeypatch) -> tuple[list[tuple[str, str]], bytes]:
+    """(the decodes in call order: (which, thread name)), the output bytes) of one beautify."""
+    import threading
+
+    from cosbeauty.imaging import pipeline
+
+    seen: list[tuple[str, str]] = []
+
+    def recording(which: str, real):
+        def call(*args, **kwargs):
+            seen.append((which, threading.current_thread().name))
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(pipeline, "decode_reduced", recording("reduced", pipeline.decode_reduced))
+    monkeypatch.setattr(pipeline, "decode", recording("full", pipeline.decode))
+    return seen, pipeline.beautify(data, 0.5).data
+
+
+@pytest.mark.parametrize("size, faces", [((1920, 1080), 1), ((1920, 1080), 6), ((2560, 1440), 1)],
+                         ids=["1080p one face", "1080p six faces", "1440p one face"])
+def test_reduced_decode_first_same_bytes(size: tuple[int, int], faces: int, monkeypatch) -> None:
+    """Up to REDUCED_FIRST_MAX_PIXELS (1080p) the reduced decode runs on the calling thread before
+    the full decode; above it (1440p: 3.7 MP) it is the helper's job as before. The bytes are the
+    same as with the other placement."""
+    import threading
+
+    from cosbeauty.imaging import pipeline
+
+    data = _jpeg((one_face if faces == 1 else six_faces)(*size))
+    first = size[0] * size[1] <= pipeline.REDUCED_FIRST_MAX_PIXELS
+    assert first == (size == (1920, 1080))
+    seen, here = _decodes(data, monkeypatch)
+    me = threading.current_thread().name
+    if first:
+        assert seen == [("reduced", me), ("full", me)]
+    else:       # the helper's (or, pool busy, this thread's after the full decode)
+        assert seen[0] == ("full", me) or seen[0][1] != me
+    monkeypatch.setattr(pipeline, "REDUCED_FIRST_MAX_PIXELS", 0 if first else 10**9)     # the other placement
+    seen, other = _decodes(data, monkeypatch)
+    assert (seen[0] == ("reduced", me)) != first
+    assert here == other

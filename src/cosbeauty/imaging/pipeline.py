@@ -63,6 +63,15 @@ SPLICE_OVERLAP_MIN_PIXELS = 1_000_000   # from 1 MP (1080p: ~2 ms of libjpeg's c
 REDUCED_MIN_LONG = 480
 
 
+# Up to this many pixels the DCT-reduced decode runs on the calling thread *before* the full one and
+# only the whole-image pass goes to the helper (round 19): at 1080p the reduced branch (decode ~4 ms
+# + pass ~9 ms CPU) is the longer one, and decoded on the helper beside the full decode it started
+# late (1080p one face, in-process interleaved, load ~20: wall median ratio 0.941 and 0.956 over
+# 80/100 calls, CPU equal). Above it the full decode is the longer branch (12 MP: ~40 ms) and a
+# reduced decode first would only delay it.
+REDUCED_FIRST_MAX_PIXELS = 2_500_000
+
+
 def _reduction(info: ImageInfo) -> int:
     """DCT scaling factor for the whole-image detection pass: the largest of 2, 4, 8 that keeps
     the long side >= REDUCED_MIN_LONG (so from 960 px on), 1 = none (not a plain JPEG).
@@ -80,9 +89,10 @@ def _reduction(info: ImageInfo) -> int:
 def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: bool = False,
                        on_wait: Any = None, before_finish: Any = None) -> tuple[Decoded, list[Face] | None, dict]:
     """Full decode on this thread; for large JPEGs, face detection meanwhile on the helper thread
-    from a DCT-reduced decode (only tiles and small faces then need the full image).
+    from a DCT-reduced decode (only tiles and small faces then need the full image). Up to
+    REDUCED_FIRST_MAX_PIXELS the reduced decode itself runs here first (the same pixels).
 
-    Timings: "decode" is the full decode; "detect" is only what detection adds after it (the
+    Timings: "decode" is the full decode (and the reduced one when it runs here first); "detect" is only what detection adds after it (the
     overlapped part is hidden). Faces are None when ``detect`` is False. ``keep_cmyk``: see
     ``codec.decode`` (a CMYK/YCCK source's planes, for the splice). ``on_wait(decoded)`` is called
     when the full decode is done and the helper is still detecting (this thread would wait).
@@ -97,8 +107,11 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
     factor = _reduction(info) if detect else 1
     job = None
     if factor > 1:
+        here = info.width * info.height <= REDUCED_FIRST_MAX_PIXELS
+        first = decode_reduced(data, info, factor) if here else None
+
         def reduced_detect() -> ScaledDetection | None:
-            small = decode_reduced(data, info, factor)
+            small = first if here else decode_reduced(data, info, factor)
             return None if small is None else ScaledDetection(info.height, info.width).start(small)
 
         job = executor().submit(reduced_detect)
