@@ -280,8 +280,8 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
             second_views(checks, lambda degrees, zoom=1.15: _stability(rgb, pts, scale, border, degrees, zoom))
         if check and not is_face(checks):
             return None, cut
-    if check and verify_drawn.wanted(checks):     # a doubtful candidate that passed: a person there? (drawn faces)
-        checks.update(verify_drawn.measures(rgb, pts, scale))
+    if check and verify_drawn.asked(checks):      # a doubtful candidate that passed: a disc? a person there? (drawn faces)
+        checks.update(verify_drawn.opinions(checks, rgb, pts, scale))
         if not is_face(checks):
             return None, cut
     return Face(box=box, score=det.score, landmarks=pts, presence=presence, checks=checks), cut
