@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import greyscan, greysmall
+from . import greyedge, greyscan, greysmall
 from .common import _DET_INPUT, _Detection
 from .imageops import _pyramid, _windows, mirror_pad, rot90, unturn
 from .models import _detect_full
@@ -62,6 +62,7 @@ def candidates(image: np.ndarray | None, h: int, w: int,
     scan = greyscan.candidates(image, h, w, scaled)
     if greyscan.scale_for(h, w):        # small turned faces at a cheap cue's places (.greysmall)
         scan += greysmall.candidates(image, h, w, scaled)
+        scan += greyedge.candidates(image, h, w, scaled)       # faces cut by the frame's top (.greyedge)
     s = scale_for(h, w) if WINDOWS or not greyscan.scale_for(h, w) else 0.0
     if not s:
         return scan
