@@ -1,21 +1,28 @@
-"""Grey faces cut by the frame (issue #12, "cut by the frame, up to half outside"): the short-range
-detector on the frame's four edge strips, a mirrored border beyond the edge, at a few scales.
+"""Grey faces cut by the top of the frame (issue #12, "cut by the frame, up to half outside"): the
+short-range detector on the frame's top strip, a mirrored border beyond the edge, at a few scales.
 
-Why: in a grey (colourless) image no pass proposes a face cut by the frame at the top or at a
-corner (round 19: 24 of ``bench/faces_real.py --check edges --modes grey``'s 47 misses are within
-the issue's half; 22 of them had no candidate near the face). The window pass's full-range
-detector sees the face and its reflection in its mirrored border as a pattern with four eyes, the
-colour path's proposals are gated by skin chroma. The short-range model, shown the face
-:data:`SHOWN` px wide in a strip :data:`STRIP` px deep whose first :data:`BORDER` rows mirror the
-frame's edge, scores those 24 faces 0.54-0.93 (40/96/300 px, sides and corners a quarter out,
-three places along the strip each; shown 32 px: 0.13-0.73).
+Why: in a grey (colourless) image no pass proposed a face cut by the frame at the top or at a top
+corner (round 19: 24 of ``bench/faces_real.py --check edges --modes grey``'s 47 misses on f728576 are
+within the issue's half, 17 of them at the top or a top corner; 22 of the 24 had no candidate near the
+face). The window pass's full-range detector sees the face and its reflection in its mirrored border
+as a pattern with four eyes (< 0.4 on any border), the colour path's proposals are gated by skin
+chroma. The short-range model, shown the face :data:`SHOWN` px wide in a strip :data:`STRIP` px deep
+whose first :data:`BORDER` rows mirror the frame's edge, scores all 24 faces 0.54-0.93 (40/96/300 px,
+sides and corners a quarter out, three places along the strip each; shown 32 px: 0.13-0.73).
 
-Levels: the faces of :data:`FIRST` x the image's long side and :data:`STEP` x larger, each level
-showing its faces SHOWN px wide, up to half the short side. Only the strips are resized (an edge
-band of the image, mirrored beyond the frame, then scaled), cut in :data:`TILE` px tiles along the
-edge. Detections from :data:`MIN_SCORE` centred in the frame are coarse candidates (the landmark
-model's ROI follows the first mesh); landmarks and verification decide, as for every candidate.
-Run by :func:`.greybig.candidates` (grey images that get the small-face pass).
+Levels: the faces of :data:`FIRST` x the image's long side (at least :data:`FIRST_PX`) and :data:`STEP`
+x larger, each level showing its faces SHOWN px wide, up to half the short side (1080p: five levels,
+1.5x down to 0.09x). Only the strip is resized (an edge band of the image, mirrored beyond the frame
+and at the corners, then scaled), cut in :data:`TILE` px tiles along the edge. Detections from
+:data:`MIN_SCORE` centred in the frame are coarse candidates (the landmark model's ROI follows the
+first mesh); landmarks and verification decide, as for every candidate.
+
+Only the top (:data:`SIDES`): the bottom strip would find 3 of the 7 in-scope misses left (40 px faces
+at the bottom and bottom-right corner), the left and right ones 4, each strip about the top's cost
+again (~60 ms CPU a 1080p image at load ~30, 0.6x :mod:`.greyscan`). Run by :func:`.greybig.candidates`
+where :mod:`.greyscan` runs (grey, >= ~1.14 MP): on smaller no-face crops (the gravel photo at 512 px,
+a 550x280 crop) the strip proposed textures whose lower-half meshes (eyes outside the frame) pass grey
+verification.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ BORDER = 24             # ... its mirrored rows beyond the frame's edge
 TILE = 384              # tiles along the strip (px)
 _OVERLAP = 96           # ... overlapping by this (a face shown up to ~SHOWN * sqrt(STEP) wide, with margin)
 MIN_SCORE = 0.6         # detections from this score are candidates
-SIDES = ("top",)   # the frame's edges looked along
+SIDES = ("top",)        # the frame's edges looked along ("bottom", "left", "right": see above)
 
 
 def levels(h: int, w: int) -> list[float]:
