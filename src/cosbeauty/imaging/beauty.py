@@ -18,14 +18,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 
 from .faces import Face, detect_faces, pmap
 from .retouch import RetouchParams, face_delta, skin_mask
-from .retouch.first import Started
 from .retouch.common import (FACE_OVAL, JAW, LEFT_BROW, LEFT_EYE, LEFT_NOSTRIL, LIPS, RIGHT_BROW,
                              RIGHT_EYE, RIGHT_NOSTRIL, SKIN_SAMPLES, blur)
 from .retouch.neck import NECK_DEPTH
@@ -137,53 +135,25 @@ def _tick(timings: dict | None, key: str, start: float) -> float:
     return now
 
 
-def work_image(out: np.ndarray, roi: _Roi, peak: float) -> tuple[np.ndarray, np.ndarray]:
-    """(the ROI's pixels in ``out`` (a view), the ROI at work scale: float32 RGB in [0, 1])."""
-    full = out[roi.y0:roi.y1, roi.x0:roi.x1]
-    h, w = full.shape[:2]
-    ws = (max(1, round(w * roi.scale)), max(1, round(h * roi.scale)))
-    small = cv2.resize(full, ws, interpolation=cv2.INTER_AREA) if roi.scale < 1.0 else full
-    return full, small.astype(np.float32) * np.float32(1.0 / peak)
-
-
-def start_first_stage(params: RetouchParams, peak: float) -> Any:
-    """``starter(image, pts)`` for :func:`.early.arm`: submits the retouch's first stage
-    (:mod:`.retouch.first`) of a face with landmarks ``pts`` in ``image`` on the helper pool, with
-    the inputs :func:`_beautify_face` will give :func:`.retouch.face_delta`."""
-    from .detection.threads import executor
-    from .retouch import PARALLEL_PREP, needs_person
-    from .retouch.first import first_jobs
-
-    def starter(image: np.ndarray, pts: np.ndarray) -> Started:
-        roi = _roi_for(Face((0, 0, 0, 0), 0.0, pts), image.shape)
-        _, work = work_image(image, roi, peak)
-        spent: dict[str, float] = {}
-        mask_job, side_job = first_jobs(work, roi.pts, roi.f, params, needs_person(params, roi.f, roi.scale),
-                                        spent, PARALLEL_PREP)
-        pool = executor()
-        return Started(pool.submit(mask_job), pool.submit(side_job), spent)
-
-    return starter
-
-
 def _beautify_face(out: np.ndarray, face: Face, params: RetouchParams, peak: float,
-                   warp: tuple[float, float] | None, timings: dict | None, started: Started | None = None) -> None:
+                   warp: tuple[float, float] | None, timings: dict | None) -> None:
     """Retouch one face in ``out`` (H x W x C, uint8/uint16) in place.
 
     Timings: "mask" = the skin mask and the person segmentation (run side by side), "filter" =
     every other retouch step (``retouch.<step>`` keys give the split), "blend" = upsample + add.
-    ``started``: the retouch's first stage already submitted for this face (:mod:`.early`).
     """
     t = time.perf_counter()
     roi = _roi_for(face, out.shape)
-    full, work = work_image(out, roi, peak)
+    full = out[roi.y0:roi.y1, roi.x0:roi.x1]
     h, w = full.shape[:2]
+    ws = (max(1, round(w * roi.scale)), max(1, round(h * roi.scale)))
+    small = cv2.resize(full, ws, interpolation=cv2.INTER_AREA) if roi.scale < 1.0 else full
+    work = small.astype(np.float32) * np.float32(1.0 / peak)
     split: dict[str, float] = {}
     parallel = pmap if work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX else None
     heals: list = []                     # spots healed above work scale: (box in full, change in levels)
     delta = face_delta(work, roi.pts, roi.f, params, scale=roi.scale, pmap=parallel, timings=split,
-                       full=full if roi.scale < 1.0 else None, peak=peak, heals=heals,
-                       started=started) if params.any() else None
+                       full=full if roi.scale < 1.0 else None, peak=peak, heals=heals) if params.any() else None
     if warp is not None:
         displacement = _displacement(work.shape[:2], roi.pts, roi.f, *warp)
     now = time.perf_counter()
@@ -227,8 +197,7 @@ def _disjoint(rects: list[tuple[int, int, int, int]]) -> bool:
 
 def apply_faces(out: np.ndarray, faces: list[Face], strength: float, *, reshape: bool = False,
                 slim: float | None = None, eyes: float | None = None,
-                params: RetouchParams | None = None, timings: dict | None = None,
-                early: Any = None) -> None:
+                params: RetouchParams | None = None, timings: dict | None = None) -> None:
     """Retouch ``faces`` in ``out`` (H x W x 3 uint8/uint16) in place; no detection, no copy.
 
     ``params`` (default ``RetouchParams.for_strength(strength)``) sets each component's amount.
@@ -236,8 +205,6 @@ def apply_faces(out: np.ndarray, faces: list[Face], strength: float, *, reshape:
     their amounts, default ``strength``). Faces whose regions do not overlap are processed in
     parallel (calling thread + helper); the result is bit-identical to the sequential loop.
     With parallel faces the per-stage times are scaled so that they add up to the wall time.
-    ``early``: an :class:`.early.Early` armed on ``out`` (its first stage is used when it was
-    started for the one face given, with these amounts).
     """
     if params is None:
         params = RetouchParams.for_strength(strength)
@@ -251,9 +218,8 @@ def apply_faces(out: np.ndarray, faces: list[Face], strength: float, *, reshape:
     work_px = sum((r.x1 - r.x0) * (r.y1 - r.y0) * r.scale ** 2 for r in rois) / len(rois)
     if (len(faces) < 2 or work_px < PARALLEL_MIN_WORK_PX
             or not _disjoint([(r.x0, r.y0, r.x1, r.y1) for r in rois])):
-        started = early.started_for(out, faces, (params, peak)) if early is not None else None
         for face in faces:
-            _beautify_face(out, face, params, peak, warp, timings, started)
+            _beautify_face(out, face, params, peak, warp, timings)
         return
     start = time.perf_counter()
     parts: list[dict[str, float]] = [{} for _ in faces]

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from . import early as early_stage
 from . import jpeg_lossless
 from .codec import (Decoded, ImageInfo, JpegStrips, Limits, decode, decode_reduced, encode,
                     normalize_format, probe)
@@ -87,7 +86,7 @@ def _reduction(info: ImageInfo) -> int:
 
 
 def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: bool = False,
-                       on_wait: Any = None, before_finish: Any = None) -> tuple[Decoded, list[Face] | None, dict]:
+                       on_wait: Any = None) -> tuple[Decoded, list[Face] | None, dict]:
     """Full decode on this thread; for large JPEGs, face detection meanwhile on the helper thread
     from a DCT-reduced decode (only tiles and small faces then need the full image). Up to
     REDUCED_FIRST_MAX_PIXELS the reduced decode itself runs here first (the same pixels).
@@ -96,8 +95,6 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
     overlapped part is hidden). Faces are None when ``detect`` is False. ``keep_cmyk``: see
     ``codec.decode`` (a CMYK/YCCK source's planes, for the splice). ``on_wait(decoded)`` is called
     when the full decode is done and the helper is still detecting (this thread would wait).
-    ``before_finish(decoded, scaled)`` is called before the reduced detection is finished on the
-    full image (``scaled``: its :class:`.faces.ScaledDetection`).
     """
     from .faces import ScaledDetection, detect_faces, executor
 
@@ -127,8 +124,6 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
         # detect_faces() on the full image instead gave sub-pixel different landmarks, so the
         # output bytes depended on thread timing (issue #12).
         scaled = reduced_detect() if job.cancel() else job.result()
-    if scaled is not None and before_finish is not None:
-        before_finish(decoded, scaled)
     faces = scaled.finish(decoded.rgb) if scaled is not None else detect_faces(_seen(decoded))
     _tick(timings, "detect", t)
     return decoded, faces, timings
@@ -167,15 +162,12 @@ def beautify(data: bytes, strength: float = 0.5, *, limits: Limits = Limits(),
     different output ``format`` or an explicit ``quality`` was asked for: then the untouched
     pixels are re-encoded).
     """
-    early: list = []      # started during detection (_beautify): splicers and armed images, released if unused
+    early: list[jpeg_lossless.Splicer] = []      # started during detection (_beautify): released if unused
     try:
         return _beautify(data, strength, limits, format, quality, early, options)
     finally:
-        for item in early:
-            if isinstance(item, jpeg_lossless.Splicer):
-                item.abort()
-            else:
-                early_stage.disarm(item)
+        for splicer in early:
+            splicer.abort()
 
 
 def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, quality: int | None,
@@ -202,25 +194,8 @@ def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, 
             if opened is not None:
                 early.append(opened.start())
 
-    armed: list[early_stage.Early] = []
-
-    def arm_early(decoded: Decoded, scaled: Any) -> None:
-        # the portrait case: one confident face, no window pass (see .early)
-        if (_plain_rgb8(decoded) and not scaled.tiles and len(scaled.dets) == 1
-                and scaled.dets[0].score >= early_stage.MIN_DET_SCORE and decoded.rgb.flags.writeable):
-            from .beauty import start_first_stage
-            from .retouch import RetouchParams
-
-            params = options.get("params") or RetouchParams.for_strength(strength)
-            got = early_stage.arm(decoded.rgb, (params, 255.0), start_first_stage(params, 255.0)) if params.any() else None
-            if got is not None:
-                armed.append(got)
-                early.append(got)
-
     decoded, faces, timings = _decode_and_detect(data, limits, detect=not skip, keep_cmyk=may_splice,
-                                                 on_wait=splice_early, before_finish=arm_early)
-    for item in armed:              # detection is done: no more meshes to start from
-        early_stage.unregister(item)
+                                                 on_wait=splice_early)
     cmyk = decoded.extra.pop("cmyk", None)      # a CMYK/YCCK JPEG's planes: the splice's, not kept
     faces = faces or []
     info = decoded.info
@@ -233,10 +208,8 @@ def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, 
         pixels = decoded.rgb = pixels.copy()
     strips = None
     splicer = None
-    started = [item for item in early if isinstance(item, jpeg_lossless.Splicer)]
-    if started and out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
-        splicer = started[0]                                      # already reading (splice_early)
-        early.remove(splicer)
+    if early and out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
+        splicer = early.pop()                                     # already reading (splice_early)
     elif out_format == info.format == "JPEG" and keep_bytes and not options.get("reshape"):
         splicer = jpeg_lossless.Splicer.open(data, cmyk=cmyk)     # None: not a JPEG it can splice
     if splicer is not None:
@@ -251,7 +224,7 @@ def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, 
         if info.width * info.height >= SPLICE_OVERLAP_MIN_PIXELS and splicer.job is None:
             splicer.start()              # libjpeg reads the source's coefficients meanwhile
         try:
-            apply_faces(pixels, faces, strength, timings=timings, early=armed[0] if armed else None, **options)
+            apply_faces(pixels, faces, strength, timings=timings, **options)
         except BaseException:
             splicer.abort()
             raise
@@ -267,7 +240,7 @@ def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, 
         # the rows no face touches are final: encode them on the helper meanwhile
         strips = JpegStrips(pixels, decoded, quality)
         strips.start_outside([(r.y0, r.y1) for r in (roi_for(f, pixels.shape) for f in faces)])
-    apply_faces(pixels, faces, strength, timings=timings, early=armed[0] if armed else None, **options)
+    apply_faces(pixels, faces, strength, timings=timings, **options)
     t = time.perf_counter()
     encoded = strips.result() if strips else encode(decoded, pixels, format=out_format, quality=quality)
     _tick(timings, "encode", t)

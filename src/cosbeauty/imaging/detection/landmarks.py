@@ -246,7 +246,6 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
     from ..verify import CUT_INSIDE, face_checks, is_face, needs_stability, reasons
     from .. import verify_drawn
     from ..verify_occluded import second_views
-    from .. import early
 
     roi = _roi_from_points(det.box, det.eyes[0], det.eyes[1])
     got = _landmarks(rgb, roi, scale, border)
@@ -267,8 +266,6 @@ def _face_try(det: _Detection, rgb: np.ndarray, scale: float, shape: tuple[int, 
     lo = np.clip(np.floor(pts[:468].min(axis=0)), 0, [w - 1, h - 1]).astype(int)
     hi = np.clip(np.ceil(pts[:468].max(axis=0)), 0, [w - 1, h - 1]).astype(int)
     box = (int(lo[0]), int(lo[1]), int(hi[0] - lo[0] + 1), int(hi[1] - lo[1] + 1))
-    if scale == 1.0 and not cut:      # the retouch's first stage may start meanwhile (..early)
-        early.mesh_ready(rgb, pts, det.score)
     checks = face_checks(rgb, pts, scale, presence, det.score)
     if check and not is_face(checks):
         return None, cut

@@ -19,16 +19,15 @@ from . import zones
 from ..detection.threads import executor
 from .common import FACE_OVAL, grow_to, luma, nonzero_box, poly, shrink2
 from .eyebags import eyebags_delta
-from .first import Started, first_jobs
 from .eyes import eyes_delta
 from .lines import lines_delta
-from .neck import inside, person_probability, tone_mask  # noqa: F401 (person_probability: patched by tests)
+from .neck import inside, person_probability, tone_mask
 from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .heal import heal_full
 from .prep import NOSE_TIP, Prep, prepare, prepare_late
-from .spots import find_spots, heal_delta
+from .spots import find_spots, heal_delta, spot_exclusions
 from .teeth import teeth_delta
 from .tone import tone_delta
 
@@ -40,13 +39,6 @@ PARALLEL_TONE = True     # eye bags and tone side by side (same output: test_spe
 # the masks alone (retouch.prep) on the helper during the heal (same output: test_speed18)
 PARALLEL_PREP = True
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
-
-
-def needs_person(params: RetouchParams, f: float, scale: float) -> bool:
-    """The tone continues onto the neck (the person segmentation is needed) for these amounts
-    and a face of ``f`` work px at ``scale`` work px per image px."""
-    return (params.neck and f / scale >= NECK_MIN_F
-            and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
 
 
 class _Clock:
@@ -63,8 +55,7 @@ class _Clock:
 
 def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParams, *,
                scale: float = 1.0, pmap: Callable | None = None, timings: dict | None = None,
-               full: np.ndarray | None = None, peak: float = 255.0, heals: list | None = None,
-               started: Started | None = None) -> np.ndarray:
+               full: np.ndarray | None = None, peak: float = 255.0, heals: list | None = None) -> np.ndarray:
     """The retouch change (H x W x 3 float32, image units 0..1) for one face.
 
     ``work``: the face ROI at work scale, float32 RGB in [0, 1]; ``pts``: its 478 landmarks in
@@ -79,24 +70,43 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     cheek width, at that scale above it); their changes ``(full box, change in levels)`` are
     appended to ``heals`` for the caller to add, the later steps see the healed skin, and the
     returned delta leaves the heal out (upsampling it would soften a spot's sharp edge).
-
-    ``started``: the first stage's jobs (:mod:`.first`) already submitted for these very inputs
-    (:mod:`cosbeauty.imaging.early`, while detection verified the face); the same values.
     """
     clock = _Clock(timings)
-    need_person = needs_person(params, f, scale)
+    need_person = (params.neck and f / scale >= NECK_MIN_F
+                   and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
     spent: dict[str, float] = {}
+
+    def mask_job() -> SkinMasks:
+        t = time.perf_counter()
+        masks = skin_masks(work, pts, f)
+        spent["retouch.mask"] = (time.perf_counter() - t) * 1000
+        return masks
+
+    def person_job() -> np.ndarray | None:
+        if not need_person:
+            return None
+        t = time.perf_counter()
+        h, w = work.shape[:2]
+        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+        prob = person_probability(cv2.convertScaleAbs(small, alpha=255.0))
+        spent["retouch.segment"] = (time.perf_counter() - t) * 1000
+        return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+
     prep_on = PARALLEL_PREP
-    mask_job, side_job = first_jobs(work, pts, f, params, need_person, spent, prep_on)
-    jobs = [mask_job, side_job] if started is None else started.jobs(mask_job, side_job)
+    excluded = None
+
+    def side_job() -> np.ndarray | None:        # landmarks only: while the skin masks are made
+        nonlocal excluded
+        if prep_on and params.spots > 0:
+            excluded = spot_exclusions(work.shape[:2], pts, f)
+        return person_job()
+
+    jobs = [mask_job, side_job]
     parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
     if parallel and (need_person or (prep_on and params.spots > 0)):
-        masks, (excluded, person) = pmap(lambda job: job(), jobs)
+        masks, person = pmap(lambda job: job(), jobs)
     else:
-        masks, (excluded, person) = jobs[0](), jobs[1]()
-    if started is not None:           # what this stage took here (waits included); the early jobs' own times apart
-        spent["retouch.mask"] = (time.perf_counter() - clock.t) * 1000
-        spent.update((key + ".early", value) for key, value in started.spent.items())
+        masks, person = mask_job(), side_job()
     skin = masks.skin
     if timings is not None:
         for key, value in spent.items():
