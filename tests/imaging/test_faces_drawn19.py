@@ -53,8 +53,11 @@ def _drawn_case(tag: str) -> bytes:
 
 
 def test_disc_thresholds():
-    disc = {"disc": 0.97, "disc_r": 0.53, "disc_off": 0.06}              # emoji-3-grey-q60
+    disc = {"disc": 0.97, "disc_r": 0.53, "disc_off": 0.06, "skin_tones": 0.116, "lip_y": 0.66}  # emoji-3-grey-q60
     assert verify.reasons({**_BASE, **disc}) == ["disc"]
+    assert verify.reasons({**_BASE, **disc, "skin_tones": 0.345}) == ["disc"]     # lips 0.66: drawn
+    avatar = {**_BASE, **disc, "skin_tones": 0.36, "lip_y": 0.82}     # Hopper cut to a circle: a real fill
+    assert verify.reasons(avatar) == []
     grey = {**_BASE, "grey": 1.0, "chroma_spread": 0.0, "lip_cr": 0.0}
     assert "disc" in verify.reasons({**grey, **disc})                     # grey too
     assert verify.reasons({**_BASE, **disc, "disc": 0.46}) == []           # real faces <= 0.46
@@ -73,14 +76,14 @@ def test_disc_measure_real_face_and_a_disc_on_its_mesh():
     pts = detect_faces(photo)[0].landmarks
     window, mesh = verify_drawn.upright(photo, pts)
     real = disc(window, mesh)
-    assert real["disc"] < 0.46 and not is_disc(real)
+    assert real["disc"] < 0.46 and not is_disc({**real, "skin_tones": 0.1})
     f = float(np.linalg.norm(mesh[234] - mesh[454]))
     centre = mesh[:468].mean(axis=0)
     drawn = np.full_like(window, 90)
     cv2.circle(drawn, (int(round(centre[0])), int(round(centre[1]))), int(round(0.58 * f)), (240, 200, 80), -1,
                cv2.LINE_AA)
     got = disc(drawn, mesh)
-    assert got["disc"] >= 0.9 and is_disc(got)
+    assert got["disc"] >= 0.9 and is_disc({**got, "skin_tones": 0.1})
     assert disc(drawn, mesh) == got                                         # deterministic
 
 
@@ -140,3 +143,30 @@ def test_real_faces_small_turned_grey_kept():
             assert [f for f in faces if abs(f.center[0] - cx) < 0.6 * size and abs(f.center[1] - cy) < 0.6 * size]
         measured = [f.checks["disc"] for f in faces if "disc" in f.checks]
         assert measured and max(measured) < 0.46
+
+
+@needs_hook
+@pytest.mark.parametrize("grey", [False, True])
+def test_real_face_cropped_to_a_circle_kept(grey):
+    """An avatar: Grace Hopper cut to a circle 0.7 F wide on a flat ground -- a disc hugging the mesh
+    (0.93) like an emoji's rim; her fill is a face's (tones >= 0.36, lips >= 0.82)."""
+    photo = corpus.hopper()
+    pts = detect_faces(photo)[0].landmarks
+    f = float(np.linalg.norm(pts[234] - pts[454]))
+    k = 60 / f
+    small = cv2.resize(photo, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    cx, cy = (pts[:468].mean(axis=0) * k).astype(int)
+    big = np.full((600, 800, 3), 235, np.uint8)
+    x0, y0 = 400 - cx, 300 - cy
+    h, w = small.shape[:2]
+    sx, sy, dx, dy = max(0, -x0), max(0, -y0), max(0, x0), max(0, y0)
+    ww, hh = min(w - sx, 800 - dx), min(h - sy, 600 - dy)
+    big[dy:dy + hh, dx:dx + ww] = small[sy:sy + hh, sx:sx + ww]
+    canvas = np.full_like(big, 235)
+    mask = np.zeros(big.shape[:2], np.uint8)
+    cv2.circle(mask, (400, 300), 42, 1, -1, cv2.LINE_AA)
+    canvas[mask > 0] = big[mask > 0]
+    if grey:
+        canvas = corpus.grey3(canvas)
+    faces = detect_faces(canvas)
+    assert [f for f in faces if abs(f.center[0] - 400) < 30 and abs(f.center[1] - 300) < 30]

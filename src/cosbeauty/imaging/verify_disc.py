@@ -22,7 +22,12 @@ in the same upright window :mod:`.verify_drawn` shows the selfie model (4 F, F <
   (1.0 on a circle 1.04 F wide: beyond the shape, where a real face cropped to a circle could be).
 
 Rule (:func:`.verify_signs.second_signs`, ``disc``): a candidate in the frame with ``disc`` >= 0.6 on a
-circle of that shape is drawn. Colour and grey alike (the selfie model is blind in grey).
+circle of that shape is drawn **if its fill is drawn too**: skin patches of nearly one tone (``skin_tones``
+< 0.3) or "lips" darker than a face's (``lip_y`` < 0.75). Colour and grey alike (the selfie model is blind
+in grey). The second clause keeps a real face cropped to a circle (an avatar): Grace Hopper cut to a circle
+0.6-0.8 F wide on a flat ground reads disc 0.85-0.94 on a circle 0.62-0.80 F, but her tones >= 0.36 and
+lips >= 0.82 (colour and grey, 40-150 px); the drawn ones the disc catches: tones <= 0.35 and lips <= 0.78
+but two, each with the other sign (held-emoji-12-q35, tones 0.345 and lips 0.914, is lost to it).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ MAX_DISC_OFF = 0.15       # ... centred this close to the mesh (F)
 RAYS = 72
 STEPS = 40
 REACH = (0.4, 1.3)        # each ray from / to (F)
+DRAWN_TONES = 0.3         # ... and a drawn fill: skin patches this close to one tone
+DRAWN_LIP_Y = 0.75        # ... or "lips" this dark relative to the skin (real faces p5 0.825)
 ON_CIRCLE = 0.06          # an edge point within this x r of the circle supports it
 REFIT = 0.1               # the second fit: the points within this x r of the first
 
@@ -83,6 +90,8 @@ def disc(window: np.ndarray, mesh: np.ndarray) -> dict[str, float]:
 
 
 def is_disc(checks: dict[str, float]) -> bool:
-    """The candidate's strongest edges around it make one circle of a drawn face's shape."""
+    """The candidate's strongest edges around it make one circle of a drawn face's shape, and its fill is
+    drawn (one tone, or dark "lips")."""
     return (checks.get("disc", 0.0) >= MIN_DISC and DISC_R[0] <= checks.get("disc_r", 0.0) <= DISC_R[1]
-            and checks.get("disc_off", 1.0) <= MAX_DISC_OFF)
+            and checks.get("disc_off", 1.0) <= MAX_DISC_OFF
+            and (checks.get("skin_tones", 1.0) < DRAWN_TONES or checks.get("lip_y", 1.0) < DRAWN_LIP_Y))

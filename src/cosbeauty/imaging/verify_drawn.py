@@ -145,6 +145,6 @@ def opinions(checks: dict[str, float], rgb: np.ndarray, pts: np.ndarray, scale: 
         return {}
     window, mesh = upright(rgb, scaled)
     out = disc(window, mesh)
-    if not is_disc(out) and person_wanted(checks):
+    if not is_disc({**checks, **out}) and person_wanted(checks):
         out["person"] = _person(window, mesh)
     return out
