@@ -38,7 +38,7 @@ import numpy as np
 from .detection import beside, closeup, corners
 from .detection.candidates import _select, _want_tiles, _want_turns
 from .detection.finish import Landmarked, _finish
-from .detection.imageops import _as_rgb8, _windows, mirror_pad, shrink  # noqa: F401 (re-exports)
+from .detection.imageops import _as_rgb8, _windows, mirror_pad, shared_shrinks, shrink  # noqa: F401 (re-exports)
 from .detection.landmarks import _face_from, _lm_scale_ok
 from .detection.models import _detect_full, _graphs, quietly  # noqa: F401 (re-exports)
 from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup, later_faces  # noqa: F401 (SMALL_TURNS: re-export)
@@ -77,6 +77,14 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
     h, w = image.shape[:2]
     if min(h, w) < 8 or max_faces <= 0:
         return []
+    with shared_shrinks(image):        # each shrink of the image made once (.detection.imageops)
+        return _detect(image, max_faces, min_face_px, tiles, turns, verify)
+
+
+def _detect(image: np.ndarray, max_faces: int, min_face_px: int, tiles: bool | None, turns: bool | None,
+            verify: bool) -> list[Face]:
+    """:func:`detect_faces` on an RGB uint8 image of at least 8 x 8 px."""
+    h, w = image.shape[:2]
     whole = _whole_small(image)
     dets = _whole_pass(image, small=whole)
     want_tiles = tiles if tiles is not None else _want_tiles(dets, h, w, min_face_px)
@@ -89,18 +97,19 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = MAX_FACES, min_face_px: in
     later: list[_Detection] = []       # edge candidates landmarked after the faces (detection.small.later_faces)
     if want_tiles:
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, known=dets, max_faces=max_faces, later=later)
-    faces, extra = _finish_beside(dets, image, look, max_faces, min_face_px, verify)
+    done = Landmarked(image)           # each candidate landmarked once, however many times it is finished
+    faces, extra = _finish_beside(dets, image, look, max_faces, min_face_px, verify, done)
     if want_tiles:
-        faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify)
+        faces = _turned_followup(faces, dets, image, h, w, None, min_face_px, max_faces, verify, done)
         faces = later_faces(faces, later, image, h, w, min_face_px, max_faces, verify)
     elif tiles is None and not faces and _levels(h, w, min_face_px):
         # the whole-image pass's one large candidate was no face (the coffee photo: 1000 px at
         # 0.56): small faces may be there after all
         dets += _small_face_pass(image, h, w, min_face_px=min_face_px, max_faces=max_faces)
-        faces = _finish(dets, image, max_faces, min_face_px, (h, w), verify=verify)
+        faces = _finish(dets, image, max_faces, min_face_px, (h, w), done, verify=verify)
     if not faces and tiles is None and (more := closeup.closeup_candidates(image, h, w, small=whole)):
         # a face filling the frame (a close-up cut a little at its edges): the whole image shown smaller
-        faces = _finish(more, image, max_faces, min_face_px, (h, w), verify=verify)
+        faces = _finish(more, image, max_faces, min_face_px, (h, w), done, verify=verify)
     return beside.with_extra(faces, extra, image, max_faces, min_face_px, (h, w), verify)
 
 
@@ -152,6 +161,10 @@ class ScaledDetection:
         self.scaled = (small, sx, sy)
         if min(self.h, self.w) < 8 or self.max_faces <= 0:
             return self
+        with shared_shrinks(small):
+            return self._start(small, sx, sy)
+
+    def _start(self, small: np.ndarray, sx: float, sy: float) -> "ScaledDetection":
         whole = _whole_small(small)
         self.dets = _whole_pass(small, sx, sy, small=whole)
         self.tiles = _want_tiles(self.dets, self.h, self.w, self.min_face_px)
@@ -172,20 +185,26 @@ class ScaledDetection:
         if min(self.h, self.w) < 8 or self.max_faces <= 0:
             return []
         image = _as_rgb8(rgb)
+        with shared_shrinks(image, *([self.scaled[0]] if self.scaled is not None else [])):
+            return self._finish(image)
+
+    def _finish(self, image: np.ndarray) -> list[Face]:
         dets = list(self.dets)
         later: list[_Detection] = []       # see detect_faces
         if self.tiles:
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces, later)
-        faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, self.done)
+        done = Landmarked(image)           # see detect_faces; with start()'s faces
+        done.update(self.done)
+        faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, done)
         if self.tiles:
             faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
-                                     self.max_faces, True, self.done)
+                                     self.max_faces, True, done)
             faces = later_faces(faces, later, image, self.h, self.w, self.min_face_px, self.max_faces, True)
         elif not faces and _levels(self.h, self.w, self.min_face_px):     # see detect_faces
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, (), self.max_faces)
-            faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), self.done)
+            faces = _finish(dets, image, self.max_faces, self.min_face_px, (self.h, self.w), done)
         if not faces and self.scaled is not None:       # a close-up (see detect_faces)
             small, sx, sy = self.scaled
             if more := closeup.closeup_candidates(small, self.h, self.w, sx, sy):
-                faces = _finish(more, image, self.max_faces, self.min_face_px, (self.h, self.w))
+                faces = _finish(more, image, self.max_faces, self.min_face_px, (self.h, self.w), done)
         return beside.with_extra(faces, extra, image, self.max_faces, self.min_face_px, (self.h, self.w))

@@ -177,12 +177,16 @@ def _invoke(tile: np.ndarray, model: str,
     h, w = tile.shape[:2]
     if h % 16 or w % 16 or (model == "full" and (h, w) != (FULL_INPUT, FULL_INPUT)):
         raise ValueError(f"bad tile size for the {model} model: {w}x{h}")
-    x = tile[None, :, :, :3].astype(np.float32)
-    x *= np.float32(2 / 255)
-    x -= np.float32(1)
     net = _borrow(h, w, model, quiet)
     try:
-        net.it.set_tensor(net.i_in, x)
+        # the input scaled to [-1, 1] straight into the interpreter's input buffer: the same float32
+        # values as ``tile.astype(np.float32) * np.float32(2 / 255) - np.float32(1)`` (each step
+        # rounded to float32 alike), without that copy and set_tensor's second one (~4 ms CPU on a
+        # no-face 1080p photo: 1 M input pixels); the view is gone before invoke (LiteRT checks)
+        view = net.it.tensor(net.i_in)()
+        np.multiply(tile[None, :, :, :3], np.float32(2 / 255), out=view, dtype=np.float32)
+        np.subtract(view, np.float32(1), out=view)
+        del view
         net.it.invoke()
         return net.it.get_tensor(net.i_cls)[0, :, 0], net.it.get_tensor(net.i_reg)[0]   # copies
     finally:
