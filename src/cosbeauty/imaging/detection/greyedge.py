@@ -8,7 +8,7 @@ face). The window pass's full-range detector sees the face and its reflection in
 as a pattern with four eyes (< 0.4 on any border), the colour path's proposals are gated by skin
 chroma. The short-range model, shown the face :data:`SHOWN` px wide in a strip :data:`STRIP` px deep
 whose first :data:`BORDER` rows mirror the frame's edge, scores all 24 faces 0.54-0.93 (40/96/300 px,
-sides and corners a quarter out, three places along the strip each; shown 32 px: 0.13-0.73).
+sides and corners a quarter out, the worst of three places along the strip; shown 32 px: 0.29-0.75).
 
 Levels: the faces of :data:`FIRST` x the image's long side (at least :data:`FIRST_PX`) and :data:`STEP`
 x larger, each level showing its faces SHOWN px wide, up to half the short side (1080p: five levels,
