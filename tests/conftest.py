@@ -101,6 +101,51 @@ def new_bucket(client, prefix: str = "t") -> str:
     return name
 
 
+XDIST_PLAN_ENV = "COSBEAUTY_XDIST_PLAN"
+
+
+def _xdist_loadgroup(config: pytest.Config) -> bool:
+    if hasattr(config, "workerinput"):     # a worker: xdist sets --dist to "no" and keeps this flag
+        return bool(getattr(config.option, "loadgroup", False))
+    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") == "loadgroup"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and _xdist_loadgroup(config):
+        fd, path = tempfile.mkstemp(prefix="cosbeauty-xdist-plan-", suffix=".json")
+        os.close(fd)
+        os.environ[XDIST_PLAN_ENV] = path      # the workers are started after this, with it
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and _xdist_loadgroup(config):
+        path = os.environ.pop(XDIST_PLAN_ENV, None)
+        if path:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    path = os.environ.get(XDIST_PLAN_ENV)
+    if not (_xdist_loadgroup(config) and path):
+        return None
+    from tests.xdist_plan import make_scheduler
+    return make_scheduler(config, log, path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On pytest-xdist workers only (scripts/test.sh runs ``-n 2 --dist loadgroup``): group the
+    tests that must share one worker and put the longest first (tests/xdist_plan.py)."""
+    if hasattr(config, "workerinput") and _xdist_loadgroup(config):
+        from tests.xdist_plan import plan, write_units
+        units = plan(items)
+        path = os.environ.get(XDIST_PLAN_ENV)
+        if path:
+            write_units(units, path)
+
+
 @pytest.fixture(scope="session")
 def server():
     with running_server() as srv:
