@@ -282,7 +282,7 @@ def needs_stability(checks: dict[str, float]) -> bool:
     return (checks["det_score"] < STABLE_DET_SCORE or bool(checks["grey"])
             or checks.get("inside", 1.0) < CUT_INSIDE or doubtful_lips(checks) or verify_signs.doubtful_eyes(checks)
             or verify_light.needs_look(checks, MIN_SKIN_FRACTION, MIN_LIP_CR_DOUBT)
-            or verify_occluded.wanted(checks))
+            or verify_occluded.wanted(checks, _raw_reasons(checks)))
 
 
 def doubtful_lips(checks: dict[str, float]) -> bool:
@@ -301,6 +301,11 @@ def doubtful_lips(checks: dict[str, float]) -> bool:
 
 def reasons(checks: dict[str, float]) -> list[str]:
     """Why a candidate is not a face (empty: it is one)."""
+    return verify_occluded.forgive(checks, _raw_reasons(checks))   # the lower face hidden by a mask: judged on the upper face
+
+
+def _raw_reasons(checks: dict[str, float]) -> list[str]:
+    """:func:`reasons` before an occluded face's (mask, hair) forgiveness."""
     why = []
     if checks["presence"] < MIN_PRESENCE:
         why.append("presence")
@@ -339,4 +344,4 @@ def reasons(checks: dict[str, float]) -> list[str]:
     elif (cut and not checks["grey"] and stability > MAX_INSTABILITY
           and (checks["skin_texture"] < MIN_SKIN_TEXTURE_LOOSE or checks["skin_fraction"] < MIN_SKIN_FRACTION_LOOSE)):
         why.append("cut-skin")   # ... and in colour, skin that looks like skin all over the patches
-    return verify_occluded.forgive(checks, why)   # the lower face hidden by a mask: judged on the upper face
+    return why
