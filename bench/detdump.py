@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from unittest import mock
 
 import numpy as np
 
@@ -73,21 +74,14 @@ def images(sets: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     for name, held in (("drawn", False), ("held", True)):
         if name not in sets:
             continue
-        saved = {k: os.environ.get(k) for k in ("HELD", "SEED")}
-        if held:
-            os.environ.update(HELD="60", SEED="4242")
-        else:
-            os.environ.pop("HELD", None)
-        try:
+        with mock.patch.dict(os.environ):          # HELD/SEED restored afterwards
+            if held:
+                os.environ.update(HELD="60", SEED="4242")
+            else:
+                os.environ.pop("HELD", None)
             nd = _bench("nofaces_drawn")
             for tag, data in nd.cases():
                 yield f"{name}/{tag}", _decoded(data)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
     if "crops" in sets:
         nc = _bench("nofaces_crops")
         for label, img in nc.images():
