@@ -23,7 +23,7 @@ from .eyes import eyes_delta
 from .lines import lines_delta
 from .neck import inside, person_probability, tone_mask
 from .params import RetouchParams
-from .skin import SkinMasks, SkinModel, skin_mask, skin_masks
+from .skin import SkinMasks, SkinModel, skin_geometry, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .heal import heal_full
 from .prep import NOSE_TIP, Prep, prepare, prepare_late
@@ -38,6 +38,10 @@ PARALLEL_TONE = True     # eye bags and tone side by side (same output: test_spe
 # round 18: the spots' exclusions beside the skin masks, and what the steps after the heal need from
 # the masks alone (retouch.prep) on the helper during the heal (same output: test_speed18)
 PARALLEL_PREP = True
+# round 20: the heal's pin-point search on a helper beside its ring test (same output: test_speed20_retouch)
+PARALLEL_PIN = True
+PARALLEL_LINES = True    # ... and the folds beside the fine lines
+PARALLEL_GEOMETRY = True  # ... and the skin masks' landmark-only part beside the skin model
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -78,7 +82,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     def mask_job() -> SkinMasks:
         t = time.perf_counter()
-        masks = skin_masks(work, pts, f)
+        masks = skin_masks(work, pts, f, geometry)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
         return masks
 
@@ -103,11 +107,12 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     jobs = [mask_job, side_job]
     parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
+    # round 20: the masks' landmark-only part on the other helper meanwhile
+    geometry = executor().submit(skin_geometry, work.shape[:2], pts, f) if parallel and PARALLEL_GEOMETRY else None
     if parallel and (need_person or (prep_on and params.spots > 0)):
         masks, person = pmap(lambda job: job(), jobs)
     else:
         masks, person = mask_job(), side_job()
-    skin = masks.skin
     if timings is not None:
         for key, value in spent.items():
             timings[key] = timings.get(key, 0.0) + value
@@ -116,9 +121,11 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     cur = work.copy()                    # every step adds its change in place
     at_full = []                         # (work box, work-scale image of a full-resolution heal)
 
+    submit = executor().submit if parallel and PARALLEL_PIN else None
+
     def spots_job() -> None:
         if params.spots > 0 and full is not None and heals is not None and scale < 1.0:
-            found = find_spots(work, masks.spot, f, pts, excluded)
+            found = find_spots(work, masks.spot, f, pts, excluded, submit)
             if found is not None:
                 for fbox, d, wbox, small in heal_full(full, peak, found, f, scale, work.shape[:2], params.spots):
                     heals.append((fbox, d))
@@ -126,7 +133,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                     cur[y0:y1, x0:x1] += small
                     at_full.append((wbox, small))
         elif params.spots > 0:
-            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded)
+            healed = heal_delta(work, masks.spot, f, params.spots, pts, excluded, submit)
             if healed is not None:
                 (x0, y0, x1, y1), d = healed
                 cur[y0:y1, x0:x1] += d
@@ -147,6 +154,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         prep = prepare_late(prep_job(), work.shape[:2], pts, f, params, masks, person) if prep_on else prep
     clock.tick("retouch.spots")
     if params.smoothing > 0:
+        skin = masks.skin
         box = prep.smooth_box if prep_on else nonzero_box(skin > 0, pad=int(0.08 * f) + 2)  # the face, not the neck
         if box is not None:
             x0, y0, x1, y1 = box
@@ -158,7 +166,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
     if params.lines > 0:
-        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines)
+        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines,
+                        submit if PARALLEL_LINES else None)
         cur += cv2.merge([d, d, d])      # the same sums as cur += d[..., None], ~3x faster
     clock.tick("retouch.lines")
     if late is not None:                 # not started yet: done here (the same values)
@@ -173,7 +182,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
             pts_s, f_s, skin_s = prep.pts_s, prep.f_s, prep.skin_s
         else:
             k = np.array([small.shape[1] / shape[1], small.shape[0] / shape[0]], np.float32)
-            pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(skin)
+            pts_s, f_s, skin_s = pts * k, f * float(k[0]), shrink2(masks.skin)
 
         def eyebags_job() -> np.ndarray | None:
             t = time.perf_counter()

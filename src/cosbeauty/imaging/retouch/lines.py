@@ -10,6 +10,8 @@ Strong edges (glasses frames, brows) are kept out by the skin mask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -55,15 +57,19 @@ def line_zones(shape: tuple[int, int], skin: np.ndarray, region: np.ndarray, fol
 
 
 def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: np.ndarray,
-                pts: np.ndarray, f: float, amount: float, where: Zones | None = None) -> np.ndarray:
+                pts: np.ndarray, f: float, amount: float, where: Zones | None = None,
+                submit: Callable | None = None) -> np.ndarray:
     """Luma change (H x W) filling fine lines and folds inside their zones. ``skin``: the
     (lenient) skin mask; ``region``: oval minus features without a colour gate, used for the
     under-eye band (skin behind tinted lenses); ``fold_skin``: skin colour with a low luma
     floor (a deep fold is in shadow). ``where``: :func:`line_zones` of the same masks when
-    already computed."""
+    already computed. ``submit`` (optional, an executor's ``submit``): the folds are filled there
+    while this thread fills the fine lines (round 20; the same values: a task not started when
+    it is needed is cancelled and run here)."""
     shape = y.shape
     out = np.zeros(shape, np.float32)
     zone, box, norm, corridor, fold_box = where if where is not None else line_zones(shape, skin, region, fold_skin, pts, f)
+    folds = None if fold_box is None or submit is None else submit(_folds, y, corridor, fold_box, f, amount)
     if box is not None:
         x0, y0, x1, y1 = box
         part = y[y0:y1, x0:x1]
@@ -84,10 +90,18 @@ def lines_delta(y: np.ndarray, skin: np.ndarray, region: np.ndarray, fold_skin: 
         out[y0:y1, x0:x1] = change * zone[y0:y1, x0:x1]
     if fold_box is not None:
         x0, y0, x1, y1 = fold_box
-        part = y[y0:y1, x0:x1]
-        h, w = part.shape
-        half = cv2.resize(part, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-        fold = np.minimum(_blackhat(blur(half, 1.0), 0.05 * f), FOLD_CAP)
-        fold = blur(grow_to(fold, (h, w)), 0.01 * f)
-        out[y0:y1, x0:x1] += fold * corridor[y0:y1, x0:x1] * np.float32(FOLD_GAIN * amount)
+        out[y0:y1, x0:x1] += _folds(y, corridor, fold_box, f, amount) if folds is None or folds.cancel() \
+            else folds.result()
     return out
+
+
+def _folds(y: np.ndarray, corridor: np.ndarray, fold_box: tuple[int, int, int, int], f: float,
+           amount: float) -> np.ndarray:
+    """The folds' luma change inside ``fold_box`` (a 0.1 F black-hat at half scale, in the corridor)."""
+    x0, y0, x1, y1 = fold_box
+    part = y[y0:y1, x0:x1]
+    h, w = part.shape
+    half = cv2.resize(part, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    fold = np.minimum(_blackhat(blur(half, 1.0), 0.05 * f), FOLD_CAP)
+    fold = blur(grow_to(fold, (h, w)), 0.01 * f)
+    return fold * corridor[y0:y1, x0:x1] * np.float32(FOLD_GAIN * amount)

@@ -3,7 +3,10 @@ skin mask (face oval minus features, times the colour gate, feathered *inside* t
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -82,36 +85,69 @@ def skin_mask(work: np.ndarray, pts: np.ndarray, f: float) -> tuple[np.ndarray, 
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR) * oval, model
 
 
-@dataclass
 class SkinMasks:
     """Every skin mask of one face from one colour model and one distance map (full work
     scale unless noted). ``small``/``pts_s``/``f_s``: the mask scale (half the work scale when
-    F >= 160 px); ``neck_gate``/``features_s``: at the mask scale, for the neck step."""
+    F >= 160 px); ``neck_gate``/``features_s``: at the mask scale, for the neck step.
+
+    ``spot`` (what the heal needs first) is made by :func:`skin_masks`; the others are made on
+    first use from the same distance map, by the same operations (round 20: on the helper thread,
+    during the heal, instead of before it; the values do not depend on where they are made)."""
 
     skin: np.ndarray         # strict: smoothing, tone
     loose: np.ndarray        # lenient colour, higher luma floor: lines, eye bags
     region: np.ndarray       # oval minus features (small margins), no colour gate: under-eye band
     spot: np.ndarray         # where spots may be healed
     fold: np.ndarray         # lenient colour, low luma floor: folds are shadowed
-    model: SkinModel
-    small: np.ndarray
-    pts_s: np.ndarray
-    f_s: float
     neck_gate: np.ndarray
-    features_s: np.ndarray
+
+    def __init__(self, skin_s: np.ndarray, near: np.ndarray, spot: np.ndarray, model: SkinModel,
+                 small: np.ndarray, pts_s: np.ndarray, f_s: float, features_s: np.ndarray,
+                 rest: Callable[[], tuple[np.ndarray, ...]], full: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.spot, self.model, self.small, self.pts_s, self.f_s, self.features_s = spot, model, small, pts_s, f_s, features_s
+        self._skin_s, self._near, self._rest, self._full = skin_s, near, rest, full
+
+    @functools.cached_property
+    def _later(self) -> tuple[np.ndarray, ...]:
+        loose_s, fold_s, neck_gate = self._rest()
+        return self._full(self._skin_s), self._full(loose_s), self._full(self._near), self._full(fold_s), neck_gate
+
+    skin = property(lambda self: self._later[0])           # type: ignore[assignment]
+    loose = property(lambda self: self._later[1])          # type: ignore[assignment]
+    region = property(lambda self: self._later[2])         # type: ignore[assignment]
+    fold = property(lambda self: self._later[3])           # type: ignore[assignment]
+    neck_gate = property(lambda self: self._later[4])      # type: ignore[assignment]
 
 
-def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
+def _mask_scale(shape: tuple[int, int], pts: np.ndarray, f: float) -> tuple[tuple[int, int], np.ndarray, float]:
+    """(H, W) of the masks' scale (half the work scale from F = 160), the landmarks and F there."""
+    h, w = shape
+    if f < 160:
+        return (h, w), pts * np.array([1.0, 1.0], np.float32), f * 1.0
+    size = ((h + 1) // 2, (w + 1) // 2)
+    k = np.array([size[1] / w, size[0] / h], np.float32)
+    return size, pts * k, f * float(k[0])
+
+
+def skin_geometry(shape: tuple[int, int], pts: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`skin_masks` takes from the landmarks alone (``shape``: the work image's H, W):
+    the under-eye band's region at the masks' scale and the face oval at work scale."""
+    size, pts_s, f_s = _mask_scale(shape, pts, f)
+    # the under-eye band reaches up to the lower lid: lashes excluded with a small margin only
+    near = poly(size, pts_s[FACE_OVAL]) & (1 - features(size, pts_s, f_s, grow=0.4))
+    near = blur(cv2.erode(near, disc(0.006 * f_s)).astype(np.float32), 0.005 * f_s)
+    return near, poly(shape, pts[FACE_OVAL])
+
+
+def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None) -> SkinMasks:
     """All masks at once: the skin model is fit and the chroma distance computed once; the
     lenient masks (lines, eye bags; skin seen through tinted lenses and in shadowed creases)
-    widen the colour tolerance but raise the luma floor (dark frames and brows stay out)."""
+    widen the colour tolerance but raise the luma floor (dark frames and brows stay out).
+    ``geometry`` (optional): a future of :func:`skin_geometry` (made on a helper thread meanwhile;
+    not started by the time it is needed: cancelled and made here, the same values)."""
     h, w = work.shape[:2]
-    if f < 160:
-        small, k = work, np.array([1.0, 1.0], np.float32)
-    else:
-        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-        k = np.array([small.shape[1] / w, small.shape[0] / h], np.float32)
-    pts_s, f_s = pts * k, f * float(k[0])
+    size, pts_s, f_s = _mask_scale((h, w), pts, f)
+    small = work if size == (h, w) else cv2.resize(work, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     shape = small.shape[:2]
     feats = features(shape, pts_s, f_s)
     region = poly(shape, pts_s[FACE_OVAL]) & (1 - feats)
@@ -127,18 +163,17 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float) -> SkinMasks:
     strict = blur(cv2.morphologyEx(gate(2.5, 0.3), cv2.MORPH_CLOSE, disc(0.04 * f_s)), 0.015 * f_s)
     sigma = 0.02 * f_s
     skin_s = blur(cv2.erode(region, disc(2.0 * sigma)).astype(np.float32), sigma) * strict
-    core = blur(cv2.erode(region, disc(0.015 * f_s)).astype(np.float32), 0.01 * f_s)
-    loose_s = core * blur(gate(4.5, 0.5), 0.006 * f_s)
-    oval = poly((h, w), pts[FACE_OVAL])
+    near, oval = skin_geometry((h, w), pts, f) if geometry is None or geometry.cancel() else geometry.result()
 
     def full(m: np.ndarray) -> np.ndarray:
         return (m if m.shape[:2] == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)) * oval
 
-    fold_s = core * blur(gate(4.5, 0.15), 0.006 * f_s)
-    # the under-eye band reaches up to the lower lid: lashes excluded with a small margin only
-    near = poly(shape, pts_s[FACE_OVAL]) & (1 - features(shape, pts_s, f_s, grow=0.4))
-    near = blur(cv2.erode(near, disc(0.006 * f_s)).astype(np.float32), 0.005 * f_s)
+    def rest() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        core = blur(cv2.erode(region, disc(0.015 * f_s)).astype(np.float32), 0.01 * f_s)
+        loose_s = core * blur(gate(4.5, 0.5), 0.006 * f_s)
+        fold_s = core * blur(gate(4.5, 0.15), 0.006 * f_s)
+        return loose_s, fold_s, gate(4.0, 0.12)
+
     # spots may sit right next to a brow: the colour gate (luma floor 0.45) keeps brow hairs out
     spot_s = np.maximum(skin_s, near * blur(gate(2.5, 0.45), 0.006 * f_s))
-    return SkinMasks(full(skin_s), full(loose_s), full(near), full(spot_s), full(fold_s), model, small,
-                     pts_s, f_s, gate(4.0, 0.12), feats)
+    return SkinMasks(skin_s, near, full(spot_s), model, small, pts_s, f_s, feats, rest, full)

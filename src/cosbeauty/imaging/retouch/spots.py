@@ -15,6 +15,7 @@ that the texture's variance is kept at every weight.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -76,7 +77,8 @@ def _ring(radius: float) -> np.ndarray:
     return ((d >= radius - 0.75) & (d <= radius + 0.75)).astype(np.uint8)
 
 
-def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray | None = None) -> np.ndarray:
+def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray | None = None,
+                 submit: Callable | None = None) -> np.ndarray:
     """The heal weight in [0, 1] per pixel (H x W); ``keep`` (optional, 0..1): where healing is
     allowed at all (its zeros still count as skin in the ring test, so a groove left alone does
     not make the skin beside it a "spot").
@@ -88,20 +90,14 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
     (brows, hair) never count as the darker/redder part of a ring. (Tried: "darker than three
     of four quarter arcs", which also finds spots touching a wrinkle; on Grace Hopper it healed
     wrinkle texture too, fine-texture retention around spots fell from ~0.7 to ~0.5.)
+
+    ``submit`` (optional, an executor's ``submit``): the pin-point search (:func:`_pin_points`)
+    runs there while this thread does the ring test (round 20; the same values either way: a
+    task not started by the time it is needed is cancelled and run here).
     """
     g = blur(work, 0.6)
     y = luma(g) * 255
     cr = (g[..., 0] * 255 - y) * 0.713
-    dark = np.zeros_like(y)
-    red = np.zeros_like(y)
-    # non-skin (brows, hair, frames) never counts as the darker/redder part of a ring
-    off = skin < 0.3
-    y_ring = np.where(off, np.float32(255), y)
-    cr_ring = np.where(off, np.float32(-255), cr)
-    for radius in (max(2.0, 0.012 * f), max(3.0, 0.028 * f)):
-        ring = _ring(radius)
-        np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
-        np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
     if keep is not None:
         skin_ok = skin * keep
         on_skin = skin_ok > 0.5
@@ -112,8 +108,19 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
     gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
     strong = cv2.dilate((cv2.magnitude(gx, gy) * 0.125 > STRONG_EDGE).astype(np.uint8), disc(max(1.0, 0.01 * f)))
-    cand = (((dark > DARK_MIN) | (red > RED_MIN)) & on_skin & (strong == 0)).astype(np.uint8)
-    pin = _pin_points(g, y, cr, on_skin & (strong == 0), f)
+    flat = on_skin & (strong == 0)
+    pin_job = None if submit is None else submit(_pin_points, g, y, cr, flat, f)
+    dark = np.zeros_like(y)
+    red = np.zeros_like(y)
+    # non-skin (brows, hair, frames) never counts as the darker/redder part of a ring
+    off = skin < 0.3
+    y_ring = np.where(off, np.float32(255), y)
+    cr_ring = np.where(off, np.float32(-255), cr)
+    for radius in (max(2.0, 0.012 * f), max(3.0, 0.028 * f)):
+        ring = _ring(radius)
+        np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
+        np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
+    cand = (((dark > DARK_MIN) | (red > RED_MIN)) & flat).astype(np.uint8)
     cand = cv2.dilate(cand, disc(max(1.0, 0.006 * f)))       # the core -> the whole spot
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     weight = np.zeros(n, np.float32)
@@ -130,7 +137,7 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
             # RED_MIN) a pixel-sized red spot (Cr +4-6 over the ring after the 0.6 px blur) lost
             # to the face's many faint dark marks, and which one was dropped depended on where
             # the spot fell on the pixel grid
-            grain = on_skin & (strong == 0)
+            grain = flat
             surround = max(2.0, PIN_SURROUND * f)
             sig_y = max(_robust_sigma((y - blur(y, surround))[grain][::3]), 0.5)
             sig_cr = max(_robust_sigma((cr - blur(cr, surround))[grain][::3]), 0.5)
@@ -140,6 +147,7 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
             peak[weight == 0] = -1
             weight[np.argsort(peak)[:-MAX_COUNT]] = 0
     w = weight[labels]
+    pin = _pin_points(g, y, cr, flat, f) if pin_job is None or pin_job.cancel() else pin_job.result()
     if pin is not None:
         w = np.maximum(w, cv2.dilate(pin, disc(max(1.0, 0.006 * f))).astype(np.float32))
     # the rest only around the kept spots (a few % of the box)
@@ -251,14 +259,15 @@ def spot_exclusions(shape: tuple[int, int], pts: np.ndarray, f: float) -> Exclus
 
 
 def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
-               pts: np.ndarray | None = None, excluded: Exclusions | None = None) -> tuple[int, int, np.ndarray] | None:
+               pts: np.ndarray | None = None, excluded: Exclusions | None = None,
+               submit: Callable | None = None) -> tuple[int, int, np.ndarray] | None:
     """``(x0, y0, weight)``: the heal weight (see :func:`spot_weights`) inside the skin's box
     whose top-left corner is (x0, y0), or None when there is nothing to heal. With ``pts``, the
     eyes' and lips' surroundings (lashes, lens rims, the lip line; 0.07 / 0.045 F) and the nose
     bridge (a glasses bridge looks like a spot) are left alone. Detection runs at a scale where F
     is at most DETECT_F px (spots of 0.5 % F are still ~1 px there); the weight is returned at
     the scale of ``work``. ``excluded``: :func:`spot_exclusions` of ``pts`` when already computed
-    (the same values)."""
+    (the same values). ``submit``: see :func:`spot_weights`."""
     keep = None
     if pts is not None or excluded is not None:      # exclusions built at a reduced scale (coarse by nature)
         cut, keep = excluded if excluded is not None else spot_exclusions(skin.shape[:2], pts, f)
@@ -275,12 +284,13 @@ def find_spots(work: np.ndarray, skin: np.ndarray, f: float,
         size = (max(1, round(w * ds)), max(1, round(h * ds)))
         weight = spot_weights(cv2.resize(sub, size, interpolation=cv2.INTER_AREA),
                               cv2.resize(sub_skin, size, interpolation=cv2.INTER_AREA), f * ds,
-                              None if sub_keep is None else cv2.resize(sub_keep, size, interpolation=cv2.INTER_AREA))
+                              None if sub_keep is None else cv2.resize(sub_keep, size, interpolation=cv2.INTER_AREA),
+                              submit)
         if not weight.any():
             return None
         weight = grow_to(weight, (h, w))
     else:
-        weight = spot_weights(sub, sub_skin, f, sub_keep)
+        weight = spot_weights(sub, sub_skin, f, sub_keep, submit)
         if not weight.any():
             return None
     return x0, y0, weight
@@ -296,8 +306,8 @@ def heal_shift(f: float) -> int:
     return max(2, int(round(MAX_SPOT * f)))
 
 
-def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
-                amount: float) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+def heal_region(sub: np.ndarray, weight: np.ndarray, f: float, amount: float,
+                submit: Callable | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """``((x0, y0, x1, y1), change inside that box of sub)`` healing the holes of ``weight``
     (same size as ``sub``, float32 RGB in [0, 1]), or None. Under each spot the skin's low-pass
     (blur at the pore scale) is inpainted (Telea) from around the spot, and the grain over it is
@@ -305,7 +315,9 @@ def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
     grain so that the texture's variance is kept at every weight (cos/sin weights of two
     uncorrelated textures): no smooth disc, no faded ring around it. Outside the feathered hole
     nothing changes. Above F = DETECT_F the low-pass is inpainted at that scale (it is smooth;
-    Telea's cost grows with hole pixels x radius^2) and upsampled into the holes."""
+    Telea's cost grows with hole pixels x radius^2) and upsampled into the holes. ``submit``
+    (optional, an executor's ``submit``): the inpainting runs there while this thread prepares
+    the grain (round 20; the same values: a task not started when needed is run here)."""
     sigma = max(0.8, 0.004 * f)
     hole = cv2.dilate((weight > 0.02).astype(np.uint8), disc(1.0))
     radius = max(2.0, 0.012 * f)
@@ -322,12 +334,25 @@ def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
     low_ext = blur(ext, sigma)
     tex_ext = ext - low_ext
     low, texture = low_ext[:, shift:], tex_ext[:, shift:]
+    hole_box = hole[hy0:hy1, hx0:hx1]
+    job = None if submit is None else submit(_filled, low, hole_box, radius, f)
     copied = tex_ext[:, :hx1 - hx0]                         # skin grain from a neighbour patch
     # ... as grain only: a crease, a lash or a frame edge in the source patch would be copied
     # as a mark, so the copy is limited to the grain's own robust amplitude
     cap = np.float32(GRAIN_CAP * 1.4826 * max(float(np.median(np.abs(texture[::2, ::2]))), 1e-3))
     copied = np.clip(copied, -cap, cap)
-    hole_box = hole[hy0:hy1, hx0:hx1]
+    m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
+    theta = m * np.float32(np.pi / 2)
+    own = texture * (np.cos(theta) - 1)[..., None]
+    copied *= np.sin(theta)[..., None]
+    filled = _filled(low, hole_box, radius, f) if job is None or job.cancel() else job.result()
+    change = (filled - low) * m[..., None] + own + copied     # (in this order: the same sums)
+    return (hx0, hy0, hx1, hy1), change
+
+
+def _filled(low: np.ndarray, hole_box: np.ndarray, radius: float, f: float) -> np.ndarray:
+    """The low-pass ``low`` with the holes of ``hole_box`` inpainted (Telea; above F = DETECT_F
+    at that scale, upsampled into the holes)."""
     low8 = cv2.convertScaleAbs(low, alpha=255.0)
     ds = min(1.0, DETECT_F / max(f, 1.0))
     if ds < 1.0:
@@ -337,27 +362,21 @@ def heal_region(sub: np.ndarray, weight: np.ndarray, f: float,
         small = cv2.inpaint(cv2.resize(low8, size, interpolation=cv2.INTER_AREA), small_hole,
                             max(2.0, radius * ds), cv2.INPAINT_TELEA)
         filled = cv2.resize(small, (bw, bh), interpolation=cv2.INTER_LINEAR).astype(np.float32) * np.float32(1 / 255)
-        filled = np.where(hole_box[..., None] > 0, filled, low)
-    else:
-        filled = cv2.inpaint(low8, hole_box, radius, cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
-    m = weight[hy0:hy1, hx0:hx1] * np.float32(amount)
-    theta = m * np.float32(np.pi / 2)
-    change = ((filled - low) * m[..., None] + texture * (np.cos(theta) - 1)[..., None]
-              + copied * np.sin(theta)[..., None])
-    return (hx0, hy0, hx1, hy1), change
+        return np.where(hole_box[..., None] > 0, filled, low)
+    return cv2.inpaint(low8, hole_box, radius, cv2.INPAINT_TELEA).astype(np.float32) * np.float32(1 / 255)
 
 
 def heal_delta(work: np.ndarray, skin: np.ndarray, f: float, amount: float,
-               pts: np.ndarray | None = None,
-               excluded: Exclusions | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               pts: np.ndarray | None = None, excluded: Exclusions | None = None,
+               submit: Callable | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """``((x0, y0, x1, y1), change inside that box)`` that heals spots, or None when there is
     nothing to heal: :func:`find_spots` then :func:`heal_region`, both on ``work``."""
-    found = find_spots(work, skin, f, pts, excluded)
+    found = find_spots(work, skin, f, pts, excluded, submit)
     if found is None:
         return None
     x0, y0, weight = found
     h, w = weight.shape
-    healed = heal_region(work[y0:y0 + h, x0:x0 + w], weight, f, amount)
+    healed = heal_region(work[y0:y0 + h, x0:x0 + w], weight, f, amount, submit)
     if healed is None:
         return None
     (hx0, hy0, hx1, hy1), change = healed

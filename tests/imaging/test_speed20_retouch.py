@@ -1,0 +1,167 @@
+"""Round 20 speed work on the retouch: more of it beside the calling thread, with the same bytes.
+
+* ``retouch.PARALLEL_PIN``: the heal's pin-point search (``spots._pin_points``) and its inpainting
+  (``spots._filled``) go to a helper while the calling thread does the ring test and the grain;
+* ``retouch.PARALLEL_LINES``: the folds (``lines._folds``) beside the fine lines;
+* ``retouch.PARALLEL_GEOMETRY``: the skin masks' landmark-only part (``skin.skin_geometry``)
+  beside the skin model;
+* the skin masks other than the spots' are made on first use (on the helper, in ``prep``).
+
+A task not started when its result is needed is cancelled and run by the caller: the values never
+depend on the thread timing. Off, or with the pool busy, the output must not change by a byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import Future
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.imaging.test_speed18 import CASES, _face_inputs
+
+FLAGS = ("PARALLEL_PIN", "PARALLEL_LINES", "PARALLEL_GEOMETRY")
+
+
+def _digest(data: bytes, strength: float) -> str:
+    from cosbeauty.imaging.pipeline import beautify
+
+    result = beautify(data, strength)
+    assert result.faces, "no face found: the case tests nothing"
+    return hashlib.sha256(result.data).hexdigest()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hand_offs_same_bytes(name: str, monkeypatch) -> None:
+    import cosbeauty.imaging.retouch as retouch
+
+    data = CASES[name]()
+    for strength in (0.2, 1.0):
+        for flag in FLAGS:
+            monkeypatch.setattr(retouch, flag, False)
+        before = _digest(data, strength)
+        for flag in FLAGS:
+            monkeypatch.setattr(retouch, flag, True)
+        assert _digest(data, strength) == before, (name, strength)
+        assert _digest(data, strength) == before, (name, strength, "second call")
+
+
+def test_busy_pool_same_bytes() -> None:
+    """Both helpers held by other work: every hand-off is cancelled and run by the caller."""
+    from cosbeauty.imaging.detection.threads import _HELPERS, executor
+
+    data = CASES["1080p one face, JPEG"]()
+    free = _digest(data, 0.5)
+    gate = threading.Event()
+    started = threading.Barrier(_HELPERS + 1)
+
+    def hold() -> None:
+        started.wait(5)
+        gate.wait(30)
+
+    held = [executor().submit(hold) for _ in range(_HELPERS)]
+    try:
+        started.wait(5)
+        busy = _digest(data, 0.5)
+    finally:
+        gate.set()
+        for job in held:
+            job.result()
+    assert busy == free
+
+
+class _Recorder:
+    """An executor stand-in that runs each task at once and remembers its function's name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        self.names.append(fn.__name__)
+        job: Future = Future()
+        job.set_result(fn(*args, **kwargs))
+        return job
+
+
+def test_steps_are_handed_to_the_pool(monkeypatch) -> None:
+    """The pin points, the inpainting (work-scale heal), the folds and the masks' geometry are submitted, and the
+    delta equals the one computed without a pool."""
+    import cosbeauty.imaging.retouch as retouch
+    from cosbeauty.imaging.faces import pmap
+
+    work, pts, f = _face_inputs()
+    params = retouch.RetouchParams.for_strength(1.0)
+    recorder = _Recorder()
+    monkeypatch.setattr(retouch, "executor", lambda: recorder)
+    fast = retouch.face_delta(work, pts, f, params, pmap=pmap)
+    assert {"_pin_points", "_filled", "_folds", "skin_geometry"} <= set(recorder.names), recorder.names
+    slow = retouch.face_delta(work, pts, f, params)
+    assert np.array_equal(fast, slow)
+
+
+def _skin_masks_round19(work: np.ndarray, pts: np.ndarray, f: float) -> tuple:
+    """Round 19's ``skin.skin_masks``, verbatim but for the return (every mask made at once)."""
+    from cosbeauty.imaging.retouch.common import FACE_OVAL, blur, disc, features, luma, poly
+    from cosbeauty.imaging.retouch.skin import SkinModel
+
+    h, w = work.shape[:2]
+    if f < 160:
+        small, k = work, np.array([1.0, 1.0], np.float32)
+    else:
+        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+        k = np.array([small.shape[1] / w, small.shape[0] / h], np.float32)
+    pts_s, f_s = pts * k, f * float(k[0])
+    shape = small.shape[:2]
+    feats = features(shape, pts_s, f_s)
+    region = poly(shape, pts_s[FACE_OVAL]) & (1 - feats)
+    model = SkinModel.fit(small, region, pts_s, f_s)
+    y = luma(small)
+    d = model.distance(small, y)
+    ratio = y * np.float32(1.0 / max(model.y_med, 1e-3))
+
+    def gate(slack: float, floor: float) -> np.ndarray:
+        g = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2) * np.clip((ratio - floor) / 0.2, 0, 1)
+        return g.astype(np.float32)
+
+    strict = blur(cv2.morphologyEx(gate(2.5, 0.3), cv2.MORPH_CLOSE, disc(0.04 * f_s)), 0.015 * f_s)
+    sigma = 0.02 * f_s
+    skin_s = blur(cv2.erode(region, disc(2.0 * sigma)).astype(np.float32), sigma) * strict
+    core = blur(cv2.erode(region, disc(0.015 * f_s)).astype(np.float32), 0.01 * f_s)
+    loose_s = core * blur(gate(4.5, 0.5), 0.006 * f_s)
+    oval = poly((h, w), pts[FACE_OVAL])
+
+    def full(m: np.ndarray) -> np.ndarray:
+        return (m if m.shape[:2] == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)) * oval
+
+    fold_s = core * blur(gate(4.5, 0.15), 0.006 * f_s)
+    near = poly(shape, pts_s[FACE_OVAL]) & (1 - features(shape, pts_s, f_s, grow=0.4))
+    near = blur(cv2.erode(near, disc(0.006 * f_s)).astype(np.float32), 0.005 * f_s)
+    spot_s = np.maximum(skin_s, near * blur(gate(2.5, 0.45), 0.006 * f_s))
+    return (full(skin_s), full(loose_s), full(near), full(spot_s), full(fold_s), model, small, pts_s, f_s,
+            gate(4.0, 0.12), feats)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.7])    # F >= 160 (masks at half scale) and below
+def test_skin_masks_same_values_as_round19(scale: float) -> None:
+    from cosbeauty.imaging.retouch.skin import skin_geometry, skin_masks
+
+    work, pts, f = _face_inputs()
+    if scale != 1.0:
+        h, w = work.shape[:2]
+        work = cv2.resize(work, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        pts, f = pts * np.float32(scale), f * scale
+    ref = _skin_masks_round19(work, pts, f)
+    for geometry in (None, _Recorder().submit(skin_geometry, work.shape[:2], pts, f)):
+        masks = skin_masks(work, pts, f, geometry)
+        assert "_later" not in vars(masks)          # the later masks are not made yet
+        got = (masks.skin, masks.loose, masks.region, masks.spot, masks.fold, masks.model, masks.small,
+               masks.pts_s, masks.f_s, masks.neck_gate, masks.features_s)
+        for i, (a, b) in enumerate(zip(got, ref)):
+            if isinstance(a, np.ndarray):
+                assert a.dtype == b.dtype and np.array_equal(a, b), i
+            elif isinstance(a, float):
+                assert a == b, i
+        assert np.array_equal(got[5].centre, ref[5].centre) and np.array_equal(got[5].inv, ref[5].inv)
