@@ -4,7 +4,8 @@
   (``spots._filled``) go to a helper while the calling thread does the ring test and the grain;
 * ``retouch.PARALLEL_LINES``: the folds (``lines._folds``) beside the fine lines;
 * ``retouch.PARALLEL_GEOMETRY``: the skin masks' landmark-only part (``skin.skin_geometry``)
-  beside the skin model;
+  beside the skin model (and the half-size ROI made once for the masks and the segmentation);
+* ``retouch.PARALLEL_TEETH``: the teeth beside the eyes;
 * the skin masks other than the spots' are made on first use (on the helper, in ``prep``).
 
 A task not started when its result is needed is cancelled and run by the caller: the values never
@@ -23,7 +24,7 @@ import pytest
 
 from tests.imaging.test_speed18 import CASES, _face_inputs
 
-FLAGS = ("PARALLEL_PIN", "PARALLEL_LINES", "PARALLEL_GEOMETRY")
+FLAGS = ("PARALLEL_PIN", "PARALLEL_LINES", "PARALLEL_GEOMETRY", "PARALLEL_TEETH")
 
 
 def _digest(data: bytes, strength: float) -> str:
@@ -87,8 +88,8 @@ class _Recorder:
 
 
 def test_steps_are_handed_to_the_pool(monkeypatch) -> None:
-    """The pin points, the inpainting (work-scale heal), the folds and the masks' geometry are submitted, and the
-    delta equals the one computed without a pool."""
+    """The pin points, the inpainting (work-scale heal), the folds, the masks' geometry and the teeth
+    are submitted, and the delta equals the one computed without a pool."""
     import cosbeauty.imaging.retouch as retouch
     from cosbeauty.imaging.faces import pmap
 
@@ -97,7 +98,7 @@ def test_steps_are_handed_to_the_pool(monkeypatch) -> None:
     recorder = _Recorder()
     monkeypatch.setattr(retouch, "executor", lambda: recorder)
     fast = retouch.face_delta(work, pts, f, params, pmap=pmap)
-    assert {"_pin_points", "_filled", "_folds", "skin_geometry"} <= set(recorder.names), recorder.names
+    assert {"_pin_points", "_filled", "_folds", "skin_geometry", "teeth_delta"} <= set(recorder.names), recorder.names
     slow = retouch.face_delta(work, pts, f, params)
     assert np.array_equal(fast, slow)
 
@@ -154,8 +155,10 @@ def test_skin_masks_same_values_as_round19(scale: float) -> None:
         work = cv2.resize(work, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         pts, f = pts * np.float32(scale), f * scale
     ref = _skin_masks_round19(work, pts, f)
-    for geometry in (None, _Recorder().submit(skin_geometry, work.shape[:2], pts, f)):
-        masks = skin_masks(work, pts, f, geometry)
+    h, w = work.shape[:2]
+    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    for geometry, given in ((None, None), (_Recorder().submit(skin_geometry, work.shape[:2], pts, f), half)):
+        masks = skin_masks(work, pts, f, geometry, given)
         assert "_later" not in vars(masks)          # the later masks are not made yet
         got = (masks.skin, masks.loose, masks.region, masks.spot, masks.fold, masks.model, masks.small,
                masks.pts_s, masks.f_s, masks.neck_gate, masks.features_s)

@@ -42,6 +42,7 @@ PARALLEL_PREP = True
 PARALLEL_PIN = True
 PARALLEL_LINES = True    # ... and the folds beside the fine lines
 PARALLEL_GEOMETRY = True  # ... and the skin masks' landmark-only part beside the skin model
+PARALLEL_TEETH = True     # ... and the teeth beside the eyes
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -82,7 +83,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     def mask_job() -> SkinMasks:
         t = time.perf_counter()
-        masks = skin_masks(work, pts, f, geometry)
+        masks = skin_masks(work, pts, f, geometry, half)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
         return masks
 
@@ -90,9 +91,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         if not need_person:
             return None
         t = time.perf_counter()
-        h, w = work.shape[:2]
-        small = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-        prob = person_probability(cv2.convertScaleAbs(small, alpha=255.0))
+        prob = person_probability(cv2.convertScaleAbs(half, alpha=255.0))
         spent["retouch.segment"] = (time.perf_counter() - t) * 1000
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -109,6 +108,10 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
     # round 20: the masks' landmark-only part on the other helper meanwhile
     geometry = executor().submit(skin_geometry, work.shape[:2], pts, f) if parallel and PARALLEL_GEOMETRY else None
+    # the half-size ROI: the person segmentation's input and (from F = 160) the skin masks' scale
+    h, w = work.shape[:2]
+    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) \
+        if need_person or f >= 160 else None
     if parallel and (need_person or (prep_on and params.spots > 0)):
         masks, person = pmap(lambda job: job(), jobs)
     else:
@@ -165,10 +168,15 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                              params.smoothing, oval, jaw=jaw, weights=prep.smooth_weights)
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
-    if params.lines > 0:
-        d = lines_delta(luma(cur), masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines,
-                        submit if PARALLEL_LINES else None)
-        cur += cv2.merge([d, d, d])      # the same sums as cur += d[..., None], ~3x faster
+    if params.lines > 0 and _union(prep.lines, cur.shape[:2])[2] > 0:
+        # the change is exactly 0 outside the zones' boxes: the luma is read and the change added
+        # inside their union only (round 20; the same values)
+        x0, y0, x1, y1 = _union(prep.lines, cur.shape[:2]) if PARALLEL_LINES else (0, 0, cur.shape[1], cur.shape[0])
+        y = np.zeros(cur.shape[:2], np.float32)
+        y[y0:y1, x0:x1] = luma(cur[y0:y1, x0:x1])
+        d = lines_delta(y, masks.loose, masks.region, masks.fold, pts, f, params.lines, prep.lines,
+                        submit if PARALLEL_LINES else None)[y0:y1, x0:x1]
+        cur[y0:y1, x0:x1] += cv2.merge([d, d, d])      # the same sums as cur += d[..., None], ~3x faster
     clock.tick("retouch.lines")
     if late is not None:                 # not started yet: done here (the same values)
         prep = late_job() if late.cancel() else late.result()
@@ -204,7 +212,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                                  masks.neck_gate if same else None, masks.features_s if same else None)
             tone = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
                               rosy=params.rosy)
-            tone *= mask[..., None]
+            tone *= cv2.merge([mask] * 3)    # the same products as mask[..., None], faster
             return tone
 
         # independent (both read the same half-scale image): side by side, the same sum after
@@ -228,8 +236,12 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         cur += change
     clock.tick("retouch.tone")
     if params.eyes > 0 or params.teeth > 0:
-        local = (eyes_delta(cur, pts, f, params.eyes) if params.eyes > 0 else []) + \
-                (teeth_delta(cur, pts, f, params.teeth) if params.teeth > 0 else [])
+        # the teeth on a helper while the eyes are done here (both read cur; added in this order)
+        teeth = submit(teeth_delta, cur, pts, f, params.teeth) if params.teeth > 0 and params.eyes > 0 \
+            and submit is not None and PARALLEL_TEETH else None
+        local = eyes_delta(cur, pts, f, params.eyes) if params.eyes > 0 else []
+        if params.teeth > 0:
+            local += teeth_delta(cur, pts, f, params.teeth) if teeth is None or teeth.cancel() else teeth.result()
         for (x0, y0, x1, y1), d in local:
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.eyes")
@@ -239,6 +251,17 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     if _grey(work):                      # a grey photo stays grey: luma change only
         delta = cv2.merge([luma(delta)] * 3)
     return delta
+
+
+def _union(where: tuple | None, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box around the lines' two zone boxes (``prep.lines``; the whole image when not known)."""
+    h, w = shape
+    if where is None:
+        return 0, 0, w, h
+    boxes = [b for b in (where[1], where[4]) if b is not None]
+    if not boxes:
+        return 0, 0, 0, 0
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _grey(work: np.ndarray) -> bool:

@@ -139,15 +139,20 @@ def skin_geometry(shape: tuple[int, int], pts: np.ndarray, f: float) -> tuple[np
     return near, poly(shape, pts[FACE_OVAL])
 
 
-def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None) -> SkinMasks:
+def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None,
+               half: np.ndarray | None = None) -> SkinMasks:
     """All masks at once: the skin model is fit and the chroma distance computed once; the
     lenient masks (lines, eye bags; skin seen through tinted lenses and in shadowed creases)
     widen the colour tolerance but raise the luma floor (dark frames and brows stay out).
     ``geometry`` (optional): a future of :func:`skin_geometry` (made on a helper thread meanwhile;
-    not started by the time it is needed: cancelled and made here, the same values)."""
+    not started by the time it is needed: cancelled and made here, the same values). ``half``
+    (optional): ``work`` resized INTER_AREA to ((W + 1) // 2, (H + 1) // 2), when already made."""
     h, w = work.shape[:2]
     size, pts_s, f_s = _mask_scale((h, w), pts, f)
-    small = work if size == (h, w) else cv2.resize(work, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    if size == (h, w):
+        small = work
+    else:
+        small = half if half is not None else cv2.resize(work, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     shape = small.shape[:2]
     feats = features(shape, pts_s, f_s)
     region = poly(shape, pts_s[FACE_OVAL]) & (1 - feats)
@@ -156,8 +161,12 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None
     d = model.distance(small, y)
     ratio = y * np.float32(1.0 / max(model.y_med, 1e-3))
 
+    near_colour: dict[float, np.ndarray] = {}      # per slack: made once, used by two gates
+
     def gate(slack: float, floor: float) -> np.ndarray:
-        g = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2) * np.clip((ratio - floor) / 0.2, 0, 1)
+        if slack not in near_colour:
+            near_colour[slack] = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2)
+        g = near_colour[slack] * np.clip((ratio - floor) / 0.2, 0, 1)
         return g.astype(np.float32)
 
     strict = blur(cv2.morphologyEx(gate(2.5, 0.3), cv2.MORPH_CLOSE, disc(0.04 * f_s)), 0.015 * f_s)
