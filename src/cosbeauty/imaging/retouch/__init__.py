@@ -9,6 +9,7 @@ ROI's full resolution and adds it, so texture finer than a work pixel is never t
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -80,10 +81,14 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     need_person = (params.neck and f / scale >= NECK_MIN_F
                    and (params.whitening > 0 or params.tone > 0 or params.rosy > 0))
     spent: dict[str, float] = {}
+    # the half-size ROI: the person segmentation's input and (from F = 160) the skin masks' scale,
+    # made once by whichever of the two needs it first (the other waits for it)
+    h, w = work.shape[:2]
+    half = _Once(lambda: cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA))
 
     def mask_job() -> SkinMasks:
         t = time.perf_counter()
-        masks = skin_masks(work, pts, f, geometry, half)
+        masks = skin_masks(work, pts, f, geometry, half.get() if f >= 160 else None)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
         return masks
 
@@ -91,7 +96,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         if not need_person:
             return None
         t = time.perf_counter()
-        prob = person_probability(cv2.convertScaleAbs(half, alpha=255.0))
+        prob = person_probability(cv2.convertScaleAbs(half.get(), alpha=255.0))
         spent["retouch.segment"] = (time.perf_counter() - t) * 1000
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -108,10 +113,6 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
     # round 20: the masks' landmark-only part on the other helper meanwhile
     geometry = executor().submit(skin_geometry, work.shape[:2], pts, f) if parallel and PARALLEL_GEOMETRY else None
-    # the half-size ROI: the person segmentation's input and (from F = 160) the skin masks' scale
-    h, w = work.shape[:2]
-    half = cv2.resize(work, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) \
-        if need_person or f >= 160 else None
     if parallel and (need_person or (prep_on and params.spots > 0)):
         masks, person = pmap(lambda job: job(), jobs)
     else:
@@ -251,6 +252,19 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     if _grey(work):                      # a grey photo stays grey: luma change only
         delta = cv2.merge([luma(delta)] * 3)
     return delta
+
+
+class _Once:
+    """A value made once, by the first thread that asks for it; the others wait for it."""
+
+    def __init__(self, make: Callable[[], np.ndarray]) -> None:
+        self._make, self._lock, self._value = make, threading.Lock(), None
+
+    def get(self) -> np.ndarray:
+        with self._lock:
+            if self._value is None:
+                self._value = self._make()
+            return self._value
 
 
 def _union(where: tuple | None, shape: tuple[int, int]) -> tuple[int, int, int, int]:
