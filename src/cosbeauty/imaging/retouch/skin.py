@@ -3,7 +3,7 @@ skin mask (face oval minus features, times the colour gate, feathered *inside* t
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,17 +106,22 @@ class SkinMasks:
                  rest: Callable[[], tuple[np.ndarray, ...]], full: Callable[[np.ndarray], np.ndarray]) -> None:
         self.spot, self.model, self.small, self.pts_s, self.f_s, self.features_s = spot, model, small, pts_s, f_s, features_s
         self._skin_s, self._near, self._rest, self._full = skin_s, near, rest, full
+        self._lock = threading.Lock()        # this face's own (faces are retouched side by side)
+        self._made: tuple[np.ndarray, ...] | None = None
 
-    @functools.cached_property
     def _later(self) -> tuple[np.ndarray, ...]:
-        loose_s, fold_s, neck_gate = self._rest()
-        return self._full(self._skin_s), self._full(loose_s), self._full(self._near), self._full(fold_s), neck_gate
+        with self._lock:
+            if self._made is None:
+                loose_s, fold_s, neck_gate = self._rest()
+                full = self._full
+                self._made = full(self._skin_s), full(loose_s), full(self._near), full(fold_s), neck_gate
+            return self._made
 
-    skin = property(lambda self: self._later[0])           # type: ignore[assignment]
-    loose = property(lambda self: self._later[1])          # type: ignore[assignment]
-    region = property(lambda self: self._later[2])         # type: ignore[assignment]
-    fold = property(lambda self: self._later[3])           # type: ignore[assignment]
-    neck_gate = property(lambda self: self._later[4])      # type: ignore[assignment]
+    skin = property(lambda self: self._later()[0])           # type: ignore[assignment]
+    loose = property(lambda self: self._later()[1])          # type: ignore[assignment]
+    region = property(lambda self: self._later()[2])         # type: ignore[assignment]
+    fold = property(lambda self: self._later()[3])           # type: ignore[assignment]
+    neck_gate = property(lambda self: self._later()[4])      # type: ignore[assignment]
 
 
 def _mask_scale(shape: tuple[int, int], pts: np.ndarray, f: float) -> tuple[tuple[int, int], np.ndarray, float]:
