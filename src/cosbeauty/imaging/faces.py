@@ -33,13 +33,15 @@ A test that patches a setting patches it where it is read (e.g. ``detection.smal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .detection import beside, closeup, corners
-from .detection.candidates import _select, _want_tiles, _want_turns
+from .detection.candidates import _want_tiles, _want_turns
 from .detection.finish import Landmarked, _finish
 from .detection.imageops import _as_rgb8, _windows, mirror_pad, shared_shrinks, shrink  # noqa: F401 (re-exports)
-from .detection.landmarks import _face_from, _lm_scale_ok
+from .detection.landmarks import _face_from, _lm_scale_ok  # noqa: F401 (re-exports)
 from .detection.models import _detect_full, _graphs, quietly  # noqa: F401 (re-exports)
 from .detection.small import SMALL_TURNS, _small_face_pass, _turned_followup, later_faces  # noqa: F401 (SMALL_TURNS: re-export)
 from .detection.threads import _HELPERS, _INLINE, executor, no_helpers, pmap, release_idle  # noqa: F401 (re-exports)
@@ -118,17 +120,20 @@ Look = tuple[np.ndarray, float, list[np.ndarray]]
 
 
 def _finish_beside(dets: list[_Detection], image: np.ndarray, look: Look | None, max_faces: int,
-                   min_face_px: int, verify: bool, done: Landmarked | None = None) -> tuple[list[Face], list[_Detection]]:
+                   min_face_px: int, verify: bool, done: Landmarked | None = None,
+                   cells: list | None = None) -> tuple[list[Face], list[_Detection]]:
     """The faces of ``dets`` (:func:`_finish`) and, on the other thread meanwhile (the big face's
     landmarks take about as long), the beside look's detections (:mod:`.detection.beside`: its
-    cells on ``look``, one mosaic on ``image``); [] when ``look`` is None."""
+    cells on ``look``, one mosaic on ``image``); [] when ``look`` is None. ``cells``: those cells
+    when already computed (:meth:`ScaledDetection.start`, the same call)."""
     h, w = image.shape[:2]
     if look is None:
         return _finish(dets, image, max_faces, min_face_px, (h, w), done, verify=verify), []
     small, k, big = look
 
     def beside_look() -> list[_Detection]:
-        return beside.look(image, None, beside.cells(small, k, h, w, min_face(h, w, min_face_px), big))
+        todo = cells if cells is not None else beside.cells(small, k, h, w, min_face(h, w, min_face_px), big)
+        return beside.look(image, None, todo)
 
     faces, extra = pmap(lambda i: (_finish(dets, image, max_faces, min_face_px, (h, w), done, verify=verify)
                                    if i == 0 else beside_look()), [0, 1])
@@ -151,9 +156,13 @@ class ScaledDetection:
         self.max_faces, self.min_face_px = max_faces, min_face_px
         self.dets: list[_Detection] = []
         self.tiles = False
-        self.done: Landmarked = {}
         self.scaled: tuple[np.ndarray, float, float] | None = None
         self.beside: Look | None = None        # the beside look's input (.detection.beside)
+        self.cells: list | None = None         # its cells, when start() had the time (see pending)
+        # Set by the caller: True while the full image is still being decoded elsewhere. start()
+        # then computes the beside look's cells (they read only the reduced copy), which finish()
+        # would compute beside the landmarks otherwise: the same call, the same cells.
+        self.pending: Callable[[], bool] | None = None
 
     def start(self, small: np.ndarray) -> "ScaledDetection":
         """``small``: RGB uint8, the image reduced by a power of 2 (pixel = image pixel / r)."""
@@ -173,11 +182,11 @@ class ScaledDetection:
         if _want_turns(self.dets, self.tiles):
             self.dets += _whole_pass(small, sx, sy, turns=TURNS, edges=True, small=whole)
             self.dets += corners.corner_pass(whole[0], sx * whole[1], sy * whole[2], self.h, self.w)
-        if not self.tiles:
-            scale = min(sx, sy)
-            for det in _select(self.dets, self.max_faces, self.min_face_px, self.h, self.w):
-                if _lm_scale_ok(det, scale):
-                    self.done[id(det)] = (det, _face_from(det, small, scale, (self.h, self.w)))
+        # (Until round 20 the faces big enough were landmarked here on the reduced copy; finish()
+        # never used those faces -- _select makes new candidates -- and landmarks the full image.)
+        if self.beside is not None and self.pending is not None and self.pending():
+            small_look, k, big = self.beside
+            self.cells = beside.cells(small_look, k, self.h, self.w, min_face(self.h, self.w, self.min_face_px), big)
         return self
 
     def finish(self, rgb: np.ndarray) -> list[Face]:
@@ -193,9 +202,9 @@ class ScaledDetection:
         later: list[_Detection] = []       # see detect_faces
         if self.tiles:
             dets += _small_face_pass(image, self.h, self.w, self.scaled, self.min_face_px, dets, self.max_faces, later)
-        done = Landmarked(image)           # see detect_faces; with start()'s faces
-        done.update(self.done)
-        faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, done)
+        done = Landmarked(image)           # see detect_faces
+        faces, extra = _finish_beside(dets, image, self.beside, self.max_faces, self.min_face_px, True, done,
+                                      self.cells)
         if self.tiles:
             faces = _turned_followup(faces, dets, image, self.h, self.w, self.scaled, self.min_face_px,
                                      self.max_faces, True, done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,9 @@ REDUCED_MIN_LONG = 480
 # 80/100 calls, CPU equal). Above it the full decode is the longer branch (12 MP: ~40 ms) and a
 # reduced decode first would only delay it.
 REDUCED_FIRST_MAX_PIXELS = 2_500_000
+# Above REDUCED_FIRST_MAX_PIXELS the helper, done with the reduced detection before the full decode,
+# computes the beside look's cells and starts the splice's coefficient read (round 20; False: not)
+IDLE_WORK = True
 
 
 def _reduction(info: ImageInfo) -> int:
@@ -93,8 +97,10 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
 
     Timings: "decode" is the full decode (and the reduced one when it runs here first); "detect" is only what detection adds after it (the
     overlapped part is hidden). Faces are None when ``detect`` is False. ``keep_cmyk``: see
-    ``codec.decode`` (a CMYK/YCCK source's planes, for the splice). ``on_wait(decoded)`` is called
-    when the full decode is done and the helper is still detecting (this thread would wait).
+    ``codec.decode`` (a CMYK/YCCK source's planes, for the splice). ``on_wait(info)`` is called
+    (once) when the full decode is done and the helper is still detecting (this thread would
+    wait); above REDUCED_FIRST_MAX_PIXELS also when the helper's reduced detection is done
+    before the full decode (the helper would idle; round 20), whichever comes first.
     """
     from .faces import ScaledDetection, detect_faces, executor
 
@@ -102,6 +108,8 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
     t = time.perf_counter()
     info = probe(data, limits)
     factor = _reduction(info) if detect else 1
+    idle = _Once(on_wait, info)
+    decoding = threading.Event()          # set once the full decode is done
     job = None
     if factor > 1:
         here = info.width * info.height <= REDUCED_FIRST_MAX_PIXELS
@@ -109,15 +117,26 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
 
         def reduced_detect() -> ScaledDetection | None:
             small = first if here else decode_reduced(data, info, factor)
-            return None if small is None else ScaledDetection(info.height, info.width).start(small)
+            if small is None:
+                return None
+            scaled = ScaledDetection(info.height, info.width)
+            if not here and IDLE_WORK:
+                # the full decode is the longer branch here (12 MP: ~40 ms against ~20): what
+                # the helper can do before it ends (the beside look's cells, the splice's read)
+                scaled.pending = lambda: not decoding.is_set()
+            scaled.start(small)
+            if not here and IDLE_WORK and not decoding.is_set():
+                idle()
+            return scaled
 
         job = executor().submit(reduced_detect)
     decoded = decode(data, limits, keep_cmyk=keep_cmyk)
+    decoding.set()
     t = _tick(timings, "decode", t)
     if not detect:
         return decoded, None, timings
     if job is not None and on_wait is not None and not job.done():
-        on_wait(decoded)
+        idle()
     scaled = None
     if job is not None:
         # Not started (pool busy): run the *same* reduced detection here. Falling back to
@@ -127,6 +146,20 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
     faces = scaled.finish(decoded.rgb) if scaled is not None else detect_faces(_seen(decoded))
     _tick(timings, "detect", t)
     return decoded, faces, timings
+
+
+class _Once:
+    """``on_wait(info)`` at the first call, nothing after (called from either thread)."""
+
+    def __init__(self, on_wait: Any, info: ImageInfo) -> None:
+        self.on_wait, self.info = on_wait, info
+        self.lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self.lock:
+            on_wait, self.on_wait = self.on_wait, None
+        if on_wait is not None:
+            on_wait(self.info)
 
 
 def _seen(decoded: Decoded) -> np.ndarray:
@@ -186,10 +219,9 @@ def _beautify(data: bytes, strength: float, limits: Limits, format: str | None, 
     skip = strength == 0 and not options.get("reshape")
     may_splice = keep_bytes and not options.get("reshape") and (format is None or normalize_format(format) == "JPEG")
 
-    def splice_early(decoded: Decoded) -> None:
-        # libjpeg's coefficient read (the splice's first half) while this thread waits for detection
-        if may_splice and "cmyk" not in decoded.extra and \
-                decoded.info.width * decoded.info.height >= SPLICE_OVERLAP_MIN_PIXELS:
+    def splice_early(info: ImageInfo) -> None:
+        # libjpeg's coefficient read (the splice's first half) on a core detection or the decode leaves idle
+        if may_splice and info.mode in ("RGB", "L") and info.width * info.height >= SPLICE_OVERLAP_MIN_PIXELS:
             opened = jpeg_lossless.Splicer.open(data)
             if opened is not None:
                 early.append(opened.start())
