@@ -168,3 +168,35 @@ def test_skin_masks_same_values_as_round19(scale: float) -> None:
             elif isinstance(a, float):
                 assert a == b, i
         assert np.array_equal(got[5].centre, ref[5].centre) and np.array_equal(got[5].inv, ref[5].inv)
+
+
+def _two_big_faces() -> bytes:
+    """Two large faces side by side: the faces are retouched in parallel (mean work size over
+    40,000 px) and each one's retouch hands steps off to the same pool (nested use)."""
+    from tests.imaging import corpus
+
+    canvas = np.full((1200, 2400, 3), 128, np.uint8)
+    heads = corpus.heads()
+    corpus.place(canvas, heads["astronaut"], 420, 600, 600)
+    corpus.place(canvas, heads["hopper"], 420, 1800, 600)
+    return cv2.imencode(".jpg", canvas[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
+def test_two_faces_side_by_side_same_bytes(monkeypatch) -> None:
+    import cosbeauty.imaging.retouch as retouch
+    from cosbeauty.imaging.beauty import PARALLEL_MIN_WORK_PX, roi_for
+    from cosbeauty.imaging.codec import decode
+    from cosbeauty.imaging.faces import detect_faces
+
+    data = _two_big_faces()
+    rgb = decode(data).rgb
+    found = detect_faces(rgb)
+    assert len(found) == 2
+    rois = [roi_for(face, rgb.shape) for face in found]
+    assert min((r.x1 - r.x0) * (r.y1 - r.y0) * r.scale ** 2 for r in rois) >= PARALLEL_MIN_WORK_PX
+    for flag in FLAGS:
+        monkeypatch.setattr(retouch, flag, False)
+    before = _digest(data, 0.5)
+    for flag in FLAGS:
+        monkeypatch.setattr(retouch, flag, True)
+    assert {_digest(data, 0.5) for _ in range(3)} == {before}
