@@ -200,3 +200,73 @@ def test_two_faces_side_by_side_same_bytes(monkeypatch) -> None:
     for flag in FLAGS:
         monkeypatch.setattr(retouch, flag, True)
     assert {_digest(data, 0.5) for _ in range(3)} == {before}
+
+
+def _pin_points_round19(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f: float) -> np.ndarray | None:
+    """Round 19's ``spots._pin_points``, verbatim (the Hessian test on the whole box)."""
+    from cosbeauty.imaging.retouch.common import blur
+    from cosbeauty.imaging.retouch.spots import (PIN_ISO, PIN_MAX, PIN_RED, PIN_SLOPE_MIN, PIN_SURROUND, PIN_Z,
+                                                 _robust_sigma)
+
+    sel = ok & (y > 20)
+    if np.count_nonzero(sel) < 100:
+        return None
+    surround = max(2.0, PIN_SURROUND * f)
+    dy = blur(y, surround) - y
+    rc = cr / np.maximum(y, 1.0) * 100
+    drc = rc - blur(rc, surround)
+    a, b = dy[sel][::3], drc[sel][::3]
+    sig = _robust_sigma(a)
+    var = float(np.var(a))
+    if sig <= 0 or var <= 0:
+        return None
+    slope = float(np.mean((a - a.mean()) * (b - b.mean()))) / var
+    if slope < PIN_SLOPE_MIN:
+        return None
+    peak = (dy == cv2.dilate(dy, np.ones((3, 3), np.uint8))) & sel
+    cand = peak & (dy > PIN_Z * sig) & (drc < PIN_RED * slope * dy)
+    if not cand.any():
+        return None
+    h = blur(y, 1.0)
+    dxx = cv2.Sobel(h, cv2.CV_32F, 2, 0)
+    dyy = cv2.Sobel(h, cv2.CV_32F, 0, 2)
+    dxy = cv2.Sobel(h, cv2.CV_32F, 1, 1)
+    tr = dxx + dyy
+    root = np.sqrt((dxx - dyy) ** 2 + 4 * dxy ** 2)
+    big, small = (tr + root) * 0.5, (tr - root) * 0.5
+    cand &= (big > 0) & (small > PIN_ISO * big)
+    ys, xs = np.nonzero(cand)
+    if ys.size == 0:
+        return None
+    if ys.size > PIN_MAX:
+        keep = np.argsort(dy[ys, xs])[-PIN_MAX:]
+        ys, xs = ys[keep], xs[keep]
+    out = np.zeros(y.shape, np.uint8)
+    out[ys, xs] = 1
+    return out
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_pin_points_same_as_round19(seed: int | None) -> None:
+    """The pin points' shape test runs at the candidates only: the same points as round 19's
+    whole-box test (the face as it is, and with random specks added)."""
+    from cosbeauty.imaging.retouch.common import blur, luma
+    from cosbeauty.imaging.retouch.spots import _pin_points
+
+    work, pts, f = _face_inputs()
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        work = work.copy()
+        for _ in range(60):
+            yy, xx = int(rng.integers(0, work.shape[0] - 2)), int(rng.integers(0, work.shape[1] - 2))
+            work[yy:yy + 2, xx:xx + 2] *= np.float32(rng.uniform(0.6, 0.95))
+    g = blur(work, 0.6)
+    y = luma(g) * 255
+    cr = (g[..., 0] * 255 - y) * 0.713
+    ok = np.ones(y.shape, bool)
+    ok[:, :5] = False
+    ref = _pin_points_round19(g, y, cr, ok, f)
+    got = _pin_points(g, y, cr, ok, f)
+    assert (ref is None) == (got is None)
+    if ref is not None:
+        assert np.array_equal(ref, got) and ref.any()

@@ -203,14 +203,15 @@ def _pin_points(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f:
     if not cand.any():
         return None
     h = blur(y, 1.0)                                        # the shape test, where it is needed
-    dxx = cv2.Sobel(h, cv2.CV_32F, 2, 0)
-    dyy = cv2.Sobel(h, cv2.CV_32F, 0, 2)
-    dxy = cv2.Sobel(h, cv2.CV_32F, 1, 1)
+    ys, xs = np.nonzero(cand)                               # (its pointwise part at the candidates only)
+    dxx = cv2.Sobel(h, cv2.CV_32F, 2, 0)[ys, xs]
+    dyy = cv2.Sobel(h, cv2.CV_32F, 0, 2)[ys, xs]
+    dxy = cv2.Sobel(h, cv2.CV_32F, 1, 1)[ys, xs]
     tr = dxx + dyy
     root = np.sqrt((dxx - dyy) ** 2 + 4 * dxy ** 2)
     big, small = (tr + root) * 0.5, (tr - root) * 0.5
-    cand &= (big > 0) & (small > PIN_ISO * big)
-    ys, xs = np.nonzero(cand)
+    blob = (big > 0) & (small > PIN_ISO * big)
+    ys, xs = ys[blob], xs[blob]
     if ys.size == 0:
         return None
     if ys.size > PIN_MAX:
