@@ -270,3 +270,36 @@ def test_pin_points_same_as_round19(seed: int | None) -> None:
     assert (ref is None) == (got is None)
     if ref is not None:
         assert np.array_equal(ref, got) and ref.any()
+
+
+def _region_round19(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
+    """Round 19's ``neck.region``, verbatim (full coordinate grids)."""
+    from cosbeauty.imaging.retouch import zones
+    from cosbeauty.imaging.retouch.common import FACE_OVAL, JAW, disc, poly
+    from cosbeauty.imaging.retouch.neck import FADE, NECK_DEPTH
+
+    down = zones.down_vector(pts)
+    jaw = pts[JAW]
+    neck = np.concatenate([jaw, (jaw + down * NECK_DEPTH * f)[::-1]])
+    geo = cv2.dilate(poly(shape, pts[FACE_OVAL]), disc(0.08 * f)) | poly(shape, neck)
+    h, w = shape
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = ((gx - pts[152][0]) * down[0] + (gy - pts[152][1]) * down[1]) / f
+    fade = np.clip((FADE[1] - t) / (FADE[1] - FADE[0]), 0, 1)
+    edge = max(1.0, 0.04 * f)
+    border = (np.clip(np.minimum(gx, w - 1 - gx) / edge, 0, 1)
+              * np.clip(np.minimum(gy, h - 1 - gy) / edge, 0, 1))
+    return geo * fade * border
+
+
+@pytest.mark.parametrize("k", [1.0, 0.5])
+def test_neck_region_same_as_round19(k: float) -> None:
+    """The neck region's coordinates as a broadcast row and column: the same values."""
+    from cosbeauty.imaging.retouch.neck import region
+
+    work, pts, f = _face_inputs()
+    h, w = work.shape[:2]
+    shape = (int(h * k), int(w * k))
+    for p in (pts * k, (pts * k).astype(np.float32)):
+        a, b = _region_round19(shape, p, f * k), region(shape, p, f * k)
+        assert a.dtype == b.dtype and np.array_equal(a, b)

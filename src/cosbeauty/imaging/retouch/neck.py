@@ -40,7 +40,10 @@ def region(shape: tuple[int, int], pts: np.ndarray, f: float) -> np.ndarray:
     neck = np.concatenate([jaw, (jaw + down * NECK_DEPTH * f)[::-1]])
     geo = cv2.dilate(poly(shape, pts[FACE_OVAL]), disc(0.08 * f)) | poly(shape, neck)
     h, w = shape
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    # a row and a column of coordinates, broadcast (round 20: the same values per pixel as the
+    # full coordinate grids, without making them)
+    gx = np.arange(w, dtype=np.float32)[None, :]
+    gy = np.arange(h, dtype=np.float32)[:, None]
     t = ((gx - pts[152][0]) * down[0] + (gy - pts[152][1]) * down[1]) / f
     fade = np.clip((FADE[1] - t) / (FADE[1] - FADE[0]), 0, 1)
     edge = max(1.0, 0.04 * f)

@@ -67,7 +67,8 @@ def smooth_weights(mask: np.ndarray, f: float, oval: np.ndarray | None = None,
     gain = 1.0 / np.maximum(weight, 0.05)
     if jaw is not None:
         (px, py), (dx, dy) = jaw[0] / ds, jaw[1]
-        gy, gx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+        gx = np.arange(size[0], dtype=np.float32)[None, :]    # broadcast: the grids' values
+        gy = np.arange(size[1], dtype=np.float32)[:, None]
         below = np.clip(((gx - px) * dx + (gy - py) * dy) / (0.1 * f / ds) + 0.5, 0, 1)
         gain = 1.0 + (gain - 1.0) * below
     return cv2.merge([mask.astype(np.float32, copy=False)] * 3), ds, cv2.merge([rim * gain] * 3)
