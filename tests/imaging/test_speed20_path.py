@@ -143,3 +143,37 @@ def test_idle_work_off_same_bytes(monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "IDLE_WORK", False)
     off = pipeline.beautify(data, 0.5)
     assert on.faces and on.data == off.data
+
+
+@pytest.mark.skipif(not jpeg_lossless.available(), reason="libturbojpeg missing")
+def test_no_splice_left_waiting_when_the_full_decode_fails(monkeypatch) -> None:
+    """4000x3000 whose full decode fails while the helper still detects: the helper, done later,
+    starts no splice (one started after the caller's cleanup would hold a splice thread forever,
+    waiting for blocks); the splice threads stay free."""
+    from cosbeauty.imaging import faces, pipeline
+    from cosbeauty.imaging.errors import CorruptImage
+
+    data = _jpeg(one_face(4000, 3000))
+    real_start = faces.ScaledDetection.start
+
+    def slow(self, small):
+        time.sleep(0.3)
+        return real_start(self, small)
+
+    def broken(*args, **kwargs):
+        raise CorruptImage("test: the full decode fails")
+
+    started, aborted = [], []
+    real_splice_start, real_abort = jpeg_lossless.Splicer.start, jpeg_lossless.Splicer.abort
+    monkeypatch.setattr(jpeg_lossless.Splicer, "start", lambda self: (started.append(1), real_splice_start(self))[1])
+    monkeypatch.setattr(jpeg_lossless.Splicer, "abort", lambda self: (aborted.append(1), real_abort(self))[1])
+    monkeypatch.setattr(faces.ScaledDetection, "start", slow)
+    monkeypatch.setattr(pipeline, "decode", broken)
+    with pytest.raises(CorruptImage):
+        pipeline.beautify(data, 0.5)
+    time.sleep(1.5)                                      # the helper's detection ends meanwhile
+    assert len(started) == len(aborted)
+    for _ in range(jpeg_lossless.SPLICE_THREADS):        # every splice thread serves the queue
+        free = threading.Event()
+        jpeg_lossless._splice_queue().put(free.set)
+        assert free.wait(10)

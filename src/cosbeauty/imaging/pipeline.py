@@ -130,7 +130,13 @@ def _decode_and_detect(data: bytes, limits: Limits, detect: bool, keep_cmyk: boo
             return scaled
 
         job = executor().submit(reduced_detect)
-    decoded = decode(data, limits, keep_cmyk=keep_cmyk)
+    try:
+        decoded = decode(data, limits, keep_cmyk=keep_cmyk)
+    except BaseException:
+        # no splice started from now on, and one the helper is starting is in the caller's list
+        # (its cleanup) when close() returns: a splice started later would wait forever for blocks
+        idle.close()
+        raise
     decoding.set()
     t = _tick(timings, "decode", t)
     if not detect:
@@ -158,8 +164,13 @@ class _Once:
     def __call__(self) -> None:
         with self.lock:
             on_wait, self.on_wait = self.on_wait, None
-        if on_wait is not None:
-            on_wait(self.info)
+            if on_wait is not None:
+                on_wait(self.info)     # under the lock: close() waits for it
+
+    def close(self) -> None:
+        """No call from now on (one running finishes first)."""
+        with self.lock:
+            self.on_wait = None
 
 
 def _seen(decoded: Decoded) -> np.ndarray:
