@@ -44,7 +44,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["MIN_PERSON", "SURE_DET", "asked", "measures", "opinions", "person", "wanted"]
+__all__ = ["MIN_PERSON", "SURE_DET", "asked", "measures", "opinions", "person", "upright_framed", "wanted"]
 
 MIN_PERSON = 0.9          # colour candidates: the person probability over the mesh at least this
 WINDOW = 4.0              # the window's side in F
@@ -66,6 +66,13 @@ def wanted(checks: dict[str, float]) -> bool:
 def upright(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The window around the mesh, eye line levelled, and the mesh's points in it. ``pts`` in the
     pixels of ``rgb``."""
+    window, mesh, _ = upright_framed(rgb, pts)
+    return window, mesh
+
+
+def upright_framed(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, tuple[int, int]]]:
+    """:func:`upright`, and the frame as :func:`.verify_disc.disc` takes it: the window-to-image affine
+    and the image's (h, w) (round 20: which window pixels are the image's mirror beyond the frame)."""
     eye_r, eye_l = pts[33].astype(np.float64), pts[263].astype(np.float64)
     degrees = math.degrees(math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0]))
     f = float(np.linalg.norm(pts[234] - pts[454])) or 1.0
@@ -77,7 +84,7 @@ def upright(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     window = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3]), m, (side, side), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REFLECT_101)
     mesh = np.c_[pts[:468].astype(np.float64), np.ones(468)] @ m.T
-    return window, mesh
+    return window, mesh, (cv2.invertAffineTransform(m), (int(rgb.shape[0]), int(rgb.shape[1])))
 
 
 def person(rgb: np.ndarray, pts: np.ndarray) -> float:
@@ -117,24 +124,28 @@ def measures(rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, 
 
 def asked(checks: dict[str, float]) -> bool:
     """Round 19 (:func:`opinions`): candidates in the frame that are doubtful -- the stability test was run
-    on them (every grey one in the frame) or their skin is one tone -- colour or grey."""
-    return checks.get("inside", 1.0) >= INSIDE and ("stability" in checks
-                                                     or checks.get("skin_tones", 1.0) < DOUBT_TONES)
+    on them (every grey one in the frame) or their skin is one tone -- colour or grey. Round 20: and every
+    candidate cut by the frame (``inside`` < 0.9: each gets the stability test), for the disc measured over
+    the rays inside the frame (:mod:`.verify_disc`)."""
+    return ("stability" in checks or checks.get("skin_tones", 1.0) < DOUBT_TONES
+            or checks.get("inside", 1.0) < INSIDE)
 
 
 def person_wanted(checks: dict[str, float]) -> bool:
     """The selfie model is asked of a colour candidate :func:`asked` lets through unless the detector is
     sure of it (``det_score`` >= 0.85) and its skin has several tones (>= 0.15): drawn candidates of the
     drawn sets read <= 0.785 (18 colour ones, 1ae2d16's collection), test_faces_onlyfaces4's sure smiley
-    (0.93) is one tone (0.085); the 12 MP group's real faces 0.90-0.91 (3 of its 5 measured faces)."""
-    return not checks["grey"] and (checks.get("det_score", 0.0) < SURE_DET
+    (0.93) is one tone (0.085); the 12 MP group's real faces 0.90-0.91 (3 of its 5 measured faces). Only
+    candidates in the frame (``no-person`` is a rule for those)."""
+    return not checks["grey"] and checks.get("inside", 1.0) >= INSIDE and (checks.get("det_score", 0.0) < SURE_DET
                                    or checks.get("skin_tones", 1.0) < DOUBT_TONES)
 
 
 def opinions(checks: dict[str, float], rgb: np.ndarray, pts: np.ndarray, scale: float = 1.0) -> dict[str, float]:
     """Round 19's second opinions on a candidate :func:`asked` lets through (``checks`` its checks so far;
     ``rgb``, ``pts``, ``scale`` as :func:`measures`): the disc of :mod:`.verify_disc` (``disc``, ``disc_r``,
-    ``disc_off``; colour and grey) in the upright window, and ``person`` from the same window for a colour
+    ``disc_off``, ``disc_rays``, ``disc_flat``; colour and grey; round 20: over the rays inside the frame)
+    in the upright window, and ``person`` from the same window for a colour
     candidate :func:`person_wanted` asks and the disc does not already reject. A close-up (F > half the
     image's short side) gets neither (``{}``: see :func:`measures`)."""
     from .verify_disc import disc, is_disc
@@ -143,8 +154,8 @@ def opinions(checks: dict[str, float], rgb: np.ndarray, pts: np.ndarray, scale: 
     f = float(np.linalg.norm(scaled[234].astype(np.float64) - scaled[454].astype(np.float64)))
     if f > MAX_SHARE * min(rgb.shape[:2]):
         return {}
-    window, mesh = upright(rgb, scaled)
-    out = disc(window, mesh)
+    window, mesh, frame = upright_framed(rgb, scaled)
+    out = disc(window, mesh, frame)
     if not is_disc({**checks, **out}) and person_wanted(checks):
         out["person"] = _person(window, mesh)
     return out
