@@ -94,7 +94,8 @@ def test_person_not_asked_of_a_sure_real_face():
     assert verify_drawn.person_wanted({**sure, "skin_tones": 0.085})          # onlyfaces4's sure smiley
     assert not verify_drawn.person_wanted({**sure, "grey": 1.0, "det_score": 0.5})
     assert verify_drawn.asked({**sure, "grey": 1.0})                          # grey: the disc
-    assert not verify_drawn.asked({**sure, "inside": 0.8})
+    assert verify_drawn.asked({**sure, "inside": 0.8})                        # round 20: cut ones, the disc in the frame
+    assert not verify_drawn.person_wanted({**sure, "inside": 0.8, "det_score": 0.5})   # ... never the selfie model
     assert not verify_drawn.asked({"grey": 0.0, "inside": 1.0, "skin_tones": 0.3})   # sure: no cost
 
 
