@@ -19,6 +19,8 @@ pass (not on a portrait whose upright face the whole-image pass is sure of).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import greyedge, greyscan, greysmall
@@ -52,16 +54,18 @@ def scale_for(h: int, w: int) -> float:
 
 
 def candidates(image: np.ndarray | None, h: int, w: int,
-               scaled: tuple[np.ndarray, float, float] | None = None) -> list[_Detection]:
+               scaled: tuple[np.ndarray, float, float] | None = None,
+               known: Sequence[_Detection] = ()) -> list[_Detection]:
     """Candidates of turned grey faces: :func:`.greyscan.candidates`, and where that scan does not run
     (or :data:`WINDOWS`), the detections (image px) of the full-range detector at its usual threshold
     on the turned windows of the image shrunk by :func:`scale_for` (the source is ``image``, or
-    ``scaled`` = (src, sx, sy) when it has the resolution)."""
+    ``scaled`` = (src, sx, sy) when it has the resolution). ``known``: the window pass's detections (for
+    :func:`.greysmall.candidates`)."""
     if not ENABLED:
         return []
     scan = greyscan.candidates(image, h, w, scaled)
     if greyscan.scale_for(h, w):        # small turned faces at a cheap cue's places (.greysmall)
-        scan += greysmall.candidates(image, h, w, scaled)
+        scan += greysmall.candidates(image, h, w, scaled, known)
         scan += greyedge.candidates(image, h, w, scaled)       # faces cut by the frame's top (.greyedge)
     s = scale_for(h, w) if WINDOWS or not greyscan.scale_for(h, w) else 0.0
     if not s:

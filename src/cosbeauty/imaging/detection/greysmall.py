@@ -5,15 +5,18 @@ Why: a grey 40 px face turned 60-105 / 150-195 / 240-285 degrees gets no candida
 detection >= 0.25 near the face, most without one >= 0.05), and the short-range model needs it shown
 >= ~32 px wide: a scan of the whole image at that scale on three quarter turns costs ~+250 ms CPU a
 grey 1080p image. The cue: the face is a bright blob about its skin's size (a difference of Gaussians,
-image shrunk to :data:`CUE_LONG` px long, sigma :data:`SIGMA`): on the bench's misses the face is among
-the image's first 24 such maxima in 15 of 24 cases (of ~1000). Those :data:`PLACES` places are
-pre-scored turned 90/180/270 degrees by the short-range model in 64 px cells showing the smallest
-face's cell (:func:`.turned.prescore`, nine a call), and the turns scoring >= :data:`PRE_SCORE` are
-confirmed by the full-range detector in their turn (:func:`.turned.turned_confirm`); candidates are
-:class:`.greyturned.GreyTurned` (landmarks and verification decide).
+image shrunk to :data:`CUE_LONG` px long, sigmas :data:`SIGMAS`): on the bench's misses the face is among
+the image's first 24 such maxima (sigma 2.5) in 15 of 24 cases (of ~1000). Those :data:`PLACES` places are
+pre-scored upright and turned 90/180/270 degrees by the short-range model in 64 px cells showing the
+smallest face's cell (:func:`.turned.prescore`, nine a call); a turn scoring >= :data:`SCORE` (more than
+upright) and an upright look scoring >= :data:`UPRIGHT` (best, where the window pass saw nothing) are
+candidates, :class:`.greyturned.GreyTurned` (landmarks and verification decide). Round 20: two blob
+sizes and the upright look (grey 40 px angles 38 -> 40/48; docs/faces.md).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -24,31 +27,52 @@ from .turned import _TURNS, prescore
 
 ENABLED = True          # A/B switch
 CUE_LONG = 480          # the cue's image is this many px long (1920 -> 1/4: a 40 px face 10 px)
-SIGMA = 2.5             # ... bright blobs of this sigma (cue px) against 1.6x it
-PLACES = 24             # at most this many places (brightest blobs first)
+SIGMAS = (2.5, 2.0)     # ... bright blobs of these sigmas (cue px) against 1.6x it, taken in turn (2.0 ranks the
+                        # grey astronaut 40 px at 75 / 345 degrees on grass 7th / 6th, 2.5: 36th / 21st)
+PLACES = 28             # at most this many places (brightest blobs first)
 FACE = 40 / 1920        # the face looked for, x the long side (40 px at 1920)
 SHOWN = 1.7             # a pre-score cell shows this x that face
 SCORE = 0.75            # a turn's detection from this score is a candidate
+LOOKS = (0,) + _TURNS   # quarter turns looked at: upright too (the grey astronaut 40 px at 345 degrees on grass:
+                        # 0.91 upright, 0.62 at best turned; the window pass saw nothing there) ...
+UPRIGHT = 0.85          # ... an upright detection from this score (the page photo's text, no face: 0.78 upright;
+                        # the other five bench photos' places <= 0.49)
 
 
 def places(grey: np.ndarray, cap: int = PLACES) -> list[tuple[float, float]]:
-    """The ``cap`` strongest bright-blob maxima of ``grey`` (one channel, image px), strongest first."""
+    """The ``cap`` strongest bright-blob maxima of ``grey`` (one channel, image px): those of each of
+    :data:`SIGMAS` strongest first, taken in turn (the first sigma's first, the second's first, ...),
+    a maximum already taken at the other sigma (within 2 cue px) once."""
     h, w = grey.shape[:2]
     k = CUE_LONG / max(h, w)
     g = cv2.resize(grey, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA).astype(np.float32)
-    d = cv2.GaussianBlur(g, (0, 0), SIGMA) - cv2.GaussianBlur(g, (0, 0), SIGMA * 1.6)
+    lists = [_maxima(g, sigma, cap) for sigma in SIGMAS]
+    taken: list[tuple[int, int]] = []
+    for i in range(cap):
+        for found in lists:
+            if i < len(found) and len(taken) < cap and all(abs(found[i][0] - x) > 2 or abs(found[i][1] - y) > 2
+                                                           for x, y in taken):
+                taken.append(found[i])
+    kx, ky = g.shape[1] / w, g.shape[0] / h
+    return [((x + 0.5) / kx - 0.5, (y + 0.5) / ky - 0.5) for x, y in taken]
+
+
+def _maxima(g: np.ndarray, sigma: float, cap: int) -> list[tuple[int, int]]:
+    """The ``cap`` strongest maxima (x, y; cue px) of ``g``'s bright blobs of ``sigma`` against 1.6x it."""
+    d = cv2.GaussianBlur(g, (0, 0), sigma) - cv2.GaussianBlur(g, (0, 0), sigma * 1.6)
     peak = (d == cv2.dilate(d, np.ones((7, 7), np.uint8))) & (d > 0.5)
     ys, xs = np.nonzero(peak)
     order = np.lexsort((xs, ys, -d[ys, xs]))[:cap]
-    kx, ky = g.shape[1] / w, g.shape[0] / h
-    return [((float(xs[i]) + 0.5) / kx - 0.5, (float(ys[i]) + 0.5) / ky - 0.5) for i in order]
+    return [(int(xs[i]), int(ys[i])) for i in order]
 
 
 def candidates(image: np.ndarray | None, h: int, w: int,
-               scaled: tuple[np.ndarray, float, float] | None = None) -> list[_Detection]:
+               scaled: tuple[np.ndarray, float, float] | None = None,
+               known: Sequence[_Detection] = ()) -> list[_Detection]:
     """Candidates (image px, coarse, :class:`.greyturned.GreyTurned`) of small turned grey faces: the
     short-range model's detections from SCORE in :func:`places`' cells turned 90/180/270 degrees that
-    score more than the cell upright."""
+    score more than the cell upright, and upright ones from UPRIGHT where no turn scores more and no
+    detection of ``known`` (the window pass's) is centred within half a cell."""
     if not ENABLED:
         return []
     # the cue from the reduced decode when it has the resolution (a 12 MP image shrunk: ~15 ms)
@@ -62,14 +86,20 @@ def candidates(image: np.ndarray | None, h: int, w: int,
     if not cells:
         return []
     seen: dict[tuple[int, int], _Detection] = {}
-    prescore(image, scaled, cells, _TURNS, SCORE, 1.0, 64, rows_out=seen)
-    if not seen:
-        return []
+    scores = prescore(image, scaled, cells, LOOKS, SCORE, 1.0, 64, rows_out=seen)
     # an upright face scores turned too (a 64-96 px grey face on a flat 12 MP canvas: 0.75-0.79 turned, 0.86-0.94
-    # upright; its turned candidate's mesh passed with less grey margin): places scoring more upright are
-    # the window pass's
-    hit = sorted({i for i, _ in seen})
-    upright = prescore(image, scaled, [cells[i] for i in hit], (0,), 0.3, 1.0, 64)[:, 0]
-    best = dict(zip(hit, upright))
-    return [GreyTurned(d.box, d.score, d.eyes, coarse=True) for (i, _), d in sorted(seen.items())
-            if d.score > best[i] and 0 <= (d.box[0] + d.box[2]) / 2 < w and 0 <= (d.box[1] + d.box[3]) / 2 < h]
+    # upright; its turned candidate's mesh passed with less grey margin): a turn is kept where it scores more
+    # than upright; upright, a place is the window pass's where that detected something
+    centres = [((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in known]
+    out = []
+    for (i, j), d in sorted(seen.items()):
+        cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+        if not (0 <= cx < w and 0 <= cy < h):
+            continue
+        if LOOKS[j] and d.score <= scores[i, 0]:
+            continue
+        if not LOOKS[j] and (d.score < UPRIGHT or scores[i, 0] < scores[i].max()
+                             or any(abs(cx - x) < side / 2 and abs(cy - y) < side / 2 for x, y in centres)):
+            continue
+        out.append(GreyTurned(d.box, d.score, d.eyes, coarse=True))
+    return out

@@ -51,7 +51,7 @@ def _small_face_pass(image: np.ndarray | None, h: int, w: int,
         dets = _tile_pass(image, h, w, scaled, min_face_px, near_out=rows)
         dets += greyturned.grey_turned_candidates(image, scaled, dets + rows, dets + list(known),
                                                   min_face(h, w, min_face_px))
-        dets += greybig.candidates(image, h, w, scaled)        # large grey faces turned (.greybig)
+        dets += greybig.candidates(image, h, w, scaled, dets)  # large grey faces turned (.greybig)
         dets += greynear.candidates(image, scaled, rows, dets)   # small upright grey faces under the threshold (.greynear)
         if src is not None and mixed.colour_patches(src):      # colour faces on a grey backdrop (.mixed)
             dets += mixed.colour_candidates(image, h, w, scaled, min_face_px, dets + list(known), max_faces)
