@@ -6,6 +6,8 @@
 * ``retouch.PARALLEL_GEOMETRY``: the skin masks' landmark-only part (``skin.skin_geometry``)
   beside the skin model (and the half-size ROI made once for the masks and the segmentation);
 * ``retouch.PARALLEL_TEETH``: the teeth beside the eyes;
+* ``retouch.PARALLEL_PERSON``: the person segmentation (needed after the heal only) on a helper
+  without holding up the heal;
 * the skin masks other than the spots' are made on first use (on the helper, in ``prep``).
 
 A task not started when its result is needed is cancelled and run by the caller: the values never
@@ -24,7 +26,7 @@ import pytest
 
 from tests.imaging.test_speed18 import CASES, _face_inputs
 
-FLAGS = ("PARALLEL_PIN", "PARALLEL_LINES", "PARALLEL_GEOMETRY", "PARALLEL_TEETH")
+FLAGS = ("PARALLEL_PIN", "PARALLEL_LINES", "PARALLEL_GEOMETRY", "PARALLEL_TEETH", "PARALLEL_PERSON")
 
 
 def _digest(data: bytes, strength: float) -> str:
@@ -98,7 +100,8 @@ def test_steps_are_handed_to_the_pool(monkeypatch) -> None:
     recorder = _Recorder()
     monkeypatch.setattr(retouch, "executor", lambda: recorder)
     fast = retouch.face_delta(work, pts, f, params, pmap=pmap)
-    assert {"_pin_points", "_filled", "_folds", "skin_geometry", "teeth_delta"} <= set(recorder.names), recorder.names
+    assert {"_pin_points", "_filled", "_folds", "skin_geometry", "teeth_delta", "person_job"} <= set(recorder.names), \
+        recorder.names
     slow = retouch.face_delta(work, pts, f, params)
     assert np.array_equal(fast, slow)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,6 +45,7 @@ PARALLEL_PIN = True
 PARALLEL_LINES = True    # ... and the folds beside the fine lines
 PARALLEL_GEOMETRY = True  # ... and the skin masks' landmark-only part beside the skin model
 PARALLEL_TEETH = True     # ... and the teeth beside the eyes
+PARALLEL_PERSON = True    # ... and the person segmentation beside the heal (not before it)
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -102,25 +104,33 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     prep_on = PARALLEL_PREP
     excluded = None
+    parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
+    # round 20: the masks' landmark-only part on a helper meanwhile
+    geometry = executor().submit(skin_geometry, work.shape[:2], pts, f) if parallel and PARALLEL_GEOMETRY else None
+    # round 20: the person segmentation is only needed by prep.prepare_late (after the heal): with
+    # the prep beside the heal it runs on a helper without holding up the heal
+    later = executor().submit(person_job) if parallel and prep_on and need_person and PARALLEL_PERSON else None
+    person_once = _Once(lambda: person_job() if later is None or later.cancel() else later.result())
 
     def side_job() -> np.ndarray | None:        # landmarks only: while the skin masks are made
         nonlocal excluded
         if prep_on and params.spots > 0:
             excluded = spot_exclusions(work.shape[:2], pts, f)
-        return person_job()
+        return person_job() if later is None else None
 
     jobs = [mask_job, side_job]
-    parallel = pmap is not None and work.shape[0] * work.shape[1] >= PARALLEL_MIN_WORK_PX
-    # round 20: the masks' landmark-only part on the other helper meanwhile
-    geometry = executor().submit(skin_geometry, work.shape[:2], pts, f) if parallel and PARALLEL_GEOMETRY else None
     if parallel and (need_person or (prep_on and params.spots > 0)):
         masks, person = pmap(lambda job: job(), jobs)
     else:
         masks, person = mask_job(), side_job()
     if timings is not None:
-        for key, value in spent.items():
-            timings[key] = timings.get(key, 0.0) + value
+        for key, value in list(spent.items()):
+            if later is None or key != "retouch.segment":      # (that one once it is known, below)
+                timings[key] = timings.get(key, 0.0) + value
     clock.t = time.perf_counter()
+
+    def the_person() -> np.ndarray | None:
+        return person if later is None else person_once.get()
 
     cur = work.copy()                    # every step adds its change in place
     at_full = []                         # (work box, work-scale image of a full-resolution heal)
@@ -142,11 +152,11 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                 (x0, y0, x1, y1), d = healed
                 cur[y0:y1, x0:x1] += d
 
-    def prep_job() -> Prep:
+    def prep_job() -> Prep:               # (prepare does not read the person probability)
         return prepare(work.shape[:2], pts, f, params, masks, person)
 
     def late_job() -> Prep:
-        return prepare_late(prep, work.shape[:2], pts, f, params, masks, person)
+        return prepare_late(prep, work.shape[:2], pts, f, params, masks, the_person())
 
     prep = Prep()
     late = None
@@ -155,7 +165,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
         late = executor().submit(late_job)   # on the helper while the smoothing and lines run here
     else:
         spots_job()
-        prep = prepare_late(prep_job(), work.shape[:2], pts, f, params, masks, person) if prep_on else prep
+        prep = prepare_late(prep_job(), work.shape[:2], pts, f, params, masks, the_person()) if prep_on else prep
     clock.tick("retouch.spots")
     if params.smoothing > 0:
         skin = masks.skin
@@ -181,6 +191,9 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
     clock.tick("retouch.lines")
     if late is not None:                 # not started yet: done here (the same values)
         prep = late_job() if late.cancel() else late.result()
+    person = the_person()
+    if later is not None and timings is not None and "retouch.segment" in spent:
+        timings["retouch.segment"] = timings.get("retouch.segment", 0.0) + spent["retouch.segment"]
     # eye bags and tone are smooth: both at half work scale, upsampled once
     do_tone = params.tone > 0 or params.whitening > 0 or params.rosy > 0
     change = None
@@ -257,13 +270,13 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 class _Once:
     """A value made once, by the first thread that asks for it; the others wait for it."""
 
-    def __init__(self, make: Callable[[], np.ndarray]) -> None:
-        self._make, self._lock, self._value = make, threading.Lock(), None
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make, self._lock, self._done, self._value = make, threading.Lock(), False, None
 
-    def get(self) -> np.ndarray:
+    def get(self) -> Any:
         with self._lock:
-            if self._value is None:
-                self._value = self._make()
+            if not self._done:
+                self._value, self._done = self._make(), True
             return self._value
 
 
