@@ -306,3 +306,61 @@ def test_neck_region_same_as_round19(k: float) -> None:
     for p in (pts * k, (pts * k).astype(np.float32)):
         a, b = _region_round19(shape, p, f * k), region(shape, p, f * k)
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def _eyebags_round19(cur: np.ndarray, pts: np.ndarray, f: float, amount: float, band: tuple) -> np.ndarray:
+    """Round 19's ``eyebags.eyebags_delta`` with its band given, verbatim (full grids, the gain on
+    the whole image)."""
+    from cosbeauty.imaging.retouch.common import blur, luma
+    from cosbeauty.imaging.retouch.eyebags import CAP, CHEEKS, GAIN
+
+    small, pts_s, f_s = cur, pts, f
+    band, box = band
+    out = np.zeros_like(small)
+    if box is None:
+        return out
+    r = max(1, int(0.06 * f_s))
+    base_all = blur(small, 0.02 * f_s)
+    targets = []
+    for idx in CHEEKS:
+        cx, cy = int(round(pts_s[idx][0])), int(round(pts_s[idx][1]))
+        patch = base_all[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1].reshape(-1, 3)
+        if patch.size == 0:
+            return out
+        targets.append(np.median(patch, axis=0).astype(np.float32))
+    x0, y0, x1, y1 = box
+    right, left = pts_s[CHEEKS[0]], pts_s[CHEEKS[1]]
+    axis = (left - right) / max(float(np.linalg.norm(left - right)), 1e-6)
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    mid = 0.5 * (right + left)
+    t = np.clip(((gx - mid[0]) * axis[0] + (gy - mid[1]) * axis[1]) / (0.1 * f_s) + 0.5, 0, 1)[..., None]
+    target = targets[0] * (1 - t) + targets[1] * t
+    base = base_all[y0:y1, x0:x1]
+    d = np.clip(target - base, -CAP, CAP)
+    lift = np.clip(luma(d) / 0.01, 0, 1)
+    out[y0:y1, x0:x1] = d * (lift * band[y0:y1, x0:x1])[..., None]
+    out *= np.float32(GAIN * amount)
+    return out
+
+
+@pytest.mark.parametrize("amount", [0.3, 1.0])
+def test_eyebags_same_as_round19(amount: float) -> None:
+    """The eye bags' gain applied inside the band's box only, the coordinates broadcast: the
+    same values and signs as round 19's code (landmarks in float64 as the retouch passes them,
+    and in float32)."""
+    from cosbeauty.imaging.retouch.common import shrink2
+    from cosbeauty.imaging.retouch.eyebags import eyebag_band, eyebags_delta
+    from cosbeauty.imaging.retouch.skin import skin_masks
+
+    work, pts, f = _face_inputs()
+    masks = skin_masks(work, pts, f)
+    small = shrink2(work)
+    h, w = work.shape[:2]
+    for p in (pts.astype(np.float64), pts.astype(np.float32)):
+        k = np.array([small.shape[1] / w, small.shape[0] / h], np.float32)
+        pts_s, f_s = p * k, f * float(k[0])
+        band = eyebag_band(small.shape[:2], shrink2(masks.loose), pts_s, f_s)
+        assert band[1] is not None
+        a = _eyebags_round19(small, pts_s, f_s, amount, band)
+        b = eyebags_delta(small, None, pts_s, f_s, amount, band)
+        assert a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b))

@@ -45,13 +45,15 @@ def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, 
     # one target per side, blended smoothly across the nose (no seam between the two bands)
     right, left = pts_s[CHEEKS[0]], pts_s[CHEEKS[1]]
     axis = (left - right) / max(float(np.linalg.norm(left - right)), 1e-6)
-    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    gx = np.arange(x0, x1, dtype=np.float32)[None, :]       # broadcast: the grids' values
+    gy = np.arange(y0, y1, dtype=np.float32)[:, None]
     mid = 0.5 * (right + left)
     t = np.clip(((gx - mid[0]) * axis[0] + (gy - mid[1]) * axis[1]) / (0.1 * f_s) + 0.5, 0, 1)[..., None]
     target = targets[0] * (1 - t) + targets[1] * t
     base = base_all[y0:y1, x0:x1]
     d = np.clip(target - base, -CAP, CAP)
     lift = np.clip(luma(d) / 0.01, 0, 1)                     # only where darker than the cheek
-    out[y0:y1, x0:x1] = d * (lift * band[y0:y1, x0:x1])[..., None]
-    out *= np.float32(GAIN * amount)
+    part = (d * (lift * band[y0:y1, x0:x1])[..., None]).astype(np.float32)   # (as stored into out)
+    part *= np.float32(GAIN * amount)                        # (0 outside the box either way)
+    out[y0:y1, x0:x1] = part
     return out
