@@ -88,7 +88,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_cut, verify_grey, verify_light, verify_occluded, verify_signs
+from . import verify_cut, verify_cutlips, verify_grey, verify_light, verify_occluded, verify_signs
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -320,8 +320,12 @@ def _raw_reasons(checks: dict[str, float]) -> list[str]:
                                or checks.get("spread_lit", checks["chroma_spread"]) > (MAX_CHROMA_SPREAD_CUT if cut
                                                                                       else MAX_CHROMA_SPREAD)
                                or (lips_seen and checks["lip_cr"] < (MIN_LIP_CR_CUT if cut else MIN_LIP_CR_DOUBT)
-                                   and not verify_light.shaded(checks, MIN_LIP_CR_DOUBT))):
+                                   and not verify_light.shaded(checks, MIN_LIP_CR_DOUBT)
+                                   and not verify_cutlips.doubtful(checks, cut, lips_seen, MIN_LIP_CR_CUT))):
         why.append("skin")
+    if verify_cutlips.doubtful(checks, cut, lips_seen, MIN_LIP_CR_CUT) and verify_cutlips.fails(
+            checks, MAX_INSTABILITY, MIN_SKIN_TEXTURE_LOOSE, MIN_SKIN_FRACTION_LOOSE):
+        why.append("cut-lips")   # a small cut face's lips (a few px): stable, textured skin all over
     if verify_light.wide_fails(checks, MIN_SKIN_FRACTION, MIN_LIP_CR):
         why.append("wide-skin")  # skin only in the wider locus (a cast): red lips, dark irises, a stable mesh
     if verify_light.shaded_fails(checks, MIN_LIP_CR_DOUBT):
