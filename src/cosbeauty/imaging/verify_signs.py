@@ -85,6 +85,11 @@ px; 793 real-face candidates accepted on HEAD, none lost):
   beyond 0.10 F): skin texture >= 8 and fine texture (``skin_fine``) >= 3: real cut colour faces moving
   > 0.09 F >= 8.6 and >= 4.8 (ds 215 + 52 cut candidates); a synthetic wood texture cut at the top
   edge 6.3 (0.095 F) and, tried on another ROI, fine texture 1.1 (0.134 F).
+* ``grey-cut-texture`` (round 20; grey, cut, moving > 0.10 F): skin texture >= 7. Real grey faces cut by
+  the frame: >= 7.8 (faces_real's edges 120, round 18's collection 97), >= 8.5 when moving > 0.10 F
+  (avatars cut by the frame, 116); scikit-image's gravel at 1920x1080 (a mesh with both "eyes" above the
+  frame) 4.9 at 0.12 F, its moon at 1280x960 and 4000x3000 5.3-5.4 at 0.12 F, the page photo's
+  candidate 5.8 at 0.14 F.
 * ``one-band`` (colour, uncut; needs :func:`.verify_grey.shading` measured by :func:`.verify.face_checks`):
   verify_grey's shading read on a colour face: "eyes" darker than the skin whose bridge is at least
   0.8 as dark (one dark band, not two eyes) and (eyes - bridge) + mouth < 0.30 (no mouth line to make up
@@ -169,6 +174,7 @@ BAND_CUT_RATIO = 1.5          # ... and this many times as dark as the "eyes" is
 LOOSE_CUT = 0.09              # colour, cut, a mesh moving more than this (verify's cut-skin: > 0.10) ...
 MIN_TEXTURE_CUT = 8.0         # ... textured skin (= verify.MIN_SKIN_TEXTURE_LOOSE) ...
 MIN_FINE_CUT = 3.0            # ... with fine texture beyond its shading (skin_fine)
+MIN_TEXTURE_CUT_GREY = 7.0    # round 20: grey, cut, beyond LOOSE: real faces >= 8.5 (>= 7.8 any cut); gravel/moon 4.9-5.4
 LOOSE_BRIDGE = 0.09           # grey, uncut, a mesh moving more than this: the bridge between the "eyes" ...
 MAX_BRIDGE_LOOSE = 0.3        # ... no darker than this relative to the skin (verify_grey's grey_bridge)
 HALF_BAND = 0.4               # round 17: colour, uncut, a bridge this dark relative to the "eyes" ...
@@ -248,6 +254,9 @@ def second_signs(checks: dict[str, float], cut: bool) -> list[str]:
             and (checks.get("skin_texture", MIN_TEXTURE_CUT) < MIN_TEXTURE_CUT
                  or checks.get("skin_fine", MIN_FINE_CUT) < MIN_FINE_CUT)):
         why.append("cut-texture")  # a loose cut colour mesh on smooth "skin" (a wood texture at the top edge)
+    if (cut and grey and checks.get("stability", 0.0) > LOOSE
+            and checks.get("skin_texture", MIN_TEXTURE_CUT_GREY) < MIN_TEXTURE_CUT_GREY):
+        why.append("grey-cut-texture")  # round 20: the same in grey (gravel, the moon cut by the top)
     if cut and grey and 0.0 < checks.get("eyes_inside", 1.0) < 1.0 and checks["skin_texture"] < MIN_TEXTURE_EYE_CUT:
         why.append("eye-cut-texture")
     if (cut and grey and checks.get("stability", 0.0) > LOOSE and checks.get("eyes_inside", 0.0) < 0.5
