@@ -70,7 +70,17 @@ def candidates(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float]
     alone after the faces are finished: :func:`.small.later_faces`), else are dropped. Confirmations
     narrower than the proposal pass's smallest face (:func:`.proposals.smallest`) are dropped: the
     no-face 12 MP rocket gave a 41 px one (smallest 48 px) at its bottom edge that passed
-    verification; the faces this finds on the 1080p check were boxed 1.65-2.4x the smallest (23 px)."""
+    verification; the faces this finds on the 1080p check were boxed 1.65-2.4x the smallest (23 px).
+    Also the small upright faces cut by the top (:func:`.colouredge.candidates`, round 20)."""
+    from . import colouredge
+
+    return _turned(image, scaled, cells, h, w, known, later, min_face_px) + colouredge.candidates(image, scaled, h, w)
+
+
+def _turned(image: np.ndarray | None, scaled: tuple[np.ndarray, float, float] | None,
+            cells: Sequence[Cell], h: int, w: int, known: Sequence[_Detection],
+            later: list[_Detection] | None, min_face_px: int) -> list[_Detection]:
+    """:func:`candidates`' turned edge cells."""
     if not ENABLED:
         return []
     todo = edge_places(cells, h, w)
