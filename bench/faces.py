@@ -64,12 +64,14 @@ class Arm:
     """One arm: a worker process (this script with ``--worker``) importing ``cosbeauty`` from
     ``src``; cases go in as JSON lines on its stdin, (wall ms, CPU ms, faces) come back."""
 
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, script: str = __file__, module: str = "faces.py") -> None:
+        """``script``: the worker script (another bench can reuse this class with its own worker);
+        ``module``: the file under cosbeauty/imaging/ its hello answers with."""
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, ROOT]))
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker"], env=env, cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(script), "--worker"], env=env, cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.module = self.ask({"hello": True})["module"]
-        expected = os.path.realpath(os.path.join(src, "cosbeauty", "imaging", "faces.py"))
+        expected = os.path.realpath(os.path.join(src, "cosbeauty", "imaging", module))
         if os.path.realpath(self.module) != expected:
             raise RuntimeError(f"worker imported {self.module}, not {expected}")
 

@@ -19,12 +19,13 @@ import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import faces as bench_faces  # noqa: E402  (bench/faces.py: the worker arm)
 
 DEFAULT_CASES = ["upright 1 face 1080p", "upright 1 face 4000x3000", "6 faces 1080p",
                  "no-face 1080p (rocket)", "12 MP group, 10 faces"]
@@ -78,28 +79,11 @@ def worker() -> None:
         proto.flush()
 
 
-class Arm:
+class Arm(bench_faces.Arm):
+    """bench/faces.py's worker arm, running this script's worker (the bytes path)."""
+
     def __init__(self, src: str) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, ROOT]))
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker"], env=env, cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        module = self.ask({"hello": True})["module"]
-        if not os.path.realpath(module).startswith(os.path.realpath(src) + os.sep):
-            raise RuntimeError(f"worker imported {module}, not from {src}")
-
-    def ask(self, request: dict) -> dict:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"worker exited ({self.proc.wait()})")
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait(30)
+        super().__init__(src, script=__file__, module="pipeline.py")
 
 
 def table(arms: dict[str, Arm], names: list[str], rounds: int) -> str:

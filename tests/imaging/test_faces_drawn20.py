@@ -17,7 +17,6 @@ The end-to-end tests need the hook in :func:`.detection.landmarks._face_try` (``
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from unittest import mock
@@ -28,16 +27,8 @@ import pytest
 import skimage.data
 
 from cosbeauty.imaging import beautify, detect_faces, verify, verify_drawn
-from cosbeauty.imaging.detection import landmarks
 from tests.imaging import corpus
-
-_HOOKED = "verify_drawn.opinions" in inspect.getsource(landmarks._face_try)
-_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
-needs_hook = pytest.mark.skipif(not _HOOKED, reason="landmarks._face_try does not call verify_drawn.opinions yet")
-
-_BASE = {"presence": 1.0, "order": 1.0, "eye_ratio": 0.64, "height_ratio": 1.1, "grey": 0.0, "skin_fraction": 1.0,
-         "chroma_spread": 5.0, "lip_cr": 4.0, "skin_texture": 10.0, "skin_fine": 3.0, "eye_dark": 0.5,
-         "det_score": 0.7, "skin_tones": 0.3, "stability": 0.06, "stability_presence": 1.0}
+from tests.imaging.test_faces_drawn19 import _BASE, _BENCH, needs_hook  # the same hook check and base checks
 
 
 def _held_case(tag: str, seed: str) -> bytes:
