@@ -7,6 +7,10 @@ round: ``beauty`` is ``pipeline.beautify(data, 0.5)`` (bytes in, JPEG bytes out,
 pays), ``floor`` is ``cv2.imdecode`` + ``cv2.imencode`` at the same quality (what any re-encoding
 service pays). Each figure is the median ms of --runs calls; the ratio beauty/floor per round is
 printed, and the 1080p one-face median against the 45 ms target.
+
+A third arm, ``filter at filing`` (``--no-at-filing``: left out), is the same call with the retouch of
+the day issue #12 was filed swapped in (``bench/beauty_at_filing.py``: 25ed645's ``beauty.py``; the
+issue words its target "1080p one face <= 45 ms with today's filter"; issue #9's retouch came after).
 """
 
 from __future__ import annotations
@@ -45,8 +49,17 @@ def main() -> int:
     ap.add_argument("--faces", type=int, nargs="+", default=[1], choices=(1, 6))
     ap.add_argument("--strength", type=float, default=0.5)
     ap.add_argument("--json")
+    ap.add_argument("--no-at-filing", action="store_true", help="leave out the 'filter at filing' arm")
     args = ap.parse_args()
+    from cosbeauty.imaging import beauty as today
     from cosbeauty.imaging.pipeline import beautify
+
+    swap = None
+    if not args.no_at_filing:
+        from beauty_at_filing import FILED_AT, filter_at
+
+        old = filter_at(FILED_AT)
+        swap = (old.apply_faces, old.roi_for)
 
     results = []
     for size in args.sizes:
@@ -62,9 +75,21 @@ def main() -> int:
             def engine(data: bytes = data) -> None:
                 beautify(data, args.strength)
 
+            def at_filing(data: bytes = data) -> None:
+                assert swap is not None
+                saved = today.apply_faces, today.roi_for
+                today.apply_faces, today.roi_for = swap
+                try:
+                    beautify(data, args.strength)
+                finally:
+                    today.apply_faces, today.roi_for = saved
+
+            arms = {"beauty": lambda e=engine, n=runs: timed_median(e, n),
+                    "floor": lambda f=floor, n=runs: timed_median(f, n)}
+            if swap is not None:
+                arms["filter at filing"] = lambda a=at_filing, n=runs: timed_median(a, n)
             results.append(compare(
-                {"beauty": lambda e=engine, n=runs: timed_median(e, n),
-                 "floor": lambda f=floor, n=runs: timed_median(f, n)},
+                arms,
                 args.rounds, unit="ms", higher_is_better=False,
                 title=f"Beauty {w}x{h}, {faces} face{'s' if faces > 1 else ''} vs OpenCV decode+encode",
                 note=f"median of {runs} calls per figure, strength {args.strength}, JPEG q92 in/out"))
@@ -77,6 +102,10 @@ def main() -> int:
             med = statistics.median(c.values("beauty"))
             print(f"1080p one face: median {med:.1f} ms, target <= {TARGET_1080_MS:.0f} ms: "
                   f"{'met' if med <= TARGET_1080_MS else 'NOT met'}")
+            if "filter at filing" in c.arms:
+                med = statistics.median(c.values("filter at filing"))
+                print(f"1080p one face, the filter of the day issue #12 was filed: median {med:.1f} ms, target <= "
+                      f"{TARGET_1080_MS:.0f} ms: {'met' if med <= TARGET_1080_MS else 'NOT met'}")
         print()
     if args.json:
         save(results, args.json)
