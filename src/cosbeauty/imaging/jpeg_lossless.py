@@ -313,7 +313,10 @@ def changed_mcus(before: np.ndarray, after: np.ndarray, mcu: tuple[int, int]) ->
 
 def _region_mask(crops: list[np.ndarray], after: np.ndarray, regions: list[tuple[int, int, int, int]],
                  mcu: tuple[int, int]) -> np.ndarray:
-    """Like :func:`changed_mcus`, comparing only inside ``regions`` (``crops`` = their before)."""
+    """Like :func:`changed_mcus`, comparing only inside ``regions`` (``crops`` = their before).
+    The differences go straight into an MCU-aligned zero grid (channels side by side), whose
+    MCU cells are then reduced as 64-bit words (an MCU row of a cell is mw x channels bytes, a
+    multiple of 8): ~2.5x faster than a byte-wise max over the cells (12 MP face: 4.5 -> 1.8 ms)."""
     import cv2
 
     h, w = after.shape[:2]
@@ -322,15 +325,16 @@ def _region_mask(crops: list[np.ndarray], after: np.ndarray, regions: list[tuple
     for (x0, y0, x1, y1), crop in zip(regions, crops):
         if x1 <= x0 or y1 <= y0:
             continue
-        # OpenCV takes the row-strided views as they are (no copies of the region)
-        diff = cv2.absdiff(crop, after[y0:y1, x0:x1])
-        c = diff.shape[2] if diff.ndim == 3 else 1
+        c = crop.shape[2] if crop.ndim == 3 else 1
         ax0, ay0 = x0 // mw * mw, y0 // mh * mh
         ax1, ay1 = -(-x1 // mw) * mw, -(-y1 // mh) * mh
-        grid = np.zeros((ay1 - ay0, (ax1 - ax0) * c), np.uint8)        # channels side by side
-        grid[y0 - ay0:y1 - ay0, (x0 - ax0) * c:(x1 - ax0) * c] = diff.reshape(y1 - y0, -1)
-        blocks = grid.reshape((ay1 - ay0) // mh, mh, (ax1 - ax0) // mw, mw * c).max(axis=(1, 3)) > 0
-        mask[ay0 // mh:ay1 // mh, ax0 // mw:ax1 // mw] |= blocks
+        grid = np.zeros((ay1 - ay0, (ax1 - ax0) * c), np.uint8)
+        inner = grid[y0 - ay0:y1 - ay0, (x0 - ax0) * c:(x1 - ax0) * c].reshape(crop.shape)    # a view
+        # OpenCV takes the row-strided views as they are (no copies of the region)
+        if cv2.absdiff(crop, after[y0:y1, x0:x1], dst=inner) is not inner or not np.shares_memory(inner, grid):
+            raise AssertionError("cv2.absdiff did not write into the grid")
+        words = grid.view(np.uint64).reshape((ay1 - ay0) // mh, mh, (ax1 - ax0) // mw, mw * c // 8)
+        mask[ay0 // mh:ay1 // mh, ax0 // mw:ax1 // mw] |= words.any(axis=3).any(axis=1)
     return mask
 
 
@@ -548,33 +552,105 @@ class Splicer:
         if layout.coder == "jpegio":
             return _jpegio_splice(self.source, self._wait_patches, layout, self.delta)
 
-        todo: dict | None = None
-        delta = self.delta
-        memmove = ctypes.memmove
+        # The filter only notes where libjpeg keeps each block row (its coefficient arrays stay
+        # in memory until the entropy coding that follows the filter); the last row's call waits
+        # for the new blocks and writes them all at once (:func:`_write_patches`): after finish()
+        # sets ``ready``, no Python runs per block row (round 21).
+        factors = layout.factors
+        last_comp, last_row = len(factors) - 1, _block_rows(layout)[-1] - 1
+        addresses: list[list[int]] = [[] for _ in factors]
+        widths = [0] * len(factors)
+        written: list[bool] = []
 
-        def replace(address: int, blocks: int, row: int, comp: int) -> None:
-            nonlocal todo
-            if todo is None:                      # first row: wait for the new blocks
-                todo = _row_work(self._wait_patches(), layout.factors)
-            work = todo.get((comp, row))
-            if work is None:                      # nothing changed in this block row
-                return
-            for start, new in work:               # a run of block columns [start, start + len(new))
-                n = min(len(new), blocks - start)
-                if n <= 0:
-                    continue
-                if delta:
-                    view = _row_view(address, blocks)
-                    view[start:start + n] = _add_delta(view[start:start + n], new[:n])
-                else:                             # new: C-contiguous (n, 64) int16, libjpeg's layout
-                    memmove(address + start * 128, new.ctypes.data, n * 128)
+        def note(address: int, blocks: int, row: int, comp: int) -> None:
+            addresses[comp].append(address)
+            if row == 0:
+                widths[comp] = blocks
+            if comp == last_comp and row == last_row:
+                _write_patches(self._wait_patches(), factors, addresses, widths, self.delta)
+                written.append(True)
 
-        out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, replace)
+        out = _transform(self.source, TJXOPT_PROGRESSIVE if layout.progressive else 0, note)
+        if not written:
+            raise RuntimeError("splice: the coefficient filter never reached the last block row")
         interval = restart_interval(self.source)
         arithmetic = sof_marker(self.source) in _ARITHMETIC_SOF
         if out is not None and (interval or arithmetic):
             out = _jpegtran(out, interval, layout.progressive, arithmetic)
         return out
+
+
+def _block_rows(layout: _Layout) -> list[int]:
+    """Block rows per component that tjTransform's filter visits: libjpeg's ``height_in_blocks``
+    (ceil(H v / (vmax 8))) rounded up to the component's v sampling factor."""
+    vmax = max(v for _, v in layout.factors)
+    rows = []
+    for _, v in layout.factors:
+        height_in_blocks = -(-layout.height * v // (vmax * 8))
+        rows.append(-(-height_in_blocks // v) * v)
+    return rows
+
+
+def _component_view(addresses: list[int], width: int) -> np.ndarray | None:
+    """The block rows libjpeg handed the filter at ``addresses`` (row order), ``width`` blocks
+    each, as one writable (rows, width, 64) int16 view -- when they lie at one constant stride
+    (libjpeg's in-memory virtual array: one allocation); None otherwise."""
+    if not addresses or width <= 0:
+        return None
+    stride = addresses[1] - addresses[0] if len(addresses) > 1 else width * 128
+    if stride < width * 128 or stride % 128:
+        return None
+    steps = np.diff(np.asarray(addresses, np.int64))
+    if steps.size and not (steps == stride).all():
+        return None
+    size = (len(addresses) - 1) * stride // 2 + width * 64
+    flat = np.frombuffer((ctypes.c_int16 * size).from_address(addresses[0]), np.int16)
+    return np.lib.stride_tricks.as_strided(flat, shape=(len(addresses), width, 64), strides=(stride, 128, 2))
+
+
+def _write_patches(patches: list, factors: list[tuple[int, int]], addresses: list[list[int]],
+                   widths: list[int], delta: bool) -> None:
+    """Put the blocks of the changed MCUs of ``patches`` (MCU box r0, c0, r1, c1, per-component
+    blocks (rows, cols, 64), changed-MCU mask) into libjpeg's coefficient rows at ``addresses``
+    (per component, every block row in order; ``widths``: blocks per row): one masked numpy
+    assignment per patch and component. The same blocks as the per-row filter of round 20
+    (:func:`_row_work`), which remains the way when a component's rows are not at one stride.
+    ``delta``: the patches hold quantised changes, added to the source's blocks."""
+    views = [_component_view(a, w) for a, w in zip(addresses, widths)]
+    if any(v is None for v in views):
+        _write_rows(patches, factors, addresses, widths, delta)
+        return
+    for r0, c0, r1, c1, coeffs, sub in patches:
+        for comp, (h, v) in enumerate(factors):
+            view, blocks = views[comp], coeffs[comp]
+            b0, k0 = r0 * v, c0 * h
+            b1 = min(len(view), r1 * v, b0 + blocks.shape[0])
+            k1 = min(view.shape[1], c1 * h, k0 + blocks.shape[1])
+            if b1 <= b0 or k1 <= k0:
+                continue
+            sel = np.repeat(np.repeat(sub, v, axis=0), h, axis=1)[:b1 - b0, :k1 - k0]
+            dst = view[b0:b1, k0:k1]
+            new = blocks[:b1 - b0, :k1 - k0][sel]
+            dst[sel] = _add_delta(dst[sel], new) if delta else new
+
+
+def _write_rows(patches: list, factors: list[tuple[int, int]], addresses: list[list[int]],
+                widths: list[int], delta: bool) -> None:
+    """:func:`_write_patches` row by row (round 20's filter body, :func:`_row_work`'s runs)."""
+    memmove = ctypes.memmove
+    for (comp, row), work in _row_work(patches, factors).items():
+        if row >= len(addresses[comp]):
+            continue
+        address, blocks = addresses[comp][row], widths[comp]
+        for start, new in work:               # a run of block columns [start, start + len(new))
+            n = min(len(new), blocks - start)
+            if n <= 0:
+                continue
+            if delta:
+                view = _row_view(address, blocks)
+                view[start:start + n] = _add_delta(view[start:start + n], new[:n])
+            else:                             # new: C-contiguous (n, 64) int16, libjpeg's layout
+                memmove(address + start * 128, new.ctypes.data, n * 128)
 
 
 def _row_work(patches: list, factors: list[tuple[int, int]]) -> dict:
