@@ -181,3 +181,31 @@ def test_component_view_refuses_rows_not_at_one_stride() -> None:
     assert buf[2, 8, 5] == 7
     assert jpeg_lossless._component_view([base, base + 1280, base + 3840], 9) is None    # a gap
     assert jpeg_lossless._component_view([base, base + 1000], 9) is None                 # overlapping rows
+
+
+def test_bands_pair_up_for_the_two_threads() -> None:
+    heights = {r: [b[2] - b[0] for b in jpeg_lossless._bands((3, 1, 3 + r, 9))] for r in (1, 7, 8, 13, 26, 49, 60, 73)}
+    assert heights[1] == [1] and heights[7] == [7]
+    for r, h in heights.items():
+        assert sum(h) == r
+        if r >= 8:
+            assert len(h) % 2 == 0 and max(h) <= 24 and max(h) - min(h) <= 3
+    assert heights[49] == [13, 13, 13, 10]         # round 20: [17, 17, 15], two on one thread
+
+
+@pytest.mark.parametrize("name", ["420-odd", "422-odd", "grey-odd", "cmyk"])
+def test_band_cut_does_not_change_the_bytes(name: str, monkeypatch) -> None:
+    size, options = CASES[name]
+    rgb, after = _scene(size, 7)
+    data = _jpeg(rgb, **options)
+    im = Image.open(io.BytesIO(data))
+    before = np.asarray(im.convert("RGB"))
+    if im.mode == "L":
+        after = cv2.cvtColor(cv2.cvtColor(after, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        before = cv2.cvtColor(np.asarray(im), cv2.COLOR_GRAY2RGB)
+    real = jpeg_lossless._bands
+    outputs = set()
+    for rows, pair_from in ((24, 10 ** 6), (24, 8), (3, 8), (1, 8)):
+        monkeypatch.setattr(jpeg_lossless, "_bands", lambda box, r=rows, p=pair_from: real(box, r, p))
+        outputs.add(hashlib.sha256(jpeg_lossless.splice(data, before, after)).hexdigest())
+    assert len(outputs) == 1

@@ -1,0 +1,114 @@
+"""The lossless splice's tail, before/after: ``Splicer.finish`` -> output bytes, interleaved.
+
+Inputs are captured from one ``pipeline.beautify(jpeg, 0.5)`` per case (the ``before`` crops,
+``after`` and regions the pipeline hands ``Splicer.finish``): 1080p one face, 12 MP one face,
+the 12 MP 10-face group of bench/faces.py. Per round and arm: ``Splicer.open`` + ``start`` (the
+coefficient read on a splice thread, as the pipeline starts it during detection), a pause that
+stands for the retouch, then ``finish`` timed (wall: the tail) and the process CPU from ``open``
+to the bytes. The "before" arm is ``jpeg_lossless.py`` of ``--ref`` loaded beside the current one.
+
+    PYTHONPATH=src python bench/speed21_splice.py --ref 77f80c6 --rounds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PAUSE = {"1080p one face": 0.03, "12 MP one face": 0.12, "12 MP group, 10 faces": 0.3}
+
+
+def cases() -> dict[str, dict]:
+    from beauty import jpeg, one_face
+    from faces import group_12mp
+
+    from cosbeauty.imaging import jpeg_lossless, pipeline
+
+    images = {"1080p one face": lambda: one_face(1920, 1080), "12 MP one face": lambda: one_face(4000, 3000),
+              "12 MP group, 10 faces": group_12mp}
+    out = {}
+    real = jpeg_lossless.Splicer.finish
+    for name, make in images.items():
+        data = jpeg(make()) if name != "12 MP group, 10 faces" else \
+            cv2.imencode(".jpg", cv2.cvtColor(make(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+        got: list = []
+
+        def finish(self, before, after, regions=None, got=got):
+            got.append(([b.copy() for b in before] if isinstance(before, list) else before.copy(), after.copy(), regions))
+            return real(self, before, after, regions)
+
+        jpeg_lossless.Splicer.finish = finish
+        try:
+            pipeline.beautify(data, 0.5)
+        finally:
+            jpeg_lossless.Splicer.finish = real
+        out[name] = {"data": data, "before": got[0][0], "after": got[0][1], "regions": got[0][2]}
+    return out
+
+
+def module_at(ref: str, tmp: str):
+    """jpeg_lossless.py of git ``ref`` as a module of the same package (its relative imports work)."""
+    root = Path(__file__).resolve().parent.parent
+    text = subprocess.run(["git", "-C", str(root), "show", f"{ref}:src/cosbeauty/imaging/jpeg_lossless.py"],
+                          check=True, capture_output=True, text=True).stdout
+    path = os.path.join(tmp, "jpeg_lossless_ref.py")
+    Path(path).write_text(text)
+    spec = importlib.util.spec_from_file_location("cosbeauty.imaging._jpeg_lossless_ref", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' jpeg_lossless.py")
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    from cosbeauty.imaging import jpeg_lossless
+
+    inputs = cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        arms = {"before": module_at(args.ref, tmp), "after": jpeg_lossless}
+        print("| case | tail ms before | tail ms after | after/before | CPU ms before | CPU ms after | same bytes | load |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for name, case in inputs.items():
+            tail: dict[str, list[float]] = {k: [] for k in arms}
+            cpu: dict[str, list[float]] = {k: [] for k in arms}
+            digests: dict[str, set[str]] = {k: set() for k in arms}
+            loads = []
+            for i in range(args.rounds + 2):
+                for arm in (list(arms) if i % 2 == 0 else list(arms)[::-1]):
+                    module = arms[arm]
+                    c0 = time.process_time()
+                    splicer = module.Splicer.open(case["data"]).start()
+                    time.sleep(PAUSE[name])
+                    before = [b.copy() for b in case["before"]]
+                    t0 = time.perf_counter()
+                    out = splicer.finish(before, case["after"], case["regions"])
+                    wall = (time.perf_counter() - t0) * 1000
+                    if i >= 2:                           # two warm-up rounds
+                        tail[arm].append(wall)
+                        cpu[arm].append((time.process_time() - c0) * 1000)
+                    digests[arm].add(hashlib.sha256(out).hexdigest())
+                loads.append(os.getloadavg()[0])
+            b, a = statistics.median(tail["before"]), statistics.median(tail["after"])
+            print(f"| {name} | {b:.2f} | {a:.2f} | {a / b:.3f} | {statistics.median(cpu['before']):.1f} | "
+                  f"{statistics.median(cpu['after']):.1f} | {digests['before'] == digests['after'] and len(digests['after']) == 1} | "
+                  f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
