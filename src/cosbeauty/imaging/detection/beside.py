@@ -57,46 +57,29 @@ def cells(small: np.ndarray, k: float, h: int, w: int, least: float,
     """Confirmation cells (cx, cy, side, 0) in image pixels of the skin blobs of ``small`` (the
     image scaled by ``k``, RGB uint8) sized ``least``..4 x ``least`` px, best first, none centred in
     the head of a ``big`` face box; [] when no pixel shows skin chroma (a grey image). Not gated by
-    :func:`.imageops._colourful`: a colour face on a grey photo is a colour image's small face."""
+    :func:`.imageops._colourful`: a colour face on a grey photo is a colour image's small face.
+
+    The maps of each size are computed only around the skin's bounding box (:func:`_peaks`: the
+    values there are those of the whole map, see :func:`_roi`)."""
     if k * least > 1.25 * _BLOB_PX:       # the smallest face ~_BLOB_PX wide (both paths then see one map)
         small, k = _rescaled(small, k, _BLOB_PX / least)
     ycc = cv2.cvtColor(np.ascontiguousarray(small[:, :, :3]), cv2.COLOR_RGB2YCrCb)
-    mask = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
-    if not mask.any():
+    skin = cv2.inRange(ycc, (0, _SKIN_CR[0], _SKIN_CB[0]), (255, _SKIN_CR[1], _SKIN_CB[1]))
+    box = cv2.boundingRect(skin)        # 0/255; the maps below are means of it (0-255)
+    if box[2] == 0:
         return []
-    skin = mask                 # 0/255; the maps below are means of it (0-255)
     peaks: list[tuple[float, float, float, float]] = []      # (score, size, cx, cy)
     kk = k
     for i in range(_SIZES):
         size = least * _SIZE_STEP ** i
-        while size * kk > 2 * _BLOB_PX and min(skin.shape) > 16:     # a pyramid: each size seen ~_BLOB_PX wide
-            skin = cv2.resize(skin, ((skin.shape[1] + 1) // 2, (skin.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
-            kk = k * skin.shape[1] / small.shape[1]
-        fs = size * kk
-        iw, ih = max(2, round(_INNER[0] * fs)), max(2, round(_INNER[1] * fs))
-        ow = max(max(iw, ih) + 2, round(_RING * fs))
-        inner = cv2.boxFilter(skin, cv2.CV_32F, (iw, ih), borderType=cv2.BORDER_REPLICATE)
-        outer = cv2.boxFilter(skin, cv2.CV_32F, (ow, ow), borderType=cv2.BORDER_REPLICATE)
-        ai, ao = iw * ih, ow * ow
-        score = cv2.addWeighted(inner, ao / (ao - ai), outer, -ao / (ao - ai), 0.0)   # inner - ring mean
-        r = max(3, round(fs) | 1)
-        top = cv2.compare(score, cv2.dilate(score, np.ones((r, r), np.uint8)), cv2.CMP_GE)
-        top &= cv2.compare(score, 255 * _MIN_CONTRAST, cv2.CMP_GE) & cv2.compare(inner, 255 * _MIN_INNER, cv2.CMP_GE)
-        at = cv2.findNonZero(top)
-        if at is None:
-            continue
-        xs, ys = at.reshape(-1, 2)[:, 0], at.reshape(-1, 2)[:, 1]
+        if size * kk > 2 * _BLOB_PX and min(skin.shape) > 16:
+            while size * kk > 2 * _BLOB_PX and min(skin.shape) > 16:     # a pyramid: each size seen ~_BLOB_PX wide
+                skin = cv2.resize(skin, ((skin.shape[1] + 1) // 2, (skin.shape[0] + 1) // 2),
+                                  interpolation=cv2.INTER_AREA)
+                kk = k * skin.shape[1] / small.shape[1]
+            box = cv2.boundingRect(skin)
         sx, sy = k * skin.shape[1] / small.shape[1], k * skin.shape[0] / small.shape[0]   # image px -> map px
-        cx, cy = (xs + 0.5) / sx, (ys + 0.5) / sy
-        keep = np.ones(len(xs), bool)
-        for b in big:
-            bw, bh = b[2] - b[0], b[3] - b[1]
-            keep &= ~((cx >= b[0] - _HEAD[0] * bw) & (cx <= b[2] + _HEAD[0] * bw)
-                      & (cy >= b[1] - _HEAD[1] * bh) & (cy <= b[3] + _HEAD[2] * bh))
-        values = np.round(score[ys, xs] / 255, 4)[keep]
-        cx, cy = cx[keep], cy[keep]
-        best = np.lexsort((cy, cx, -values))[: 2 * CELLS]      # best first; ties by position
-        peaks += [(float(values[j]), size, float(cx[j]), float(cy[j])) for j in best]
+        peaks += _peaks(skin, box, size, size * kk, (sx, sy), big)
     peaks.sort(key=lambda p: (-p[0], p[1], p[2], p[3]))
     kept: list[tuple[float, float, float, float]] = []
     for p in peaks:
@@ -105,6 +88,62 @@ def cells(small: np.ndarray, k: float, h: int, w: int, least: float,
         if all(math.hypot(p[2] - q[2], p[3] - q[3]) >= 0.5 * max(p[1], q[1]) for q in kept):
             kept.append(p)
     return [(px, py, size * _CONFIRM_CELL / _SHOWN, 0) for _, size, px, py in kept]
+
+
+def _peaks(skin: np.ndarray, box: tuple[int, int, int, int], size: float, fs: float, scale: tuple[float, float],
+           big: Sequence[np.ndarray]) -> list[tuple[float, float, float, float]]:
+    """The best 2 x :data:`CELLS` (score, size, cx, cy) of one blob size ``fs`` map px wide on the map
+    ``skin`` (image px x ``scale`` = map px; ``box``: its skin's bounding box): the local maxima of
+    the inner box's mean minus its ring's (over an r x r square) that pass both thresholds, centred
+    outside the heads of ``big``. Only points whose inner box meets the skin can pass the inner
+    threshold or beat such a peak: the maps are computed on those (:func:`_roi`)."""
+    iw, ih = max(2, round(_INNER[0] * fs)), max(2, round(_INNER[1] * fs))
+    ow = max(max(iw, ih) + 2, round(_RING * fs))
+    r = max(3, round(fs) | 1)
+    (y0, x0), (inner, outer) = _roi(skin, box, (iw, ih), ow)
+    ai, ao = iw * ih, ow * ow
+    score = cv2.addWeighted(inner, ao / (ao - ai), outer, -ao / (ao - ai), 0.0)   # inner - ring mean
+    top = cv2.compare(score, cv2.dilate(score, np.ones((r, r), np.uint8)), cv2.CMP_GE)     # local maxima
+    top &= cv2.compare(score, 255 * _MIN_CONTRAST, cv2.CMP_GE) & cv2.compare(inner, 255 * _MIN_INNER, cv2.CMP_GE)
+    at = cv2.findNonZero(top)
+    if at is None:
+        return []
+    xs, ys = at.reshape(-1, 2)[:, 0], at.reshape(-1, 2)[:, 1]
+    sx, sy = scale
+    cx, cy = (xs + x0 + 0.5) / sx, (ys + y0 + 0.5) / sy
+    keep = np.ones(len(xs), bool)
+    for b in big:
+        bw, bh = b[2] - b[0], b[3] - b[1]
+        keep &= ~((cx >= b[0] - _HEAD[0] * bw) & (cx <= b[2] + _HEAD[0] * bw)
+                  & (cy >= b[1] - _HEAD[1] * bh) & (cy <= b[3] + _HEAD[2] * bh))
+    values = np.round(score[ys, xs] / 255, 4)[keep]
+    cx, cy = cx[keep], cy[keep]
+    best = np.lexsort((cy, cx, -values))[: 2 * CELLS]      # best first; ties by position
+    return [(v, size, x, y) for v, x, y in zip(values[best].tolist(), cx[best].tolist(), cy[best].tolist())]
+
+
+def _roi(skin: np.ndarray, box: tuple[int, int, int, int], inner: tuple[int, int],
+         ow: int) -> tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
+    """The inner and outer (``ow`` x ``ow``) box means (CV_32F) of ``skin`` on the points whose
+    ``inner`` box meets the skin's bounding ``box`` (a little more), cut to the map: ((y0, x0) their
+    first row and column, (inner, outer)). Elsewhere the inner mean is 0, so the score is <= 0: no
+    peak there, nor one that beats a peak (>= the contrast threshold) in its r x r square.
+
+    The values are exactly those of the whole map's :func:`cv2.boxFilter`: the part filtered has no
+    skin at its edges but at the map's own (its replicated border adds the zeros the map has
+    there), the box sums are integers, and OpenCV makes float of a w px wide map's column j by SIMD
+    lanes when j < 4 (w // 4), else by scalar code (one ulp apart at times: float(s) * float(1/n)
+    against float(s * (1/n))), so the part's columns start at a multiple of 4 and end at one or at
+    the map's edge."""
+    hh, ww = skin.shape
+    bx, by, bw, bh = box
+    y0, y1 = max(0, by - inner[1]), min(hh, by + bh + inner[1])
+    x0, x1 = max(0, bx - inner[0]), min(ww, bx + bw + inner[0])
+    mx0, mx1 = x0 // 4 * 4, min(ww, (x1 + 3) // 4 * 4)
+    part = skin[y0:y1, mx0:mx1]
+    maps = tuple(cv2.boxFilter(part, cv2.CV_32F, kernel, borderType=cv2.BORDER_REPLICATE)[:, x0 - mx0:x1 - mx0]
+                 for kernel in (inner, (ow, ow)))
+    return (y0, x0), maps        # type: ignore[return-value]
 
 
 def _rescaled(small: np.ndarray, k: float, target: float) -> tuple[np.ndarray, float]:
