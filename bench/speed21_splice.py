@@ -7,7 +7,7 @@ coefficient read on a splice thread, as the pipeline starts it during detection)
 stands for the retouch, then ``finish`` timed (wall: the tail) and the process CPU from ``open``
 to the bytes. The "before" arm is ``jpeg_lossless.py`` of ``--ref`` loaded beside the current one.
 
-    PYTHONPATH=src python bench/speed21_splice.py --ref 77f80c6 --rounds 30
+    PYTHONPATH=src python bench/speed21_splice.py --ref 77f80c6 --rounds 30 [--repo /work/main]
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ def cases() -> dict[str, dict]:
     return out
 
 
-def module_at(ref: str, tmp: str):
+def module_at(ref: str, tmp: str, repo: str):
     """jpeg_lossless.py of git ``ref`` as a module of the same package (its relative imports work)."""
-    root = Path(__file__).resolve().parent.parent
-    text = subprocess.run(["git", "-C", str(root), "show", f"{ref}:src/cosbeauty/imaging/jpeg_lossless.py"],
+    text = subprocess.run(["git", "-C", repo, "show", f"{ref}:src/cosbeauty/imaging/jpeg_lossless.py"],
                           check=True, capture_output=True, text=True).stdout
     path = os.path.join(tmp, "jpeg_lossless_ref.py")
     Path(path).write_text(text)
@@ -76,12 +75,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' jpeg_lossless.py")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent),
+                        help="the git checkout holding --ref (when run from an export)")
     args = parser.parse_args()
     from cosbeauty.imaging import jpeg_lossless
 
     inputs = cases()
     with tempfile.TemporaryDirectory() as tmp:
-        arms = {"before": module_at(args.ref, tmp), "after": jpeg_lossless}
+        arms = {"before": module_at(args.ref, tmp, args.repo), "after": jpeg_lossless}
         print("| case | tail ms before | tail ms after | after/before | CPU ms before | CPU ms after | same bytes | load |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for name, case in inputs.items():
