@@ -88,7 +88,7 @@ import math
 import cv2
 import numpy as np
 
-from . import verify_cut, verify_cutlips, verify_grey, verify_light, verify_occluded, verify_signs
+from . import verify_cut, verify_cutlips, verify_grey, verify_light, verify_occluded, verify_signs, verify_squares
 from .verify_grey import _mirror
 
 __all__ = ["face_checks", "is_face"]
@@ -144,39 +144,33 @@ def _geometry(pts: np.ndarray) -> dict[str, float]:
             "yaw": float(abs(np.linalg.norm(local[4] - local[234]) - np.linalg.norm(local[4] - local[454])))}
 
 
-def _skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
-    """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width)."""
+def _skin(rgb: np.ndarray, pts: np.ndarray, f: float, squares: verify_squares.Squares | None = None) -> dict[str, float]:
+    """Colour of the 7 skin patches in ``rgb`` (``pts`` in its pixels, F its cheek width); ``squares``: the
+    candidate's squares read so far (:mod:`.verify_squares`, shared with the other measures)."""
+    sq = squares if squares is not None else verify_squares.Squares(rgb)
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.05 * f)))
-    means, texture, fine, ycc, rgbs = [], [], [], [], []
-    for i in SKIN_SAMPLES:
-        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)    # cut by the frame: mirrored
-        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
-        flat = patch.reshape(-1, 3).astype(np.float32)
-        means.append(flat.mean(axis=0))
-        texture.append(float(flat[:, 0].std()))
-        fine.append(verify_signs.plane_residual(patch[:, :, 0]))
-        ycc.append(flat)
-        rgbs.append(rgb[y0:y1, x0:x1, :3].reshape(-1, 3))
-    if not means:
+    boxes = [b for i in SKIN_SAMPLES                        # cut by the frame: mirrored
+             if (b := sq.box(_mirror(pts[i][0], w), _mirror(pts[i][1], h), r)) is not None]
+    if not boxes:
         return {"skin_fraction": 0.0, "chroma_spread": 99.0, "grey": 0.0, "patches": 0.0,
                 "lip_cr": 0.0, "lip_cr_points": 0.0, "lip_cr_area": 0.0, "eye_dark": 0.0, "skin_texture": 0.0,
                 "skin_fine": 0.0, "skin_tones": 1.0}
-    m = np.array(means)
+    ycc = [sq.ycc(b) for b in boxes]
+    m = verify_squares.means(ycc)
+    texture = [float(v) for v in verify_squares.y_std(ycc)]
+    fine = verify_squares.plane_residuals([p[:, :, 0] for p in ycc])
     chroma = m[:, 1:]
-    colour = verify_light.skin_colour(ycc, rgbs, CR_RANGE, CB_RANGE)     # clipped patches, the wider locus
+    colour = verify_light.skin_colour_squares(ycc, [sq.rgb_of(b) for b in boxes], m, CR_RANGE, CB_RANGE)
     colourfulness = float(np.mean(np.abs(chroma - 128.0).sum(axis=1)))
-    lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))))
+    lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))), sq)
     lip_area = _lip_area_mean(rgb, pts)
-    irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
-    skin_y = float(np.median(m[:, 0]))
-    return {**colour, "skin_texture": float(np.median(texture)),
-            "skin_fine": float(np.median(fine)), "skin_tones": verify_signs.tone_spread(m[:, 0]),
-            "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(means)),
-            **_lip_redness(lips, lip_area, float(np.median(chroma[:, 0]))),
+    irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))), sq)
+    skin_y = float(verify_squares.median(m[:, 0]))
+    return {**colour, "skin_texture": float(verify_squares.median(texture)),
+            "skin_fine": float(verify_squares.median(fine)), "skin_tones": verify_signs.tone_spread(m[:, 0]),
+            "grey": float(colourfulness < GREY_CHROMA), "patches": float(len(boxes)),
+            **_lip_redness(lips, lip_area, float(verify_squares.median(chroma[:, 0]))),
             **verify_light.lip_shade(lips, lip_area, m),
             "eye_dark": float((skin_y - irises[0]) / max(skin_y, 1.0)) if irises is not None else 0.0}
 
@@ -234,17 +228,13 @@ def _mirror_all(v: np.ndarray, n: int) -> np.ndarray:
     return np.where(i < n, i, period - i)
 
 
-def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray | None:
-    """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame)."""
+def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int,
+                squares: verify_squares.Squares | None = None) -> np.ndarray | None:
+    """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame; float32)."""
+    sq = squares if squares is not None else verify_squares.Squares(rgb)
     h, w = rgb.shape[:2]
-    parts = []
-    for i in indices:
-        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)
-        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
-        if x1 > x0 and y1 > y0:
-            patch = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
-            parts.append(patch.reshape(-1, 3).astype(np.float32))
-    return np.concatenate(parts).mean(axis=0) if parts else None
+    boxes = [b for i in indices if (b := sq.box(_mirror(pts[i][0], w), _mirror(pts[i][1], h), r)) is not None]
+    return verify_squares.pooled_mean([sq.ycc(b) for b in boxes]) if boxes else None
 
 
 def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
@@ -254,11 +244,12 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
     scaled = pts * np.float32(scale) if scale != 1.0 else pts
     f = float(np.linalg.norm(scaled[234] - scaled[454]))
     h, w = rgb.shape[:2]
+    squares = verify_squares.Squares(rgb)     # each landmark square converted once (round 21)
     inside = ((scaled[:, 0] >= 0) & (scaled[:, 0] < w) & (scaled[:, 1] >= 0) & (scaled[:, 1] < h))
     checks = {"presence": float(presence), "det_score": float(det_score),
               "inside": float(inside[:468].mean()), "lips_inside": float(inside[list(LIP_SAMPLES)].mean()),
               "eyes_inside": float(inside[[468, 473]].mean()),
-              **_geometry(pts), **_skin(rgb, scaled, f)}
+              **_geometry(pts), **_skin(rgb, scaled, f, squares)}
     if not checks["grey"] and checks["inside"] >= CUT_INSIDE and verify_light.tinted(rgb, scaled, f):
         checks["grey"] = checks["tinted"] = 1.0       # sepia, a one-hue filter: judged like grey (not cut)
     if checks["grey"] and checks["inside"] >= verify_grey.MIN_INSIDE:      # a face's shading (verify_grey)
@@ -268,7 +259,7 @@ def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,
     if verify_cut.in_scope(checks, CUT_INSIDE) and (sym := verify_cut.symmetry(rgb, scaled, f)) is not None:
         checks["symmetry"] = sym            # cut between eyes and lips (verify_cut)
     if not checks["grey"]:                  # the lower face hidden by a mask (verify_occluded)
-        checks.update(verify_occluded.measures(rgb, scaled, f))
+        checks.update(verify_occluded.measures(rgb, scaled, f, squares))
     return checks
 
 

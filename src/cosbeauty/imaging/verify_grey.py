@@ -50,6 +50,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import verify_squares
+
 __all__ = ["grey_measures", "grey_structure_fails", "shading"]
 
 EYES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
@@ -76,28 +78,12 @@ def _mirror(v: float, n: int) -> int:
     return i if i < n else period - i
 
 
-def _luma(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int) -> np.ndarray:
-    """Mean Y of the (2r+1)^2 square around each landmark (read mirrored outside the frame)."""
-    h, w = rgb.shape[:2]
-    out = np.empty(len(indices), np.float64)
-    for k, i in enumerate(indices):
-        x, y = _mirror(pts[i][0], w), _mirror(pts[i][1], h)
-        patch = np.ascontiguousarray(rgb[max(0, y - r):min(h, y + r + 1), max(0, x - r):min(w, x + r + 1), :3])
-        out[k] = float(cv2.cvtColor(patch, cv2.COLOR_RGB2YCrCb)[:, :, 0].mean())
-    return out
-
-
 def grey_measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """Darkness of the eyes, of the bridge between them and of the mouth line relative to the
-    skin (``pts``: landmarks in the pixels of ``rgb``, ``f`` the cheek width there)."""
-    r = max(1, int(round(0.03 * f)))
-    skin = float(np.median(_luma(rgb, pts, SKIN, r)))
-    s = max(skin, 1.0)
-
-    def dark(indices: tuple[int, ...]) -> float:
-        return float((skin - _luma(rgb, pts, indices, r).mean()) / s)
-
-    return {"grey_eyes": dark(EYES), "grey_bridge": dark(BRIDGE), "grey_mouth": dark(MOUTH)}
+    skin (``pts``: landmarks in the pixels of ``rgb``, ``f`` the cheek width there). Round 21: read
+    like :func:`shading` (one conversion, an integral image; identical values to a conversion per square)."""
+    eyes, bridge, mouth = _darkness(rgb, pts, f)
+    return {"grey_eyes": eyes, "grey_bridge": bridge, "grey_mouth": mouth}
 
 
 def grey_structure_fails(checks: dict[str, float]) -> bool:
@@ -123,10 +109,16 @@ def _mirror_v(v: np.ndarray, n: int) -> np.ndarray:
 
 
 def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
-    """:func:`grey_measures` for a colour candidate, computed in one pass (one YCrCb conversion of the
-    region the squares cover, the squares' means from its integral image): ``shade_eyes``,
-    ``shade_bridge``, ``shade_mouth`` (darkness relative to the skin, as ``grey_eyes`` etc.), judged
-    by :mod:`.verify_signs`' ``one-band``. Squares outside the frame are read mirrored."""
+    """:func:`grey_measures` for a colour candidate: ``shade_eyes``, ``shade_bridge``, ``shade_mouth``
+    (darkness relative to the skin, as ``grey_eyes`` etc.), judged by :mod:`.verify_signs`' ``one-band``."""
+    eyes, bridge, mouth = _darkness(rgb, pts, f)
+    return {"shade_eyes": eyes, "shade_bridge": bridge, "shade_mouth": mouth}
+
+
+def _darkness(rgb: np.ndarray, pts: np.ndarray, f: float) -> tuple[float, float, float]:
+    """(eyes, bridge, mouth) darkness relative to the skin, in one pass: one YCrCb conversion of the
+    region the squares cover, the squares' means from its integral image (squares outside the frame
+    read mirrored)."""
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.03 * f)))
     groups = (SKIN, EYES, BRIDGE, MOUTH)
@@ -141,7 +133,7 @@ def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     ly, hy = np.clip(xy[:, 1] - y0 - r, 0, rh), np.clip(xy[:, 1] - y0 + r + 1, 0, rh)
     mean = (s[hy, hx] - s[ly, hx] - s[hy, lx] + s[ly, lx]) / np.maximum((hx - lx) * (hy - ly), 1)
     n = np.cumsum([0] + [len(g) for g in groups])
-    skin = float(np.median(mean[n[0]:n[1]]))
+    skin = float(verify_squares.median(mean[n[0]:n[1]]))
     k = max(skin, 1.0)
-    return {"shade_eyes": float((skin - mean[n[1]:n[2]].mean()) / k), "shade_bridge": float((skin - mean[n[2]:n[3]].mean()) / k),
-            "shade_mouth": float((skin - mean[n[3]:n[4]].mean()) / k)}
+    return (float((skin - mean[n[1]:n[2]].mean()) / k), float((skin - mean[n[2]:n[3]].mean()) / k),
+            float((skin - mean[n[3]:n[4]].mean()) / k))

@@ -35,6 +35,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import verify_squares
+
 __all__ = ["measures", "wanted", "forgive"]
 
 R_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246, 468)
@@ -79,16 +81,16 @@ def _luma(rgb: np.ndarray, xy: np.ndarray, r: int) -> np.ndarray:
         return np.where(area > 0, total / area, np.nan)
 
 
-def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
+def measures(rgb: np.ndarray, pts: np.ndarray, f: float, squares: verify_squares.Squares | None = None) -> dict[str, float]:
     """The one-side measures of a colour candidate with both eyes in the frame (``pts`` in ``rgb``'s
-    pixels, ``f`` its cheek width). The skin patches are read only when one eye is dark enough
-    (:data:`MIN_HIDE`): ``show_skin`` 0 otherwise."""
+    pixels, ``f`` its cheek width; ``squares``: the candidate's squares read so far, :mod:`.verify_squares`).
+    The skin patches are read only when one eye is dark enough (:data:`MIN_HIDE`): ``show_skin`` 0 otherwise."""
     r3 = max(1, int(round(0.03 * f)))
-    squares = _luma(rgb, pts[list(CHEEKS + R_EYE + L_EYE)], r3)
-    cheeks, eyes = squares[:len(CHEEKS)], squares[len(CHEEKS):]
-    if np.isnan(squares).any():
+    lumas = _luma(rgb, pts[list(CHEEKS + R_EYE + L_EYE)], r3)
+    cheeks, eyes = lumas[:len(CHEEKS)], lumas[len(CHEEKS):]
+    if np.isnan(lumas).any():
         return {}                  # a square outside the frame: a cut face, not judged here
-    skin = float(np.median(cheeks))
+    skin = float(verify_squares.median(cheeks))
     dark = (skin - eyes) / max(skin, 1.0)
     sides = (dark[:len(R_EYE)], dark[len(R_EYE):])
     means = [float(e.mean()) for e in sides]
@@ -98,22 +100,16 @@ def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
            "show_iris": float(sides[show][-1]), "show_skin": 0.0, "show_spread": 99.0}
     if means[hide] < MIN_HIDE:
         return out
-    h, w = rgb.shape[:2]
+    sq = squares if squares is not None else verify_squares.Squares(rgb)
     r5 = max(1, int(round(0.05 * f)))
-    patches = []
-    for i in CHEEKS + (UNDER[show],):
-        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
-        p = rgb[max(0, y - r5):min(h, y + r5 + 1), max(0, x - r5):min(w, x + r5 + 1), :3]
-        if p.size:
-            patches.append(cv2.cvtColor(np.ascontiguousarray(p), cv2.COLOR_RGB2YCrCb).reshape(-1, 3).astype(np.float32))
-    if len(patches) < 4:
+    boxes = [b for i in CHEEKS + (UNDER[show],)
+             if (b := sq.box(int(round(float(pts[i][0]))), int(round(float(pts[i][1]))), r5)) is not None]
+    if len(boxes) < 4:
         return out
-    allp = np.concatenate(patches)
-    chroma = np.array([p[:, 1:].mean(axis=0) for p in patches])
-    in_locus = ((allp[:, 1] >= CR_RANGE[0]) & (allp[:, 1] <= CR_RANGE[1])
-                & (allp[:, 2] >= CB_RANGE[0]) & (allp[:, 2] <= CB_RANGE[1]))
-    out.update(show_skin=float(in_locus.mean()),
-               show_spread=float(np.max(np.linalg.norm(chroma - np.median(chroma, axis=0), axis=1))))
+    patches = [sq.ycc(b) for b in boxes]
+    chroma = verify_squares.means(patches)[:, 1:]
+    out.update(show_skin=verify_squares.share_in_range(verify_squares.pixels(patches), CR_RANGE, CB_RANGE),
+               show_spread=float(np.max(np.linalg.norm(chroma - verify_squares.median0(chroma), axis=1))))
     return out
 
 

@@ -40,7 +40,10 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
-__all__ = ["CLIP_LEVEL", "lip_shade", "needs_look", "shaded", "shaded_fails", "skin_colour", "tinted", "wide", "wide_fails"]
+from . import verify_squares
+
+__all__ = ["CLIP_LEVEL", "lip_shade", "needs_look", "shaded", "shaded_fails", "skin_colour", "skin_colour_squares", "tinted",
+           "wide", "wide_fails"]
 
 CLIP_LEVEL = 250          # a channel at or above this is clipped (JPEG rings 250-255 around 255)
 CLIPPED_SHARE = 0.25      # a patch with this share of clipped pixels is a clipped patch
@@ -147,22 +150,54 @@ def skin_colour(patches: list[np.ndarray], rgb_patches: list[np.ndarray], cr_ran
     past :mod:`.verify_signs`' loose-skin); ``clipped``, the number of clipped patches."""
     clip = [(p.max(axis=1) >= CLIP_LEVEL) for p in rgb_patches]
     means = np.array([p.mean(axis=0) for p in patches])
-    chroma = means[:, 1:]
     clipped = np.array([float(c.mean()) >= CLIPPED_SHARE for c in clip])
-    spread = float(np.max(np.linalg.norm(chroma - np.median(chroma, axis=0), axis=1)))
-    lit_spread = spread
-    if clipped.any():
-        free = chroma[~clipped]     # every patch clipped: the most colourful one is the least washed out
-        centre = (np.median(free, axis=0) if len(free)
-                  else chroma[int(np.argmax(np.linalg.norm(chroma - NEUTRAL, axis=1)))])
-        lit_spread = min(spread, max(_segment_distance(c, centre, NEUTRAL) if k else float(np.linalg.norm(c - centre))
-                                     for c, k in zip(chroma, clipped)))
+    spread, lit_spread = _spreads(means[:, 1:], clipped)
     flat = np.concatenate(patches)
     fraction = _fractions(flat, cr_range, cb_range)
     lit = fraction
     keep = ~np.concatenate(clip)
     if not keep.all() and keep.mean() >= MIN_UNCLIPPED:
         lit = np.maximum(fraction, _fractions(flat[keep], cr_range, cb_range))
+    return {"skin_fraction": float(fraction[0]), "chroma_spread": spread, "skin_lit": float(lit[0]),
+            "spread_lit": lit_spread, "skin_wide": float(lit[1]), "clipped": float(clipped.sum())}
+
+
+def _spreads(chroma: np.ndarray, clipped: np.ndarray) -> tuple[float, float]:
+    """(``chroma_spread``, ``spread_lit``) of :func:`skin_colour` from the patches' mean chroma (k, 2) and
+    which patches are clipped."""
+    spread = float(np.max(np.linalg.norm(chroma - verify_squares.median0(chroma), axis=1)))
+    lit_spread = spread
+    if clipped.any():
+        free = chroma[~clipped]     # every patch clipped: the most colourful one is the least washed out
+        centre = (verify_squares.median0(free) if len(free)
+                  else chroma[int(np.argmax(np.linalg.norm(chroma - NEUTRAL, axis=1)))])
+        lit_spread = min(spread, max(_segment_distance(c, centre, NEUTRAL) if k else float(np.linalg.norm(c - centre))
+                                     for c, k in zip(chroma, clipped)))
+    return spread, lit_spread
+
+
+def skin_colour_squares(ycc: list[np.ndarray], rgbs: list[np.ndarray], means: np.ndarray,
+                        cr_range: tuple[float, float], cb_range: tuple[float, float]) -> dict[str, float]:
+    """:func:`skin_colour` of uint8 squares (round 21, speed): ``ycc[i]`` a square's YCrCb pixels (h, w, 3),
+    ``rgbs[i]`` the same pixels' RGB, ``means`` their float32 channel means (:func:`.verify_squares.means`).
+    The same values from pixel counts (:mod:`.verify_squares`) instead of float copies of every pixel."""
+    sizes = [p.shape[0] * p.shape[1] for p in ycc]
+    total = sum(sizes)
+    lit_mask = cv2.inRange(verify_squares.pixels(rgbs), (0, 0, 0), (CLIP_LEVEL - 1,) * 3)   # no channel clipped
+    kept = cv2.countNonZero(lit_mask)
+    if kept == total:
+        clipped = np.zeros(len(sizes), bool)
+    else:
+        unclipped = np.add.reduceat(lit_mask.ravel(), np.cumsum([0] + sizes[:-1]), dtype=np.int64) // 255
+        clipped = np.array([float((n - int(u)) / n) >= CLIPPED_SHARE for n, u in zip(sizes, unclipped)])
+    spread, lit_spread = _spreads(means[:, 1:], clipped)
+    flat = verify_squares.pixels(ycc)
+    strict, wide = verify_squares.in_range(flat, cr_range, cb_range), verify_squares.in_range(flat, CR_WIDE, CB_WIDE)
+    fraction = np.array([cv2.countNonZero(strict) / total, cv2.countNonZero(wide) / total])
+    lit = fraction
+    if kept < total and kept / total >= MIN_UNCLIPPED:
+        lit = np.maximum(fraction, np.array([cv2.countNonZero(cv2.bitwise_and(strict, lit_mask)) / kept,
+                                             cv2.countNonZero(cv2.bitwise_and(wide, lit_mask)) / kept]))
     return {"skin_fraction": float(fraction[0]), "chroma_spread": spread, "skin_lit": float(lit[0]),
             "spread_lit": lit_spread, "skin_wide": float(lit[1]), "clipped": float(clipped.sum())}
 
@@ -196,7 +231,7 @@ def lip_shade(lips: np.ndarray | None, area: np.ndarray | None, patches: np.ndar
     parts = [p for p in (lips, area) if p is not None]
     if not parts or len(patches) == 0:
         return {"lip_rel": 0.0, "lip_y": 1.0}
-    skin = np.median(patches, axis=0)
+    skin = verify_squares.median0(patches)
     ref = (skin[1] - 128.0) / max(float(skin[0]), 16.0)
     rel = [((p[1] - 128.0) / max(float(p[0]), 16.0) - ref) * 100.0 for p in parts]
     return {"lip_rel": float(np.mean(rel)), "lip_y": float(np.mean([p[0] for p in parts]) / max(float(skin[0]), 1.0))}

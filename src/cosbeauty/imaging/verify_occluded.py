@@ -19,10 +19,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
-from . import verify_hair
+from . import verify_hair, verify_squares
 
 __all__ = ["measures", "forgive", "masked", "wanted", "second_views"]
 
@@ -55,40 +54,32 @@ MAX_TIGHT = 0.06               # ... must both move less than this (the drawn bo
 MIN_TIGHT_VIEW = 0.9           # at +10, presence 0.81) and see a face this sure
 
 
-def _patches(rgb: np.ndarray, pts: np.ndarray, idx: tuple[int, ...], r: int) -> list[np.ndarray]:
-    h, w = rgb.shape[:2]
-    out = []
-    for i in idx:
-        x, y = int(round(float(pts[i][0]))), int(round(float(pts[i][1])))
-        x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
-        if x1 > x0 and y1 > y0:
-            p = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
-            out.append(p.reshape(-1, 3).astype(np.float32))
-    return out
+def _boxes(sq: verify_squares.Squares, pts: np.ndarray, idx: tuple[int, ...], r: int) -> list[tuple[int, int, int, int]]:
+    """The squares around ``idx`` (radius ``r``) that are in the frame (read where they are, not mirrored)."""
+    return [b for i in idx if (b := sq.box(int(round(float(pts[i][0]))), int(round(float(pts[i][1]))), r)) is not None]
 
 
-def _in_locus(flat: np.ndarray) -> np.ndarray:
-    return ((flat[:, 1] >= CR_RANGE[0]) & (flat[:, 1] <= CR_RANGE[1])
-            & (flat[:, 2] >= CB_RANGE[0]) & (flat[:, 2] <= CB_RANGE[1]))
-
-
-def measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
-    """The occlusion measures of one candidate (``pts`` in ``rgb``'s pixels, ``f`` its cheek width)."""
+def measures(rgb: np.ndarray, pts: np.ndarray, f: float, squares: verify_squares.Squares | None = None) -> dict[str, float]:
+    """The occlusion measures of one candidate (``pts`` in ``rgb``'s pixels, ``f`` its cheek width; ``squares``:
+    the candidate's squares read so far, :mod:`.verify_squares`)."""
+    sq = squares if squares is not None else verify_squares.Squares(rgb)
     r = max(1, int(round(0.05 * f)))
-    up, low = _patches(rgb, pts, UPPER, r), _patches(rgb, pts, LOWER, r)
+    up = [sq.ycc(b) for b in _boxes(sq, pts, UPPER, r)]
+    low = [sq.ycc(b) for b in _boxes(sq, pts, LOWER, r)]
     if len(up) < len(UPPER) or len(low) < len(LOWER) // 2:
         return {"up_skin": 0.0, "low_skin": 1.0, "low_match": 1.0, "up_spread": 99.0, "up_texture": 0.0, "up_eye_dark": 0.0}
-    allup = np.concatenate(up)
-    means = np.array([p.mean(axis=0) for p in up])
-    centre = np.median(means[:, 1:], axis=0)
-    irises = _patches(rgb, pts, (468, 473), max(1, int(round(0.015 * f))))
-    skin_y = float(np.median(means[:, 0]))
-    iris_y = float(np.concatenate(irises)[:, 0].mean()) if irises else skin_y
-    return {**verify_hair.measures(rgb, pts, f), "up_skin": float(_in_locus(allup).mean()),
+    means = verify_squares.means(up)
+    centre = verify_squares.median0(means[:, 1:])
+    irises = [sq.ycc(b) for b in _boxes(sq, pts, (468, 473), max(1, int(round(0.015 * f))))]
+    skin_y = float(verify_squares.median(means[:, 0]))
+    iris_y = verify_squares.pooled_y_mean(irises) if irises else skin_y
+    low_px = verify_squares.pixels(low)
+    return {**verify_hair.measures(rgb, pts, f, sq),
+            "up_skin": verify_squares.share_in_range(verify_squares.pixels(up), CR_RANGE, CB_RANGE),
             "up_spread": float(np.max(np.linalg.norm(means[:, 1:] - centre, axis=1))),
-            "up_texture": float(np.median([p[:, 0].std() for p in up])),
-            "low_skin": float(_in_locus(np.concatenate(low)).mean()),
-            "low_match": float((np.linalg.norm(np.concatenate(low)[:, 1:] - centre, axis=1) <= MATCH_CHROMA).mean()),
+            "up_texture": float(verify_squares.median(verify_squares.y_std(up))),
+            "low_skin": verify_squares.share_in_range(low_px, CR_RANGE, CB_RANGE),
+            "low_match": verify_squares.share_near(low_px, centre, MATCH_CHROMA),
             "up_eye_dark": (skin_y - iris_y) / max(skin_y, 1.0)}
 
 

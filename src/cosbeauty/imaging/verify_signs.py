@@ -147,6 +147,7 @@ import numpy as np
 
 from .verify_disc import is_disc
 from .verify_drawn import MIN_PERSON
+from .verify_squares import median, plane_residual
 
 __all__ = ["doubtful_eyes", "plane_residual", "second_signs", "tone_spread"]
 
@@ -181,28 +182,13 @@ HALF_BAND = 0.4               # round 17: colour, uncut, a bridge this dark rela
 MIN_EYE_RATIO_BAND = 0.57     # ... with eyes closer than this (F) or a view < SURE_VIEW_PRESENCE is no face
 
 
-def plane_residual(y: np.ndarray) -> float:
-    """Std of a patch's luminance once the best-fitting plane is taken out (least squares; on a
-    full rectangular grid the centred x and y are orthogonal, so each slope is a projection)."""
-    h, w = y.shape
-    if h * w < 4:
-        return float(y.std())
-    v = y.astype(np.float64)
-    v = v - v.mean()
-    xs, ys = np.arange(w) - (w - 1) / 2, np.arange(h) - (h - 1) / 2
-    sx, sy = float((xs * xs).sum()) * h, float((ys * ys).sum()) * w
-    bx = float((v * xs).sum()) / sx if sx else 0.0
-    by = float((v * ys[:, None]).sum()) / sy if sy else 0.0
-    return float((v - bx * xs - by * ys[:, None]).std())
-
-
 def tone_spread(patch_y: np.ndarray) -> float:
     """(brightest - darkest) of the skin patches' mean luminances over their median: a face's shading
     and the features beside its patches (brows, eyelids, nostrils) keep them apart; a filled drawing
     gives them one tone whatever its texture (JPEG noise included)."""
     if len(patch_y) == 0:
         return 1.0
-    return float((np.max(patch_y) - np.min(patch_y)) / max(float(np.median(patch_y)), 1.0))
+    return float((np.max(patch_y) - np.min(patch_y)) / max(float(median(patch_y)), 1.0))
 
 
 def doubtful_eyes(checks: dict[str, float]) -> bool:
