@@ -28,7 +28,7 @@ from .params import RetouchParams
 from .skin import SkinMasks, SkinModel, skin_geometry, skin_mask, skin_masks
 from .smooth import base_layer, smooth_delta
 from .heal import heal_full
-from .prep import NOSE_TIP, Prep, prepare, prepare_late
+from .prep import NOSE_TIP, Prep, prepare, prepare_late, prepare_lines, prepare_smooth
 from .spots import find_spots, heal_delta, spot_exclusions
 from .teeth import teeth_delta
 from .tone import tone_delta
@@ -46,6 +46,8 @@ PARALLEL_LINES = True    # ... and the folds beside the fine lines
 PARALLEL_GEOMETRY = True  # ... and the skin masks' landmark-only part beside the skin model
 PARALLEL_TEETH = True     # ... and the teeth beside the eyes
 PARALLEL_PERSON = True    # ... and the person segmentation beside the heal (not before it)
+# round 21: the prep's smoothing and lines parts waited for apart, the late part from the heal's end
+PARALLEL_SPLIT = True
 NECK_MIN_F = 120.0       # image px of cheek width below which the tone stays on the face
 
 
@@ -90,7 +92,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     def mask_job() -> SkinMasks:
         t = time.perf_counter()
-        masks = skin_masks(work, pts, f, geometry, half.get() if f >= 160 else None)
+        masks = skin_masks(work, pts, f, geometry, half.get if f >= 160 else None)   # (asked once needed)
         spent["retouch.mask"] = (time.perf_counter() - t) * 1000
         return masks
 
@@ -160,7 +162,20 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
 
     prep = Prep()
     late = None
-    if prep_on and parallel:             # the heal here, the masks' other uses on the helper
+    lines_once = None
+    if prep_on and parallel and PARALLEL_SPLIT:
+        # round 21: the smoothing's part of the prep, then the lines' part, on a helper during the
+        # heal; the calling thread waits for each only where it is needed (made once, by the helper
+        # or by whoever needs it first: the same values), and the late part is handed off as soon
+        # as the heal is done (it does not read the other parts)
+        smooth_once = _Once(lambda: prepare_smooth(prep, pts, f, params, masks))
+        lines_once = _Once(lambda: prepare_lines(prep, work.shape[:2], pts, f, params, masks))
+        ahead = executor().submit(lambda: (smooth_once.get(), lines_once.get()))
+        spots_job()
+        late = executor().submit(late_job)
+        smooth_once.get()
+        ahead.cancel()                   # not started: its parts are made here when needed
+    elif prep_on and parallel:           # the heal here, the masks' other uses on the helper
         _, prep = pmap(lambda job: job(), [spots_job, prep_job])
         late = executor().submit(late_job)   # on the helper while the smoothing and lines run here
     else:
@@ -179,6 +194,8 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                              params.smoothing, oval, jaw=jaw, weights=prep.smooth_weights)
             cur[y0:y1, x0:x1] += d
     clock.tick("retouch.smooth")
+    if lines_once is not None:
+        lines_once.get()
     if params.lines > 0 and _union(prep.lines, cur.shape[:2])[2] > 0:
         # the change is exactly 0 outside the zones' boxes: the luma is read and the change added
         # inside their union only (round 20; the same values)
@@ -225,7 +242,7 @@ def face_delta(work: np.ndarray, pts: np.ndarray, f: float, params: RetouchParam
                 mask = tone_mask(small, skin_s, masks.model, pts_s, f_s, person_s,
                                  masks.neck_gate if same else None, masks.features_s if same else None)
             tone = tone_delta(small, skin_s, pts_s, f_s, tone=params.tone, whitening=params.whitening,
-                              rosy=params.rosy)
+                              rosy=params.rosy, rosy_change=prep.rosy_cr)
             tone *= cv2.merge([mask] * 3)    # the same products as mask[..., None], faster
             return tone
 

@@ -41,6 +41,17 @@ def blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
 
 
+def blur_rows(img: np.ndarray, sigma: float, lo: int, hi: int) -> np.ndarray:
+    """``blur(img, sigma)[lo:hi]``, blurring only the rows it reads (the kernel's reach and a row
+    beyond ``lo``/``hi``): the same values, OpenCV's separable filter computing each column alike
+    whatever the number of rows (round 21; a crop in x would move the SIMD lanes)."""
+    if sigma < 0.3:
+        return img[lo:hi]
+    reach = (int(round(sigma * 8 + 1)) | 1) // 2 + 1        # OpenCV's float kernel size: 8 sigma + 1, odd
+    a, b = max(0, lo - reach), min(img.shape[0], hi + reach)
+    return blur(img[a:b], sigma)[lo - a:hi - a]
+
+
 def disc(r: float) -> np.ndarray:
     k = odd(2 * r + 1)
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -55,8 +66,7 @@ def poly(shape: tuple[int, int], pts: np.ndarray, hull: bool = False) -> np.ndar
     """uint8 0/1 mask of the polygon (or its convex hull), sub-pixel accurate."""
     mask = np.zeros(shape, np.uint8)
     p = cv2.convexHull(pts.astype(np.float32)) if hull else pts
-    cv2.fillPoly(mask, [np.round(np.asarray(p) * 16).astype(np.int32).reshape(-1, 1, 2)], 1,
-                 lineType=cv2.LINE_8, shift=4)
+    cv2.fillPoly(mask, [_vertices(p)], 1, lineType=cv2.LINE_8, shift=4)
     return mask
 
 
@@ -72,11 +82,30 @@ def features(shape: tuple[int, int], pts: np.ndarray, f: float, grow: float = 1.
     """Eyes, brows, lips, nostrils (dilated a little so lashes, brow hairs and lip lines stay;
     ``grow`` scales that margin)."""
     feats = np.zeros(shape, np.uint8)
+    h, w = shape
     for part, margin in ((RIGHT_EYE, 0.035), (LEFT_EYE, 0.035), (RIGHT_BROW, 0.03),
                        (LEFT_BROW, 0.03), (LIPS, 0.025), (RIGHT_NOSTRIL, 0.01),
                        (LEFT_NOSTRIL, 0.01)):
-        feats |= cv2.dilate(poly(shape, pts[part], hull=True), disc(margin * grow * f))
+        # round 21: each hull drawn and dilated inside its own box (its pixels' box grown by the
+        # element's reach and 2 px), the same integer vertices moved by whole pixels: the same
+        # raster and the same maxima as over the whole image (the pixels outside are all 0)
+        kernel = disc(margin * grow * f)
+        reach = kernel.shape[0] // 2 + 2
+        p = _vertices(cv2.convexHull(pts[part].astype(np.float32)))
+        lo, hi = p.min(axis=(0, 1)) >> 4, p.max(axis=(0, 1)) >> 4
+        x0, y0 = max(0, int(lo[0]) - reach), max(0, int(lo[1]) - reach)
+        x1, y1 = min(w, int(hi[0]) + reach + 2), min(h, int(hi[1]) + reach + 2)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        sub = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(sub, [p - np.array([x0 * 16, y0 * 16], np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+        feats[y0:y1, x0:x1] |= cv2.dilate(sub, kernel)
     return feats
+
+
+def _vertices(p: np.ndarray) -> np.ndarray:
+    """:func:`poly`'s fixed-point vertices (1/16 px, int32, N x 1 x 2)."""
+    return np.round(np.asarray(p) * 16).astype(np.int32).reshape(-1, 1, 2)
 
 
 def shrink2(img: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import zones
-from .common import blur, luma, nonzero_box
+from .common import blur_rows, luma, nonzero_box
 
 CHEEKS = (50, 280)       # right, left cheek sample points
 CAP = 0.07               # max change per channel, 0..1
@@ -33,15 +33,19 @@ def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, 
     if box is None:
         return out
     r = max(1, int(0.06 * f_s))
-    base_all = blur(small, 0.02 * f_s)
+    x0, y0, x1, y1 = box
+    # round 21: the blur made for the rows read only (the cheek patches' and the box's): the same values
+    centres = [(int(round(pts_s[idx][0])), int(round(pts_s[idx][1]))) for idx in CHEEKS]
+    spans = [slice(max(0, cy - r), cy + r + 1).indices(small.shape[0])[:2] for _, cy in centres]
+    lo = min([y0] + [a for a, b in spans if b > a])
+    hi = max([y1] + [b for a, b in spans if b > a])
+    base_rows = blur_rows(small, 0.02 * f_s, lo, hi)
     targets = []
-    for idx in CHEEKS:
-        cx, cy = int(round(pts_s[idx][0])), int(round(pts_s[idx][1]))
-        patch = base_all[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1].reshape(-1, 3)
+    for (cx, _), (a, b) in zip(centres, spans):
+        patch = base_rows[a - lo:max(a, b) - lo, max(0, cx - r):cx + r + 1].reshape(-1, 3)
         if patch.size == 0:
             return out
         targets.append(np.median(patch, axis=0).astype(np.float32))
-    x0, y0, x1, y1 = box
     # one target per side, blended smoothly across the nose (no seam between the two bands)
     right, left = pts_s[CHEEKS[0]], pts_s[CHEEKS[1]]
     axis = (left - right) / max(float(np.linalg.norm(left - right)), 1e-6)
@@ -50,7 +54,7 @@ def eyebags_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, 
     mid = 0.5 * (right + left)
     t = np.clip(((gx - mid[0]) * axis[0] + (gy - mid[1]) * axis[1]) / (0.1 * f_s) + 0.5, 0, 1)[..., None]
     target = targets[0] * (1 - t) + targets[1] * t
-    base = base_all[y0:y1, x0:x1]
+    base = base_rows[y0 - lo:y1 - lo, x0:x1]
     d = np.clip(target - base, -CAP, CAP)
     lift = np.clip(luma(d) / 0.01, 0, 1)                     # only where darker than the cheek
     part = (d * (lift * band[y0:y1, x0:x1])[..., None]).astype(np.float32)   # (as stored into out)

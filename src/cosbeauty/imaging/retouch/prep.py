@@ -20,6 +20,7 @@ from .neck import inside, tone_mask
 from .params import RetouchParams
 from .skin import SkinMasks
 from .smooth import Weights, smooth_weights
+from .tone import rosy_cr
 
 NOSE_TIP = 1             # below it the smoothing's rim is normalised (jaw, see smooth_delta)
 
@@ -39,6 +40,7 @@ class Prep:
     eyebag_band: tuple | None = None
     tone_mask: np.ndarray | None = None                   # at half work scale
     limit: np.ndarray | None = None                       # where the eye bags + tone change may apply (x 3)
+    rosy_cr: np.ndarray | None = None                     # tone.rosy_cr at half work scale (round 21)
 
 
 def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchParams, masks: SkinMasks,
@@ -47,8 +49,15 @@ def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchPa
     cheek width ``f``, the amounts, the skin masks and the person probability (None: no neck).
     This part (smoothing, lines) is needed first; :func:`prepare_late` adds the rest."""
     out = Prep() if out is None else out
-    skin = masks.skin
+    prepare_smooth(out, pts, f, params, masks)
+    prepare_lines(out, shape, pts, f, params, masks)
+    return out
+
+
+def prepare_smooth(out: Prep, pts: np.ndarray, f: float, params: RetouchParams, masks: SkinMasks) -> Prep:
+    """The smoothing's part of :func:`prepare` (the step after the heal), set in ``out``."""
     if params.smoothing > 0:
+        skin = masks.skin
         box = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)     # the face only, not the neck band
         if box is not None:
             x0, y0, x1, y1 = box
@@ -56,6 +65,12 @@ def prepare(shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchPa
             out.smooth_oval = poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0])
             out.smooth_jaw = (pts[NOSE_TIP] - [x0, y0], zones.down_vector(pts))
             out.smooth_weights = smooth_weights(skin[y0:y1, x0:x1], f, out.smooth_oval, out.smooth_jaw)
+    return out
+
+
+def prepare_lines(out: Prep, shape: tuple[int, int], pts: np.ndarray, f: float, params: RetouchParams,
+                  masks: SkinMasks) -> Prep:
+    """The lines' part of :func:`prepare` (needed after the smoothing), set in ``out``."""
     if params.lines > 0:
         out.lines = line_zones(shape, masks.loose, masks.region, masks.fold, pts, f)
     return out
@@ -74,6 +89,8 @@ def prepare_late(prep: Prep, shape: tuple[int, int], pts: np.ndarray, f: float, 
         out.pts_s, out.f_s, out.skin_s = pts * k, f * float(k[0]), shrink2(skin)
         if params.eyebags > 0:
             out.eyebag_band = eyebag_band(small, shrink2(masks.loose), out.pts_s, out.f_s)
+        if params.rosy > 0:
+            out.rosy_cr = rosy_cr(small, out.pts_s, out.f_s, params.rosy)
         if do_tone and masks.small.shape[:2] == small:
             # the neck's colour gate and features at this scale come from the masks: the image is
             # not read (masks.small stands in for it)

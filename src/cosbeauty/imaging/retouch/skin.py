@@ -45,7 +45,15 @@ class SkinModel:
         dcr = (work[..., 0] - y) * 0.713 - self.centre[0]
         dcb = (work[..., 2] - y) * 0.564 - self.centre[1]
         inv = self.inv
-        return np.sqrt(np.maximum(inv[0, 0] * dcr ** 2 + 2 * inv[0, 1] * dcr * dcb + inv[1, 1] * dcb ** 2, 0))
+        # round 21: inv00 dcr^2 + 2 inv01 dcr dcb + inv11 dcb^2 (float64, as the scalars' products)
+        # in this order, with two buffers instead of eight temporaries: the same values
+        q = np.multiply(inv[0, 0], np.square(dcr))
+        cross = np.multiply(2 * inv[0, 1], dcr)
+        cross *= dcb
+        q += cross
+        np.multiply(inv[1, 1], np.square(dcb, out=dcb), out=cross)
+        q += cross
+        return np.sqrt(np.maximum(q, 0, out=q), out=q)
 
     def gate(self, work: np.ndarray, slack: float = 2.5, floor: float = 0.3) -> np.ndarray:
         """1 where the colour looks like this skin, soft fall-off elsewhere; very dark pixels
@@ -145,22 +153,26 @@ def skin_geometry(shape: tuple[int, int], pts: np.ndarray, f: float) -> tuple[np
 
 
 def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None,
-               half: np.ndarray | None = None) -> SkinMasks:
+               half: np.ndarray | Callable[[], np.ndarray] | None = None) -> SkinMasks:
     """All masks at once: the skin model is fit and the chroma distance computed once; the
     lenient masks (lines, eye bags; skin seen through tinted lenses and in shadowed creases)
     widen the colour tolerance but raise the luma floor (dark frames and brows stay out).
     ``geometry`` (optional): a future of :func:`skin_geometry` (made on a helper thread meanwhile;
     not started by the time it is needed: cancelled and made here, the same values). ``half``
-    (optional): ``work`` resized INTER_AREA to ((W + 1) // 2, (H + 1) // 2), when already made."""
+    (optional): ``work`` resized INTER_AREA to ((W + 1) // 2, (H + 1) // 2), when already made, or
+    a function that returns it (asked after the landmark-only masks: round 21, it may be being made
+    on a helper meanwhile)."""
     h, w = work.shape[:2]
     size, pts_s, f_s = _mask_scale((h, w), pts, f)
-    if size == (h, w):
-        small = work
-    else:
-        small = half if half is not None else cv2.resize(work, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-    shape = small.shape[:2]
+    shape = size                         # (the half-size image's shape: INTER_AREA to this size)
     feats = features(shape, pts_s, f_s)
     region = poly(shape, pts_s[FACE_OVAL]) & (1 - feats)
+    if size == (h, w):
+        small = work
+    elif half is None:
+        small = cv2.resize(work, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    else:
+        small = half() if callable(half) else half
     model = SkinModel.fit(small, region, pts_s, f_s)
     y = luma(small)
     d = model.distance(small, y)
@@ -169,8 +181,10 @@ def skin_masks(work: np.ndarray, pts: np.ndarray, f: float, geometry: Any = None
     near_colour: dict[float, np.ndarray] = {}      # per slack: made once, used by two gates
 
     def gate(slack: float, floor: float) -> np.ndarray:
-        if slack not in near_colour:
-            near_colour[slack] = np.exp(-0.5 * np.maximum(d - slack, 0) ** 2)
+        if slack not in near_colour:       # exp(-0.5 max(d - slack, 0)^2), in one buffer (round 21)
+            e = np.subtract(d, slack)
+            np.square(np.maximum(e, 0, out=e), out=e)
+            near_colour[slack] = np.exp(np.multiply(-0.5, e, out=e), out=e)
         g = near_colour[slack] * np.clip((ratio - floor) / 0.2, 0, 1)
         return g.astype(np.float32)
 

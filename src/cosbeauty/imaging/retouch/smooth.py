@@ -103,5 +103,5 @@ def smooth_delta(work: np.ndarray, base: np.ndarray, mask: np.ndarray, f: float,
     low *= rim_gain
     if ds > 1:
         low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
-    delta -= low * mask3
+    delta -= cv2.multiply(low, mask3, dst=low)     # (the same products, in low's buffer: round 21)
     return delta

@@ -15,6 +15,7 @@ jaw.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from . import zones
@@ -26,8 +27,17 @@ REDNESS_KEEP = 0.35            # fraction of excess redness kept at tone = 1
 ROSY_CR = 3.0 / 255            # Cr increase on the cheek apples at rosy = 1
 
 
+def rosy_cr(shape: tuple[int, int], pts: np.ndarray, f: float, rosy: float) -> np.ndarray:
+    """The rosy step's Cr change at ``shape`` (the tone's scale): landmarks only, so the retouch
+    makes it during the heal (round 21)."""
+    apples = grow_to(zones.Quarter(shape, pts, f).cheek_apples(), shape)
+    return (0.4 + 0.6 * apples) * np.float32(rosy * ROSY_CR)
+
+
 def tone_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, *, tone: float,
-               whitening: float, rosy: float) -> np.ndarray:
+               whitening: float, rosy: float, rosy_change: np.ndarray | None = None) -> np.ndarray:
+    """The tone change (H x W x 3 float32, unmasked) of ``cur``; ``rosy_change``: :func:`rosy_cr`
+    of the same shape, landmarks, F and amount when already made."""
     base = blur(cur, max(0.8, 0.01 * f))
     y = luma(base)
     cr = (base[..., 0] - y) * 0.713
@@ -44,10 +54,9 @@ def tone_delta(cur: np.ndarray, skin: np.ndarray, pts: np.ndarray, f: float, *, 
         d_y += shoulder * np.float32(whitening * WHITEN_LEVELS)
         d_cb += shoulder * np.float32(whitening * WHITEN_CB)
     if rosy > 0:
-        apples = grow_to(zones.Quarter(y.shape, pts, f).cheek_apples(), y.shape)
-        d_cr += (0.4 + 0.6 * apples) * np.float32(rosy * ROSY_CR)
+        d_cr += rosy_cr(y.shape, pts, f, rosy) if rosy_change is None else rosy_change
     # YCrCb (Cr = 0.713 (R - Y), Cb = 0.564 (B - Y)) -> RGB change
     d_r = d_y + 1.403 * d_cr
     d_g = d_y - 0.714 * d_cr - 0.344 * d_cb
     d_b = d_y + 1.773 * d_cb
-    return np.stack([d_r, d_g, d_b], axis=-1).astype(np.float32)
+    return cv2.merge([d_r, d_g, d_b])     # float32 already: one pass (was stack + astype)
