@@ -92,6 +92,7 @@ def test_heal_and_prep_are_handed_to_pmap_together(monkeypatch) -> None:
         return out
 
     monkeypatch.setattr(retouch, "PARALLEL_PREP", True)
+    monkeypatch.setattr(retouch, "PARALLEL_SPLIT", False)     # round 18's pair (round 21 splits it)
     fast = retouch.face_delta(work, pts, f, params, pmap=recording)
     assert any(len(c) == 2 and isinstance(c[1], Prep) for c in calls), [type(x) for c in calls for x in c]
     monkeypatch.setattr(retouch, "PARALLEL_PREP", False)
