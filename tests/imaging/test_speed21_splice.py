@@ -108,6 +108,7 @@ def _splice_both_ways(data: bytes, after: np.ndarray, monkeypatch) -> tuple[byte
         after = cv2.cvtColor(cv2.cvtColor(after, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
         before = cv2.cvtColor(np.asarray(im), cv2.COLOR_GRAY2RGB)
     used: list[str] = []
+    monkeypatch.setattr(jpeg_lossless, "_coefficients_at_once", lambda *a: None)     # views of the writer only
     real_rows = jpeg_lossless._write_rows
     monkeypatch.setattr(jpeg_lossless, "_write_rows", lambda *a: (used.append("rows"), real_rows(*a))[1])
     real_view = jpeg_lossless._component_view
@@ -209,3 +210,34 @@ def test_band_cut_does_not_change_the_bytes(name: str, monkeypatch) -> None:
         monkeypatch.setattr(jpeg_lossless, "_bands", lambda box, r=rows, p=pair_from: real(box, r, p))
         outputs.add(hashlib.sha256(jpeg_lossless.splice(data, before, after)).hexdigest())
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_coefficients_at_once_equal_the_row_by_row_read(name: str) -> None:
+    size, options = CASES[name]
+    rgb, _ = _scene(size, 11)
+    data = _jpeg(rgb, **options)
+    layout, _ = jpeg_lossless._layout(data)
+    rows = jpeg_lossless._block_rows(layout)
+    fast = jpeg_lossless._coefficients_at_once(data, rows)
+    slow = jpeg_lossless._coefficients(data)
+    assert fast is not None and len(fast) == len(slow)
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+    assert jpeg_lossless._coefficients_at_once(data, [r + 1 for r in rows]) is None     # wrong rows: refused
+    wrong = jpeg_lossless._coefficients(data, [r + 1 for r in rows])                   # ... and read row by row
+    assert all(np.array_equal(a, b) for a, b in zip(wrong, slow))
+
+
+def test_splice_reads_its_patches_at_once(monkeypatch) -> None:
+    size, options = CASES["420-odd"]
+    rgb, after = _scene(size, 3)
+    data = _jpeg(rgb, **options)
+    before = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    seen: list = []
+    real = jpeg_lossless._coefficients_at_once
+    monkeypatch.setattr(jpeg_lossless, "_coefficients_at_once", lambda d, r: seen.append(real(d, r)) or seen[-1])
+    fast = jpeg_lossless.splice(data, before, after)
+    assert seen and all(s is not None for s in seen)
+    monkeypatch.setattr(jpeg_lossless, "_coefficients_at_once", lambda d, r: None)
+    assert jpeg_lossless.splice(data, before, after) == fast

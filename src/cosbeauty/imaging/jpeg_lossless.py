@@ -395,8 +395,15 @@ def _row_view(address: int, blocks: int) -> np.ndarray:
     return np.frombuffer((ctypes.c_int16 * (blocks * 64)).from_address(address), np.int16).reshape(blocks, 64)
 
 
-def _coefficients(data: bytes) -> list[np.ndarray]:
-    """Every component's quantised coefficients of a JPEG: (block rows, block cols, 64) int16."""
+def _coefficients(data: bytes, block_rows: list[int] | None = None) -> list[np.ndarray]:
+    """Every component's quantised coefficients of a JPEG: (block rows, block cols, 64) int16.
+    ``block_rows``: the rows per component the filter visits (:func:`_block_rows` of the JPEG's
+    layout), when the caller knows them: the filter then only notes addresses and its last call
+    copies each component at once (a 1080p face band: 0.54 -> ~0.3 ms)."""
+    if block_rows:
+        got = _coefficients_at_once(data, block_rows)
+        if got is not None:
+            return got
     rows: dict[int, dict[int, np.ndarray]] = {}
 
     def grab(address: int, blocks: int, row: int, comp: int) -> None:
@@ -404,6 +411,31 @@ def _coefficients(data: bytes) -> list[np.ndarray]:
 
     _transform(data, TJXOPT_NOOUTPUT, grab)
     return [np.stack([r[k] for k in sorted(r)]) for _, r in sorted(rows.items())]
+
+
+def _coefficients_at_once(data: bytes, block_rows: list[int]) -> list[np.ndarray] | None:
+    """:func:`_coefficients` copying each component's rows in one go in the last filter call;
+    None when the filter's rows are not ``block_rows``."""
+    addresses: list[list[int]] = [[] for _ in block_rows]
+    widths = [0] * len(block_rows)
+    last_comp, last_row = len(block_rows) - 1, block_rows[-1] - 1
+    out: list[np.ndarray] = []
+
+    def note(address: int, blocks: int, row: int, comp: int) -> None:
+        if comp > last_comp:
+            return
+        addresses[comp].append(address)
+        if row == 0:
+            widths[comp] = blocks
+        if comp == last_comp and row == last_row:
+            for noted, width in zip(addresses, widths):
+                view = _component_view(noted, width)
+                out.append(view.copy() if view is not None else np.stack([_row_view(a, width) for a in noted]))
+
+    _transform(data, TJXOPT_NOOUTPUT, note)
+    if len(out) != len(block_rows) or [len(a) for a in addresses] != block_rows:
+        return None
+    return out
 
 
 def supported(source: bytes) -> bool:
@@ -530,7 +562,9 @@ class Splicer:
                 import cv2
 
                 crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-            coeffs = _coefficients(_encode_like(crop, self.im, layout))
+            crop_factors = layout.factors if len(layout.factors) == 3 else [(1, 1)]    # as Pillow encodes it
+            rows = _block_rows(_Layout(crop.shape[1], crop.shape[0], crop_factors, False))
+            coeffs = _coefficients(_encode_like(crop, self.im, layout), rows)
             return r0, c0, r1, c1, coeffs, mask[r0:r1, c0:c1]
 
         try:
