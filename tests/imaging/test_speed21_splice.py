@@ -60,9 +60,29 @@ def test_region_mask_same_as_round20(channels: int, mcu: tuple[int, int]) -> Non
             pick = rng.random(sub.shape[:2]) < 0.01          # sparse single-pixel changes
             sub[pick] ^= 1
     crops = [before[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in regions]
-    new = jpeg_lossless._region_mask(crops, after, regions, mcu)
-    assert np.array_equal(new, _old_region_mask(crops, after, regions, mcu))
-    assert new.any()
+    old = _old_region_mask(crops, after, regions, mcu)
+    assert old.any()
+    for parallel in (True, False):
+        assert np.array_equal(jpeg_lossless._region_mask(crops, after, regions, mcu, parallel), old)
+
+
+@pytest.mark.parametrize("mcu", [(8, 8), (16, 16)])
+def test_large_regions_compared_in_halves_same_mask(mcu: tuple[int, int], monkeypatch) -> None:
+    rng = np.random.default_rng(mcu[0])
+    before = rng.integers(0, 256, (700, 900, 3), dtype=np.uint8)
+    after = before.copy()
+    regions = [(13, 7, 611, 529), (300, 150, 900, 700), (600, 20, 640, 90)]       # overlapping, two large
+    for x0, y0, x1, y1 in regions:
+        sub = after[y0:y1, x0:x1]
+        sub[rng.random(sub.shape[:2]) < 0.002] += 1
+    after[528, 300] += 1                                          # on the last row of the first region
+    crops = [before[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in regions]
+    pieces: list = []
+    real = jpeg_lossless._changed_cells
+    monkeypatch.setattr(jpeg_lossless, "_changed_cells", lambda p, a, m: (pieces.append(p[0]), real(p, a, m))[1])
+    got = jpeg_lossless._region_mask(crops, after, regions, mcu)
+    assert len(pieces) == 5                                       # two halves each for the large ones
+    assert np.array_equal(got, _old_region_mask(crops, after, regions, mcu))
 
 
 def _jpeg(rgb: np.ndarray, **options) -> bytes:
@@ -241,3 +261,20 @@ def test_splice_reads_its_patches_at_once(monkeypatch) -> None:
     assert seen and all(s is not None for s in seen)
     monkeypatch.setattr(jpeg_lossless, "_coefficients_at_once", lambda d, r: None)
     assert jpeg_lossless.splice(data, before, after) == fast
+
+
+def _old_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    return [(int(s[1]), int(s[0]), int(s[1] + s[3]), int(s[0] + s[2])) for s in stats[1:count]]
+
+
+def test_boxes_labelled_in_the_bounding_box_are_round20s() -> None:
+    rng = np.random.default_rng(21)
+    for density in (0.0, 0.002, 0.02, 0.2, 0.6):
+        mask = rng.random((188, 250)) < density
+        mask[40:70, 100:150] = True
+        assert jpeg_lossless._boxes(mask) == _old_boxes(mask)
+    assert jpeg_lossless._boxes(np.zeros((5, 7), bool)) == []
+    one = np.zeros((68, 120), bool)
+    one[67, 119] = True
+    assert jpeg_lossless._boxes(one) == [(67, 119, 68, 120)]
