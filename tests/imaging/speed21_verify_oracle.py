@@ -1,7 +1,8 @@
 """The verification measures as they were before round 21's shared squares: the oracle of
 tests/imaging/test_speed21_verify.py, copied verbatim from 1461445 (src/cosbeauty/imaging/verify.py's
-face_checks, _skin, _patch_mean; verify_occluded.measures and _patches; verify_hair.measures;
-verify_grey.grey_measures and _luma), module references made explicit. Not used by the code."""
+face_checks, _skin, _patch_mean, _lip_area_mean, _mirror_all; verify_light._hue_line; verify_occluded.measures
+and _patches; verify_hair.measures and _luma; verify_grey.grey_measures, _luma and shading), module references made
+explicit. Not used by the code."""
 # ruff: noqa
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import numpy as np
 
 from cosbeauty.imaging import verify_cut, verify_grey, verify_hair, verify_light, verify_occluded, verify_signs
 from cosbeauty.imaging.verify import (CB_RANGE, CR_RANGE, CUT_INSIDE, GREY_CHROMA, LIP_SAMPLES, SKIN_SAMPLES,
-                                      _geometry, _lip_area_mean, _lip_redness)
+                                      LIP_INNER, LIP_OUTER, _geometry, _lip_redness)
 from cosbeauty.imaging.verify_grey import EYES, BRIDGE, MOUTH, SKIN, _mirror
 from cosbeauty.imaging.verify_occluded import UPPER, LOWER, MATCH_CHROMA
-from cosbeauty.imaging.verify_hair import CHEEKS, R_EYE, L_EYE, UNDER, MIN_HIDE, _luma as _hair_luma
+from cosbeauty.imaging.verify_light import TINT_CHROMA
+from cosbeauty.imaging.verify_hair import CHEEKS, R_EYE, L_EYE, UNDER, MIN_HIDE
 
 
 def skin(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
@@ -133,6 +135,26 @@ def occluded_measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, f
 
 
 # verify_hair
+def _hair_luma(rgb: np.ndarray, xy: np.ndarray, r: int) -> np.ndarray:
+    """Mean luminance (BT.601, as YCrCb's Y) of the (2r+1)^2 square around each point of ``xy``
+    (clipped to the frame; NaN for a square wholly outside), from one integral image of the region
+    the squares cover (~0.06 ms for 38 squares on a 190 px face)."""
+    h, w = rgb.shape[:2]
+    p = np.rint(xy).astype(np.int64)
+    x0, y0 = max(int(p[:, 0].min()) - r, 0), max(int(p[:, 1].min()) - r, 0)
+    x1, y1 = min(int(p[:, 0].max()) + r + 1, w), min(int(p[:, 1].max()) + r + 1, h)
+    if x1 <= x0 or y1 <= y0:
+        return np.full(len(p), np.nan)
+    s = cv2.integral(cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2GRAY))
+    rw, rh = x1 - x0, y1 - y0
+    lx, hx = np.clip(p[:, 0] - (r + x0), 0, rw), np.clip(p[:, 0] + (r + 1 - x0), 0, rw)
+    ly, hy = np.clip(p[:, 1] - (r + y0), 0, rh), np.clip(p[:, 1] + (r + 1 - y0), 0, rh)
+    area = (hx - lx) * (hy - ly)
+    total = s[hy, hx] - s[ly, hx] - s[hy, lx] + s[ly, lx]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(area > 0, total / area, np.nan)
+
+
 def hair_measures(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     """The one-side measures of a colour candidate with both eyes in the frame (``pts`` in ``rgb``'s
     pixels, ``f`` its cheek width). The skin patches are read only when one eye is dark enough
@@ -232,3 +254,57 @@ def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     k = max(skin, 1.0)
     return {"shade_eyes": float((skin - mean[n[1]:n[2]].mean()) / k), "shade_bridge": float((skin - mean[n[2]:n[3]].mean()) / k),
             "shade_mouth": float((skin - mean[n[3]:n[4]].mean()) / k)}
+
+
+# verify._lip_area_mean
+def _lip_area_mean(rgb: np.ndarray, pts: np.ndarray) -> np.ndarray | None:
+    """Mean (Y, Cr, Cb) over the lips: the outer lip contour minus the mouth opening, drawn 4x
+    supersampled (small lips are a few pixels), pixels at least half inside; pixels outside the
+    frame are read mirrored like :func:`_patch_mean`'s."""
+    h, w = rgb.shape[:2]
+    outer, inner = pts[list(LIP_OUTER)].astype(np.float64), pts[list(LIP_INNER)].astype(np.float64)
+    x0, y0 = (int(v) - 1 for v in np.floor(outer.min(axis=0)))
+    x1, y1 = (int(v) + 2 for v in np.ceil(outer.max(axis=0)))
+    bw, bh = x1 - x0, y1 - y0
+    if bw <= 0 or bh <= 0 or bw * bh > 4 * h * w + 64:
+        return None
+    k = max(1, min(4, 256 // max(bw, bh)))
+    mask = np.zeros((bh * k, bw * k), np.uint8)
+    cv2.fillPoly(mask, [np.round((outer - (x0, y0)) * k).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [np.round((inner - (x0, y0)) * k).astype(np.int32)], 0)
+    cover = cv2.resize(mask, (bw, bh), interpolation=cv2.INTER_AREA) if k > 1 else mask
+    ys, xs = np.nonzero(cover >= 128)
+    if len(xs) == 0:
+        return None
+    px = rgb[_mirror_all(ys + y0, h), _mirror_all(xs + x0, w), :3]
+    ycc = cv2.cvtColor(np.ascontiguousarray(px.reshape(-1, 1, 3)), cv2.COLOR_RGB2YCrCb)
+    return ycc.reshape(-1, 3).astype(np.float32).mean(axis=0)
+
+
+def _mirror_all(v: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_mirror` of an integer array."""
+    if n < 2:
+        return np.zeros_like(v)
+    period = 2 * (n - 1)
+    i = np.mod(v, period)
+    return np.where(i < n, i, period - i)
+
+
+# verify_light._hue_line
+def _hue_line(rgb: np.ndarray) -> tuple[float, float, float]:
+    """(share of pixels with chroma >= :data:`TINT_CHROMA`, the 90th percentile of the chroma's distance
+    from the median hue's line through neutral, the median chroma) of ``rgb``'s unclipped pixels."""
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2YCrCb).reshape(-1, 3).astype(np.float32)
+    c = ycc[(ycc[:, 0] > 16) & (ycc[:, 0] < 240), 1:] - 128.0
+    if len(c) < 64:
+        return 0.0, 99.0, 0.0
+    mag = np.linalg.norm(c, axis=1)
+    strong = mag >= TINT_CHROMA
+    if not strong.any():
+        return 0.0, 99.0, 0.0
+    d = np.median(c[strong] / mag[strong][:, None], axis=0)
+    norm = float(np.linalg.norm(d))
+    if norm == 0.0:
+        return float(strong.mean()), 99.0, float(np.median(mag))
+    perp = np.abs(c @ np.array([-d[1], d[0]]) / norm)
+    return float(strong.mean()), float(np.percentile(perp, 90)), float(np.median(mag))

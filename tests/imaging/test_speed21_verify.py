@@ -93,6 +93,13 @@ def test_faces_sizes_angles_and_cut(monkeypatch) -> None:
     _candidates_agree(_faces(), monkeypatch, 25)
 
 
+def test_close_up_faces(monkeypatch) -> None:
+    """Faces ~800 px wide: their shading and hair squares are read square by square (luma_sums), their
+    skin squares hold ~6900 pixels."""
+    images = [(f"{name} close-up", _placed(name, 1000, 1920, 1080)) for name in ("astronaut", "hopper")]
+    _candidates_agree(images, monkeypatch, 2)
+
+
 def test_grey_tinted_and_clipped_faces(monkeypatch) -> None:
     base = [(n, img) for n, img in _faces() if "cut" in n or n in ("1080p one face", "hopper 96", "astronaut 300")]
     images = [(f"grey {n}", corpus.grey3(img)) for n, img in base]
@@ -147,6 +154,22 @@ def test_square_statistics_equal_numpy(shapes: list[tuple[int, int]]) -> None:
         assert verify_squares.share_near(flat, centre, 10.0) == near
 
 
+@pytest.mark.parametrize("code", [cv2.COLOR_RGB2YCrCb, cv2.COLOR_RGB2GRAY])
+def test_luma_sums_by_region_and_by_square(code: int, monkeypatch) -> None:
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (300, 400, 3)).astype(np.uint8)
+    xy = np.array([[5, 5], [-3, 10], [399, 299], [200, 150], [-20, -20], [410, 100], [120, 40]], np.int64)
+    want_area = [(min(400, x + 5) - max(0, x - 4)) * (min(300, y + 5) - max(0, y - 4))
+                 if -5 < x < 404 and -5 < y < 304 else 0 for x, y in xy]
+    luma = cv2.cvtColor(rgb, code)
+    luma = luma[:, :, 0] if luma.ndim == 3 else luma
+    want = [int(luma[max(0, y - 4):y + 5, max(0, x - 4):x + 5].sum()) if a else 0 for (x, y), a in zip(xy, want_area)]
+    for limit in (10**9, 0):
+        monkeypatch.setattr(verify_squares, "REGION_PX", limit)
+        total, area = verify_squares.luma_sums(rgb, xy, 4, code)
+        assert [int(v) for v in area] == want_area and [int(v) for v in total] == want
+
+
 def test_median_equals_numpy() -> None:
     rng = np.random.default_rng(7)
     for n in range(1, 12):
@@ -159,6 +182,22 @@ def test_median_equals_numpy() -> None:
             assert got.dtype == want.dtype and np.array_equal(got, want)
     assert verify_squares.median([1.0, 2.5, 9.0, 4.0]) == np.median([1.0, 2.5, 9.0, 4.0])
     assert np.isnan(verify_squares.median(np.array([1.0, np.nan, 3.0])))
+
+
+def test_hue_line_equals_the_old() -> None:
+    """verify_light._hue_line (tinted's one-hue measure; once per image, ~0.7 ms): the lit pixels picked on
+    uint8 and their chroma magnitude from tables give the old values."""
+    from cosbeauty.imaging import verify_light
+
+    rng = np.random.default_rng(3)
+    grids = [rng.integers(0, 256, (68, 120, 3)).astype(np.uint8) for _ in range(20)]
+    grids += [np.full((40, 40, 3), v, np.uint8) for v in (0, 128, 250)]
+    for _, img in list(corpus.no_face_images())[:20]:
+        grids += [img[::8, ::8], corpus.grey3(img)[::8, ::8], _sepia(img)[::8, ::8]]
+    for _, img in _faces()[:6]:
+        grids += [img[::8, ::8], _sepia(img)[::8, ::8], img[100:300, 300:500]]
+    for g in grids:
+        assert verify_light._hue_line(g) == oracle._hue_line(g)
 
 
 def test_shared_squares_are_read_once(monkeypatch) -> None:

@@ -115,23 +115,24 @@ def shading(rgb: np.ndarray, pts: np.ndarray, f: float) -> dict[str, float]:
     return {"shade_eyes": eyes, "shade_bridge": bridge, "shade_mouth": mouth}
 
 
+_SHADED = np.array([i for g in (SKIN, EYES, BRIDGE, MOUTH) for i in g])
+
+
 def _darkness(rgb: np.ndarray, pts: np.ndarray, f: float) -> tuple[float, float, float]:
     """(eyes, bridge, mouth) darkness relative to the skin, in one pass: one YCrCb conversion of the
     region the squares cover, the squares' means from its integral image (squares outside the frame
-    read mirrored)."""
+    read mirrored; square by square when the region is mostly between them:
+    :func:`.verify_squares.luma_sums`)."""
     h, w = rgb.shape[:2]
     r = max(1, int(round(0.03 * f)))
     groups = (SKIN, EYES, BRIDGE, MOUTH)
-    idx = [i for g in groups for i in g]
-    xy = np.stack([_mirror_v(pts[idx, 0], w), _mirror_v(pts[idx, 1], h)], axis=1)
-    x0, y0 = (int(v) for v in np.maximum(xy.min(axis=0) - r, 0))
-    x1, y1 = (int(v) for v in np.minimum(xy.max(axis=0) + r + 1, [w, h]))
-    region = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
-    s = cv2.integral(cv2.cvtColor(region, cv2.COLOR_RGB2YCrCb)[:, :, 0])
-    rh, rw = region.shape[:2]
-    lx, hx = np.clip(xy[:, 0] - x0 - r, 0, rw), np.clip(xy[:, 0] - x0 + r + 1, 0, rw)
-    ly, hy = np.clip(xy[:, 1] - y0 - r, 0, rh), np.clip(xy[:, 1] - y0 + r + 1, 0, rh)
-    mean = (s[hy, hx] - s[ly, hx] - s[hy, lx] + s[ly, lx]) / np.maximum((hx - lx) * (hy - ly), 1)
+    near = np.round(pts[_SHADED, :2].astype(np.float64)).astype(np.int64)
+    if near.min() >= 0 and near[:, 0].max() < w and near[:, 1].max() < h:
+        xy = near                                  # in the frame: nothing to mirror
+    else:
+        xy = np.stack([_mirror_v(pts[_SHADED, 0], w), _mirror_v(pts[_SHADED, 1], h)], axis=1)
+    total, area = verify_squares.luma_sums(rgb, xy, r, cv2.COLOR_RGB2YCrCb)
+    mean = total / np.maximum(area, 1)
     n = np.cumsum([0] + [len(g) for g in groups])
     skin = float(verify_squares.median(mean[n[0]:n[1]]))
     k = max(skin, 1.0)

@@ -63,14 +63,19 @@ MAX_TINT_PERP = 1.5       # ... and their chroma this close to one hue's line (9
 MAX_FACE_TINT = 0.12      # ... and the face's box too: that distance over its median chroma
 
 
+_SQUARES = (np.arange(256) - 128) ** 2                          # (level - 128)^2, exact
+_ROOTS = np.sqrt(np.arange(2 * 128 * 128 + 1, dtype=np.float32))  # float32 roots of the sums of two of them
+
+
 def _hue_line(rgb: np.ndarray) -> tuple[float, float, float]:
     """(share of pixels with chroma >= :data:`TINT_CHROMA`, the 90th percentile of the chroma's distance
     from the median hue's line through neutral, the median chroma) of ``rgb``'s unclipped pixels."""
-    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2YCrCb).reshape(-1, 3).astype(np.float32)
-    c = ycc[(ycc[:, 0] > 16) & (ycc[:, 0] < 240), 1:] - 128.0
-    if len(c) < 64:
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2YCrCb).reshape(-1, 1, 3)
+    lit = ycc[cv2.inRange(ycc, (17, 0, 0), (239, 255, 255)).ravel() > 0, 0]     # 16 < Y < 240
+    if len(lit) < 64:
         return 0.0, 99.0, 0.0
-    mag = np.linalg.norm(c, axis=1)
+    c = lit[:, 1:].astype(np.float32) - 128.0
+    mag = _ROOTS[_SQUARES[lit[:, 1]] + _SQUARES[lit[:, 2]]]   # = np.linalg.norm(c, axis=1): exact integer sums
     strong = mag >= TINT_CHROMA
     if not strong.any():
         return 0.0, 99.0, 0.0
