@@ -8,6 +8,10 @@ stands for the retouch, then ``finish`` timed (wall: the tail) and the process C
 to the bytes. The "before" arm is ``jpeg_lossless.py`` of ``--ref`` loaded beside the current one.
 
     PYTHONPATH=src python bench/speed21_splice.py --ref 77f80c6 --rounds 30 [--repo /work/main]
+
+``--pipeline``: instead, whole ``pipeline.beautify`` calls with ``pipeline.jpeg_lossless`` swapped
+between the two modules per call, timing ``Splicer.finish`` inside them (the tail where the
+retouch's helper threads still compete for the GIL) and the call.
 """
 
 from __future__ import annotations
@@ -75,11 +79,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", default="HEAD", help="git ref of the 'before' jpeg_lossless.py")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--pipeline", action="store_true", help="time finish inside pipeline.beautify calls")
     parser.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent),
                         help="the git checkout holding --ref (when run from an export)")
     args = parser.parse_args()
     from cosbeauty.imaging import jpeg_lossless
 
+    if args.pipeline:
+        with tempfile.TemporaryDirectory() as tmp:
+            in_pipeline({"before": module_at(args.ref, tmp, args.repo), "after": jpeg_lossless}, args.rounds)
+        return
     inputs = cases()
     with tempfile.TemporaryDirectory() as tmp:
         arms = {"before": module_at(args.ref, tmp, args.repo), "after": jpeg_lossless}
@@ -109,6 +118,60 @@ def main() -> None:
             print(f"| {name} | {b:.2f} | {a:.2f} | {a / b:.3f} | {statistics.median(cpu['before']):.1f} | "
                   f"{statistics.median(cpu['after']):.1f} | {digests['before'] == digests['after'] and len(digests['after']) == 1} | "
                   f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
+
+
+def in_pipeline(arms: dict, rounds: int) -> None:
+    """``Splicer.finish`` wall inside ``pipeline.beautify`` (median, p25) and the call's wall, per arm."""
+    from beauty import jpeg, one_face
+    from faces import group_12mp
+
+    from cosbeauty.imaging import pipeline
+
+    finish_ms: list[float] = []
+    for module in arms.values():
+        real = module.Splicer.finish
+
+        def timed(self, *a, real=real, **k):
+            t0 = time.perf_counter()
+            try:
+                return real(self, *a, **k)
+            finally:
+                finish_ms.append((time.perf_counter() - t0) * 1000)
+
+        module.Splicer.finish = timed
+    images = {"1080p one face": lambda: one_face(1920, 1080), "12 MP one face": lambda: one_face(4000, 3000),
+              "12 MP group, 10 faces": group_12mp}
+    print("| case | finish ms before (p25) | finish ms after (p25) | after/before | call ms before | call ms after | same bytes | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, make in images.items():
+        data = jpeg(make())
+        tail: dict[str, list[float]] = {k: [] for k in arms}
+        call: dict[str, list[float]] = {k: [] for k in arms}
+        digests: dict[str, set[str]] = {k: set() for k in arms}
+        loads = []
+        n = rounds if name.startswith("1080p") else max(6, rounds // 2)
+        for i in range(n + 2):
+            for arm in (list(arms) if i % 2 == 0 else list(arms)[::-1]):
+                pipeline.jpeg_lossless = arms[arm]
+                finish_ms.clear()
+                t0 = time.perf_counter()
+                out = pipeline.beautify(data, 0.5).data
+                wall = (time.perf_counter() - t0) * 1000
+                if i >= 2 and finish_ms:
+                    tail[arm].append(finish_ms[-1])
+                    call[arm].append(wall)
+                digests[arm].add(hashlib.sha256(out).hexdigest())
+            loads.append(os.getloadavg()[0])
+        pipeline.jpeg_lossless = arms["after"]
+
+        def med(v: list[float]) -> str:
+            return f"{statistics.median(v):.2f} ({sorted(v)[len(v) // 4]:.2f})"
+
+        print(f"| {name} | {med(tail['before'])} | {med(tail['after'])} | "
+              f"{statistics.median(tail['after']) / statistics.median(tail['before']):.3f} | "
+              f"{statistics.median(call['before']):.1f} | {statistics.median(call['after']):.1f} | "
+              f"{digests['before'] == digests['after'] and len(digests['after']) == 1} | {min(loads):.1f}-{max(loads):.1f} |",
+              flush=True)
 
 
 if __name__ == "__main__":
