@@ -8,7 +8,9 @@
 * fewer passes and temporaries: ``common.features`` draws and dilates each hull in its own box,
   ``SkinModel.distance`` and the masks' colour gate use buffers, the eye bags blur the rows they
   read (``common.blur_rows``), the tone's rosy Cr is made in the prep (``tone.rosy_cr``) and its
-  change merged in one pass, the smoothing's rim product is made in place.
+  change merged in one pass, the smoothing's rim product is made in place;
+* discs of ``common.ROWS_FROM`` px and more are applied by rows (``common.morph_disc``: the
+  smoothing rim's erosion, the folds' black-hat).
 
 Sameness: each new function against a verbatim copy of round 20's (below), and the bytes of the
 pipeline with the flag off and on.
@@ -139,7 +141,71 @@ def _smooth_round20(work, base, mask, f, s, oval=None, jaw=None, weights=None):
     return delta
 
 
+def _smooth_weights_round20(mask, f, oval=None, jaw=None):
+    from cosbeauty.imaging.retouch.common import blur, disc
+    from cosbeauty.imaging.retouch.smooth import LOCAL_MEAN, RIM
+    h, w = mask.shape[:2]
+    ds = next(d for d in (4, 2, 1) if LOCAL_MEAN * f / d >= 1.0 or d == 1)
+    size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
+    region = mask if oval is None else oval.astype(np.float32)
+    m = cv2.resize(region, size, interpolation=cv2.INTER_AREA) if ds > 1 else region
+    inner = cv2.erode((m > 0.9).astype(np.uint8), disc(RIM * f / ds))
+    rim = 1.0 - blur(inner.astype(np.float32), 0.3 * RIM * f / ds)
+    ms = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if ds > 1 else mask
+    sigma = LOCAL_MEAN * f / ds
+    weight = cv2.GaussianBlur(ms.astype(np.float32, copy=False), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    gain = 1.0 / np.maximum(weight, 0.05)
+    if jaw is not None:
+        (px, py), (dx, dy) = jaw[0] / ds, jaw[1]
+        gx = np.arange(size[0], dtype=np.float32)[None, :]
+        gy = np.arange(size[1], dtype=np.float32)[:, None]
+        below = np.clip(((gx - px) * dx + (gy - py) * dy) / (0.1 * f / ds) + 0.5, 0, 1)
+        gain = 1.0 + (gain - 1.0) * below
+    return cv2.merge([mask.astype(np.float32, copy=False)] * 3), ds, cv2.merge([rim * gain] * 3)
+
+
 # --------------------------------------------------------------------------- the same values
+
+
+def test_morph_disc_same_as_opencv() -> None:
+    from cosbeauty.imaging.retouch.common import disc, morph_disc
+    from cosbeauty.imaging.retouch.lines import _blackhat
+    rng = np.random.default_rng(19)
+    for _ in range(700):
+        h, w, r = int(rng.integers(1, 150)), int(rng.integers(1, 150)), float(rng.uniform(0.5, 22))
+        if rng.random() < 0.5:
+            img = (rng.random((h, w)) > rng.uniform(0.1, 0.9)).astype(np.uint8)
+        else:
+            img = (rng.random((h, w)) * rng.choice([1.0, -3.0])).astype(np.float32)
+        for dilate in (True, False):
+            expected = (cv2.dilate if dilate else cv2.erode)(img, disc(r))
+            got = morph_disc(img, dilate, r)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (h, w, r, dilate)
+        if img.dtype == np.float32:
+            assert np.array_equal(_blackhat(img, r), cv2.morphologyEx(img, cv2.MORPH_BLACKHAT, disc(r)))
+
+
+def test_large_discs_by_rows(face, monkeypatch) -> None:
+    """The smoothing rim's erosion (a 27 px disc on the 1080p face) goes by rows; its weights are
+    round 20's."""
+    import cosbeauty.imaging.retouch.smooth as smooth
+    from cosbeauty.imaging.retouch.common import FACE_OVAL, ROWS_FROM, disc, nonzero_box, poly
+    from cosbeauty.imaging.retouch.prep import NOSE_TIP
+    from cosbeauty.imaging.retouch.skin import skin_masks
+    from cosbeauty.imaging.retouch.zones import down_vector
+    work, pts, f = face
+    skin = skin_masks(work, pts, f).skin
+    x0, y0, x1, y1 = nonzero_box(skin > 0, pad=int(0.08 * f) + 2)
+    mask = skin[y0:y1, x0:x1]
+    oval = poly((y1 - y0, x1 - x0), pts[FACE_OVAL] - [x0, y0])
+    jaw = (pts[NOSE_TIP] - [x0, y0], down_vector(pts))
+    sizes: list[int] = []
+    real = smooth.morph_disc
+    monkeypatch.setattr(smooth, "morph_disc", lambda img, dilate, r: (sizes.append(disc(r).shape[0]), real(img, dilate, r))[1])
+    for size in (f, 0.5 * f, 2.0 * f):
+        new, old = smooth.smooth_weights(mask, size, oval, jaw), _smooth_weights_round20(mask, size, oval, jaw)
+        assert new[1] == old[1] and np.array_equal(new[0], old[0]) and np.array_equal(new[2], old[2])
+    assert sizes[0] >= ROWS_FROM
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,8 @@ F is at most ~320 px), on float32 images in [0, 1].
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -55,6 +57,51 @@ def blur_rows(img: np.ndarray, sigma: float, lo: int, hi: int) -> np.ndarray:
 def disc(r: float) -> np.ndarray:
     k = odd(2 * r + 1)
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+ROWS_FROM = 19           # px: elements this wide are applied row by row (morph_disc)
+
+
+def morph_disc(img: np.ndarray, dilate: bool, r: float) -> np.ndarray:
+    """``cv2.dilate`` (or ``cv2.erode``) of a one-channel ``img`` by ``disc(r)``, the same values.
+
+    From ROWS_FROM px wide the element is applied by its rows (round 21): each row of the ellipse is
+    one interval, so the result is the max (min) over the rows of a one-row filter of the row's
+    width, shifted by the row's offset; rows beyond the image are left out, as OpenCV's default
+    border leaves them out. Max and min are exact, so the order does not matter. OpenCV's general
+    path visits each of the element's ~0.8 k^2 points per pixel (a 27 px disc: 1.6x slower)."""
+    kernel = disc(r)
+    op = cv2.dilate if dilate else cv2.erode
+    if kernel.shape[0] < ROWS_FROM or img.ndim != 2:
+        return op(img, kernel)
+    h = img.shape[0]
+    if img.dtype == np.uint8:
+        out = np.full_like(img, 0 if dilate else 255)
+    else:
+        out = np.full_like(img, -np.inf if dilate else np.inf)
+    pick = np.maximum if dilate else np.minimum
+    for (lo, hi), dys in _disc_rows(kernel.shape[0]):
+        line = op(img, np.ones((1, hi - lo + 1), np.uint8), anchor=(kernel.shape[1] // 2 - lo, 0))
+        for dy in dys:              # out(y) takes line(y + dy)
+            if 0 <= dy < h:
+                pick(out[:h - dy], line[dy:], out=out[:h - dy])
+            elif -h < dy < 0:
+                pick(out[-dy:], line[:h + dy], out=out[-dy:])
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _disc_rows(k: int) -> tuple[tuple[tuple[int, int], tuple[int, ...]], ...]:
+    """The k px disc's rows grouped by their interval: ((first, last column), row offsets)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    spans: dict[tuple[int, int], list[int]] = {}
+    for row in range(k):
+        cols = np.flatnonzero(kernel[row])
+        if cols.size:
+            if cols.size != cols[-1] - cols[0] + 1:
+                raise ValueError("a disc row that is not one interval")
+            spans.setdefault((int(cols[0]), int(cols[-1])), []).append(row - k // 2)
+    return tuple((span, tuple(rows)) for span, rows in spans.items())
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

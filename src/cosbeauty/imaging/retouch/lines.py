@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from . import zones
-from .common import blur, disc, grow_to, nonzero_box
+from .common import ROWS_FROM, blur, disc, grow_to, morph_disc, nonzero_box
 
 FINE_CAP = 0.07          # max fill, luma 0..1
 FOLD_CAP = 0.16
@@ -29,7 +29,10 @@ EDGE = (0.08, 0.16)      # luma gradient per pixel: full attenuation below, none
 
 
 def _blackhat(y: np.ndarray, r: float) -> np.ndarray:
-    return cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, disc(r))
+    if disc(r).shape[0] < ROWS_FROM:
+        return cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, disc(r))
+    # the closing minus the image, the closing by rows (common.morph_disc: the same values)
+    return morph_disc(morph_disc(y, True, r), False, r) - y
 
 
 Zones = tuple[np.ndarray, tuple | None, np.ndarray | None, np.ndarray, tuple | None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import blur, disc
+from .common import blur, morph_disc
 
 LOCAL_MEAN = 0.015       # x F: the smoothing change has zero mean at this scale ...
 RIM = 0.14               # x F: ... within this distance of the face outline
@@ -57,7 +57,7 @@ def smooth_weights(mask: np.ndarray, f: float, oval: np.ndarray | None = None,
     size = ((w + ds - 1) // ds, (h + ds - 1) // ds)
     region = mask if oval is None else oval.astype(np.float32)
     m = cv2.resize(region, size, interpolation=cv2.INTER_AREA) if ds > 1 else region
-    inner = cv2.erode((m > 0.9).astype(np.uint8), disc(RIM * f / ds))
+    inner = morph_disc((m > 0.9).astype(np.uint8), False, RIM * f / ds)     # (cv2.erode by disc, by rows)
     rim = 1.0 - blur(inner.astype(np.float32), 0.3 * RIM * f / ds)
     # normalised by the blurred mask: where the mask feathers out (the jaw) a plain blur of the
     # masked change underestimates its local mean, and half of it was left as a step
