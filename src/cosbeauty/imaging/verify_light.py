@@ -70,8 +70,8 @@ _ROOTS = np.sqrt(np.arange(2 * 128 * 128 + 1, dtype=np.float32))  # float32 root
 def _hue_line(rgb: np.ndarray) -> tuple[float, float, float]:
     """(share of pixels with chroma >= :data:`TINT_CHROMA`, the 90th percentile of the chroma's distance
     from the median hue's line through neutral, the median chroma) of ``rgb``'s unclipped pixels."""
-    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2YCrCb).reshape(-1, 1, 3)
-    lit = ycc[cv2.inRange(ycc, (17, 0, 0), (239, 255, 255)).ravel() > 0, 0]     # 16 < Y < 240
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2YCrCb).reshape(1, -1, 3)
+    lit = np.compress(cv2.inRange(ycc, (17, 0, 0), (239, 255, 255))[0], ycc[0], axis=0)   # 16 < Y < 240
     if len(lit) < 64:
         return 0.0, 99.0, 0.0
     c = lit[:, 1:].astype(np.float32) - 128.0
@@ -79,7 +79,7 @@ def _hue_line(rgb: np.ndarray) -> tuple[float, float, float]:
     strong = mag >= TINT_CHROMA
     if not strong.any():
         return 0.0, 99.0, 0.0
-    d = np.median(c[strong] / mag[strong][:, None], axis=0)
+    d = np.median(np.compress(strong, c, axis=0) / np.compress(strong, mag)[:, None], axis=0)
     norm = float(np.linalg.norm(d))
     if norm == 0.0:
         return float(strong.mean()), 99.0, float(np.median(mag))

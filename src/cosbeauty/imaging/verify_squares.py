@@ -75,23 +75,28 @@ def luma_sums(rgb: np.ndarray, xy: np.ndarray, r: int, code: int) -> tuple[np.nd
     :func:`.verify_grey.shading` and :func:`.verify_hair._luma` read them) unless that region is large and
     mostly between the squares (:data:`REGION_PX`), then square by square: the same integer sums either way."""
     h, w = rgb.shape[:2]
-    lx, hx = np.clip(xy[:, 0] - r, 0, w), np.clip(xy[:, 0] + r + 1, 0, w)
-    ly, hy = np.clip(xy[:, 1] - r, 0, h), np.clip(xy[:, 1] + r + 1, 0, h)
-    area = np.maximum(hx - lx, 0) * np.maximum(hy - ly, 0)
-    sums = np.zeros(len(xy), np.int64)
+    frame, xy = np.array([w, h]), xy[:, :2]
+    lo, hi = np.clip(xy - r, 0, frame), np.clip(xy + (r + 1), 0, frame)
+    side = hi - lo                                   # >= 0: both clipped to the same frame
+    area = side[:, 0] * side[:, 1]
     seen = area > 0
-    if not seen.any():
-        return sums, area
-    x0, x1, y0, y1 = int(lx[seen].min()), int(hx[seen].max()), int(ly[seen].min()), int(hy[seen].max())
-    channel = 0 if code == cv2.COLOR_RGB2YCrCb else None
+    if not seen.all():
+        if not seen.any():
+            return np.zeros(len(xy), np.int64), area
+        (x0, y0), (x1, y1) = lo[seen].min(axis=0), hi[seen].max(axis=0)
+    else:
+        (x0, y0), (x1, y1) = lo.min(axis=0), hi.max(axis=0)
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
     if (x1 - x0) * (y1 - y0) <= max(2 * int(area.sum()), REGION_PX):
         y = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), code)
-        s = cv2.integral(y if channel is None else y[:, :, channel])
-        lx, hx = np.clip(lx - x0, 0, x1 - x0), np.clip(hx - x0, 0, x1 - x0)
-        ly, hy = np.clip(ly - y0, 0, y1 - y0), np.clip(hy - y0, 0, y1 - y0)
-        return np.where(seen, s[hy, hx] - s[ly, hx] - s[hy, lx] + s[ly, lx], 0), area
+        s = cv2.integral(y[:, :, 0] if code == cv2.COLOR_RGB2YCrCb else y)
+        origin, size = np.array([x0, y0]), np.array([x1 - x0, y1 - y0])
+        lo, hi = np.clip(lo - origin, 0, size), np.clip(hi - origin, 0, size)
+        sums = s[hi[:, 1], hi[:, 0]] - s[lo[:, 1], hi[:, 0]] - s[hi[:, 1], lo[:, 0]] + s[lo[:, 1], lo[:, 0]]
+        return (sums if seen.all() else np.where(seen, sums, 0)), area
+    sums = np.zeros(len(xy), np.int64)
     for k in np.flatnonzero(seen):
-        y = cv2.cvtColor(np.ascontiguousarray(rgb[ly[k]:hy[k], lx[k]:hx[k], :3]), code)
+        y = cv2.cvtColor(np.ascontiguousarray(rgb[lo[k, 1]:hi[k, 1], lo[k, 0]:hi[k, 0], :3]), code)
         sums[k] = int(cv2.sumElems(y)[0])
     return sums, area
 
