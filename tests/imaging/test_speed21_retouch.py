@@ -9,6 +9,8 @@
   ``SkinModel.distance`` and the masks' colour gate use buffers, the eye bags blur the rows they
   read (``common.blur_rows``), the tone's rosy Cr is made in the prep (``tone.rosy_cr``) and its
   change merged in one pass, the smoothing's rim product is made in place;
+* ``spots.spot_weights`` takes the kept spots' box from the components' boxes (and the pin points')
+  and makes the weight inside it only;
 * discs of ``common.ROWS_FROM`` px and more are applied by rows (``common.morph_disc``: the
   smoothing rim's erosion, the folds' black-hat).
 
@@ -141,6 +143,87 @@ def _smooth_round20(work, base, mask, f, s, oval=None, jaw=None, weights=None):
     return delta
 
 
+def _spot_weights_round20(work, skin, f, keep=None, submit=None):
+    from cosbeauty.imaging.retouch.common import blur, disc, luma, nonzero_box
+    from cosbeauty.imaging.retouch.spots import (DARK_MIN, MAX_COUNT, MAX_MOLE, MAX_SPOT, MOLE_SOFTEN, PIN_SURROUND,
+                                                 RED_MIN, STRONG_EDGE, EDGE_MIN, GROW, _median_reference, _pin_points,
+                                                 _ring, _robust_sigma)
+    g = blur(work, 0.6)
+    y = luma(g) * 255
+    cr = (g[..., 0] * 255 - y) * 0.713
+    if keep is not None:
+        skin_ok = skin * keep
+        on_skin = skin_ok > 0.5
+    else:
+        skin_ok = skin
+        on_skin = skin > 0.5
+    # not next to strong edges (frames, nostrils, the lip line): a spot's own edge is far softer
+    gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+    strong = cv2.dilate((cv2.magnitude(gx, gy) * 0.125 > STRONG_EDGE).astype(np.uint8), disc(max(1.0, 0.01 * f)))
+    flat = on_skin & (strong == 0)
+    pin_job = None if submit is None else submit(_pin_points, g, y, cr, flat, f)
+    dark = np.zeros_like(y)
+    red = np.zeros_like(y)
+    # non-skin (brows, hair, frames) never counts as the darker/redder part of a ring
+    off = skin < 0.3
+    y_ring = np.where(off, np.float32(255), y)
+    cr_ring = np.where(off, np.float32(-255), cr)
+    for radius in (max(2.0, 0.012 * f), max(3.0, 0.028 * f)):
+        ring = _ring(radius)
+        np.maximum(dark, cv2.erode(y_ring, ring) - y, out=dark)
+        np.maximum(red, cr - cv2.dilate(cr_ring, ring), out=red)
+    cand = (((dark > DARK_MIN) | (red > RED_MIN)) & flat).astype(np.uint8)
+    cand = cv2.dilate(cand, disc(max(1.0, 0.006 * f)))       # the core -> the whole spot
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    weight = np.zeros(n, np.float32)
+    if n > 1:
+        bw, bh, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+        side = np.maximum(bw, bh)
+        compact = (np.maximum(bw, bh) <= 3 * np.minimum(bw, bh)) & (area >= 0.3 * bw * bh)
+        spot = compact & (side <= max(3.0, MAX_SPOT * f))
+        mole = compact & ~spot & (side <= MAX_MOLE * f)
+        weight[1:] = np.where(spot, 1.0, np.where(mole, MOLE_SOFTEN, 0.0))
+        if np.count_nonzero(weight) > MAX_COUNT:      # bounded: the most contrasty ones only
+            # ranked by contrast in units of the face's own grain, luma and Cr apart: skin's
+            # grain is ~7x stronger in luma than in Cr, so in thresholds' units (DARK_MIN,
+            # RED_MIN) a pixel-sized red spot (Cr +4-6 over the ring after the 0.6 px blur) lost
+            # to the face's many faint dark marks, and which one was dropped depended on where
+            # the spot fell on the pixel grid
+            grain = flat
+            surround = max(2.0, PIN_SURROUND * f)
+            sig_y = max(_robust_sigma((y - blur(y, surround))[grain][::3]), 0.5)
+            sig_cr = max(_robust_sigma((cr - blur(cr, surround))[grain][::3]), 0.5)
+            peak = np.zeros(n, np.float32)
+            sel = cand.astype(bool)
+            np.maximum.at(peak, labels[sel], np.maximum(dark[sel] / sig_y, red[sel] / sig_cr))
+            peak[weight == 0] = -1
+            weight[np.argsort(peak)[:-MAX_COUNT]] = 0
+    w = weight[labels]
+    pin = _pin_points(g, y, cr, flat, f) if pin_job is None or pin_job.cancel() else pin_job.result()
+    if pin is not None:
+        w = np.maximum(w, cv2.dilate(pin, disc(max(1.0, 0.006 * f))).astype(np.float32))
+    # the rest only around the kept spots (a few % of the box)
+    bb = nonzero_box(w > 0, pad=int(0.02 * f) + 3)
+    out = np.zeros(w.shape, np.float32)
+    if bb is None:
+        return out
+    x0, y0, x1, y1 = bb
+    # the detected core -> the whole spot: grow into the pixels around it that are still darker
+    # or redder than the median reference (a spot's soft edge); the median sees 0.06 F around
+    pad = int(0.06 * f) + 4
+    cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
+    ref = _median_reference(work[cy0:y1 + pad, cx0:x1 + pad], f)[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+    w, y, cr, on_skin = w[y0:y1, x0:x1], y[y0:y1, x0:x1], cr[y0:y1, x0:x1], on_skin[y0:y1, x0:x1]
+    near = cv2.dilate(w, disc(max(1.5, 0.014 * f)))
+    ref_y = luma(ref) * 255
+    ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
+    edge = (((ref_y - y) > EDGE_MIN) | ((cr - ref_cr) > EDGE_MIN)) & on_skin   # never into hair
+    w = np.maximum(cv2.dilate(w, disc(max(1.0, GROW * f))), near * edge)
+    out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin_ok[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
+    return out
+
+
 def _smooth_weights_round20(mask, f, oval=None, jaw=None):
     from cosbeauty.imaging.retouch.common import blur, disc
     from cosbeauty.imaging.retouch.smooth import LOCAL_MEAN, RIM
@@ -183,6 +266,53 @@ def test_morph_disc_same_as_opencv() -> None:
             assert got.dtype == expected.dtype and np.array_equal(got, expected), (h, w, r, dilate)
         if img.dtype == np.float32:
             assert np.array_equal(_blackhat(img, r), cv2.morphologyEx(img, cv2.MORPH_BLACKHAT, disc(r)))
+
+
+def test_spot_weights_same_as_round20(face) -> None:
+    """The real face, the same with dark and red specks added (hundreds of candidates: the most
+    contrasty MAX_COUNT kept), a face without spots, with and without the pin points' hand-off."""
+    from cosbeauty.imaging.detection.threads import executor
+    from cosbeauty.imaging.retouch import spots
+    from cosbeauty.imaging.retouch.skin import skin_masks
+    work, pts, f = face
+    masks = skin_masks(work, pts, f)
+    cut, keep = spots.spot_exclusions(work.shape[:2], pts, f)
+    skin = masks.spot * (1 - cut)
+    rng = np.random.default_rng(23)
+    speckled = work.copy()          # 1,500 specks: ~145 candidates, the MAX_COUNT ranking runs
+    ys, xs = rng.integers(0, work.shape[0], 1500), rng.integers(0, work.shape[1], 1500)
+    speckled[ys, xs] *= rng.uniform(0.4, 0.8, (1500, 1)).astype(np.float32) * np.array([1.15, 1.0, 1.0], np.float32)
+    smooth = cv2.GaussianBlur(work, (0, 0), 4.0)
+    for img in (work, speckled, smooth, np.clip(speckled[::-1] * 1.1, 0, 1)):
+        for k in (keep, None):
+            old = _spot_weights_round20(img, skin, f, k)
+            assert np.array_equal(spots.spot_weights(img, skin, f, k), old)
+            assert np.array_equal(spots.spot_weights(img, skin, f, k, executor().submit), old)
+    assert np.array_equal(spots.spot_weights(work, np.zeros_like(skin), f), _spot_weights_round20(work, np.zeros_like(skin), f))
+
+
+def test_spot_box_from_the_components(face, monkeypatch) -> None:
+    """``spots._kept_box`` (the kept components' boxes and the pin points') is the box of the whole
+    weight image's nonzero pixels, and spot_weights takes its box from it."""
+    from cosbeauty.imaging.retouch import spots
+    from cosbeauty.imaging.retouch.common import nonzero_box
+    from cosbeauty.imaging.retouch.skin import skin_masks
+    rng = np.random.default_rng(29)
+    for _ in range(300):
+        h, w = int(rng.integers(1, 90)), int(rng.integers(1, 90))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((rng.random((h, w)) < rng.uniform(0, 0.3)).astype(np.uint8), connectivity=8)
+        weight = np.zeros(n, np.float32)
+        weight[1:] = rng.choice([0.0, 0.4, 1.0], n - 1)
+        pins = None if rng.random() < 0.3 else cv2.dilate((rng.random((h, w)) < 0.002).astype(np.uint8), np.ones((3, 3), np.uint8))
+        whole = weight[labels] if pins is None else np.maximum(weight[labels], pins.astype(np.float32))
+        pad = int(rng.integers(0, 8))
+        assert spots._kept_box(stats, weight, pins, (h, w), pad) == nonzero_box(whole > 0, pad=pad)
+    work, pts, f = face
+    calls: list = []
+    real = spots._kept_box
+    monkeypatch.setattr(spots, "_kept_box", lambda *a: (calls.append(a), real(*a))[1])
+    spots.spot_weights(work, skin_masks(work, pts, f).spot, f)
+    assert len(calls) == 1
 
 
 def test_large_discs_by_rows(face, monkeypatch) -> None:

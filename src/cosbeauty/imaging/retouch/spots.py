@@ -146,22 +146,25 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
             np.maximum.at(peak, labels[sel], np.maximum(dark[sel] / sig_y, red[sel] / sig_cr))
             peak[weight == 0] = -1
             weight[np.argsort(peak)[:-MAX_COUNT]] = 0
-    w = weight[labels]
     pin = _pin_points(g, y, cr, flat, f) if pin_job is None or pin_job.cancel() else pin_job.result()
-    if pin is not None:
-        w = np.maximum(w, cv2.dilate(pin, disc(max(1.0, 0.006 * f))).astype(np.float32))
-    # the rest only around the kept spots (a few % of the box)
-    bb = nonzero_box(w > 0, pad=int(0.02 * f) + 3)
-    out = np.zeros(w.shape, np.float32)
+    pins = None if pin is None else cv2.dilate(pin, disc(max(1.0, 0.006 * f)))
+    # the rest only around the kept spots (a few % of the box): round 21, their box from the
+    # components' own boxes and the pin points' (what nonzero_box(w > 0) of the whole weight
+    # image gave), the weight made inside it only
+    bb = _kept_box(stats, weight, pins, labels.shape, int(0.02 * f) + 3)
+    out = np.zeros(labels.shape, np.float32)
     if bb is None:
         return out
     x0, y0, x1, y1 = bb
+    w = weight[labels[y0:y1, x0:x1]]
+    if pins is not None:
+        w = np.maximum(w, pins[y0:y1, x0:x1].astype(np.float32))
     # the detected core -> the whole spot: grow into the pixels around it that are still darker
     # or redder than the median reference (a spot's soft edge); the median sees 0.06 F around
     pad = int(0.06 * f) + 4
     cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
     ref = _median_reference(work[cy0:y1 + pad, cx0:x1 + pad], f)[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
-    w, y, cr, on_skin = w[y0:y1, x0:x1], y[y0:y1, x0:x1], cr[y0:y1, x0:x1], on_skin[y0:y1, x0:x1]
+    y, cr, on_skin = y[y0:y1, x0:x1], cr[y0:y1, x0:x1], on_skin[y0:y1, x0:x1]
     near = cv2.dilate(w, disc(max(1.5, 0.014 * f)))
     ref_y = luma(ref) * 255
     ref_cr = (ref[..., 0] * 255 - ref_y) * 0.713
@@ -169,6 +172,28 @@ def spot_weights(work: np.ndarray, skin: np.ndarray, f: float, keep: np.ndarray 
     w = np.maximum(cv2.dilate(w, disc(max(1.0, GROW * f))), near * edge)
     out[y0:y1, x0:x1] = blur(w, max(0.7, 0.003 * f)) * np.clip((skin_ok[y0:y1, x0:x1] - 0.3) / 0.3, 0, 1)
     return out
+
+
+def _kept_box(stats: np.ndarray, weight: np.ndarray, pins: np.ndarray | None, shape: tuple[int, ...],
+              pad: int) -> tuple[int, int, int, int] | None:
+    """``nonzero_box(max(weight[labels], pins) > 0, pad)`` of an image of ``shape`` from the kept
+    components' boxes (``stats`` of cv2.connectedComponentsWithStats: a component's box is its
+    pixels' box) and the dilated pin points' box: (x0, y0, x1, y1) or None."""
+    kept = np.flatnonzero(weight > 0)
+    x0s, y0s = list(stats[kept, 0]), list(stats[kept, 1])
+    x1s, y1s = list(stats[kept, 0] + stats[kept, 2]), list(stats[kept, 1] + stats[kept, 3])
+    if pins is not None:
+        pb = nonzero_box(pins)
+        if pb is not None:
+            x0s.append(pb[0])
+            y0s.append(pb[1])
+            x1s.append(pb[2])
+            y1s.append(pb[3])
+    if not x0s:
+        return None
+    h, w = shape[:2]
+    return (max(0, int(min(x0s)) - pad), max(0, int(min(y0s)) - pad),
+            min(w, int(max(x1s)) + pad), min(h, int(max(y1s)) + pad))
 
 
 def _pin_points(g: np.ndarray, y: np.ndarray, cr: np.ndarray, ok: np.ndarray, f: float) -> np.ndarray | None:
