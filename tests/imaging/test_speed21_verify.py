@@ -170,6 +170,17 @@ def test_luma_sums_by_region_and_by_square(code: int, monkeypatch) -> None:
         assert [int(v) for v in area] == want_area and [int(v) for v in total] == want
 
 
+def test_pooled_region_mean_equals_square_by_square() -> None:
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (120, 160, 3)).astype(np.uint8)
+    sq = verify_squares.Squares(rgb)
+    for boxes in ([sq.box(50, 60, 3), sq.box(52, 61, 3), sq.box(90, 70, 3)], [sq.box(0, 0, 4), sq.box(159, 119, 4)],
+                  [sq.box(80, 60, 60)], [sq.box(10, 10, 1)] * 3):
+        want = verify_squares.pooled_mean([sq.ycc(b) for b in boxes])
+        got = verify_squares.pooled_region_mean(rgb, boxes)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
 def test_median_equals_numpy() -> None:
     rng = np.random.default_rng(7)
     for n in range(1, 12):

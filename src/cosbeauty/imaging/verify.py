@@ -163,7 +163,7 @@ def _skin(rgb: np.ndarray, pts: np.ndarray, f: float, squares: verify_squares.Sq
     chroma = m[:, 1:]
     colour = verify_light.skin_colour_squares(ycc, [sq.rgb_of(b) for b in boxes], m, CR_RANGE, CB_RANGE)
     colourfulness = float(np.mean(np.abs(chroma - 128.0).sum(axis=1)))
-    lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))), sq)
+    lips = _patch_mean(rgb, pts, LIP_SAMPLES, max(1, int(round(0.02 * f))), sq, together=True)
     lip_area = _lip_area_mean(rgb, pts)
     irises = _patch_mean(rgb, pts, (468, 473), max(1, int(round(0.015 * f))), sq)
     skin_y = float(verify_squares.median(m[:, 0]))
@@ -238,12 +238,15 @@ def _mirror_all(v: np.ndarray, n: int) -> np.ndarray:
 
 
 def _patch_mean(rgb: np.ndarray, pts: np.ndarray, indices: tuple[int, ...], r: int,
-                squares: verify_squares.Squares | None = None) -> np.ndarray | None:
-    """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame; float32)."""
+                squares: verify_squares.Squares | None = None, together: bool = False) -> np.ndarray | None:
+    """Mean (Y, Cr, Cb) of small squares around ``indices`` (those inside the frame; float32). ``together``:
+    squares close to each other and asked for by no other measure (the lips'), converted as one region."""
     sq = squares if squares is not None else verify_squares.Squares(rgb)
     h, w = rgb.shape[:2]
     boxes = [b for i in indices if (b := sq.box(_mirror(pts[i][0], w), _mirror(pts[i][1], h), r)) is not None]
-    return verify_squares.pooled_mean([sq.ycc(b) for b in boxes]) if boxes else None
+    if not boxes:
+        return None
+    return verify_squares.pooled_region_mean(rgb, boxes) if together else verify_squares.pooled_mean([sq.ycc(b) for b in boxes])
 
 
 def face_checks(rgb: np.ndarray, pts: np.ndarray, scale: float, presence: float,

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 __all__ = ["MAX_EXACT", "REGION_PX", "Squares", "in_range", "luma_sums", "means", "median", "median0", "pixels", "plane_residual",
-           "plane_residuals", "pooled_mean",
+           "plane_residuals", "pooled_mean", "pooled_region_mean",
            "pooled_y_mean", "share_in_range", "share_near", "y_std"]
 
 MAX_EXACT = 65793        # pixels: a channel's sum (<= 255 n) is exact in float32 (< 2^24) up to this many
@@ -122,6 +122,20 @@ def pooled_mean(patches: list[np.ndarray]) -> np.ndarray:
     if n > MAX_EXACT:
         return np.concatenate([p.reshape(-1, 3).astype(np.float32) for p in patches]).mean(axis=0)
     sums = np.sum([cv2.sumElems(p)[:3] for p in patches], axis=0, dtype=np.float64)
+    return (sums / np.float64(n)).astype(np.float32)
+
+
+def pooled_region_mean(rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """:func:`pooled_mean` of the YCrCb squares ``boxes`` of ``rgb`` (small ones close together: a mouth's)
+    from one conversion of the region they cover instead of one per square."""
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2YCrCb)
+    views = [ycc[b[1] - y0:b[3] - y0, b[0] - x0:b[2] - x0] for b in boxes]
+    n = sum(_n(p) for p in views)
+    if n > MAX_EXACT:
+        return pooled_mean(views)
+    sums = np.sum([cv2.sumElems(p)[:3] for p in views], axis=0, dtype=np.float64)
     return (sums / np.float64(n)).astype(np.float32)
 
 
