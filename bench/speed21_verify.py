@@ -77,6 +77,8 @@ def main() -> None:
     args = ap.parse_args()
     names = [n for n in CASES if not args.cases or any(s in n for s in args.cases.split(","))]
     calls = collect(names)
+    if not calls:
+        sys.exit(f"no candidate verified in {names or 'no case'} (--cases matches: {list(CASES)})")
     arms = {"A": old_face_checks(args.ref, args.repo) if args.ref else oracle.face_checks, "B": verify.face_checks}
     for _, a in calls:
         assert arms["A"](*a) == arms["B"](*a)
