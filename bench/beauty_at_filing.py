@@ -3,10 +3,12 @@ today's filter, 4000x3000 <= 200 ms)", measured side by side.
 
     .venv/bin/python bench/beauty_at_filing.py [--rounds 20] [--runs 3] [--sizes 1920x1080 4000x3000] [--no-tree]
 
-"Today's filter" is the retouch of the day the issue was filed: commit 25ed645 (the parent of the
-first commit of issue #12's work, ca8755c) had the first retouch (skin smoothing, tone; ``beauty.py``
-alone). Issue #9's retouch (spots healed, lines, folds, eye bags, neck tone with a person
-segmentation, eyes, teeth: ``retouch/``) came after it. Arms, interleaved per round (A B C D, then
+"Today's filter" is the retouch of the day the issue was filed: the first retouch (skin smoothing,
+tone; ``beauty.py`` alone). Issues 12-15 were filed on main at 88daebf (the next session's first
+commit is 15fa8a1); 25ed645, the parent of issue #12's first commit (ca8755c), has the same
+``imaging/beauty.py``, ``pipeline.py`` and ``faces.py``. Issue #9's retouch (spots healed, lines,
+folds, eye bags, neck tone with a person segmentation, eyes, teeth: ``retouch/``, fd2547c) came
+after it. Arms, interleaved per round (A B C D, then
 reversed), each figure the median of ``--runs`` calls of ``pipeline.beautify(JPEG q92, 0.5)``:
 
 * ``now``: this tree as it is (today's decode, detection, verification, lossless splice and retouch);
