@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import types
 from collections.abc import Callable
 
@@ -41,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import faces as bench_faces  # noqa: E402  (Arm, ref_tree, CASES, ROOT)
 from beauty import jpeg  # noqa: E402
+from beauty_floor import timed_median as median_ms  # noqa: E402
 from speed20_retouch import floor_ms  # noqa: E402
 
 FILED_AT = "25ed645"          # main when issue #12 was filed (parent of its first commit, ca8755c)
@@ -58,15 +58,6 @@ def filter_at(ref: str) -> types.ModuleType:
     sys.modules[module.__name__] = module
     exec(compile(source, module.__file__, "exec"), module.__dict__)   # noqa: S102 - our own history
     return module
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return statistics.median(out)
 
 
 def main() -> None:

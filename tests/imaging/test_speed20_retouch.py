@@ -52,12 +52,11 @@ def test_hand_offs_same_bytes(name: str, monkeypatch) -> None:
         assert _digest(data, strength) == before, (name, strength, "second call")
 
 
-def test_busy_pool_same_bytes() -> None:
-    """Both helpers held by other work: every hand-off is cancelled and run by the caller."""
+def busy_pool_digest(data: bytes, strength: float = 0.5) -> str:
+    """:func:`_digest` while both helpers are held by other work (every hand-off is then
+    cancelled and run by the caller)."""
     from cosbeauty.imaging.detection.threads import _HELPERS, executor
 
-    data = CASES["1080p one face, JPEG"]()
-    free = _digest(data, 0.5)
     gate = threading.Event()
     started = threading.Barrier(_HELPERS + 1)
 
@@ -68,12 +67,17 @@ def test_busy_pool_same_bytes() -> None:
     held = [executor().submit(hold) for _ in range(_HELPERS)]
     try:
         started.wait(5)
-        busy = _digest(data, 0.5)
+        return _digest(data, strength)
     finally:
         gate.set()
         for job in held:
             job.result()
-    assert busy == free
+
+
+def test_busy_pool_same_bytes() -> None:
+    """Both helpers held by other work: every hand-off is cancelled and run by the caller."""
+    data = CASES["1080p one face, JPEG"]()
+    assert busy_pool_digest(data) == _digest(data, 0.5)
 
 
 class _Recorder:

@@ -20,14 +20,13 @@ pipeline with the flag off and on.
 
 from __future__ import annotations
 
-import hashlib
-import threading
 
 import cv2
 import numpy as np
 import pytest
 
-from tests.imaging.test_speed18 import CASES, _face_inputs
+from tests.imaging.test_speed18 import CASES, _digest, _face_inputs
+from tests.imaging.test_speed20_retouch import busy_pool_digest
 
 # --------------------------------------------------------------------------- round 20's code, verbatim
 
@@ -445,14 +444,6 @@ def test_smooth_delta_same_as_round20(face) -> None:
 # --------------------------------------------------------------------------- the new paths, the same bytes
 
 
-def _digest(data: bytes, strength: float) -> str:
-    from cosbeauty.imaging.pipeline import beautify
-
-    result = beautify(data, strength)
-    assert result.faces, "no face found: the case tests nothing"
-    return hashlib.sha256(result.data).hexdigest()
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_split_prep_same_bytes(name: str, monkeypatch) -> None:
     import cosbeauty.imaging.retouch as retouch
@@ -491,26 +482,8 @@ def test_split_prep_is_taken(face, monkeypatch) -> None:
 
 def test_split_prep_busy_pool_same_bytes() -> None:
     """Both helpers held: the prep's parts and the late part are made by the calling thread."""
-    from cosbeauty.imaging.detection.threads import _HELPERS, executor
-
     data = CASES["1080p one face, JPEG"]()
-    free = _digest(data, 0.5)
-    gate = threading.Event()
-    started = threading.Barrier(_HELPERS + 1)
-
-    def hold() -> None:
-        started.wait(5)
-        gate.wait(30)
-
-    held = [executor().submit(hold) for _ in range(_HELPERS)]
-    try:
-        started.wait(5)
-        busy = _digest(data, 0.5)
-    finally:
-        gate.set()
-        for job in held:
-            job.result()
-    assert busy == free
+    assert busy_pool_digest(data) == _digest(data, 0.5)
 
 
 def test_half_asked_after_the_landmark_masks(face) -> None:
